@@ -1,0 +1,17 @@
+import { Type } from "typebox";
+import type { Page } from "../../store/store.ts";
+import { Problem } from "../schemas.ts";
+
+export function pageOf(q: { limit?: number; cursor?: string }): Page {
+  return { limit: q.limit ?? 50, cursor: q.cursor ?? null };
+}
+
+/** Error responses every /v1 route may give. */
+export const errorResponses = {
+  400: Problem,
+  401: Problem,
+  404: Problem,
+};
+
+export const TenantParams = Type.Object({ tenant: Type.String({ maxLength: 128 }) });
+export const TenantItemParams = Type.Object({ tenant: Type.String({ maxLength: 128 }), id: Type.String({ maxLength: 100 }) });

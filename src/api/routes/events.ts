@@ -1,0 +1,58 @@
+import type { FastifyInstance } from "fastify";
+import { type Static, Type } from "typebox";
+import type { ServiceDeps } from "../../services/deps.ts";
+import { type EventInput, getEvent, ingestEvents, listEvents } from "../../services/events.ts";
+import { presentDelivery, presentEvent } from "../present.ts";
+import { EventIn, EventOut, EventQuery, EventWithDeliveries, IngestBatch, IngestOne, Problem, listOf } from "../schemas.ts";
+import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+
+export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void {
+  const tags = ["events"];
+  const body = {
+    oneOf: [EventIn, Type.Array(EventIn, { minItems: 1, maxItems: d.config.maxBatchEvents })],
+    "x-one-or-many": EventIn,
+    "x-max-items": d.config.maxBatchEvents,
+  };
+  app.post(
+    "/v1/tenants/:tenant/events",
+    {
+      config: { rawNumbers: true },
+      schema: {
+        tags,
+        summary: "Post an event, or an array of events as one batch",
+        description:
+          "Answers 202 only after the events and their deliveries are committed. A repeated idempotencyKey within 24 h answers 200 with the original event.",
+        params: TenantParams,
+        body,
+        response: { 200: IngestOne, 202: Type.Union([IngestOne, IngestBatch]), 413: Problem, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { tenant } = req.params as Static<typeof TenantParams>;
+      const batch = Array.isArray(req.body);
+      const inputs = (batch ? req.body : [req.body]) as EventInput[];
+      const results = await ingestEvents(d, tenant, inputs, batch);
+      if (batch) return reply.code(202).send({ events: results.map((r) => ({ id: r.id, deliveries: r.deliveries })) });
+      const r = results[0];
+      return reply.code(r.duplicate ? 200 : 202).send({ id: r.id, deliveries: r.deliveries });
+    },
+  );
+  app.get(
+    "/v1/tenants/:tenant/events",
+    { schema: { tags, summary: "List a tenant's events, newest first", params: TenantParams, querystring: EventQuery, response: { 200: listOf(EventOut), ...errorResponses } } },
+    async (req) => {
+      const q = req.query as Static<typeof EventQuery>;
+      const page = await listEvents(d, (req.params as Static<typeof TenantParams>).tenant, pageOf(q), { type: q.type });
+      return { data: page.data.map(presentEvent), nextCursor: page.nextCursor };
+    },
+  );
+  app.get(
+    "/v1/tenants/:tenant/events/:id",
+    { schema: { tags, summary: "Get an event with its deliveries", params: TenantItemParams, response: { 200: EventWithDeliveries, ...errorResponses } } },
+    async (req) => {
+      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const { event, deliveries } = await getEvent(d, tenant, id);
+      return { ...presentEvent(event), deliveries: deliveries.map(presentDelivery) };
+    },
+  );
+}

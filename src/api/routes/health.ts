@@ -1,0 +1,15 @@
+import type { FastifyInstance } from "fastify";
+import type { ServiceDeps } from "../../services/deps.ts";
+import { problem } from "../server.ts";
+
+export function registerHealthRoutes(app: FastifyInstance, d: ServiceDeps): void {
+  app.get("/healthz", { config: { public: true }, schema: { tags: ["health"], summary: "The process is up" } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { config: { public: true }, schema: { tags: ["health"], summary: "The database answers" } }, async (_req, reply) => {
+    try {
+      await d.store.ping();
+      return { status: "ready" };
+    } catch {
+      return reply.code(503).type("application/problem+json").send(problem(503, "unavailable", "the database does not answer"));
+    }
+  });
+}

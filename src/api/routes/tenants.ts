@@ -1,0 +1,43 @@
+import type { FastifyInstance } from "fastify";
+import { type Static, Type } from "typebox";
+import type { ServiceDeps } from "../../services/deps.ts";
+import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from "../../services/tenants.ts";
+import { presentTenant } from "../present.ts";
+import { ListQuery, Problem, TenantCreate, TenantOut, TenantPatch, listOf } from "../schemas.ts";
+import { TenantParams, errorResponses, pageOf } from "./common.ts";
+
+export function registerTenantRoutes(app: FastifyInstance, d: ServiceDeps): void {
+  const tags = ["tenants"];
+  app.post(
+    "/v1/tenants",
+    { schema: { tags, summary: "Create a tenant", body: TenantCreate, response: { 201: TenantOut, 409: Problem, ...errorResponses } } },
+    async (req, reply) => reply.code(201).send(presentTenant(await createTenant(d, req.body as Static<typeof TenantCreate>))),
+  );
+  app.get("/v1/tenants", { schema: { tags, summary: "List tenants", querystring: ListQuery, response: { 200: listOf(TenantOut), ...errorResponses } } }, async (req) => {
+    const page = await listTenants(d, pageOf(req.query as Static<typeof ListQuery>));
+    return { data: page.data.map(presentTenant), nextCursor: page.nextCursor };
+  });
+  app.get("/v1/tenants/:tenant", { schema: { tags, summary: "Get a tenant", params: TenantParams, response: { 200: TenantOut, ...errorResponses } } }, async (req) =>
+    presentTenant(await getTenant(d, (req.params as Static<typeof TenantParams>).tenant)),
+  );
+  app.patch(
+    "/v1/tenants/:tenant",
+    { schema: { tags, summary: "Update a tenant (JSON merge patch)", params: TenantParams, body: TenantPatch, response: { 200: TenantOut, ...errorResponses } } },
+    async (req) => presentTenant(await updateTenant(d, (req.params as Static<typeof TenantParams>).tenant, req.body as Static<typeof TenantPatch>)),
+  );
+  app.delete(
+    "/v1/tenants/:tenant",
+    {
+      schema: {
+        tags,
+        summary: "Delete a tenant, its endpoints, and cancel its unfinished deliveries",
+        params: TenantParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await deleteTenant(d, (req.params as Static<typeof TenantParams>).tenant);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,193 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import swagger from "@fastify/swagger";
+import { Ajv } from "ajv";
+import addFormats from "ajv-formats";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import { ApiError, type ErrorCode, type FieldError } from "../core/errors.ts";
+import { parseJsonKeepingSource } from "../core/json.ts";
+import type { ServiceDeps } from "../services/deps.ts";
+import { registerDeliveryRoutes } from "./routes/deliveries.ts";
+import { registerEndpointRoutes } from "./routes/endpoints.ts";
+import { registerEventTypeRoutes } from "./routes/event-types.ts";
+import { registerEventRoutes } from "./routes/events.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
+import { registerTenantRoutes } from "./routes/tenants.ts";
+
+export interface ServerOptions {
+  deps: ServiceDeps;
+  logger: Logger;
+  /** Every accepted admin key; compared in constant time. */
+  apiKeys: () => string[];
+  version: string;
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Parse this route's JSON body keeping number source text (event payloads). */
+    rawNumbers?: boolean;
+    /** Route needs no API key. */
+    public?: boolean;
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export function problem(status: number, code: ErrorCode, detail: string, errors?: FieldError[]) {
+  return {
+    type: `urn:tocsin:problem:${code}`,
+    title: TITLES[status] ?? "Error",
+    status,
+    detail,
+    code,
+    ...(errors ? { errors } : {}),
+  };
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Bodies are validated strictly (wrong types are 400s); query strings and params are coerced. */
+function createValidators() {
+  const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: false });
+  const lenient = new Ajv({ coerceTypes: "array", removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
+  addFormats.default(strict);
+  addFormats.default(lenient);
+  return { strict, lenient };
+}
+
+export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger as unknown as FastifyBaseLogger,
+    bodyLimit: o.deps.config.maxBodyBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { strict: false } },
+  });
+
+  const { strict, lenient } = createValidators();
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const s = schema as Record<string, unknown>;
+    if (httpPart === "body" && s["x-one-or-many"]) {
+      // POST .../events takes one event or an array of them: validate each with the item schema
+      // so that errors name the exact field, e.g. /3/type.
+      const item = strict.compile(s["x-one-or-many"] as object);
+      const maxItems = s["x-max-items"] as number;
+      return (data: unknown) => {
+        if (!Array.isArray(data)) return item(data) ? { value: data } : { error: Object.assign(new Error("invalid"), { validation: item.errors }) };
+        if (data.length === 0) return { error: new ApiError(400, "validation_failed", "a batch must hold at least one event", [{ path: "", message: "must not be empty" }]) };
+        if (data.length > maxItems) {
+          return { error: new ApiError(400, "validation_failed", `a batch holds at most ${maxItems} events`, [{ path: "", message: `must have at most ${maxItems} items` }]) };
+        }
+        for (let i = 0; i < data.length; i++) {
+          if (!item(data[i])) {
+            const errs = (item.errors ?? []).map((e) => ({ ...e, instancePath: `/${i}${e.instancePath}` }));
+            return { error: Object.assign(new Error("invalid"), { validation: errs }) };
+          }
+        }
+        return { value: data };
+      };
+    }
+    return (httpPart === "body" ? strict : lenient).compile(schema);
+  });
+
+  const defaultJson = app.getDefaultJsonParser("error", "error");
+  const parseJson = (req: { routeOptions: { config: { rawNumbers?: boolean } } }, body: string, done: (err: Error | null, body?: unknown) => void) => {
+    if (body === "") return done(new ApiError(400, "invalid_json", "the request body is empty; send a JSON document"));
+    if (req.routeOptions.config.rawNumbers) {
+      try {
+        return done(null, parseJsonKeepingSource(body));
+      } catch (e) {
+        return done(new ApiError(400, "invalid_json", `the request body is not valid JSON: ${(e as Error).message}`));
+      }
+    }
+    defaultJson(req as never, body, (err, value) => {
+      if (err) return done(new ApiError(400, "invalid_json", `the request body is not valid JSON: ${err.message}`));
+      done(null, value);
+    });
+  };
+  app.removeContentTypeParser(["application/json"]);
+  app.addContentTypeParser(["application/json", "application/merge-patch+json"], { parseAs: "string" }, parseJson);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Tocsin API",
+        version: o.version,
+        description: "Webhook delivery for products that alert their customers. Errors are RFC 9457 problem documents.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Admin API key" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.addHook("onRequest", async (req) => {
+    if (req.routeOptions.config.public || !req.url.startsWith("/v1")) return;
+    const h = req.headers.authorization;
+    const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+    if (!m) throw new ApiError(401, "unauthorized", "send the API key as Authorization: Bearer <key>");
+    const given = digest(m[1]);
+    let ok = false;
+    for (const k of o.apiKeys()) ok = timingSafeEqual(given, digest(k)) || ok;
+    if (!ok) throw new ApiError(401, "unauthorized", "the API key is not valid");
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    const send = (status: number, body: ReturnType<typeof problem>) => reply.code(status).type("application/problem+json").send(body);
+    if (err instanceof ApiError) return send(err.status, problem(err.status, err.code, err.message, err.errors));
+    const fe = err as FastifyError & { validationContext?: string };
+    if (fe.validation) {
+      const errors = fe.validation.map((v) => {
+        const params = v.params as Record<string, unknown>;
+        const extra = (params.additionalProperty ?? params.missingProperty) as string | undefined;
+        const pointer = `${v.instancePath}${extra ? `/${extra}` : ""}`;
+        const where = fe.validationContext === "querystring" ? "query" : fe.validationContext === "params" ? "path" : "body";
+        const path = where === "body" ? pointer : `${where}.${pointer.slice(1).replaceAll("/", ".")}`;
+        const message = params.additionalProperty ? "is not a known field" : (v.message ?? "is invalid");
+        return { path, message };
+      });
+      const first = errors[0];
+      return send(400, problem(400, "validation_failed", `${first.path || "body"}: ${first.message}`, errors));
+    }
+    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return send(413, problem(413, "payload_too_large", `the request body exceeds ${o.deps.config.maxBodyBytes} bytes`));
+    }
+    if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      return send(415, problem(415, "unsupported_media_type", "send JSON with Content-Type: application/json"));
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return send(fe.statusCode, problem(fe.statusCode, fe.statusCode === 400 ? "invalid_json" : "validation_failed", fe.message));
+    }
+    req.log.error({ err }, "request failed");
+    return send(500, problem(500, "internal", "Internal server error"));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .code(404)
+      .type("application/problem+json")
+      .send(problem(404, "not_found", `no route for ${req.method} ${req.url.split("?")[0]}`));
+  });
+
+  registerHealthRoutes(app, o.deps);
+  registerTenantRoutes(app, o.deps);
+  registerEndpointRoutes(app, o.deps);
+  registerEventTypeRoutes(app, o.deps);
+  registerEventRoutes(app, o.deps);
+  registerDeliveryRoutes(app, o.deps);
+
+  app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

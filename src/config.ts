@@ -1,0 +1,158 @@
+import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
+
+/** Everything Tocsin reads from its environment and flags, parsed once and frozen. */
+export interface Config {
+  /** Folder holding the SQLite database, the lock, and generated keys. TOCSIN_DATA_DIR. */
+  dataDir: string;
+  /** Listen address. TOCSIN_HOST (default 127.0.0.1). */
+  host: string;
+  /** Listen port; 0 picks a free one. TOCSIN_PORT (default 3000). */
+  port: number;
+  /** Admin API key; when unset one is generated into `<dataDir>/admin-key`. TOCSIN_API_KEY. */
+  apiKey: string | null;
+  /** 32-byte key encrypting secrets at rest; when unset on SQLite, generated into `<dataDir>/master-key`. TOCSIN_MASTER_KEY. */
+  masterKey: string | null;
+  /** Allow deliveries to loopback, private and other non-global addresses. TOCSIN_ALLOW_PRIVATE_NETWORKS. */
+  allowPrivateNetworks: boolean;
+  /** Largest event payload in bytes. TOCSIN_MAX_PAYLOAD_BYTES (default 262144). */
+  maxPayloadBytes: number;
+  /** Largest request body in bytes (a batch of events). TOCSIN_MAX_BODY_BYTES (default 10 MiB). */
+  maxBodyBytes: number;
+  /** Largest number of events in one batch. TOCSIN_MAX_BATCH_EVENTS (default 1000). */
+  maxBatchEvents: number;
+  /** Retry delays after each failed attempt. TOCSIN_RETRY_SCHEDULE (default 5s,5m,30m,2h,5h,10h,10h). */
+  retryScheduleMs: number[];
+  /** Jitter factor applied to each retry delay. TOCSIN_RETRY_JITTER (default 0.1). */
+  retryJitter: number;
+  /** Upper bound on a receiver's Retry-After. TOCSIN_RETRY_AFTER_MAX (default 1h). */
+  retryAfterMaxMs: number;
+  /** Deliveries in flight per process. TOCSIN_CONCURRENCY (default 128). */
+  concurrency: number;
+  /** Deliveries in flight per endpoint, across all workers. TOCSIN_ENDPOINT_CONCURRENCY (default 16). */
+  endpointConcurrency: number;
+  /** TCP+TLS connect timeout. TOCSIN_CONNECT_TIMEOUT (default 10s). */
+  connectTimeoutMs: number;
+  /** Time allowed for the response after connecting. TOCSIN_REQUEST_TIMEOUT (default 15s). */
+  requestTimeoutMs: number;
+  /** How long a claimed delivery belongs to a worker before others may take it. TOCSIN_LEASE (default 2m). */
+  leaseMs: number;
+  /** Fallback polling interval for due deliveries. TOCSIN_POLL_INTERVAL (default 500ms). */
+  pollIntervalMs: number;
+  /** SQLite `synchronous`: NORMAL survives a process crash, FULL also survives power loss. TOCSIN_SQLITE_SYNCHRONOUS. */
+  sqliteSynchronous: "NORMAL" | "FULL";
+  /** pino log level. TOCSIN_LOG_LEVEL (default info). */
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export const DEFAULTS: Config = {
+  dataDir: "./data",
+  host: "127.0.0.1",
+  port: 3000,
+  apiKey: null,
+  masterKey: null,
+  allowPrivateNetworks: false,
+  maxPayloadBytes: 256 * 1024,
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxBatchEvents: 1000,
+  retryScheduleMs: [...DEFAULT_SCHEDULE_MS],
+  retryJitter: 0.1,
+  retryAfterMaxMs: 3_600_000,
+  concurrency: 128,
+  endpointConcurrency: 16,
+  connectTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  leaseMs: 120_000,
+  pollIntervalMs: 500,
+  sqliteSynchronous: "NORMAL",
+  logLevel: "info",
+};
+
+export class ConfigError extends Error {}
+
+function int(env: Record<string, string | undefined>, name: string, min: number, max: number): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d+$/.test(v.trim())) throw new ConfigError(`${name} must be a whole number, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function duration(env: Record<string, string | undefined>, name: string, min: number): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === "") return undefined;
+  let ms: number;
+  try {
+    ms = /^\d+$/.test(v.trim()) ? Number(v) : parseDuration(v);
+  } catch (e) {
+    throw new ConfigError(`${name}: ${(e as Error).message}`);
+  }
+  if (ms < min) throw new ConfigError(`${name} must be at least ${min} ms, got "${v}"`);
+  return ms;
+}
+
+function bool(env: Record<string, string | undefined>, name: string): boolean | undefined {
+  const v = env[name]?.trim().toLowerCase();
+  if (v === undefined || v === "") return undefined;
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** Parses `TOCSIN_*` variables, then applies `overrides` (from CLI flags), validates and freezes. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
+  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs] };
+  const set = <K extends keyof Config>(k: K, v: Config[K] | undefined) => {
+    if (v !== undefined) c[k] = v;
+  };
+  set("dataDir", env.TOCSIN_DATA_DIR || undefined);
+  set("host", env.TOCSIN_HOST || undefined);
+  set("port", int(env, "TOCSIN_PORT", 0, 65535));
+  set("apiKey", env.TOCSIN_API_KEY || undefined);
+  set("masterKey", env.TOCSIN_MASTER_KEY || undefined);
+  set("allowPrivateNetworks", bool(env, "TOCSIN_ALLOW_PRIVATE_NETWORKS"));
+  set("maxPayloadBytes", int(env, "TOCSIN_MAX_PAYLOAD_BYTES", 1024, 64 * 1024 * 1024));
+  set("maxBodyBytes", int(env, "TOCSIN_MAX_BODY_BYTES", 1024, 1024 * 1024 * 1024));
+  set("maxBatchEvents", int(env, "TOCSIN_MAX_BATCH_EVENTS", 1, 100_000));
+  if (env.TOCSIN_RETRY_SCHEDULE !== undefined && env.TOCSIN_RETRY_SCHEDULE !== "") {
+    try {
+      c.retryScheduleMs = parseDurationList(env.TOCSIN_RETRY_SCHEDULE);
+    } catch (e) {
+      throw new ConfigError(`TOCSIN_RETRY_SCHEDULE: ${(e as Error).message}`);
+    }
+  }
+  if (env.TOCSIN_RETRY_JITTER !== undefined && env.TOCSIN_RETRY_JITTER !== "") {
+    const j = Number(env.TOCSIN_RETRY_JITTER);
+    if (!(j >= 0 && j <= 1)) throw new ConfigError(`TOCSIN_RETRY_JITTER must be between 0 and 1, got "${env.TOCSIN_RETRY_JITTER}"`);
+    c.retryJitter = j;
+  }
+  set("retryAfterMaxMs", duration(env, "TOCSIN_RETRY_AFTER_MAX", 0));
+  set("concurrency", int(env, "TOCSIN_CONCURRENCY", 1, 10_000));
+  set("endpointConcurrency", int(env, "TOCSIN_ENDPOINT_CONCURRENCY", 1, 1000));
+  set("connectTimeoutMs", duration(env, "TOCSIN_CONNECT_TIMEOUT", 10));
+  set("requestTimeoutMs", duration(env, "TOCSIN_REQUEST_TIMEOUT", 10));
+  set("leaseMs", duration(env, "TOCSIN_LEASE", 1000));
+  set("pollIntervalMs", duration(env, "TOCSIN_POLL_INTERVAL", 10));
+  const sync = env.TOCSIN_SQLITE_SYNCHRONOUS?.toUpperCase();
+  if (sync) {
+    if (sync !== "NORMAL" && sync !== "FULL") throw new ConfigError(`TOCSIN_SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${sync}"`);
+    c.sqliteSynchronous = sync;
+  }
+  const level = env.TOCSIN_LOG_LEVEL;
+  if (level) {
+    if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(level)) {
+      throw new ConfigError(`TOCSIN_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${level}"`);
+    }
+    c.logLevel = level as Config["logLevel"];
+  }
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (c.leaseMs < c.connectTimeoutMs + c.requestTimeoutMs + 5_000) {
+    throw new ConfigError(
+      `TOCSIN_LEASE (${c.leaseMs} ms) must exceed the connect plus request timeouts by at least 5 s, or deliveries could be sent twice`,
+    );
+  }
+  c.retryScheduleMs = Object.freeze(c.retryScheduleMs) as number[];
+  return Object.freeze(c);
+}

@@ -1,0 +1,45 @@
+export type ErrorCode =
+  | "validation_failed"
+  | "invalid_json"
+  | "unsupported_media_type"
+  | "payload_too_large"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "method_not_allowed"
+  | "rate_limited"
+  | "unavailable"
+  | "internal";
+
+export interface FieldError {
+  /** JSON Pointer into the request part that failed, e.g. `/url` or `/0/type`. */
+  path: string;
+  message: string;
+}
+
+/** An expected API error; the error handler renders it as an RFC 9457 problem document. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly errors: FieldError[] | undefined;
+  constructor(status: number, code: ErrorCode, message: string, errors?: FieldError[]) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.errors = errors;
+  }
+}
+
+export function invalid(path: string, message: string): ApiError {
+  return new ApiError(400, "validation_failed", `${path || "body"}: ${message}`, [{ path, message }]);
+}
+
+export function notFound(what: string, id: string): ApiError {
+  return new ApiError(404, "not_found", `${what} ${JSON.stringify(id)} does not exist`);
+}
+
+export function coerceError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === "string" ? value : JSON.stringify(value));
+}

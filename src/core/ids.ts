@@ -1,0 +1,60 @@
+import { randomFillSync } from "node:crypto";
+
+// Crockford base32: sortable as plain strings, no ambiguous letters.
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+let lastMs = -1;
+const lastRandom = new Uint8Array(10);
+
+/**
+ * A ULID-shaped id: 48 bits of milliseconds then 80 random bits, 26 base32 characters, so ids sort
+ * by creation time. Within one millisecond the random part is incremented, keeping a process's ids
+ * strictly increasing.
+ */
+export function newUlid(now: number = Date.now()): string {
+  if (now <= lastMs) {
+    incrementRandom();
+    now = lastMs;
+  } else {
+    lastMs = now;
+    randomFillSync(lastRandom);
+  }
+  let out = "";
+  let t = now;
+  const time = new Array<string>(10);
+  for (let i = 9; i >= 0; i--) {
+    time[i] = ALPHABET[t % 32];
+    t = Math.floor(t / 32);
+  }
+  out = time.join("");
+  // 80 bits -> 16 characters of 5 bits.
+  let bits = 0;
+  let acc = 0;
+  for (let i = 0; i < 10; i++) {
+    acc = (acc << 8) | lastRandom[i];
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(acc >> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+function incrementRandom(): void {
+  for (let i = 9; i >= 0; i--) {
+    if (lastRandom[i] === 255) {
+      lastRandom[i] = 0;
+    } else {
+      lastRandom[i]++;
+      return;
+    }
+  }
+}
+
+export type IdPrefix = "evt" | "ep" | "dlv" | "att" | "key" | "ten";
+
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${newUlid()}`;
+}

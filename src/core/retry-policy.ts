@@ -1,0 +1,108 @@
+import type { ErrorClass, SendResult } from "./types.ts";
+
+export interface RetryPolicy {
+  /** Delays after the 1st, 2nd, ... failed attempt; its length is the number of retries. */
+  scheduleMs: readonly number[];
+  /** Each delay is multiplied by a factor drawn from [1 - jitter, 1 + jitter]. */
+  jitter: number;
+  /** Bounds applied to a receiver's Retry-After. */
+  retryAfterMinMs: number;
+  retryAfterMaxMs: number;
+}
+
+export const DEFAULT_SCHEDULE_MS: readonly number[] = [
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3600_000,
+  5 * 3600_000,
+  10 * 3600_000,
+  10 * 3600_000,
+];
+
+/**
+ * What one attempt means, as data (a receiver's 500 is business as usual, not an exception).
+ * Success is any 2xx; redirects are not followed, so a 3xx is a failure like any other status.
+ */
+export type Outcome =
+  | { kind: "delivered"; status: number }
+  | { kind: "retry"; reason: string; errorClass: ErrorClass; retryAfterMs?: number }
+  | { kind: "disable"; reason: string };
+
+export function classifyResponse(result: SendResult, now: number): Outcome {
+  if (result.statusCode === null) {
+    return { kind: "retry", reason: result.errorMessage ?? "request failed", errorClass: result.errorClass ?? "connect" };
+  }
+  const status = result.statusCode;
+  if (status >= 200 && status < 300) return { kind: "delivered", status };
+  if (status === 410) return { kind: "disable", reason: "410 Gone: the receiver asked to stop" };
+  const out: Outcome = { kind: "retry", reason: `HTTP ${status}`, errorClass: "http_status" };
+  if ((status === 429 || status === 503) && result.headers) {
+    const ra = parseRetryAfter(result.headers["retry-after"], now);
+    if (ra !== undefined) out.retryAfterMs = ra;
+  }
+  return out;
+}
+
+/** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d{1,10}$/.test(v)) return Number(v) * 1000;
+  const date = Date.parse(v);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+export interface Decision {
+  status: "succeeded" | "pending" | "failed";
+  nextAttemptAt: number | null;
+  disableEndpoint: "gone" | null;
+  willRetry: boolean;
+}
+
+/**
+ * The delivery state machine's transition after attempt number `attemptNo` (1-based).
+ * Pure: time and randomness come in as arguments.
+ */
+export function decide(
+  outcome: Outcome,
+  attemptNo: number,
+  policy: RetryPolicy,
+  now: number,
+  random: () => number = Math.random,
+): Decision {
+  if (outcome.kind === "delivered") {
+    return { status: "succeeded", nextAttemptAt: null, disableEndpoint: null, willRetry: false };
+  }
+  if (outcome.kind === "disable") {
+    return { status: "failed", nextAttemptAt: null, disableEndpoint: "gone", willRetry: false };
+  }
+  if (attemptNo > policy.scheduleMs.length) {
+    return { status: "failed", nextAttemptAt: null, disableEndpoint: null, willRetry: false };
+  }
+  let delay: number;
+  if (outcome.retryAfterMs !== undefined) {
+    delay = Math.min(policy.retryAfterMaxMs, Math.max(policy.retryAfterMinMs, outcome.retryAfterMs));
+  } else {
+    const base = policy.scheduleMs[attemptNo - 1];
+    const factor = 1 + policy.jitter * (2 * random() - 1);
+    delay = Math.max(0, Math.round(base * factor));
+  }
+  return { status: "pending", nextAttemptAt: now + delay, disableEndpoint: null, willRetry: true };
+}
+
+/** Parses `5s,5m,30m,2h` (units ms, s, m, h, d) into milliseconds. */
+export function parseDurationList(text: string): number[] {
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.length === 1 && parts[0] === "") return [];
+  return parts.map(parseDuration);
+}
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a duration: use a number with ms, s, m, h or d, e.g. 5s or 30m`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms" | "s" | "m" | "h" | "d"];
+  return Math.round(n * unit);
+}

@@ -1,0 +1,150 @@
+import { Pool } from "undici";
+import type { ErrorClass, SendResult } from "../core/types.ts";
+import { checkLiteralHost } from "../core/addresses.ts";
+import { guardedLookup } from "./guarded-lookup.ts";
+
+export interface SenderOptions {
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  allowPrivateNetworks: boolean;
+  /** Connections per origin. */
+  connectionsPerOrigin: number;
+  /** Response bytes kept for the attempt log; reading stops there. */
+  maxResponseBytes: number;
+  now: () => number;
+}
+
+export interface OutgoingRequest {
+  url: string;
+  method: "POST" | "PUT";
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Sender {
+  send(req: OutgoingRequest): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+const POOL_IDLE_MS = 5 * 60_000;
+
+/** Sends attempts through one keep-alive undici Pool per origin; failures become data, never throws. */
+export function createSender(opts: SenderOptions): Sender {
+  const pools = new Map<string, { pool: Pool; lastUsed: number }>();
+  const sweep = setInterval(() => {
+    const cutoff = opts.now() - POOL_IDLE_MS;
+    for (const [origin, p] of pools) {
+      if (p.lastUsed < cutoff) {
+        pools.delete(origin);
+        void p.pool.close();
+      }
+    }
+  }, 60_000);
+  sweep.unref();
+
+  function poolFor(origin: string): Pool {
+    let p = pools.get(origin);
+    if (!p) {
+      const pool = new Pool(origin, {
+        connections: opts.connectionsPerOrigin,
+        pipelining: 1,
+        headersTimeout: opts.requestTimeoutMs,
+        bodyTimeout: opts.requestTimeoutMs,
+        connect: {
+          timeout: opts.connectTimeoutMs,
+          ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+        },
+      });
+      p = { pool, lastUsed: 0 };
+      pools.set(origin, p);
+    }
+    p.lastUsed = opts.now();
+    return p.pool;
+  }
+
+  return {
+    async send(req) {
+      const startedAt = opts.now();
+      const started = performance.now();
+      const fail = (errorClass: ErrorClass, errorMessage: string): SendResult => ({
+        startedAt,
+        durationMs: Math.round(performance.now() - started),
+        statusCode: null,
+        headers: null,
+        body: null,
+        errorClass,
+        errorMessage,
+      });
+      let url: URL;
+      try {
+        url = new URL(req.url);
+      } catch {
+        return fail("connect", "invalid URL");
+      }
+      if (!opts.allowPrivateNetworks) {
+        const refused = checkLiteralHost(url.hostname);
+        if (refused) return fail("blocked_destination", refused);
+      }
+      try {
+        const res = await poolFor(url.origin).request({
+          path: url.pathname + url.search,
+          method: req.method,
+          headers: req.headers,
+          body: req.body,
+        });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of res.body) {
+          const buf = chunk as Buffer;
+          const room = opts.maxResponseBytes - size;
+          if (buf.length >= room) {
+            chunks.push(buf.subarray(0, room));
+            size += room;
+            res.body.destroy();
+            break;
+          }
+          chunks.push(buf);
+          size += buf.length;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(", ") : v;
+        }
+        return {
+          startedAt,
+          durationMs: Math.round(performance.now() - started),
+          statusCode: res.statusCode,
+          headers,
+          body: Buffer.concat(chunks, size).toString("utf8"),
+          errorClass: res.statusCode >= 200 && res.statusCode < 300 ? null : "http_status",
+          errorMessage: res.statusCode >= 200 && res.statusCode < 300 ? null : `HTTP ${res.statusCode}`,
+        };
+      } catch (e) {
+        const [errorClass, message] = classifyError(e);
+        return fail(errorClass, message);
+      }
+    },
+    async close() {
+      clearInterval(sweep);
+      await Promise.all([...pools.values()].map((p) => p.pool.close()));
+      pools.clear();
+    },
+  };
+}
+
+/** Maps a network or undici error to the attempt log's error class. */
+export function classifyError(e: unknown): [ErrorClass, string] {
+  let err = e as { code?: string; message?: string; cause?: unknown } | undefined;
+  // undici wraps the socket error; the root cause carries the useful code.
+  for (let i = 0; i < 3 && err && !err.code && err.cause; i++) err = err.cause as typeof err;
+  const code = err?.code ?? "";
+  const message = `${code ? `${code}: ` : ""}${err?.message ?? String(e)}`.slice(0, 500);
+  if (code === "ETOCSIN_BLOCKED") return ["blocked_destination", message];
+  if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "ETIMEDOUT") return ["timeout_connect", message];
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") return ["timeout_request", message];
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME" || code === "EAI_FAIL") return ["dns", message];
+  if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL|HOSTNAME_MISMATCH)/.test(code) || code === "EPROTO") {
+    return ["tls", message];
+  }
+  return ["connect", message];
+}

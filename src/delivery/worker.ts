@@ -1,0 +1,237 @@
+import type { Logger } from "pino";
+import { newId } from "../core/ids.ts";
+import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
+import type { SecretBox } from "../core/secret-box.ts";
+import type { Attempt, ClaimedDelivery, DeliveryOutcome } from "../core/types.ts";
+import { secretKey, sign } from "../signing/standard.ts";
+import type { Store } from "../store/store.ts";
+import type { Sender } from "./sender.ts";
+
+export interface WorkerOptions {
+  store: Store;
+  sender: Sender;
+  secretBox: SecretBox;
+  logger: Logger;
+  policy: RetryPolicy;
+  /** Deliveries in flight in this process. */
+  concurrency: number;
+  endpointConcurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  userAgent: string;
+  now: () => number;
+  random?: () => number;
+}
+
+export interface Worker {
+  start(): void;
+  /** Ingest calls this after a commit so new work is claimed at once instead of at the next poll. */
+  wake(): void;
+  /** Stops claiming, lets in-flight attempts finish (up to `graceMs`), records them, hands back the rest. */
+  stop(graceMs?: number): Promise<void>;
+  readonly owner: string;
+  inFlight(): number;
+}
+
+const CLAIM_BATCH = 256;
+const FLUSH_BATCH = 512;
+const REAP_INTERVAL_MS = 5_000;
+
+/**
+ * The delivery loop: claim due deliveries in batches, send each (sign afresh per attempt), and
+ * record outcomes in group commits. After each commit the loop claims again, because the
+ * per-endpoint cap counts leases in the database.
+ */
+export function createWorker(o: WorkerOptions): Worker {
+  const owner = `wrk_${newId("key").slice(4)}`;
+  const keyCache = new Map<string, Buffer>();
+  let running = false;
+  let inflight = 0;
+  let buffer: DeliveryOutcome[] = [];
+  let flushing: Promise<void> | null = null;
+  let flushScheduled = false;
+  let wakeResolve: (() => void) | null = null;
+  let loopDone: Promise<void> = Promise.resolve();
+  let lastReap = 0;
+
+  const wake = () => {
+    const r = wakeResolve;
+    wakeResolve = null;
+    r?.();
+  };
+
+  function keyFor(c: ClaimedDelivery): Buffer {
+    const k = `${c.endpointId}:${c.endpointVersion}`;
+    let key = keyCache.get(k);
+    if (!key) {
+      if (keyCache.size > 10_000) keyCache.clear();
+      key = secretKey(o.secretBox.decrypt(c.secretEnc));
+      keyCache.set(k, key);
+    }
+    return key;
+  }
+
+  async function deliver(c: ClaimedDelivery): Promise<void> {
+    const attemptNo = c.attempts + 1;
+    let outcome: DeliveryOutcome;
+    try {
+      const ts = Math.floor(o.now() / 1000);
+      const result = await o.sender.send({
+        url: c.url,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": o.userAgent,
+          "webhook-id": c.eventId,
+          "webhook-timestamp": String(ts),
+          "webhook-signature": sign(keyFor(c), c.eventId, ts, c.payload),
+        },
+        body: c.payload,
+      });
+      const now = o.now();
+      const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
+      const attempt: Attempt = {
+        id: newId("att"),
+        deliveryId: c.id,
+        tenantId: c.tenantId,
+        endpointId: c.endpointId,
+        eventId: c.eventId,
+        attemptNo,
+        startedAt: result.startedAt,
+        durationMs: result.durationMs,
+        statusCode: result.statusCode,
+        errorClass: result.errorClass,
+        errorMessage: result.errorMessage,
+        responseHeaders: result.headers,
+        responseBody: result.body,
+        willRetry: decision.willRetry,
+        nextAttemptAt: decision.nextAttemptAt,
+      };
+      outcome = {
+        deliveryId: c.id,
+        endpointId: c.endpointId,
+        attempt,
+        status: decision.status,
+        nextAttemptAt: decision.nextAttemptAt,
+        disableEndpoint: decision.disableEndpoint,
+      };
+      if (decision.status === "failed") {
+        o.logger.warn(
+          { delivery: c.id, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, error: result.errorMessage },
+          decision.disableEndpoint ? "endpoint answered 410 Gone: delivery failed and endpoint disabled" : "delivery failed: retry schedule exhausted",
+        );
+      } else if (decision.status === "pending") {
+        o.logger.debug({ delivery: c.id, endpoint: c.endpointId, attempt: attemptNo, error: result.errorMessage }, "attempt failed, will retry");
+      }
+    } catch (e) {
+      // Only a bug or an undecryptable secret lands here; the lease expiry brings the delivery back.
+      o.logger.error({ err: e, delivery: c.id, endpoint: c.endpointId }, "could not attempt delivery");
+      return;
+    } finally {
+      inflight--;
+    }
+    buffer.push(outcome);
+    scheduleFlush();
+  }
+
+  function scheduleFlush() {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      void flush();
+    });
+  }
+
+  async function flush(): Promise<void> {
+    if (flushing) {
+      await flushing;
+      if (buffer.length) scheduleFlush();
+      return;
+    }
+    if (buffer.length === 0) return;
+    const batch = buffer.length > FLUSH_BATCH ? buffer.splice(0, FLUSH_BATCH) : buffer;
+    if (batch === buffer) buffer = [];
+    flushing = (async () => {
+      try {
+        await o.store.complete(owner, batch, o.now());
+      } catch (e) {
+        // Keep the outcomes and try again; if the process dies the leases expire and the
+        // deliveries are sent again (at-least-once).
+        o.logger.error({ err: e, count: batch.length }, "could not record delivery outcomes; retrying");
+        buffer = batch.concat(buffer);
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        flushing = null;
+      }
+    })();
+    await flushing;
+    if (buffer.length) scheduleFlush();
+    wake();
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      const now = o.now();
+      if (now - lastReap > REAP_INTERVAL_MS) {
+        lastReap = now;
+        try {
+          const n = await o.store.releaseExpiredLeases(now);
+          if (n) o.logger.info({ count: n }, "released deliveries whose lease expired");
+        } catch (e) {
+          o.logger.error({ err: e }, "could not release expired leases");
+        }
+      }
+      const free = o.concurrency - inflight;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const batch = await o.store.claimDue({
+            limit: Math.min(free, CLAIM_BATCH),
+            leaseMs: o.leaseMs,
+            owner,
+            now: o.now(),
+            endpointConcurrency: o.endpointConcurrency,
+          });
+          claimed = batch.length;
+          for (const c of batch) {
+            inflight++;
+            void deliver(c);
+          }
+        } catch (e) {
+          o.logger.error({ err: e }, "could not claim deliveries; will retry");
+        }
+      }
+      if (!running) break;
+      if (claimed > 0 && claimed === Math.min(free, CLAIM_BATCH) && inflight < o.concurrency) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, o.pollIntervalMs);
+        wakeResolve = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  return {
+    owner,
+    start() {
+      if (running) return;
+      running = true;
+      loopDone = loop();
+    },
+    wake,
+    inFlight: () => inflight,
+    async stop(graceMs = 30_000) {
+      running = false;
+      wake();
+      await loopDone;
+      const deadline = Date.now() + graceMs;
+      while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (buffer.length || flushing) await flush();
+      const released = await o.store.releaseOwned(owner, o.now());
+      if (released) o.logger.info({ count: released }, "handed unfinished deliveries back to the queue");
+    },
+  };
+}

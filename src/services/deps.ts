@@ -1,0 +1,13 @@
+import type { Config } from "../config.ts";
+import type { SecretBox } from "../core/secret-box.ts";
+import type { Store } from "../store/store.ts";
+
+/** What the domain services need; passed in, never imported as singletons. */
+export interface ServiceDeps {
+  store: Store;
+  secretBox: SecretBox;
+  config: Readonly<Config>;
+  now: () => number;
+  /** Tells the in-process worker that new deliveries are due. */
+  wake: () => void;
+}

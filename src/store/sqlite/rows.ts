@@ -1,0 +1,94 @@
+import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../../core/types.ts";
+
+/** A database row as node:sqlite returns it. Rows stay inside store/; the rest sees domain types. */
+export type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const parseOrNull = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(String(v)));
+
+export function rowToTenant(r: Row): Tenant {
+  return {
+    id: String(r.id),
+    name: strOrNull(r.name),
+    metadata: JSON.parse(String(r.metadata)) as Record<string, unknown>,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export function rowToEndpoint(r: Row): Endpoint {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    url: String(r.url),
+    name: strOrNull(r.name),
+    description: strOrNull(r.description),
+    eventTypes: JSON.parse(String(r.event_types)) as string[],
+    enabled: num(r.enabled) === 1,
+    disabledReason: strOrNull(r.disabled_reason) as Endpoint["disabledReason"],
+    version: num(r.version),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export function rowToEventType(r: Row): EventType {
+  return {
+    name: String(r.name),
+    description: strOrNull(r.description),
+    schema: parseOrNull(r.schema),
+    example: parseOrNull(r.example),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export function rowToEvent(r: Row): EventRecord {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    type: String(r.type),
+    payload: String(r.payload),
+    idempotencyKey: strOrNull(r.idempotency_key),
+    createdAt: num(r.created_at),
+  };
+}
+
+export function rowToDelivery(r: Row): Delivery {
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    eventId: String(r.event_id),
+    endpointId: String(r.endpoint_id),
+    eventType: String(r.event_type),
+    status: String(r.status) as Delivery["status"],
+    attempts: num(r.attempts),
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+    lastStatusCode: numOrNull(r.last_status_code),
+    lastError: strOrNull(r.last_error),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export function rowToAttempt(r: Row): Attempt {
+  return {
+    id: String(r.id),
+    deliveryId: String(r.delivery_id),
+    tenantId: String(r.tenant_id),
+    endpointId: String(r.endpoint_id),
+    eventId: String(r.event_id),
+    attemptNo: num(r.attempt_no),
+    startedAt: num(r.started_at),
+    durationMs: num(r.duration_ms),
+    statusCode: numOrNull(r.status_code),
+    errorClass: strOrNull(r.error_class) as Attempt["errorClass"],
+    errorMessage: strOrNull(r.error_message),
+    responseHeaders: parseOrNull(r.response_headers) as Record<string, string> | null,
+    responseBody: strOrNull(r.response_body),
+    willRetry: num(r.will_retry) === 1,
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+  };
+}

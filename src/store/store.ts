@@ -1,0 +1,143 @@
+import type {
+  Attempt,
+  ClaimedDelivery,
+  Delivery,
+  DeliveryOutcome,
+  DeliveryStatus,
+  DisabledReason,
+  Endpoint,
+  EventRecord,
+  EventType,
+  Tenant,
+} from "../core/types.ts";
+
+export interface Page {
+  limit: number;
+  /** Opaque position returned as `nextCursor` by the previous page. */
+  cursor: string | null;
+}
+
+export interface PageResult<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface NewEvent {
+  id: string;
+  type: string;
+  payload: string;
+  idempotencyKey: string | null;
+}
+
+export type IngestResult =
+  | { id: string; deliveries: number; duplicate: false }
+  | { id: string; deliveries: number; duplicate: true };
+
+export interface NewEndpoint {
+  id: string;
+  tenantId: string;
+  url: string;
+  name: string | null;
+  description: string | null;
+  eventTypes: string[];
+  enabled: boolean;
+  secretEnc: string;
+}
+
+export interface EndpointChanges {
+  url?: string;
+  name?: string | null;
+  description?: string | null;
+  eventTypes?: string[];
+  enabled?: boolean;
+  disabledReason?: DisabledReason | null;
+  secretEnc?: string;
+}
+
+export interface DeliveryFilter {
+  endpointId?: string;
+  eventId?: string;
+  status?: DeliveryStatus;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  leaseMs: number;
+  owner: string;
+  now: number;
+  /** Most deliveries in flight per endpoint, counted across every worker. */
+  endpointConcurrency: number;
+}
+
+/**
+ * The one persistence interface. Services and workers see only this; each backend (SQLite now,
+ * PostgreSQL next) holds its dialect's differences. Every method is tenant-scoped where the data is.
+ */
+export interface Store {
+  /** Checks the database answers; throws when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  /** Inserts a tenant; returns null when the id is taken. */
+  createTenant(t: Tenant): Promise<Tenant | null>;
+  getTenant(id: string): Promise<Tenant | null>;
+  listTenants(page: Page): Promise<PageResult<Tenant>>;
+  updateTenant(id: string, changes: { name?: string | null; metadata?: Record<string, unknown> }, now: number): Promise<Tenant | null>;
+  /** Deletes a tenant with its endpoints; their unfinished deliveries become `cancelled`. */
+  deleteTenant(id: string, now: number): Promise<boolean>;
+
+  createEndpoint(e: NewEndpoint, now: number): Promise<Endpoint>;
+  getEndpoint(tenantId: string, id: string): Promise<Endpoint | null>;
+  getEndpointSecret(tenantId: string, id: string): Promise<string | null>;
+  listEndpoints(tenantId: string, page: Page): Promise<PageResult<Endpoint>>;
+  countEndpoints(tenantId: string): Promise<number>;
+  /** Applies changes and bumps `version`; null when the endpoint does not exist. */
+  updateEndpoint(tenantId: string, id: string, changes: EndpointChanges, now: number): Promise<Endpoint | null>;
+  /** Deletes an endpoint; its unfinished deliveries become `cancelled`. */
+  deleteEndpoint(tenantId: string, id: string, now: number): Promise<boolean>;
+
+  createEventType(t: EventType): Promise<EventType | null>;
+  getEventType(name: string): Promise<EventType | null>;
+  listEventTypes(page: Page): Promise<PageResult<EventType>>;
+  updateEventType(name: string, changes: { description?: string | null; schema?: unknown; example?: unknown }, now: number): Promise<EventType | null>;
+  deleteEventType(name: string): Promise<boolean>;
+
+  /**
+   * Durable ingest, all or nothing in one transaction: for each event, return the original when
+   * its idempotency key was used within `idempotencyWindowMs`, otherwise insert it with one
+   * `pending` delivery per enabled endpoint of the tenant whose `eventTypes` match.
+   * Returns null when the tenant does not exist.
+   */
+  ingest(tenantId: string, events: NewEvent[], now: number, idempotencyWindowMs: number): Promise<IngestResult[] | null>;
+  getEvent(tenantId: string, id: string): Promise<EventRecord | null>;
+  listEvents(tenantId: string, page: Page, filter: { type?: string }): Promise<PageResult<EventRecord>>;
+
+  listDeliveries(tenantId: string, filter: DeliveryFilter, page: Page): Promise<PageResult<Delivery>>;
+  getDelivery(tenantId: string, id: string): Promise<Delivery | null>;
+  listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]>;
+  /** Puts a `failed` delivery back to `pending`, due now. */
+  retryDelivery(tenantId: string, id: string, now: number): Promise<Delivery | "not_found" | "not_failed">;
+
+  /**
+   * Leases up to `limit` due deliveries to `owner` until `now + leaseMs`, respecting the
+   * per-endpoint concurrency cap, skipping disabled endpoints.
+   */
+  claimDue(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Records attempts and new delivery states in one transaction, only where `owner` still holds the lease. */
+  complete(owner: string, outcomes: DeliveryOutcome[], now: number): Promise<void>;
+  /** Returns deliveries whose lease has expired to `pending`; returns how many. */
+  releaseExpiredLeases(now: number): Promise<number>;
+  /** Returns every delivery leased by `owner` to `pending` (a draining worker hands its work back). */
+  releaseOwned(owner: string, now: number): Promise<number>;
+}
+
+export function encodeCursor(key: string): string {
+  return Buffer.from(key, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | null): string | null {
+  if (cursor === null) return null;
+  return Buffer.from(cursor, "base64url").toString("utf8");
+}
