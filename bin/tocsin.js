@@ -4,7 +4,7 @@ const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {
   process.stderr.write(
     `Tocsin needs Node.js 24 or newer; this is Node.js ${process.versions.node}.\n` +
-      "Run it through npm (npm start, npm exec tocsin -- <command>), which uses the Node 24 that 'npm ci' installed\n" +
+      "Run it through npm (npm start, npm run tocsin -- <command>), which uses the Node 24 that 'npm ci' installed\n" +
       "into node_modules/.bin, or install Node.js 24 LTS.\n",
   );
   process.exit(1);

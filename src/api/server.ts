@@ -117,7 +117,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
       done(null, value);
     });
   };
-  app.removeContentTypeParser(["application/json"]);
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(["application/json", "application/merge-patch+json"], { parseAs: "string" }, parseJson);
 
   await app.register(swagger, {
