@@ -229,9 +229,16 @@ export function createWorker(o: WorkerOptions): Worker {
       await loopDone;
       const deadline = Date.now() + graceMs;
       while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      while (buffer.length || flushing) await flush();
-      const released = await o.store.releaseOwned(owner, o.now());
-      if (released) o.logger.info({ count: released }, "handed unfinished deliveries back to the queue");
+      // Record what was sent; if the database stays unreachable, give up after the grace period:
+      // the unrecorded deliveries keep their lease and are sent again (at-least-once).
+      for (let i = 0; (buffer.length || flushing) && Date.now() < deadline + 5_000 && i < 1000; i++) await flush();
+      if (buffer.length) o.logger.error({ count: buffer.length }, "could not record some outcomes before stopping; they will be sent again");
+      try {
+        const released = await o.store.releaseOwned(owner, o.now());
+        if (released) o.logger.info({ count: released }, "handed unfinished deliveries back to the queue");
+      } catch (e) {
+        o.logger.error({ err: e }, "could not hand leased deliveries back; they return when their lease expires");
+      }
     },
   };
 }

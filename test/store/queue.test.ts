@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { newId } from "../../src/core/ids.ts";
+import type { ClaimedDelivery, DeliveryOutcome } from "../../src/core/types.ts";
+import type { Store } from "../../src/store/store.ts";
+import { testBackends, withTestStore } from "../support/backends.ts";
+
+const T0 = 1_700_000_000_000;
+
+async function seed(store: Store, endpoints: { id?: string; types?: string[]; enabled?: boolean }[]) {
+  await store.createTenant({ id: "acme", name: null, metadata: {}, createdAt: T0, updatedAt: T0 });
+  const ids: string[] = [];
+  for (const e of endpoints) {
+    const ep = await store.createEndpoint(
+      {
+        id: e.id ?? newId("ep"),
+        tenantId: "acme",
+        url: "http://127.0.0.1:1/x",
+        name: null,
+        description: null,
+        eventTypes: e.types ?? ["*"],
+        enabled: e.enabled ?? true,
+        secretEnc: "v1:x",
+      },
+      T0,
+    );
+    ids.push(ep.id);
+  }
+  return ids;
+}
+
+const events = (n: number, type = "a.b") => Array.from({ length: n }, (_, i) => ({ id: newId("evt"), type, payload: `{"i":${i}}`, idempotencyKey: null }));
+
+function outcome(c: ClaimedDelivery, status: DeliveryOutcome["status"], next: number | null = null): DeliveryOutcome {
+  return {
+    deliveryId: c.id,
+    endpointId: c.endpointId,
+    status,
+    nextAttemptAt: next,
+    disableEndpoint: null,
+    attempt: {
+      id: newId("att"),
+      deliveryId: c.id,
+      tenantId: c.tenantId,
+      endpointId: c.endpointId,
+      eventId: c.eventId,
+      attemptNo: c.attempts + 1,
+      startedAt: T0,
+      durationMs: 3,
+      statusCode: status === "succeeded" ? 200 : 500,
+      errorClass: status === "succeeded" ? null : "http_status",
+      errorMessage: null,
+      responseHeaders: {},
+      responseBody: "",
+      willRetry: status === "pending",
+      nextAttemptAt: next,
+    },
+  };
+}
+
+for (const backend of testBackends()) {
+  describe(`${backend}: ingest, claimDue and complete`, () => {
+    it("ingests atomically and answers null for an unknown tenant", async () => {
+      await withTestStore(backend, async (store) => {
+        assert.equal(await store.ingest("nobody", events(1), T0, 1000), null);
+        await seed(store, [{ types: ["a.*"] }, { types: ["b"] }]);
+        const r = await store.ingest("acme", events(3), T0, 1000);
+        assert.deepEqual(
+          r?.map((x) => x.deliveries),
+          [1, 1, 1],
+        );
+      });
+    });
+
+    it("leases due deliveries to one owner and never hands the same one out twice", async () => {
+      await withTestStore(backend, async (store) => {
+        await seed(store, [{}]);
+        await store.ingest("acme", events(10), T0, 1000);
+        const a = await store.claimDue({ limit: 6, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 100 });
+        const b = await store.claimDue({ limit: 6, leaseMs: 1000, owner: "B", now: T0, endpointConcurrency: 100 });
+        assert.equal(a.length, 6);
+        assert.equal(b.length, 4);
+        assert.equal(new Set([...a, ...b].map((c) => c.id)).size, 10);
+        assert.equal(a[0].payload.startsWith('{"i":'), true);
+        assert.equal((await store.claimDue({ limit: 6, leaseMs: 1000, owner: "C", now: T0, endpointConcurrency: 100 })).length, 0);
+      });
+    });
+
+    it("caps the deliveries in flight per endpoint across owners", async () => {
+      await withTestStore(backend, async (store) => {
+        const [slow, fast] = await seed(store, [{}, {}]);
+        await store.ingest("acme", events(20), T0, 1000);
+        const a = await store.claimDue({ limit: 100, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 3 });
+        const b = await store.claimDue({ limit: 100, leaseMs: 1000, owner: "B", now: T0, endpointConcurrency: 3 });
+        assert.equal(a.filter((c) => c.endpointId === slow).length, 3);
+        assert.equal(a.filter((c) => c.endpointId === fast).length, 3);
+        assert.equal(b.length, 0, "both endpoints are at their cap");
+        await store.complete("A", a.filter((c) => c.endpointId === fast).map((c) => outcome(c, "succeeded")), T0);
+        const c = await store.claimDue({ limit: 100, leaseMs: 1000, owner: "B", now: T0, endpointConcurrency: 3 });
+        assert.deepEqual(
+          c.map((x) => x.endpointId),
+          [fast, fast, fast],
+        );
+      });
+    });
+
+    it("skips disabled endpoints and does not claim deliveries before they are due", async () => {
+      await withTestStore(backend, async (store) => {
+        const [ep] = await seed(store, [{}]);
+        await store.ingest("acme", events(2), T0, 1000);
+        await store.updateEndpoint("acme", ep, { enabled: false, disabledReason: "manual" }, T0);
+        assert.equal((await store.claimDue({ limit: 10, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 10 })).length, 0);
+        await store.updateEndpoint("acme", ep, { enabled: true, disabledReason: null }, T0);
+        const [first] = await store.claimDue({ limit: 1, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 10 });
+        await store.complete("A", [outcome(first, "pending", T0 + 5000)], T0);
+        const again = await store.claimDue({ limit: 10, leaseMs: 1000, owner: "A", now: T0 + 1000, endpointConcurrency: 10 });
+        assert.equal(again.length, 1, "only the never-tried delivery is due");
+        assert.notEqual(again[0].id, first.id);
+        const later = await store.claimDue({ limit: 10, leaseMs: 1000, owner: "A", now: T0 + 5000, endpointConcurrency: 10 });
+        assert.equal(later[0]?.id, first.id);
+        assert.equal(later[0].attempts, 1);
+      });
+    });
+
+    it("fences completion by owner: an expired, re-claimed lease cannot be overwritten", async () => {
+      await withTestStore(backend, async (store) => {
+        await seed(store, [{}]);
+        await store.ingest("acme", events(1), T0, 1000);
+        const [a] = await store.claimDue({ limit: 1, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 10 });
+        assert.equal(await store.releaseExpiredLeases(T0 + 500), 0, "a live lease is not released");
+        assert.equal(await store.releaseExpiredLeases(T0 + 1001), 1);
+        const [b] = await store.claimDue({ limit: 1, leaseMs: 1000, owner: "B", now: T0 + 1001, endpointConcurrency: 10 });
+        assert.equal(b.id, a.id);
+        await store.complete("A", [outcome(a, "failed")], T0 + 1002);
+        assert.equal((await store.getDelivery("acme", a.id))?.status, "delivering", "A's late outcome changed nothing");
+        assert.equal((await store.listAttempts("acme", a.id)).length, 0);
+        await store.complete("B", [outcome(b, "succeeded")], T0 + 1003);
+        const d = await store.getDelivery("acme", a.id);
+        assert.equal(d?.status, "succeeded");
+        assert.equal(d?.attempts, 1);
+        assert.equal((await store.listAttempts("acme", a.id)).length, 1);
+      });
+    });
+
+    it("hands an owner's leases back on releaseOwned and cancels them when the endpoint is deleted", async () => {
+      await withTestStore(backend, async (store) => {
+        const [ep] = await seed(store, [{}]);
+        await store.ingest("acme", events(4), T0, 1000);
+        const claimed = await store.claimDue({ limit: 2, leaseMs: 60_000, owner: "A", now: T0, endpointConcurrency: 10 });
+        assert.equal(await store.releaseOwned("A", T0), 2);
+        assert.equal((await store.claimDue({ limit: 10, leaseMs: 60_000, owner: "B", now: T0, endpointConcurrency: 10 })).length, 4);
+        assert.equal(await store.deleteEndpoint("acme", ep, T0), true);
+        assert.equal((await store.getDelivery("acme", claimed[0].id))?.status, "cancelled");
+        const page = await store.listDeliveries("acme", { status: "cancelled" }, { limit: 10, cursor: null });
+        assert.equal(page.data.length, 4);
+      });
+    });
+
+    it("disables the endpoint with the outcome's reason in the same transaction", async () => {
+      await withTestStore(backend, async (store) => {
+        const [ep] = await seed(store, [{}]);
+        await store.ingest("acme", events(1), T0, 1000);
+        const [c] = await store.claimDue({ limit: 1, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 10 });
+        await store.complete("A", [{ ...outcome(c, "failed"), disableEndpoint: "gone" }], T0);
+        const e = await store.getEndpoint("acme", ep);
+        assert.equal(e?.enabled, false);
+        assert.equal(e?.disabledReason, "gone");
+        assert.equal(e?.version, 2);
+      });
+    });
+
+    it("returns the original event for an idempotency key inside its window only", async () => {
+      await withTestStore(backend, async (store) => {
+        await seed(store, [{}]);
+        const one = { id: newId("evt"), type: "a", payload: "1", idempotencyKey: "k" };
+        const [first] = (await store.ingest("acme", [one], T0, 1000))!;
+        const [dup] = (await store.ingest("acme", [{ ...one, id: newId("evt") }], T0 + 999, 1000))!;
+        assert.equal(dup.id, first.id);
+        assert.equal(dup.duplicate, true);
+        const [fresh] = (await store.ingest("acme", [{ ...one, id: newId("evt") }], T0 + 1001, 1000))!;
+        assert.notEqual(fresh.id, first.id);
+        assert.equal(fresh.duplicate, false);
+      });
+    });
+  });
+}
