@@ -114,14 +114,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("maxPayloadBytes", int(env, "TOCSIN_MAX_PAYLOAD_BYTES", 1024, 64 * 1024 * 1024));
   set("maxBodyBytes", int(env, "TOCSIN_MAX_BODY_BYTES", 1024, 1024 * 1024 * 1024));
   set("maxBatchEvents", int(env, "TOCSIN_MAX_BATCH_EVENTS", 1, 100_000));
-  if (env.TOCSIN_RETRY_SCHEDULE !== undefined && env.TOCSIN_RETRY_SCHEDULE !== "") {
+  if (env.TOCSIN_RETRY_SCHEDULE?.trim()) {
     try {
       c.retryScheduleMs = parseDurationList(env.TOCSIN_RETRY_SCHEDULE);
     } catch (e) {
       throw new ConfigError(`TOCSIN_RETRY_SCHEDULE: ${(e as Error).message}`);
     }
   }
-  if (env.TOCSIN_RETRY_JITTER !== undefined && env.TOCSIN_RETRY_JITTER !== "") {
+  if (env.TOCSIN_RETRY_JITTER?.trim()) {
     const j = Number(env.TOCSIN_RETRY_JITTER);
     if (!(j >= 0 && j <= 1)) throw new ConfigError(`TOCSIN_RETRY_JITTER must be between 0 and 1, got "${env.TOCSIN_RETRY_JITTER}"`);
     c.retryJitter = j;

@@ -14,8 +14,8 @@ export interface SecretBox {
 export function parseMasterKey(text: string): Buffer {
   const t = text.trim();
   if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, "hex");
-  const b = Buffer.from(t, "base64");
-  if (b.length === 32) return b;
+  const b = /^[A-Za-z0-9+/]{43}=$|^[A-Za-z0-9_-]{43}$/.test(t) ? Buffer.from(t, "base64") : null;
+  if (b?.length === 32) return b;
   throw new Error("TOCSIN_MASTER_KEY must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)");
 }
 
@@ -31,7 +31,8 @@ export function createSecretBox(key: Buffer): SecretBox {
     decrypt(stored) {
       if (!stored.startsWith("v1:")) throw new Error("unknown secret format");
       const raw = Buffer.from(stored.slice(3), "base64");
-      const d = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+      if (raw.length < 28) throw new Error("stored secret is truncated");
+      const d = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12), { authTagLength: 16 });
       d.setAuthTag(raw.subarray(12, 28));
       return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString("utf8");
     },

@@ -4,9 +4,9 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> =
     target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (k === "__proto__" || k === "constructor" || k === "prototype") continue;
     if (v === null) delete out[k];
-    else Object.defineProperty(out, k, { value: mergePatch(out[k], v), enumerable: true, writable: true, configurable: true });
+    // defineProperty and Object.hasOwn keep keys such as __proto__ ordinary own members: no prototype pollution.
+    else Object.defineProperty(out, k, { value: mergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 
 // Shared by SQLite and PostgreSQL. Times are epoch milliseconds (bigint); JSON documents are text
 // so that payload bytes are stored exactly as they go on the wire.
-// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on today's schema types
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations must not depend on today's schema types
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("meta")
@@ -120,7 +120,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("attempts_delivery").on("attempts").columns(["delivery_id", "attempt_no"]).execute();
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: see up()
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see up()
 export async function down(db: Kysely<any>): Promise<void> {
   for (const t of ["attempts", "deliveries", "idempotency_keys", "events", "event_types", "endpoints", "tenants", "meta"]) {
     await db.schema.dropTable(t).execute();

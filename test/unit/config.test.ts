@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type Config, ConfigError, DEFAULTS, loadConfig } from "../../src/config.ts";
+
+function throwsConfigError(env: Record<string, string>, variable: string, overrides: Partial<Config> = {}): void {
+  assert.throws(
+    () => loadConfig(env, overrides),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+      assert.ok(e.message.includes(variable), `message should name ${variable}: ${e.message}`);
+      return true;
+    },
+    JSON.stringify(env),
+  );
+}
+
+describe("loadConfig", () => {
+  it("returns the documented defaults for an empty environment", () => {
+    const c = loadConfig({});
+    assert.deepEqual({ ...c, retryScheduleMs: [...c.retryScheduleMs] }, {
+      dataDir: "./data",
+      host: "127.0.0.1",
+      port: 3000,
+      apiKey: null,
+      masterKey: null,
+      allowPrivateNetworks: false,
+      maxPayloadBytes: 262_144,
+      maxBodyBytes: 10 * 1024 * 1024,
+      maxBatchEvents: 1000,
+      retryScheduleMs: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      retryJitter: 0.1,
+      retryAfterMaxMs: 3_600_000,
+      concurrency: 128,
+      endpointConcurrency: 16,
+      connectTimeoutMs: 10_000,
+      requestTimeoutMs: 15_000,
+      leaseMs: 120_000,
+      pollIntervalMs: 500,
+      sqliteSynchronous: "NORMAL",
+      logLevel: "info",
+    });
+  });
+
+  it("ignores variables that are not TOCSIN_* and treats empty values as unset", () => {
+    const env: Record<string, string> = { PORT: "1", HOST: "0.0.0.0", TOCSIN_UNKNOWN: "x" };
+    for (const name of [
+      "TOCSIN_DATA_DIR",
+      "TOCSIN_HOST",
+      "TOCSIN_PORT",
+      "TOCSIN_API_KEY",
+      "TOCSIN_MASTER_KEY",
+      "TOCSIN_ALLOW_PRIVATE_NETWORKS",
+      "TOCSIN_MAX_PAYLOAD_BYTES",
+      "TOCSIN_RETRY_SCHEDULE",
+      "TOCSIN_RETRY_JITTER",
+      "TOCSIN_RETRY_AFTER_MAX",
+      "TOCSIN_CONNECT_TIMEOUT",
+      "TOCSIN_LEASE",
+      "TOCSIN_SQLITE_SYNCHRONOUS",
+      "TOCSIN_LOG_LEVEL",
+    ]) {
+      env[name] = "";
+    }
+    assert.deepEqual({ ...loadConfig(env) }, { ...loadConfig({}) });
+  });
+
+  it("reads each TOCSIN_* variable into its setting", () => {
+    const cases: [string, string, keyof Config, unknown][] = [
+      ["TOCSIN_DATA_DIR", "/var/lib/tocsin", "dataDir", "/var/lib/tocsin"],
+      ["TOCSIN_HOST", "0.0.0.0", "host", "0.0.0.0"],
+      ["TOCSIN_PORT", "8080", "port", 8080],
+      ["TOCSIN_PORT", "0", "port", 0],
+      ["TOCSIN_PORT", "65535", "port", 65535],
+      ["TOCSIN_PORT", " 8081 ", "port", 8081],
+      ["TOCSIN_API_KEY", "k_secret", "apiKey", "k_secret"],
+      ["TOCSIN_MASTER_KEY", "ab".repeat(32), "masterKey", "ab".repeat(32)],
+      ["TOCSIN_MAX_PAYLOAD_BYTES", "1024", "maxPayloadBytes", 1024],
+      ["TOCSIN_MAX_BODY_BYTES", "2048", "maxBodyBytes", 2048],
+      ["TOCSIN_MAX_BATCH_EVENTS", "50", "maxBatchEvents", 50],
+      ["TOCSIN_RETRY_SCHEDULE", "1s, 10s,1m", "retryScheduleMs", [1000, 10_000, 60_000]],
+      ["TOCSIN_RETRY_JITTER", "0", "retryJitter", 0],
+      ["TOCSIN_RETRY_JITTER", "0.25", "retryJitter", 0.25],
+      ["TOCSIN_RETRY_JITTER", "1", "retryJitter", 1],
+      ["TOCSIN_RETRY_AFTER_MAX", "15m", "retryAfterMaxMs", 900_000],
+      ["TOCSIN_RETRY_AFTER_MAX", "0", "retryAfterMaxMs", 0],
+      ["TOCSIN_CONCURRENCY", "4", "concurrency", 4],
+      ["TOCSIN_ENDPOINT_CONCURRENCY", "2", "endpointConcurrency", 2],
+      ["TOCSIN_CONNECT_TIMEOUT", "3s", "connectTimeoutMs", 3000],
+      ["TOCSIN_CONNECT_TIMEOUT", "2500", "connectTimeoutMs", 2500],
+      ["TOCSIN_REQUEST_TIMEOUT", "30s", "requestTimeoutMs", 30_000],
+      ["TOCSIN_LEASE", "5m", "leaseMs", 300_000],
+      ["TOCSIN_POLL_INTERVAL", "100ms", "pollIntervalMs", 100],
+      ["TOCSIN_POLL_INTERVAL", "2s", "pollIntervalMs", 2000],
+      ["TOCSIN_SQLITE_SYNCHRONOUS", "FULL", "sqliteSynchronous", "FULL"],
+      ["TOCSIN_SQLITE_SYNCHRONOUS", "full", "sqliteSynchronous", "FULL"],
+      ["TOCSIN_SQLITE_SYNCHRONOUS", "normal", "sqliteSynchronous", "NORMAL"],
+      ["TOCSIN_LOG_LEVEL", "debug", "logLevel", "debug"],
+      ["TOCSIN_LOG_LEVEL", "silent", "logLevel", "silent"],
+    ];
+    for (const [name, value, key, expected] of cases) {
+      const c = loadConfig({ [name]: value });
+      assert.deepEqual(Array.isArray(c[key]) ? [...(c[key] as number[])] : c[key], expected, `${name}=${value}`);
+    }
+  });
+
+  it("reads TOCSIN_ALLOW_PRIVATE_NETWORKS from the usual spellings of true and false", () => {
+    for (const v of ["1", "true", "TRUE", "yes", "on", " On "]) {
+      assert.equal(loadConfig({ TOCSIN_ALLOW_PRIVATE_NETWORKS: v }).allowPrivateNetworks, true, v);
+    }
+    for (const v of ["0", "false", "False", "no", "off"]) {
+      assert.equal(loadConfig({ TOCSIN_ALLOW_PRIVATE_NETWORKS: v }).allowPrivateNetworks, false, v);
+    }
+  });
+
+  it("rejects bad values with a ConfigError naming the variable", () => {
+    const cases: [string, string][] = [
+      ["TOCSIN_PORT", "http"],
+      ["TOCSIN_PORT", "-1"],
+      ["TOCSIN_PORT", "65536"],
+      ["TOCSIN_PORT", "80.5"],
+      ["TOCSIN_PORT", "1e3"],
+      ["TOCSIN_PORT", " "],
+      ["TOCSIN_ALLOW_PRIVATE_NETWORKS", "maybe"],
+      ["TOCSIN_ALLOW_PRIVATE_NETWORKS", "2"],
+      ["TOCSIN_MAX_PAYLOAD_BYTES", "1023"],
+      ["TOCSIN_MAX_PAYLOAD_BYTES", "256kb"],
+      ["TOCSIN_MAX_BODY_BYTES", String(1024 * 1024 * 1024 + 1)],
+      ["TOCSIN_MAX_BATCH_EVENTS", "0"],
+      ["TOCSIN_MAX_BATCH_EVENTS", "100001"],
+      ["TOCSIN_RETRY_SCHEDULE", "5s,soon"],
+      ["TOCSIN_RETRY_SCHEDULE", "5s,,5m"],
+      ["TOCSIN_RETRY_SCHEDULE", "5"],
+      ["TOCSIN_RETRY_JITTER", "1.5"],
+      ["TOCSIN_RETRY_JITTER", "-0.1"],
+      ["TOCSIN_RETRY_JITTER", "lots"],
+      ["TOCSIN_RETRY_AFTER_MAX", "an hour"],
+      ["TOCSIN_CONCURRENCY", "0"],
+      ["TOCSIN_CONCURRENCY", "10001"],
+      ["TOCSIN_ENDPOINT_CONCURRENCY", "0"],
+      ["TOCSIN_ENDPOINT_CONCURRENCY", "1001"],
+      ["TOCSIN_CONNECT_TIMEOUT", "9"],
+      ["TOCSIN_CONNECT_TIMEOUT", "9ms"],
+      ["TOCSIN_CONNECT_TIMEOUT", "fast"],
+      ["TOCSIN_REQUEST_TIMEOUT", "5ms"],
+      ["TOCSIN_REQUEST_TIMEOUT", "-5s"],
+      ["TOCSIN_LEASE", "999ms"],
+      ["TOCSIN_LEASE", "2 minutes"],
+      ["TOCSIN_POLL_INTERVAL", "5ms"],
+      ["TOCSIN_SQLITE_SYNCHRONOUS", "OFF"],
+      ["TOCSIN_SQLITE_SYNCHRONOUS", "EXTRA"],
+      ["TOCSIN_LOG_LEVEL", "verbose"],
+      ["TOCSIN_LOG_LEVEL", "INFO"],
+    ];
+    for (const [name, value] of cases) throwsConfigError({ [name]: value }, name);
+  });
+
+  it("accepts the smallest allowed values at each bound", () => {
+    const c = loadConfig({
+      TOCSIN_MAX_PAYLOAD_BYTES: "1024",
+      TOCSIN_MAX_BATCH_EVENTS: "1",
+      TOCSIN_CONCURRENCY: "1",
+      TOCSIN_ENDPOINT_CONCURRENCY: "1",
+      TOCSIN_CONNECT_TIMEOUT: "10ms",
+      TOCSIN_REQUEST_TIMEOUT: "10",
+      TOCSIN_POLL_INTERVAL: "10ms",
+      TOCSIN_LEASE: "6s",
+    });
+    assert.equal(c.connectTimeoutMs, 10);
+    assert.equal(c.requestTimeoutMs, 10);
+    assert.equal(c.pollIntervalMs, 10);
+    assert.equal(c.leaseMs, 6000);
+  });
+
+  it("applies overrides after the environment", () => {
+    const c = loadConfig({ TOCSIN_PORT: "8080", TOCSIN_HOST: "0.0.0.0", TOCSIN_DATA_DIR: "/env" }, { port: 9090, dataDir: "/flag", host: undefined });
+    assert.equal(c.port, 9090);
+    assert.equal(c.dataDir, "/flag");
+    assert.equal(c.host, "0.0.0.0", "an undefined override leaves the environment's value");
+  });
+
+  it("returns a frozen object whose retry schedule is frozen too", () => {
+    const c = loadConfig({ TOCSIN_RETRY_SCHEDULE: "1s,2s" });
+    assert.ok(Object.isFrozen(c));
+    assert.ok(Object.isFrozen(c.retryScheduleMs));
+    assert.throws(() => {
+      (c as Config).port = 1;
+    }, TypeError);
+    assert.throws(() => {
+      c.retryScheduleMs.push(3000);
+    }, TypeError);
+    assert.equal(c.port, 3000);
+  });
+
+  it("does not share or change DEFAULTS", () => {
+    const before = [...DEFAULTS.retryScheduleMs];
+    const c = loadConfig({ TOCSIN_RETRY_SCHEDULE: "1s" });
+    assert.deepEqual([...c.retryScheduleMs], [1000]);
+    assert.deepEqual(DEFAULTS.retryScheduleMs, before);
+    assert.notEqual(loadConfig({}).retryScheduleMs, DEFAULTS.retryScheduleMs);
+    assert.equal(Object.isFrozen(DEFAULTS.retryScheduleMs), false);
+  });
+
+  it("requires the lease to exceed connect plus request timeouts by at least 5 s", () => {
+    // Defaults: 10 s + 15 s + 5 s = 30 s.
+    assert.equal(loadConfig({ TOCSIN_LEASE: "30s" }).leaseMs, 30_000);
+    throwsConfigError({ TOCSIN_LEASE: "29999" }, "TOCSIN_LEASE");
+    assert.equal(loadConfig({ TOCSIN_CONNECT_TIMEOUT: "30s", TOCSIN_REQUEST_TIMEOUT: "85s" }).leaseMs, 120_000);
+    throwsConfigError({ TOCSIN_CONNECT_TIMEOUT: "30s", TOCSIN_REQUEST_TIMEOUT: "86s" }, "TOCSIN_LEASE");
+    throwsConfigError({ TOCSIN_REQUEST_TIMEOUT: "2m" }, "TOCSIN_LEASE");
+  });
+
+  it("checks the lease against overridden values too", () => {
+    throwsConfigError({}, "TOCSIN_LEASE", { leaseMs: 20_000 });
+    throwsConfigError({}, "TOCSIN_LEASE", { requestTimeoutMs: 200_000 });
+    assert.equal(loadConfig({ TOCSIN_LEASE: "10s" }, { leaseMs: 60_000 }).leaseMs, 60_000);
+  });
+});

@@ -1,0 +1,326 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  classifyResponse,
+  DEFAULT_SCHEDULE_MS,
+  decide,
+  type Outcome,
+  parseDuration,
+  parseDurationList,
+  parseRetryAfter,
+  type RetryPolicy,
+} from "../../src/core/retry-policy.ts";
+import type { SendResult } from "../../src/core/types.ts";
+
+const NOW = Date.parse("2024-03-01T12:00:00.000Z");
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+const policy: RetryPolicy = {
+  scheduleMs: DEFAULT_SCHEDULE_MS,
+  jitter: 0.1,
+  retryAfterMinMs: 1000,
+  retryAfterMaxMs: HOUR,
+};
+
+function response(statusCode: number | null, over: Partial<SendResult> = {}): SendResult {
+  return { startedAt: NOW, durationMs: 12, statusCode, headers: {}, body: "", errorClass: null, errorMessage: null, ...over };
+}
+
+const noRandom = () => {
+  throw new Error("random must not be used here");
+};
+
+/** Deterministic pseudo-random numbers in [0, 1). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe("DEFAULT_SCHEDULE_MS", () => {
+  it("is 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h", () => {
+    assert.deepEqual([...DEFAULT_SCHEDULE_MS], [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]);
+  });
+
+  it("equals what parseDurationList makes of the documented default 5s,5m,30m,2h,5h,10h,10h", () => {
+    assert.deepEqual(parseDurationList("5s,5m,30m,2h,5h,10h,10h"), [...DEFAULT_SCHEDULE_MS]);
+  });
+});
+
+describe("classifyResponse", () => {
+  it("treats every 2xx as delivered", () => {
+    for (const status of [200, 201, 202, 204, 299]) {
+      assert.deepEqual(classifyResponse(response(status), NOW), { kind: "delivered", status });
+    }
+  });
+
+  it("asks to disable the endpoint on 410 Gone", () => {
+    const out = classifyResponse(response(410), NOW);
+    assert.equal(out.kind, "disable");
+  });
+
+  it("retries 1xx, 3xx (redirects are not followed), 4xx and 5xx as http_status errors", () => {
+    for (const status of [100, 199, 300, 301, 302, 304, 307, 308, 400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 504]) {
+      assert.deepEqual(classifyResponse(response(status), NOW), { kind: "retry", reason: `HTTP ${status}`, errorClass: "http_status" }, `${status}`);
+    }
+  });
+
+  it("retries a network failure, keeping its error class and message", () => {
+    const out = classifyResponse(response(null, { headers: null, errorClass: "timeout_request", errorMessage: "no response in 15 s" }), NOW);
+    assert.deepEqual(out, { kind: "retry", reason: "no response in 15 s", errorClass: "timeout_request" });
+  });
+
+  it("falls back to a connect error when a network failure carries no class or message", () => {
+    assert.deepEqual(classifyResponse(response(null, { headers: null }), NOW), { kind: "retry", reason: "request failed", errorClass: "connect" });
+  });
+
+  it("reads Retry-After in seconds on 429 and 503", () => {
+    for (const status of [429, 503]) {
+      const out = classifyResponse(response(status, { headers: { "retry-after": "120" } }), NOW);
+      assert.deepEqual(out, { kind: "retry", reason: `HTTP ${status}`, errorClass: "http_status", retryAfterMs: 120_000 });
+    }
+  });
+
+  it("reads Retry-After as an HTTP-date on 429 and 503", () => {
+    const date = new Date(NOW + 90 * SECOND).toUTCString();
+    for (const status of [429, 503]) {
+      const out = classifyResponse(response(status, { headers: { "retry-after": date } }), NOW);
+      assert.equal(out.kind === "retry" && out.retryAfterMs, 90_000);
+    }
+  });
+
+  it("ignores Retry-After on other statuses such as 500, 502 and 301", () => {
+    for (const status of [500, 502, 301, 400]) {
+      const out = classifyResponse(response(status, { headers: { "retry-after": "120" } }), NOW);
+      assert.equal(out.kind, "retry");
+      assert.equal("retryAfterMs" in out, false, `${status}`);
+    }
+  });
+
+  it("leaves retryAfterMs unset on 429 without a usable Retry-After", () => {
+    const cases: (Record<string, string> | null)[] = [null, {}, { "retry-after": "soon" }];
+    for (const headers of cases) {
+      const out = classifyResponse(response(429, { headers }), NOW);
+      assert.equal("retryAfterMs" in out, false, JSON.stringify(headers));
+    }
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("returns undefined when there is no header", () => {
+    assert.equal(parseRetryAfter(undefined, NOW), undefined);
+  });
+
+  it("reads delay-seconds, ignoring surrounding whitespace", () => {
+    assert.equal(parseRetryAfter("0", NOW), 0);
+    assert.equal(parseRetryAfter("2", NOW), 2000);
+    assert.equal(parseRetryAfter(" 120 ", NOW), 120_000);
+    assert.equal(parseRetryAfter("86400", NOW), 86_400_000);
+  });
+
+  it("reads an IMF-fixdate as the time remaining until it", () => {
+    assert.equal(parseRetryAfter("Fri, 01 Mar 2024 12:05:00 GMT", NOW), 5 * MINUTE);
+  });
+
+  it("turns an HTTP-date in the past into 0", () => {
+    assert.equal(parseRetryAfter("Fri, 01 Mar 2024 11:00:00 GMT", NOW), 0);
+  });
+
+  it("returns undefined for text that is neither delay-seconds nor a date", () => {
+    for (const v of ["", "soon", "120s", "12345678901"]) {
+      assert.equal(parseRetryAfter(v, NOW), undefined, JSON.stringify(v));
+    }
+  });
+
+  // Fails against the current src: Date.parse is lenient and reads "1.5" as 2001-01-05 and "-5" as
+  // the year -5, so these invalid values come back as 0 (retry at retryAfterMinMs) instead of being ignored.
+  it("returns undefined for fractional or negative numbers, which are not valid Retry-After values", () => {
+    for (const v of ["1.5", "-5"]) {
+      assert.equal(parseRetryAfter(v, NOW), undefined, JSON.stringify(v));
+    }
+  });
+});
+
+describe("decide", () => {
+  it("marks a delivered outcome as succeeded with nothing scheduled", () => {
+    assert.deepEqual(decide({ kind: "delivered", status: 200 }, 1, policy, NOW, noRandom), {
+      status: "succeeded",
+      nextAttemptAt: null,
+      disableEndpoint: null,
+      willRetry: false,
+    });
+  });
+
+  it("fails a 410 and disables its endpoint as gone, even on the first attempt", () => {
+    const outcome = classifyResponse(response(410), NOW);
+    assert.deepEqual(decide(outcome, 1, policy, NOW, noRandom), {
+      status: "failed",
+      nextAttemptAt: null,
+      disableEndpoint: "gone",
+      willRetry: false,
+    });
+  });
+
+  it("schedules attempt n's retry at now + scheduleMs[n-1] when the jitter draw is the midpoint", () => {
+    for (let n = 1; n <= DEFAULT_SCHEDULE_MS.length; n++) {
+      const d = decide({ kind: "retry", reason: "HTTP 500", errorClass: "http_status" }, n, policy, NOW, () => 0.5);
+      assert.deepEqual(d, { status: "pending", nextAttemptAt: NOW + DEFAULT_SCHEDULE_MS[n - 1], disableEndpoint: null, willRetry: true }, `attempt ${n}`);
+    }
+  });
+
+  it("applies the lower jitter bound when random() is 0 and stays below the upper bound as random() approaches 1", () => {
+    for (let n = 1; n <= DEFAULT_SCHEDULE_MS.length; n++) {
+      const base = DEFAULT_SCHEDULE_MS[n - 1];
+      const low = decide({ kind: "retry", reason: "HTTP 500", errorClass: "http_status" }, n, policy, NOW, () => 0);
+      assert.equal(low.nextAttemptAt, NOW + Math.round(base * 0.9));
+      const high = decide({ kind: "retry", reason: "HTTP 500", errorClass: "http_status" }, n, policy, NOW, () => 1 - 2 ** -53);
+      assert.ok(high.nextAttemptAt! <= NOW + Math.round(base * 1.1), `attempt ${n}`);
+      assert.ok(high.nextAttemptAt! > NOW + base * 1.09, `attempt ${n}`);
+    }
+  });
+
+  it("keeps every jittered delay within [base * (1 - jitter), base * (1 + jitter)]", () => {
+    const random = lcg(42);
+    const jittery: RetryPolicy = { ...policy, jitter: 0.25 };
+    for (let i = 0; i < 2000; i++) {
+      const n = (i % DEFAULT_SCHEDULE_MS.length) + 1;
+      const base = DEFAULT_SCHEDULE_MS[n - 1];
+      const d = decide({ kind: "retry", reason: "x", errorClass: "connect" }, n, jittery, NOW, random);
+      const delay = d.nextAttemptAt! - NOW;
+      assert.ok(delay >= Math.round(base * 0.75) && delay <= Math.round(base * 1.25), `attempt ${n}: ${delay}`);
+    }
+  });
+
+  it("uses the schedule exactly when jitter is 0", () => {
+    const exact: RetryPolicy = { ...policy, jitter: 0 };
+    assert.equal(decide({ kind: "retry", reason: "x", errorClass: "dns" }, 3, exact, NOW, () => 0.123).nextAttemptAt, NOW + 30 * MINUTE);
+  });
+
+  it("retries 3xx, 4xx, 5xx and network errors alike", () => {
+    const results = [response(302), response(404), response(429), response(500), response(null, { errorClass: "dns", errorMessage: "ENOTFOUND" })];
+    for (const r of results) {
+      const d = decide(classifyResponse(r, NOW), 2, policy, NOW, () => 0.5);
+      assert.deepEqual(d, { status: "pending", nextAttemptAt: NOW + 5 * MINUTE, disableEndpoint: null, willRetry: true }, `${r.statusCode}`);
+    }
+  });
+
+  it("fails once attemptNo exceeds the schedule length, and not before", () => {
+    const retry: Outcome = { kind: "retry", reason: "HTTP 500", errorClass: "http_status" };
+    assert.equal(decide(retry, 7, policy, NOW, () => 0.5).status, "pending");
+    for (const n of [8, 9, 100]) {
+      assert.deepEqual(decide(retry, n, policy, NOW, noRandom), { status: "failed", nextAttemptAt: null, disableEndpoint: null, willRetry: false });
+    }
+  });
+
+  it("fails at once with an empty schedule", () => {
+    const none: RetryPolicy = { ...policy, scheduleMs: [] };
+    assert.equal(decide({ kind: "retry", reason: "x", errorClass: "connect" }, 1, none, NOW, noRandom).status, "failed");
+  });
+
+  it("fails after the last scheduled retry even when the receiver sent Retry-After", () => {
+    const outcome = classifyResponse(response(429, { headers: { "retry-after": "10" } }), NOW);
+    assert.equal(decide(outcome, 8, policy, NOW, noRandom).status, "failed");
+  });
+
+  it("honours Retry-After in seconds on 429 and 503 instead of the schedule, without jitter", () => {
+    for (const status of [429, 503]) {
+      const outcome = classifyResponse(response(status, { headers: { "retry-after": "120" } }), NOW);
+      assert.deepEqual(decide(outcome, 1, policy, NOW, noRandom), {
+        status: "pending",
+        nextAttemptAt: NOW + 120_000,
+        disableEndpoint: null,
+        willRetry: true,
+      });
+    }
+  });
+
+  it("honours Retry-After as an HTTP-date on 503", () => {
+    const outcome = classifyResponse(response(503, { headers: { "retry-after": "Fri, 01 Mar 2024 12:10:00 GMT" } }), NOW);
+    assert.equal(decide(outcome, 4, policy, NOW, noRandom).nextAttemptAt, NOW + 10 * MINUTE);
+  });
+
+  it("clamps Retry-After up to retryAfterMinMs", () => {
+    for (const ra of ["0", "Fri, 01 Mar 2024 11:00:00 GMT"]) {
+      const outcome = classifyResponse(response(429, { headers: { "retry-after": ra } }), NOW);
+      assert.equal(decide(outcome, 1, policy, NOW, noRandom).nextAttemptAt, NOW + policy.retryAfterMinMs, ra);
+    }
+  });
+
+  it("clamps Retry-After down to retryAfterMaxMs", () => {
+    for (const ra of ["86400", "Sat, 02 Mar 2024 12:00:00 GMT"]) {
+      const outcome = classifyResponse(response(503, { headers: { "retry-after": ra } }), NOW);
+      assert.equal(decide(outcome, 1, policy, NOW, noRandom).nextAttemptAt, NOW + policy.retryAfterMaxMs, ra);
+    }
+  });
+
+  it("keeps a Retry-After exactly at either bound", () => {
+    const p: RetryPolicy = { ...policy, retryAfterMinMs: 2000, retryAfterMaxMs: 60_000 };
+    assert.equal(decide({ kind: "retry", reason: "x", errorClass: "http_status", retryAfterMs: 2000 }, 1, p, NOW, noRandom).nextAttemptAt, NOW + 2000);
+    assert.equal(decide({ kind: "retry", reason: "x", errorClass: "http_status", retryAfterMs: 60_000 }, 1, p, NOW, noRandom).nextAttemptAt, NOW + 60_000);
+  });
+
+  it("ignores Retry-After on a 500 and follows the schedule", () => {
+    const outcome = classifyResponse(response(500, { headers: { "retry-after": "3" } }), NOW);
+    assert.equal(decide(outcome, 1, policy, NOW, () => 0.5).nextAttemptAt, NOW + 5 * SECOND);
+  });
+
+  it("uses Math.random when no random source is given, staying within the jitter bounds", () => {
+    for (let i = 0; i < 200; i++) {
+      const d = decide({ kind: "retry", reason: "x", errorClass: "connect" }, 1, policy, NOW);
+      const delay = d.nextAttemptAt! - NOW;
+      assert.ok(delay >= 4500 && delay <= 5500, `${delay}`);
+    }
+  });
+});
+
+describe("parseDuration", () => {
+  it("reads ms, s, m, h and d", () => {
+    assert.equal(parseDuration("250ms"), 250);
+    assert.equal(parseDuration("5s"), 5000);
+    assert.equal(parseDuration("5m"), 5 * MINUTE);
+    assert.equal(parseDuration("2h"), 2 * HOUR);
+    assert.equal(parseDuration("1d"), 24 * HOUR);
+    assert.equal(parseDuration("0s"), 0);
+  });
+
+  it("reads decimals and rounds to whole milliseconds", () => {
+    assert.equal(parseDuration("1.5s"), 1500);
+    assert.equal(parseDuration("0.5h"), 30 * MINUTE);
+    assert.equal(parseDuration("1.5ms"), 2);
+  });
+
+  it("ignores surrounding whitespace", () => {
+    assert.equal(parseDuration("  30m \n"), 30 * MINUTE);
+  });
+
+  it("rejects a number without unit, an unknown or upper-case unit, a sign, inner spaces and empty text, quoting the input", () => {
+    for (const bad of ["5", "s", "5sec", "5S", "5M", "-5s", "+5s", "5 s", ".5s", "5.s", "1e3ms", "", "5s5m"]) {
+      assert.throws(
+        () => parseDuration(bad),
+        (e: unknown) => e instanceof Error && e.message.includes(`"${bad}" is not a duration`),
+        JSON.stringify(bad),
+      );
+    }
+  });
+});
+
+describe("parseDurationList", () => {
+  it("reads a comma-separated list, trimming each item", () => {
+    assert.deepEqual(parseDurationList("5s,5m,30m,2h"), [5000, 5 * MINUTE, 30 * MINUTE, 2 * HOUR]);
+    assert.deepEqual(parseDurationList(" 1s , 250ms "), [1000, 250]);
+  });
+
+  it("reads an empty string as an empty list", () => {
+    assert.deepEqual(parseDurationList(""), []);
+  });
+
+  it("rejects an empty item or an invalid item, naming it", () => {
+    assert.throws(() => parseDurationList("5s,,5m"), /"" is not a duration/);
+    assert.throws(() => parseDurationList("5s,5m,"), /"" is not a duration/);
+    assert.throws(() => parseDurationList("5s,x"), /"x" is not a duration/);
+  });
+});
