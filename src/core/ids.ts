@@ -58,3 +58,14 @@ export type IdPrefix = "evt" | "ep" | "dlv" | "att" | "key" | "ten";
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${newUlid()}`;
 }
+
+/** The smallest id with `prefix` created at `ms`: ids below it were created earlier. */
+export function idFloor(prefix: IdPrefix, ms: number): string {
+  let t = Math.max(0, Math.floor(ms));
+  let time = "";
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return `${prefix}_${time}0000000000000000`;
+}

@@ -131,7 +131,23 @@ export interface Store {
   releaseExpiredLeases(now: number): Promise<number>;
   /** Returns every delivery leased by `owner` to `pending` (a draining worker hands its work back). */
   releaseOwned(owner: string, now: number): Promise<number>;
+
+  /**
+   * Calls `listener` when another process may have made deliveries due (PostgreSQL LISTEN/NOTIFY).
+   * SQLite has one process, whose ingest wakes its worker directly, so there it never fires.
+   * Returns a function that unsubscribes.
+   */
+  subscribeDue(listener: () => void): Promise<() => Promise<void>>;
+  /**
+   * Retention: deletes up to `limit` finished deliveries (with their attempts), events without
+   * unfinished deliveries, and expired idempotency keys, all created before `before`.
+   * Returns how many rows it deleted; call again until it returns 0.
+   */
+  purge(before: number, now: number, limit: number): Promise<number>;
 }
+
+/** The database cannot be reached; the API answers 503 and workers retry. */
+export class StoreUnavailableError extends Error {}
 
 export function encodeCursor(key: string): string {
   return Buffer.from(key, "utf8").toString("base64url");

@@ -2,8 +2,10 @@ import type { SQLInputValue } from "node:sqlite";
 import { matchesEventType } from "../../core/event-types.ts";
 import { newId } from "../../core/ids.ts";
 import type { ClaimedDelivery } from "../../core/types.ts";
+import type { Param } from "../sql.ts";
+import { RELEASE_EXPIRED, RELEASE_OWNED } from "../crud.ts";
 import type { IngestResult, Store } from "../store.ts";
-import type { SqliteDb } from "./sqlite-store.ts";
+import type { SqliteDb } from "./sqlite-db.ts";
 
 type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
 
@@ -19,26 +21,28 @@ const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, tenant_id, endpoi
 
 /** Ingest, leasing and completion on SQLite: each call is one synchronous BEGIN IMMEDIATE transaction. */
 export function createSqliteQueue(db: SqliteDb): QueueMethods {
+  const get = (sql: string, ...p: SQLInputValue[]) => db.getSync(sql, p as Param[]);
+  const all = (sql: string, ...p: SQLInputValue[]) => db.allSync(sql, p as Param[]);
+  const run = (sql: string, ...p: SQLInputValue[]) => db.runSync(sql, p as Param[]);
   // Rotates the endpoint a claim starts from, so that no endpoint always comes first.
   let rotation = 0;
 
   return {
     async ingest(tenantId, events, now, windowMs) {
-      return db.tx(() => {
-        if (!db.get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
-        const endpoints = db
-          .all("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled = 1", tenantId)
+      return db.exclusive(() => db.txSync(() => {
+        if (!get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
+        const endpoints = all("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled = 1", tenantId)
           .map((r) => ({ id: r.id as string, types: JSON.parse(r.event_types as string) as string[] }));
         const out: IngestResult[] = [];
         for (const ev of events) {
           if (ev.idempotencyKey !== null) {
-            const prior = db.get("SELECT event_id, expires_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?", tenantId, ev.idempotencyKey);
+            const prior = get("SELECT event_id, expires_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?", tenantId, ev.idempotencyKey);
             if (prior && Number(prior.expires_at) > now) {
-              const n = db.get("SELECT count(*) AS n FROM deliveries WHERE event_id = ?", prior.event_id as string);
+              const n = get("SELECT count(*) AS n FROM deliveries WHERE event_id = ?", prior.event_id as string);
               out.push({ id: prior.event_id as string, deliveries: Number(n?.n ?? 0), duplicate: true });
               continue;
             }
-            db.run(
+            run(
               `INSERT INTO idempotency_keys (tenant_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
                ON CONFLICT (tenant_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`,
               tenantId,
@@ -47,37 +51,37 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               now + windowMs,
             );
           }
-          db.run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.payload, ev.idempotencyKey, now);
+          run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.payload, ev.idempotencyKey, now);
           let n = 0;
           for (const ep of endpoints) {
             if (!matchesEventType(ep.types, ev.type)) continue;
-            db.run(INSERT_DELIVERY, newId("dlv"), tenantId, ev.id, ep.id, ev.type, now, now, now);
+            run(INSERT_DELIVERY, newId("dlv"), tenantId, ev.id, ep.id, ev.type, now, now, now);
             n++;
           }
           out.push({ id: ev.id, deliveries: n, duplicate: false });
         }
         return out;
-      });
+      }));
     },
 
     async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
-      return db.tx(() => {
+      return db.exclusive(() => db.txSync(() => {
         const inflight = new Map<string, number>();
-        for (const r of db.all("SELECT endpoint_id, count(*) AS n FROM deliveries WHERE status = 'delivering' GROUP BY endpoint_id")) {
+        for (const r of all("SELECT endpoint_id, count(*) AS n FROM deliveries WHERE status = 'delivering' GROUP BY endpoint_id")) {
           inflight.set(r.endpoint_id as string, Number(r.n));
         }
-        const endpoints = db.all("SELECT id FROM endpoints WHERE enabled = 1 ORDER BY id");
+        const endpoints = all("SELECT id FROM endpoints WHERE enabled = 1 ORDER BY id");
         const ids: string[] = [];
         const start = endpoints.length ? rotation++ % endpoints.length : 0;
         for (let i = 0; i < endpoints.length && ids.length < limit; i++) {
           const epId = endpoints[(start + i) % endpoints.length].id as string;
           const room = Math.min(endpointConcurrency - (inflight.get(epId) ?? 0), limit - ids.length);
           if (room <= 0) continue;
-          for (const r of db.all(DUE_FOR_ENDPOINT, epId, now, room)) ids.push(r.id as string);
+          for (const r of all(DUE_FOR_ENDPOINT, epId, now, room)) ids.push(r.id as string);
         }
         if (ids.length === 0) return [];
         const list = JSON.stringify(ids);
-        db.run(
+        run(
           `UPDATE deliveries SET status = 'delivering', lease_owner = ?, lease_until = ?, updated_at = ?
            WHERE id IN (SELECT value FROM json_each(?))`,
           owner,
@@ -85,8 +89,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
           now,
           list,
         );
-        return db
-          .all(
+        return all(
             `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.payload, ev.created_at,
                     e.url, e.secret_enc, e.version
              FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
@@ -108,15 +111,15 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               attempts: Number(r.attempts),
             }),
           );
-      });
+      }));
     },
 
     async complete(owner, outcomes, now) {
       if (outcomes.length === 0) return;
-      db.tx(() => {
+      await db.exclusive(() => db.txSync(() => {
         for (const o of outcomes) {
           const a = o.attempt;
-          const changed = db.run(
+          const changed = run(
             COMPLETE,
             o.status,
             o.nextAttemptAt,
@@ -145,9 +148,9 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
             a.willRetry ? 1 : 0,
             a.nextAttemptAt,
           ];
-          db.run(INSERT_ATTEMPT, ...params);
+          run(INSERT_ATTEMPT, ...params);
           if (o.disableEndpoint) {
-            db.run(
+            run(
               "UPDATE endpoints SET enabled = 0, disabled_reason = ?, version = version + 1, updated_at = ? WHERE id = ? AND enabled = 1",
               o.disableEndpoint,
               now,
@@ -155,22 +158,15 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
             );
           }
         }
-      });
+      }));
     },
 
     async releaseExpiredLeases(now) {
-      return db.run(
-        "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL WHERE status = 'delivering' AND lease_until < ?",
-        now,
-      );
+      return db.run(RELEASE_EXPIRED, [now]);
     },
 
     async releaseOwned(owner, now) {
-      return db.run(
-        "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE status = 'delivering' AND lease_owner = ?",
-        now,
-        owner,
-      );
+      return db.run(RELEASE_OWNED, [now, owner]);
     },
   };
 }

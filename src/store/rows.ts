@@ -1,7 +1,7 @@
-import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../../core/types.ts";
+import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
+import type { Row } from "./sql.ts";
 
-/** A database row as node:sqlite returns it. Rows stay inside store/; the rest sees domain types. */
-export type Row = Record<string, unknown>;
+// Row -> domain mapping shared by both backends (PostgreSQL returns bigint columns as strings).
 
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

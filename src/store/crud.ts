@@ -1,0 +1,238 @@
+import { idFloor } from "../core/ids.ts";
+import type { Delivery, EventRecord, EventType, Tenant } from "../core/types.ts";
+import { rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
+import type { Param, Row, SqlDb } from "./sql.ts";
+import { type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
+
+/** The Store methods that are plain reads and writes, written once in SQL both backends accept. */
+export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "subscribeDue" | "ping" | "close">;
+
+function page<T>(rows: Row[], limit: number, map: (r: Row) => T, key: (r: Row) => string): PageResult<T> {
+  const more = rows.length > limit;
+  const data = (more ? rows.slice(0, limit) : rows).map(map);
+  return { data, nextCursor: more ? encodeCursor(key(rows[limit - 1])) : null };
+}
+
+export const RELEASE_EXPIRED =
+  "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL WHERE status = 'delivering' AND lease_until < ?";
+export const RELEASE_OWNED =
+  "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE status = 'delivering' AND lease_owner = ?";
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+const CANCEL = `UPDATE deliveries SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ?
+  WHERE status IN ('pending', 'delivering') AND`;
+
+export function createCrud(db: SqlDb): CrudMethods {
+  return {
+    async getMeta(key) {
+      return ((await db.get("SELECT value FROM meta WHERE key = ?", [key]))?.value as string | undefined) ?? null;
+    },
+    async setMeta(key, value) {
+      await db.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]);
+    },
+
+    async createTenant(t) {
+      const n = await db.run("INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [
+        t.id,
+        t.name,
+        JSON.stringify(t.metadata),
+        t.createdAt,
+        t.updatedAt,
+      ]);
+      return n === 1 ? t : null;
+    },
+    async getTenant(id) {
+      const r = await db.get("SELECT * FROM tenants WHERE id = ?", [id]);
+      return r ? rowToTenant(r) : null;
+    },
+    async listTenants(p) {
+      const rows = await db.all("SELECT * FROM tenants WHERE id > ? ORDER BY id LIMIT ?", [decodeCursor(p.cursor) ?? "", p.limit + 1]);
+      return page<Tenant>(rows, p.limit, rowToTenant, (r) => r.id as string);
+    },
+    async updateTenant(id, changes, now) {
+      return db.tx(async (tx) => {
+        const r = await tx.get("SELECT * FROM tenants WHERE id = ? FOR UPDATE", [id]);
+        if (!r) return null;
+        const t = rowToTenant(r);
+        if (changes.name !== undefined) t.name = changes.name;
+        if (changes.metadata !== undefined) t.metadata = changes.metadata;
+        t.updatedAt = now;
+        await tx.run("UPDATE tenants SET name = ?, metadata = ?, updated_at = ? WHERE id = ?", [t.name, JSON.stringify(t.metadata), now, id]);
+        return t;
+      });
+    },
+    async deleteTenant(id, now) {
+      return db.tx(async (tx) => {
+        if ((await tx.run("DELETE FROM tenants WHERE id = ?", [id])) === 0) return false;
+        await tx.run(`${CANCEL} tenant_id = ?`, [now, id]);
+        await tx.run("DELETE FROM endpoints WHERE tenant_id = ?", [id]);
+        return true;
+      });
+    },
+
+    async createEndpoint(e, now) {
+      await db.run(
+        `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+        [e.id, e.tenantId, e.url, e.name, e.description, JSON.stringify(e.eventTypes), e.enabled ? 1 : 0, e.enabled ? null : "manual", e.secretEnc, now, now],
+      );
+      return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [e.id]))!);
+    },
+    async getEndpoint(tenantId, id) {
+      const r = await db.get("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      return r ? rowToEndpoint(r) : null;
+    },
+    async getEndpointSecret(tenantId, id) {
+      return ((await db.get("SELECT secret_enc FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, id]))?.secret_enc as string) ?? null;
+    },
+    async listEndpoints(tenantId, p) {
+      const rows = await db.all("SELECT * FROM endpoints WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?", [tenantId, decodeCursor(p.cursor) ?? "", p.limit + 1]);
+      return page(rows, p.limit, rowToEndpoint, (r) => r.id as string);
+    },
+    async countEndpoints(tenantId) {
+      return Number((await db.get("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?", [tenantId]))!.n);
+    },
+    async updateEndpoint(tenantId, id, c, now) {
+      const sets: string[] = [];
+      const params: Param[] = [];
+      const set = (col: string, v: Param) => {
+        sets.push(`${col} = ?`);
+        params.push(v);
+      };
+      if (c.url !== undefined) set("url", c.url);
+      if (c.name !== undefined) set("name", c.name);
+      if (c.description !== undefined) set("description", c.description);
+      if (c.eventTypes !== undefined) set("event_types", JSON.stringify(c.eventTypes));
+      if (c.enabled !== undefined) set("enabled", c.enabled ? 1 : 0);
+      if (c.disabledReason !== undefined) set("disabled_reason", c.disabledReason);
+      if (c.secretEnc !== undefined) set("secret_enc", c.secretEnc);
+      set("updated_at", now);
+      const n = await db.run(`UPDATE endpoints SET ${sets.join(", ")}, version = version + 1 WHERE tenant_id = ? AND id = ?`, [...params, tenantId, id]);
+      if (n === 0) return null;
+      return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [id]))!);
+    },
+    async deleteEndpoint(tenantId, id, now) {
+      return db.tx(async (tx) => {
+        if ((await tx.run("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, id])) === 0) return false;
+        await tx.run(`${CANCEL} endpoint_id = ?`, [now, id]);
+        return true;
+      });
+    },
+
+    async createEventType(t) {
+      const n = await db.run(
+        "INSERT INTO event_types (name, description, schema, example, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        [t.name, t.description, json(t.schema), json(t.example), t.createdAt, t.updatedAt],
+      );
+      return n === 1 ? t : null;
+    },
+    async getEventType(name) {
+      const r = await db.get("SELECT * FROM event_types WHERE name = ?", [name]);
+      return r ? rowToEventType(r) : null;
+    },
+    async listEventTypes(p) {
+      const rows = await db.all("SELECT * FROM event_types WHERE name > ? ORDER BY name LIMIT ?", [decodeCursor(p.cursor) ?? "", p.limit + 1]);
+      return page<EventType>(rows, p.limit, rowToEventType, (r) => r.name as string);
+    },
+    async updateEventType(name, c, now) {
+      return db.tx(async (tx) => {
+        const r = await tx.get("SELECT * FROM event_types WHERE name = ? FOR UPDATE", [name]);
+        if (!r) return null;
+        const t = rowToEventType(r);
+        if (c.description !== undefined) t.description = c.description;
+        if (c.schema !== undefined) t.schema = c.schema;
+        if (c.example !== undefined) t.example = c.example;
+        t.updatedAt = now;
+        await tx.run("UPDATE event_types SET description = ?, schema = ?, example = ?, updated_at = ? WHERE name = ?", [
+          t.description,
+          json(t.schema),
+          json(t.example),
+          now,
+          name,
+        ]);
+        return t;
+      });
+    },
+    async deleteEventType(name) {
+      return (await db.run("DELETE FROM event_types WHERE name = ?", [name])) === 1;
+    },
+
+    async getEvent(tenantId, id) {
+      const r = await db.get("SELECT * FROM events WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      return r ? rowToEvent(r) : null;
+    },
+    async listEvents(tenantId, p, filter) {
+      const before = decodeCursor(p.cursor) ?? "\uffff";
+      const rows = filter.type
+        ? await db.all("SELECT * FROM events WHERE tenant_id = ? AND id < ? AND type = ? ORDER BY id DESC LIMIT ?", [tenantId, before, filter.type, p.limit + 1])
+        : await db.all("SELECT * FROM events WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?", [tenantId, before, p.limit + 1]);
+      return page<EventRecord>(rows, p.limit, rowToEvent, (r) => r.id as string);
+    },
+
+    async listDeliveries(tenantId, f, p) {
+      const where = ["tenant_id = ?", "id < ?"];
+      const params: Param[] = [tenantId, decodeCursor(p.cursor) ?? "\uffff"];
+      for (const [col, v] of [
+        ["endpoint_id", f.endpointId],
+        ["event_id", f.eventId],
+        ["status", f.status],
+      ] as const) {
+        if (v) {
+          where.push(`${col} = ?`);
+          params.push(v);
+        }
+      }
+      const rows = await db.all(`SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, [...params, p.limit + 1]);
+      return page<Delivery>(rows, p.limit, rowToDelivery, (r) => r.id as string);
+    },
+    async getDelivery(tenantId, id) {
+      const r = await db.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      return r ? rowToDelivery(r) : null;
+    },
+    async listAttempts(tenantId, deliveryId) {
+      return (await db.all("SELECT * FROM attempts WHERE tenant_id = ? AND delivery_id = ? ORDER BY attempt_no", [tenantId, deliveryId])).map(rowToAttempt);
+    },
+    async purge(before, now, limit) {
+      // Ids are ULIDs, so "created before" is a primary-key range: no extra index to maintain.
+      return db.tx(async (tx) => {
+        let n = 0;
+        const dl = (
+          await tx.all("SELECT id FROM deliveries WHERE id < ? AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY id LIMIT ?", [
+            idFloor("dlv", before),
+            limit,
+          ])
+        ).map((r) => r.id as string);
+        if (dl.length) {
+          n += await tx.run(`DELETE FROM attempts WHERE delivery_id IN (${placeholders(dl.length)})`, dl);
+          n += await tx.run(`DELETE FROM deliveries WHERE id IN (${placeholders(dl.length)})`, dl);
+        }
+        const ev = (
+          await tx.all("SELECT id FROM events e WHERE id < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) ORDER BY id LIMIT ?", [
+            idFloor("evt", before),
+            limit,
+          ])
+        ).map((r) => r.id as string);
+        if (ev.length) n += await tx.run(`DELETE FROM events WHERE id IN (${placeholders(ev.length)})`, ev);
+        n += await tx.run(
+          "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)",
+          [now, limit],
+        );
+        return n;
+      });
+    },
+    async retryDelivery(tenantId, id, now) {
+      const n = await db.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'", [
+        now,
+        now,
+        tenantId,
+        id,
+      ]);
+      const r = await db.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      if (!r) return "not_found";
+      if (n === 0) return "not_failed";
+      return rowToDelivery(r);
+    },
+  };
+}
