@@ -4,6 +4,14 @@ import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/re
 export interface Config {
   /** Folder holding the SQLite database, the lock, and generated keys. TOCSIN_DATA_DIR. */
   dataDir: string;
+  /** PostgreSQL connection URL; when unset, the embedded SQLite database in dataDir. TOCSIN_DATABASE_URL. */
+  databaseUrl: string | null;
+  /** Connections per process to PostgreSQL. TOCSIN_DATABASE_POOL_SIZE (default 10). */
+  databasePoolSize: number;
+  /** Events, deliveries and attempts older than this are purged. TOCSIN_RETENTION (default 30d). */
+  retentionMs: number;
+  /** How often a worker runs the retention purge. TOCSIN_RETENTION_INTERVAL (default 1h). */
+  retentionIntervalMs: number;
   /** Listen address. TOCSIN_HOST (default 127.0.0.1). */
   host: string;
   /** Listen port; 0 picks a free one. TOCSIN_PORT (default 3000). */
@@ -46,6 +54,10 @@ export interface Config {
 
 export const DEFAULTS: Config = {
   dataDir: "./data",
+  databaseUrl: null,
+  databasePoolSize: 10,
+  retentionMs: 30 * 86_400_000,
+  retentionIntervalMs: 3_600_000,
   host: "127.0.0.1",
   port: 3000,
   apiKey: null,
@@ -107,6 +119,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   set("dataDir", env.TOCSIN_DATA_DIR || undefined);
   set("host", env.TOCSIN_HOST || undefined);
+  set("databaseUrl", env.TOCSIN_DATABASE_URL || undefined);
+  set("databasePoolSize", int(env, "TOCSIN_DATABASE_POOL_SIZE", 1, 1000));
+  set("retentionMs", duration(env, "TOCSIN_RETENTION", 3_600_000));
+  set("retentionIntervalMs", duration(env, "TOCSIN_RETENTION_INTERVAL", 1000));
   set("port", int(env, "TOCSIN_PORT", 0, 65535));
   set("apiKey", env.TOCSIN_API_KEY || undefined);
   set("masterKey", env.TOCSIN_MASTER_KEY || undefined);
@@ -152,6 +168,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       `TOCSIN_LEASE (${c.leaseMs} ms) must exceed the connect plus request timeouts by at least 5 s, or deliveries could be sent twice`,
     );
+  }
+  if (c.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) {
+    throw new ConfigError("TOCSIN_DATABASE_URL must be a postgres:// or postgresql:// URL");
   }
   c.retryScheduleMs = Object.freeze(c.retryScheduleMs) as number[];
   return Object.freeze(c);

@@ -3,22 +3,28 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { createServer } from "./api/server.ts";
-import type { Config } from "./config.ts";
-import { createSecretBox, parseMasterKey } from "./core/secret-box.ts";
-import { generateApiKey, generateMasterKey, openDataDir, readOrCreateKeyFile } from "./data-dir.ts";
-import { createSender } from "./delivery/sender.ts";
+import { type Config, ConfigError } from "./config.ts";
+import { type SecretBox, createSecretBox, parseMasterKey } from "./core/secret-box.ts";
+import { type DataDir, generateApiKey, generateMasterKey, openDataDir, readOrCreateKeyFile } from "./data-dir.ts";
+import { startRetention } from "./delivery/retention.ts";
+import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import type { ServiceDeps } from "./services/deps.ts";
+import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
 
 export const VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 
+/** `serve`: API and workers in one process; `api` and `worker` run separately on PostgreSQL. */
+export type Role = "serve" | "api" | "worker";
+
 export interface RunningApp {
-  url: string;
+  /** The API's base URL; null for a worker. */
+  url: string | null;
   store: Store;
-  worker: Worker;
-  server: FastifyInstance;
+  worker: Worker | null;
+  server: FastifyInstance | null;
   logger: Logger;
   /** Drains: stops accepting, finishes or hands back in-flight deliveries, closes the database. */
   stop(): Promise<void>;
@@ -28,93 +34,154 @@ export function createLogger(config: Readonly<Config>): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
-/** `tocsin serve`: API and delivery worker in one process on the embedded SQLite database. */
-export async function serve(config: Readonly<Config>, logger: Logger = createLogger(config), now: () => number = Date.now): Promise<RunningApp> {
+interface Opened {
+  store: Store;
+  secretBox: SecretBox;
+  apiKey: string | null;
+  dir: DataDir | null;
+}
+
+/** Opens the configured backend with the keys it needs; SQLite takes the data folder's lock. */
+async function openBackend(config: Readonly<Config>, role: Role, logger: Logger): Promise<Opened> {
+  if (config.databaseUrl) {
+    if (!config.masterKey) {
+      throw new ConfigError("TOCSIN_MASTER_KEY is required with PostgreSQL: every process must decrypt the same secrets (openssl rand -base64 32)");
+    }
+    if (role !== "worker" && !config.apiKey) {
+      throw new ConfigError("TOCSIN_API_KEY is required with PostgreSQL: every API process must accept the same key");
+    }
+    const secretBox = createSecretBox(parseMasterKey(config.masterKey));
+    const store = await createPostgresStore({
+      url: config.databaseUrl,
+      poolSize: config.databasePoolSize,
+      schema: "check",
+      onError: (e) => logger.warn({ err: e.message }, "database connection lost; reconnecting"),
+    });
+    return { store, secretBox, apiKey: config.apiKey, dir: null };
+  }
+  if (role !== "serve") {
+    throw new ConfigError(`'tocsin ${role}' needs PostgreSQL (TOCSIN_DATABASE_URL); on the embedded SQLite database run 'tocsin serve'`);
+  }
   const dir = openDataDir(config.dataDir);
-  let store: Store | null = null;
   try {
     const apiKey = config.apiKey ?? readOrCreateKeyFile(join(config.dataDir, "admin-key"), generateApiKey).key;
     const masterKeyText = config.masterKey ?? readOrCreateKeyFile(join(config.dataDir, "master-key"), generateMasterKey).key;
     const secretBox = createSecretBox(parseMasterKey(masterKeyText));
+    const store = await createSqliteStore({ path: dir.dbPath, synchronous: config.sqliteSynchronous });
+    return { store, secretBox, apiKey, dir };
+  } catch (e) {
+    dir.release();
+    throw e;
+  }
+}
 
-    store = await createSqliteStore({ path: dir.dbPath, synchronous: config.sqliteSynchronous });
-    const check = await store.getMeta("master_key_check");
-    if (check === null) await store.setMeta("master_key_check", secretBox.checkValue());
-    else if (check !== secretBox.checkValue()) {
-      throw new Error(
-        "The master key does not match the one this database was created with: set TOCSIN_MASTER_KEY (or data/master-key) back to the original key.",
-      );
+async function checkMasterKey(store: Store, secretBox: SecretBox): Promise<void> {
+  const check = await store.getMeta("master_key_check");
+  if (check === null) await store.setMeta("master_key_check", secretBox.checkValue());
+  else if (check !== secretBox.checkValue()) {
+    throw new ConfigError("The master key does not match the one this database was created with: set TOCSIN_MASTER_KEY (or data/master-key) back to the original key.");
+  }
+}
+
+/** Starts a process in `role`. */
+export async function start(config: Readonly<Config>, role: Role, logger: Logger = createLogger(config), now: () => number = Date.now): Promise<RunningApp> {
+  const { store, secretBox, apiKey, dir } = await openBackend(config, role, logger);
+  let sender: Sender | null = null;
+  let worker: Worker | null = null;
+  let server: FastifyInstance | null = null;
+  let unsubscribe: (() => Promise<void>) | null = null;
+  let stopRetention: (() => Promise<void>) | null = null;
+  const cleanup = async () => {
+    await stopRetention?.();
+    await unsubscribe?.();
+    await sender?.close();
+    await store.close();
+    dir?.release();
+  };
+  try {
+    await checkMasterKey(store, secretBox);
+    if (dir) {
+      // This process holds the data folder's lock, so every leased delivery belongs to a process that is gone.
+      const released = await store.releaseExpiredLeases(Number.MAX_SAFE_INTEGER);
+      if (released) logger.info({ count: released }, "resuming deliveries that were in flight when the last process stopped");
     }
-    // This process holds the data folder's lock, so every leased delivery belongs to a process that is gone.
-    const released = await store.releaseExpiredLeases(Number.MAX_SAFE_INTEGER);
-    if (released) logger.info({ count: released }, "resuming deliveries that were in flight when the last process stopped");
+    if (role !== "api") {
+      sender = createSender({
+        connectTimeoutMs: config.connectTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+        allowPrivateNetworks: config.allowPrivateNetworks,
+        connectionsPerOrigin: Math.max(config.endpointConcurrency, 8),
+        maxResponseBytes: 16 * 1024,
+        now,
+      });
+      worker = createWorker({
+        store,
+        sender,
+        secretBox,
+        logger,
+        policy: { scheduleMs: config.retryScheduleMs, jitter: config.retryJitter, retryAfterMinMs: 1000, retryAfterMaxMs: config.retryAfterMaxMs },
+        concurrency: config.concurrency,
+        endpointConcurrency: config.endpointConcurrency,
+        leaseMs: config.leaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+        userAgent: `Tocsin/${VERSION}`,
+        now,
+      });
+      unsubscribe = await store.subscribeDue(worker.wake);
+      stopRetention = startRetention({ store, logger, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, now });
+    }
+    let url: string | null = null;
+    if (role !== "worker") {
+      const deps: ServiceDeps = { store, secretBox, config, now, wake: worker?.wake ?? (() => {}) };
+      server = await createServer({ deps, logger, apiKeys: () => [apiKey!], version: VERSION });
+      await server.listen({ host: config.host, port: config.port });
+      const addr = server.server.address();
+      const port = typeof addr === "object" && addr ? addr.port : config.port;
+      const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+      url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${port}`;
+    }
+    worker?.start();
 
-    const sender = createSender({
-      connectTimeoutMs: config.connectTimeoutMs,
-      requestTimeoutMs: config.requestTimeoutMs,
-      allowPrivateNetworks: config.allowPrivateNetworks,
-      connectionsPerOrigin: Math.max(config.endpointConcurrency, 8),
-      maxResponseBytes: 16 * 1024,
-      now,
-    });
-    const worker = createWorker({
-      store,
-      sender,
-      secretBox,
-      logger,
-      policy: { scheduleMs: config.retryScheduleMs, jitter: config.retryJitter, retryAfterMinMs: 1000, retryAfterMaxMs: config.retryAfterMaxMs },
-      concurrency: config.concurrency,
-      endpointConcurrency: config.endpointConcurrency,
-      leaseMs: config.leaseMs,
-      pollIntervalMs: config.pollIntervalMs,
-      userAgent: `Tocsin/${VERSION}`,
-      now,
-    });
-    const deps: ServiceDeps = { store, secretBox, config, now, wake: worker.wake };
-    const server = await createServer({ deps, logger, apiKeys: () => [apiKey], version: VERSION });
-    await server.listen({ host: config.host, port: config.port });
-    const addr = server.server.address();
-    const port = typeof addr === "object" && addr ? addr.port : config.port;
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-    worker.start();
+    if (config.allowPrivateNetworks && worker) logger.warn("TOCSIN_ALLOW_PRIVATE_NETWORKS is on: webhooks may reach loopback and private addresses");
+    const backend = config.databaseUrl ? "postgres" : "sqlite";
+    if (url) {
+      const keyFile = join(config.dataDir, "admin-key");
+      logger.info(
+        { url, role, backend, ...(dir ? { dataDir: config.dataDir } : {}), auth: config.apiKey ? "TOCSIN_API_KEY" : keyFile },
+        config.apiKey
+          ? `Tocsin ${VERSION} listening on ${url}; authenticate with Authorization: Bearer <TOCSIN_API_KEY>`
+          : `Tocsin ${VERSION} listening on ${url}; authenticate with Authorization: Bearer <the key in ${keyFile}>`,
+      );
+    } else {
+      logger.info({ role, backend, owner: worker?.owner }, `Tocsin ${VERSION} worker started`);
+    }
 
-    if (config.allowPrivateNetworks) logger.warn("TOCSIN_ALLOW_PRIVATE_NETWORKS is on: webhooks may reach loopback and private addresses");
-    logger.info(
-      {
-        url,
-        dataDir: config.dataDir,
-        auth: config.apiKey ? "TOCSIN_API_KEY" : join(config.dataDir, "admin-key"),
-      },
-      config.apiKey
-        ? `Tocsin ${VERSION} listening on ${url}; authenticate with Authorization: Bearer <TOCSIN_API_KEY>`
-        : `Tocsin ${VERSION} listening on ${url}; authenticate with Authorization: Bearer <the key in ${join(config.dataDir, "admin-key")}>`,
-    );
-
-    const s = store;
     let stopping: Promise<void> | null = null;
     return {
       url,
-      store: s,
+      store,
       worker,
       server,
       logger,
       stop() {
         stopping ??= (async () => {
           logger.info("stopping: no new requests or claims; finishing in-flight deliveries");
-          await server.close();
-          await worker.stop(config.requestTimeoutMs + config.connectTimeoutMs);
-          await sender.close();
-          await s.close();
-          dir.release();
+          await server?.close();
+          await worker?.stop(config.requestTimeoutMs + config.connectTimeoutMs);
+          await cleanup();
           logger.info("stopped");
         })();
         return stopping;
       },
     };
   } catch (e) {
-    await store?.close();
-    dir.release();
+    await server?.close();
+    await cleanup();
     throw e;
   }
+}
+
+/** `tocsin serve`. */
+export function serve(config: Readonly<Config>, logger?: Logger, now?: () => number): Promise<RunningApp> {
+  return start(config, "serve", logger, now);
 }

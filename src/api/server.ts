@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { ApiError, type ErrorCode, type FieldError } from "../core/errors.ts";
 import { parseJsonKeepingSource } from "../core/json.ts";
 import type { ServiceDeps } from "../services/deps.ts";
+import { StoreUnavailableError } from "../store/store.ts";
 import { registerDeliveryRoutes } from "./routes/deliveries.ts";
 import { registerEndpointRoutes } from "./routes/endpoints.ts";
 import { registerEventTypeRoutes } from "./routes/event-types.ts";
@@ -147,6 +148,11 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const send = (status: number, body: ReturnType<typeof problem>) => reply.code(status).type("application/problem+json").send(body);
     if (err instanceof ApiError) return send(err.status, problem(err.status, err.code, err.message, err.errors));
+    if (err instanceof StoreUnavailableError) {
+      req.log.warn({ err: err.message }, "database unavailable");
+      reply.header("retry-after", "5");
+      return send(503, problem(503, "unavailable", "The database is unavailable; nothing was stored. Retry shortly."));
+    }
     const fe = err as FastifyError & { validationContext?: string };
     if (fe.validation) {
       const errors = fe.validation.map((v) => {

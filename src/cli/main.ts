@@ -18,7 +18,9 @@ const HELP: Record<string, string> = {
   main: `Usage: tocsin <command> [options]
 
 Server:
-  serve                 Run the API and the delivery workers (embedded SQLite in the data folder)
+  serve                 Run the API and the delivery workers in one process
+  api                   Run the API only (PostgreSQL)
+  worker                Run the delivery workers only (PostgreSQL)
   migrate               Apply database migrations and exit
 
 Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY):
@@ -30,14 +32,24 @@ Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY
   deliveries            List deliveries
 
 Run 'tocsin <command> --help' for a command's options.`,
-  serve: `Usage: tocsin serve [--port N] [--host ADDR] [--data-dir DIR]
+  serve: `Usage: tocsin serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL]
 
-Starts the API and the delivery workers. Environment: TOCSIN_PORT, TOCSIN_HOST, TOCSIN_DATA_DIR,
-TOCSIN_API_KEY (else a key is generated into <data-dir>/admin-key), TOCSIN_MASTER_KEY,
-TOCSIN_ALLOW_PRIVATE_NETWORKS and the rest listed in docs/configuration.md.`,
-  migrate: `Usage: tocsin migrate [--data-dir DIR]
+Starts the API and the delivery workers. Without a database URL, data lives in the embedded SQLite
+database in the data folder (migrated automatically). Environment: TOCSIN_PORT, TOCSIN_HOST,
+TOCSIN_DATA_DIR, TOCSIN_DATABASE_URL, TOCSIN_API_KEY (else a key is generated into
+<data-dir>/admin-key), TOCSIN_MASTER_KEY, TOCSIN_ALLOW_PRIVATE_NETWORKS and the rest listed in
+docs/configuration.md.`,
+  api: `Usage: tocsin api [--port N] [--host ADDR] [--database-url URL]
 
-Applies pending migrations to the database and exits. Safe to run repeatedly.`,
+Starts the REST API only, on PostgreSQL. Needs TOCSIN_DATABASE_URL, TOCSIN_API_KEY and
+TOCSIN_MASTER_KEY. Run any number, behind a load balancer.`,
+  worker: `Usage: tocsin worker [--database-url URL]
+
+Starts delivery workers only, on PostgreSQL. Needs TOCSIN_DATABASE_URL and TOCSIN_MASTER_KEY.
+Run any number, on any machines; they share the work through the database.`,
+  migrate: `Usage: tocsin migrate [--data-dir DIR] [--database-url URL]
+
+Applies pending migrations and exits. Idempotent, and safe from several processes at once.`,
   "tenant create": `Usage: tocsin tenant create [--id ID] [--name NAME] [--json]
 
 Creates a tenant. ID is your own customer id ([A-Za-z0-9._:-], up to 128); generated when omitted.`,
@@ -101,13 +113,24 @@ async function readInput(file: string | undefined): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function runServe(args: string[], env: Env, io: Out): Promise<number> {
-  const v = parse(args, { port: { type: "string" }, host: { type: "string" }, "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } });
-  if (v.help) return showHelp(io, HELP.serve);
+async function runRole(role: "serve" | "api" | "worker", args: string[], env: Env, io: Out): Promise<number> {
+  const v = parse(args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    "data-dir": { type: "string" },
+    "database-url": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (v.help) return showHelp(io, HELP[role]);
   if (v.port !== undefined && !/^\d+$/.test(v.port)) throw new UsageError("--port must be a number");
-  const config = loadConfig(env, { port: v.port === undefined ? undefined : Number(v.port), host: v.host, dataDir: v["data-dir"] });
-  const { serve } = await import("../main.ts");
-  const app = await serve(config);
+  const config = loadConfig(env, {
+    port: v.port === undefined ? undefined : Number(v.port),
+    host: v.host,
+    dataDir: v["data-dir"],
+    databaseUrl: v["database-url"],
+  });
+  const { start } = await import("../main.ts");
+  const app = await start(config, role);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       app.logger.info({ signal }, "signal received");
@@ -123,9 +146,16 @@ async function runServe(args: string[], env: Env, io: Out): Promise<number> {
 }
 
 async function runMigrate(args: string[], env: Env, io: Out): Promise<number> {
-  const v = parse(args, { "data-dir": { type: "string" }, help: { type: "boolean", short: "h" } });
+  const v = parse(args, { "data-dir": { type: "string" }, "database-url": { type: "string" }, help: { type: "boolean", short: "h" } });
   if (v.help) return showHelp(io, HELP.migrate);
-  const config = loadConfig(env, { dataDir: v["data-dir"] });
+  const config = loadConfig(env, { dataDir: v["data-dir"], databaseUrl: v["database-url"] });
+  if (config.databaseUrl) {
+    const { createPostgresStore } = await import("../store/postgres/postgres-store.ts");
+    const store = await createPostgresStore({ url: config.databaseUrl, poolSize: 2, schema: "apply" });
+    await store.close();
+    io.out("PostgreSQL schema is up to date");
+    return 0;
+  }
   const { openDataDir } = await import("../data-dir.ts");
   const { createSqliteStore } = await import("../store/sqlite/sqlite-store.ts");
   const dir = openDataDir(config.dataDir);
@@ -292,7 +322,7 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
       io.out(HELP.main);
       return first ? 0 : 2;
     }
-    if (first === "serve") return await runServe(argv.slice(1), env, io);
+    if (first === "serve" || first === "api" || first === "worker") return await runRole(first, argv.slice(1), env, io);
     if (first === "migrate") return await runMigrate(argv.slice(1), env, io);
     if (first === "send" || first === "deliveries") return await runClient(first, argv.slice(1), env, io);
     if (first === "tenant" || first === "endpoint") {

@@ -12,13 +12,21 @@ const lastRandom = new Uint8Array(10);
  * strictly increasing.
  */
 export function newUlid(now: number = Date.now()): string {
-  if (now <= lastMs) {
+  if (now > lastMs) {
+    lastMs = now;
+    randomFillSync(lastRandom);
+  } else if (lastMs - now <= 1000) {
+    // Same millisecond, or the clock stepped back a little: stay strictly increasing.
     incrementRandom();
     now = lastMs;
   } else {
-    lastMs = now;
-    randomFillSync(lastRandom);
+    // An explicit earlier time (an injected clock): an id for that moment, outside the sequence.
+    return encode(now, randomFillSync(new Uint8Array(10)));
   }
+  return encode(now, lastRandom);
+}
+
+function encode(now: number, random: Uint8Array): string {
   let out = "";
   let t = now;
   const time = new Array<string>(10);
@@ -31,7 +39,7 @@ export function newUlid(now: number = Date.now()): string {
   let bits = 0;
   let acc = 0;
   for (let i = 0; i < 10; i++) {
-    acc = (acc << 8) | lastRandom[i];
+    acc = (acc << 8) | random[i];
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
@@ -55,8 +63,8 @@ function incrementRandom(): void {
 
 export type IdPrefix = "evt" | "ep" | "dlv" | "att" | "key" | "ten";
 
-export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${newUlid()}`;
+export function newId(prefix: IdPrefix, now: number = Date.now()): string {
+  return `${prefix}_${newUlid(now)}`;
 }
 
 /** The smallest id with `prefix` created at `ms`: ids below it were created earlier. */

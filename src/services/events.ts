@@ -27,7 +27,7 @@ export async function ingestEvents(d: ServiceDeps, tenantId: string, inputs: Eve
         { path, message: `must be at most ${d.config.maxPayloadBytes} bytes` },
       ]);
     }
-    return { id: newId("evt"), type: e.type, payload, idempotencyKey: e.idempotencyKey ?? null };
+    return { id: newId("evt", d.now()), type: e.type, payload, idempotencyKey: e.idempotencyKey ?? null };
   });
   const results = await d.store.ingest(tenantId, events, d.now(), IDEMPOTENCY_WINDOW_MS);
   if (results === null) throw notFound("tenant", tenantId);

@@ -2,10 +2,19 @@ import type { Kysely } from "kysely";
 import { Migrator } from "kysely/migration";
 import { migrationProvider, migrations } from "./migrations/index.ts";
 
+/**
+ * Kysely's migrator, with its bookkeeping tables in `schema` (PostgreSQL's current schema):
+ * without it, Kysely looks for them in every schema and could find another installation's.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run before any typed schema
+function migrator(db: Kysely<any>, schema?: string): Migrator {
+  return new Migrator({ db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
+}
+
 /** Applies every pending migration (Kysely takes a lock, so several processes may run this at once). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run before any typed schema
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
+  const { error, results } = await migrator(db, schema).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     throw new Error(`Database migration ${failed ?? ""} failed and was rolled back: ${(error as Error).message ?? error}`, { cause: error });
@@ -19,14 +28,14 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
  * previous build working on a schema one step ahead, so only unknown *required* steps stop it.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see migrateToLatest
-export async function checkSchema(db: Kysely<any>): Promise<void> {
-  const all = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+export async function checkSchema(db: Kysely<any>, schema?: string): Promise<void> {
+  const all = await migrator(db, schema).getMigrations();
   const pending = all.filter((m) => m.executedAt === undefined).map((m) => m.name);
   if (pending.length) {
     throw new Error(`The database schema is behind this build (missing ${pending.join(", ")}): run 'tocsin migrate' first.`);
   }
   const known = new Set(Object.keys(migrations));
-  const applied = await db.selectFrom("kysely_migration").select("name").execute();
+  const applied = await (schema ? db.withSchema(schema) : db).selectFrom("kysely_migration").select("name").execute();
   const unknown = applied.map((r) => r.name as string).filter((n) => !known.has(n));
   if (unknown.length) {
     throw new Error(`The database schema is ahead of this build (it has ${unknown.join(", ")}): upgrade Tocsin on this machine.`);

@@ -2,18 +2,20 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { freePort, startReceiver } from "../support/receiver.ts";
-import { eventually, setupTenant, withServer } from "../support/server.ts";
+import { testBackends } from "../support/backends.ts";
+import { eventually, setupTenant, withBackendServer } from "../support/server.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 type Delivery = { id: string; status: string; attemptCount: number; endpointId: string };
 type Attempt = { attemptNo: number; statusCode: number | null; errorClass: string | null; willRetry: boolean; startedAt: string; nextAttemptAt: string | null };
 
-describe("delivery", () => {
+for (const backend of await testBackends()) {
+describe(`${backend}: delivery`, () => {
   it("fans an event out to every matching endpoint of its tenant, and only those", async () => {
     const rx = await startReceiver();
     try {
-      await withServer({}, async ({ api }) => {
+      await withBackendServer(backend, {}, async ({ api }) => {
         await setupTenant(api, "acme", [
           { url: `${rx.url}/all`, eventTypes: ["*"] },
           { url: `${rx.url}/alerts`, eventTypes: ["alert.*"] },
@@ -44,7 +46,7 @@ describe("delivery", () => {
   it("sends the payload with every number's source text and Standard Webhooks headers", async () => {
     const rx = await startReceiver();
     try {
-      await withServer({}, async ({ api, url, apiKey }) => {
+      await withBackendServer(backend, {}, async ({ api, url, apiKey }) => {
         await setupTenant(api, "acme", [{ url: `${rx.url}/hook`, secret: SECRET }]);
         const payload = '{"price": 0.00, "big": 12345678901234567890, "exp": 1E+2, "neg": -0, "s": "caf\\u00e9 \\/"}';
         const r = await api("POST", "/v1/tenants/acme/events", `{"type":"scan.done","payload":${payload}}`);
@@ -68,7 +70,7 @@ describe("delivery", () => {
   it("retries after a 500, signing each attempt afresh so the official verifier accepts both", async () => {
     const rx = await startReceiver((_r, n) => ({ status: n === 1 ? 500 : 200 }));
     try {
-      await withServer({ TOCSIN_RETRY_SCHEDULE: "1100ms" }, async ({ api }) => {
+      await withBackendServer(backend, { TOCSIN_RETRY_SCHEDULE: "1100ms" }, async ({ api }) => {
         await setupTenant(api, "acme", [{ url: `${rx.url}/hook`, secret: SECRET }]);
         const r = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: { x: 1 } });
         const [first, second] = await rx.waitFor(2, 10_000);
@@ -98,7 +100,7 @@ describe("delivery", () => {
 
   it("retries after the connection is refused and delivers once the receiver is up", async () => {
     const port = await freePort();
-    await withServer({ TOCSIN_RETRY_SCHEDULE: "300ms,300ms,300ms,300ms,300ms,300ms" }, async ({ api }) => {
+    await withBackendServer(backend, { TOCSIN_RETRY_SCHEDULE: "300ms,300ms,300ms,300ms,300ms,300ms" }, async ({ api }) => {
       await setupTenant(api, "acme", [{ url: `http://127.0.0.1:${port}/hook` }]);
       const r = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
       const dlv = await eventually(async () => {
@@ -124,7 +126,7 @@ describe("delivery", () => {
   it("honours Retry-After on 429 and 503", async () => {
     const rx = await startReceiver((_r, n) => (n === 1 ? { status: 429, headers: { "retry-after": "2" } } : n === 2 ? { status: 503, headers: { "retry-after": "1" } } : {}));
     try {
-      await withServer({ TOCSIN_RETRY_SCHEDULE: "100ms,100ms,100ms" }, async ({ api }) => {
+      await withBackendServer(backend, { TOCSIN_RETRY_SCHEDULE: "100ms,100ms,100ms" }, async ({ api }) => {
         await setupTenant(api, "acme", [{ url: `${rx.url}/hook` }]);
         await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
         const [a, b, c] = await rx.waitFor(3, 10_000);
@@ -139,7 +141,7 @@ describe("delivery", () => {
   it("records timeout_request when the receiver does not answer in time, then retries", async () => {
     const rx = await startReceiver((_r, n) => (n === 1 ? { hang: true } : {}));
     try {
-      await withServer({ TOCSIN_REQUEST_TIMEOUT: "300ms", TOCSIN_RETRY_SCHEDULE: "100ms" }, async ({ api }) => {
+      await withBackendServer(backend, { TOCSIN_REQUEST_TIMEOUT: "300ms", TOCSIN_RETRY_SCHEDULE: "100ms" }, async ({ api }) => {
         await setupTenant(api, "acme", [{ url: `${rx.url}/hook` }]);
         const r = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
         await rx.waitFor(2, 10_000);
@@ -159,7 +161,7 @@ describe("delivery", () => {
     let gone = true;
     const rx = await startReceiver(() => ({ status: gone ? 410 : 200 }));
     try {
-      await withServer({}, async ({ api }) => {
+      await withBackendServer(backend, {}, async ({ api }) => {
         const [ep] = await setupTenant(api, "acme", [{ url: `${rx.url}/hook` }]);
         const r = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
         await rx.waitFor(1);
@@ -189,7 +191,7 @@ describe("delivery", () => {
   it("keeps a disabled endpoint's pending deliveries waiting and resumes them when it is enabled", async () => {
     const rx = await startReceiver();
     try {
-      await withServer({}, async ({ api }) => {
+      await withBackendServer(backend, {}, async ({ api }) => {
         const [ep] = await setupTenant(api, "acme", [{ url: `${rx.url}/hook` }]);
         // A retry made pending while disabled, then enabled: use manual disable after ingest.
         await api("PATCH", `/v1/tenants/acme/endpoints/${ep}`, { enabled: false });
@@ -210,7 +212,7 @@ describe("delivery", () => {
     let ok = false;
     const rx = await startReceiver(() => ({ status: ok ? 204 : 500 }));
     try {
-      await withServer({ TOCSIN_RETRY_SCHEDULE: "100ms,100ms" }, async ({ api }) => {
+      await withBackendServer(backend, { TOCSIN_RETRY_SCHEDULE: "100ms,100ms" }, async ({ api }) => {
         await setupTenant(api, "acme", [{ url: `${rx.url}/hook` }]);
         const r = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
         const failed = await eventually(async () => {
@@ -240,7 +242,7 @@ describe("delivery", () => {
   it("returns the original event for a repeated idempotency key instead of delivering twice", async () => {
     const rx = await startReceiver();
     try {
-      await withServer({}, async ({ api }) => {
+      await withBackendServer(backend, {}, async ({ api }) => {
         await setupTenant(api, "acme", [{ url: `${rx.url}/hook` }]);
         const a = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: { n: 1 }, idempotencyKey: "k1" });
         const b = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: { n: 1 }, idempotencyKey: "k1" });
@@ -269,7 +271,7 @@ describe("delivery", () => {
     const slow = await startReceiver(() => ({ hang: true }));
     const fast = await startReceiver();
     try {
-      await withServer({ TOCSIN_REQUEST_TIMEOUT: "3s", TOCSIN_ENDPOINT_CONCURRENCY: "4" }, async ({ api }) => {
+      await withBackendServer(backend, { TOCSIN_REQUEST_TIMEOUT: "3s", TOCSIN_ENDPOINT_CONCURRENCY: "4" }, async ({ api }) => {
         await setupTenant(api, "acme", [{ url: `${slow.url}/slow` }, { url: `${fast.url}/fast` }]);
         const events = Array.from({ length: 100 }, (_, i) => ({ type: "a.b", payload: { i } }));
         const t0 = Date.now();
@@ -288,7 +290,7 @@ describe("delivery", () => {
   it("refuses loopback destinations unless private networks are allowed", async () => {
     const rx = await startReceiver();
     try {
-      await withServer({ TOCSIN_ALLOW_PRIVATE_NETWORKS: "false" }, async ({ api }) => {
+      await withBackendServer(backend, { TOCSIN_ALLOW_PRIVATE_NETWORKS: "false" }, async ({ api }) => {
         await api("POST", "/v1/tenants", { id: "acme" });
         const lit = await api<{ code: string; errors: { path: string }[] }>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/x`, eventTypes: ["*"] });
         assert.equal(lit.status, 400);
@@ -309,3 +311,4 @@ describe("delivery", () => {
     }
   });
 });
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { newId } from "../../src/core/ids.ts";
+import { newId, newUlid as newUlidAt } from "../../src/core/ids.ts";
 import type { ClaimedDelivery, DeliveryOutcome } from "../../src/core/types.ts";
 import type { Store } from "../../src/store/store.ts";
 import { testBackends, withTestStore } from "../support/backends.ts";
@@ -58,7 +58,7 @@ function outcome(c: ClaimedDelivery, status: DeliveryOutcome["status"], next: nu
   };
 }
 
-for (const backend of testBackends()) {
+for (const backend of await testBackends()) {
   describe(`${backend}: ingest, claimDue and complete`, () => {
     it("ingests atomically and answers null for an unknown tenant", async () => {
       await withTestStore(backend, async (store) => {
@@ -183,4 +183,67 @@ for (const backend of testBackends()) {
       });
     });
   });
+}
+
+for (const backend of await testBackends()) {
+  describe(`${backend}: concurrency and retention`, () => {
+    it("never hands one delivery to two concurrent claimers and holds the endpoint cap across them", async () => {
+      await withTestStore(backend, async (store) => {
+        const eps = await seed(store, [{}, {}, {}]);
+        await store.ingest("acme", events(300), T0, 1000); // 900 deliveries
+        const seen = new Map<string, string>();
+        const inflight = new Map<string, Set<string>>(eps.map((e) => [e, new Set()]));
+        let maxInflight = 0;
+        const claimer = async (owner: string) => {
+          for (let round = 0; round < 2000; round++) {
+            const got = await store.claimDue({ limit: 7, leaseMs: 60_000, owner, now: T0, endpointConcurrency: 5 });
+            for (const c of got) {
+              assert.equal(seen.has(c.id), false, `${c.id} claimed by ${seen.get(c.id)} and ${owner}`);
+              seen.set(c.id, owner);
+              inflight.get(c.endpointId)!.add(c.id);
+            }
+            for (const s of inflight.values()) maxInflight = Math.max(maxInflight, s.size);
+            await store.complete(owner, got.map((c) => outcome(c, "succeeded")), T0);
+            for (const c of got) inflight.get(c.endpointId)!.delete(c.id);
+            if (seen.size === 900) return;
+            if (got.length === 0) await new Promise((r) => setTimeout(r, 2));
+          }
+        };
+        await Promise.all(["A", "B", "C", "D"].map(claimer));
+        assert.equal(seen.size, 900);
+        assert.ok(maxInflight <= 5, `at most 5 in flight per endpoint, saw ${maxInflight}`);
+        const done = await store.listDeliveries("acme", { status: "succeeded" }, { limit: 1000, cursor: null });
+        assert.equal(done.data.length, 900);
+      });
+    });
+
+    it("purges finished deliveries, their attempts and events before the cutoff, and keeps unfinished ones", async () => {
+      await withTestStore(backend, async (store) => {
+        await seed(store, [{}]);
+        const old = Date.now() - 40 * 86_400_000;
+        const oldEvents = events(5).map((e, i) => ({ ...e, id: `evt_${idAt(old + i)}` }));
+        await store.ingest("acme", oldEvents, old, 1000);
+        const claimed = await store.claimDue({ limit: 3, leaseMs: 1000, owner: "A", now: old, endpointConcurrency: 10 });
+        await store.complete("A", claimed.map((c) => outcome(c, "succeeded")), old);
+        await store.ingest("acme", events(2), Date.now(), 1000);
+        let purged = 0;
+        for (let i = 0; i < 20; i++) {
+          const n = await store.purge(Date.now() - 30 * 86_400_000, Date.now(), 2);
+          purged += n;
+          if (n === 0) break;
+        }
+        assert.ok(purged > 0);
+        const evs = await store.listEvents("acme", { limit: 100, cursor: null }, {});
+        assert.equal(evs.data.length, 4, "2 new events and the 2 old ones whose deliveries are still pending remain");
+        const left = await store.listDeliveries("acme", {}, { limit: 100, cursor: null });
+        assert.equal(left.data.filter((d) => d.status === "succeeded").length, 0);
+        assert.equal(left.data.filter((d) => d.status === "pending").length, 4);
+        for (const c of claimed) assert.equal((await store.listAttempts("acme", c.id)).length, 0);
+      });
+    });
+  });
+}
+
+function idAt(ms: number): string {
+  return newUlidAt(ms);
 }

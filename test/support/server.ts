@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { pino } from "pino";
 import { loadConfig } from "../../src/config.ts";
 import { type RunningApp, serve } from "../../src/main.ts";
+import { type Backend, backendEnv } from "./backends.ts";
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -64,22 +65,32 @@ export async function startServer(env: Record<string, string> = {}, dataDir = te
   const app = await serve(config, pino({ level: config.logLevel }));
   return {
     app,
-    url: app.url,
+    url: app.url!,
     apiKey,
     dataDir,
-    api: createApi(app.url, apiKey),
+    api: createApi(app.url!, apiKey),
     stop: () => app.stop(),
   };
 }
 
 /** Runs `fn` with a fresh server and always stops it and removes its data folder. */
 export async function withServer(env: Record<string, string>, fn: (s: TestServer) => Promise<void>): Promise<void> {
-  const s = await startServer(env);
+  return withBackendServer("sqlite", env, fn);
+}
+
+/** Like withServer, on `backend` (a fresh schema on PostgreSQL, dropped afterwards). */
+export async function withBackendServer(backend: Backend, env: Record<string, string>, fn: (s: TestServer) => Promise<void>): Promise<void> {
+  const b = await backendEnv(backend);
   try {
-    await fn(s);
+    const s = await startServer({ ...b.env, ...env });
+    try {
+      await fn(s);
+    } finally {
+      await s.stop();
+      rmSync(s.dataDir, { recursive: true, force: true });
+    }
   } finally {
-    await s.stop();
-    rmSync(s.dataDir, { recursive: true, force: true });
+    await b.drop();
   }
 }
 

@@ -19,6 +19,10 @@ describe("loadConfig", () => {
     const c = loadConfig({});
     assert.deepEqual({ ...c, retryScheduleMs: [...c.retryScheduleMs] }, {
       dataDir: "./data",
+      databaseUrl: null,
+      databasePoolSize: 10,
+      retentionMs: 30 * 86_400_000,
+      retentionIntervalMs: 3_600_000,
       host: "127.0.0.1",
       port: 3000,
       apiKey: null,
@@ -39,6 +43,14 @@ describe("loadConfig", () => {
       sqliteSynchronous: "NORMAL",
       logLevel: "info",
     });
+  });
+
+  it("selects PostgreSQL with a postgres:// TOCSIN_DATABASE_URL and rejects other schemes", () => {
+    assert.equal(loadConfig({ TOCSIN_DATABASE_URL: "postgres://u@h:5432/db" }).databaseUrl, "postgres://u@h:5432/db");
+    assert.equal(loadConfig({ TOCSIN_DATABASE_URL: "postgresql://h/db" }).databaseUrl, "postgresql://h/db");
+    assert.throws(() => loadConfig({ TOCSIN_DATABASE_URL: "mysql://h/db" }), /TOCSIN_DATABASE_URL/);
+    assert.equal(loadConfig({ TOCSIN_RETENTION: "7d" }).retentionMs, 7 * 86_400_000);
+    assert.throws(() => loadConfig({ TOCSIN_RETENTION: "1m" }), /TOCSIN_RETENTION must be at least/);
   });
 
   it("ignores variables that are not TOCSIN_* and treats empty values as unset", () => {

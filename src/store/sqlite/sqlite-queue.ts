@@ -55,7 +55,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
           let n = 0;
           for (const ep of endpoints) {
             if (!matchesEventType(ep.types, ev.type)) continue;
-            run(INSERT_DELIVERY, newId("dlv"), tenantId, ev.id, ep.id, ev.type, now, now, now);
+            run(INSERT_DELIVERY, newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now, now, now);
             n++;
           }
           out.push({ id: ev.id, deliveries: n, duplicate: false });

@@ -1,0 +1,208 @@
+import type pg from "pg";
+import { matchesEventType } from "../../core/event-types.ts";
+import { newId } from "../../core/ids.ts";
+import type { ClaimedDelivery } from "../../core/types.ts";
+import { RELEASE_EXPIRED, RELEASE_OWNED } from "../crud.ts";
+import type { IngestResult, Store } from "../store.ts";
+import { toPg, translate, withTransaction } from "./pg-db.ts";
+
+export const DUE_CHANNEL = "tocsin_due";
+
+type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
+
+// Endpoints with due work, locked for this claim. Concurrent claimers skip locked endpoints, so
+// each endpoint's in-flight count is read after every other claim on it has committed: the
+// per-endpoint cap holds across all workers.
+const LOCK_DUE_ENDPOINTS = `
+  SELECT e.id FROM endpoints e
+  WHERE e.enabled = 1 AND EXISTS (
+    SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
+  ORDER BY random() LIMIT $2
+  FOR UPDATE OF e SKIP LOCKED`;
+
+// Runs as its own statement after the locks are taken, so its snapshot sees the leases of every
+// claim that held these endpoints before.
+const CLAIM = `
+  WITH eps AS (SELECT unnest($1::text[]) AS id),
+  inflight AS (
+    SELECT endpoint_id, count(*)::int AS n FROM deliveries
+    WHERE status = 'delivering' AND endpoint_id = ANY($1::text[]) GROUP BY endpoint_id),
+  cand AS (
+    SELECT c.id, c.next_attempt_at FROM eps
+    LEFT JOIN inflight i ON i.endpoint_id = eps.id
+    CROSS JOIN LATERAL (
+      SELECT d.id, d.next_attempt_at FROM deliveries d
+      WHERE d.endpoint_id = eps.id AND d.status = 'pending' AND d.next_attempt_at <= $2
+      ORDER BY d.next_attempt_at
+      LIMIT GREATEST($3::int - COALESCE(i.n, 0), 0)
+      FOR UPDATE OF d SKIP LOCKED) c
+    ORDER BY c.next_attempt_at LIMIT $4)
+  UPDATE deliveries d SET status = 'delivering', lease_owner = $5, lease_until = $6, updated_at = $2
+  FROM cand, events ev, endpoints e
+  WHERE d.id = cand.id AND ev.id = d.event_id AND e.id = d.endpoint_id
+  RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.payload, ev.created_at, e.url, e.secret_enc, e.version`;
+
+const COMPLETE = `
+  WITH o AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[]) AS o(id, status, next_at, code, err))
+  UPDATE deliveries d SET status = o.status, attempts = d.attempts + 1, next_attempt_at = o.next_at,
+    lease_owner = NULL, lease_until = NULL, last_status_code = o.code, last_error = o.err, updated_at = $6
+  FROM o WHERE d.id = o.id AND d.lease_owner = $7 AND d.status = 'delivering'
+  RETURNING d.id`;
+
+const INSERT_ATTEMPTS = `
+  INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
+    error_class, error_message, response_headers, response_body, will_retry, next_attempt_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[], $9::int[],
+    $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[])`;
+
+export function createPostgresQueue(pool: pg.Pool): QueueMethods {
+  const exec = async (sql: string, params: unknown[]) => {
+    try {
+      return await pool.query(sql, params);
+    } catch (e) {
+      return translate(e);
+    }
+  };
+
+  return {
+    async ingest(tenantId, events, now, windowMs) {
+      return withTransaction(pool, async (c) => {
+        if ((await c.query("SELECT 1 FROM tenants WHERE id = $1 FOR SHARE", [tenantId])).rowCount === 0) return null;
+        const endpoints = (await c.query("SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND enabled = 1", [tenantId])).rows.map((r) => ({
+          id: r.id as string,
+          types: JSON.parse(r.event_types as string) as string[],
+        }));
+        const out: IngestResult[] = [];
+        const evCols: unknown[][] = [[], [], [], [], [], []];
+        const dlCols: unknown[][] = [[], [], [], [], [], []];
+        const inBatch = new Map<string, IngestResult>();
+        for (const ev of events) {
+          if (ev.idempotencyKey !== null) {
+            const seen = inBatch.get(ev.idempotencyKey);
+            if (seen) {
+              out.push({ id: seen.id, deliveries: seen.deliveries, duplicate: true });
+              continue;
+            }
+            // Claims the key unless a live one exists; concurrent requests with one key serialise on its row.
+            const won = await c.query(
+              `INSERT INTO idempotency_keys (tenant_id, key, event_id, expires_at) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (tenant_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
+               WHERE idempotency_keys.expires_at <= $5 RETURNING event_id`,
+              [tenantId, ev.idempotencyKey, ev.id, now + windowMs, now],
+            );
+            if (won.rowCount === 0) {
+              const prior = (await c.query("SELECT event_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2", [tenantId, ev.idempotencyKey])).rows[0];
+              const n = (await c.query("SELECT count(*)::int AS n FROM deliveries WHERE event_id = $1", [prior.event_id])).rows[0].n as number;
+              out.push({ id: prior.event_id as string, deliveries: n, duplicate: true });
+              continue;
+            }
+          }
+          [ev.id, tenantId, ev.type, ev.payload, ev.idempotencyKey, now].forEach((v, i) => evCols[i].push(v));
+          let n = 0;
+          for (const ep of endpoints) {
+            if (!matchesEventType(ep.types, ev.type)) continue;
+            [newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now].forEach((v, i) => dlCols[i].push(v));
+            n++;
+          }
+          const r: IngestResult = { id: ev.id, deliveries: n, duplicate: false };
+          if (ev.idempotencyKey !== null) inBatch.set(ev.idempotencyKey, r);
+          out.push(r);
+        }
+        if (evCols[0].length) {
+          await c.query(
+            `INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])`,
+            evCols,
+          );
+        }
+        if (dlCols[0].length) {
+          await c.query(
+            `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+             SELECT id, t, e, ep, ty, 'pending', 0, at, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+               AS x(id, t, e, ep, ty, at)`,
+            dlCols,
+          );
+          // Delivered to listening workers when the transaction commits.
+          await c.query("SELECT pg_notify($1, '')", [DUE_CHANNEL]);
+        }
+        return out;
+      });
+    },
+
+    async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
+      return withTransaction(pool, async (c) => {
+        const eps = (await c.query(LOCK_DUE_ENDPOINTS, [now, 500])).rows.map((r) => r.id as string);
+        if (eps.length === 0) return [];
+        const rows = (await c.query(CLAIM, [eps, now, endpointConcurrency, limit, owner, now + leaseMs])).rows;
+        return rows.map(
+          (r): ClaimedDelivery => ({
+            id: r.id,
+            tenantId: r.tenant_id,
+            eventId: r.event_id,
+            eventType: r.type,
+            eventCreatedAt: Number(r.created_at),
+            payload: r.payload,
+            endpointId: r.endpoint_id,
+            endpointVersion: Number(r.version),
+            url: r.url,
+            secretEnc: r.secret_enc,
+            attempts: Number(r.attempts),
+          }),
+        );
+      });
+    },
+
+    async complete(owner, outcomes, now) {
+      if (outcomes.length === 0) return;
+      await withTransaction(pool, async (c) => {
+        const updated = await c.query(COMPLETE, [
+          outcomes.map((o) => o.deliveryId),
+          outcomes.map((o) => o.status),
+          outcomes.map((o) => o.nextAttemptAt),
+          outcomes.map((o) => o.attempt.statusCode),
+          outcomes.map((o) => (o.attempt.errorClass === null ? null : `${o.attempt.errorClass}: ${o.attempt.errorMessage ?? ""}`)),
+          now,
+          owner,
+        ]);
+        // Fencing: only outcomes whose lease this owner still held are recorded.
+        const held = new Set(updated.rows.map((r) => r.id as string));
+        const kept = outcomes.filter((o) => held.has(o.deliveryId));
+        if (kept.length === 0) return;
+        const a = kept.map((o) => o.attempt);
+        await c.query(INSERT_ATTEMPTS, [
+          a.map((x) => x.id),
+          a.map((x) => x.deliveryId),
+          a.map((x) => x.tenantId),
+          a.map((x) => x.endpointId),
+          a.map((x) => x.eventId),
+          a.map((x) => x.attemptNo),
+          a.map((x) => x.startedAt),
+          a.map((x) => x.durationMs),
+          a.map((x) => x.statusCode),
+          a.map((x) => x.errorClass),
+          a.map((x) => x.errorMessage),
+          a.map((x) => (x.responseHeaders === null ? null : JSON.stringify(x.responseHeaders))),
+          a.map((x) => x.responseBody),
+          a.map((x) => (x.willRetry ? 1 : 0)),
+          a.map((x) => x.nextAttemptAt),
+        ]);
+        const gone = kept.filter((o) => o.disableEndpoint).map((o) => o.endpointId);
+        if (gone.length) {
+          await c.query(
+            "UPDATE endpoints SET enabled = 0, disabled_reason = 'gone', version = version + 1, updated_at = $1 WHERE id = ANY($2::text[]) AND enabled = 1",
+            [now, gone],
+          );
+        }
+      });
+    },
+
+    async releaseExpiredLeases(now) {
+      return (await exec(toPg(RELEASE_EXPIRED), [now])).rowCount ?? 0;
+    },
+
+    async releaseOwned(owner, now) {
+      return (await exec(toPg(RELEASE_OWNED), [now, owner])).rowCount ?? 0;
+    },
+  };
+}
