@@ -106,7 +106,18 @@ const BIN = new URL("../../bin/tocsin.js", import.meta.url).pathname;
 
 /** `tocsin serve` as a real child process (for SIGKILL and lock tests). Resolves once it listens. */
 export async function spawnServer(dataDir: string, apiKey: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, [BIN, "serve"], {
+  return spawnRole("serve", dataDir, apiKey, env, timeoutMs);
+}
+
+/** `tocsin <role>` as a child process; resolves once it listens (serve, api) or has started (worker). */
+export async function spawnRole(
+  role: "serve" | "api" | "worker",
+  dataDir: string,
+  apiKey: string,
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<ChildServer> {
+  const child = spawn(process.execPath, [BIN, role], {
     env: { ...process.env, ...testEnv({ TOCSIN_LOG_LEVEL: "info", ...env }), TOCSIN_DATA_DIR: dataDir, TOCSIN_API_KEY: apiKey },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -122,9 +133,9 @@ export async function spawnServer(dataDir: string, apiKey: string, env: Record<s
       output.push(line);
       try {
         const msg = JSON.parse(line) as { url?: string; msg?: string };
-        if (msg.url && msg.msg?.startsWith("Tocsin ")) {
+        if (msg.msg?.startsWith("Tocsin ") && (msg.url || role === "worker")) {
           clearTimeout(timer);
-          resolve(msg.url);
+          resolve(msg.url ?? "");
         }
       } catch {
         // not a log line
