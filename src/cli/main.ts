@@ -129,19 +129,30 @@ async function runRole(role: "serve" | "api" | "worker", args: string[], env: En
     dataDir: v["data-dir"],
     databaseUrl: v["database-url"],
   });
-  const { start } = await import("../main.ts");
-  const app = await start(config, role);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      app.logger.info({ signal }, "signal received");
-      app.stop().then(resolve, (e) => {
-        app.logger.error({ err: e }, "error while stopping");
-        resolve();
-      });
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+  // Signal handlers go in before anything starts, so a SIGTERM during start-up still drains.
+  let signalled: (signal: string) => void = () => {};
+  const signal = new Promise<string>((resolve) => {
+    signalled = resolve;
   });
+  const onTerm = () => signalled("SIGTERM");
+  const onInt = () => signalled("SIGINT");
+  process.once("SIGTERM", onTerm);
+  process.once("SIGINT", onInt);
+  try {
+    const { start } = await import("../main.ts");
+    const app = await start(config, role);
+    const received = await signal;
+    app.logger.info({ signal: received }, "signal received");
+    try {
+      await app.stop();
+    } catch (e) {
+      app.logger.error({ err: e }, "error while stopping");
+      return 1;
+    }
+  } finally {
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onInt);
+  }
   return 0;
 }
 
