@@ -32,6 +32,36 @@ async function stopAll(children: ChildServer[]) {
 }
 
 describe("postgres: scale-out", { skip: available ? false : "PostgreSQL does not answer" }, () => {
+  it("wakes an idle worker in another process through LISTEN/NOTIFY, not the poll", { timeout: 60_000 }, async () => {
+    const rx = await startReceiver();
+    const db = await backendEnv("postgres");
+    const dir = tempDir();
+    const env = { ...db.env, TOCSIN_POLL_INTERVAL: "60s" };
+    const children: ChildServer[] = [];
+    try {
+      const api = await spawnRole("api", dir, KEY, env);
+      children.push(api);
+      await setupTenant(api.api, "acme", [{ url: `${rx.url}/a` }]);
+      children.push(await spawnRole("worker", dir, KEY, env));
+      // Let the worker finish its first poll, so only a notification can wake it now.
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        const r = await api.api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: { i } });
+        assert.equal(r.status, 202);
+        await rx.waitFor(i + 1, 5_000);
+        const ms = Date.now() - t0;
+        console.log(`# notify: event ${i} delivered ${ms} ms after ingest with a 60 s poll interval`);
+        assert.ok(ms < 3_000, `delivered after ${ms} ms`);
+      }
+    } finally {
+      await stopAll(children);
+      await rx.close();
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("3 workers and 1 API process deliver 10,000 events, each exactly once when no process dies", { timeout: 120_000 }, async () => {
     const rx = await startReceiver();
     const db = await backendEnv("postgres");
