@@ -57,6 +57,12 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     return translate(e);
   }
   let broken = false;
+  // pg-pool drops its own error listener while a client is checked out; without one, a FATAL
+  // from a stopping server between two statements is an unhandled 'error' event and kills the process.
+  const onError = () => {
+    broken = true;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const out = await fn(client);
@@ -70,6 +76,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     }
     return translate(e);
   } finally {
+    client.removeListener("error", onError);
     client.release(broken);
   }
 }
