@@ -123,6 +123,34 @@ describe(`${backend}: delivery`, () => {
     });
   });
 
+  it("does not follow redirects: a 3xx is a failed attempt that is retried", async () => {
+    const target = await startReceiver();
+    const rx = await startReceiver((_r, n) => (n === 1 ? { status: 302, headers: { location: `${target.url}/elsewhere` } } : {}));
+    try {
+      await withBackendServer(backend, { TOCSIN_RETRY_SCHEDULE: "100ms" }, async ({ api }) => {
+        await setupTenant(api, "acme", [{ url: `${rx.url}/hook` }]);
+        const r = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
+        await rx.waitFor(2);
+        const d = await eventually(async () => {
+          const l = await api<{ data: Delivery[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${r.body.id}&status=succeeded`);
+          return l.body.data[0];
+        });
+        const full = await api<{ attempts: Attempt[] }>("GET", `/v1/tenants/acme/deliveries/${d.id}`);
+        assert.deepEqual(
+          full.body.attempts.map((a) => [a.statusCode, a.errorClass]),
+          [
+            [302, "http_status"],
+            [200, null],
+          ],
+        );
+        assert.equal(target.requests.length, 0, "the Location was not followed");
+      });
+    } finally {
+      await rx.close();
+      await target.close();
+    }
+  });
+
   it("honours Retry-After on 429 and 503", async () => {
     const rx = await startReceiver((_r, n) => (n === 1 ? { status: 429, headers: { "retry-after": "2" } } : n === 2 ? { status: 503, headers: { "retry-after": "1" } } : {}));
     try {
