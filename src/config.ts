@@ -90,7 +90,7 @@ function int(env: Record<string, string | undefined>, name: string, min: number,
   return n;
 }
 
-function duration(env: Record<string, string | undefined>, name: string, min: number): number | undefined {
+function duration(env: Record<string, string | undefined>, name: string, min: number, max = 365 * 86_400_000): number | undefined {
   const v = env[name];
   if (v === undefined || v === "") return undefined;
   let ms: number;
@@ -100,6 +100,7 @@ function duration(env: Record<string, string | undefined>, name: string, min: nu
     throw new ConfigError(`${name}: ${(e as Error).message}`);
   }
   if (ms < min) throw new ConfigError(`${name} must be at least ${min} ms, got "${v}"`);
+  if (ms > max) throw new ConfigError(`${name} must be at most ${max} ms, got "${v}"`);
   return ms;
 }
 
@@ -122,7 +123,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("databaseUrl", env.TOCSIN_DATABASE_URL || undefined);
   set("databasePoolSize", int(env, "TOCSIN_DATABASE_POOL_SIZE", 1, 1000));
   set("retentionMs", duration(env, "TOCSIN_RETENTION", 3_600_000));
-  set("retentionIntervalMs", duration(env, "TOCSIN_RETENTION_INTERVAL", 1000));
+  // Timers overflow past 2^31 - 1 ms (24.8 days).
+  set("retentionIntervalMs", duration(env, "TOCSIN_RETENTION_INTERVAL", 1000, 7 * 86_400_000));
   set("port", int(env, "TOCSIN_PORT", 0, 65535));
   set("apiKey", env.TOCSIN_API_KEY || undefined);
   set("masterKey", env.TOCSIN_MASTER_KEY || undefined);
@@ -142,13 +144,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!(j >= 0 && j <= 1)) throw new ConfigError(`TOCSIN_RETRY_JITTER must be between 0 and 1, got "${env.TOCSIN_RETRY_JITTER}"`);
     c.retryJitter = j;
   }
-  set("retryAfterMaxMs", duration(env, "TOCSIN_RETRY_AFTER_MAX", 0));
+  set("retryAfterMaxMs", duration(env, "TOCSIN_RETRY_AFTER_MAX", 0, 7 * 86_400_000));
   set("concurrency", int(env, "TOCSIN_CONCURRENCY", 1, 10_000));
   set("endpointConcurrency", int(env, "TOCSIN_ENDPOINT_CONCURRENCY", 1, 1000));
-  set("connectTimeoutMs", duration(env, "TOCSIN_CONNECT_TIMEOUT", 10));
-  set("requestTimeoutMs", duration(env, "TOCSIN_REQUEST_TIMEOUT", 10));
-  set("leaseMs", duration(env, "TOCSIN_LEASE", 1000));
-  set("pollIntervalMs", duration(env, "TOCSIN_POLL_INTERVAL", 10));
+  set("connectTimeoutMs", duration(env, "TOCSIN_CONNECT_TIMEOUT", 10, 3_600_000));
+  set("requestTimeoutMs", duration(env, "TOCSIN_REQUEST_TIMEOUT", 10, 3_600_000));
+  set("leaseMs", duration(env, "TOCSIN_LEASE", 1000, 7 * 86_400_000));
+  set("pollIntervalMs", duration(env, "TOCSIN_POLL_INTERVAL", 10, 3_600_000));
   const sync = env.TOCSIN_SQLITE_SYNCHRONOUS?.toUpperCase();
   if (sync) {
     if (sync !== "NORMAL" && sync !== "FULL") throw new ConfigError(`TOCSIN_SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${sync}"`);

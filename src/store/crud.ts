@@ -204,17 +204,28 @@ export function createCrud(db: SqlDb): CrudMethods {
             limit,
           ])
         ).map((r) => r.id as string);
+        // Events go when their last delivery has gone: first those of the deliveries just purged,
+        // then (a bounded look at the oldest) events that never had a delivery.
+        const candidates = dl.length
+          ? (await tx.all(`SELECT DISTINCT event_id FROM deliveries WHERE id IN (${placeholders(dl.length)})`, dl)).map((r) => r.event_id as string)
+          : [];
+        const orphans = (
+          await tx.all(
+            "SELECT id FROM (SELECT id FROM events WHERE id < ? ORDER BY id LIMIT ?) e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)",
+            [idFloor("evt", before), limit],
+          )
+        ).map((r) => r.id as string);
         if (dl.length) {
           n += await tx.run(`DELETE FROM attempts WHERE delivery_id IN (${placeholders(dl.length)})`, dl);
           n += await tx.run(`DELETE FROM deliveries WHERE id IN (${placeholders(dl.length)})`, dl);
         }
-        const ev = (
-          await tx.all("SELECT id FROM events e WHERE id < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) ORDER BY id LIMIT ?", [
-            idFloor("evt", before),
-            limit,
-          ])
-        ).map((r) => r.id as string);
-        if (ev.length) n += await tx.run(`DELETE FROM events WHERE id IN (${placeholders(ev.length)})`, ev);
+        const ev = [...new Set([...candidates, ...orphans])];
+        if (ev.length) {
+          n += await tx.run(
+            `DELETE FROM events WHERE id IN (${placeholders(ev.length)}) AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)`,
+            ev,
+          );
+        }
         n += await tx.run(
           "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)",
           [now, limit],

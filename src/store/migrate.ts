@@ -23,9 +23,9 @@ export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise
 }
 
 /**
- * Refuses to run against a schema this build does not match: behind (run `tocsin migrate`) or
- * ahead (a newer build migrated it; upgrade this one). Expand-then-contract migrations keep the
- * previous build working on a schema one step ahead, so only unknown *required* steps stop it.
+ * Refuses to start against a schema this build does not match: behind (run `tocsin migrate`) or
+ * ahead (a newer build migrated it; upgrade this one). Processes already running keep working
+ * through an upgrade because migrations are expand-then-contract (see docs/scaling.md).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see migrateToLatest
 export async function checkSchema(db: Kysely<any>, schema?: string): Promise<void> {

@@ -12,11 +12,19 @@ type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExp
 
 // Endpoints with due work, locked for this claim. Concurrent claimers skip locked endpoints, so
 // each endpoint's in-flight count is read after every other claim on it has committed: the
-// per-endpoint cap holds across all workers.
+// per-endpoint cap holds across all workers. The recursive CTE skips from one endpoint to the next
+// over the partial index of pending deliveries (a loose index scan), so its cost follows the
+// number of endpoints with pending work, not the number of endpoints or of deliveries.
 const LOCK_DUE_ENDPOINTS = `
-  SELECT e.id FROM endpoints e
-  WHERE e.enabled = 1 AND EXISTS (
-    SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1)
+  WITH RECURSIVE due(endpoint_id) AS (
+    (SELECT endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY endpoint_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT d.endpoint_id FROM deliveries d
+            WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.endpoint_id > due.endpoint_id
+            ORDER BY d.endpoint_id LIMIT 1)
+    FROM due WHERE due.endpoint_id IS NOT NULL)
+  SELECT e.id FROM endpoints e JOIN due ON e.id = due.endpoint_id
+  WHERE e.enabled = 1
   ORDER BY random() LIMIT $2
   FOR UPDATE OF e SKIP LOCKED`;
 
@@ -47,7 +55,7 @@ const COMPLETE = `
     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[]) AS o(id, status, next_at, code, err))
   UPDATE deliveries d SET status = o.status, attempts = d.attempts + 1, next_attempt_at = o.next_at,
     lease_owner = NULL, lease_until = NULL, last_status_code = o.code, last_error = o.err, updated_at = $6
-  FROM o WHERE d.id = o.id AND d.lease_owner = $7 AND d.status = 'delivering'
+  FROM o WHERE d.id = o.id AND d.id = ANY($1::text[]) AND d.lease_owner = $7 AND d.status = 'delivering'
   RETURNING d.id`;
 
 const INSERT_ATTEMPTS = `
