@@ -3,7 +3,7 @@ import { newId } from "../core/ids.ts";
 import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
 import type { SecretBox } from "../core/secret-box.ts";
 import type { Attempt, ClaimedDelivery, DeliveryOutcome } from "../core/types.ts";
-import { secretKey, sign } from "../signing/standard.ts";
+import { type SigningKey, secretKey, sign } from "../signing/standard.ts";
 import type { Store } from "../store/store.ts";
 import type { Sender } from "./sender.ts";
 
@@ -44,7 +44,7 @@ const REAP_INTERVAL_MS = 5_000;
  */
 export function createWorker(o: WorkerOptions): Worker {
   const owner = `wrk_${newId("key").slice(4)}`;
-  const keyCache = new Map<string, Buffer>();
+  const keyCache = new Map<string, SigningKey>();
   let running = false;
   let inflight = 0;
   let buffer: DeliveryOutcome[] = [];
@@ -54,13 +54,17 @@ export function createWorker(o: WorkerOptions): Worker {
   let loopDone: Promise<void> = Promise.resolve();
   let lastReap = 0;
 
+  // A wake that arrives while the loop is busy claiming is remembered, not lost: that claim may
+  // have run before the new work committed, and the next one would otherwise wait for the poll.
+  let wakePending = false;
   const wake = () => {
     const r = wakeResolve;
     wakeResolve = null;
-    r?.();
+    if (r) r();
+    else wakePending = true;
   };
 
-  function keyFor(c: ClaimedDelivery): Buffer {
+  function keyFor(c: ClaimedDelivery): SigningKey {
     const k = `${c.endpointId}:${c.endpointVersion}`;
     let key = keyCache.get(k);
     if (!key) {
@@ -182,6 +186,7 @@ export function createWorker(o: WorkerOptions): Worker {
           o.logger.error({ err: e }, "could not release expired leases");
         }
       }
+      wakePending = false;
       const free = o.concurrency - inflight;
       let claimed = 0;
       if (free > 0) {
@@ -204,6 +209,7 @@ export function createWorker(o: WorkerOptions): Worker {
       }
       if (!running) break;
       if (claimed > 0 && claimed === Math.min(free, CLAIM_BATCH) && inflight < o.concurrency) continue;
+      if (wakePending) continue;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, o.pollIntervalMs);
         wakeResolve = () => {
