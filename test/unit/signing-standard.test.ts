@@ -165,7 +165,7 @@ describe("generateSecret", () => {
     const a = generateSecret();
     const b = generateSecret();
     assert.ok(a.startsWith(SECRET_PREFIX));
-    assert.equal(secretKey(a).length, 32);
+    assert.equal(secretKey(a).symmetricKeySize, 32);
     assert.match(a, /^whsec_[A-Za-z0-9+/]{43}=$/);
     assert.notEqual(a, b);
     assert.ok(isValidSecret(a));
@@ -200,9 +200,9 @@ describe("isValidSecret", () => {
 
 describe("secretKey", () => {
   it("decodes the base64 after whsec_, and the same base64 without the prefix", () => {
-    const bytes = secretKey(SECRET);
+    const bytes = secretKey(SECRET).export();
     assert.equal(bytes.length, 24);
     assert.equal(bytes.toString("base64"), "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    assert.deepEqual(secretKey("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), bytes);
+    assert.deepEqual(secretKey("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").export(), bytes);
   });
 });

@@ -14,12 +14,13 @@ const INSERT_DELIVERY = `INSERT INTO deliveries (id, tenant_id, event_id, endpoi
   VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`;
 const DUE_FOR_ENDPOINT =
   "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?";
+const INFLIGHT_FOR_ENDPOINT = "SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
 const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
   last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
   error_class, error_message, response_headers, response_body, will_retry, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** Ingest, leasing and completion on SQLite: each call is one synchronous BEGIN IMMEDIATE transaction. */
+/** Ingest, leasing and completion on SQLite: each call is a synchronous block in a group-committed write transaction. */
 export function createSqliteQueue(db: SqliteDb): QueueMethods {
   const get = (sql: string, ...p: SQLInputValue[]) => db.getSync(sql, p as Param[]);
   const all = (sql: string, ...p: SQLInputValue[]) => db.allSync(sql, p as Param[]);
@@ -29,7 +30,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
 
   return {
     async ingest(tenantId, events, now, windowMs) {
-      return db.exclusive(() => db.txSync(() => {
+      return db.writeTx(() => {
         if (!get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
         const endpoints = all("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled = 1", tenantId)
           .map((r) => ({ id: r.id as string, types: JSON.parse(r.event_types as string) as string[] }));
@@ -61,21 +62,20 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
           out.push({ id: ev.id, deliveries: n, duplicate: false });
         }
         return out;
-      }));
+      });
     },
 
     async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
-      return db.exclusive(() => db.txSync(() => {
-        const inflight = new Map<string, number>();
-        for (const r of all("SELECT endpoint_id, count(*) AS n FROM deliveries WHERE status = 'delivering' GROUP BY endpoint_id")) {
-          inflight.set(r.endpoint_id as string, Number(r.n));
-        }
+      return db.writeTx(() => {
         const endpoints = all("SELECT id FROM endpoints WHERE enabled = 1 ORDER BY id");
         const ids: string[] = [];
         const start = endpoints.length ? rotation++ % endpoints.length : 0;
         for (let i = 0; i < endpoints.length && ids.length < limit; i++) {
           const epId = endpoints[(start + i) % endpoints.length].id as string;
-          const room = Math.min(endpointConcurrency - (inflight.get(epId) ?? 0), limit - ids.length);
+          // An index seek per endpoint: a GROUP BY over all in-flight rows would read the whole
+          // deliveries index when the planner has no statistics, on every claim.
+          const leased = Number(get(INFLIGHT_FOR_ENDPOINT, epId)?.n ?? 0);
+          const room = Math.min(endpointConcurrency - leased, limit - ids.length);
           if (room <= 0) continue;
           for (const r of all(DUE_FOR_ENDPOINT, epId, now, room)) ids.push(r.id as string);
         }
@@ -111,12 +111,12 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               attempts: Number(r.attempts),
             }),
           );
-      }));
+      });
     },
 
     async complete(owner, outcomes, now) {
       if (outcomes.length === 0) return;
-      await db.exclusive(() => db.txSync(() => {
+      await db.writeTx(() => {
         for (const o of outcomes) {
           const a = o.attempt;
           const changed = run(
@@ -158,7 +158,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
             );
           }
         }
-      }));
+      });
     },
 
     async releaseExpiredLeases(now) {
