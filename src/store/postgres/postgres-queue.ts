@@ -164,6 +164,10 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
     async complete(owner, outcomes, now) {
       if (outcomes.length === 0) return;
       await withTransaction(pool, async (c) => {
+        // The planner cannot know how many rows this owner holds and, left to itself, joins the
+        // rows to the outcomes with a nested loop that unpacks every outcome again for each row:
+        // 512 outcomes took 187 ms on 1M deliveries, against 31 ms as a hash join.
+        await c.query("SET LOCAL enable_nestloop = off");
         const updated = await c.query(COMPLETE, [
           outcomes.map((o) => o.deliveryId),
           outcomes.map((o) => o.status),
