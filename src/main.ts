@@ -67,7 +67,11 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
     const apiKey = config.apiKey ?? readOrCreateKeyFile(join(config.dataDir, "admin-key"), generateApiKey).key;
     const masterKeyText = config.masterKey ?? readOrCreateKeyFile(join(config.dataDir, "master-key"), generateMasterKey).key;
     const secretBox = createSecretBox(parseMasterKey(masterKeyText));
-    const store = await createSqliteStore({ path: dir.dbPath, synchronous: config.sqliteSynchronous });
+    const store = await createSqliteStore({
+      path: dir.dbPath,
+      synchronous: config.sqliteSynchronous,
+      onCheckpointFailure: (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead"),
+    });
     return { store, secretBox, apiKey, dir };
   } catch (e) {
     dir.release();

@@ -14,6 +14,15 @@ const INSERT_DELIVERY = `INSERT INTO deliveries (id, tenant_id, event_id, endpoi
   VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`;
 const DUE_FOR_ENDPOINT =
   "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?";
+// Enabled endpoints with pending deliveries, found by skipping from endpoint to endpoint over the
+// partial index deliveries_pending (one seek each), so idle endpoints cost nothing per claim.
+const ENDPOINTS_WITH_PENDING = `
+  WITH RECURSIVE p(id) AS (
+    SELECT (SELECT min(endpoint_id) FROM deliveries WHERE status = 'pending')
+    UNION ALL
+    SELECT (SELECT min(endpoint_id) FROM deliveries WHERE status = 'pending' AND endpoint_id > p.id) FROM p WHERE p.id IS NOT NULL
+  )
+  SELECT e.id FROM p JOIN endpoints e ON e.id = p.id WHERE e.enabled = 1 ORDER BY e.id`;
 const INFLIGHT_FOR_ENDPOINT = "SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
 const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
   last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
@@ -67,7 +76,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
 
     async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
       return db.writeTx(() => {
-        const endpoints = all("SELECT id FROM endpoints WHERE enabled = 1 ORDER BY id");
+        const endpoints = all(ENDPOINTS_WITH_PENDING);
         const ids: string[] = [];
         const start = endpoints.length ? rotation++ % endpoints.length : 0;
         for (let i = 0; i < endpoints.length && ids.length < limit; i++) {

@@ -3,6 +3,7 @@ import { Kysely } from "kysely";
 import { createCrud } from "../crud.ts";
 import { migrateToLatest } from "../migrate.ts";
 import type { Store } from "../store.ts";
+import { startCheckpointer } from "./checkpointer.ts";
 import { createNodeSqliteDialect } from "./node-sqlite-dialect.ts";
 import { SqliteDb } from "./sqlite-db.ts";
 import { createSqliteQueue } from "./sqlite-queue.ts";
@@ -11,7 +12,12 @@ export interface SqliteStoreOptions {
   path: string;
   synchronous: "NORMAL" | "FULL";
   busyTimeoutMs?: number;
+  /** Told when the background checkpoint thread fails and automatic checkpoints take over. */
+  onCheckpointFailure?: (e: Error) => void;
 }
+
+/** SQLite's default automatic checkpoint threshold, in WAL pages. */
+const AUTO_CHECKPOINT_PAGES = 1000;
 
 /** Opens (creating if needed) and migrates the embedded database. */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
@@ -21,6 +27,12 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   // Migrations run before anything else uses the connection.
   await migrateToLatest(new Kysely({ dialect: createNodeSqliteDialect(raw) }));
   const db = new SqliteDb(raw);
+  // Checkpoints (and their fsync) run on a thread of their own, not inside a COMMIT on this one.
+  raw.exec("PRAGMA wal_autocheckpoint = 0");
+  const checkpointer = startCheckpointer(opts.path, (e) => {
+    if (raw.isOpen) raw.exec(`PRAGMA wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+    opts.onCheckpointFailure?.(e);
+  });
   return {
     ...createCrud(db),
     ...createSqliteQueue(db),
@@ -28,6 +40,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
       await db.get("SELECT 1 AS one");
     },
     async close() {
+      await checkpointer.stop();
       await db.exclusive(() => raw.close());
     },
     async subscribeDue() {
