@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { withServer } from "../support/server.ts";
+import { validate as validateOpenApi } from "@readme/openapi-parser";
 
 type Problem = { type: string; title: string; status: number; detail: string; code: string; errors?: { path: string; message: string }[] };
 
@@ -150,10 +151,13 @@ describe("REST API conventions", () => {
     });
   });
 
-  it("publishes an OpenAPI 3.1 document for every /v1 route", async () => {
+  it("publishes a valid OpenAPI 3.1 document for every /v1 route", async () => {
     await withServer({}, async ({ url }) => {
       const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
       assert.equal(doc.openapi, "3.1.0");
+      // An independent validator (schema and semantics), as client generators would read it.
+      const result = await validateOpenApi(structuredClone(doc) as Parameters<typeof validateOpenApi>[0]);
+      assert.deepEqual(result, { valid: true, warnings: [], specification: "OpenAPI" });
       for (const p of [
         "/v1/tenants",
         "/v1/tenants/{tenant}",
