@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { newId } from "../core/ids.ts";
 import type { Store } from "../store/store.ts";
 
 export interface RetentionOptions {
@@ -9,16 +10,23 @@ export interface RetentionOptions {
   now: () => number;
   /** Rows per batch; each batch is one short transaction. */
   batch?: number;
+  /** Who holds the retention lease; defaults to a random id per process. */
+  owner?: string;
 }
 
 /**
  * Periodically purges data older than the retention period, in bounded batches with a pause
- * between them so that no purge holds a lock for long or starves deliveries.
+ * between them so that no purge holds a lock for long or starves deliveries. Of several
+ * processes on one database, only the holder of the "retention" lease purges.
  */
 export function startRetention(o: RetentionOptions): () => Promise<void> {
   let stopped = false;
   let running: Promise<void> | null = null;
+  const owner = o.owner ?? `ret_${newId("key").slice(4)}`;
   const runOnce = async () => {
+    // One process purges at a time: the holder renews at each tick; if it stops, another takes
+    // over once the lease (two intervals) has run out.
+    if (!(await o.store.acquireLease("retention", owner, o.now(), 2 * o.intervalMs))) return;
     let total = 0;
     const started = o.now();
     for (let i = 0; i < 10_000 && !stopped; i++) {

@@ -32,6 +32,16 @@ export function createCrud(db: SqlDb): CrudMethods {
     async setMeta(key, value) {
       await db.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]);
     },
+    async acquireLease(name, owner, now, ttlMs) {
+      // value = 13-digit expiry (epoch ms, zero-padded so text order is time order) + ":" + owner.
+      const value = `${String(now + ttlMs).padStart(13, "0")}:${owner}`;
+      const n = await db.run(
+        `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+         WHERE substr(meta.value, 1, 13) < ? OR substr(meta.value, 15) = ?`,
+        [`lease:${name}`, value, String(now).padStart(13, "0"), owner],
+      );
+      return n === 1;
+    },
 
     async createTenant(t) {
       const n = await db.run("INSERT INTO tenants (id, name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", [

@@ -144,6 +144,12 @@ export interface Store {
    * Returns how many rows it deleted; call again until it returns 0.
    */
   purge(before: number, now: number, limit: number): Promise<number>;
+  /**
+   * A named lease for a job that one process at a time should run (retention): true when
+   * `owner` now holds `name` until `now + ttlMs`, because it was free, expired, or already
+   * `owner`'s. Held in the `meta` table, so it works across processes on PostgreSQL.
+   */
+  acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
 }
 
 /** The database cannot be reached; the API answers 503 and workers retry. */

@@ -241,6 +241,22 @@ for (const backend of await testBackends()) {
         for (const c of claimed) assert.equal((await store.listAttempts("acme", c.id)).length, 0);
       });
     });
+
+    it("grants a named lease to one owner at a time, renews it for that owner, and frees it on expiry", async () => {
+      await withTestStore(backend, async (store) => {
+        assert.equal(await store.acquireLease("retention", "A", T0, 60_000), true);
+        assert.equal(await store.acquireLease("retention", "B", T0 + 1, 60_000), false);
+        assert.equal(await store.acquireLease("retention", "A", T0 + 30_000, 60_000), true, "the holder renews");
+        // A's lease now runs to T0 + 90 s.
+        assert.equal(await store.acquireLease("retention", "B", T0 + 89_999, 60_000), false);
+        assert.equal(await store.acquireLease("retention", "B", T0 + 90_001, 60_000), true, "expired: another owner takes it");
+        assert.equal(await store.acquireLease("retention", "A", T0 + 90_002, 60_000), false);
+        assert.equal(await store.acquireLease("other-job", "A", T0 + 90_002, 60_000), true, "leases are per name");
+        // Two owners racing for a free lease: exactly one wins.
+        const race = await Promise.all(["C", "D", "E"].map((o) => store.acquireLease("race", o, T0, 60_000)));
+        assert.equal(race.filter(Boolean).length, 1);
+      });
+    });
   });
 }
 
