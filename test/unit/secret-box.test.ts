@@ -6,12 +6,14 @@ import { createSecretBox, parseMasterKey } from "../../src/core/secret-box.ts";
 const KEY = Buffer.alloc(32, 0x11);
 const OTHER_KEY = Buffer.alloc(32, 0x22);
 
+const KEY_ID = createSecretBox(KEY).keyId;
+
 function rawOf(stored: string): Buffer {
-  assert.ok(stored.startsWith("v1:"));
-  return Buffer.from(stored.slice(3), "base64");
+  assert.ok(stored.startsWith(`v2:${KEY_ID}:`));
+  return Buffer.from(stored.slice(20), "base64");
 }
 
-const storedOf = (raw: Buffer) => `v1:${raw.toString("base64")}`;
+const storedOf = (raw: Buffer) => `v2:${KEY_ID}:${raw.toString("base64")}`;
 
 describe("createSecretBox", () => {
   it("decrypts what it encrypted, for empty, ASCII and non-ASCII text", () => {
@@ -21,9 +23,9 @@ describe("createSecretBox", () => {
     }
   });
 
-  it("stores v1: then base64 of a 12-byte IV, a 16-byte tag and the ciphertext", () => {
+  it("stores v2:, the key id, then base64 of a 12-byte IV, a 16-byte tag and the ciphertext", () => {
     const stored = createSecretBox(KEY).encrypt("abc");
-    assert.match(stored, /^v1:[A-Za-z0-9+/]+=*$/);
+    assert.match(stored, /^v2:[0-9a-f]{16}:[A-Za-z0-9+/]+=*$/);
     assert.equal(rawOf(stored).length, 12 + 16 + 3);
     assert.equal(stored.includes("abc"), false);
   });
@@ -70,12 +72,33 @@ describe("createSecretBox", () => {
     const box = createSecretBox(KEY);
     assert.throws(() => box.decrypt("v1:"));
     assert.throws(() => box.decrypt("whsec_abc"), /unknown secret format/);
-    assert.throws(() => box.decrypt(box.encrypt("x").replace("v1:", "v2:")), /unknown secret format/);
+    assert.throws(() => box.decrypt(box.encrypt("x").replace("v2:", "v3:")), /unknown secret format/);
+    assert.throws(() => box.decrypt(`v2:${KEY_ID}`), /unknown secret format/);
   });
 
-  it("fails to decrypt with a different key", () => {
+  it("refuses a ciphertext made under another master key, naming both key ids", () => {
     const stored = createSecretBox(KEY).encrypt("whsec_secret");
-    assert.throws(() => createSecretBox(OTHER_KEY).decrypt(stored));
+    const other = createSecretBox(OTHER_KEY);
+    assert.notEqual(other.keyId, KEY_ID);
+    assert.equal(other.keyIdOf(stored), KEY_ID);
+    assert.throws(() => other.decrypt(stored), new RegExp(`master key ${KEY_ID}.*not configured.*${other.keyId}`));
+  });
+
+  it("decrypts ciphertexts of an older key it was given, and encrypts only under the current one", () => {
+    const old = createSecretBox(KEY).encrypt("whsec_old");
+    const rotated = createSecretBox(OTHER_KEY, [KEY]);
+    assert.equal(rotated.decrypt(old), "whsec_old");
+    const fresh = rotated.encrypt("whsec_new");
+    assert.equal(rotated.keyIdOf(fresh), createSecretBox(OTHER_KEY).keyId);
+    assert.throws(() => createSecretBox(KEY).decrypt(fresh), /not configured/);
+  });
+
+  it("still reads the key-less v1: form with the current key", () => {
+    const raw = rawOf(createSecretBox(KEY).encrypt("whsec_v1"));
+    const box = createSecretBox(KEY);
+    assert.equal(box.decrypt(`v1:${raw.toString("base64")}`), "whsec_v1");
+    assert.equal(box.keyIdOf(`v1:${raw.toString("base64")}`), null);
+    assert.throws(() => createSecretBox(OTHER_KEY).decrypt(`v1:${raw.toString("base64")}`));
   });
 
   it("refuses keys that are not 32 bytes", () => {
