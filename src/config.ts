@@ -38,9 +38,15 @@ export interface Config {
   concurrency: number;
   /** Deliveries in flight per endpoint, across all workers. TOCSIN_ENDPOINT_CONCURRENCY (default 16). */
   endpointConcurrency: number;
-  /** TCP+TLS connect timeout. TOCSIN_CONNECT_TIMEOUT (default 10s). */
+  /**
+   * The longest TCP+TLS connect timeout an endpoint may set (`timeouts.connectMs`, default 20 s or
+   * this bound if lower). TOCSIN_CONNECT_TIMEOUT (default 30s).
+   */
   connectTimeoutMs: number;
-  /** Time allowed for the response after connecting. TOCSIN_REQUEST_TIMEOUT (default 15s). */
+  /**
+   * The longest response timeout an endpoint may set (`timeouts.requestMs`, default 15 s or this
+   * bound if lower). TOCSIN_REQUEST_TIMEOUT (default 60s).
+   */
   requestTimeoutMs: number;
   /** How long a claimed delivery belongs to a worker before others may take it. TOCSIN_LEASE (default 2m). */
   leaseMs: number;
@@ -71,8 +77,8 @@ export const DEFAULTS: Config = {
   retryAfterMaxMs: 3_600_000,
   concurrency: 128,
   endpointConcurrency: 16,
-  connectTimeoutMs: 10_000,
-  requestTimeoutMs: 15_000,
+  connectTimeoutMs: 30_000,
+  requestTimeoutMs: 60_000,
   leaseMs: 120_000,
   pollIntervalMs: 500,
   sqliteSynchronous: "NORMAL",

@@ -10,6 +10,7 @@ import { startRetention } from "./delivery/retention.ts";
 import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import type { ServiceDeps } from "./services/deps.ts";
+import { resumePendingValidations } from "./services/endpoints.ts";
 import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -109,15 +110,15 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       const released = await store.releaseExpiredLeases(Number.MAX_SAFE_INTEGER);
       if (released) logger.info({ count: released }, "resuming deliveries that were in flight when the last process stopped");
     }
+    // Workers deliver through it; the API sends test calls and validation requests through it.
+    sender = createSender({
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      connectionsPerOrigin: Math.max(config.endpointConcurrency, 8),
+      maxResponseBytes: 16 * 1024,
+      now,
+    });
+    const userAgent = `Tocsin/${VERSION}`;
     if (role !== "api") {
-      sender = createSender({
-        connectTimeoutMs: config.connectTimeoutMs,
-        requestTimeoutMs: config.requestTimeoutMs,
-        allowPrivateNetworks: config.allowPrivateNetworks,
-        connectionsPerOrigin: Math.max(config.endpointConcurrency, 8),
-        maxResponseBytes: 16 * 1024,
-        now,
-      });
       worker = createWorker({
         store,
         sender,
@@ -128,7 +129,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         endpointConcurrency: config.endpointConcurrency,
         leaseMs: config.leaseMs,
         pollIntervalMs: config.pollIntervalMs,
-        userAgent: `Tocsin/${VERSION}`,
+        userAgent,
         now,
       });
       unsubscribe = await store.subscribeDue(worker.wake);
@@ -136,8 +137,10 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     }
     let url: string | null = null;
     if (role !== "worker") {
-      const deps: ServiceDeps = { store, secretBox, config, now, wake: worker?.wake ?? (() => {}) };
+      const deps: ServiceDeps = { store, secretBox, config, now, wake: worker?.wake ?? (() => {}), sender, logger, userAgent };
       server = await createServer({ deps, logger, apiKeys: () => [apiKey!], version: VERSION });
+      const resumed = await resumePendingValidations(deps);
+      if (resumed) logger.info({ count: resumed }, "resuming endpoint validations that had not finished");
       await server.listen({ host: config.host, port: config.port });
       const addr = server.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.port;

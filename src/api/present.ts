@@ -1,6 +1,6 @@
 import { parseJsonKeepingSource } from "../core/json.ts";
 import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
-import { endpointStatus } from "../services/endpoints.ts";
+import { endpointStatus, endpointWarnings } from "../services/endpoints.ts";
 
 // Domain objects -> API documents: ISO timestamps, derived fields, secrets replaced by `<field>Set`.
 
@@ -11,18 +11,41 @@ export function presentTenant(t: Tenant) {
   return { id: t.id, name: t.name, metadata: t.metadata, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) };
 }
 
-export function presentEndpoint(e: Endpoint) {
+export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
+  const s = e.settings;
+  const auth =
+    s.auth.type === "basic"
+      ? { type: "basic" as const, username: s.auth.username, passwordSet: true }
+      : s.auth.type === "bearer"
+        ? { type: "bearer" as const, tokenSet: true }
+        : { type: "none" as const };
   return {
     id: e.id,
     tenantId: e.tenantId,
     url: e.url,
     name: e.name,
     description: e.description,
+    method: s.method,
+    headers: s.headers,
+    auth,
+    tls: { clientCert: s.tls.clientCert, clientKeySet: s.tls.clientCert !== null, ca: s.tls.ca, skipVerify: s.tls.skipVerify },
+    timeouts: s.timeouts,
     eventTypes: e.eventTypes,
+    minSeverity: e.minSeverity,
+    signing: s.signing,
+    validation: {
+      mode: s.validation.mode,
+      method: s.validation.method,
+      status: e.validationStatus,
+      error: e.validationError,
+      validatedAt: isoOrNull(e.validatedAt),
+    },
     enabled: e.enabled,
     disabledReason: e.disabledReason,
     status: endpointStatus(e),
     secretSet: true,
+    previousSecretExpiresAt: e.previousSecretExpiresAt !== null && e.previousSecretExpiresAt > now ? iso(e.previousSecretExpiresAt) : null,
+    warnings: endpointWarnings(e, now),
     version: e.version,
     createdAt: iso(e.createdAt),
     updatedAt: iso(e.updatedAt),
@@ -38,6 +61,7 @@ export function presentEvent(e: EventRecord) {
     id: e.id,
     tenantId: e.tenantId,
     type: e.type,
+    severity: e.severity,
     payload: parseJsonKeepingSource(e.payload),
     idempotencyKey: e.idempotencyKey,
     createdAt: iso(e.createdAt),

@@ -49,7 +49,81 @@ export const TenantOut = Type.Object(
   { id: Type.String(), name: Nullable(Type.String()), metadata: Metadata, createdAt: Timestamp, updatedAt: Timestamp },
 );
 
-const Secret = Type.String({ description: "whsec_ + base64 of 24 to 64 random bytes", maxLength: 200 });
+const Secret = Type.String({
+  description: "Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters.",
+  minLength: 16,
+  maxLength: 256,
+});
+const Severity = Type.Union(["info", "low", "medium", "high", "critical"].map((s) => Type.Literal(s)), {
+  description: "info < low < medium < high < critical",
+});
+const Method = Type.Union([Type.Literal("POST"), Type.Literal("PUT")]);
+const HeaderName = Type.String({ minLength: 1, maxLength: 256 });
+const Pem = Type.String({ maxLength: 65536, description: "PEM text" });
+
+// Settings documents. On create they are merged onto the defaults; on PATCH they are merge
+// patches of the current value (null removes a member). The service checks what each type needs
+// and answers 400 naming the field.
+const HeadersIn = Type.Record(Type.String(), Nullable(Type.String({ maxLength: 4096 })), {
+  description: "Extra request headers, name -> value (null removes one in a PATCH). Not allowed: host, content-length, transfer-encoding, connection, webhook-*, the signature headers, authorization when auth is set.",
+  maxProperties: 50,
+});
+const AuthIn = Type.Object(
+  {
+    type: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("basic"), Type.Literal("bearer")])),
+    username: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
+    password: Type.Optional(Nullable(Type.String({ maxLength: 1024, description: "Write-only; encrypted at rest" }))),
+    token: Type.Optional(Nullable(Type.String({ maxLength: 4096, description: "Write-only; encrypted at rest" }))),
+  },
+  { additionalProperties: false, description: '{"type": "none"}, {"type": "basic", "username", "password"} or {"type": "bearer", "token"}' },
+);
+const TlsIn = Type.Object(
+  {
+    clientCert: Type.Optional(Nullable(Pem)),
+    clientKey: Type.Optional(Nullable(Type.String({ maxLength: 65536, description: "PEM private key matching clientCert; write-only, encrypted at rest" }))),
+    ca: Type.Optional(Nullable(Type.String({ maxLength: 65536, description: "Extra CA certificates (PEM) trusted besides the usual roots" }))),
+    skipVerify: Type.Optional(Nullable(Type.Boolean({ description: "Do not check the receiver's certificate (warned about)" }))),
+  },
+  { additionalProperties: false },
+);
+const TimeoutsIn = Type.Object(
+  {
+    connectMs: Type.Optional(Nullable(Type.Integer({ description: "Default 20000; at most TOCSIN_CONNECT_TIMEOUT" }))),
+    requestMs: Type.Optional(Nullable(Type.Integer({ description: "Default 15000; at most TOCSIN_REQUEST_TIMEOUT" }))),
+  },
+  { additionalProperties: false },
+);
+const SigningIn = Type.Object(
+  {
+    scheme: Type.Optional(Type.Union([Type.Literal("standard"), Type.Literal("hmac-sha256"), Type.Literal("none")])),
+    header: Type.Optional(Nullable(HeaderName)),
+    encoding: Type.Optional(Nullable(Type.Union([Type.Literal("hex"), Type.Literal("base64")]))),
+    prefix: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+    timestampHeader: Type.Optional(Nullable(HeaderName)),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret\'s UTF-8 bytes, as prefix + hex/base64 in `header`. none: unsigned.',
+  },
+);
+const ValidationIn = Type.Object(
+  {
+    mode: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("token-path"), Type.Literal("challenge")])),
+    method: Type.Optional(Nullable(Type.Union([Type.Literal("POST"), Type.Literal("PUT"), Type.Literal("GET")]))),
+  },
+  { additionalProperties: false, description: "token-path: a request to <url>/<token> must answer 2xx. challenge: a signed POST whose challenge must be echoed." },
+);
+const settingsIn = {
+  method: Type.Optional(Nullable(Method)),
+  headers: Type.Optional(Nullable(HeadersIn)),
+  auth: Type.Optional(Nullable(AuthIn)),
+  tls: Type.Optional(Nullable(TlsIn)),
+  timeouts: Type.Optional(Nullable(TimeoutsIn)),
+  minSeverity: Type.Optional(Nullable(Severity)),
+  signing: Type.Optional(Nullable(SigningIn)),
+  validation: Type.Optional(Nullable(ValidationIn)),
+};
 export const EndpointCreate = Type.Object(
   {
     url: Type.String({ maxLength: 2048, description: "http or https URL of the receiver" }),
@@ -58,6 +132,7 @@ export const EndpointCreate = Type.Object(
     eventTypes: EventTypePatterns,
     enabled: Type.Optional(Type.Boolean({ default: true })),
     secret: Type.Optional(Secret),
+    ...settingsIn,
   },
   { additionalProperties: false },
 );
@@ -69,9 +144,21 @@ export const EndpointPatch = Type.Object(
     eventTypes: Type.Optional(EventTypePatterns),
     enabled: Type.Optional(Type.Boolean()),
     secret: Type.Optional(Secret),
+    ...settingsIn,
   },
   { additionalProperties: false },
 );
+const SigningOut = Type.Union([
+  Type.Object({ scheme: Type.Literal("standard") }),
+  Type.Object({
+    scheme: Type.Literal("hmac-sha256"),
+    header: Type.String(),
+    encoding: Type.Union([Type.Literal("hex"), Type.Literal("base64")]),
+    prefix: Type.String(),
+    timestampHeader: Nullable(Type.String()),
+  }),
+  Type.Object({ scheme: Type.Literal("none") }),
+]);
 export const EndpointOut = Type.Object(
   {
     id: Type.String(),
@@ -79,7 +166,26 @@ export const EndpointOut = Type.Object(
     url: Type.String(),
     name: Nullable(Type.String()),
     description: Nullable(Type.String()),
+    method: Method,
+    headers: Type.Record(Type.String(), Type.String()),
+    auth: Type.Object({
+      type: Type.Union([Type.Literal("none"), Type.Literal("basic"), Type.Literal("bearer")]),
+      username: Type.Optional(Type.String()),
+      passwordSet: Type.Optional(Type.Boolean()),
+      tokenSet: Type.Optional(Type.Boolean()),
+    }),
+    tls: Type.Object({ clientCert: Nullable(Type.String()), clientKeySet: Type.Boolean(), ca: Nullable(Type.String()), skipVerify: Type.Boolean() }),
+    timeouts: Type.Object({ connectMs: Type.Integer(), requestMs: Type.Integer() }),
     eventTypes: Type.Array(Type.String()),
+    minSeverity: Nullable(Severity),
+    signing: SigningOut,
+    validation: Type.Object({
+      mode: Type.Union([Type.Literal("none"), Type.Literal("token-path"), Type.Literal("challenge")]),
+      method: Type.Union([Type.Literal("POST"), Type.Literal("PUT"), Type.Literal("GET")]),
+      status: Type.Union([Type.Literal("none"), Type.Literal("pending"), Type.Literal("passed"), Type.Literal("failed")]),
+      error: Nullable(Type.String()),
+      validatedAt: Nullable(Timestamp),
+    }),
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
     status: Type.Union([
@@ -90,11 +196,40 @@ export const EndpointOut = Type.Object(
       Type.Literal("failing"),
     ]),
     secretSet: Type.Boolean(),
+    previousSecretExpiresAt: Nullable(Timestamp),
+    warnings: Type.Array(Type.String(), { description: "Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates" }),
     version: Type.Integer(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
 );
+
+export const SecretRotateIn = Type.Object(
+  { secret: Type.Optional(Secret) },
+  { additionalProperties: false, description: "Optional: the new secret; generated when omitted" },
+);
+export const SecretRotateOut = Type.Object({
+  secret: Type.String(),
+  previousSecretExpiresAt: Nullable(Timestamp),
+  overlap: Type.Boolean({ description: "true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once" }),
+  detail: Type.String(),
+});
+export const TestCallIn = Type.Object(
+  { eventType: Type.Optional(EventTypeName) },
+  { additionalProperties: false, description: "eventType: send that type's example payload; omitted: a small built-in payload" },
+);
+export const TestCallOut = Type.Object({
+  request: Type.Object({
+    method: Type.String(),
+    url: Type.String(),
+    headers: Type.Record(Type.String(), Type.String(), { description: "As sent; credentials redacted" }),
+    body: Nullable(Type.String()),
+  }),
+  response: Nullable(Type.Object({ status: Type.Integer(), headers: Type.Record(Type.String(), Type.String()), body: Type.String({ description: "First 16 KiB" }) })),
+  error: Nullable(Type.Object({ class: Type.String(), message: Type.String() })),
+  durationMs: Type.Integer(),
+});
+export const ValidateOut = Type.Object({ endpoint: EndpointOut, result: TestCallOut });
 
 export const EventTypeCreate = Type.Object(
   { name: EventTypeName, description: Type.Optional(Nullable(Text)), schema: Type.Optional(Type.Unknown()), example: Type.Optional(Type.Unknown()) },
@@ -118,6 +253,7 @@ export const EventTypeOut = Type.Object(
 export const EventIn = Type.Object(
   {
     type: EventTypeName,
+    severity: Type.Optional(Severity),
     payload: Type.Unknown({ description: "Any JSON value; numbers keep their source text on the wire" }),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   },
@@ -165,6 +301,7 @@ export const EventOut = Type.Object(
     id: Type.String(),
     tenantId: Type.String(),
     type: Type.String(),
+    severity: Nullable(Severity),
     payload: Type.Unknown(),
     idempotencyKey: Nullable(Type.String()),
     createdAt: Timestamp,

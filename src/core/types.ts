@@ -11,6 +11,42 @@ export interface Tenant {
 export type DisabledReason = "manual" | "gone" | "failing";
 export type EndpointStatus = "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
 
+export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type HttpMethod = "POST" | "PUT";
+
+export type SigningSettings =
+  | { scheme: "standard" }
+  | { scheme: "hmac-sha256"; header: string; encoding: "hex" | "base64"; prefix: string; timestampHeader: string | null }
+  | { scheme: "none" };
+
+/** Auth as stored in the clear: which kind, and the username; passwords and tokens are credentials. */
+export type AuthSettings = { type: "none" } | { type: "basic"; username: string } | { type: "bearer" };
+
+export type ValidationMode = "none" | "token-path" | "challenge";
+export type ValidationStatus = "none" | "pending" | "passed" | "failed";
+
+/** An endpoint's request settings that are not secret (stored as one JSON document). */
+export interface EndpointSettings {
+  method: HttpMethod;
+  /** Extra request headers, names as given. */
+  headers: Record<string, string>;
+  auth: AuthSettings;
+  /** `clientCert` present means a client key is stored among the credentials. */
+  tls: { clientCert: string | null; ca: string | null; skipVerify: boolean };
+  timeouts: { connectMs: number; requestMs: number };
+  signing: SigningSettings;
+  validation: { mode: ValidationMode; method: HttpMethod | "GET" };
+}
+
+/** An endpoint's secrets besides its signing secret, encrypted together at rest. */
+export interface EndpointCredentials {
+  password?: string;
+  token?: string;
+  clientKey?: string;
+}
+
 export interface Endpoint {
   id: string;
   tenantId: string;
@@ -18,8 +54,15 @@ export interface Endpoint {
   name: string | null;
   description: string | null;
   eventTypes: string[];
+  minSeverity: Severity | null;
+  settings: EndpointSettings;
   enabled: boolean;
   disabledReason: DisabledReason | null;
+  validationStatus: ValidationStatus;
+  validationError: string | null;
+  validatedAt: number | null;
+  /** While set and in the future, deliveries are also signed with the previous secret. */
+  previousSecretExpiresAt: number | null;
   /** Incremented on every change; deliveries and caches refer to it. */
   version: number;
   createdAt: number;
@@ -39,6 +82,7 @@ export interface EventRecord {
   id: string;
   tenantId: string;
   type: string;
+  severity: Severity | null;
   /** The payload's JSON text, exactly as it goes on the wire. */
   payload: string;
   idempotencyKey: string | null;
@@ -100,10 +144,9 @@ export interface ClaimedDelivery {
   eventCreatedAt: number;
   payload: string;
   endpointId: string;
+  /** The worker builds the request from this version of the endpoint's settings (cached per version). */
   endpointVersion: number;
   url: string;
-  /** Encrypted signing secret; the worker decrypts it where the request is built. */
-  secretEnc: string;
   /** Attempts made before this one. */
   attempts: number;
 }

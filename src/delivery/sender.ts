@@ -1,11 +1,10 @@
+import { rootCertificates } from "node:tls";
 import { Pool } from "undici";
 import type { ErrorClass, SendResult } from "../core/types.ts";
 import { checkLiteralHost } from "../core/addresses.ts";
 import { guardedLookup } from "./guarded-lookup.ts";
 
 export interface SenderOptions {
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
   allowPrivateNetworks: boolean;
   /** Connections per origin. */
   connectionsPerOrigin: number;
@@ -14,11 +13,27 @@ export interface SenderOptions {
   now: () => number;
 }
 
+/** How to reach an endpoint: what its connection pool is made with. */
+export interface Transport {
+  /** Requests with equal keys (and origins) share a keep-alive pool; it changes when these settings do. */
+  poolKey: string;
+  connectTimeoutMs: number;
+  /** Time allowed for the response headers once the request is sent, and between body chunks. */
+  requestTimeoutMs: number;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  cert: string | null;
+  key: string | null;
+  /** Extra CA certificates (PEM), trusted in addition to the usual roots. */
+  ca: string | null;
+  skipVerify: boolean;
+}
+
 export interface OutgoingRequest {
   url: string;
-  method: "POST" | "PUT";
+  method: "POST" | "PUT" | "GET";
   headers: Record<string, string>;
-  body: string;
+  body: string | null;
+  transport: Transport;
 }
 
 export interface Sender {
@@ -28,7 +43,10 @@ export interface Sender {
 
 const POOL_IDLE_MS = 5 * 60_000;
 
-/** Sends attempts through one keep-alive undici Pool per origin; failures become data, never throws. */
+/**
+ * Sends attempts through keep-alive undici Pools, one per origin and transport settings (endpoints
+ * with default settings share their origin's pool); failures become data, never throws.
+ */
 export function createSender(opts: SenderOptions): Sender {
   const pools = new Map<string, { pool: Pool; lastUsed: number }>();
   const sweep = setInterval(() => {
@@ -42,21 +60,27 @@ export function createSender(opts: SenderOptions): Sender {
   }, 60_000);
   sweep.unref();
 
-  function poolFor(origin: string): Pool {
-    let p = pools.get(origin);
+  function poolFor(url: URL, t: Transport): Pool {
+    const k = `${url.origin} ${t.poolKey}`;
+    let p = pools.get(k);
     if (!p) {
-      const pool = new Pool(origin, {
+      const tls = url.protocol === "https:";
+      const pool = new Pool(url.origin, {
         connections: opts.connectionsPerOrigin,
         pipelining: 1,
-        headersTimeout: opts.requestTimeoutMs,
-        bodyTimeout: opts.requestTimeoutMs,
+        headersTimeout: t.requestTimeoutMs,
+        bodyTimeout: t.requestTimeoutMs,
         connect: {
-          timeout: opts.connectTimeoutMs,
+          timeout: t.connectTimeoutMs,
           ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+          ...(tls && t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
+          // `ca` replaces the default roots in Node, so the extra bundle is added to them.
+          ...(tls && t.ca ? { ca: [...rootCertificates, t.ca] } : {}),
+          ...(tls && t.skipVerify ? { rejectUnauthorized: false } : {}),
         },
       });
       p = { pool, lastUsed: 0 };
-      pools.set(origin, p);
+      pools.set(k, p);
     }
     p.lastUsed = opts.now();
     return p.pool;
@@ -86,11 +110,13 @@ export function createSender(opts: SenderOptions): Sender {
         if (refused) return fail("blocked_destination", refused);
       }
       try {
-        const res = await poolFor(url.origin).request({
+        const res = await poolFor(url, req.transport).request({
           path: url.pathname + url.search,
           method: req.method,
           headers: req.headers,
           body: req.body,
+          headersTimeout: req.transport.requestTimeoutMs,
+          bodyTimeout: req.transport.requestTimeoutMs,
         });
         const chunks: Buffer[] = [];
         let size = 0;

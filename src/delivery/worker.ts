@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import { newId } from "../core/ids.ts";
 import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
 import type { SecretBox } from "../core/secret-box.ts";
-import type { Attempt, ClaimedDelivery, DeliveryOutcome } from "../core/types.ts";
-import { type SigningKey, secretKey, sign } from "../signing/standard.ts";
+import type { Attempt, ClaimedDelivery, DeliveryOutcome, EndpointCredentials } from "../core/types.ts";
 import type { Store } from "../store/store.ts";
+import { type EndpointProfile, buildRequest, compileProfile } from "./request.ts";
 import type { Sender } from "./sender.ts";
 
 export interface WorkerOptions {
@@ -44,7 +44,9 @@ const REAP_INTERVAL_MS = 5_000;
  */
 export function createWorker(o: WorkerOptions): Worker {
   const owner = `wrk_${newId("key").slice(4)}`;
-  const keyCache = new Map<string, SigningKey>();
+  // Compiled settings per endpoint (decrypted keys, headers, transport), replaced when a claim
+  // brings a newer version. Shared promises: one lookup per endpoint however many deliveries wait.
+  const profiles = new Map<string, { version: number; profile: Promise<EndpointProfile | null> }>();
   let running = false;
   let inflight = 0;
   let buffer: DeliveryOutcome[] = [];
@@ -64,34 +66,41 @@ export function createWorker(o: WorkerOptions): Worker {
     else wakePending = true;
   };
 
-  function keyFor(c: ClaimedDelivery): SigningKey {
-    const k = `${c.endpointId}:${c.endpointVersion}`;
-    let key = keyCache.get(k);
-    if (!key) {
-      if (keyCache.size > 10_000) keyCache.clear();
-      key = secretKey(o.secretBox.decrypt(c.secretEnc));
-      keyCache.set(k, key);
-    }
-    return key;
+  async function loadProfile(endpointId: string): Promise<EndpointProfile | null> {
+    const found = await o.store.getEndpointForDelivery(endpointId);
+    if (!found) return null;
+    const { endpoint, secrets } = found;
+    return compileProfile(
+      endpoint,
+      {
+        secret: o.secretBox.decrypt(secrets.secretEnc),
+        previousSecret: secrets.previousSecretEnc === null ? null : o.secretBox.decrypt(secrets.previousSecretEnc),
+        credentials: secrets.credentialsEnc === null ? {} : (JSON.parse(o.secretBox.decrypt(secrets.credentialsEnc)) as EndpointCredentials),
+      },
+      o.userAgent,
+    );
+  }
+
+  function profileFor(c: ClaimedDelivery): Promise<EndpointProfile | null> {
+    const cached = profiles.get(c.endpointId);
+    if (cached && cached.version >= c.endpointVersion) return cached.profile;
+    if (profiles.size > 10_000) profiles.clear();
+    const profile = loadProfile(c.endpointId);
+    profiles.set(c.endpointId, { version: c.endpointVersion, profile });
+    // A failed lookup is not cached: the next claim tries again.
+    profile.catch(() => profiles.delete(c.endpointId));
+    return profile;
   }
 
   async function deliver(c: ClaimedDelivery): Promise<void> {
     const attemptNo = c.attempts + 1;
     let outcome: DeliveryOutcome;
     try {
-      const ts = Math.floor(o.now() / 1000);
-      const result = await o.sender.send({
-        url: c.url,
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "user-agent": o.userAgent,
-          "webhook-id": c.eventId,
-          "webhook-timestamp": String(ts),
-          "webhook-signature": sign(keyFor(c), c.eventId, ts, c.payload),
-        },
-        body: c.payload,
-      });
+      const profile = await profileFor(c);
+      // Deleted meanwhile: its deliveries were cancelled, and completing would change nothing.
+      if (!profile) return;
+      const nowMs = o.now();
+      const result = await o.sender.send(buildRequest(profile, { id: c.eventId, timestampSec: Math.floor(nowMs / 1000), body: c.payload }, nowMs));
       const now = o.now();
       const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
       const attempt: Attempt = {

@@ -1,5 +1,7 @@
+import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { SecretBox } from "../core/secret-box.ts";
+import type { Sender } from "../delivery/sender.ts";
 import type { Store } from "../store/store.ts";
 
 /** What the domain services need; passed in, never imported as singletons. */
@@ -10,4 +12,8 @@ export interface ServiceDeps {
   now: () => number;
   /** Tells the in-process worker that new deliveries are due. */
   wake: () => void;
+  /** Sends test calls and validation requests with an endpoint's real settings (never via the queue). */
+  sender: Sender;
+  logger: Logger;
+  userAgent: string;
 }

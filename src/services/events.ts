@@ -1,6 +1,6 @@
 import { ApiError, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import type { Delivery, EventRecord } from "../core/types.ts";
+import type { Delivery, EventRecord, Severity } from "../core/types.ts";
 import type { IngestResult, NewEvent, Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
 
@@ -8,6 +8,7 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
 export interface EventInput {
   type: string;
+  severity?: Severity;
   /** Parsed with number source text kept (see core/json.ts), so stringify restores the exact text. */
   payload: unknown;
   idempotencyKey?: string;
@@ -27,7 +28,7 @@ export async function ingestEvents(d: ServiceDeps, tenantId: string, inputs: Eve
         { path, message: `must be at most ${d.config.maxPayloadBytes} bytes` },
       ]);
     }
-    return { id: newId("evt", d.now()), type: e.type, payload, idempotencyKey: e.idempotencyKey ?? null };
+    return { id: newId("evt", d.now()), type: e.type, severity: e.severity ?? null, payload, idempotencyKey: e.idempotencyKey ?? null };
   });
   const results = await d.store.ingest(tenantId, events, d.now(), IDEMPOTENCY_WINDOW_MS);
   if (results === null) throw notFound("tenant", tenantId);

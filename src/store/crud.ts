@@ -2,7 +2,7 @@ import { idFloor } from "../core/ids.ts";
 import type { Delivery, EventRecord, EventType, Tenant } from "../core/types.ts";
 import { rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
-import { type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
+import { type EndpointSecrets, type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
 
 /** The Store methods that are plain reads and writes, written once in SQL both backends accept. */
 export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "subscribeDue" | "ping" | "close">;
@@ -17,6 +17,12 @@ export const RELEASE_EXPIRED =
   "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL WHERE status = 'delivering' AND lease_until < ?";
 export const RELEASE_OWNED =
   "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE status = 'delivering' AND lease_owner = ?";
+
+const rowToSecrets = (r: Row): EndpointSecrets => ({
+  secretEnc: r.secret_enc as string,
+  previousSecretEnc: (r.previous_secret_enc as string | null) ?? null,
+  credentialsEnc: (r.credentials_enc as string | null) ?? null,
+});
 
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
@@ -84,9 +90,26 @@ export function createCrud(db: SqlDb): CrudMethods {
 
     async createEndpoint(e, now) {
       await db.run(
-        `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-        [e.id, e.tenantId, e.url, e.name, e.description, JSON.stringify(e.eventTypes), e.enabled ? 1 : 0, e.enabled ? null : "manual", e.secretEnc, now, now],
+        `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at,
+           settings, credentials_enc, min_severity, validation_status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
+        [
+          e.id,
+          e.tenantId,
+          e.url,
+          e.name,
+          e.description,
+          JSON.stringify(e.eventTypes),
+          e.enabled ? 1 : 0,
+          e.enabled ? null : "manual",
+          e.secretEnc,
+          now,
+          now,
+          e.settings ? JSON.stringify(e.settings) : null,
+          e.credentialsEnc ?? null,
+          e.minSeverity ?? null,
+          e.validationStatus ?? "none",
+        ],
       );
       return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [e.id]))!);
     },
@@ -94,8 +117,23 @@ export function createCrud(db: SqlDb): CrudMethods {
       const r = await db.get("SELECT * FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, id]);
       return r ? rowToEndpoint(r) : null;
     },
-    async getEndpointSecret(tenantId, id) {
-      return ((await db.get("SELECT secret_enc FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, id]))?.secret_enc as string) ?? null;
+    async getEndpointSecrets(tenantId, id) {
+      const r = await db.get("SELECT secret_enc, previous_secret_enc, credentials_enc FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      return r ? rowToSecrets(r) : null;
+    },
+    async getEndpointForDelivery(id) {
+      const r = await db.get("SELECT * FROM endpoints WHERE id = ?", [id]);
+      return r ? { endpoint: rowToEndpoint(r), secrets: rowToSecrets(r) } : null;
+    },
+    async setValidationResult(tenantId, id, version, status, error, now) {
+      const n = await db.run(
+        "UPDATE endpoints SET validation_status = ?, validation_error = ?, validated_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND version = ?",
+        [status, error, status === "passed" ? now : null, now, tenantId, id, version],
+      );
+      return n === 1;
+    },
+    async listPendingValidation(limit) {
+      return (await db.all("SELECT * FROM endpoints WHERE validation_status = 'pending' ORDER BY id LIMIT ?", [limit])).map(rowToEndpoint);
     },
     async listEndpoints(tenantId, p) {
       const rows = await db.all("SELECT * FROM endpoints WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?", [tenantId, decodeCursor(p.cursor) ?? "", p.limit + 1]);
@@ -118,6 +156,14 @@ export function createCrud(db: SqlDb): CrudMethods {
       if (c.enabled !== undefined) set("enabled", c.enabled ? 1 : 0);
       if (c.disabledReason !== undefined) set("disabled_reason", c.disabledReason);
       if (c.secretEnc !== undefined) set("secret_enc", c.secretEnc);
+      if (c.settings !== undefined) set("settings", JSON.stringify(c.settings));
+      if (c.minSeverity !== undefined) set("min_severity", c.minSeverity);
+      if (c.credentialsEnc !== undefined) set("credentials_enc", c.credentialsEnc);
+      if (c.validationStatus !== undefined) set("validation_status", c.validationStatus);
+      if (c.validationError !== undefined) set("validation_error", c.validationError);
+      if (c.validatedAt !== undefined) set("validated_at", c.validatedAt);
+      if (c.previousSecretEnc !== undefined) set("previous_secret_enc", c.previousSecretEnc);
+      if (c.previousSecretExpiresAt !== undefined) set("previous_secret_expires_at", c.previousSecretExpiresAt);
       set("updated_at", now);
       const n = await db.run(`UPDATE endpoints SET ${sets.join(", ")}, version = version + 1 WHERE tenant_id = ? AND id = ?`, [...params, tenantId, id]);
       if (n === 0) return null;

@@ -1,3 +1,4 @@
+import { parseSettings } from "../core/endpoint-settings.ts";
 import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
 import type { Row } from "./sql.ts";
 
@@ -26,8 +27,14 @@ export function rowToEndpoint(r: Row): Endpoint {
     name: strOrNull(r.name),
     description: strOrNull(r.description),
     eventTypes: JSON.parse(String(r.event_types)) as string[],
+    minSeverity: strOrNull(r.min_severity) as Endpoint["minSeverity"],
+    settings: parseSettings(strOrNull(r.settings)),
     enabled: num(r.enabled) === 1,
     disabledReason: strOrNull(r.disabled_reason) as Endpoint["disabledReason"],
+    validationStatus: (strOrNull(r.validation_status) ?? "none") as Endpoint["validationStatus"],
+    validationError: strOrNull(r.validation_error),
+    validatedAt: numOrNull(r.validated_at),
+    previousSecretExpiresAt: numOrNull(r.previous_secret_expires_at),
     version: num(r.version),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
@@ -50,6 +57,7 @@ export function rowToEvent(r: Row): EventRecord {
     id: String(r.id),
     tenantId: String(r.tenant_id),
     type: String(r.type),
+    severity: strOrNull(r.severity) as EventRecord["severity"],
     payload: String(r.payload),
     idempotencyKey: strOrNull(r.idempotency_key),
     createdAt: num(r.created_at),

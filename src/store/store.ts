@@ -6,9 +6,12 @@ import type {
   DeliveryStatus,
   DisabledReason,
   Endpoint,
+  EndpointSettings,
   EventRecord,
   EventType,
+  Severity,
   Tenant,
+  ValidationStatus,
 } from "../core/types.ts";
 
 export interface Page {
@@ -25,6 +28,7 @@ export interface PageResult<T> {
 export interface NewEvent {
   id: string;
   type: string;
+  severity?: Severity | null;
   payload: string;
   idempotencyKey: string | null;
 }
@@ -42,6 +46,11 @@ export interface NewEndpoint {
   eventTypes: string[];
   enabled: boolean;
   secretEnc: string;
+  /** Omitted: the defaults (rows written before settings existed read the same way). */
+  settings?: EndpointSettings;
+  minSeverity?: Severity | null;
+  credentialsEnc?: string | null;
+  validationStatus?: ValidationStatus;
 }
 
 export interface EndpointChanges {
@@ -52,6 +61,21 @@ export interface EndpointChanges {
   enabled?: boolean;
   disabledReason?: DisabledReason | null;
   secretEnc?: string;
+  settings?: EndpointSettings;
+  minSeverity?: Severity | null;
+  credentialsEnc?: string | null;
+  validationStatus?: ValidationStatus;
+  validationError?: string | null;
+  validatedAt?: number | null;
+  previousSecretEnc?: string | null;
+  previousSecretExpiresAt?: number | null;
+}
+
+/** An endpoint's encrypted secrets, read only where a request is built or a secret is revealed. */
+export interface EndpointSecrets {
+  secretEnc: string;
+  previousSecretEnc: string | null;
+  credentialsEnc: string | null;
 }
 
 export interface DeliveryFilter {
@@ -90,7 +114,16 @@ export interface Store {
 
   createEndpoint(e: NewEndpoint, now: number): Promise<Endpoint>;
   getEndpoint(tenantId: string, id: string): Promise<Endpoint | null>;
-  getEndpointSecret(tenantId: string, id: string): Promise<string | null>;
+  getEndpointSecrets(tenantId: string, id: string): Promise<EndpointSecrets | null>;
+  /** What a worker needs to build requests for an endpoint (any tenant): its current settings and secrets. */
+  getEndpointForDelivery(id: string): Promise<{ endpoint: Endpoint; secrets: EndpointSecrets } | null>;
+  /**
+   * Records a validation result, only if the endpoint is still at `version` (a URL changed
+   * meanwhile starts a new validation). Does not bump the version. False when nothing changed.
+   */
+  setValidationResult(tenantId: string, id: string, version: number, status: "pending" | "passed" | "failed", error: string | null, now: number): Promise<boolean>;
+  /** Endpoints whose validation has not finished (resumed when an API process starts). */
+  listPendingValidation(limit: number): Promise<Endpoint[]>;
   listEndpoints(tenantId: string, page: Page): Promise<PageResult<Endpoint>>;
   countEndpoints(tenantId: string): Promise<number>;
   /** Applies changes and bumps `version`; null when the endpoint does not exist. */
@@ -107,7 +140,8 @@ export interface Store {
   /**
    * Durable ingest, all or nothing in one transaction: for each event, return the original when
    * its idempotency key was used within `idempotencyWindowMs`, otherwise insert it with one
-   * `pending` delivery per enabled endpoint of the tenant whose `eventTypes` match.
+   * `pending` delivery per enabled endpoint of the tenant whose `eventTypes` match and whose
+   * `minSeverity` (if any) the event's severity reaches.
    * Returns null when the tenant does not exist.
    */
   ingest(tenantId: string, events: NewEvent[], now: number, idempotencyWindowMs: number): Promise<IngestResult[] | null>;
@@ -122,7 +156,7 @@ export interface Store {
 
   /**
    * Leases up to `limit` due deliveries to `owner` until `now + leaseMs`, respecting the
-   * per-endpoint concurrency cap, skipping disabled endpoints.
+   * per-endpoint concurrency cap, skipping disabled endpoints and endpoints not (yet) validated.
    */
   claimDue(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Records attempts and new delivery states in one transaction, only where `owner` still holds the lease. */

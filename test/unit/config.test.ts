@@ -36,8 +36,8 @@ describe("loadConfig", () => {
       retryAfterMaxMs: 3_600_000,
       concurrency: 128,
       endpointConcurrency: 16,
-      connectTimeoutMs: 10_000,
-      requestTimeoutMs: 15_000,
+      connectTimeoutMs: 30_000,
+      requestTimeoutMs: 60_000,
       leaseMs: 120_000,
       pollIntervalMs: 500,
       sqliteSynchronous: "NORMAL",
@@ -213,9 +213,9 @@ describe("loadConfig", () => {
   });
 
   it("requires the lease to exceed connect plus request timeouts by at least 5 s", () => {
-    // Defaults: 10 s + 15 s + 5 s = 30 s.
-    assert.equal(loadConfig({ TOCSIN_LEASE: "30s" }).leaseMs, 30_000);
-    throwsConfigError({ TOCSIN_LEASE: "29999" }, "TOCSIN_LEASE");
+    // Defaults: 30 s + 60 s + 5 s = 95 s.
+    assert.equal(loadConfig({ TOCSIN_LEASE: "95s" }).leaseMs, 95_000);
+    throwsConfigError({ TOCSIN_LEASE: "94999" }, "TOCSIN_LEASE");
     assert.equal(loadConfig({ TOCSIN_CONNECT_TIMEOUT: "30s", TOCSIN_REQUEST_TIMEOUT: "85s" }).leaseMs, 120_000);
     throwsConfigError({ TOCSIN_CONNECT_TIMEOUT: "30s", TOCSIN_REQUEST_TIMEOUT: "86s" }, "TOCSIN_LEASE");
     throwsConfigError({ TOCSIN_REQUEST_TIMEOUT: "2m" }, "TOCSIN_LEASE");
@@ -224,6 +224,6 @@ describe("loadConfig", () => {
   it("checks the lease against overridden values too", () => {
     throwsConfigError({}, "TOCSIN_LEASE", { leaseMs: 20_000 });
     throwsConfigError({}, "TOCSIN_LEASE", { requestTimeoutMs: 200_000 });
-    assert.equal(loadConfig({ TOCSIN_LEASE: "10s" }, { leaseMs: 60_000 }).leaseMs, 60_000);
+    assert.equal(loadConfig({ TOCSIN_LEASE: "10s" }, { leaseMs: 100_000 }).leaseMs, 100_000);
   });
 });

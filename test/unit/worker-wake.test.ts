@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import pino from "pino";
 import { DEFAULT_SCHEDULE_MS } from "../../src/core/retry-policy.ts";
+import { createSecretBox } from "../../src/core/secret-box.ts";
 import type { ClaimedDelivery } from "../../src/core/types.ts";
 import { createWorker } from "../../src/delivery/worker.ts";
 import type { Store } from "../../src/store/store.ts";
@@ -30,7 +31,7 @@ it("claims again after a wake that arrived during a claim, without waiting for t
   worker = createWorker({
     store,
     sender: { send: () => Promise.reject(new Error("nothing is sent in this test")), close: async () => {} },
-    secretBox: { encrypt: (s) => s, decrypt: (s) => s, checkValue: () => "" },
+    secretBox: createSecretBox(Buffer.alloc(32, 1)),
     logger: pino({ level: "silent" }),
     policy: { scheduleMs: DEFAULT_SCHEDULE_MS, jitter: 0, retryAfterMinMs: 0, retryAfterMaxMs: 0 },
     concurrency: 8,

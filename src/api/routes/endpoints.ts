@@ -1,9 +1,31 @@
 import type { FastifyInstance } from "fastify";
 import { type Static, Type } from "typebox";
 import type { ServiceDeps } from "../../services/deps.ts";
-import { createEndpoint, deleteEndpoint, getEndpoint, getEndpointSecret, listEndpoints, updateEndpoint } from "../../services/endpoints.ts";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  getEndpointSecret,
+  listEndpoints,
+  rotateSecret,
+  testEndpoint,
+  updateEndpoint,
+  validateEndpoint,
+} from "../../services/endpoints.ts";
 import { presentEndpoint } from "../present.ts";
-import { EndpointCreate, EndpointOut, EndpointPatch, ListQuery, Problem, listOf } from "../schemas.ts";
+import {
+  EndpointCreate,
+  EndpointOut,
+  EndpointPatch,
+  ListQuery,
+  Problem,
+  SecretRotateIn,
+  SecretRotateOut,
+  TestCallIn,
+  TestCallOut,
+  ValidateOut,
+  listOf,
+} from "../schemas.ts";
 import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
 type Item = Static<typeof TenantItemParams>;
@@ -16,6 +38,8 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       schema: {
         tags,
         summary: "Create an endpoint (a webhook integration); a signing secret is generated unless given",
+        description:
+          "Every setting is optional except url and eventTypes: method, headers, auth, tls, timeouts, minSeverity, signing, validation. Secrets (secret, auth.password, auth.token, tls.clientKey) are encrypted at rest and never returned. With validation.mode other than none the endpoint starts as pending_validation and deliveries wait until it passes.",
         params: TenantParams,
         body: EndpointCreate,
         response: { 201: EndpointOut, 409: Problem, ...errorResponses },
@@ -31,7 +55,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     { schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: listOf(EndpointOut), ...errorResponses } } },
     async (req) => {
       const page = await listEndpoints(d, (req.params as Static<typeof TenantParams>).tenant, pageOf(req.query as Static<typeof ListQuery>));
-      return { data: page.data.map(presentEndpoint), nextCursor: page.nextCursor };
+      return { data: page.data.map((e) => presentEndpoint(e)), nextCursor: page.nextCursor };
     },
   );
   app.get(
@@ -87,6 +111,55 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     async (req) => {
       const { tenant, id } = req.params as Item;
       return { secret: await getEndpointSecret(d, tenant, id) };
+    },
+  );
+  app.post(
+    "/v1/tenants/:tenant/endpoints/:id/secret/rotate",
+    {
+      schema: {
+        tags,
+        summary: "Issue a new signing secret; where the scheme allows several signatures, the previous secret keeps signing for 24 h",
+        params: TenantItemParams,
+        body: SecretRotateIn,
+        response: { 200: SecretRotateOut, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { tenant, id } = req.params as Item;
+      const r = await rotateSecret(d, tenant, id, (req.body ?? {}) as Static<typeof SecretRotateIn>);
+      return { ...r, previousSecretExpiresAt: r.previousSecretExpiresAt === null ? null : new Date(r.previousSecretExpiresAt).toISOString() };
+    },
+  );
+  app.post(
+    "/v1/tenants/:tenant/endpoints/:id/test",
+    {
+      schema: {
+        tags,
+        summary: "Send a test delivery now, through the endpoint's real settings, outside the queue; report the request and the response",
+        params: TenantItemParams,
+        body: TestCallIn,
+        response: { 200: TestCallOut, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { tenant, id } = req.params as Item;
+      return testEndpoint(d, tenant, id, (req.body ?? {}) as Static<typeof TestCallIn>);
+    },
+  );
+  app.post(
+    "/v1/tenants/:tenant/endpoints/:id/validate",
+    {
+      schema: {
+        tags,
+        summary: "Run the endpoint's validation (token-path or challenge) now and record the result",
+        params: TenantItemParams,
+        response: { 200: ValidateOut, 409: Problem, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { tenant, id } = req.params as Item;
+      const { endpoint, result } = await validateEndpoint(d, tenant, id);
+      return { endpoint: presentEndpoint(endpoint), result };
     },
   );
 }

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { passesSeverity } from "../../core/endpoint-settings.ts";
 import { matchesEventType } from "../../core/event-types.ts";
 import { newId } from "../../core/ids.ts";
 import type { ClaimedDelivery } from "../../core/types.ts";
@@ -24,7 +25,7 @@ const LOCK_DUE_ENDPOINTS = `
             ORDER BY d.endpoint_id LIMIT 1)
     FROM due WHERE due.endpoint_id IS NOT NULL)
   SELECT e.id FROM endpoints e JOIN due ON e.id = due.endpoint_id
-  WHERE e.enabled = 1
+  WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed'))
   ORDER BY random() LIMIT $2
   FOR UPDATE OF e SKIP LOCKED`;
 
@@ -48,7 +49,7 @@ const CLAIM = `
   UPDATE deliveries d SET status = 'delivering', lease_owner = $5, lease_until = $6, updated_at = $2
   FROM cand, events ev, endpoints e
   WHERE d.id = cand.id AND ev.id = d.event_id AND e.id = d.endpoint_id
-  RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.payload, ev.created_at, e.url, e.secret_enc, e.version`;
+  RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.payload, ev.created_at, e.url, e.version`;
 
 const COMPLETE = `
   WITH o AS (
@@ -77,12 +78,13 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
     async ingest(tenantId, events, now, windowMs) {
       return withTransaction(pool, async (c) => {
         if ((await c.query("SELECT 1 FROM tenants WHERE id = $1 FOR SHARE", [tenantId])).rowCount === 0) return null;
-        const endpoints = (await c.query("SELECT id, event_types FROM endpoints WHERE tenant_id = $1 AND enabled = 1", [tenantId])).rows.map((r) => ({
+        const endpoints = (await c.query("SELECT id, event_types, min_severity FROM endpoints WHERE tenant_id = $1 AND enabled = 1", [tenantId])).rows.map((r) => ({
           id: r.id as string,
           types: JSON.parse(r.event_types as string) as string[],
+          minSeverity: (r.min_severity as string | null) ?? null,
         }));
         const out: IngestResult[] = [];
-        const evCols: unknown[][] = [[], [], [], [], [], []];
+        const evCols: unknown[][] = [[], [], [], [], [], [], []];
         const dlCols: unknown[][] = [[], [], [], [], [], []];
         const inBatch = new Map<string, IngestResult>();
         for (const ev of events) {
@@ -106,10 +108,10 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
               continue;
             }
           }
-          [ev.id, tenantId, ev.type, ev.payload, ev.idempotencyKey, now].forEach((v, i) => evCols[i].push(v));
+          [ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now].forEach((v, i) => evCols[i].push(v));
           let n = 0;
           for (const ep of endpoints) {
-            if (!matchesEventType(ep.types, ev.type)) continue;
+            if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
             [newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now].forEach((v, i) => dlCols[i].push(v));
             n++;
           }
@@ -119,8 +121,8 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
         }
         if (evCols[0].length) {
           await c.query(
-            `INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])`,
+            `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
             evCols,
           );
         }
@@ -154,7 +156,6 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
             endpointId: r.endpoint_id,
             endpointVersion: Number(r.version),
             url: r.url,
-            secretEnc: r.secret_enc,
             attempts: Number(r.attempts),
           }),
         );

@@ -1,4 +1,5 @@
 import type { SQLInputValue } from "node:sqlite";
+import { passesSeverity } from "../../core/endpoint-settings.ts";
 import { matchesEventType } from "../../core/event-types.ts";
 import { newId } from "../../core/ids.ts";
 import type { ClaimedDelivery } from "../../core/types.ts";
@@ -9,7 +10,7 @@ import type { SqliteDb } from "./sqlite-db.ts";
 
 type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
 
-const INSERT_EVENT = "INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+const INSERT_EVENT = "INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`;
 const DUE_FOR_ENDPOINT =
@@ -22,7 +23,7 @@ const ENDPOINTS_WITH_PENDING = `
     UNION ALL
     SELECT (SELECT min(endpoint_id) FROM deliveries WHERE status = 'pending' AND endpoint_id > p.id) FROM p WHERE p.id IS NOT NULL
   )
-  SELECT e.id FROM p JOIN endpoints e ON e.id = p.id WHERE e.enabled = 1 ORDER BY e.id`;
+  SELECT e.id FROM p JOIN endpoints e ON e.id = p.id WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed')) ORDER BY e.id`;
 const INFLIGHT_FOR_ENDPOINT = "SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
 const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
   last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
@@ -41,8 +42,11 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
     async ingest(tenantId, events, now, windowMs) {
       return db.writeTx(() => {
         if (!get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
-        const endpoints = all("SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled = 1", tenantId)
-          .map((r) => ({ id: r.id as string, types: JSON.parse(r.event_types as string) as string[] }));
+        const endpoints = all("SELECT id, event_types, min_severity FROM endpoints WHERE tenant_id = ? AND enabled = 1", tenantId).map((r) => ({
+          id: r.id as string,
+          types: JSON.parse(r.event_types as string) as string[],
+          minSeverity: (r.min_severity as string | null) ?? null,
+        }));
         const out: IngestResult[] = [];
         for (const ev of events) {
           if (ev.idempotencyKey !== null) {
@@ -61,10 +65,10 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               now + windowMs,
             );
           }
-          run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.payload, ev.idempotencyKey, now);
+          run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now);
           let n = 0;
           for (const ep of endpoints) {
-            if (!matchesEventType(ep.types, ev.type)) continue;
+            if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
             run(INSERT_DELIVERY, newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now, now, now);
             n++;
           }
@@ -100,7 +104,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
         );
         return all(
             `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.payload, ev.created_at,
-                    e.url, e.secret_enc, e.version
+                    e.url, e.version
              FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
              WHERE d.id IN (SELECT value FROM json_each(?))`,
             list,
@@ -116,7 +120,6 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               endpointId: r.endpoint_id as string,
               endpointVersion: Number(r.version),
               url: r.url as string,
-              secretEnc: r.secret_enc as string,
               attempts: Number(r.attempts),
             }),
           );

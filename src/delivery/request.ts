@@ -1,0 +1,101 @@
+import type { KeyObject } from "node:crypto";
+import type { Endpoint, EndpointCredentials, SigningSettings } from "../core/types.ts";
+import { keyForScheme, signatureHeaders } from "../signing/schemes.ts";
+import type { OutgoingRequest, Transport } from "./sender.ts";
+
+/** An endpoint's decrypted secrets, held only in memory where requests are built. */
+export interface PlainSecrets {
+  secret: string;
+  previousSecret: string | null;
+  credentials: EndpointCredentials;
+}
+
+/**
+ * Everything needed to build requests to one version of an endpoint, computed once per version:
+ * the fixed headers (custom headers and auth), the signing keys and the transport.
+ */
+export interface EndpointProfile {
+  endpointId: string;
+  version: number;
+  url: string;
+  method: "POST" | "PUT";
+  /** Fixed headers in wire order; the per-message ones are added after them. */
+  headers: [string, string][];
+  authorization: string | null;
+  signing: SigningSettings;
+  key: KeyObject | null;
+  previousKey: KeyObject | null;
+  previousKeyUntil: number | null;
+  transport: Transport;
+}
+
+export interface Message {
+  /** `webhook-id`: the event id (stable across retries, so receivers can deduplicate). */
+  id: string;
+  timestampSec: number;
+  body: string;
+}
+
+export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: string): EndpointProfile {
+  const s = e.settings;
+  // Custom headers may replace content-type and user-agent (names compare case-insensitively);
+  // the API refuses the names Tocsin owns.
+  const fixed = new Map<string, [string, string]>([
+    ["content-type", ["content-type", "application/json"]],
+    ["user-agent", ["user-agent", userAgent]],
+  ]);
+  for (const [name, value] of Object.entries(s.headers)) fixed.set(name.toLowerCase(), [name, value]);
+  let authorization: string | null = null;
+  if (s.auth.type === "basic" && secrets.credentials.password !== undefined) {
+    authorization = `Basic ${Buffer.from(`${s.auth.username}:${secrets.credentials.password}`, "utf8").toString("base64")}`;
+  } else if (s.auth.type === "bearer" && secrets.credentials.token !== undefined) {
+    authorization = `Bearer ${secrets.credentials.token}`;
+  }
+  const customTls = s.tls.clientCert !== null || s.tls.ca !== null || s.tls.skipVerify;
+  return {
+    endpointId: e.id,
+    version: e.version,
+    url: e.url,
+    method: s.method,
+    headers: [...fixed.values()],
+    authorization,
+    signing: s.signing,
+    key: keyForScheme(s.signing, secrets.secret),
+    previousKey: secrets.previousSecret !== null ? keyForScheme(s.signing, secrets.previousSecret) : null,
+    previousKeyUntil: e.previousSecretExpiresAt,
+    transport: {
+      // Endpoints without TLS options share their origin's pool per connect timeout; TLS options
+      // get a pool of their own per endpoint version.
+      poolKey: customTls ? `${e.id}:${e.version}:${s.timeouts.connectMs}` : `${s.timeouts.connectMs}`,
+      connectTimeoutMs: s.timeouts.connectMs,
+      requestTimeoutMs: s.timeouts.requestMs,
+      cert: s.tls.clientCert,
+      key: s.tls.clientCert !== null ? (secrets.credentials.clientKey ?? null) : null,
+      ca: s.tls.ca,
+      skipVerify: s.tls.skipVerify,
+    },
+  };
+}
+
+/** The request for one message to one endpoint, signed afresh (call it for every attempt). */
+export function buildRequest(p: EndpointProfile, m: Message, nowMs: number, url: string = p.url, method: OutgoingRequest["method"] = p.method): OutgoingRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of p.headers) headers[k] = v;
+  headers["webhook-id"] = m.id;
+  headers["webhook-timestamp"] = String(m.timestampSec);
+  const keys: KeyObject[] = [];
+  if (p.key) keys.push(p.key);
+  if (p.previousKey && p.previousKeyUntil !== null && nowMs < p.previousKeyUntil) keys.push(p.previousKey);
+  for (const [k, v] of signatureHeaders(p.signing, keys, m.id, m.timestampSec, m.body)) headers[k] = v;
+  if (p.authorization !== null) headers.authorization = p.authorization;
+  return { url, method, headers, body: method === "GET" ? null : m.body, transport: p.transport };
+}
+
+/** A request as the API may show it: credentials replaced, signatures kept (they reveal nothing). */
+export function redactedHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    out[k] = k.toLowerCase() === "authorization" ? `${v.slice(0, v.indexOf(" ") + 1)}[redacted]` : v;
+  }
+  return out;
+}

@@ -1,0 +1,271 @@
+import { X509Certificate, type KeyObject, createPrivateKey } from "node:crypto";
+import { DEFAULT_CONNECT_MS, DEFAULT_REQUEST_MS, defaultSettings, isSeverity } from "../core/endpoint-settings.ts";
+import { invalid } from "../core/errors.ts";
+import type { AuthSettings, EndpointCredentials, EndpointSettings, HttpMethod, Severity, SigningSettings } from "../core/types.ts";
+import { isValidHmacSecret } from "../signing/schemes.ts";
+import { isValidSecret } from "../signing/standard.ts";
+import { mergePatch } from "./merge-patch.ts";
+
+/**
+ * Turns what a client sent (a full document on create, a JSON merge patch on update) into
+ * validated endpoint settings and credentials. Secrets that a patch leaves out are kept; every
+ * error is a 400 naming the field.
+ */
+
+export const MAX_HEADERS = 50;
+const MAX_HEADER_NAME = 256;
+const MAX_HEADER_VALUE = 4096;
+const MAX_PEM_BYTES = 64 * 1024;
+const MIN_TIMEOUT_MS = 100;
+
+// RFC 9110 token and field-value (visible ASCII, space and tab; no CR, LF or NUL).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+/** Headers that HTTP or the connection owns; undici refuses most of them anyway. */
+const HTTP_OWNED = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect", "proxy-connection"]);
+
+/** The editable view of an endpoint's settings: settings with their secrets, as a client would send them. */
+export interface SettingsView {
+  method: HttpMethod;
+  headers: Record<string, string>;
+  auth: { type: string; username?: string; password?: string; token?: string };
+  tls: { clientCert: string | null; clientKey?: string; ca: string | null; skipVerify: boolean };
+  timeouts: { connectMs: number; requestMs: number };
+  signing: Record<string, unknown>;
+  validation: { mode: string; method: string };
+  minSeverity: Severity | null;
+}
+
+export type SettingsInput = { [K in keyof SettingsView]?: unknown };
+
+export interface ResolvedSettings {
+  settings: EndpointSettings;
+  credentials: EndpointCredentials;
+  minSeverity: Severity | null;
+}
+
+export interface TimeoutLimits {
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export function initialView(limits: TimeoutLimits): SettingsView {
+  return toView(
+    defaultSettings(Math.min(DEFAULT_CONNECT_MS, limits.connectTimeoutMs), Math.min(DEFAULT_REQUEST_MS, limits.requestTimeoutMs)),
+    {},
+    null,
+  );
+}
+
+export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity: Severity | null): SettingsView {
+  return {
+    method: s.method,
+    headers: { ...s.headers },
+    auth: { ...s.auth, ...(c.password !== undefined ? { password: c.password } : {}), ...(c.token !== undefined ? { token: c.token } : {}) },
+    tls: { ...s.tls, ...(c.clientKey !== undefined ? { clientKey: c.clientKey } : {}) },
+    timeouts: { ...s.timeouts },
+    signing: { ...s.signing },
+    validation: { ...s.validation },
+    minSeverity,
+  };
+}
+
+/** Applies `input` to `base` field by field (RFC 7396 within each object; null clears) and validates the result. */
+export function resolveSettings(base: SettingsView, input: SettingsInput, limits: TimeoutLimits): ResolvedSettings {
+  const merged: Record<string, unknown> = { ...base };
+  for (const key of Object.keys(base) as (keyof SettingsView)[]) {
+    if (!(key in input) || input[key] === undefined) continue;
+    const v = input[key];
+    if (key === "minSeverity" || key === "method") merged[key] = v;
+    else merged[key] = v === null ? null : mergePatch(base[key], v);
+  }
+  const credentials: EndpointCredentials = {};
+  const auth = checkAuth(merged.auth, credentials);
+  const signing = checkSigning(merged.signing);
+  const settings: EndpointSettings = {
+    method: checkMethod(merged.method ?? "POST", "/method", ["POST", "PUT"]) as HttpMethod,
+    headers: checkHeaders(merged.headers, auth, signing),
+    auth,
+    tls: checkTls(merged.tls, credentials),
+    timeouts: checkTimeouts(merged.timeouts, limits),
+    signing,
+    validation: checkValidation(merged.validation),
+  };
+  const minSeverity = merged.minSeverity ?? null;
+  if (minSeverity !== null && !isSeverity(minSeverity)) throw invalid("/minSeverity", "must be one of info, low, medium, high, critical, or null");
+  return { settings, credentials, minSeverity };
+}
+
+/** A signing secret the client supplied, checked against the scheme it will sign under. */
+export function checkSecretForScheme(secret: string, signing: SigningSettings, path = "/secret"): string {
+  if (signing.scheme === "standard") {
+    if (!isValidSecret(secret)) throw invalid(path, "must be whsec_ followed by base64 of 24 to 64 bytes for signing.scheme standard");
+  } else if (!isValidHmacSecret(secret) && !isValidSecret(secret)) {
+    throw invalid(path, "must be 16 to 256 printable ASCII characters without spaces");
+  }
+  return secret;
+}
+
+const obj = (v: unknown, path: string): Record<string, unknown> => {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== "object" || Array.isArray(v)) throw invalid(path, "must be an object");
+  return v as Record<string, unknown>;
+};
+
+function str(v: unknown, path: string, opts: { min?: number; max: number; pattern?: RegExp; what?: string }): string {
+  if (typeof v !== "string") throw invalid(path, "must be a string");
+  if (v.length < (opts.min ?? 0)) throw invalid(path, opts.min === 1 ? "must not be empty" : `must be at least ${opts.min} characters`);
+  if (v.length > opts.max) throw invalid(path, `must be at most ${opts.max} characters`);
+  if (opts.pattern && !opts.pattern.test(v)) throw invalid(path, opts.what ?? "has characters that are not allowed");
+  return v;
+}
+
+function checkMethod(v: unknown, path: string, allowed: string[]): string {
+  if (typeof v !== "string" || !allowed.includes(v)) throw invalid(path, `must be ${allowed.join(" or ")}`);
+  return v;
+}
+
+function checkAuth(v: unknown, credentials: EndpointCredentials): AuthSettings {
+  const a = obj(v, "/auth");
+  const type = a.type ?? "none";
+  if (type === "none") return { type: "none" };
+  if (type === "basic") {
+    const username = str(a.username, "/auth/username", { max: 256, pattern: /^[^:\r\n\0]*$/, what: "must not contain a colon, CR, LF or NUL" });
+    if (a.password === undefined) throw invalid("/auth/password", "is required for basic auth");
+    credentials.password = str(a.password, "/auth/password", { max: 1024, pattern: /^[^\r\n\0]*$/, what: "must not contain CR, LF or NUL" });
+    return { type: "basic", username };
+  }
+  if (type === "bearer") {
+    if (a.token === undefined) throw invalid("/auth/token", "is required for bearer auth");
+    credentials.token = str(a.token, "/auth/token", { min: 1, max: 4096, pattern: /^[\x21-\x7e]+$/, what: "must be printable ASCII without spaces" });
+    return { type: "bearer" };
+  }
+  throw invalid("/auth/type", "must be none, basic or bearer");
+}
+
+function checkSigning(v: unknown): SigningSettings {
+  const s = obj(v, "/signing");
+  const scheme = s.scheme ?? "standard";
+  if (scheme === "standard" || scheme === "none") return { scheme };
+  if (scheme !== "hmac-sha256") throw invalid("/signing/scheme", "must be standard, hmac-sha256 or none");
+  if (s.header === undefined) throw invalid("/signing/header", "is required for hmac-sha256 (e.g. x-hub-signature-256)");
+  const header = checkOwnHeaderName(s.header, "/signing/header");
+  const encoding = s.encoding ?? "hex";
+  if (encoding !== "hex" && encoding !== "base64") throw invalid("/signing/encoding", "must be hex or base64");
+  const prefix = s.prefix === undefined ? "" : str(s.prefix, "/signing/prefix", { max: 64, pattern: /^[\x21-\x7e]*$/, what: "must be printable ASCII without spaces" });
+  let timestampHeader: string | null = null;
+  if (s.timestampHeader !== undefined && s.timestampHeader !== null) {
+    timestampHeader = checkOwnHeaderName(s.timestampHeader, "/signing/timestampHeader");
+    if (timestampHeader.toLowerCase() === header.toLowerCase()) throw invalid("/signing/timestampHeader", "must differ from signing.header");
+  }
+  return { scheme, header, encoding, prefix, timestampHeader };
+}
+
+/** A header name Tocsin itself will send (signature, timestamp). */
+function checkOwnHeaderName(v: unknown, path: string): string {
+  const name = str(v, path, { min: 1, max: MAX_HEADER_NAME, pattern: TOKEN, what: "must be a valid HTTP header name" });
+  const lower = name.toLowerCase();
+  if (HTTP_OWNED.has(lower) || lower.startsWith("webhook-") || ["authorization", "content-type", "user-agent"].includes(lower)) {
+    throw invalid(path, `${name} is a header Tocsin or HTTP already sets`);
+  }
+  return name;
+}
+
+function checkHeaders(v: unknown, auth: AuthSettings, signing: SigningSettings): Record<string, string> {
+  const h = obj(v, "/headers");
+  const entries = Object.entries(h);
+  if (entries.length > MAX_HEADERS) throw invalid("/headers", `must have at most ${MAX_HEADERS} headers`);
+  const out: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const [name, value] of entries) {
+    const path = `/headers/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    if (name.length === 0 || name.length > MAX_HEADER_NAME || !TOKEN.test(name)) throw invalid(path, `${JSON.stringify(name)} is not a valid HTTP header name`);
+    const lower = name.toLowerCase();
+    if (HTTP_OWNED.has(lower)) throw invalid(path, `${name} is set by HTTP itself and cannot be configured`);
+    if (lower.startsWith("webhook-")) throw invalid(path, `${name}: webhook-* headers are set by Tocsin (id, timestamp, signature)`);
+    if (signing.scheme === "hmac-sha256" && (lower === signing.header.toLowerCase() || lower === signing.timestampHeader?.toLowerCase())) {
+      throw invalid(path, `${name} carries the endpoint's signature and is set by Tocsin`);
+    }
+    if (lower === "authorization" && auth.type !== "none") throw invalid(path, `${name} is set by the endpoint's ${auth.type} auth; remove one of them`);
+    if (seen.has(lower)) throw invalid(path, `${name} is given twice (header names are case-insensitive)`);
+    seen.add(lower);
+    if (typeof value !== "string") throw invalid(path, "must be a string");
+    if (value.length > MAX_HEADER_VALUE) throw invalid(path, `must be at most ${MAX_HEADER_VALUE} characters`);
+    if (!FIELD_VALUE.test(value)) throw invalid(path, "must be printable ASCII (no CR, LF or other control characters)");
+    out[name] = value.trim();
+  }
+  return out;
+}
+
+function parsePemCerts(pem: string, path: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks) throw invalid(path, "must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----)");
+  return blocks.map((b, i) => {
+    try {
+      return new X509Certificate(b);
+    } catch (e) {
+      throw invalid(path, `certificate ${i + 1} does not parse: ${(e as Error).message}`);
+    }
+  });
+}
+
+function checkTls(v: unknown, credentials: EndpointCredentials): EndpointSettings["tls"] {
+  const t = obj(v, "/tls");
+  const skipVerify = t.skipVerify ?? false;
+  if (typeof skipVerify !== "boolean") throw invalid("/tls/skipVerify", "must be true or false");
+  let ca: string | null = null;
+  if (t.ca !== undefined && t.ca !== null) {
+    ca = str(t.ca, "/tls/ca", { min: 1, max: MAX_PEM_BYTES });
+    parsePemCerts(ca, "/tls/ca");
+  }
+  let clientCert: string | null = null;
+  const certGiven = t.clientCert !== undefined && t.clientCert !== null;
+  const keyGiven = t.clientKey !== undefined && t.clientKey !== null;
+  if (keyGiven && !certGiven) throw invalid("/tls/clientCert", "is required with tls.clientKey");
+  if (certGiven) {
+    clientCert = str(t.clientCert, "/tls/clientCert", { min: 1, max: MAX_PEM_BYTES });
+    const [leaf] = parsePemCerts(clientCert, "/tls/clientCert");
+    if (!keyGiven) throw invalid("/tls/clientKey", "is required with tls.clientCert (PEM private key)");
+    const keyPem = str(t.clientKey, "/tls/clientKey", { min: 1, max: MAX_PEM_BYTES });
+    let key: KeyObject;
+    try {
+      key = createPrivateKey(keyPem);
+    } catch (e) {
+      throw invalid("/tls/clientKey", `is not an unencrypted PEM private key: ${(e as Error).message}`);
+    }
+    if (!leaf.checkPrivateKey(key)) throw invalid("/tls/clientKey", "does not match tls.clientCert");
+    credentials.clientKey = keyPem;
+  }
+  return { clientCert, ca, skipVerify };
+}
+
+function checkTimeouts(v: unknown, limits: TimeoutLimits): EndpointSettings["timeouts"] {
+  const t = obj(v, "/timeouts");
+  const one = (x: unknown, name: string, max: number, dflt: number) => {
+    if (x === undefined) return Math.min(dflt, max);
+    if (typeof x !== "number" || !Number.isInteger(x) || x < MIN_TIMEOUT_MS || x > max) {
+      throw invalid(`/timeouts/${name}`, `must be an integer from ${MIN_TIMEOUT_MS} to ${max} (the server's limit)`);
+    }
+    return x;
+  };
+  return {
+    connectMs: one(t.connectMs, "connectMs", limits.connectTimeoutMs, DEFAULT_CONNECT_MS),
+    requestMs: one(t.requestMs, "requestMs", limits.requestTimeoutMs, DEFAULT_REQUEST_MS),
+  };
+}
+
+function checkValidation(v: unknown): EndpointSettings["validation"] {
+  const x = obj(v, "/validation");
+  const mode = x.mode ?? "none";
+  if (mode !== "none" && mode !== "token-path" && mode !== "challenge") throw invalid("/validation/mode", "must be none, token-path or challenge");
+  const method = checkMethod(x.method ?? "POST", "/validation/method", ["POST", "PUT", "GET"]) as HttpMethod | "GET";
+  return { mode, method };
+}
+
+/** Warnings about the client certificate worth telling at save time. */
+export function certificateWarnings(s: EndpointSettings, now: number): string[] {
+  if (!s.tls.clientCert) return [];
+  const [leaf] = parsePemCerts(s.tls.clientCert, "/tls/clientCert");
+  const until = Date.parse(leaf.validTo);
+  return until < now ? [`tls.clientCert expired on ${new Date(until).toISOString()}: receivers will refuse it`] : [];
+}

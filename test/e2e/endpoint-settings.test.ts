@@ -1,0 +1,455 @@
+import assert from "node:assert/strict";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { describe, it } from "node:test";
+import { verify as verifyGithub } from "@octokit/webhooks-methods";
+import { Webhook } from "standardwebhooks";
+import { testBackends } from "../support/backends.ts";
+import { type ReceivedRequest, type Reply, startReceiver } from "../support/receiver.ts";
+import { type Api, eventually, withBackendServer, withServer } from "../support/server.ts";
+
+// Every endpoint setting end to end: the real server, real loopback receivers, independent verifiers.
+
+type Ep = Record<string, unknown> & { id: string; status: string; warnings: string[]; validation: { status: string; error: string | null } };
+type Problem = { detail: string; errors: { path: string; message: string }[] };
+
+async function tenantWith(api: Api, tenant: string, endpoint: Record<string, unknown>): Promise<Ep> {
+  const t = await api("POST", "/v1/tenants", { id: tenant });
+  assert.equal(t.status, 201, JSON.stringify(t.body));
+  const r = await api<Ep>("POST", `/v1/tenants/${tenant}/endpoints`, { eventTypes: ["*"], ...endpoint });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body;
+}
+
+async function withReceiver(script: (req: ReceivedRequest, n: number) => Reply, fn: (rx: Awaited<ReturnType<typeof startReceiver>>) => Promise<void>) {
+  const rx = await startReceiver(script);
+  try {
+    await fn(rx);
+  } finally {
+    await rx.close();
+  }
+}
+
+const hmacHex = (key: string, msg: string) => createHmac("sha256", Buffer.from(key, "utf8")).update(msg).digest("hex");
+const hmacB64 = (key: string, msg: string) => createHmac("sha256", Buffer.from(key, "utf8")).update(msg).digest("base64");
+const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+describe("endpoint settings: request shape", () => {
+  it("sends PUT when asked, POST by default, with custom headers (content-type may be overridden)", async () => {
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        await tenantWith(api, "acme", {
+          url: `${rx.url}/put`,
+          method: "PUT",
+          headers: { "X-Team": "soc", "Content-Type": "application/vnd.acme+json", "X-Empty": "" },
+        });
+        await api("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/post`, eventTypes: ["*"] });
+        assert.equal((await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: { n: 1 } })).status, 202);
+        const reqs = await rx.waitFor(2);
+        const put = reqs.find((r) => r.path === "/put")!;
+        const post = reqs.find((r) => r.path === "/post")!;
+        assert.equal(put.method, "PUT");
+        assert.equal(put.headers["x-team"], "soc");
+        assert.equal(put.headers["x-empty"], "");
+        assert.equal(put.headers["content-type"], "application/vnd.acme+json");
+        assert.equal(put.body, '{"n":1}');
+        assert.equal(post.method, "POST");
+        assert.equal(post.headers["content-type"], "application/json");
+        assert.equal(post.headers["x-team"], undefined);
+      });
+    });
+  });
+
+  it("refuses headers Tocsin or HTTP owns, and names that are not tokens or values with CR/LF, naming the header", async () => {
+    await withServer({}, async ({ api }) => {
+      await api("POST", "/v1/tenants", { id: "acme" });
+      const cases: [Record<string, unknown>, string][] = [
+        [{ headers: { Host: "evil.example" } }, "/headers/Host"],
+        [{ headers: { "content-length": "5" } }, "/headers/content-length"],
+        [{ headers: { "Transfer-Encoding": "chunked" } }, "/headers/Transfer-Encoding"],
+        [{ headers: { Connection: "close" } }, "/headers/Connection"],
+        [{ headers: { "Webhook-Signature": "v1,forged" } }, "/headers/Webhook-Signature"],
+        [{ headers: { "webhook-id": "x" } }, "/headers/webhook-id"],
+        [{ headers: { "X-Ok": "a\r\nX-Injected: 1" } }, "/headers/X-Ok"],
+        [{ headers: { "X-Ok": "a\nb" } }, "/headers/X-Ok"],
+        [{ headers: { "Bad Name": "v" } }, "/headers/Bad Name"],
+        [{ headers: { "X-Ünï": "v" } }, "/headers/X-Ünï"],
+        [{ headers: { Authorization: "Basic x" }, auth: { type: "basic", username: "u", password: "p" } }, "/headers/Authorization"],
+        [{ headers: { "X-Sig": "x" }, signing: { scheme: "hmac-sha256", header: "X-Sig" } }, "/headers/X-Sig"],
+        [{ headers: { "x-a": "1", "X-A": "2" } }, "/headers/X-A"],
+        [{ signing: { scheme: "hmac-sha256", header: "webhook-signature" } }, "/signing/header"],
+        [{ signing: { scheme: "hmac-sha256" } }, "/signing/header"],
+        [{ auth: { type: "basic", username: "u" } }, "/auth/password"],
+        [{ auth: { type: "bearer" } }, "/auth/token"],
+        [{ auth: { type: "basic", username: "a:b", password: "p" } }, "/auth/username"],
+        [{ timeouts: { connectMs: 50 } }, "/timeouts/connectMs"],
+        [{ timeouts: { requestMs: 10_000_000 } }, "/timeouts/requestMs"],
+        [{ minSeverity: "urgent" }, "/minSeverity"],
+        [{ method: "PATCH" }, "/method"],
+        [{ signing: { scheme: "hmac-sha256", header: "x-sig" }, secret: "short" }, "/secret"],
+        [{ secret: "not-a-whsec-secret-but-long-enough" }, "/secret"],
+      ];
+      for (const [extra, path] of cases) {
+        const r = await api<Problem>("POST", "/v1/tenants/acme/endpoints", { url: "http://127.0.0.1:9/x", eventTypes: ["*"], ...extra });
+        assert.equal(r.status, 400, `${JSON.stringify(extra)} -> ${r.status} ${JSON.stringify(r.body)}`);
+        assert.match(String(r.headers.get("content-type")), /^application\/problem\+json/);
+        assert.equal(r.body.errors[0].path, path, `${JSON.stringify(extra)}: ${r.body.detail}`);
+      }
+      const list = await api<{ data: unknown[] }>("GET", "/v1/tenants/acme/endpoints");
+      assert.equal(list.body.data.length, 0, "nothing was saved");
+    });
+  });
+
+  it("sends basic and bearer credentials the receiver checks, and never returns them", async () => {
+    const basic = `Basic ${Buffer.from("netography:s3cr3t pass").toString("base64")}`;
+    await withReceiver(
+      (r) => (r.path === "/basic" ? (r.headers.authorization === basic ? {} : { status: 401 }) : r.headers.authorization === "Bearer tok-123" ? {} : { status: 401 }),
+      async (rx) => {
+        await withServer({}, async ({ api }) => {
+          const ep = await tenantWith(api, "acme", { url: `${rx.url}/basic`, auth: { type: "basic", username: "netography", password: "s3cr3t pass" } });
+          assert.deepEqual(ep.auth, { type: "basic", username: "netography", passwordSet: true });
+          const b = await api<Ep>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/bearer`, eventTypes: ["*"], auth: { type: "bearer", token: "tok-123" } });
+          assert.deepEqual(b.body.auth, { type: "bearer", tokenSet: true });
+          for (const doc of [ep, b.body, (await api("GET", `/v1/tenants/acme/endpoints/${ep.id}`)).body]) {
+            assert.doesNotMatch(JSON.stringify(doc), /s3cr3t|tok-123/);
+          }
+          await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
+          const got = await rx.waitFor(2);
+          assert.deepEqual(got.map((r) => r.path).sort(), ["/basic", "/bearer"]);
+          const dl = await eventually(async () => {
+            const l = await api<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries");
+            return l.body.data.every((x) => x.status === "succeeded") && l.body.data.length === 2 ? l.body.data : null;
+          });
+          assert.equal(dl.length, 2);
+        });
+      },
+    );
+  });
+
+  it("PATCH merges settings: a new username keeps the stored password; switching to bearer drops it", async () => {
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/h`, auth: { type: "basic", username: "u1", password: "pw-1" }, headers: { "X-A": "1", "X-B": "2" } });
+        const p1 = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { auth: { username: "u2" }, headers: { "X-A": null, "X-C": "3" } });
+        assert.equal(p1.status, 200, JSON.stringify(p1.body));
+        assert.deepEqual(p1.body.auth, { type: "basic", username: "u2", passwordSet: true });
+        assert.deepEqual(p1.body.headers, { "X-B": "2", "X-C": "3" });
+        await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
+        const [r1] = await rx.waitFor(1);
+        assert.equal(r1.headers.authorization, `Basic ${Buffer.from("u2:pw-1").toString("base64")}`);
+        assert.equal(r1.headers["x-c"], "3");
+        assert.equal(r1.headers["x-a"], undefined);
+        const p2 = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { auth: { type: "bearer", token: "t-2" } });
+        assert.deepEqual(p2.body.auth, { type: "bearer", tokenSet: true });
+        const p3 = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { auth: null });
+        assert.deepEqual(p3.body.auth, { type: "none" });
+        const p4 = await api<Problem>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { auth: { type: "basic" } });
+        assert.equal(p4.status, 400);
+        assert.equal(p4.body.errors[0].path, "/auth/username");
+      });
+    });
+  });
+});
+
+for (const backend of await testBackends()) {
+  describe(`${backend}: severity filter`, () => {
+    it("passes events at or above minSeverity; events without severity reach only endpoints without one", async () => {
+      await withReceiver(() => ({}), async (rx) => {
+        await withBackendServer(backend, {}, async ({ api }) => {
+          await tenantWith(api, "acme", { url: `${rx.url}/medium`, minSeverity: "medium" });
+          await api("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/all`, eventTypes: ["*"] });
+          await api("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/critical-leaks`, eventTypes: ["leak"], minSeverity: "critical" });
+          const sent: [string, string | undefined, number][] = [
+            ["leak", "info", 1],
+            ["leak", "low", 1],
+            ["leak", "medium", 2],
+            ["leak", "high", 2],
+            ["leak", "critical", 3],
+            ["leak", undefined, 1],
+            ["scan", "critical", 2],
+          ];
+          for (const [type, severity, n] of sent) {
+            const r = await api<{ deliveries: number }>("POST", "/v1/tenants/acme/events", { type, ...(severity ? { severity } : {}), payload: { severity: severity ?? null, type } });
+            assert.equal(r.status, 202);
+            assert.equal(r.body.deliveries, n, `${type}/${severity}`);
+          }
+          const bad = await api<Problem>("POST", "/v1/tenants/acme/events", { type: "leak", severity: "urgent", payload: {} });
+          assert.equal(bad.status, 400);
+          assert.equal(bad.body.errors[0].path, "/severity");
+          await rx.waitFor(12);
+          await new Promise((r) => setTimeout(r, 200));
+          const by = (p: string) => rx.requests.filter((r) => r.path === p).map((r) => (JSON.parse(r.body) as { severity: string | null }).severity).sort();
+          assert.deepEqual(by("/medium"), ["critical", "critical", "high", "medium"]);
+          assert.deepEqual(by("/critical-leaks"), ["critical"]);
+          assert.equal(by("/all").length, 7);
+          const evs = await api<{ data: { severity: string | null }[] }>("GET", "/v1/tenants/acme/events?limit=10");
+          assert.deepEqual(evs.body.data.map((e) => e.severity).sort(), ["critical", "critical", "high", "info", "low", "medium", null].sort());
+        });
+      });
+    });
+  });
+}
+
+describe("endpoint settings: signing schemes", () => {
+  const SECRET = "mon1tor-secret-0123456789";
+  const sign = async (api: Api, signing: Record<string, unknown> | undefined, secret?: string) => {
+    let captured: ReceivedRequest | undefined;
+    await withReceiver(() => ({}), async (rx) => {
+      await api("POST", "/v1/tenants", { id: "acme" });
+      const ep = await api<Ep>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/h`, eventTypes: ["*"], ...(signing ? { signing } : {}), ...(secret ? { secret } : {}) });
+      assert.equal(ep.status, 201, JSON.stringify(ep.body));
+      await api("POST", "/v1/tenants/acme/events", `{"type":"alert","payload":{"score": 9.50, "host": "db-1"}}`);
+      [captured] = await rx.waitFor(1);
+      await api("DELETE", "/v1/tenants/acme");
+    });
+    return captured!;
+  };
+
+  it("hmac-sha256 as mon1tor (hex, no prefix), GitHub (sha256=), Grafana (timestamp header) and PagerDuty (v1=)", async () => {
+    await withServer({}, async ({ api }) => {
+      const mon1tor = await sign(api, { scheme: "hmac-sha256", header: "x-mon1tor-sha256-wh", encoding: "hex" }, SECRET);
+      assert.equal(mon1tor.body, '{"score":9.50,"host":"db-1"}');
+      assert.ok(sameText(String(mon1tor.headers["x-mon1tor-sha256-wh"]), hmacHex(SECRET, mon1tor.body)));
+      assert.equal(mon1tor.headers["webhook-signature"], undefined);
+
+      const gh = await sign(api, { scheme: "hmac-sha256", header: "X-Hub-Signature-256", prefix: "sha256=" }, SECRET);
+      const ghSig = String(gh.headers["x-hub-signature-256"]);
+      assert.match(ghSig, /^sha256=[0-9a-f]{64}$/);
+      assert.equal(await verifyGithub(SECRET, gh.body, ghSig), true, "@octokit/webhooks-methods verifies it");
+      assert.equal(await verifyGithub("another-secret-value", gh.body, ghSig), false);
+
+      const grafana = await sign(api, { scheme: "hmac-sha256", header: "X-Grafana-Alerting-Signature", timestampHeader: "X-Grafana-Alerting-Signature-Timestamp" }, SECRET);
+      const ts = String(grafana.headers["x-grafana-alerting-signature-timestamp"]);
+      assert.match(ts, /^\d{10}$/);
+      assert.ok(Math.abs(Number(ts) - Date.now() / 1000) < 60);
+      assert.equal(grafana.headers["x-grafana-alerting-signature"], hmacHex(SECRET, `${ts}:${grafana.body}`));
+
+      const pd = await sign(api, { scheme: "hmac-sha256", header: "X-PagerDuty-Signature", prefix: "v1=", encoding: "hex" }, SECRET);
+      assert.equal(pd.headers["x-pagerduty-signature"], `v1=${hmacHex(SECRET, pd.body)}`);
+
+      const b64 = await sign(api, { scheme: "hmac-sha256", header: "X-Sig", encoding: "base64" }, SECRET);
+      assert.equal(b64.headers["x-sig"], hmacB64(SECRET, b64.body));
+    });
+  });
+
+  it("a generated secret signs hmac-sha256 with the exact string shown to the user", async () => {
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/h`, signing: { scheme: "hmac-sha256", header: "x-mon1tor-sha256-wh" } });
+        const { secret } = (await api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.id}/secret`)).body;
+        assert.match(secret, /^whsec_/);
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: { a: 1 } });
+        const [r] = await rx.waitFor(1);
+        assert.equal(r.headers["x-mon1tor-sha256-wh"], hmacHex(secret, r.body));
+      });
+    });
+  });
+
+  it("standard verifies with the standardwebhooks library; none sends no signature and warns", async () => {
+    await withServer({}, async ({ api }) => {
+      const std = await sign(api, undefined, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+      const wh = new Webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+      assert.deepEqual(wh.verify(std.body, std.headers as Record<string, string>), { score: 9.5, host: "db-1" });
+      const none = await sign(api, { scheme: "none" });
+      assert.equal(none.headers["webhook-signature"], undefined);
+      assert.ok(none.headers["webhook-id"], "the id still lets receivers deduplicate");
+      await api("POST", "/v1/tenants", { id: "w" });
+      const r = await api<Ep>("POST", "/v1/tenants/w/endpoints", { url: "http://127.0.0.1:9/x", eventTypes: ["*"], signing: { scheme: "none" } });
+      assert.match(r.body.warnings.join("\n"), /signing\.scheme is none/);
+    });
+  });
+
+  it("changing the scheme keeps the secret; standard refuses a secret that is not whsec_", async () => {
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/h`, secret: SECRET, signing: { scheme: "hmac-sha256", header: "x-sig" } });
+        const back = await api<Problem>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { signing: { scheme: "standard" } });
+        assert.equal(back.status, 400);
+        assert.equal(back.body.errors[0].path, "/signing/scheme");
+        const gh = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { signing: { header: "X-Hub-Signature-256", prefix: "sha256=" } });
+        assert.equal(gh.status, 200, JSON.stringify(gh.body));
+        assert.deepEqual(gh.body.signing, { scheme: "hmac-sha256", header: "X-Hub-Signature-256", encoding: "hex", prefix: "sha256=", timestampHeader: null });
+        assert.equal((await api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.id}/secret`)).body.secret, SECRET);
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: { a: 1 } });
+        const [r] = await rx.waitFor(1);
+        assert.equal(await verifyGithub(SECRET, r.body, String(r.headers["x-hub-signature-256"])), true);
+      });
+    });
+  });
+});
+
+describe("endpoint settings: secret rotation", () => {
+  it("standard: both signatures for the overlap, each verifying with its own secret", async () => {
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        const old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/h`, secret: old });
+        const rot = await api<{ secret: string; overlap: boolean; previousSecretExpiresAt: string }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/secret/rotate`, {});
+        assert.equal(rot.status, 200, JSON.stringify(rot.body));
+        assert.equal(rot.body.overlap, true);
+        const until = Date.parse(rot.body.previousSecretExpiresAt) - Date.now();
+        assert.ok(until > 23.9 * 3600_000 && until <= 24 * 3600_000, `${until}`);
+        assert.notEqual(rot.body.secret, old);
+        const doc = await api<Ep>("GET", `/v1/tenants/acme/endpoints/${ep.id}`);
+        assert.equal(doc.body.previousSecretExpiresAt, rot.body.previousSecretExpiresAt);
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: { a: 1 } });
+        const [r] = await rx.waitFor(1);
+        const sigs = String(r.headers["webhook-signature"]).split(" ");
+        assert.equal(sigs.length, 2);
+        for (const secret of [old, rot.body.secret]) new Webhook(secret).verify(r.body, r.headers as Record<string, string>);
+        assert.equal((await api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.id}/secret`)).body.secret, rot.body.secret);
+      });
+    });
+  });
+
+  it("PagerDuty's v1= list carries both; a single-value header switches at once and says so", async () => {
+    const SECRET = "pagerduty-secret-0123456789";
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        const pd = await tenantWith(api, "acme", { url: `${rx.url}/pd`, secret: SECRET, signing: { scheme: "hmac-sha256", header: "X-PagerDuty-Signature", prefix: "v1=" } });
+        const m = await api<Ep>("POST", "/v1/tenants/acme/endpoints", {
+          url: `${rx.url}/m`,
+          eventTypes: ["*"],
+          secret: SECRET,
+          signing: { scheme: "hmac-sha256", header: "x-mon1tor-sha256-wh" },
+        });
+        const supplied = "brand-new-secret-for-pd-0001";
+        const r1 = await api<{ secret: string; overlap: boolean }>("POST", `/v1/tenants/acme/endpoints/${pd.id}/secret/rotate`, { secret: supplied });
+        assert.equal(r1.body.secret, supplied);
+        assert.equal(r1.body.overlap, true);
+        const r2 = await api<{ secret: string; overlap: boolean; previousSecretExpiresAt: null; detail: string }>("POST", `/v1/tenants/acme/endpoints/${m.body.id}/secret/rotate`, {});
+        assert.equal(r2.body.overlap, false);
+        assert.equal(r2.body.previousSecretExpiresAt, null);
+        assert.match(r2.body.detail, /single signature/);
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: { a: 1 } });
+        const got = await rx.waitFor(2);
+        const pdReq = got.find((r) => r.path === "/pd")!;
+        assert.equal(pdReq.headers["x-pagerduty-signature"], `v1=${hmacHex(supplied, pdReq.body)},v1=${hmacHex(SECRET, pdReq.body)}`);
+        const mReq = got.find((r) => r.path === "/m")!;
+        assert.equal(mReq.headers["x-mon1tor-sha256-wh"], hmacHex(r2.body.secret, mReq.body));
+      });
+    });
+  });
+});
+
+describe("endpoint settings: validation", () => {
+  it("token-path: deliveries wait until <url>/<token> answers 2xx; a failure is shown, fixed and retried", async () => {
+    let accept = false;
+    await withReceiver((r) => (/^\/hook\/[0-9a-f]{32}$/.test(r.path) ? { status: accept ? 204 : 404 } : {}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/hook`, validation: { mode: "token-path" } });
+        assert.equal(ep.status, "pending_validation");
+        const failed = await eventually(async () => {
+          const e = (await api<Ep>("GET", `/v1/tenants/acme/endpoints/${ep.id}`)).body;
+          return e.validation.status === "failed" ? e : null;
+        });
+        assert.equal(failed.status, "validation_failed");
+        assert.match(failed.validation.error!, /HTTP 404/);
+        const first = rx.requests[0];
+        assert.equal(first.method, "POST");
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: { n: 1 } });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(rx.requests.filter((r) => r.path === "/hook").length, 0, "no delivery before validation passes");
+        accept = true;
+        const v = await api<{ endpoint: Ep; result: { response: { status: number } } }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/validate`);
+        assert.equal(v.status, 200, JSON.stringify(v.body));
+        assert.equal(v.body.endpoint.status, "active");
+        assert.equal(v.body.result.response.status, 204);
+        const [d] = await rx.waitFor(1, 10_000, (r) => r.path === "/hook");
+        assert.equal(d.body, '{"n":1}');
+        // A new URL validates again.
+        const p = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { url: `${rx.url}/hook2` });
+        assert.equal(p.body.status, "pending_validation");
+        await rx.waitFor(1, 10_000, (r) => r.path.startsWith("/hook2/"));
+        await eventually(async () => (await api<Ep>("GET", `/v1/tenants/acme/endpoints/${ep.id}`)).body.status === "active");
+      });
+    });
+  });
+
+  it("challenge: the signed challenge must be echoed, as JSON or bare", async () => {
+    let mode: "json" | "bare" | "wrong" = "wrong";
+    await withReceiver(
+      (r) => {
+        const { challenge } = JSON.parse(r.body) as { challenge: string };
+        return mode === "json" ? { body: JSON.stringify({ challenge }), headers: { "content-type": "application/json" } } : mode === "bare" ? { body: challenge } : { body: "ok" };
+      },
+      async (rx) => {
+        await withServer({}, async ({ api }) => {
+          const ep = await tenantWith(api, "acme", { url: `${rx.url}/c`, validation: { mode: "challenge" }, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" });
+          const failed = await eventually(async () => {
+            const e = (await api<Ep>("GET", `/v1/tenants/acme/endpoints/${ep.id}`)).body;
+            return e.validation.status === "failed" ? e : null;
+          });
+          assert.match(failed.validation.error!, /challenge/);
+          const [req] = rx.requests;
+          assert.equal((JSON.parse(req.body) as { type: string }).type, "tocsin.endpoint.challenge");
+          new Webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").verify(req.body, req.headers as Record<string, string>);
+          for (const m of ["json", "bare"] as const) {
+            mode = m;
+            const v = await api<{ endpoint: Ep }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/validate`);
+            assert.equal(v.body.endpoint.status, "active", m);
+          }
+          const none = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { validation: { mode: "none" } });
+          assert.equal(none.body.validation.status, "none");
+          assert.equal((await api("POST", `/v1/tenants/acme/endpoints/${ep.id}/validate`)).status, 409);
+        });
+      },
+    );
+  });
+});
+
+describe("endpoint settings: test call", () => {
+  it("sends the event type's example through the real settings, reports request and response, queues nothing", async () => {
+    await withReceiver((r) => ({ status: 202, body: `got ${r.method}`, headers: { "x-rx": "1" } }), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        await api("POST", "/v1/event-types", { name: "alert.fired", example: { alert_id: "a-1", severity: "high", score: 0.950 } });
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/t`, method: "PUT", auth: { type: "bearer", token: "very-secret-token" }, headers: { "X-Team": "soc" } });
+        const r = await api<{
+          request: { method: string; url: string; headers: Record<string, string>; body: string };
+          response: { status: number; headers: Record<string, string>; body: string };
+          error: null;
+          durationMs: number;
+        }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, { eventType: "alert.fired" });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        assert.equal(r.body.request.method, "PUT");
+        assert.equal(r.body.request.url, `${rx.url}/t`);
+        assert.equal(r.body.request.headers.authorization, "Bearer [redacted]");
+        assert.equal(r.body.request.headers["X-Team"], "soc");
+        assert.equal(r.body.request.body, '{"alert_id":"a-1","severity":"high","score":0.95}');
+        assert.deepEqual([r.body.response.status, r.body.response.body, r.body.response.headers["x-rx"]], [202, "got PUT", "1"]);
+        assert.equal(r.body.error, null);
+        assert.equal(typeof r.body.durationMs, "number");
+        const [seen] = rx.requests;
+        assert.equal(seen.headers.authorization, "Bearer very-secret-token");
+        assert.equal(seen.body, r.body.request.body);
+        new Webhook((await api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.id}/secret`)).body.secret).verify(seen.body, seen.headers as Record<string, string>);
+        const builtin = await api<{ request: { body: string } }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, {});
+        assert.equal((JSON.parse(builtin.body.request.body) as { type: string }).type, "tocsin.test");
+        assert.equal((await api("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, { eventType: "no.such" })).status, 404);
+        const dl = await api<{ data: unknown[] }>("GET", "/v1/tenants/acme/deliveries");
+        assert.equal(dl.body.data.length, 0, "a test call is not a delivery");
+      });
+    });
+  });
+
+  it("reports a request timeout as timeout_request, within the endpoint's requestMs", async () => {
+    await withReceiver(() => ({ hang: true }), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/slow`, timeouts: { requestMs: 300 } });
+        assert.deepEqual(ep.timeouts, { connectMs: 20_000, requestMs: 300 });
+        const r = await api<{ response: null; error: { class: string }; durationMs: number }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, {});
+        assert.equal(r.body.response, null);
+        assert.equal(r.body.error.class, "timeout_request");
+        assert.ok(r.body.durationMs >= 250 && r.body.durationMs < 5000, `${r.body.durationMs}`);
+        // The same through the queue: the attempt records the class.
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
+        const att = await eventually(async () => {
+          const l = await api<{ data: { id: string; attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries");
+          const d = l.body.data[0];
+          if (!d || d.attemptCount < 1) return null;
+          return (await api<{ attempts: { errorClass: string }[] }>("GET", `/v1/tenants/acme/deliveries/${d.id}`)).body.attempts[0];
+        });
+        assert.equal(att.errorClass, "timeout_request");
+      });
+    });
+  });
+});
