@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { defaultSettings } from "../../src/core/endpoint-settings.ts";
 import { newId, newUlid as newUlidAt } from "../../src/core/ids.ts";
 import type { ClaimedDelivery, DeliveryOutcome } from "../../src/core/types.ts";
 import type { Store } from "../../src/store/store.ts";
@@ -239,6 +240,61 @@ for (const backend of await testBackends()) {
         assert.equal(left.data.filter((d) => d.status === "succeeded").length, 0);
         assert.equal(left.data.filter((d) => d.status === "pending").length, 4);
         for (const c of claimed) assert.equal((await store.listAttempts("acme", c.id)).length, 0);
+      });
+    });
+
+    it("holds back deliveries of endpoints whose validation has not passed, and fences the result by version", async () => {
+      await withTestStore(backend, async (store) => {
+        await store.createTenant({ id: "acme", name: null, metadata: {}, createdAt: T0, updatedAt: T0 });
+        const settings = { ...defaultSettings(), validation: { mode: "token-path" as const, method: "POST" as const } };
+        const ep = await store.createEndpoint(
+          { id: newId("ep"), tenantId: "acme", url: "http://127.0.0.1:1/x", name: null, description: null, eventTypes: ["*"], enabled: true, secretEnc: "v1:x", settings, validationStatus: "pending" },
+          T0,
+        );
+        assert.equal(ep.validationStatus, "pending");
+        assert.deepEqual(ep.settings, settings);
+        assert.equal((await store.ingest("acme", events(3), T0, 1000))?.[0].deliveries, 1, "deliveries fan out while validation is pending");
+        const claim = () => store.claimDue({ limit: 10, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 10 });
+        assert.equal((await claim()).length, 0, "pending validation: nothing is claimed");
+        assert.deepEqual((await store.listPendingValidation(10)).map((e) => e.id), [ep.id]);
+        assert.equal(await store.setValidationResult("acme", ep.id, ep.version, "failed", "HTTP 404", T0 + 1), true);
+        assert.equal((await claim()).length, 0, "failed validation: nothing is claimed");
+        const failed = await store.getEndpoint("acme", ep.id);
+        assert.deepEqual([failed?.validationStatus, failed?.validationError, failed?.version], ["failed", "HTTP 404", ep.version]);
+        // The URL changes while a validation runs: its result (for the old version) is not recorded.
+        const moved = await store.updateEndpoint("acme", ep.id, { url: "http://127.0.0.1:2/y", validationStatus: "pending" }, T0 + 2);
+        assert.equal(await store.setValidationResult("acme", ep.id, ep.version, "passed", null, T0 + 3), false);
+        assert.equal((await store.getEndpoint("acme", ep.id))?.validationStatus, "pending");
+        assert.equal(await store.setValidationResult("acme", ep.id, moved!.version, "passed", null, T0 + 4), true);
+        const passed = await store.getEndpoint("acme", ep.id);
+        assert.deepEqual([passed?.validationStatus, passed?.validatedAt], ["passed", T0 + 4]);
+        assert.equal((await claim()).length, 3);
+        assert.equal((await store.listPendingValidation(10)).length, 0);
+      });
+    });
+
+    it("filters by minSeverity at ingest and keeps settings, credentials and the previous secret", async () => {
+      await withTestStore(backend, async (store) => {
+        await store.createTenant({ id: "acme", name: null, metadata: {}, createdAt: T0, updatedAt: T0 });
+        const base = { tenantId: "acme", url: "http://127.0.0.1:1/x", name: null, description: null, eventTypes: ["*"], enabled: true, secretEnc: "v2:k:s" };
+        const high = await store.createEndpoint({ ...base, id: newId("ep"), minSeverity: "high", credentialsEnc: "v2:k:c" }, T0);
+        await store.createEndpoint({ ...base, id: newId("ep") }, T0);
+        const r = await store.ingest(
+          "acme",
+          (["info", "high", "critical", null] as const).map((severity) => ({ ...events(1)[0], severity })),
+          T0,
+          1000,
+        );
+        assert.deepEqual(r?.map((x) => x.deliveries), [1, 2, 2, 1]);
+        assert.equal((await store.getEvent("acme", r![1].id))?.severity, "high");
+        assert.equal((await store.getEvent("acme", r![3].id))?.severity, null);
+        await store.updateEndpoint("acme", high.id, { secretEnc: "v2:k:new", previousSecretEnc: "v2:k:s", previousSecretExpiresAt: T0 + 5 }, T0 + 1);
+        const found = await store.getEndpointForDelivery(high.id);
+        assert.deepEqual(found?.secrets, { secretEnc: "v2:k:new", previousSecretEnc: "v2:k:s", credentialsEnc: "v2:k:c" });
+        assert.equal(found?.endpoint.previousSecretExpiresAt, T0 + 5);
+        assert.equal(found?.endpoint.minSeverity, "high");
+        assert.deepEqual(found?.endpoint.settings, defaultSettings(), "a row without settings reads as the defaults");
+        assert.deepEqual(await store.getEndpointSecrets("other", high.id), null, "tenant-scoped");
       });
     });
 
