@@ -453,3 +453,47 @@ describe("endpoint settings: test call", () => {
     });
   });
 });
+
+describe("endpoint lifecycle", () => {
+  it("pause keeps pending deliveries waiting and fans out nothing new; resume sends them; delete cancels and keeps history", async () => {
+    await withReceiver((_r, n) => ({ status: n === 1 ? 500 : 200 }), async (rx) => {
+      await withServer({ TOCSIN_RETRY_SCHEDULE: "400ms,400ms,400ms" }, async ({ api }) => {
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/h` });
+        const first = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "x", payload: { n: 1 } });
+        await rx.waitFor(1);
+        const paused = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { enabled: false });
+        assert.equal(paused.body.status, "disabled");
+        assert.equal((await api<{ deliveries: number }>("POST", "/v1/tenants/acme/events", { type: "x", payload: { n: 2 } })).body.deliveries, 0);
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.equal(rx.requests.length, 1, "the retry waits while the endpoint is paused");
+        const waiting = await api<{ data: { status: string }[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${first.body.id}`);
+        assert.equal(waiting.body.data[0].status, "pending");
+        await api("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { enabled: true });
+        const [, retried] = await rx.waitFor(2);
+        assert.equal(retried.body, '{"n":1}');
+
+        // Delete keeps the history for the retention period.
+        await eventually(async () => (await api<{ data: { status: string }[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${first.body.id}`)).body.data[0]?.status === "succeeded");
+        assert.equal((await api("DELETE", `/v1/tenants/acme/endpoints/${ep.id}`)).status, 204);
+        const history = await api<{ data: { id: string; status: string }[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${first.body.id}`);
+        assert.equal(history.body.data[0].status, "succeeded", "finished history is kept");
+        const detail = await api<{ attempts: unknown[] }>("GET", `/v1/tenants/acme/deliveries/${history.body.data[0].id}`);
+        assert.equal(detail.body.attempts.length, 2);
+      });
+    });
+  });
+
+  it("delete cancels deliveries that were still pending", async () => {
+    await withReceiver(() => ({ status: 503 }), async (rx) => {
+      await withServer({ TOCSIN_RETRY_SCHEDULE: "1h" }, async ({ api }) => {
+        const ep = await tenantWith(api, "acme", { url: `${rx.url}/h` });
+        const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
+        await rx.waitFor(1);
+        await eventually(async () => (await api<{ data: { attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data[0]?.attemptCount === 1);
+        assert.equal((await api("DELETE", `/v1/tenants/acme/endpoints/${ep.id}`)).status, 204);
+        const l = await api<{ data: { status: string }[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${ev.body.id}`);
+        assert.equal(l.body.data[0].status, "cancelled");
+      });
+    });
+  });
+});
