@@ -120,7 +120,14 @@ export function createSender(opts: SenderOptions): Sender {
         });
         const chunks: Buffer[] = [];
         let size = 0;
+        // bodyTimeout bounds the gap between chunks; this bounds the whole attempt, so a receiver
+        // trickling its body cannot hold the delivery past connect + request timeouts (the lease).
+        const deadline = started + req.transport.connectTimeoutMs + req.transport.requestTimeoutMs;
         for await (const chunk of res.body) {
+          if (performance.now() > deadline) {
+            res.body.destroy();
+            return fail("timeout_request", `the response body was still arriving after ${req.transport.connectTimeoutMs + req.transport.requestTimeoutMs} ms`);
+          }
           const buf = chunk as Buffer;
           const room = opts.maxResponseBytes - size;
           if (buf.length >= room) {

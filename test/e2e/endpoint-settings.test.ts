@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { verify as verifyGithub } from "@octokit/webhooks-methods";
 import { Webhook } from "standardwebhooks";
@@ -451,6 +453,34 @@ describe("endpoint settings: test call", () => {
         assert.equal(att.errorClass, "timeout_request");
       });
     });
+  });
+});
+
+describe("endpoint timeouts: a trickling response body", () => {
+  it("stops reading once connect + request time is spent, even while chunks keep arriving", async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      const t = setInterval(() => res.write("."), 80);
+      res.on("close", () => clearInterval(t));
+      setTimeout(() => {
+        clearInterval(t);
+        res.end();
+      }, 10_000).unref();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      await withServer({}, async ({ api }) => {
+        const port = (server.address() as AddressInfo).port;
+        const ep = await tenantWith(api, "acme", { url: `http://127.0.0.1:${port}/t`, timeouts: { connectMs: 200, requestMs: 300 } });
+        const r = await api<{ response: null; error: { class: string; message: string }; durationMs: number }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, {});
+        assert.equal(r.body.response, null);
+        assert.equal(r.body.error.class, "timeout_request", JSON.stringify(r.body.error));
+        assert.ok(r.body.durationMs >= 450 && r.body.durationMs < 3000, `${r.body.durationMs} ms`);
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 
