@@ -1,8 +1,10 @@
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.ts";
 import { DataDirLockedError } from "../data-dir.ts";
 import { ApiRequestError, createApiClient, resolveApiKey } from "./client.ts";
+import { parseHeader, parseHeaderList } from "./headers.ts";
 
 type Env = Record<string, string | undefined>;
 type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -14,22 +16,64 @@ function showHelp(io: Out, text: string): number {
   return 0;
 }
 
+const SETTINGS_HELP = `Settings:
+  --method POST|PUT           HTTP method of deliveries (default POST)
+  --headers "A: 1, B: 2"      Extra request headers as one list. Entries are separated by newlines,
+                              or by a comma followed by a header name and a colon (", B:"); any
+                              other comma stays in the value ("Accept: a/b, c/d" is one header), as
+                              does ", https://..." (a colon followed by //). Spaces around names and
+                              values are trimmed; a comma ending the list is dropped. For a value
+                              that holds ", Name:" use --header.
+  --header "Name: value"      One extra header, split at the first colon (repeatable)
+  --basic-auth USER:PASSWORD  HTTP basic auth (split at the first colon)
+  --basic-auth-env VAR        The same, read from environment variable VAR
+  --bearer-token TOKEN        Sends Authorization: Bearer TOKEN
+  --bearer-token-env VAR      The same, read from environment variable VAR
+  --client-cert FILE          Client certificate (PEM) for mutual TLS, with --client-key
+  --client-key FILE           Its private key (unencrypted PEM)
+  --ca FILE                   Extra CA certificates (PEM) trusted for the receiver
+  --skip-verify               Do not check the receiver's certificate (warned about)
+  --no-skip-verify            Check it again (the default)
+  --connect-timeout MS        Connect timeout in ms (default 20000, at most the server's limit)
+  --request-timeout MS        Request timeout in ms (default 15000, at most the server's limit)
+  --min-severity LEVEL        Deliver only events of LEVEL or above: info, low, medium, high,
+                              critical (events without a severity are then skipped); none: all
+  --signing SCHEME            standard (Standard Webhooks; default), hmac-sha256 or none (unsigned)
+  --signature-header NAME     hmac-sha256: the header carrying the signature (required)
+  --signature-encoding ENC    hmac-sha256: hex (default) or base64
+  --signature-prefix TEXT     hmac-sha256: text before the digest, e.g. sha256=
+  --timestamp-header NAME     hmac-sha256: sign "<unix seconds>:<body>" and send the time in NAME
+  --validation MODE           none (default); token-path: <url>/<token> must answer 2xx; challenge:
+                              a signed POST whose challenge must be echoed. Deliveries wait for it.
+  --validation-method METHOD  Method of the token-path request: POST (default), PUT or GET
+
+Secrets given as flags (--basic-auth, --bearer-token, --secret) are visible to other users of this
+machine in 'ps' and stay in your shell history: prefer --basic-auth-env and --bearer-token-env.`;
+
 const HELP: Record<string, string> = {
   main: `Usage: tocsin <command> [options]
 
 Server:
-  serve                 Run the API and the delivery workers in one process
-  api                   Run the API only (PostgreSQL)
-  worker                Run the delivery workers only (PostgreSQL)
-  migrate               Apply database migrations and exit
+  serve                   Run the API and the delivery workers in one process
+  api                     Run the API only (PostgreSQL)
+  worker                  Run the delivery workers only (PostgreSQL)
+  migrate                 Apply database migrations and exit
 
 Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY):
-  tenant create         Create a tenant
-  endpoint add          Add an endpoint to a tenant
-  endpoint list         List a tenant's endpoints
-  endpoint rm           Delete an endpoint
-  send                  Post an event from a file or stdin
-  deliveries            List deliveries
+  tenant create           Create a tenant
+  endpoint add            Add an endpoint to a tenant, with any of its settings
+  endpoint update         Change an endpoint's URL, event types or settings
+  endpoint show           Show an endpoint's settings and status
+  endpoint list           List a tenant's endpoints
+  endpoint test           Send a test delivery now and show the receiver's answer
+  endpoint validate       Run the endpoint's validation (token-path or challenge) now
+  endpoint pause          Pause deliveries to an endpoint (they wait until resumed)
+  endpoint resume         Resume a paused endpoint
+  endpoint secret         Print an endpoint's signing secret
+  endpoint rotate-secret  Issue a new signing secret
+  endpoint rm             Delete an endpoint
+  send                    Post an event from a file or stdin
+  deliveries              List deliveries
 
 Run 'tocsin <command> --help' for a command's options.`,
   serve: `Usage: tocsin serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL]
@@ -53,17 +97,68 @@ Applies pending migrations and exits. Idempotent, and safe from several processe
   "tenant create": `Usage: tocsin tenant create [--id ID] [--name NAME] [--json]
 
 Creates a tenant. ID is your own customer id ([A-Za-z0-9._:-], up to 128); generated when omitted.`,
-  "endpoint add": `Usage: tocsin endpoint add --tenant ID [--event-types a.b,c.*] [--name NAME]
-                           [--description TEXT] [--secret whsec_...] [--disabled] [--json] RECEIVER_URL
+  "endpoint add": `Usage: tocsin endpoint add --tenant ID [--event-types a.b,c.*] [--name NAME] [--description TEXT]
+                           [--secret SECRET] [--disabled] [SETTINGS] [--json] RECEIVER_URL
 
-Adds an endpoint delivering to RECEIVER_URL (--url names the Tocsin server, as for every client
-command). --event-types defaults to '*' (every type except tocsin.*). Prints the signing secret.`,
+Adds an endpoint delivering to RECEIVER_URL (or --receiver-url URL; --url names the Tocsin server,
+as for every client command). --event-types defaults to '*' (every type except tocsin.*). Prints
+the endpoint's settings and its signing secret; warnings go to stderr.
+
+${SETTINGS_HELP}`,
+  "endpoint update": `Usage: tocsin endpoint update --tenant ID --id ENDPOINT_ID [CHANGES] [SETTINGS] [--json]
+
+Changes only what is given; everything else is kept (a JSON merge patch).
+  --receiver-url URL          New receiver URL (--url names the Tocsin server); validates again
+  --name NAME                 ('' clears it)
+  --description TEXT          ('' clears it)
+  --event-types a.b,c.*       Replaces the list ('' receives nothing)
+  --enable | --disable        Resume | pause deliveries
+  --headers "A: 1, B: 2"      Replaces all extra headers; '' removes them all
+  --header "Name: value"      Adds or changes one header (repeatable)
+  --remove-header NAME        Removes one header (repeatable; any case)
+  --no-auth                   Removes basic or bearer auth
+  --no-client-cert            Removes the client certificate and its key
+  --no-ca                     Removes the extra CA certificates
+  --min-severity none         Removes the severity filter
+  --timestamp-header ''       Stops sending (and signing) the timestamp
+
+${SETTINGS_HELP}`,
+  "endpoint show": `Usage: tocsin endpoint show --tenant ID --id ENDPOINT_ID [--json]
+
+Shows the endpoint's settings and status (secrets only as "set"); warnings go to stderr.`,
   "endpoint list": `Usage: tocsin endpoint list --tenant ID [--json]`,
+  "endpoint test": `Usage: tocsin endpoint test --tenant ID --id ENDPOINT_ID [--event-type TYPE] [--verbose] [--json]
+
+Sends one test delivery now, through the endpoint's real settings, outside the queue: the event
+type's example payload with --event-type, else a small built-in one. Prints the request line, the
+receiver's status, the time taken and its response body, or the error. --verbose adds the request
+(credentials redacted) and response headers. Exits 0 when the receiver answered 2xx, else 1.`,
+  "endpoint validate": `Usage: tocsin endpoint validate --tenant ID --id ENDPOINT_ID [--verbose] [--json]
+
+Runs the endpoint's validation (--validation token-path or challenge) now and records the result;
+deliveries wait until it passes. Prints the result, the endpoint's status and the request made
+(--verbose: with headers). Exits 0 when it passed, else 1 (also when the endpoint has no validation).`,
+  "endpoint pause": `Usage: tocsin endpoint pause --tenant ID --id ENDPOINT_ID [--json]
+
+Pauses deliveries to the endpoint: new events still queue deliveries for it, which wait.`,
+  "endpoint resume": `Usage: tocsin endpoint resume --tenant ID --id ENDPOINT_ID [--json]
+
+Resumes a paused endpoint; the deliveries that waited go out.`,
+  "endpoint secret": `Usage: tocsin endpoint secret --tenant ID --id ENDPOINT_ID [--json]
+
+Prints the endpoint's signing secret (only the secret, for scripts).`,
+  "endpoint rotate-secret": `Usage: tocsin endpoint rotate-secret --tenant ID --id ENDPOINT_ID [--secret SECRET] [--json]
+
+Issues a new signing secret (generated unless --secret gives one) and prints it. Where the
+signature header can hold several signatures (standard), the previous secret keeps signing
+alongside for 24 hours; otherwise the new one applies at once. The output says which.`,
   "endpoint rm": `Usage: tocsin endpoint rm --tenant ID --id ENDPOINT_ID`,
-  send: `Usage: tocsin send --tenant ID [--type TYPE] [--file FILE | -] [--idempotency-key KEY] [--json]
+  send: `Usage: tocsin send --tenant ID [--type TYPE] [--severity LEVEL] [--file FILE | -] [--idempotency-key KEY] [--json]
 
 With --type, the file (or stdin) holds the payload. Without it, the file holds what the API takes:
-an event {"type", "payload", "idempotencyKey"} or an array of them. Numbers keep their exact text.`,
+an event {"type", "severity", "payload", "idempotencyKey"} or an array of them. Numbers keep their
+exact text. --severity (info, low, medium, high, critical; with --type) lets endpoints filter on
+it (--min-severity).`,
   deliveries: `Usage: tocsin deliveries --tenant ID [--endpoint ID] [--event ID] [--status STATUS] [--limit N] [--json]
 
 Lists deliveries, newest first. STATUS: pending, delivering, succeeded, failed, cancelled.`,
@@ -76,9 +171,19 @@ const clientOptions = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(args: string[], options: T) {
+type OptionSpecs = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
+
+function parse<T extends OptionSpecs>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function parseWithPositionals<T extends OptionSpecs>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -112,6 +217,343 @@ async function readInput(file: string | undefined): Promise<string> {
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString("utf8");
 }
+
+// ---- endpoint settings flags ----
+
+const SEVERITIES = ["info", "low", "medium", "high", "critical"];
+
+/** The setting flags `endpoint add` and `endpoint update` share. */
+const settingOptions = {
+  method: { type: "string" },
+  header: { type: "string", multiple: true },
+  headers: { type: "string" },
+  "basic-auth": { type: "string" },
+  "basic-auth-env": { type: "string" },
+  "bearer-token": { type: "string" },
+  "bearer-token-env": { type: "string" },
+  "client-cert": { type: "string" },
+  "client-key": { type: "string" },
+  ca: { type: "string" },
+  "skip-verify": { type: "boolean" },
+  "no-skip-verify": { type: "boolean" },
+  "connect-timeout": { type: "string" },
+  "request-timeout": { type: "string" },
+  "min-severity": { type: "string" },
+  signing: { type: "string" },
+  "signature-header": { type: "string" },
+  "signature-encoding": { type: "string" },
+  "signature-prefix": { type: "string" },
+  "timestamp-header": { type: "string" },
+  validation: { type: "string" },
+  "validation-method": { type: "string" },
+  "receiver-url": { type: "string" },
+  "event-types": { type: "string" },
+  name: { type: "string" },
+  description: { type: "string" },
+} as const;
+
+/** Flags only `endpoint update` takes. */
+const updateOptions = {
+  id: { type: "string" },
+  enable: { type: "boolean" },
+  disable: { type: "boolean" },
+  "remove-header": { type: "string", multiple: true },
+  "no-auth": { type: "boolean" },
+  "no-client-cert": { type: "boolean" },
+  "no-ca": { type: "boolean" },
+} as const;
+
+interface SettingFlags {
+  method?: string;
+  header?: string[];
+  headers?: string;
+  "basic-auth"?: string;
+  "basic-auth-env"?: string;
+  "bearer-token"?: string;
+  "bearer-token-env"?: string;
+  "client-cert"?: string;
+  "client-key"?: string;
+  ca?: string;
+  "skip-verify"?: boolean;
+  "no-skip-verify"?: boolean;
+  "connect-timeout"?: string;
+  "request-timeout"?: string;
+  "min-severity"?: string;
+  signing?: string;
+  "signature-header"?: string;
+  "signature-encoding"?: string;
+  "signature-prefix"?: string;
+  "timestamp-header"?: string;
+  validation?: string;
+  "validation-method"?: string;
+  "remove-header"?: string[];
+  "no-auth"?: boolean;
+  "no-client-cert"?: boolean;
+  "no-ca"?: boolean;
+}
+
+/** The endpoint document the API returns (the parts the CLI reads). */
+interface EndpointDoc {
+  id: string;
+  url: string;
+  name: string | null;
+  description: string | null;
+  method: string;
+  headers: Record<string, string>;
+  auth: { type: string; username?: string; passwordSet?: boolean; tokenSet?: boolean };
+  tls: { clientCert: string | null; clientKeySet: boolean; ca: string | null; skipVerify: boolean };
+  timeouts: { connectMs: number; requestMs: number };
+  eventTypes: string[];
+  minSeverity: string | null;
+  signing: { scheme: string; header?: string; encoding?: string; prefix?: string; timestampHeader?: string | null };
+  validation: { mode: string; method: string; status: string; error: string | null; validatedAt: string | null };
+  enabled: boolean;
+  disabledReason: string | null;
+  status: string;
+  previousSecretExpiresAt: string | null;
+  warnings: string[];
+}
+
+interface TestCallDoc {
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response: { status: number; headers: Record<string, string>; body: string } | null;
+  error: { class: string; message: string } | null;
+  durationMs: number;
+}
+
+function oneOf(v: string, flag: string, allowed: string[], caseInsensitive = false): string {
+  const x = caseInsensitive ? v.toUpperCase() : v;
+  if (!allowed.includes(x)) throw new UsageError(`--${flag} must be ${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}, not ${JSON.stringify(v)}`);
+  return x;
+}
+
+function exclusive(v: Record<string, unknown>, flags: string[]): void {
+  const given = flags.filter((f) => v[f] !== undefined && v[f] !== false);
+  if (given.length > 1) throw new UsageError(`${given.map((f) => `--${f}`).join(" and ")} cannot be combined`);
+}
+
+function milliseconds(v: string, flag: string): number {
+  if (!/^\d{1,9}$/.test(v)) throw new UsageError(`--${flag} must be a whole number of milliseconds, not ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function fromEnv(env: Env, name: string, flag: string): string {
+  const v = env[name];
+  if (v === undefined || v === "") throw new UsageError(`--${flag}: environment variable ${name} is not set`);
+  return v;
+}
+
+function readPem(file: string, flag: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read --${flag} ${file}: ${(e as Error).message}`);
+  }
+}
+
+function eventTypesOf(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Headers from --headers and --header; a name given twice (any case) is a usage error. */
+function headerFlags(v: SettingFlags): { list: Record<string, string> | undefined; single: [string, string][] } {
+  let list: Record<string, string> | undefined;
+  const single: [string, string][] = [];
+  try {
+    if (v.headers !== undefined) list = parseHeaderList(v.headers);
+  } catch (e) {
+    throw new UsageError(`--headers: ${(e as Error).message}`);
+  }
+  for (const h of v.header ?? []) {
+    try {
+      single.push(parseHeader(h));
+    } catch (e) {
+      throw new UsageError(`--header: ${(e as Error).message}`);
+    }
+  }
+  const seen = new Set(Object.keys(list ?? {}).map((n) => n.toLowerCase()));
+  for (const [name] of single) {
+    if (seen.has(name.toLowerCase())) throw new UsageError(`header ${name} is given twice (header names are case-insensitive)`);
+    seen.add(name.toLowerCase());
+  }
+  return { list, single };
+}
+
+const lowerKey = (obj: Record<string, unknown>, name: string) => Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
+
+/**
+ * The settings part of a create body or a PATCH from the flags. `current` is the endpoint as it is
+ * (update only); it is fetched only when a flag needs it (headers, signature details).
+ */
+async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, current?: () => Promise<EndpointDoc>): Promise<Record<string, unknown>> {
+  const update = current !== undefined;
+  const body: Record<string, unknown> = {};
+  if (v.method !== undefined) body.method = oneOf(v.method, "method", ["POST", "PUT"], true);
+
+  // headers
+  const { list, single } = headerFlags(v);
+  if (!update) {
+    const h = { ...list, ...Object.fromEntries(single) };
+    if (Object.keys(h).length) body.headers = h;
+  } else if (list !== undefined || single.length || v["remove-header"]?.length) {
+    const have = (await current()).headers;
+    const want: Record<string, string> = list ?? { ...have };
+    for (const [name, value] of single) {
+      const k = lowerKey(want, name);
+      if (k !== undefined) delete want[k];
+      want[name] = value;
+    }
+    for (const name of v["remove-header"] ?? []) {
+      if (single.some(([n]) => n.toLowerCase() === name.toLowerCase())) throw new UsageError(`header ${name} is both set and removed`);
+      const k = lowerKey(want, name);
+      if (k === undefined) io.err(`warning: the endpoint has no header ${name} to remove`);
+      else delete want[k];
+    }
+    // A merge patch from what is there to what is wanted (keys are case-sensitive in it).
+    const patch: Record<string, string | null> = {};
+    for (const k of Object.keys(have)) if (!(k in want)) patch[k] = null;
+    for (const [k, val] of Object.entries(want)) if (have[k] !== val) patch[k] = val;
+    if (Object.keys(patch).length) body.headers = patch;
+  }
+
+  // auth
+  exclusive(v as Record<string, unknown>, ["basic-auth", "basic-auth-env", "bearer-token", "bearer-token-env", "no-auth"]);
+  const basic = v["basic-auth"] ?? (v["basic-auth-env"] !== undefined ? fromEnv(env, v["basic-auth-env"], "basic-auth-env") : undefined);
+  const bearer = v["bearer-token"] ?? (v["bearer-token-env"] !== undefined ? fromEnv(env, v["bearer-token-env"], "bearer-token-env") : undefined);
+  if (basic !== undefined) {
+    const colon = basic.indexOf(":");
+    if (colon < 0) throw new UsageError("--basic-auth must be USER:PASSWORD (split at the first colon)");
+    body.auth = { type: "basic", username: basic.slice(0, colon), password: basic.slice(colon + 1) };
+  } else if (bearer !== undefined) {
+    if (bearer === "") throw new UsageError("--bearer-token must not be empty");
+    body.auth = { type: "bearer", token: bearer };
+  } else if (v["no-auth"]) {
+    body.auth = { type: "none" };
+  }
+
+  // tls
+  exclusive(v as Record<string, unknown>, ["skip-verify", "no-skip-verify"]);
+  exclusive(v as Record<string, unknown>, ["client-cert", "no-client-cert"]);
+  exclusive(v as Record<string, unknown>, ["client-key", "no-client-cert"]);
+  exclusive(v as Record<string, unknown>, ["ca", "no-ca"]);
+  const tls: Record<string, unknown> = {};
+  if (v["client-cert"] !== undefined) tls.clientCert = readPem(v["client-cert"], "client-cert");
+  if (v["client-key"] !== undefined) tls.clientKey = readPem(v["client-key"], "client-key");
+  if (v["no-client-cert"]) Object.assign(tls, { clientCert: null, clientKey: null });
+  if (v.ca !== undefined) tls.ca = readPem(v.ca, "ca");
+  if (v["no-ca"]) tls.ca = null;
+  if (v["skip-verify"]) tls.skipVerify = true;
+  if (v["no-skip-verify"]) tls.skipVerify = false;
+  if (Object.keys(tls).length) body.tls = tls;
+
+  // timeouts
+  const timeouts: Record<string, number> = {};
+  if (v["connect-timeout"] !== undefined) timeouts.connectMs = milliseconds(v["connect-timeout"], "connect-timeout");
+  if (v["request-timeout"] !== undefined) timeouts.requestMs = milliseconds(v["request-timeout"], "request-timeout");
+  if (Object.keys(timeouts).length) body.timeouts = timeouts;
+
+  if (v["min-severity"] !== undefined) {
+    const level = oneOf(v["min-severity"], "min-severity", [...SEVERITIES, "none"]);
+    body.minSeverity = level === "none" ? null : level;
+  }
+
+  // signing
+  const signing: Record<string, unknown> = {};
+  if (v.signing !== undefined) signing.scheme = oneOf(v.signing, "signing", ["standard", "hmac-sha256", "none"]);
+  const details = (["signature-header", "signature-encoding", "signature-prefix", "timestamp-header"] as const).filter((f) => v[f] !== undefined);
+  if (details.length) {
+    const scheme = (signing.scheme as string | undefined) ?? (update ? (await current()).signing.scheme : "standard");
+    if (scheme !== "hmac-sha256") {
+      throw new UsageError(`--${details[0]} applies to --signing hmac-sha256 only (the endpoint's scheme would be ${scheme})`);
+    }
+    if (v["signature-header"] !== undefined) signing.header = v["signature-header"];
+    if (v["signature-encoding"] !== undefined) signing.encoding = oneOf(v["signature-encoding"], "signature-encoding", ["hex", "base64"]);
+    if (v["signature-prefix"] !== undefined) signing.prefix = v["signature-prefix"];
+    if (v["timestamp-header"] !== undefined) signing.timestampHeader = v["timestamp-header"] === "" ? null : v["timestamp-header"];
+  }
+  if (Object.keys(signing).length) body.signing = signing;
+
+  // validation
+  const validation: Record<string, unknown> = {};
+  if (v.validation !== undefined) validation.mode = oneOf(v.validation, "validation", ["none", "token-path", "challenge"]);
+  if (v["validation-method"] !== undefined) validation.method = oneOf(v["validation-method"], "validation-method", ["POST", "PUT", "GET"], true);
+  if (Object.keys(validation).length) body.validation = validation;
+  return body;
+}
+
+function certSummary(pem: string): string {
+  try {
+    const c = new X509Certificate(pem);
+    const cn = /CN=([^\n,]+)/.exec(c.subject)?.[1] ?? c.subject.replaceAll("\n", ", ");
+    const until = new Date(c.validTo);
+    return `${cn} (${until.getTime() < Date.now() ? "expired" : "valid until"} ${until.toISOString().slice(0, 10)})`;
+  } catch {
+    return "(unreadable)";
+  }
+}
+
+/** The endpoint's settings, one compact line each (defaults left out where they say nothing). */
+function describeEndpoint(e: EndpointDoc): string {
+  const rows: [string, string][] = [];
+  rows.push(["status", e.status + (e.disabledReason && e.disabledReason !== "manual" ? ` (${e.disabledReason})` : "")]);
+  rows.push(["receiver", `${e.method} ${e.url}`]);
+  if (e.name) rows.push(["name", e.name]);
+  if (e.description) rows.push(["description", e.description]);
+  rows.push(["event types", e.eventTypes.length ? e.eventTypes.join(", ") : "(none: receives nothing)"]);
+  rows.push(["min severity", e.minSeverity ?? "-"]);
+  const headers = Object.entries(e.headers);
+  if (headers.length) rows.push(["headers", headers.map(([k, v]) => `${k}: ${v}`).join(", ")]);
+  const a = e.auth;
+  rows.push(["auth", a.type === "basic" ? `basic, user ${a.username}${a.passwordSet ? ", password set" : ""}` : a.type === "bearer" ? `bearer${a.tokenSet ? ", token set" : ""}` : "none"]);
+  const s = e.signing;
+  rows.push([
+    "signing",
+    s.scheme === "hmac-sha256"
+      ? `hmac-sha256 in ${s.header}, ${s.encoding}${s.prefix ? `, prefix ${s.prefix}` : ""}${s.timestampHeader ? `, timestamp in ${s.timestampHeader}` : ""}`
+      : s.scheme === "standard"
+        ? "standard (Standard Webhooks)"
+        : "none (unsigned)",
+  ]);
+  if (e.previousSecretExpiresAt) rows.push(["", `the previous secret also signs until ${e.previousSecretExpiresAt}`]);
+  const tls: string[] = [];
+  if (e.tls.clientCert) tls.push(`client cert ${certSummary(e.tls.clientCert)}${e.tls.clientKeySet ? ", key set" : ""}`);
+  if (e.tls.ca) {
+    const n = e.tls.ca.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+    tls.push(`extra CA (${n} certificate${n === 1 ? "" : "s"})`);
+  }
+  if (e.tls.skipVerify) tls.push("skip verify");
+  if (tls.length) rows.push(["tls", tls.join("; ")]);
+  rows.push(["timeouts", `connect ${e.timeouts.connectMs} ms, request ${e.timeouts.requestMs} ms`]);
+  if (e.validation.mode !== "none") {
+    const how = e.validation.mode === "token-path" ? `token-path (${e.validation.method})` : "challenge";
+    rows.push(["validation", `${how}: ${e.validation.status}${e.validation.error ? ` - ${e.validation.error}` : ""}`]);
+  }
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, val]) => `  ${k.padEnd(width)}  ${val}`).join("\n");
+}
+
+function printWarnings(io: Out, e: { warnings?: string[] }): void {
+  for (const w of e.warnings ?? []) io.err(`warning: ${w}`);
+}
+
+function describeCall(r: TestCallDoc, verbose: boolean | undefined): string {
+  const lines = [`request:  ${r.request.method} ${r.request.url}`];
+  if (verbose) {
+    for (const [k, val] of Object.entries(r.request.headers)) lines.push(`  ${k}: ${val}`);
+    if (r.request.body !== null) lines.push(`  ${r.request.body}`);
+  }
+  if (r.response) lines.push(`response: HTTP ${r.response.status} in ${r.durationMs} ms`);
+  if (r.error && (!r.response || r.error.class !== "http_status")) {
+    lines.push(`error:    ${r.error.class}: ${r.error.message}${r.response ? "" : ` (after ${r.durationMs} ms)`}`);
+  }
+  if (r.response) {
+    if (verbose) for (const [k, val] of Object.entries(r.response.headers)) lines.push(`  ${k}: ${val}`);
+    if (r.response.body !== "") lines.push(r.response.body.replace(/\n$/, ""));
+  }
+  return lines.join("\n");
+}
+
+const is2xx = (r: TestCallDoc) => r.response !== null && r.response.status >= 200 && r.response.status < 300;
 
 async function runRole(role: "serve" | "api" | "worker", args: string[], env: Env, io: Out): Promise<number> {
   const v = parse(args, {
@@ -194,53 +636,111 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       return 0;
     }
     case "endpoint add": {
-      let parsed: ReturnType<typeof parseArgs>;
-      try {
-        parsed = parseArgs({
-          args,
-          allowPositionals: true,
-          strict: true,
-          options: {
-            ...clientOptions,
-            tenant: { type: "string" },
-            "event-types": { type: "string" },
-            name: { type: "string" },
-            description: { type: "string" },
-            secret: { type: "string" },
-            disabled: { type: "boolean" },
-          },
-        });
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
-      const v = parsed.values as {
-        tenant?: string;
-        "event-types"?: string;
-        name?: string;
-        description?: string;
-        secret?: string;
-        disabled?: boolean;
-        url?: string;
-        "api-key"?: string;
-        json?: boolean;
-        help?: boolean;
-      };
+      const parsed = parseWithPositionals(args, { ...clientOptions, ...settingOptions, tenant: { type: "string" }, secret: { type: "string" }, disabled: { type: "boolean" } });
+      const v = parsed.values;
       if (v.help) return showHelp(io, HELP[cmd]);
       const tenant = required(v.tenant, "tenant");
-      if (parsed.positionals.length !== 1) throw new UsageError("give the receiver's URL once, as the last argument");
+      const urls = [...parsed.positionals, ...(v["receiver-url"] !== undefined ? [v["receiver-url"]] : [])];
+      if (urls.length !== 1) throw new UsageError("give the receiver's URL once, as the last argument (or as --receiver-url)");
       const body: Record<string, unknown> = {
-        url: parsed.positionals[0],
-        eventTypes: (v["event-types"] ?? "*").split(",").map((s) => s.trim()).filter(Boolean),
+        url: urls[0],
+        eventTypes: eventTypesOf(v["event-types"] ?? "*"),
       };
       if (v.name) body.name = v.name;
       if (v.description) body.description = v.description;
       if (v.secret) body.secret = v.secret;
       if (v.disabled) body.enabled = false;
+      Object.assign(body, await settingsFromFlags(v, env, io));
       const api = client(v, env);
-      const ep = (await api.request("POST", `/v1/tenants/${enc(tenant)}/endpoints`, JSON.stringify(body))) as { id: string; url: string };
+      const ep = (await api.request("POST", `/v1/tenants/${enc(tenant)}/endpoints`, JSON.stringify(body))) as EndpointDoc;
       const { secret } = (await api.request("GET", `/v1/tenants/${enc(tenant)}/endpoints/${enc(ep.id)}/secret`)) as { secret: string };
-      print(v.json, { ...ep, secret }, () => `created endpoint ${ep.id} -> ${ep.url}\nsigning secret: ${secret}`);
+      print(v.json, { ...ep, secret }, () => `created endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}\nsigning secret: ${secret}`);
+      printWarnings(io, ep);
       return 0;
+    }
+    case "endpoint update": {
+      const v = parse(args, { ...clientOptions, ...settingOptions, ...updateOptions, tenant: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}`;
+      exclusive(v, ["enable", "disable"]);
+      const api = client(v, env);
+      let fetched: Promise<EndpointDoc> | undefined;
+      const current = () => (fetched ??= api.request("GET", path) as Promise<EndpointDoc>);
+      const body: Record<string, unknown> = {};
+      if (v["receiver-url"] !== undefined) body.url = v["receiver-url"];
+      if (v.name !== undefined) body.name = v.name === "" ? null : v.name;
+      if (v.description !== undefined) body.description = v.description === "" ? null : v.description;
+      if (v["event-types"] !== undefined) body.eventTypes = eventTypesOf(v["event-types"]);
+      if (v.enable) body.enabled = true;
+      if (v.disable) body.enabled = false;
+      Object.assign(body, await settingsFromFlags(v, env, io, current));
+      const headersOnly = v.headers !== undefined || v.header?.length || v["remove-header"]?.length;
+      if (Object.keys(body).length === 0 && !headersOnly) throw new UsageError("nothing to change: give at least one setting (see --help)");
+      const ep = (await api.request("PATCH", path, JSON.stringify(body))) as EndpointDoc;
+      print(v.json, ep, () => `updated endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}`);
+      printWarnings(io, ep);
+      return 0;
+    }
+    case "endpoint show": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const ep = (await client(v, env).request("GET", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}`)) as EndpointDoc;
+      print(v.json, ep, () => `endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}`);
+      printWarnings(io, ep);
+      return 0;
+    }
+    case "endpoint pause":
+    case "endpoint resume": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}`;
+      const resume = cmd === "endpoint resume";
+      const ep = (await client(v, env).request("PATCH", path, JSON.stringify({ enabled: resume }))) as EndpointDoc;
+      print(v.json, ep, () => `${resume ? "resumed" : "paused"} endpoint ${ep.id} (status ${ep.status})`);
+      return 0;
+    }
+    case "endpoint secret": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const r = (await client(v, env).request("GET", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/secret`)) as {
+        secret: string;
+      };
+      print(v.json, r, () => r.secret);
+      return 0;
+    }
+    case "endpoint rotate-secret": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, secret: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/secret/rotate`;
+      const r = (await client(v, env).request("POST", path, JSON.stringify(v.secret !== undefined ? { secret: v.secret } : {}))) as {
+        secret: string;
+        detail: string;
+      };
+      print(v.json, r, () => `new signing secret: ${r.secret}\n${r.detail}`);
+      return 0;
+    }
+    case "endpoint test": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, "event-type": { type: "string" }, verbose: { type: "boolean", short: "v" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/test`;
+      const r = (await client(v, env).request("POST", path, JSON.stringify(v["event-type"] !== undefined ? { eventType: v["event-type"] } : {}))) as TestCallDoc;
+      print(v.json, r, () => describeCall(r, v.verbose));
+      return is2xx(r) ? 0 : 1;
+    }
+    case "endpoint validate": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, verbose: { type: "boolean", short: "v" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/validate`;
+      const r = (await client(v, env).request("POST", path)) as { endpoint: EndpointDoc; result: TestCallDoc };
+      const val = r.endpoint.validation;
+      print(v.json, r, () =>
+        [
+          `validation ${val.status}${val.error ? `: ${val.error}` : ""}`,
+          `status:   ${r.endpoint.status}`,
+          describeCall(r.result, v.verbose),
+        ].join("\n"),
+      );
+      return val.status === "passed" ? 0 : 1;
     }
     case "endpoint list": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" } });
@@ -274,9 +774,18 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       return 0;
     }
     case "send": {
-      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, type: { type: "string" }, file: { type: "string" }, "idempotency-key": { type: "string" } });
+      const v = parse(args, {
+        ...clientOptions,
+        tenant: { type: "string" },
+        type: { type: "string" },
+        severity: { type: "string" },
+        file: { type: "string" },
+        "idempotency-key": { type: "string" },
+      });
       if (v.help) return showHelp(io, HELP[cmd]);
       const tenant = required(v.tenant, "tenant");
+      if (v.severity !== undefined) oneOf(v.severity, "severity", SEVERITIES);
+      if (!v.type && v.severity !== undefined) throw new UsageError("--severity needs --type (put severity in the event document otherwise)");
       const text = (await readInput(v.file)).trim();
       try {
         JSON.parse(text);
@@ -286,7 +795,11 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       let body = text;
       if (v.type) {
         // Splice the payload text in as is, so numbers keep their exact source text.
-        body = `{"type":${JSON.stringify(v.type)},${v["idempotency-key"] ? `"idempotencyKey":${JSON.stringify(v["idempotency-key"])},` : ""}"payload":${text}}`;
+        const extra = [
+          v.severity !== undefined ? `"severity":${JSON.stringify(v.severity)},` : "",
+          v["idempotency-key"] ? `"idempotencyKey":${JSON.stringify(v["idempotency-key"])},` : "",
+        ].join("");
+        body = `{"type":${JSON.stringify(v.type)},${extra}"payload":${text}}`;
       } else if (v["idempotency-key"]) {
         throw new UsageError("--idempotency-key needs --type (put idempotencyKey in the event document otherwise)");
       }

@@ -1,18 +1,25 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { startReceiver } from "../support/receiver.ts";
+import { CLIENT_CN, makeCerts } from "../support/certs.ts";
+import { freePort, startReceiver } from "../support/receiver.ts";
 import { eventually, withServer } from "../support/server.ts";
 
 const BIN = new URL("../../bin/tocsin.js", import.meta.url).pathname;
 
-function run(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number | null; out: string; err: string }> {
+/** Runs the CLI as a child process; a run that takes longer than `timeoutMs` is killed (code null). */
+function run(args: string[], env: Record<string, string>, input?: string, timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
+    const timer = setTimeout(() => {
+      err += `\n[test: tocsin ${args.join(" ")} killed after ${timeoutMs} ms]`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     child.stdout.on("data", (c) => {
       out += c;
     });
@@ -20,8 +27,18 @@ function run(args: string[], env: Record<string, string>, input?: string): Promi
       err += c;
     });
     child.stdin.end(input ?? "");
-    child.on("exit", (code) => resolve({ code, out, err }));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
   });
+}
+
+/** Runs the CLI and insists on exit code `code`, showing its output otherwise. */
+async function runOk(args: string[], env: Record<string, string>, code = 0, input?: string) {
+  const r = await run(args, env, input);
+  assert.equal(r.code, code, `tocsin ${args.join(" ")} -> ${r.code}\nstdout: ${r.out}\nstderr: ${r.err}`);
+  return r;
 }
 
 describe("cli", () => {
@@ -62,12 +79,212 @@ describe("cli", () => {
     }
   });
 
+  it("endpoint add and update set every setting; show, test, validate, pause, resume, secret and rotate-secret work", async () => {
+    const rx = await startReceiver((r) =>
+      r.path.startsWith("/fail") ? { status: 500, body: "boom" } : r.path.startsWith("/hook/") ? { status: 204, body: "" } : { status: 200, body: `got ${r.method}` },
+    );
+    const certs = await makeCerts();
+    try {
+      await withServer({}, async ({ url, apiKey, dataDir, api }) => {
+        const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey, MY_TOKEN: "tok-from-env" };
+        assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
+
+        // add: PUT, a header list, basic auth (the password holds a colon), hmac signing, a severity filter.
+        const add = await runOk(
+          [
+            "endpoint", "add", "--tenant", "acme", "--event-types", "alert.*", "--name", "SOC",
+            "--method", "PUT", "--headers", "X-A: 1, X-B: 2", "--header", "Accept: text/plain, application/json",
+            "--basic-auth", "u:p:w", "--signing", "hmac-sha256", "--signature-header", "X-Sig", "--signature-encoding", "base64",
+            "--signature-prefix", "sha256=", "--timestamp-header", "X-Ts", "--min-severity", "high",
+            "--connect-timeout", "3000", "--request-timeout", "4000", "--validation-method", "put",
+            `${rx.url}/h`,
+          ],
+          env,
+        );
+        const id = /created endpoint (ep_\w+) -> /.exec(add.out)?.[1];
+        assert.ok(id, add.out);
+        assert.match(add.out, /receiver\s+PUT http:\/\/127\.0\.0\.1:\d+\/h\n/);
+        assert.match(add.out, /headers\s+X-A: 1, X-B: 2, Accept: text\/plain, application\/json\n/);
+        assert.match(add.out, /auth\s+basic, user u, password set\n/);
+        assert.match(add.out, /signing\s+hmac-sha256 in X-Sig, base64, prefix sha256=, timestamp in X-Ts\n/);
+        assert.match(add.out, /min severity\s+high\n/);
+        assert.match(add.out, /timeouts\s+connect 3000 ms, request 4000 ms\n/);
+        assert.match(add.out, /signing secret: whsec_/);
+        assert.equal(add.err, "", "no warnings");
+        const ep = (await api<Record<string, unknown>>("GET", `/v1/tenants/acme/endpoints/${id}`)).body;
+        assert.equal(ep.method, "PUT");
+        assert.equal(ep.name, "SOC");
+        assert.deepEqual(ep.headers, { "X-A": "1", "X-B": "2", Accept: "text/plain, application/json" });
+        assert.deepEqual(ep.auth, { type: "basic", username: "u", passwordSet: true });
+        assert.deepEqual(ep.signing, { scheme: "hmac-sha256", header: "X-Sig", encoding: "base64", prefix: "sha256=", timestampHeader: "X-Ts" });
+        assert.equal(ep.minSeverity, "high");
+        assert.deepEqual(ep.timeouts, { connectMs: 3000, requestMs: 4000 });
+        assert.deepEqual(ep.validation, { mode: "none", method: "PUT", status: "none", error: null, validatedAt: null });
+        assert.deepEqual(ep.eventTypes, ["alert.*"]);
+
+        // send --severity: high passes the filter, low does not.
+        const high = await runOk(["send", "--tenant", "acme", "--type", "alert.fired", "--severity", "high"], env, 0, '{"n": 1}');
+        assert.match(high.out, /: 1 delivery/);
+        const low = await runOk(["send", "--tenant", "acme", "--type", "alert.fired", "--severity", "low"], env, 0, '{"n": 2}');
+        assert.match(low.out, /: 0 deliveries/);
+        const none = await runOk(["send", "--tenant", "acme", "--type", "alert.fired"], env, 0, '{"n": 1}');
+        assert.match(none.out, /: 0 deliveries/, "an event without severity does not pass a filter");
+        const [got] = await rx.waitFor(1);
+        const secret = (await runOk(["endpoint", "secret", "--tenant", "acme", "--id", id], env)).out.trim();
+        assert.equal(got.method, "PUT");
+        assert.equal(got.headers["x-a"], "1");
+        assert.equal(got.headers["x-b"], "2");
+        assert.equal(got.headers.accept, "text/plain, application/json");
+        assert.equal(got.headers.authorization, `Basic ${Buffer.from("u:p:w").toString("base64")}`);
+        const ts = String(got.headers["x-ts"]);
+        assert.equal(got.headers["x-sig"], `sha256=${createHmac("sha256", Buffer.from(secret, "utf8")).update(`${ts}:${got.body}`).digest("base64")}`);
+        const events = await api<{ data: { severity: string | null }[] }>("GET", "/v1/tenants/acme/events?limit=10");
+        assert.deepEqual(events.body.data.map((e) => e.severity).sort(), ["high", "low", null].sort());
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(rx.requests.length, 1, "the filtered events were not delivered");
+
+        // update: change a header (in another case), add one, remove one; bearer from the environment; TLS files; clear the filter.
+        const pem = (name: string, text: string) => {
+          const f = join(dataDir, name);
+          writeFileSync(f, text);
+          return f;
+        };
+        const up = await runOk(
+          [
+            "endpoint", "update", "--tenant", "acme", "--id", id, "--header", "x-a: 10", "--header", "X-C: 3", "--remove-header", "x-b",
+            "--bearer-token-env", "MY_TOKEN", "--client-cert", pem("client.pem", certs.clientCert), "--client-key", pem("client.key", certs.clientKey),
+            "--ca", pem("ca.pem", certs.ca), "--skip-verify", "--min-severity", "none", "--name", "",
+          ],
+          env,
+        );
+        assert.match(up.out, new RegExp(`updated endpoint ${id} -> `));
+        assert.match(up.out, new RegExp(`tls\\s+client cert ${CLIENT_CN} \\(valid until \\d{4}-\\d\\d-\\d\\d\\), key set; extra CA \\(1 certificate\\); skip verify\n`));
+        assert.match(up.out, /auth\s+bearer, token set\n/);
+        assert.match(up.err, /^warning: tls\.skipVerify is on/m);
+        const after = (await api<Record<string, unknown>>("GET", `/v1/tenants/acme/endpoints/${id}`)).body;
+        assert.deepEqual(after.headers, { Accept: "text/plain, application/json", "x-a": "10", "X-C": "3" });
+        assert.deepEqual(after.auth, { type: "bearer", tokenSet: true });
+        assert.deepEqual(after.tls, { clientCert: certs.clientCert, clientKeySet: true, ca: certs.ca, skipVerify: true });
+        assert.equal(after.minSeverity, null);
+        assert.equal(after.name, null);
+        assert.equal(after.method, "PUT", "what the update did not name is kept");
+        assert.equal((after.signing as { header: string }).header, "X-Sig");
+
+        // --headers on update replaces the whole set; show prints it and the warning.
+        await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--headers", "X-Z: z", "--no-skip-verify", "--no-ca"], env);
+        const show = await runOk(["endpoint", "show", "--tenant", "acme", "--id", id], env);
+        assert.match(show.out, new RegExp(`^endpoint ${id} -> http://127\\.0\\.0\\.1:\\d+/h\n`));
+        assert.match(show.out, /headers\s+X-Z: z\n/);
+        assert.match(show.out, /status\s+active\n/);
+        assert.doesNotMatch(show.out, /extra CA|skip verify/);
+        assert.equal(show.err, "");
+        const shown = JSON.parse((await runOk(["endpoint", "show", "--tenant", "acme", "--id", id, "--json"], env)).out) as { headers: unknown; id: string };
+        assert.deepEqual(shown.headers, { "X-Z": "z" });
+
+        // test: the receiver answers 200 -> exit 0; 500 -> exit 1; nobody listening -> exit 1 with the error class.
+        const t1 = await runOk(["endpoint", "test", "--tenant", "acme", "--id", id], env);
+        assert.match(t1.out, /^request: +PUT http:\/\/127\.0\.0\.1:\d+\/h\nresponse: HTTP 200 in \d+ ms\ngot PUT\n$/);
+        const tv = await runOk(["endpoint", "test", "--tenant", "acme", "--id", id, "--verbose"], env);
+        assert.match(tv.out, /^ {2}authorization: Bearer \[redacted\]$/m);
+        assert.doesNotMatch(tv.out, /tok-from-env/);
+        await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--receiver-url", `${rx.url}/fail`], env);
+        const t2 = await runOk(["endpoint", "test", "--tenant", "acme", "--id", id], env, 1);
+        assert.match(t2.out, /response: HTTP 500 in \d+ ms\nboom/);
+        await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--receiver-url", `http://127.0.0.1:${await freePort()}/x`], env);
+        const t3 = await runOk(["endpoint", "test", "--tenant", "acme", "--id", id, "--json"], env, 1);
+        assert.equal(JSON.parse(t3.out).response, null);
+        const t4 = await runOk(["endpoint", "test", "--tenant", "acme", "--id", id], env, 1);
+        assert.match(t4.out, /\nerror: +connect: .+ \(after \d+ ms\)\n$/);
+
+        // validate: nothing to validate -> 1 with the API's detail; token-path that answers 2xx -> 0.
+        const v0 = await runOk(["endpoint", "validate", "--tenant", "acme", "--id", id], env, 1);
+        assert.match(v0.err, /409 .*validation\.mode none/);
+        await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--receiver-url", `${rx.url}/hook`, "--validation", "token-path"], env);
+        const v1 = await runOk(["endpoint", "validate", "--tenant", "acme", "--id", id], env);
+        assert.match(v1.out, /^validation passed\nstatus: +active\nrequest: +PUT http:\/\/127\.0\.0\.1:\d+\/hook\/[0-9a-f]{32}\nresponse: HTTP 204/);
+
+        // pause / resume
+        assert.match((await runOk(["endpoint", "pause", "--tenant", "acme", "--id", id], env)).out, /paused endpoint ep_\w+ \(status disabled\)/);
+        assert.equal((await api<{ enabled: boolean }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.enabled, false);
+        assert.match((await runOk(["endpoint", "resume", "--tenant", "acme", "--id", id], env)).out, /resumed endpoint ep_\w+ \(status active\)/);
+        await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--disable"], env);
+        assert.equal((await api<{ status: string }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.status, "disabled");
+        await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--enable"], env);
+
+        // rotate-secret: generated, then supplied; the secret command prints the new one.
+        const rot = await runOk(["endpoint", "rotate-secret", "--tenant", "acme", "--id", id], env);
+        const rotated = /^new signing secret: (\S+)\n(.+)$/.exec(rot.out.trim());
+        assert.ok(rotated, rot.out);
+        assert.notEqual(rotated[1], secret);
+        assert.match(rotated[2], /X-Sig header holds a single signature/);
+        assert.equal((await runOk(["endpoint", "secret", "--tenant", "acme", "--id", id], env)).out.trim(), rotated[1]);
+        const own = await runOk(["endpoint", "rotate-secret", "--tenant", "acme", "--id", id, "--secret", "my-own-secret-0123456789", "--json"], env);
+        assert.equal(JSON.parse(own.out).secret, "my-own-secret-0123456789");
+
+        // settings the API refuses: exit 1 with the problem's detail; nothing changes.
+        const refused = await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--header", "Host: evil.example"], env, 1);
+        assert.match(refused.err, /^tocsin: 400 .*\/headers\/Host: Host is set by HTTP itself/);
+        const noHmac = await runOk(["endpoint", "add", "--tenant", "acme", "--signing", "hmac-sha256", `${rx.url}/x`], env, 1);
+        assert.match(noHmac.err, /\/signing\/header: is required for hmac-sha256/);
+        // Signature details on an endpoint that signs with standard are refused before they are silently dropped.
+        const std = await runOk(["endpoint", "add", "--tenant", "acme", "--json", `${rx.url}/std`], env);
+        const stdId = JSON.parse(std.out).id as string;
+        const detail = await runOk(["endpoint", "update", "--tenant", "acme", "--id", stdId, "--signature-header", "X-S"], env, 2);
+        assert.match(detail.err, /--signature-header applies to --signing hmac-sha256 only \(the endpoint's scheme would be standard\)/);
+        const noop = await runOk(["endpoint", "update", "--tenant", "acme", "--id", stdId, "--remove-header", "X-Nope"], env);
+        assert.match(noop.err, /warning: the endpoint has no header X-Nope to remove/);
+      });
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it("refuses bad setting flags with exit 2 and a clear message, before talking to the server", async () => {
+    const env = { TOCSIN_URL: "http://127.0.0.1:1", TOCSIN_API_KEY: "x" };
+    const cases: [string[], RegExp][] = [
+      [["endpoint", "add", "--tenant", "a", "--method", "PATCH", "http://r/x"], /--method must be POST or PUT, not "PATCH"/],
+      [["endpoint", "add", "--tenant", "a", "--headers", "X-A 1, X-B: 2", "http://r/x"], /--headers: "X-A 1" is not a header: expected "Name: value" \(missing colon\)/],
+      [["endpoint", "add", "--tenant", "a", "--headers", ": v", "http://r/x"], /--headers: .*empty header name/],
+      [["endpoint", "add", "--tenant", "a", "--headers", "X-A: 1", "--header", "x-a: 2", "http://r/x"], /header x-a is given twice/],
+      [["endpoint", "add", "--tenant", "a", "--header", "nocolon", "http://r/x"], /--header: "nocolon" is not a header/],
+      [["endpoint", "add", "--tenant", "a", "--basic-auth", "user-only", "http://r/x"], /--basic-auth must be USER:PASSWORD/],
+      [["endpoint", "add", "--tenant", "a", "--basic-auth", "u:p", "--bearer-token", "t", "http://r/x"], /--basic-auth and --bearer-token cannot be combined/],
+      [["endpoint", "add", "--tenant", "a", "--bearer-token-env", "TOCSIN_NO_SUCH_VAR", "http://r/x"], /environment variable TOCSIN_NO_SUCH_VAR is not set/],
+      [["endpoint", "add", "--tenant", "a", "--signature-header", "X-S", "http://r/x"], /--signature-header applies to --signing hmac-sha256 only/],
+      [["endpoint", "add", "--tenant", "a", "--signing", "hmac", "http://r/x"], /--signing must be standard, hmac-sha256 or none/],
+      [["endpoint", "add", "--tenant", "a", "--min-severity", "urgent", "http://r/x"], /--min-severity must be info, low, medium, high, critical or none/],
+      [["endpoint", "add", "--tenant", "a", "--connect-timeout", "5s", "http://r/x"], /--connect-timeout must be a whole number of milliseconds/],
+      [["endpoint", "add", "--tenant", "a", "--validation", "yes", "http://r/x"], /--validation must be none, token-path or challenge/],
+      [["endpoint", "add", "--tenant", "a", "--skip-verify", "--no-skip-verify", "http://r/x"], /--skip-verify and --no-skip-verify cannot be combined/],
+      [["endpoint", "add", "--tenant", "a", "--no-auth", "http://r/x"], /Unknown option '--no-auth'/],
+      [["endpoint", "add", "--tenant", "a"], /give the receiver's URL once/],
+      [["endpoint", "update", "--tenant", "a", "--id", "ep_1"], /nothing to change/],
+      [["endpoint", "update", "--tenant", "a", "--id", "ep_1", "--enable", "--disable"], /--enable and --disable cannot be combined/],
+      [["endpoint", "update", "--tenant", "a", "--id", "ep_1", "--method", "GET"], /--method must be POST or PUT/],
+      [["endpoint", "update", "--tenant", "a", "--method", "PUT"], /missing --id/],
+      [["endpoint", "test", "--tenant", "a"], /missing --id/],
+      [["send", "--tenant", "a", "--type", "x", "--severity", "urgent"], /--severity must be info, low, medium, high or critical/],
+      [["send", "--tenant", "a", "--severity", "high"], /--severity needs --type/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args, env);
+      assert.equal(r.code, 2, `tocsin ${args.join(" ")}: ${r.err}`);
+      assert.match(r.err, message, `tocsin ${args.join(" ")}`);
+      assert.match(r.err, /Run 'tocsin .*--help' for usage\./);
+    }
+    const missing = await run(["endpoint", "add", "--tenant", "a", "--client-cert", "/nonexistent/cert.pem", "http://r/x"], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /cannot read --client-cert \/nonexistent\/cert\.pem: ENOENT/);
+  });
+
   it("exits 2 on usage errors, 1 on failures, and has --help everywhere", async () => {
     for (const args of [[], ["nope"], ["send"], ["endpoint", "frob"], ["deliveries", "--bogus"]]) {
       const r = await run(args, { TOCSIN_API_KEY: "x" });
       assert.equal(r.code, 2, `tocsin ${args.join(" ")}: ${r.err}`);
     }
-    for (const args of [["--help"], ["serve", "--help"], ["migrate", "--help"], ["tenant", "create", "--help"], ["endpoint", "add", "--help"], ["send", "--help"], ["deliveries", "--help"]]) {
+    const helps = [["--help"], ["serve", "--help"], ["migrate", "--help"], ["tenant", "create", "--help"], ["send", "--help"], ["deliveries", "--help"]];
+    for (const sub of ["add", "update", "show", "list", "test", "validate", "pause", "resume", "secret", "rotate-secret", "rm"]) helps.push(["endpoint", sub, "--help"]);
+    for (const args of helps) {
       const r = await run(args, {});
       assert.equal(r.code, 0, `tocsin ${args.join(" ")}`);
       assert.match(r.out, /Usage: tocsin/);
