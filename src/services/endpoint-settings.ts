@@ -77,8 +77,10 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     if (!(key in input) || input[key] === undefined) continue;
     const v = input[key];
     if (key === "minSeverity" || key === "method") merged[key] = v;
+    else if (key === "headers" && v !== null && typeof v === "object" && !Array.isArray(v)) merged[key] = patchHeaders(base.headers, v as Record<string, unknown>);
     else merged[key] = v === null ? null : mergePatch(base[key], v);
   }
+  refuseStraySigningFields(input.signing, merged.signing);
   const credentials: EndpointCredentials = {};
   const auth = checkAuth(merged.auth, credentials);
   const signing = checkSigning(merged.signing);
@@ -104,6 +106,30 @@ export function checkSecretForScheme(secret: string, signing: SigningSettings, p
     throw invalid(path, "must be 16 to 256 printable ASCII characters without spaces");
   }
   return secret;
+}
+
+/** A merge patch of headers where names compare case-insensitively, as HTTP does: `x-a` replaces `X-A`. */
+function patchHeaders(base: Record<string, string>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out = new Map<string, unknown>(Object.entries(base));
+  const given = new Set<string>();
+  for (const [name, value] of Object.entries(patch)) {
+    if (given.has(name.toLowerCase())) throw invalid(`/headers/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`, `${name} is given twice (header names are case-insensitive)`);
+    given.add(name.toLowerCase());
+    for (const k of out.keys()) if (k.toLowerCase() === name.toLowerCase()) out.delete(k);
+    if (value !== null) out.set(name, value);
+  }
+  return Object.fromEntries(out);
+}
+
+/** hmac-sha256's fields sent with another scheme would be silently dropped: refuse them instead. */
+function refuseStraySigningFields(input: unknown, merged: unknown): void {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) return;
+  const scheme = (merged as { scheme?: unknown } | null)?.scheme ?? "standard";
+  if (scheme === "hmac-sha256") return;
+  for (const f of ["header", "encoding", "prefix", "timestampHeader"]) {
+    const v = (input as Record<string, unknown>)[f];
+    if (v !== undefined && v !== null) throw invalid(`/signing/${f}`, `applies only to signing.scheme hmac-sha256 (the scheme is ${String(scheme)})`);
+  }
 }
 
 const obj = (v: unknown, path: string): Record<string, unknown> => {

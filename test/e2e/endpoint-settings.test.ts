@@ -147,6 +147,14 @@ describe("endpoint settings: request shape", () => {
         const p4 = await api<Problem>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { auth: { type: "basic" } });
         assert.equal(p4.status, 400);
         assert.equal(p4.body.errors[0].path, "/auth/username");
+        // Header names compare case-insensitively in a patch too: x-b replaces X-B, x-c: null removes X-C.
+        const p5 = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { headers: { "x-b": "20", "x-c": null } });
+        assert.equal(p5.status, 200, JSON.stringify(p5.body));
+        assert.deepEqual(p5.body.headers, { "x-b": "20" });
+        // hmac-sha256's fields with another scheme are refused, not dropped.
+        const p6 = await api<Problem>("PATCH", `/v1/tenants/acme/endpoints/${ep.id}`, { signing: { header: "x-sig" } });
+        assert.equal(p6.status, 400);
+        assert.equal(p6.body.errors[0].path, "/signing/header");
       });
     });
   });
