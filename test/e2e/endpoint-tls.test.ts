@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startBlackhole } from "../support/blackhole.ts";
 import { CLIENT_CN, type Certs, makeCerts } from "../support/certs.ts";
 import { type TlsReceiver, startTlsReceiver } from "../support/tls-receiver.ts";
-import { type Api, withServer } from "../support/server.ts";
+import { startReceiver } from "../support/receiver.ts";
+import { type Api, eventually, spawnServer, tempDir, withServer } from "../support/server.ts";
 
 // TLS settings, connect timeouts and secrets at rest, against real HTTPS servers on loopback with
 // certificates made for this run (nothing private is committed).
@@ -189,5 +190,45 @@ describe("secrets at rest", () => {
       const control = files.some((f) => readFileSync(join(dataDir, f)).toString("latin1").includes("user-a"));
       assert.ok(control, "the scan finds a clear-text value (the basic-auth username)");
     });
+  });
+});
+
+describe("secrets in logs", () => {
+  it("a debug-level log of saving, delivering, testing, validating and rotating holds no secret", async () => {
+    const rx = await startReceiver((r) => (r.path.startsWith("/h/") ? { status: 204 } : r.headers.authorization ? {} : { status: 401 }));
+    const dir = tempDir();
+    const server = await spawnServer(dir, "tsk_test_logs", { TOCSIN_LOG_LEVEL: "debug" });
+    try {
+      const secrets = ["log-password-clear-4711", "log-token-clear-0815", "hmac-log-secret-clear-1234", "rotated-log-secret-clear-5678"];
+      const { api } = server;
+      await api("POST", "/v1/tenants", { id: "acme" });
+      const a = await api<Ep>("POST", "/v1/tenants/acme/endpoints", {
+        url: `${rx.url}/h`,
+        eventTypes: ["*"],
+        auth: { type: "basic", username: "u", password: secrets[0] },
+        secret: secrets[2],
+        signing: { scheme: "hmac-sha256", header: "x-sig", prefix: "v1=" },
+        validation: { mode: "token-path" },
+      });
+      const b = await api<Ep>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/b`, eventTypes: ["*"], auth: { type: "bearer", token: secrets[1] } });
+      assert.deepEqual([a.status, b.status], [201, 201]);
+      await eventually(async () => (await api<{ status: string }>("GET", `/v1/tenants/acme/endpoints/${a.body.id}`)).body.status === "active");
+      await api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
+      await rx.waitFor(3);
+      await api("POST", `/v1/tenants/acme/endpoints/${b.body.id}/test`, {});
+      await api("POST", `/v1/tenants/acme/endpoints/${a.body.id}/secret/rotate`, { secret: secrets[3] });
+      await api("PATCH", `/v1/tenants/acme/endpoints/${b.body.id}`, { auth: { token: `${secrets[1]}-2` } });
+      server.child.kill("SIGTERM");
+      assert.equal(await server.exited, 0);
+      const log = server.output.join("\n");
+      assert.match(log, /endpoint validation passed/, "the log covers the validation");
+      assert.match(log, /endpoint secret rotated/, "the log covers the rotation");
+      for (const s of secrets) assert.equal(log.includes(s), false, `the log holds ${s}`);
+      assert.equal(log.includes(Buffer.from(`u:${secrets[0]}`).toString("base64")), false, "the log holds the basic-auth header");
+    } finally {
+      server.child.kill("SIGKILL");
+      await rx.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
