@@ -29,6 +29,8 @@ declare module "fastify" {
     rawNumbers?: boolean;
     /** Route needs no API key. */
     public?: boolean;
+    /** An action whose body is optional: no body, or an empty one, means `{}`. */
+    optionalBody?: boolean;
   }
 }
 
@@ -104,8 +106,15 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   const defaultJson = app.getDefaultJsonParser("error", "error");
-  const parseJson = (req: { routeOptions: { config: { rawNumbers?: boolean } } }, body: string, done: (err: Error | null, body?: unknown) => void) => {
-    if (body === "") return done(new ApiError(400, "invalid_json", "the request body is empty; send a JSON document"));
+  const parseJson = (
+    req: { routeOptions: { config: { rawNumbers?: boolean; optionalBody?: boolean } } },
+    body: string,
+    done: (err: Error | null, body?: unknown) => void,
+  ) => {
+    if (body === "") {
+      if (req.routeOptions.config.optionalBody) return done(null, {});
+      return done(new ApiError(400, "invalid_json", "the request body is empty; send a JSON document"));
+    }
     if (req.routeOptions.config.rawNumbers) {
       try {
         return done(null, parseJsonKeepingSource(body));
@@ -143,6 +152,11 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     let ok = false;
     for (const k of o.apiKeys()) ok = timingSafeEqual(given, digest(k)) || ok;
     if (!ok) throw new ApiError(401, "unauthorized", "the API key is not valid");
+  });
+
+  // Actions such as POST …/test take an optional body: none at all is the same as `{}`.
+  app.addHook("preValidation", async (req) => {
+    if (req.routeOptions.config.optionalBody && req.body === undefined) req.body = {};
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {

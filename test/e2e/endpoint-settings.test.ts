@@ -434,6 +434,9 @@ describe("endpoint settings: test call", () => {
         new Webhook((await api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.id}/secret`)).body.secret).verify(seen.body, seen.headers as Record<string, string>);
         const builtin = await api<{ request: { body: string } }>("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, {});
         assert.equal((JSON.parse(builtin.body.request.body) as { type: string }).type, "tocsin.test");
+        // An action needs no body: none at all, or an empty one, is the same as {}.
+        assert.equal((await api("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`)).status, 200);
+        assert.equal((await api("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, "", { "content-type": "application/json" })).status, 200);
         assert.equal((await api("POST", `/v1/tenants/acme/endpoints/${ep.id}/test`, { eventType: "no.such" })).status, 404);
         const dl = await api<{ data: unknown[] }>("GET", "/v1/tenants/acme/deliveries");
         assert.equal(dl.body.data.length, 0, "a test call is not a delivery");

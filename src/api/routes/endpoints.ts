@@ -116,6 +116,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.post(
     "/v1/tenants/:tenant/endpoints/:id/secret/rotate",
     {
+      config: { optionalBody: true },
       schema: {
         tags,
         summary: "Issue a new signing secret; where the scheme allows several signatures, the previous secret keeps signing for 24 h",
@@ -126,13 +127,14 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     },
     async (req) => {
       const { tenant, id } = req.params as Item;
-      const r = await rotateSecret(d, tenant, id, (req.body ?? {}) as Static<typeof SecretRotateIn>);
+      const r = await rotateSecret(d, tenant, id, req.body as Static<typeof SecretRotateIn>);
       return { ...r, previousSecretExpiresAt: r.previousSecretExpiresAt === null ? null : new Date(r.previousSecretExpiresAt).toISOString() };
     },
   );
   app.post(
     "/v1/tenants/:tenant/endpoints/:id/test",
     {
+      config: { optionalBody: true },
       schema: {
         tags,
         summary: "Send a test delivery now, through the endpoint's real settings, outside the queue; report the request and the response",
@@ -143,12 +145,13 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     },
     async (req) => {
       const { tenant, id } = req.params as Item;
-      return testEndpoint(d, tenant, id, (req.body ?? {}) as Static<typeof TestCallIn>);
+      return testEndpoint(d, tenant, id, req.body as Static<typeof TestCallIn>);
     },
   );
   app.post(
     "/v1/tenants/:tenant/endpoints/:id/validate",
     {
+      config: { optionalBody: true },
       schema: {
         tags,
         summary: "Run the endpoint's validation (token-path or challenge) now and record the result",
