@@ -409,9 +409,10 @@ async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, current?: (
       if (k === undefined) io.err(`warning: the endpoint has no header ${name} to remove`);
       else delete want[k];
     }
-    // A merge patch from what is there to what is wanted (keys are case-sensitive in it).
+    // A merge patch from what is there to what is wanted. The API compares names
+    // case-insensitively (x-a replaces X-A), so a name appears once in the patch.
     const patch: Record<string, string | null> = {};
-    for (const k of Object.keys(have)) if (!(k in want)) patch[k] = null;
+    for (const k of Object.keys(have)) if (lowerKey(want, k) === undefined) patch[k] = null;
     for (const [k, val] of Object.entries(want)) if (have[k] !== val) patch[k] = val;
     if (Object.keys(patch).length) body.headers = patch;
   }
