@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { type Cidr, parseCidrList } from "./core/addresses.ts";
 import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
 
 /** Everything Tocsin reads from its environment and flags, parsed once and frozen. */
@@ -22,6 +24,10 @@ export interface Config {
   masterKey: string | null;
   /** Allow deliveries to loopback, private and other non-global addresses. TOCSIN_ALLOW_PRIVATE_NETWORKS. */
   allowPrivateNetworks: boolean;
+  /** CIDR blocks receivers may be in although they are not global (on-premise). TOCSIN_ALLOWED_CIDRS. */
+  allowedCidrs: Cidr[];
+  /** Resolve receivers' names with these DNS servers instead of the system resolver. TOCSIN_DNS_SERVERS. */
+  dnsServers: string[];
   /** Largest event payload in bytes. TOCSIN_MAX_PAYLOAD_BYTES (default 262144). */
   maxPayloadBytes: number;
   /** Largest request body in bytes (a batch of events). TOCSIN_MAX_BODY_BYTES (default 10 MiB). */
@@ -69,6 +75,8 @@ export const DEFAULTS: Config = {
   apiKey: null,
   masterKey: null,
   allowPrivateNetworks: false,
+  allowedCidrs: [],
+  dnsServers: [],
   maxPayloadBytes: 256 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
   maxBatchEvents: 1000,
@@ -120,7 +128,7 @@ function bool(env: Record<string, string | undefined>, name: string): boolean | 
 
 /** Parses `TOCSIN_*` variables, then applies `overrides` (from CLI flags), validates and freezes. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
-  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs] };
+  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs], allowedCidrs: [], dnsServers: [] };
   const set = <K extends keyof Config>(k: K, v: Config[K] | undefined) => {
     if (v !== undefined) c[k] = v;
   };
@@ -135,6 +143,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("apiKey", env.TOCSIN_API_KEY || undefined);
   set("masterKey", env.TOCSIN_MASTER_KEY || undefined);
   set("allowPrivateNetworks", bool(env, "TOCSIN_ALLOW_PRIVATE_NETWORKS"));
+  if (env.TOCSIN_ALLOWED_CIDRS) {
+    try {
+      c.allowedCidrs = parseCidrList(env.TOCSIN_ALLOWED_CIDRS);
+    } catch (e) {
+      throw new ConfigError(`TOCSIN_ALLOWED_CIDRS: ${(e as Error).message}`);
+    }
+  }
+  if (env.TOCSIN_DNS_SERVERS) {
+    c.dnsServers = env.TOCSIN_DNS_SERVERS.split(",").map((x) => x.trim()).filter(Boolean);
+    for (const server of c.dnsServers) {
+      const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$|^([0-9.]+):(\d{1,5})$|^([0-9a-fA-F:.]+)$/.exec(server);
+      const ip = m?.[1] ?? m?.[3] ?? m?.[5];
+      if (!ip || !isIP(ip)) throw new ConfigError(`TOCSIN_DNS_SERVERS: "${server}" is not an IP address, IP:port or [IPv6]:port`);
+    }
+  }
   set("maxPayloadBytes", int(env, "TOCSIN_MAX_PAYLOAD_BYTES", 1024, 64 * 1024 * 1024));
   set("maxBodyBytes", int(env, "TOCSIN_MAX_BODY_BYTES", 1024, 1024 * 1024 * 1024));
   set("maxBatchEvents", int(env, "TOCSIN_MAX_BATCH_EVENTS", 1, 100_000));

@@ -10,7 +10,7 @@ import { startRetention } from "./delivery/retention.ts";
 import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import type { ServiceDeps } from "./services/deps.ts";
-import { resumePendingValidations } from "./services/endpoints.ts";
+import { destinationPolicy, resumePendingValidations } from "./services/endpoints.ts";
 import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -112,7 +112,8 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     }
     // Workers deliver through it; the API sends test calls and validation requests through it.
     sender = createSender({
-      allowPrivateNetworks: config.allowPrivateNetworks,
+      policy: destinationPolicy(config),
+      dnsServers: config.dnsServers,
       connectionsPerOrigin: Math.max(config.endpointConcurrency, 8),
       maxResponseBytes: 16 * 1024,
       now,

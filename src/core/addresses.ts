@@ -65,3 +65,62 @@ export function checkLiteralHost(hostname: string): string | null {
   if (isIP(host) && !isGlobalAddress(host)) return `${host} is not a global address`;
   return null;
 }
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: "ipv4" | "ipv6";
+}
+
+/** Parses `10.0.0.0/8, fd00::/8` (a bare address means /32 or /128); throws naming the bad entry. */
+export function parseCidrList(text: string): Cidr[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [address, bits, extra] = entry.split("/");
+      const family = isIP(address);
+      if (!family || extra !== undefined) throw new Error(`"${entry}" is not an IP address or CIDR block`);
+      const max = family === 4 ? 32 : 128;
+      const prefix = bits === undefined ? max : Number(bits);
+      if (!/^\d{1,3}$/.test(bits ?? String(max)) || prefix > max) throw new Error(`"${entry}": the prefix length must be 0 to ${max}`);
+      return { address, prefix, family: family === 4 ? "ipv4" : "ipv6" };
+    });
+}
+
+/**
+ * Which destinations deliveries, test calls and validation requests may reach: global unicast
+ * addresses always; every address when private networks are allowed; otherwise also the
+ * operator's allow-listed CIDR blocks (on-premise receivers).
+ */
+export interface DestinationPolicy {
+  /** Every address is allowed: no lookup guard needed. */
+  readonly open: boolean;
+  permits(ip: string): boolean;
+  /** A reason when `hostname` is a literal IP the policy refuses; null otherwise (names are checked when resolved). */
+  refuseLiteral(hostname: string): string | null;
+}
+
+export function createDestinationPolicy(allowPrivateNetworks: boolean, allowedCidrs: readonly Cidr[] = []): DestinationPolicy {
+  const allowed = new BlockList();
+  for (const c of allowedCidrs) allowed.addSubnet(c.address, c.prefix, c.family);
+  const inAllowList = (ip: string): boolean => {
+    const family = isIP(ip);
+    if (family === 0) return false;
+    if (allowed.check(ip, family === 4 ? "ipv4" : "ipv6")) return true;
+    // An IPv4-mapped or NAT64 address is allowed when the IPv4 address it carries is.
+    const v4 = family === 6 ? embeddedIpv4(ip.toLowerCase()) : null;
+    return v4 !== null && allowed.check(v4, "ipv4");
+  };
+  const permits = (ip: string) => allowPrivateNetworks || isGlobalAddress(ip) || (allowedCidrs.length > 0 && inAllowList(ip));
+  return {
+    open: allowPrivateNetworks,
+    permits,
+    refuseLiteral(hostname) {
+      const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+      if (isIP(host) && !permits(host)) return `${host} is not a global address`;
+      return null;
+    },
+  };
+}

@@ -1,26 +1,61 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from "node:dns";
-import { isGlobalAddress } from "../core/addresses.ts";
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions, promises as dnsPromises } from "node:dns";
+import { isIP } from "node:net";
+import type { DestinationPolicy } from "../core/addresses.ts";
 
 export class BlockedDestinationError extends Error {
   readonly code = "ETOCSIN_BLOCKED";
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+export type LookupFn = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
+type Resolve = (hostname: string, family: number | undefined) => Promise<LookupAddress[]>;
 
-/**
- * A `lookup` for net/tls.connect that resolves the host and hands back only global addresses,
- * so the socket connects to exactly the address that was checked (no DNS rebinding window).
- */
-export function guardedLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true } as LookupAllOptions, (err, addresses) => {
-    if (err) return callback(err, []);
-    const allowed = addresses.filter((a) => isGlobalAddress(a.address));
-    if (allowed.length === 0) {
-      const list = addresses.map((a) => a.address).join(", ");
-      return callback(new BlockedDestinationError(`${hostname} resolves to a non-global address (${list})`), []);
-    }
-    if (options.all) return callback(null, allowed);
-    callback(null, allowed[0].address, allowed[0].family);
+/** The system resolver (getaddrinfo: /etc/hosts, then DNS), as every Node program resolves. */
+const systemResolve: Resolve = (hostname, family) =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { family: family ?? 0, all: true } as LookupAllOptions, (err, addresses) => (err ? reject(err) : resolve(addresses)));
   });
+
+/** DNS queries straight to `servers` (TOCSIN_DNS_SERVERS): A and AAAA records. */
+function serversResolve(servers: readonly string[]): Resolve {
+  const resolver = new dnsPromises.Resolver({ timeout: 5000, tries: 2 });
+  resolver.setServers([...servers]);
+  const none = (e: NodeJS.ErrnoException): string[] => {
+    if (e.code === "ENODATA" || e.code === "ENOTFOUND") return [];
+    throw e;
+  };
+  return async (hostname, family) => {
+    if (isIP(hostname)) return [{ address: hostname, family: isIP(hostname) }];
+    const [v4, v6] = await Promise.all([
+      family === 6 ? [] : resolver.resolve4(hostname).catch(none),
+      family === 4 ? [] : resolver.resolve6(hostname).catch(none),
+    ]);
+    const out = [...v4.map((address) => ({ address, family: 4 })), ...v6.map((address) => ({ address, family: 6 }))];
+    if (out.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND", hostname });
+    return out;
+  };
 }
 
+/**
+ * A `lookup` for net/tls.connect that resolves the host once and hands back only the addresses
+ * the policy permits, so the socket connects to exactly an address that was checked: an answer
+ * that changes between a check and the connect (DNS rebinding) cannot get through, because
+ * there is no separate check.
+ */
+export function createGuardedLookup(policy: DestinationPolicy, dnsServers: readonly string[] = []): LookupFn {
+  const resolve = dnsServers.length ? serversResolve(dnsServers) : systemResolve;
+  return (hostname, options, callback) => {
+    resolve(hostname, options.family === 4 || options.family === 6 ? options.family : undefined).then(
+      (addresses) => {
+        const allowed = addresses.filter((a) => policy.permits(a.address));
+        if (allowed.length === 0) {
+          const list = addresses.map((a) => a.address).join(", ");
+          return callback(new BlockedDestinationError(`${hostname} resolves to a non-global address (${list})`), []);
+        }
+        if (options.all) return callback(null, allowed);
+        callback(null, allowed[0].address, allowed[0].family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, []),
+    );
+  };
+}

@@ -1,11 +1,14 @@
 import { rootCertificates } from "node:tls";
 import { Pool } from "undici";
 import type { ErrorClass, SendResult } from "../core/types.ts";
-import { checkLiteralHost } from "../core/addresses.ts";
-import { guardedLookup } from "./guarded-lookup.ts";
+import type { DestinationPolicy } from "../core/addresses.ts";
+import { createGuardedLookup } from "./guarded-lookup.ts";
 
 export interface SenderOptions {
-  allowPrivateNetworks: boolean;
+  /** Where requests may go; checked on the literal host and on every address a name resolves to. */
+  policy: DestinationPolicy;
+  /** Resolve names with these DNS servers instead of the system resolver (TOCSIN_DNS_SERVERS). */
+  dnsServers?: readonly string[];
   /** Connections per origin. */
   connectionsPerOrigin: number;
   /** Response bytes kept for the attempt log; reading stops there. */
@@ -49,6 +52,7 @@ const POOL_IDLE_MS = 5 * 60_000;
  */
 export function createSender(opts: SenderOptions): Sender {
   const pools = new Map<string, { pool: Pool; lastUsed: number }>();
+  const lookup = opts.policy.open && !opts.dnsServers?.length ? null : createGuardedLookup(opts.policy, opts.dnsServers);
   const sweep = setInterval(() => {
     const cutoff = opts.now() - POOL_IDLE_MS;
     for (const [origin, p] of pools) {
@@ -72,7 +76,7 @@ export function createSender(opts: SenderOptions): Sender {
         bodyTimeout: t.requestTimeoutMs,
         connect: {
           timeout: t.connectTimeoutMs,
-          ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+          ...(lookup ? { lookup } : {}),
           ...(tls && t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
           // `ca` replaces the default roots in Node, so the extra bundle is added to them.
           ...(tls && t.ca ? { ca: [...rootCertificates, t.ca] } : {}),
@@ -105,10 +109,8 @@ export function createSender(opts: SenderOptions): Sender {
       } catch {
         return fail("connect", "invalid URL");
       }
-      if (!opts.allowPrivateNetworks) {
-        const refused = checkLiteralHost(url.hostname);
-        if (refused) return fail("blocked_destination", refused);
-      }
+      const refused = opts.policy.refuseLiteral(url.hostname);
+      if (refused) return fail("blocked_destination", refused);
       try {
         const res = await poolFor(url, req.transport).request({
           path: url.pathname + url.search,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { checkLiteralHost } from "../core/addresses.ts";
+import { type DestinationPolicy, createDestinationPolicy } from "../core/addresses.ts";
+import type { Config } from "../config.ts";
 import { settingsWarnings } from "../core/endpoint-settings.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
@@ -53,13 +54,26 @@ function checkUrl(d: ServiceDeps, raw: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid("/url", "must use http or https");
   if (url.username || url.password) throw invalid("/url", "must not carry credentials (use auth)");
   if (url.hash) throw invalid("/url", "must not have a #fragment");
-  if (!d.config.allowPrivateNetworks) {
-    const refused = checkLiteralHost(url.hostname);
-    if (refused) {
-      throw invalid("/url", `${refused}: deliveries to private, loopback and other non-global addresses are refused (set TOCSIN_ALLOW_PRIVATE_NETWORKS=true for development)`);
-    }
+  const refused = destinationPolicy(d.config).refuseLiteral(url.hostname);
+  if (refused) {
+    throw invalid(
+      "/url",
+      `${refused}: deliveries to private, loopback and other non-global addresses are refused (allow them with TOCSIN_ALLOWED_CIDRS, or TOCSIN_ALLOW_PRIVATE_NETWORKS=true for development)`,
+    );
   }
   return url.href;
+}
+
+const policies = new WeakMap<Readonly<Config>, DestinationPolicy>();
+
+/** The destination policy of a configuration (built once per configuration). */
+export function destinationPolicy(config: Readonly<Config>): DestinationPolicy {
+  let p = policies.get(config);
+  if (!p) {
+    p = createDestinationPolicy(config.allowPrivateNetworks, config.allowedCidrs);
+    policies.set(config, p);
+  }
+  return p;
 }
 
 const encryptCredentials = (d: ServiceDeps, c: EndpointCredentials): string | null =>

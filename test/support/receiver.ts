@@ -32,7 +32,7 @@ export interface Receiver {
  * A real HTTP receiver on loopback that records every request's headers and raw body and answers
  * as `script` says (default 200). `script` gets the request and its 1-based arrival number.
  */
-export async function startReceiver(script: (req: ReceivedRequest, n: number) => Reply = () => ({}), port = 0): Promise<Receiver> {
+export async function startReceiver(script: (req: ReceivedRequest, n: number) => Reply = () => ({}), port = 0, host = "127.0.0.1"): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
   const server: Server = createServer((req, res) => {
@@ -60,11 +60,11 @@ export async function startReceiver(script: (req: ReceivedRequest, n: number) =>
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", resolve);
+    server.listen(port, host, resolve);
   });
   const actualPort = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${actualPort}`,
+    url: `http://${host}:${actualPort}`,
     port: actualPort,
     requests,
     waitFor(n, timeoutMs = 10_000, filter = () => true) {

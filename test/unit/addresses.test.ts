@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkLiteralHost, isGlobalAddress } from "../../src/core/addresses.ts";
+import { checkLiteralHost, createDestinationPolicy, isGlobalAddress, parseCidrList } from "../../src/core/addresses.ts";
 
 function assertNotGlobal(addresses: string[]): void {
   for (const ip of addresses) {
@@ -134,5 +134,35 @@ describe("checkLiteralHost", () => {
     const hostname = new URL("http://2852039166/latest/meta-data/").hostname;
     assert.equal(hostname, "169.254.169.254");
     assert.notEqual(checkLiteralHost(hostname), null);
+  });
+});
+
+describe("parseCidrList and the destination policy", () => {
+  it("parses CIDR blocks and bare addresses, and names a bad entry", () => {
+    assert.deepEqual(parseCidrList(" 10.0.0.0/8, fd00::/8,192.168.1.5 "), [
+      { address: "10.0.0.0", prefix: 8, family: "ipv4" },
+      { address: "fd00::", prefix: 8, family: "ipv6" },
+      { address: "192.168.1.5", prefix: 32, family: "ipv4" },
+    ]);
+    assert.throws(() => parseCidrList("10.0.0.0/33"), /10\.0\.0\.0\/33/);
+    assert.throws(() => parseCidrList("example.com/24"), /example\.com/);
+    assert.throws(() => parseCidrList("10.0.0.0/8/1"), /not an IP address/);
+    assert.throws(() => parseCidrList("10.0.0.0/x"), /prefix/);
+  });
+
+  it("permits global addresses always, allow-listed blocks (also IPv4-mapped), and everything when open", () => {
+    const p = createDestinationPolicy(false, parseCidrList("10.1.0.0/16"));
+    assert.equal(p.permits("8.8.8.8"), true);
+    assert.equal(p.permits("10.1.2.3"), true);
+    assert.equal(p.permits("::ffff:10.1.2.3"), true);
+    assert.equal(p.permits("10.2.0.1"), false);
+    assert.equal(p.permits("127.0.0.1"), false);
+    assert.equal(p.refuseLiteral("[::ffff:10.1.0.9]"), null);
+    assert.match(p.refuseLiteral("10.2.0.1") ?? "", /not a global address/);
+    assert.equal(p.refuseLiteral("hooks.example.com"), null, "names are checked when resolved");
+    assert.equal(createDestinationPolicy(false).permits("10.1.2.3"), false);
+    const open = createDestinationPolicy(true);
+    assert.equal(open.open, true);
+    assert.equal(open.permits("127.0.0.1"), true);
   });
 });

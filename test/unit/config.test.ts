@@ -28,6 +28,8 @@ describe("loadConfig", () => {
       apiKey: null,
       masterKey: null,
       allowPrivateNetworks: false,
+      allowedCidrs: [],
+      dnsServers: [],
       maxPayloadBytes: 262_144,
       maxBodyBytes: 10 * 1024 * 1024,
       maxBatchEvents: 1000,
@@ -225,5 +227,14 @@ describe("loadConfig", () => {
     throwsConfigError({}, "TOCSIN_LEASE", { leaseMs: 20_000 });
     throwsConfigError({}, "TOCSIN_LEASE", { requestTimeoutMs: 200_000 });
     assert.equal(loadConfig({ TOCSIN_LEASE: "10s" }, { leaseMs: 100_000 }).leaseMs, 100_000);
+  });
+
+  it("reads TOCSIN_ALLOWED_CIDRS and TOCSIN_DNS_SERVERS, refusing malformed entries by name", () => {
+    const c = loadConfig({ TOCSIN_ALLOWED_CIDRS: "10.0.0.0/8, fd00::/8", TOCSIN_DNS_SERVERS: "127.0.0.1:5353, 9.9.9.9, [::1]:53" });
+    assert.deepEqual(c.allowedCidrs.map((x) => `${x.address}/${x.prefix}`), ["10.0.0.0/8", "fd00::/8"]);
+    assert.deepEqual(c.dnsServers, ["127.0.0.1:5353", "9.9.9.9", "[::1]:53"]);
+    assert.deepEqual(loadConfig({}).allowedCidrs, []);
+    throwsConfigError({ TOCSIN_ALLOWED_CIDRS: "10.0.0.0/99" }, "TOCSIN_ALLOWED_CIDRS");
+    throwsConfigError({ TOCSIN_DNS_SERVERS: "dns.google" }, "TOCSIN_DNS_SERVERS");
   });
 });

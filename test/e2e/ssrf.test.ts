@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { startDnsServer } from "../support/dns-server.ts";
+import { startReceiver } from "../support/receiver.ts";
+import { type Api, eventually, withServer } from "../support/server.ts";
+
+// The destination guard end to end, on loopback only: 127.0.0.2 stands in for "a public address"
+// by being allow-listed (TOCSIN_ALLOWED_CIDRS), while 127.0.0.1 stays refused.
+
+type TestCall = { response: { status: number } | null; error: { class: string; message: string } | null };
+type Problem = { errors: { path: string; message: string }[] };
+
+async function tenant(api: Api) {
+  assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
+}
+
+describe("destination guard", () => {
+  it("refuses literal non-global addresses in any notation when an endpoint is saved", async () => {
+    await withServer({ TOCSIN_ALLOW_PRIVATE_NETWORKS: "false" }, async ({ api }) => {
+      await tenant(api);
+      for (const url of [
+        "http://127.0.0.1/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://0177.0.0.1/",
+        "http://127.1/",
+        "http://0/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:7f00:1]/",
+        "http://[::127.0.0.1]/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/",
+        "http://172.16.0.1/",
+        "http://192.168.1.1/",
+        "http://100.64.0.1/",
+        "http://224.0.0.1/",
+        "http://255.255.255.255/",
+        "http://[fd00::1]/",
+        "http://[fe80::1]/",
+        "http://[fec0::1]/",
+        "http://[ff02::1]/",
+      ]) {
+        const r = await api<Problem>("POST", "/v1/tenants/acme/endpoints", { url, eventTypes: ["*"] });
+        assert.equal(r.status, 400, `${url} -> ${r.status}`);
+        assert.equal(r.body.errors[0].path, "/url");
+        assert.match(r.body.errors[0].message, /not a global address/, url);
+      }
+    });
+  });
+
+  it("blocks a host name that resolves to loopback at the attempt, before any byte is sent", async () => {
+    const rx = await startReceiver();
+    try {
+      await withServer({ TOCSIN_ALLOW_PRIVATE_NETWORKS: "false" }, async ({ api }) => {
+        await tenant(api);
+        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `http://localhost:${rx.port}/h`, eventTypes: ["*"] });
+        assert.equal(ep.status, 201, "names are checked when they are resolved, not when saved");
+        const r = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
+        assert.equal(r.body.response, null);
+        assert.equal(r.body.error?.class, "blocked_destination", JSON.stringify(r.body.error));
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
+        const attempt = await eventually(async () => {
+          const l = await api<{ data: { id: string; attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries");
+          const d = l.body.data[0];
+          return d && d.attemptCount > 0 ? (await api<{ attempts: { errorClass: string }[] }>("GET", `/v1/tenants/acme/deliveries/${d.id}`)).body.attempts[0] : null;
+        });
+        assert.equal(attempt.errorClass, "blocked_destination");
+        assert.equal(rx.requests.length, 0);
+      });
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it("TOCSIN_ALLOWED_CIDRS opens exactly the listed blocks", async () => {
+    const allowed = await startReceiver(() => ({}), 0, "127.0.0.2");
+    try {
+      await withServer({ TOCSIN_ALLOW_PRIVATE_NETWORKS: "false", TOCSIN_ALLOWED_CIDRS: "127.0.0.2/32, fd12::/16" }, async ({ api }) => {
+        await tenant(api);
+        const ok = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${allowed.url}/h`, eventTypes: ["*"] });
+        assert.equal(ok.status, 201, JSON.stringify(ok.body));
+        assert.equal((await api("POST", "/v1/tenants/acme/endpoints", { url: "http://[fd12::1]/", eventTypes: ["*"] })).status, 201);
+        assert.equal((await api("POST", "/v1/tenants/acme/endpoints", { url: `http://127.0.0.1:${allowed.port}/`, eventTypes: ["*"] })).status, 400);
+        assert.equal((await api("POST", "/v1/tenants/acme/endpoints", { url: "http://[fd13::1]/", eventTypes: ["*"] })).status, 400);
+        const r = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ok.body.id}/test`);
+        assert.equal(r.body.response?.status, 200, JSON.stringify(r.body.error));
+      });
+    } finally {
+      await allowed.close();
+    }
+  });
+
+  it("DNS rebinding: an answer that flips from an allowed address to loopback never reaches loopback", async () => {
+    // Both receivers on one port: the allowed one on 127.0.0.2, the forbidden one on 127.0.0.1.
+    const good = await startReceiver(() => ({ headers: { connection: "close" } }), 0, "127.0.0.2");
+    const forbidden = await startReceiver(() => ({}), good.port, "127.0.0.1");
+    const dns = await startDnsServer((name, n) => (name === "rebind.test" && n === 1 ? ["127.0.0.2"] : ["127.0.0.1"]));
+    try {
+      await withServer(
+        { TOCSIN_ALLOW_PRIVATE_NETWORKS: "false", TOCSIN_ALLOWED_CIDRS: "127.0.0.2/32", TOCSIN_DNS_SERVERS: dns.address },
+        async ({ api }) => {
+          await tenant(api);
+          const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `http://rebind.test:${good.port}/h`, eventTypes: ["*"] });
+          assert.equal(ep.status, 201);
+          const first = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
+          assert.equal(first.body.response?.status, 200, JSON.stringify(first.body.error));
+          assert.equal(good.requests.length, 1);
+          // The receiver closed the connection, so the next request resolves again and gets loopback.
+          const second = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
+          assert.equal(second.body.response, null);
+          assert.equal(second.body.error?.class, "blocked_destination", JSON.stringify(second.body.error));
+          assert.match(second.body.error!.message, /rebind\.test resolves to a non-global address \(127\.0\.0\.1\)/);
+          await api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
+          await eventually(async () => (await api<{ data: { attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data[0]?.attemptCount > 0);
+          assert.equal(forbidden.requests.length, 0, "nothing reached the loopback receiver");
+          // One resolution per connection: the address checked is the address connected to.
+          const aQueries = dns.queries.filter((q) => q.name === "rebind.test" && q.type === "A");
+          assert.equal(aQueries.length, 3, JSON.stringify(dns.queries));
+        },
+      );
+    } finally {
+      await Promise.all([good.close(), forbidden.close(), dns.close()]);
+    }
+  });
+});
