@@ -28,6 +28,8 @@ export interface Config {
   allowedCidrs: Cidr[];
   /** Resolve receivers' names with these DNS servers instead of the system resolver. TOCSIN_DNS_SERVERS. */
   dnsServers: string[];
+  /** Send deliveries, test calls and validation requests through this HTTP(S) proxy (CONNECT). TOCSIN_EGRESS_PROXY. */
+  egressProxy: string | null;
   /** Largest event payload in bytes. TOCSIN_MAX_PAYLOAD_BYTES (default 262144). */
   maxPayloadBytes: number;
   /** Largest request body in bytes (a batch of events). TOCSIN_MAX_BODY_BYTES (default 10 MiB). */
@@ -77,6 +79,7 @@ export const DEFAULTS: Config = {
   allowPrivateNetworks: false,
   allowedCidrs: [],
   dnsServers: [],
+  egressProxy: null,
   maxPayloadBytes: 256 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
   maxBatchEvents: 1000,
@@ -149,6 +152,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     } catch (e) {
       throw new ConfigError(`TOCSIN_ALLOWED_CIDRS: ${(e as Error).message}`);
     }
+  }
+  if (env.TOCSIN_EGRESS_PROXY) {
+    let u: URL | null = null;
+    try {
+      u = new URL(env.TOCSIN_EGRESS_PROXY);
+    } catch {
+      // reported below
+    }
+    if (!u || (u.protocol !== "http:" && u.protocol !== "https:")) throw new ConfigError("TOCSIN_EGRESS_PROXY must be an http:// or https:// proxy URL");
+    c.egressProxy = u.href;
   }
   if (env.TOCSIN_DNS_SERVERS) {
     c.dnsServers = env.TOCSIN_DNS_SERVERS.split(",").map((x) => x.trim()).filter(Boolean);

@@ -114,6 +114,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     sender = createSender({
       policy: destinationPolicy(config),
       dnsServers: config.dnsServers,
+      egressProxy: config.egressProxy,
       connectionsPerOrigin: Math.max(config.endpointConcurrency, 8),
       maxResponseBytes: 16 * 1024,
       now,

@@ -1,5 +1,5 @@
 import { rootCertificates } from "node:tls";
-import { Pool } from "undici";
+import { type Dispatcher, Pool, ProxyAgent } from "undici";
 import type { ErrorClass, SendResult } from "../core/types.ts";
 import type { DestinationPolicy } from "../core/addresses.ts";
 import { createGuardedLookup } from "./guarded-lookup.ts";
@@ -9,6 +9,12 @@ export interface SenderOptions {
   policy: DestinationPolicy;
   /** Resolve names with these DNS servers instead of the system resolver (TOCSIN_DNS_SERVERS). */
   dnsServers?: readonly string[];
+  /**
+   * Send every request through this HTTP(S) proxy with CONNECT (TOCSIN_EGRESS_PROXY), e.g.
+   * Smokescreen. The proxy resolves names, so it enforces the destination rules for them; literal
+   * addresses are still checked here.
+   */
+  egressProxy?: string | null;
   /** Connections per origin. */
   connectionsPerOrigin: number;
   /** Response bytes kept for the attempt log; reading stops there. */
@@ -51,8 +57,8 @@ const POOL_IDLE_MS = 5 * 60_000;
  * with default settings share their origin's pool); failures become data, never throws.
  */
 export function createSender(opts: SenderOptions): Sender {
-  const pools = new Map<string, { pool: Pool; lastUsed: number }>();
-  const lookup = opts.policy.open && !opts.dnsServers?.length ? null : createGuardedLookup(opts.policy, opts.dnsServers);
+  const pools = new Map<string, { pool: Dispatcher; lastUsed: number }>();
+  const lookup = opts.egressProxy || (opts.policy.open && !opts.dnsServers?.length) ? null : createGuardedLookup(opts.policy, opts.dnsServers);
   const sweep = setInterval(() => {
     const cutoff = opts.now() - POOL_IDLE_MS;
     for (const [origin, p] of pools) {
@@ -64,25 +70,23 @@ export function createSender(opts: SenderOptions): Sender {
   }, 60_000);
   sweep.unref();
 
-  function poolFor(url: URL, t: Transport): Pool {
-    const k = `${url.origin} ${t.poolKey}`;
+  function poolFor(url: URL, t: Transport): Dispatcher {
+    const proxy = opts.egressProxy;
+    // Through a proxy one agent serves every origin of a transport; otherwise one pool per origin.
+    const k = proxy ? `proxy ${t.poolKey}` : `${url.origin} ${t.poolKey}`;
     let p = pools.get(k);
     if (!p) {
-      const tls = url.protocol === "https:";
-      const pool = new Pool(url.origin, {
-        connections: opts.connectionsPerOrigin,
-        pipelining: 1,
-        headersTimeout: t.requestTimeoutMs,
-        bodyTimeout: t.requestTimeoutMs,
-        connect: {
-          timeout: t.connectTimeoutMs,
-          ...(lookup ? { lookup } : {}),
-          ...(tls && t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
-          // `ca` replaces the default roots in Node, so the extra bundle is added to them.
-          ...(tls && t.ca ? { ca: [...rootCertificates, t.ca] } : {}),
-          ...(tls && t.skipVerify ? { rejectUnauthorized: false } : {}),
-        },
-      });
+      const tls = url.protocol === "https:" || Boolean(proxy);
+      const targetTls = {
+        ...(tls && t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
+        // `ca` replaces the default roots in Node, so the extra bundle is added to them.
+        ...(tls && t.ca ? { ca: [...rootCertificates, t.ca] } : {}),
+        ...(tls && t.skipVerify ? { rejectUnauthorized: false } : {}),
+      };
+      const common = { connections: opts.connectionsPerOrigin, pipelining: 1, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs };
+      const pool: Dispatcher = proxy
+        ? new ProxyAgent({ ...common, uri: proxy, proxyTunnel: true, requestTls: { timeout: t.connectTimeoutMs, ...targetTls }, connect: { timeout: t.connectTimeoutMs } })
+        : new Pool(url.origin, { ...common, connect: { timeout: t.connectTimeoutMs, ...(lookup ? { lookup } : {}), ...targetTls } });
       p = { pool, lastUsed: 0 };
       pools.set(k, p);
     }
@@ -113,6 +117,7 @@ export function createSender(opts: SenderOptions): Sender {
       if (refused) return fail("blocked_destination", refused);
       try {
         const res = await poolFor(url, req.transport).request({
+          origin: url.origin,
           path: url.pathname + url.search,
           method: req.method,
           headers: req.headers,

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { type IncomingMessage, createServer } from "node:http";
+import { type AddressInfo, type Socket, connect } from "node:net";
 import { describe, it } from "node:test";
 import { startDnsServer } from "../support/dns-server.ts";
 import { startReceiver } from "../support/receiver.ts";
@@ -122,6 +124,54 @@ describe("destination guard", () => {
       );
     } finally {
       await Promise.all([good.close(), forbidden.close(), dns.close()]);
+    }
+  });
+
+  it("TOCSIN_EGRESS_PROXY sends every request through the proxy with CONNECT", async () => {
+    const rx = await startReceiver();
+    const tunnels: string[] = [];
+    const proxy = createServer((_req, res) => {
+      res.writeHead(405);
+      res.end();
+    });
+    proxy.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(String(req.url));
+      const [host, port] = String(req.url).split(":");
+      // A real egress proxy applies its own rules here; this one allows only the test receiver.
+      if (host !== "127.0.0.1" || Number(port) !== rx.port) {
+        client.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+        return;
+      }
+      const upstream = connect(Number(port), host, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      await withServer({ TOCSIN_EGRESS_PROXY: proxyUrl }, async ({ api }) => {
+        await tenant(api);
+        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/via-proxy`, eventTypes: ["*"] });
+        const denied = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: "http://127.0.0.1:9/denied", eventTypes: [] });
+        const r = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
+        assert.equal(r.body.response?.status, 200, JSON.stringify(r.body.error));
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: { n: 1 } });
+        await rx.waitFor(2);
+        assert.ok(tunnels.length >= 1 && tunnels.every((t) => t === `127.0.0.1:${rx.port}`), JSON.stringify(tunnels));
+        const refused = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${denied.body.id}/test`);
+        assert.equal(refused.body.response, null, "the proxy's refusal is a failed attempt");
+        assert.ok(refused.body.error, JSON.stringify(refused.body));
+        assert.ok(tunnels.includes("127.0.0.1:9"), "the request went to the proxy, not straight to the target");
+      });
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+      await rx.close();
     }
   });
 });

@@ -30,6 +30,7 @@ describe("loadConfig", () => {
       allowPrivateNetworks: false,
       allowedCidrs: [],
       dnsServers: [],
+      egressProxy: null,
       maxPayloadBytes: 262_144,
       maxBodyBytes: 10 * 1024 * 1024,
       maxBatchEvents: 1000,
@@ -236,5 +237,8 @@ describe("loadConfig", () => {
     assert.deepEqual(loadConfig({}).allowedCidrs, []);
     throwsConfigError({ TOCSIN_ALLOWED_CIDRS: "10.0.0.0/99" }, "TOCSIN_ALLOWED_CIDRS");
     throwsConfigError({ TOCSIN_DNS_SERVERS: "dns.google" }, "TOCSIN_DNS_SERVERS");
+    assert.equal(loadConfig({ TOCSIN_EGRESS_PROXY: "http://smokescreen.internal:4750" }).egressProxy, "http://smokescreen.internal:4750/");
+    throwsConfigError({ TOCSIN_EGRESS_PROXY: "socks5://proxy:1080" }, "TOCSIN_EGRESS_PROXY");
+    throwsConfigError({ TOCSIN_EGRESS_PROXY: "not a url" }, "TOCSIN_EGRESS_PROXY");
   });
 });
