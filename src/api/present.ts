@@ -1,3 +1,4 @@
+import type { ApiKey } from "../core/api-keys.ts";
 import { parseJsonKeepingSource } from "../core/json.ts";
 import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
 import { endpointStatus, endpointWarnings } from "../services/endpoints.ts";
@@ -99,5 +100,20 @@ export function presentAttempt(a: Attempt) {
     responseBody: a.responseBody,
     willRetry: a.willRetry,
     nextAttemptAt: isoOrNull(a.nextAttemptAt),
+  };
+}
+
+export function presentApiKey(k: ApiKey) {
+  return {
+    id: k.id,
+    kind: k.kind,
+    tenantId: k.tenantId,
+    name: k.name,
+    scopes: k.scopes,
+    prefix: k.prefix,
+    expiresAt: isoOrNull(k.expiresAt),
+    revokedAt: isoOrNull(k.revokedAt),
+    lastUsedAt: isoOrNull(k.lastUsedAt),
+    createdAt: iso(k.createdAt),
   };
 }

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import swagger from "@fastify/swagger";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
@@ -8,17 +7,22 @@ import { ApiError, type ErrorCode, type FieldError } from "../core/errors.ts";
 import { parseJsonKeepingSource } from "../core/json.ts";
 import type { ServiceDeps } from "../services/deps.ts";
 import { StoreUnavailableError } from "../store/store.ts";
+import { registerAuth } from "./auth.ts";
 import { registerDeliveryRoutes } from "./routes/deliveries.ts";
 import { registerEndpointRoutes } from "./routes/endpoints.ts";
 import { registerEventTypeRoutes } from "./routes/event-types.ts";
 import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerTenantRoutes } from "./routes/tenants.ts";
 
 export interface ServerOptions {
   deps: ServiceDeps;
   logger: Logger;
-  /** Every accepted admin key; compared in constant time. */
+  /**
+   * The bootstrap admin keys (TOCSIN_API_KEY or data/admin-key), compared in constant time. Keys
+   * created through /v1/keys and /v1/tenants/{tenant}/keys live in the database.
+   */
   apiKeys: () => string[];
   version: string;
 }
@@ -58,8 +62,6 @@ export function problem(status: number, code: ErrorCode, detail: string, errors?
     ...(errors ? { errors } : {}),
   };
 }
-
-const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /** Bodies are validated strictly (wrong types are 400s); query strings and params are coerced. */
 function createValidators() {
@@ -138,21 +140,21 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
         version: o.version,
         description: "Webhook delivery for products that alert their customers. Errors are RFC 9457 problem documents.",
       },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Admin API key" } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description:
+              "An admin key, a tenant key or a portal session token. Each operation lists what it needs: `admin` (admin keys only) or the scope a tenant key must hold (`events:write`, `endpoints:write`, `read`).",
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });
 
-  app.addHook("onRequest", async (req) => {
-    if (req.routeOptions.config.public || !req.url.startsWith("/v1")) return;
-    const h = req.headers.authorization;
-    const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-    if (!m) throw new ApiError(401, "unauthorized", "send the API key as Authorization: Bearer <key>");
-    const given = digest(m[1]);
-    let ok = false;
-    for (const k of o.apiKeys()) ok = timingSafeEqual(given, digest(k)) || ok;
-    if (!ok) throw new ApiError(401, "unauthorized", "the API key is not valid");
-  });
+  registerAuth(app, o.deps, o.apiKeys);
 
   // Actions such as POST …/test take an optional body: none at all is the same as `{}`.
   app.addHook("preValidation", async (req) => {
@@ -207,6 +209,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   registerEventTypeRoutes(app, o.deps);
   registerEventRoutes(app, o.deps);
   registerDeliveryRoutes(app, o.deps);
+  registerKeyRoutes(app, o.deps);
 
   app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   return app;

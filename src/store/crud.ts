@@ -1,6 +1,7 @@
+import type { ApiKey } from "../core/api-keys.ts";
 import { idFloor } from "../core/ids.ts";
 import type { Delivery, EventRecord, EventType, Tenant } from "../core/types.ts";
-import { rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
+import { rowToApiKey, rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type EndpointSecrets, type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
 
@@ -23,6 +24,9 @@ const rowToSecrets = (r: Row): EndpointSecrets => ({
   previousSecretEnc: (r.previous_secret_enc as string | null) ?? null,
   credentialsEnc: (r.credentials_enc as string | null) ?? null,
 });
+
+/** Every api_keys column but the hash, which only the look-up by hash reads. */
+const KEY_COLUMNS = "id, kind, tenant_id, name, scopes, prefix, expires_at, revoked_at, last_used_at, created_at";
 
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
@@ -84,6 +88,7 @@ export function createCrud(db: SqlDb): CrudMethods {
         if ((await tx.run("DELETE FROM tenants WHERE id = ?", [id])) === 0) return false;
         await tx.run(`${CANCEL} tenant_id = ?`, [now, id]);
         await tx.run("DELETE FROM endpoints WHERE tenant_id = ?", [id]);
+        await tx.run("UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND revoked_at IS NULL", [now, id]);
         return true;
       });
     },
@@ -215,6 +220,43 @@ export function createCrud(db: SqlDb): CrudMethods {
       return (await db.run("DELETE FROM event_types WHERE name = ?", [name])) === 1;
     },
 
+    async createApiKey(k) {
+      await db.run(
+        "INSERT INTO api_keys (id, kind, tenant_id, name, scopes, hash, prefix, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [k.id, k.kind, k.tenantId, k.name, JSON.stringify(k.scopes), k.hash, k.prefix, k.expiresAt, k.createdAt],
+      );
+      const { hash: _hash, ...key } = k;
+      return { ...key, scopes: [...k.scopes], revokedAt: null, lastUsedAt: null };
+    },
+    async findApiKeyByHash(hash) {
+      const r = await db.get(`SELECT ${KEY_COLUMNS}, hash FROM api_keys WHERE hash = ?`, [hash]);
+      return r ? { key: rowToApiKey(r), hash: String(r.hash) } : null;
+    },
+    async listApiKeys(f, p) {
+      const where = ["id > ?"];
+      const params: Param[] = [decodeCursor(p.cursor) ?? ""];
+      if (f.tenantId !== undefined) {
+        where.push("tenant_id = ?");
+        params.push(f.tenantId);
+      }
+      if (f.kind !== undefined) {
+        where.push("kind = ?");
+        params.push(f.kind);
+      }
+      const rows = await db.all(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`, [...params, p.limit + 1]);
+      return page<ApiKey>(rows, p.limit, rowToApiKey, (r) => r.id as string);
+    },
+    async revokeApiKey(id, tenantId, now) {
+      const scope = tenantId === null ? "" : " AND tenant_id = ?";
+      const params: Param[] = tenantId === null ? [id] : [id, tenantId];
+      await db.run(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL${scope}`, [now, ...params]);
+      const r = await db.get(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?${scope}`, params);
+      return r ? rowToApiKey(r) : null;
+    },
+    async touchApiKey(id, now) {
+      await db.run("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [now, id]);
+    },
+
     async getEvent(tenantId, id) {
       const r = await db.get("SELECT * FROM events WHERE tenant_id = ? AND id = ?", [tenantId, id]);
       return r ? rowToEvent(r) : null;
@@ -282,6 +324,7 @@ export function createCrud(db: SqlDb): CrudMethods {
             ev,
           );
         }
+        n += await tx.run("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE kind = 'portal' AND expires_at < ? LIMIT ?)", [before, limit]);
         n += await tx.run(
           "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)",
           [now, limit],

@@ -1,3 +1,4 @@
+import type { ApiKey } from "../core/api-keys.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
 import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
 import type { Row } from "./sql.ts";
@@ -98,5 +99,20 @@ export function rowToAttempt(r: Row): Attempt {
     responseBody: strOrNull(r.response_body),
     willRetry: num(r.will_retry) === 1,
     nextAttemptAt: numOrNull(r.next_attempt_at),
+  };
+}
+
+export function rowToApiKey(r: Row): ApiKey {
+  return {
+    id: String(r.id),
+    kind: String(r.kind) as ApiKey["kind"],
+    tenantId: strOrNull(r.tenant_id),
+    name: strOrNull(r.name),
+    scopes: JSON.parse(String(r.scopes)) as ApiKey["scopes"],
+    prefix: String(r.prefix),
+    expiresAt: numOrNull(r.expires_at),
+    revokedAt: numOrNull(r.revoked_at),
+    lastUsedAt: numOrNull(r.last_used_at),
+    createdAt: num(r.created_at),
   };
 }

@@ -1,3 +1,4 @@
+import type { ApiKey, ApiKeyKind, Scope } from "../core/api-keys.ts";
 import type {
   Attempt,
   ClaimedDelivery,
@@ -84,6 +85,24 @@ export interface DeliveryFilter {
   status?: DeliveryStatus;
 }
 
+export interface NewApiKey {
+  id: string;
+  kind: ApiKeyKind;
+  tenantId: string | null;
+  name: string | null;
+  scopes: Scope[];
+  /** Hex SHA-256 of the key; the key itself is never stored. */
+  hash: string;
+  prefix: string;
+  expiresAt: number | null;
+  createdAt: number;
+}
+
+export interface ApiKeyFilter {
+  tenantId?: string;
+  kind?: ApiKeyKind;
+}
+
 export interface ClaimOptions {
   limit: number;
   leaseMs: number;
@@ -109,7 +128,10 @@ export interface Store {
   getTenant(id: string): Promise<Tenant | null>;
   listTenants(page: Page): Promise<PageResult<Tenant>>;
   updateTenant(id: string, changes: { name?: string | null; metadata?: Record<string, unknown> }, now: number): Promise<Tenant | null>;
-  /** Deletes a tenant with its endpoints; their unfinished deliveries become `cancelled`. */
+  /**
+   * Deletes a tenant with its endpoints; their unfinished deliveries become `cancelled` and its keys
+   * are revoked (a tenant re-created with the same id must not inherit them).
+   */
   deleteTenant(id: string, now: number): Promise<boolean>;
 
   createEndpoint(e: NewEndpoint, now: number): Promise<Endpoint>;
@@ -136,6 +158,20 @@ export interface Store {
   listEventTypes(page: Page): Promise<PageResult<EventType>>;
   updateEventType(name: string, changes: { description?: string | null; schema?: unknown; example?: unknown }, now: number): Promise<EventType | null>;
   deleteEventType(name: string): Promise<boolean>;
+
+  /** Inserts a key; only its hash is stored. */
+  createApiKey(k: NewApiKey): Promise<ApiKey>;
+  /** The key with this hash (revoked and expired ones too, for the caller to check), with its stored hash. */
+  findApiKeyByHash(hash: string): Promise<{ key: ApiKey; hash: string } | null>;
+  /** Keys by id (creation order), revoked and expired ones included; never their hashes. */
+  listApiKeys(filter: ApiKeyFilter, page: Page): Promise<PageResult<ApiKey>>;
+  /**
+   * Revokes key `id` (only if it belongs to `tenantId`, when given); revoking twice keeps the first
+   * time. Returns the key, or null when there is no such key.
+   */
+  revokeApiKey(id: string, tenantId: string | null, now: number): Promise<ApiKey | null>;
+  /** Records that the key authenticated a request at `now`. */
+  touchApiKey(id: string, now: number): Promise<void>;
 
   /**
    * Durable ingest, all or nothing in one transaction: for each event, return the original when
@@ -174,7 +210,8 @@ export interface Store {
   subscribeDue(listener: () => void): Promise<() => Promise<void>>;
   /**
    * Retention: deletes up to `limit` finished deliveries (with their attempts), events without
-   * unfinished deliveries, and expired idempotency keys, all created before `before`.
+   * unfinished deliveries, and expired idempotency keys, all created before `before`, and portal
+   * sessions that expired before `before`.
    * Returns how many rows it deleted; call again until it returns 0.
    */
   purge(before: number, now: number, limit: number): Promise<number>;

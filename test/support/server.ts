@@ -58,11 +58,11 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** The real server in this process, on an ephemeral port, with a temp data folder. */
-export async function startServer(env: Record<string, string> = {}, dataDir = tempDir()): Promise<TestServer> {
+/** The real server in this process, on an ephemeral port, with a temp data folder; `now` replaces its clock. */
+export async function startServer(env: Record<string, string> = {}, dataDir = tempDir(), now?: () => number): Promise<TestServer> {
   const apiKey = `tsk_test_${randomBytes(8).toString("hex")}`;
   const config = loadConfig({ ...testEnv(env), TOCSIN_DATA_DIR: dataDir, TOCSIN_API_KEY: apiKey });
-  const app = await serve(config, pino({ level: config.logLevel }));
+  const app = await serve(config, pino({ level: config.logLevel }), now);
   return {
     app,
     url: app.url!,
@@ -78,11 +78,16 @@ export async function withServer(env: Record<string, string>, fn: (s: TestServer
   return withBackendServer("sqlite", env, fn);
 }
 
-/** Like withServer, on `backend` (a fresh schema on PostgreSQL, dropped afterwards). */
-export async function withBackendServer(backend: Backend, env: Record<string, string>, fn: (s: TestServer) => Promise<void>): Promise<void> {
+/** Like withServer, on `backend` (a fresh schema on PostgreSQL, dropped afterwards); `now` replaces the server's clock. */
+export async function withBackendServer(
+  backend: Backend,
+  env: Record<string, string>,
+  fn: (s: TestServer) => Promise<void>,
+  now?: () => number,
+): Promise<void> {
   const b = await backendEnv(backend);
   try {
-    const s = await startServer({ ...b.env, ...env });
+    const s = await startServer({ ...b.env, ...env }, undefined, now);
     try {
       await fn(s);
     } finally {

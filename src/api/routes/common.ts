@@ -10,6 +10,7 @@ export function pageOf(q: { limit?: number; cursor?: string }): Page {
 export const errorResponses = {
   400: Problem,
   401: Problem,
+  403: Problem,
   404: Problem,
 };
 

@@ -11,6 +11,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.get(
     "/v1/tenants/:tenant/deliveries",
     {
+      config: { scope: "read" },
       schema: {
         tags,
         summary: "List deliveries, newest first, filtered by endpoint, event or status",
@@ -32,7 +33,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): vo
   );
   app.get(
     "/v1/tenants/:tenant/deliveries/:id",
-    { schema: { tags, summary: "Get a delivery with every attempt", params: TenantItemParams, response: { 200: DeliveryWithAttempts, ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "Get a delivery with every attempt", params: TenantItemParams, response: { 200: DeliveryWithAttempts, ...errorResponses } } },
     async (req) => {
       const { tenant, id } = req.params as Static<typeof TenantItemParams>;
       const { delivery, attempts } = await getDelivery(d, tenant, id);
@@ -42,6 +43,8 @@ export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.post(
     "/v1/tenants/:tenant/deliveries/:id/retry",
     {
+      // Resending to the tenant's own endpoint is endpoint management, not posting a new alert.
+      config: { scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Retry a failed delivery now (one more attempt)",

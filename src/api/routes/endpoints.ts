@@ -35,6 +35,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.post(
     "/v1/tenants/:tenant/endpoints",
     {
+      config: { scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Create an endpoint (a webhook integration); a signing secret is generated unless given",
@@ -52,7 +53,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   );
   app.get(
     "/v1/tenants/:tenant/endpoints",
-    { schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: listOf(EndpointOut), ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: listOf(EndpointOut), ...errorResponses } } },
     async (req) => {
       const page = await listEndpoints(d, (req.params as Static<typeof TenantParams>).tenant, pageOf(req.query as Static<typeof ListQuery>));
       return { data: page.data.map((e) => presentEndpoint(e)), nextCursor: page.nextCursor };
@@ -60,7 +61,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   );
   app.get(
     "/v1/tenants/:tenant/endpoints/:id",
-    { schema: { tags, summary: "Get an endpoint", params: TenantItemParams, response: { 200: EndpointOut, ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "Get an endpoint", params: TenantItemParams, response: { 200: EndpointOut, ...errorResponses } } },
     async (req) => {
       const { tenant, id } = req.params as Item;
       return presentEndpoint(await getEndpoint(d, tenant, id));
@@ -69,6 +70,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.patch(
     "/v1/tenants/:tenant/endpoints/:id",
     {
+      config: { scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Update an endpoint (JSON merge patch); enabling it resumes its waiting deliveries",
@@ -85,6 +87,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.delete(
     "/v1/tenants/:tenant/endpoints/:id",
     {
+      config: { scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Delete an endpoint; its unfinished deliveries are cancelled",
@@ -101,6 +104,8 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.get(
     "/v1/tenants/:tenant/endpoints/:id/secret",
     {
+      // Revealing the secret lets its holder forge webhooks: a writer's right, not a reader's.
+      config: { scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Reveal the endpoint's signing secret",
@@ -116,7 +121,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.post(
     "/v1/tenants/:tenant/endpoints/:id/secret/rotate",
     {
-      config: { optionalBody: true },
+      config: { optionalBody: true, scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Issue a new signing secret; where the scheme allows several signatures, the previous secret keeps signing for 24 h",
@@ -134,7 +139,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.post(
     "/v1/tenants/:tenant/endpoints/:id/test",
     {
-      config: { optionalBody: true },
+      config: { optionalBody: true, scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Send a test delivery now, through the endpoint's real settings, outside the queue; report the request and the response",
@@ -151,7 +156,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
   app.post(
     "/v1/tenants/:tenant/endpoints/:id/validate",
     {
-      config: { optionalBody: true },
+      config: { optionalBody: true, scope: "endpoints:write" },
       schema: {
         tags,
         summary: "Run the endpoint's validation (token-path or challenge) now and record the result",

@@ -17,13 +17,13 @@ export function registerEventTypeRoutes(app: FastifyInstance, d: ServiceDeps): v
   );
   app.get(
     "/v1/event-types",
-    { schema: { tags, summary: "List the event-type catalog", querystring: ListQuery, response: { 200: listOf(EventTypeOut), ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "List the event-type catalog", querystring: ListQuery, response: { 200: listOf(EventTypeOut), ...errorResponses } } },
     async (req) => {
       const page = await listEventTypes(d, pageOf(req.query as Static<typeof ListQuery>));
       return { data: page.data.map(presentEventType), nextCursor: page.nextCursor };
     },
   );
-  app.get("/v1/event-types/:name", { schema: { tags, summary: "Get an event type", params: NameParams, response: { 200: EventTypeOut, ...errorResponses } } }, async (req) =>
+  app.get("/v1/event-types/:name", { config: { scope: "read" }, schema: { tags, summary: "Get an event type", params: NameParams, response: { 200: EventTypeOut, ...errorResponses } } }, async (req) =>
     presentEventType(await getEventType(d, (req.params as Static<typeof NameParams>).name)),
   );
   app.patch(

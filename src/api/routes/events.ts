@@ -16,7 +16,7 @@ export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void 
   app.post(
     "/v1/tenants/:tenant/events",
     {
-      config: { rawNumbers: true },
+      config: { rawNumbers: true, scope: "events:write" },
       schema: {
         tags,
         summary: "Post an event, or an array of events as one batch",
@@ -39,7 +39,7 @@ export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void 
   );
   app.get(
     "/v1/tenants/:tenant/events",
-    { schema: { tags, summary: "List a tenant's events, newest first", params: TenantParams, querystring: EventQuery, response: { 200: listOf(EventOut), ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's events, newest first", params: TenantParams, querystring: EventQuery, response: { 200: listOf(EventOut), ...errorResponses } } },
     async (req) => {
       const q = req.query as Static<typeof EventQuery>;
       const page = await listEvents(d, (req.params as Static<typeof TenantParams>).tenant, pageOf(q), { type: q.type });
@@ -48,7 +48,7 @@ export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void 
   );
   app.get(
     "/v1/tenants/:tenant/events/:id",
-    { schema: { tags, summary: "Get an event with its deliveries", params: TenantItemParams, response: { 200: EventWithDeliveries, ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "Get an event with its deliveries", params: TenantItemParams, response: { 200: EventWithDeliveries, ...errorResponses } } },
     async (req) => {
       const { tenant, id } = req.params as Static<typeof TenantItemParams>;
       const { event, deliveries } = await getEvent(d, tenant, id);

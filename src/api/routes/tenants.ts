@@ -17,7 +17,7 @@ export function registerTenantRoutes(app: FastifyInstance, d: ServiceDeps): void
     const page = await listTenants(d, pageOf(req.query as Static<typeof ListQuery>));
     return { data: page.data.map(presentTenant), nextCursor: page.nextCursor };
   });
-  app.get("/v1/tenants/:tenant", { schema: { tags, summary: "Get a tenant", params: TenantParams, response: { 200: TenantOut, ...errorResponses } } }, async (req) =>
+  app.get("/v1/tenants/:tenant", { config: { scope: "read" }, schema: { tags, summary: "Get a tenant", params: TenantParams, response: { 200: TenantOut, ...errorResponses } } }, async (req) =>
     presentTenant(await getTenant(d, (req.params as Static<typeof TenantParams>).tenant)),
   );
   app.patch(

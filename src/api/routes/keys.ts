@@ -1,0 +1,154 @@
+import type { FastifyInstance } from "fastify";
+import { type Static, Type } from "typebox";
+import { createAdminKey, createPortalSession, createTenantKey, listKeys, listTenantKeys, revokeKey } from "../../services/api-keys.ts";
+import type { ServiceDeps } from "../../services/deps.ts";
+import { presentApiKey } from "../present.ts";
+import {
+  AdminKeyCreate,
+  ApiKeyCreated,
+  ApiKeyOut,
+  KeyQuery,
+  PortalSessionCreate,
+  PortalSessionOut,
+  TenantKeyCreate,
+  TenantKeyQuery,
+  listOf,
+} from "../schemas.ts";
+import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+const ROTATION =
+  "Rotate without downtime: create a new key, move clients to it, check the old key's lastUsedAt stops advancing, then revoke the old key.";
+
+/** Key management and portal sessions: admin keys only (no `scope` in their config). */
+export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
+  const tags = ["keys"];
+  app.post(
+    "/v1/keys",
+    {
+      schema: {
+        tags,
+        summary: "Create an admin key; the key is in this response only",
+        description: `Admin keys act on every route and every tenant. ${ROTATION}`,
+        body: AdminKeyCreate,
+        response: { 201: ApiKeyCreated, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { key, secret } = await createAdminKey(d, req.body as Static<typeof AdminKeyCreate>);
+      return reply.code(201).send({ ...presentApiKey(key), key: secret });
+    },
+  );
+  app.get(
+    "/v1/keys",
+    {
+      schema: {
+        tags,
+        summary: "List every key (admin, tenant and portal sessions), revoked and expired ones included; never the keys themselves",
+        querystring: KeyQuery,
+        response: { 200: listOf(ApiKeyOut), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query as Static<typeof KeyQuery>;
+      const page = await listKeys(d, { kind: q.kind, tenantId: q.tenantId }, pageOf(q));
+      return { data: page.data.map(presentApiKey), nextCursor: page.nextCursor };
+    },
+  );
+  app.delete(
+    "/v1/keys/:id",
+    {
+      schema: {
+        tags,
+        summary: "Revoke a key of any kind at once; requests with it answer 401",
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await revokeKey(d, (req.params as Static<typeof IdParams>).id, null);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    "/v1/tenants/:tenant/keys",
+    {
+      schema: {
+        tags,
+        summary: "Create a key that sees only this tenant, with the given scopes; the key is in this response only",
+        description: `Scopes: events:write (post events), endpoints:write (manage endpoints, reveal and rotate secrets, test, validate, retry deliveries), read. ${ROTATION}`,
+        params: TenantParams,
+        body: TenantKeyCreate,
+        response: { 201: ApiKeyCreated, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { tenant } = req.params as Static<typeof TenantParams>;
+      const { key, secret } = await createTenantKey(d, tenant, req.body as Static<typeof TenantKeyCreate>);
+      return reply.code(201).send({ ...presentApiKey(key), key: secret });
+    },
+  );
+  app.get(
+    "/v1/tenants/:tenant/keys",
+    {
+      schema: {
+        tags,
+        summary: "List a tenant's keys and portal sessions; never the keys themselves",
+        params: TenantParams,
+        querystring: TenantKeyQuery,
+        response: { 200: listOf(ApiKeyOut), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query as Static<typeof TenantKeyQuery>;
+      const page = await listTenantKeys(d, (req.params as Static<typeof TenantParams>).tenant, q.kind, pageOf(q));
+      return { data: page.data.map(presentApiKey), nextCursor: page.nextCursor };
+    },
+  );
+  app.delete(
+    "/v1/tenants/:tenant/keys/:id",
+    {
+      schema: {
+        tags,
+        summary: "Revoke one of the tenant's keys or portal sessions at once",
+        params: TenantItemParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      await revokeKey(d, id, tenant);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    "/v1/tenants/:tenant/portal-sessions",
+    {
+      config: { optionalBody: true },
+      schema: {
+        tags,
+        summary: "Open a customer-console session: a short-lived token for this tenant with endpoints:write and read",
+        description:
+          "The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers.",
+        params: TenantParams,
+        body: PortalSessionCreate,
+        response: { 201: PortalSessionOut, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { tenant } = req.params as Static<typeof TenantParams>;
+      const { key, secret } = await createPortalSession(d, tenant, req.body as Static<typeof PortalSessionCreate>);
+      return reply.code(201).send({
+        id: key.id,
+        url: `${req.protocol}://${req.host}/portal#token=${secret}`,
+        token: secret,
+        tenantId: tenant,
+        scopes: key.scopes,
+        expiresAt: new Date(key.expiresAt!).toISOString(),
+      });
+    },
+  );
+}
