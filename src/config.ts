@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { type Cidr, parseCidrList } from "./core/addresses.ts";
+import { parseMasterKey } from "./core/secret-box.ts";
 import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
 
 /** Everything Tocsin reads from its environment and flags, parsed once and frozen. */
@@ -22,6 +23,11 @@ export interface Config {
   apiKey: string | null;
   /** 32-byte key encrypting secrets at rest; when unset on SQLite, generated into `<dataDir>/master-key`. TOCSIN_MASTER_KEY. */
   masterKey: string | null;
+  /**
+   * Older master keys that may still have made some ciphertexts (decrypt only), during a
+   * master-key rotation. TOCSIN_PREVIOUS_MASTER_KEYS, comma-separated.
+   */
+  previousMasterKeys: string[];
   /** Allow deliveries to loopback, private and other non-global addresses. TOCSIN_ALLOW_PRIVATE_NETWORKS. */
   allowPrivateNetworks: boolean;
   /** CIDR blocks receivers may be in although they are not global (on-premise). TOCSIN_ALLOWED_CIDRS. */
@@ -76,6 +82,7 @@ export const DEFAULTS: Config = {
   port: 3000,
   apiKey: null,
   masterKey: null,
+  previousMasterKeys: [],
   allowPrivateNetworks: false,
   allowedCidrs: [],
   dnsServers: [],
@@ -131,7 +138,7 @@ function bool(env: Record<string, string | undefined>, name: string): boolean | 
 
 /** Parses `TOCSIN_*` variables, then applies `overrides` (from CLI flags), validates and freezes. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
-  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs], allowedCidrs: [], dnsServers: [] };
+  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs], allowedCidrs: [], dnsServers: [], previousMasterKeys: [] };
   const set = <K extends keyof Config>(k: K, v: Config[K] | undefined) => {
     if (v !== undefined) c[k] = v;
   };
@@ -145,6 +152,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("port", int(env, "TOCSIN_PORT", 0, 65535));
   set("apiKey", env.TOCSIN_API_KEY || undefined);
   set("masterKey", env.TOCSIN_MASTER_KEY || undefined);
+  if (env.TOCSIN_PREVIOUS_MASTER_KEYS) {
+    c.previousMasterKeys = env.TOCSIN_PREVIOUS_MASTER_KEYS.split(",").map((k) => k.trim()).filter(Boolean);
+    for (const k of c.previousMasterKeys) {
+      try {
+        parseMasterKey(k);
+      } catch {
+        throw new ConfigError("TOCSIN_PREVIOUS_MASTER_KEYS must hold 32-byte keys (64 hex characters or base64), comma-separated");
+      }
+    }
+  }
   set("allowPrivateNetworks", bool(env, "TOCSIN_ALLOW_PRIVATE_NETWORKS"));
   if (env.TOCSIN_ALLOWED_CIDRS) {
     try {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
@@ -11,6 +11,7 @@ import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import type { ServiceDeps } from "./services/deps.ts";
 import { destinationPolicy, resumePendingValidations } from "./services/endpoints.ts";
+import { MASTER_KEY_CHECK } from "./services/master-key.ts";
 import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -51,7 +52,7 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
     if (role !== "worker" && !config.apiKey) {
       throw new ConfigError("TOCSIN_API_KEY is required with PostgreSQL: every API process must accept the same key");
     }
-    const secretBox = createSecretBox(parseMasterKey(config.masterKey));
+    const secretBox = createSecretBox(parseMasterKey(config.masterKey), config.previousMasterKeys.map(parseMasterKey));
     const store = await createPostgresStore({
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
@@ -67,7 +68,7 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
   try {
     const apiKey = config.apiKey ?? readOrCreateKeyFile(join(config.dataDir, "admin-key"), generateApiKey).key;
     const masterKeyText = config.masterKey ?? readOrCreateKeyFile(join(config.dataDir, "master-key"), generateMasterKey).key;
-    const secretBox = createSecretBox(parseMasterKey(masterKeyText));
+    const secretBox = createSecretBox(parseMasterKey(masterKeyText), previousMasterKeys(config).map(parseMasterKey));
     const store = await createSqliteStore({
       path: dir.dbPath,
       synchronous: config.sqliteSynchronous,
@@ -80,10 +81,22 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
   }
 }
 
-async function checkMasterKey(store: Store, secretBox: SecretBox): Promise<void> {
-  const check = await store.getMeta("master_key_check");
-  if (check === null) await store.setMeta("master_key_check", secretBox.checkValue());
+/** Older master keys: TOCSIN_PREVIOUS_MASTER_KEYS, or on SQLite the one a rotation left in data/master-key.previous. */
+export function previousMasterKeys(config: Readonly<Config>): string[] {
+  const file = join(config.dataDir, "master-key.previous");
+  if (config.databaseUrl || config.masterKey || !existsSync(file)) return config.previousMasterKeys;
+  return [...config.previousMasterKeys, readFileSync(file, "utf8").trim()];
+}
+
+async function checkMasterKey(store: Store, secretBox: SecretBox, config: Readonly<Config>, logger: Logger): Promise<void> {
+  const check = await store.getMeta(MASTER_KEY_CHECK);
+  if (check === null) await store.setMeta(MASTER_KEY_CHECK, secretBox.checkValue());
   else if (check !== secretBox.checkValue()) {
+    // Mid-rotation: the database still answers to a previous key, which this process can read.
+    if (previousMasterKeys(config).some((k) => createSecretBox(parseMasterKey(k)).checkValue() === check)) {
+      logger.warn("some secrets are still under a previous master key: run 'tocsin keys rotate-master' to re-encrypt them");
+      return;
+    }
     throw new ConfigError("The master key does not match the one this database was created with: set TOCSIN_MASTER_KEY (or data/master-key) back to the original key.");
   }
 }
@@ -104,7 +117,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     dir?.release();
   };
   try {
-    await checkMasterKey(store, secretBox);
+    await checkMasterKey(store, secretBox, config, logger);
     if (dir) {
       // This process holds the data folder's lock, so every leased delivery belongs to a process that is gone.
       const released = await store.releaseExpiredLeases(Number.MAX_SAFE_INTEGER);

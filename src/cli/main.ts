@@ -58,6 +58,7 @@ Server:
   api                     Run the API only (PostgreSQL)
   worker                  Run the delivery workers only (PostgreSQL)
   migrate                 Apply database migrations and exit
+  keys rotate-master      Re-encrypt every stored secret under a new master key
 
 Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY):
   tenant create           Create a tenant
@@ -91,6 +92,22 @@ TOCSIN_MASTER_KEY. Run any number, behind a load balancer.`,
 
 Starts delivery workers only, on PostgreSQL. Needs TOCSIN_DATABASE_URL and TOCSIN_MASTER_KEY.
 Run any number, on any machines; they share the work through the database.`,
+  "keys rotate-master": `Usage: tocsin keys rotate-master [--data-dir DIR] [--database-url URL]
+
+Re-encrypts every stored secret (signing secrets, passwords, tokens, client keys) under the
+current master key, then moves the database's check value to it.
+
+PostgreSQL, while serving:
+  1. Restart every process with TOCSIN_MASTER_KEY=<new> and TOCSIN_PREVIOUS_MASTER_KEYS=<old>
+     (rolling; each process reads both and writes under the new one).
+  2. Run this command with the same two variables.
+  3. Restart the processes without TOCSIN_PREVIOUS_MASTER_KEYS.
+
+Embedded SQLite (the key in <data-dir>/master-key), with 'tocsin serve' stopped (it holds the
+data folder; the rotation takes seconds): generates a new key into <data-dir>/master-key, keeps the
+old one in <data-dir>/master-key.previous until every secret is re-encrypted, then removes it.
+Interrupted, it resumes where it stopped when run again; 'serve' reads both keys meanwhile.
+With TOCSIN_MASTER_KEY set, keys are yours to manage: set TOCSIN_PREVIOUS_MASTER_KEYS as above.`,
   migrate: `Usage: tocsin migrate [--data-dir DIR] [--database-url URL]
 
 Applies pending migrations and exits. Idempotent, and safe from several processes at once.`,
@@ -839,6 +856,70 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
   throw new UsageError(`unknown command '${cmd}'`);
 }
 
+async function runRotateMaster(args: string[], env: Env, io: Out): Promise<number> {
+  const v = parse(args, { "data-dir": { type: "string" }, "database-url": { type: "string" }, help: { type: "boolean", short: "h" } });
+  if (v.help) return showHelp(io, HELP["keys rotate-master"]);
+  const config = loadConfig(env, { dataDir: v["data-dir"], databaseUrl: v["database-url"] });
+  const { createSecretBox, parseMasterKey } = await import("../core/secret-box.ts");
+  const { reencryptSecrets } = await import("../services/master-key.ts");
+  const progress = (n: number) => io.err(`checked ${n} endpoints`);
+  if (config.databaseUrl) {
+    if (!config.masterKey || config.previousMasterKeys.length === 0) {
+      throw new UsageError("set TOCSIN_MASTER_KEY to the new key and TOCSIN_PREVIOUS_MASTER_KEYS to the old one(s), as every running process has them");
+    }
+    const box = createSecretBox(parseMasterKey(config.masterKey), config.previousMasterKeys.map(parseMasterKey));
+    const { createPostgresStore } = await import("../store/postgres/postgres-store.ts");
+    const store = await createPostgresStore({ url: config.databaseUrl, poolSize: 2, schema: "check" });
+    try {
+      const r = await reencryptSecrets(store, box, progress);
+      io.out(`re-encrypted ${r.reencrypted} secrets of ${r.endpoints} endpoints under master key ${box.keyId}; TOCSIN_PREVIOUS_MASTER_KEYS can go`);
+    } finally {
+      await store.close();
+    }
+    return 0;
+  }
+  const { existsSync, readFileSync, renameSync, rmSync, writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { openDataDir, generateMasterKey } = await import("../data-dir.ts");
+  const { createSqliteStore } = await import("../store/sqlite/sqlite-store.ts");
+  const dir = openDataDir(config.dataDir);
+  try {
+    const keyFile = join(config.dataDir, "master-key");
+    const previousFile = `${keyFile}.previous`;
+    let current: string;
+    let previous: string[];
+    if (config.masterKey) {
+      if (config.previousMasterKeys.length === 0) throw new UsageError("TOCSIN_MASTER_KEY is set: also set TOCSIN_PREVIOUS_MASTER_KEYS to the old key(s)");
+      current = config.masterKey;
+      previous = config.previousMasterKeys;
+    } else {
+      if (!existsSync(keyFile)) throw new UsageError(`${keyFile} does not exist: there is nothing to rotate`);
+      const interrupted = existsSync(previousFile) && readFileSync(previousFile, "utf8").trim() === readFileSync(keyFile, "utf8").trim();
+      if (!existsSync(previousFile) || interrupted) {
+        // Old key first into .previous, then the new key in place (atomically): at every moment
+        // the two files hold every key a ciphertext may be under.
+        if (!interrupted) writeFileSync(previousFile, readFileSync(keyFile, "utf8"), { mode: 0o600, flag: "wx" });
+        writeFileSync(`${keyFile}.new`, `${generateMasterKey()}\n`, { mode: 0o600 });
+        renameSync(`${keyFile}.new`, keyFile);
+      }
+      current = readFileSync(keyFile, "utf8").trim();
+      previous = [readFileSync(previousFile, "utf8").trim()];
+    }
+    const box = createSecretBox(parseMasterKey(current), previous.map(parseMasterKey));
+    const store = await createSqliteStore({ path: dir.dbPath, synchronous: config.sqliteSynchronous });
+    try {
+      const r = await reencryptSecrets(store, box, progress);
+      if (!config.masterKey) rmSync(previousFile, { force: true });
+      io.out(`re-encrypted ${r.reencrypted} secrets of ${r.endpoints} endpoints under master key ${box.keyId}`);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    dir.release();
+  }
+  return 0;
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage). */
 export async function main(argv: string[], env: Env, io: Out = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
   const [first, second, ...rest] = argv;
@@ -849,6 +930,7 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
     }
     if (first === "serve" || first === "api" || first === "worker") return await runRole(first, argv.slice(1), env, io);
     if (first === "migrate") return await runMigrate(argv.slice(1), env, io);
+    if (first === "keys" && second === "rotate-master") return await runRotateMaster(rest, env, io);
     if (first === "send" || first === "deliveries") return await runClient(first, argv.slice(1), env, io);
     if (first === "tenant" || first === "endpoint") {
       const cmd = `${first} ${second ?? ""}`;

@@ -19,6 +19,8 @@ export const RELEASE_EXPIRED =
 export const RELEASE_OWNED =
   "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE status = 'delivering' AND lease_owner = ?";
 
+const CIPHERTEXT_COLUMNS = new Set<string>(["secret_enc", "previous_secret_enc", "credentials_enc"]);
+
 const rowToSecrets = (r: Row): EndpointSecrets => ({
   secretEnc: r.secret_enc as string,
   previousSecretEnc: (r.previous_secret_enc as string | null) ?? null,
@@ -136,6 +138,14 @@ export function createCrud(db: SqlDb): CrudMethods {
         [status, error, status === "passed" ? now : null, now, tenantId, id, version],
       );
       return n === 1;
+    },
+    async listCiphertexts(afterId, limit) {
+      const rows = await db.all("SELECT id, secret_enc, previous_secret_enc, credentials_enc FROM endpoints WHERE id > ? ORDER BY id LIMIT ?", [afterId, limit]);
+      return rows.map((r) => ({ id: r.id as string, ...rowToSecrets(r) }));
+    },
+    async replaceCiphertext(id, column, from, to) {
+      if (!CIPHERTEXT_COLUMNS.has(column)) throw new Error(`not a ciphertext column: ${column}`);
+      return (await db.run(`UPDATE endpoints SET ${column} = ? WHERE id = ? AND ${column} = ?`, [to, id, from])) === 1;
     },
     async listPendingValidation(limit) {
       return (await db.all("SELECT * FROM endpoints WHERE validation_status = 'pending' ORDER BY id LIMIT ?", [limit])).map(rowToEndpoint);

@@ -72,6 +72,8 @@ export interface EndpointChanges {
   previousSecretExpiresAt?: number | null;
 }
 
+export type CiphertextColumn = "secret_enc" | "previous_secret_enc" | "credentials_enc";
+
 /** An endpoint's encrypted secrets, read only where a request is built or a secret is revealed. */
 export interface EndpointSecrets {
   secretEnc: string;
@@ -144,6 +146,10 @@ export interface Store {
    * meanwhile starts a new validation). Does not bump the version. False when nothing changed.
    */
   setValidationResult(tenantId: string, id: string, version: number, status: "pending" | "passed" | "failed", error: string | null, now: number): Promise<boolean>;
+  /** Every endpoint's ciphertexts, in id order after `afterId` (master-key rotation walks them). */
+  listCiphertexts(afterId: string, limit: number): Promise<({ id: string } & EndpointSecrets)[]>;
+  /** Replaces one ciphertext only if it is still `from` (a concurrent change wins); true when replaced. */
+  replaceCiphertext(id: string, column: CiphertextColumn, from: string, to: string): Promise<boolean>;
   /** Endpoints whose validation has not finished (resumed when an API process starts). */
   listPendingValidation(limit: number): Promise<Endpoint[]>;
   listEndpoints(tenantId: string, page: Page): Promise<PageResult<Endpoint>>;

@@ -27,6 +27,7 @@ describe("loadConfig", () => {
       port: 3000,
       apiKey: null,
       masterKey: null,
+      previousMasterKeys: [],
       allowPrivateNetworks: false,
       allowedCidrs: [],
       dnsServers: [],
@@ -240,5 +241,7 @@ describe("loadConfig", () => {
     assert.equal(loadConfig({ TOCSIN_EGRESS_PROXY: "http://smokescreen.internal:4750" }).egressProxy, "http://smokescreen.internal:4750/");
     throwsConfigError({ TOCSIN_EGRESS_PROXY: "socks5://proxy:1080" }, "TOCSIN_EGRESS_PROXY");
     throwsConfigError({ TOCSIN_EGRESS_PROXY: "not a url" }, "TOCSIN_EGRESS_PROXY");
+    throwsConfigError({ TOCSIN_PREVIOUS_MASTER_KEYS: "short" }, "TOCSIN_PREVIOUS_MASTER_KEYS");
+    assert.equal(loadConfig({ TOCSIN_PREVIOUS_MASTER_KEYS: `${"ab".repeat(32)}, ${"cd".repeat(32)}` }).previousMasterKeys.length, 2);
   });
 });
