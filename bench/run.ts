@@ -154,7 +154,7 @@ interface ServerHandle {
 }
 
 function tocsinOverrides(): Record<string, string> {
-  const set = new Set(["TOCSIN_DATA_DIR", "TOCSIN_PORT", "TOCSIN_API_KEY", "TOCSIN_ALLOW_PRIVATE_NETWORKS", "TOCSIN_LOG_LEVEL"]);
+  const set = new Set(["TOCSIN_DATA_DIR", "TOCSIN_PORT", "TOCSIN_API_KEY", "TOCSIN_ALLOW_PRIVATE_NETWORKS", "TOCSIN_LOG_LEVEL", "TOCSIN_RATE_LIMIT"]);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith("TOCSIN_") && !set.has(k) && v !== undefined) out[k] = v;
   return out;
@@ -170,6 +170,8 @@ async function startTocsin(dataDir: string, role: "serve" | "api" | "worker" = "
       TOCSIN_API_KEY: apiKey,
       TOCSIN_ALLOW_PRIVATE_NETWORKS: "true",
       TOCSIN_LOG_LEVEL: "info",
+      // The bench measures delivery; the per-key API rate limit would cap its ingest.
+      TOCSIN_RATE_LIMIT: "0",
       ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],

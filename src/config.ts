@@ -34,6 +34,8 @@ export interface Config {
   allowedCidrs: Cidr[];
   /** Resolve receivers' names with these DNS servers instead of the system resolver. TOCSIN_DNS_SERVERS. */
   dnsServers: string[];
+  /** API requests a minute per key before 429 (0: no limit). TOCSIN_RATE_LIMIT (default 6000). */
+  rateLimitPerMinute: number;
   /** Send deliveries, test calls and validation requests through this HTTP(S) proxy (CONNECT). TOCSIN_EGRESS_PROXY. */
   egressProxy: string | null;
   /** Largest event payload in bytes. TOCSIN_MAX_PAYLOAD_BYTES (default 262144). */
@@ -87,6 +89,7 @@ export const DEFAULTS: Config = {
   allowedCidrs: [],
   dnsServers: [],
   egressProxy: null,
+  rateLimitPerMinute: 6000,
   maxPayloadBytes: 256 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
   maxBatchEvents: 1000,
@@ -170,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       throw new ConfigError(`TOCSIN_ALLOWED_CIDRS: ${(e as Error).message}`);
     }
   }
+  set("rateLimitPerMinute", int(env, "TOCSIN_RATE_LIMIT", 0, 10_000_000));
   if (env.TOCSIN_EGRESS_PROXY) {
     let u: URL | null = null;
     try {

@@ -7,6 +7,7 @@ import { ApiError, type ErrorCode, type FieldError } from "../core/errors.ts";
 import { parseJsonKeepingSource } from "../core/json.ts";
 import type { ServiceDeps } from "../services/deps.ts";
 import { StoreUnavailableError } from "../store/store.ts";
+import rateLimit from "@fastify/rate-limit";
 import { registerAuth } from "./auth.ts";
 import { registerDeliveryRoutes } from "./routes/deliveries.ts";
 import { registerEndpointRoutes } from "./routes/endpoints.ts";
@@ -155,6 +156,21 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   registerAuth(app, o.deps, o.apiKeys);
+
+  // Per API key (the bootstrap key counts as one), after authentication; 0 turns it off.
+  const perMinute = o.deps.config.rateLimitPerMinute;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      hook: "preHandler",
+      max: perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (req) => (req.principal ? (req.principal.keyId ?? "bootstrap") : `ip:${req.ip}`),
+      allowList: (req) => !req.url.startsWith("/v1"),
+      errorResponseBuilder: (_req, ctx) =>
+        new ApiError(429, "rate_limited", `more than ${ctx.max} requests a minute with this API key; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+    });
+  }
 
   // Actions such as POST …/test take an optional body: none at all is the same as `{}`.
   app.addHook("preValidation", async (req) => {

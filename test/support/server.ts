@@ -45,6 +45,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     TOCSIN_RETRY_JITTER: "0",
     TOCSIN_LOG_LEVEL: "silent",
     TOCSIN_PORT: "0",
+    // Tests send bursts of requests with one key; test/e2e/rate-limit.test.ts turns it on.
+    TOCSIN_RATE_LIMIT: "0",
     ...extra,
   };
 }

@@ -32,6 +32,7 @@ describe("loadConfig", () => {
       allowedCidrs: [],
       dnsServers: [],
       egressProxy: null,
+      rateLimitPerMinute: 6000,
       maxPayloadBytes: 262_144,
       maxBodyBytes: 10 * 1024 * 1024,
       maxBatchEvents: 1000,
