@@ -59,6 +59,10 @@ Server:
   worker                  Run the delivery workers only (PostgreSQL)
   migrate                 Apply database migrations and exit
   keys rotate-master      Re-encrypt every stored secret under a new master key
+  keys create             Create an admin key, or a tenant key with --tenant
+  keys list               List keys (never the keys themselves)
+  keys revoke             Revoke a key
+  portal-session          Create a short-lived customer console session for a tenant
 
 Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY):
   tenant create           Create a tenant
@@ -170,6 +174,17 @@ Issues a new signing secret (generated unless --secret gives one) and prints it.
 signature header can hold several signatures (standard), the previous secret keeps signing
 alongside for 24 hours; otherwise the new one applies at once. The output says which.`,
   "endpoint rm": `Usage: tocsin endpoint rm --tenant ID --id ENDPOINT_ID`,
+  "keys create": `Usage: tocsin keys create --name NAME [--tenant ID --scopes events:write,endpoints:write,read] [--expires-at ISO] [--json]
+
+Without --tenant: an admin key (every tenant, every route). With --tenant: a key that sees only
+that tenant, with the given scopes (default: read). Prints the key once: store it now.
+Rotation without downtime: create a new key, move clients to it, then revoke the old one.`,
+  "keys list": `Usage: tocsin keys list [--tenant ID] [--kind admin|tenant|portal] [--json]`,
+  "keys revoke": `Usage: tocsin keys revoke --id KEY_ID [--tenant ID]`,
+  "portal-session": `Usage: tocsin portal-session --tenant ID [--ttl SECONDS] [--json]
+
+Creates a customer console session for one tenant (endpoints:write and read, never events:write),
+valid for --ttl seconds (default 3600, at most 86400). Prints the URL and the token.`,
   send: `Usage: tocsin send --tenant ID [--type TYPE] [--severity LEVEL] [--file FILE | -] [--idempotency-key KEY] [--json]
 
 With --type, the file (or stdin) holds the payload. Without it, the file holds what the API takes:
@@ -791,6 +806,49 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       io.out(`deleted endpoint ${v.id}`);
       return 0;
     }
+    case "keys create": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, name: { type: "string" }, scopes: { type: "string" }, "expires-at": { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const name = required(v.name, "name");
+      const body: Record<string, unknown> = { name };
+      if (v["expires-at"]) body.expiresAt = v["expires-at"];
+      if (v.scopes !== undefined && !v.tenant) throw new UsageError("--scopes needs --tenant: admin keys have every scope");
+      if (v.tenant) body.scopes = (v.scopes ?? "read").split(",").map((x) => x.trim()).filter(Boolean);
+      const path = v.tenant ? `/v1/tenants/${enc(v.tenant)}/keys` : "/v1/keys";
+      const k = (await client(v, env).request("POST", path, JSON.stringify(body))) as { id: string; key: string; kind: string; scopes: string[] };
+      print(v.json, k, () => `created ${k.kind} key ${k.id}${v.tenant ? ` for tenant ${v.tenant} (${k.scopes.join(", ")})` : ""}\n${k.key}\nThis is the only time the key is shown.`);
+      return 0;
+    }
+    case "keys list": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, kind: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const q = v.kind ? `?kind=${enc(v.kind)}` : "";
+      const page = (await client(v, env).request("GET", `${v.tenant ? `/v1/tenants/${enc(v.tenant)}/keys` : "/v1/keys"}${q}`)) as { data: Record<string, unknown>[] };
+      const rows = page.data.map((k) => ({ ...k, scopes: (k.scopes as string[]).join(",") }));
+      print(v.json, page, () => table(rows, ["id", "kind", "tenantId", "name", "prefix", "scopes", "expiresAt", "revokedAt"]));
+      return 0;
+    }
+    case "keys revoke": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const id = enc(required(v.id, "id"));
+      await client(v, env).request("DELETE", v.tenant ? `/v1/tenants/${enc(v.tenant)}/keys/${id}` : `/v1/keys/${id}`);
+      io.out(`revoked key ${v.id}`);
+      return 0;
+    }
+    case "portal-session": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, ttl: { type: "string" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      if (v.ttl !== undefined && !/^\d+$/.test(v.ttl)) throw new UsageError("--ttl must be a number of seconds");
+      const body = v.ttl === undefined ? {} : { ttlSeconds: Number(v.ttl) };
+      const p = (await client(v, env).request("POST", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/portal-sessions`, JSON.stringify(body))) as {
+        url: string;
+        token: string;
+        expiresAt: string;
+      };
+      print(v.json, p, () => `${p.url}\ntoken: ${p.token}\nexpires: ${p.expiresAt}`);
+      return 0;
+    }
     case "send": {
       const v = parse(args, {
         ...clientOptions,
@@ -931,8 +989,9 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
     if (first === "serve" || first === "api" || first === "worker") return await runRole(first, argv.slice(1), env, io);
     if (first === "migrate") return await runMigrate(argv.slice(1), env, io);
     if (first === "keys" && second === "rotate-master") return await runRotateMaster(rest, env, io);
+    if (first === "portal-session") return await runClient(first, argv.slice(1), env, io);
     if (first === "send" || first === "deliveries") return await runClient(first, argv.slice(1), env, io);
-    if (first === "tenant" || first === "endpoint") {
+    if (first === "tenant" || first === "endpoint" || first === "keys") {
       const cmd = `${first} ${second ?? ""}`;
       if (!HELP[cmd]) {
         io.err(`tocsin ${first}: unknown subcommand '${second ?? ""}'\n\n${HELP.main}`);

@@ -42,6 +42,31 @@ async function runOk(args: string[], env: Record<string, string>, code = 0, inpu
 }
 
 describe("cli", () => {
+  it("creates, lists and revokes keys, and opens a portal session", async () => {
+    await withServer({}, async ({ url, apiKey, api }) => {
+      const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
+      await runOk(["tenant", "create", "--id", "acme"], env);
+      const admin = await runOk(["keys", "create", "--name", "deploy bot", "--json"], env);
+      const adminKey = JSON.parse(admin.out) as { id: string; key: string; kind: string };
+      assert.equal(adminKey.kind, "admin");
+      const tenantKey = await runOk(["keys", "create", "--tenant", "acme", "--name", "ingest", "--scopes", "events:write"], env);
+      assert.match(tenantKey.out, /created tenant key key_\w+ for tenant acme \(events:write\)\ntsk_/);
+      const key = tenantKey.out.split("\n")[1];
+      // The new tenant key posts events but cannot read.
+      assert.equal((await runOk(["send", "--tenant", "acme", "--type", "x"], { TOCSIN_URL: url, TOCSIN_API_KEY: key }, 0, "{}")).code, 0);
+      const denied = await runOk(["deliveries", "--tenant", "acme"], { TOCSIN_URL: url, TOCSIN_API_KEY: key }, 1);
+      assert.match(denied.err, /read scope/);
+      const list = await runOk(["keys", "list"], env);
+      assert.match(list.out, /deploy bot/);
+      assert.doesNotMatch(list.out, new RegExp(adminKey.key));
+      await runOk(["keys", "revoke", "--id", adminKey.id], env);
+      assert.equal((await api("GET", "/v1/tenants", undefined, { authorization: `Bearer ${adminKey.key}` })).status, 401);
+      const portal = await runOk(["portal-session", "--tenant", "acme", "--ttl", "600"], env);
+      assert.match(portal.out, /\/portal#token=tsp_/);
+      assert.match((await runOk(["keys", "create", "--name", "x", "--scopes", "read"], env, 2)).err, /--scopes needs --tenant/);
+    });
+  });
+
   it("creates a tenant and an endpoint, sends an event from a file and from stdin, and lists deliveries", async () => {
     const rx = await startReceiver();
     try {
