@@ -1,13 +1,14 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ApiError, type ErrorCode, type FieldError } from "../core/errors.ts";
-import { parseJsonKeepingSource } from "../core/json.ts";
+import { jsonDepth, parseJsonKeepingSource } from "../core/json.ts";
 import type { ServiceDeps } from "../services/deps.ts";
 import { StoreUnavailableError } from "../store/store.ts";
-import rateLimit from "@fastify/rate-limit";
 import { registerAuth } from "./auth.ts";
 import { registerDeliveryRoutes } from "./routes/deliveries.ts";
 import { registerEndpointRoutes } from "./routes/endpoints.ts";
@@ -39,6 +40,9 @@ declare module "fastify" {
   }
 }
 
+/** Deeper JSON is refused: nothing legitimate nests this far, and recursion in parsers and serialisers must stay bounded. */
+export const MAX_JSON_DEPTH = 100;
+
 const TITLES: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
@@ -47,6 +51,8 @@ const TITLES: Record<number, string> = {
   405: "Method Not Allowed",
   409: "Conflict",
   413: "Content Too Large",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
   415: "Unsupported Media Type",
   429: "Too Many Requests",
   500: "Internal Server Error",
@@ -78,8 +84,34 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     loggerInstance: o.logger as unknown as FastifyBaseLogger,
     bodyLimit: o.deps.config.maxBodyBytes,
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters are checked by the route schemas (tenant ids up to 128 characters, event
+    // type names up to 200); the router's own limit only has to be above them.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     ajv: { customOptions: { strict: false } },
+    // Errors the router raises before any route runs (a malformed %-escape in the path).
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as unknown as FastifyReply;
+      void reply
+        .code(400)
+        .type("application/problem+json")
+        .send(problem(400, "invalid_request", `the request cannot be routed: ${err.message}`));
+    },
+    // Requests Node's HTTP parser refuses (bad bytes, unknown methods, oversized headers).
+    clientErrorHandler: (err, socket) => {
+      const e = err as NodeJS.ErrnoException & { code?: string };
+      if (!socket.writable || e.code === "ECONNRESET") return socket.destroy();
+      const status = e.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      const body = JSON.stringify(problem(status, "invalid_request", `the HTTP request is malformed (${e.code ?? "parse error"})`));
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
+  // An Expect header other than 100-continue: Node would answer a bare 417.
+  app.server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify(problem(417, "invalid_request", `Expect: ${String(req.headers.expect)} is not supported; only 100-continue is`));
+    res.writeHead(417, { "content-type": "application/problem+json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
   });
 
   const { strict, lenient } = createValidators();
@@ -117,6 +149,9 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     if (body === "") {
       if (req.routeOptions.config.optionalBody) return done(null, {});
       return done(new ApiError(400, "invalid_json", "the request body is empty; send a JSON document"));
+    }
+    if (jsonDepth(body) > MAX_JSON_DEPTH) {
+      return done(new ApiError(400, "invalid_json", `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`));
     }
     if (req.routeOptions.config.rawNumbers) {
       try {

@@ -1,6 +1,7 @@
 export type ErrorCode =
   | "validation_failed"
   | "invalid_json"
+  | "invalid_request"
   | "unsupported_media_type"
   | "payload_too_large"
   | "unauthorized"

@@ -23,7 +23,14 @@ function checkSchemaAndExample(schema: unknown, example: unknown): void {
   } catch (e) {
     throw invalid("/schema", `is not a valid JSON Schema: ${(e as Error).message}`);
   }
-  if (example !== undefined && example !== null && !validate(example)) {
+  let ok: boolean;
+  try {
+    // Validating once also builds what compile() leaves to the first use (e.g. each pattern's RegExp).
+    ok = validate(example === undefined || example === null ? null : example) as boolean;
+  } catch (e) {
+    throw invalid("/schema", `cannot be used: ${(e as Error).message}`);
+  }
+  if (example !== undefined && example !== null && !ok) {
     const err = validate.errors?.[0];
     throw invalid(`/example${err?.instancePath ?? ""}`, `does not match the schema: ${err?.message ?? "invalid"}`);
   }
