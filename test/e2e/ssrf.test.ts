@@ -174,4 +174,41 @@ describe("destination guard", () => {
       await rx.close();
     }
   });
+
+  it("reads at most 16 KiB of a receiver's answer and then drops the connection", async () => {
+    let written = 0;
+    let closed = false;
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        // Write until the client goes away (bounded: 64 MiB at most).
+        while (!closed && written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      res.on("close", () => {
+        closed = true;
+      });
+      pump();
+    });
+    await new Promise<void>((r) => endless.listen(0, "127.0.0.1", r));
+    try {
+      await withServer({}, async ({ api }) => {
+        await tenant(api);
+        const port = (endless.address() as AddressInfo).port;
+        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `http://127.0.0.1:${port}/big`, eventTypes: ["*"] });
+        const r = await api<{ response: { status: number; body: string } }>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
+        assert.equal(r.body.response.status, 200);
+        assert.equal(r.body.response.body.length, 16 * 1024);
+        await eventually(async () => closed, 5000, "the receiver to see the connection dropped");
+        assert.ok(written < 16 * 1024 * 1024, `the receiver wrote ${written} bytes before the connection was dropped`);
+      });
+    } finally {
+      endless.closeAllConnections();
+      await new Promise<void>((r) => endless.close(() => r()));
+    }
+  });
 });
