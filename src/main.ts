@@ -4,14 +4,14 @@ import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { createServer } from "./api/server.ts";
 import { type Config, ConfigError } from "./config.ts";
-import { type SecretBox, createSecretBox, parseMasterKey } from "./core/secret-box.ts";
+import { type SecretBox, type SwappableSecretBox, createSecretBox, parseMasterKey, swappable } from "./core/secret-box.ts";
 import { type DataDir, generateApiKey, generateMasterKey, openDataDir, readOrCreateKeyFile } from "./data-dir.ts";
 import { startRetention } from "./delivery/retention.ts";
 import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import type { ServiceDeps } from "./services/deps.ts";
 import { destinationPolicy, resumePendingValidations } from "./services/endpoints.ts";
-import { MASTER_KEY_CHECK } from "./services/master-key.ts";
+import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
 import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -68,7 +68,8 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
   try {
     const apiKey = config.apiKey ?? readOrCreateKeyFile(join(config.dataDir, "admin-key"), generateApiKey).key;
     const masterKeyText = config.masterKey ?? readOrCreateKeyFile(join(config.dataDir, "master-key"), generateMasterKey).key;
-    const secretBox = createSecretBox(parseMasterKey(masterKeyText), previousMasterKeys(config).map(parseMasterKey));
+    // Swappable: a key kept in the data folder can be rotated by this process while it serves.
+    const secretBox = swappable(createSecretBox(parseMasterKey(masterKeyText), previousMasterKeys(config).map(parseMasterKey)));
     const store = await createSqliteStore({
       path: dir.dbPath,
       synchronous: config.sqliteSynchronous,
@@ -153,6 +154,24 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     let url: string | null = null;
     if (role !== "worker") {
       const deps: ServiceDeps = { store, secretBox, config, now, wake: worker?.wake ?? (() => {}), sender, logger, userAgent };
+      if (dir && !config.masterKey && "swap" in secretBox) {
+        // The key lives in the data folder: this process can rotate it online (one rotation at a time).
+        const box = secretBox as SwappableSecretBox;
+        let running: Promise<ReencryptResult> | null = null;
+        deps.rotateMasterKey = () => {
+          running ??= rotateFileMasterKey(config.dataDir, store, box, generateMasterKey).finally(() => {
+            running = null;
+          });
+          return running;
+        };
+        if (existsSync(join(config.dataDir, "master-key.previous"))) {
+          logger.info("resuming a master-key rotation that did not finish");
+          deps.rotateMasterKey().then(
+            (r) => logger.info({ ...r, keyId: box.keyId }, "master-key rotation finished"),
+            (e: unknown) => logger.error({ err: e }, "could not finish the master-key rotation; run 'tocsin keys rotate-master' again"),
+          );
+        }
+      }
       server = await createServer({ deps, logger, apiKeys: () => [apiKey!], version: VERSION });
       const resumed = await resumePendingValidations(deps);
       if (resumed) logger.info({ count: resumed }, "resuming endpoint validations that had not finished");

@@ -16,6 +16,7 @@ import { registerEventTypeRoutes } from "./routes/event-types.ts";
 import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerMasterKeyRoutes } from "./routes/master-key.ts";
 import { registerTenantRoutes } from "./routes/tenants.ts";
 
 export interface ServerOptions {
@@ -261,6 +262,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   registerEventRoutes(app, o.deps);
   registerDeliveryRoutes(app, o.deps);
   registerKeyRoutes(app, o.deps);
+  registerMasterKeyRoutes(app, o.deps);
 
   app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   return app;

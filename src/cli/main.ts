@@ -107,10 +107,11 @@ PostgreSQL, while serving:
   2. Run this command with the same two variables.
   3. Restart the processes without TOCSIN_PREVIOUS_MASTER_KEYS.
 
-Embedded SQLite (the key in <data-dir>/master-key), with 'tocsin serve' stopped (it holds the
-data folder; the rotation takes seconds): generates a new key into <data-dir>/master-key, keeps the
-old one in <data-dir>/master-key.previous until every secret is re-encrypted, then removes it.
-Interrupted, it resumes where it stopped when run again; 'serve' reads both keys meanwhile.
+Embedded SQLite (the key in <data-dir>/master-key): while 'tocsin serve' runs, the server rotates
+its own key (this command asks it through the API: --url, --api-key as for client commands);
+with it stopped, this command does the same itself. A new key goes into <data-dir>/master-key,
+the old one stays in <data-dir>/master-key.previous until every secret is re-encrypted. An
+interrupted rotation resumes when 'serve' starts or this command runs again.
 With TOCSIN_MASTER_KEY set, keys are yours to manage: set TOCSIN_PREVIOUS_MASTER_KEYS as above.`,
   migrate: `Usage: tocsin migrate [--data-dir DIR] [--database-url URL]
 
@@ -915,7 +916,13 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
 }
 
 async function runRotateMaster(args: string[], env: Env, io: Out): Promise<number> {
-  const v = parse(args, { "data-dir": { type: "string" }, "database-url": { type: "string" }, help: { type: "boolean", short: "h" } });
+  const v = parse(args, {
+    "data-dir": { type: "string" },
+    "database-url": { type: "string" },
+    url: { type: "string" },
+    "api-key": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (v.help) return showHelp(io, HELP["keys rotate-master"]);
   const config = loadConfig(env, { dataDir: v["data-dir"], databaseUrl: v["database-url"] });
   const { createSecretBox, parseMasterKey } = await import("../core/secret-box.ts");
@@ -936,38 +943,40 @@ async function runRotateMaster(args: string[], env: Env, io: Out): Promise<numbe
     }
     return 0;
   }
-  const { existsSync, readFileSync, renameSync, rmSync, writeFileSync } = await import("node:fs");
+  const { existsSync, readFileSync } = await import("node:fs");
   const { join } = await import("node:path");
   const { openDataDir, generateMasterKey } = await import("../data-dir.ts");
   const { createSqliteStore } = await import("../store/sqlite/sqlite-store.ts");
-  const dir = openDataDir(config.dataDir);
+  const { swappable } = await import("../core/secret-box.ts");
+  const { rotateFileMasterKey } = await import("../services/master-key.ts");
+  let dir: Awaited<ReturnType<typeof openDataDir>>;
   try {
-    const keyFile = join(config.dataDir, "master-key");
-    const previousFile = `${keyFile}.previous`;
-    let current: string;
-    let previous: string[];
-    if (config.masterKey) {
-      if (config.previousMasterKeys.length === 0) throw new UsageError("TOCSIN_MASTER_KEY is set: also set TOCSIN_PREVIOUS_MASTER_KEYS to the old key(s)");
-      current = config.masterKey;
-      previous = config.previousMasterKeys;
-    } else {
-      if (!existsSync(keyFile)) throw new UsageError(`${keyFile} does not exist: there is nothing to rotate`);
-      const interrupted = existsSync(previousFile) && readFileSync(previousFile, "utf8").trim() === readFileSync(keyFile, "utf8").trim();
-      if (!existsSync(previousFile) || interrupted) {
-        // Old key first into .previous, then the new key in place (atomically): at every moment
-        // the two files hold every key a ciphertext may be under.
-        if (!interrupted) writeFileSync(previousFile, readFileSync(keyFile, "utf8"), { mode: 0o600, flag: "wx" });
-        writeFileSync(`${keyFile}.new`, `${generateMasterKey()}\n`, { mode: 0o600 });
-        renameSync(`${keyFile}.new`, keyFile);
-      }
-      current = readFileSync(keyFile, "utf8").trim();
-      previous = [readFileSync(previousFile, "utf8").trim()];
-    }
-    const box = createSecretBox(parseMasterKey(current), previous.map(parseMasterKey));
+    dir = openDataDir(config.dataDir);
+  } catch (e) {
+    if (!(e instanceof DataDirLockedError) || config.masterKey) throw e;
+    // 'tocsin serve' holds the data folder: it rotates its own key, online.
+    const r = (await client({ url: v.url, "api-key": v["api-key"] }, { ...env, TOCSIN_DATA_DIR: config.dataDir }).request("POST", "/v1/master-key/rotate", "{}")) as {
+      keyId: string;
+      endpoints: number;
+      reencrypted: number;
+    };
+    io.out(`re-encrypted ${r.reencrypted} secrets of ${r.endpoints} endpoints under master key ${r.keyId} (by the running server)`);
+    return 0;
+  }
+  try {
     const store = await createSqliteStore({ path: dir.dbPath, synchronous: config.sqliteSynchronous });
     try {
-      const r = await reencryptSecrets(store, box, progress);
-      if (!config.masterKey) rmSync(previousFile, { force: true });
+      if (config.masterKey) {
+        if (config.previousMasterKeys.length === 0) throw new UsageError("TOCSIN_MASTER_KEY is set: also set TOCSIN_PREVIOUS_MASTER_KEYS to the old key(s)");
+        const box = createSecretBox(parseMasterKey(config.masterKey), config.previousMasterKeys.map(parseMasterKey));
+        const r = await reencryptSecrets(store, box, progress);
+        io.out(`re-encrypted ${r.reencrypted} secrets of ${r.endpoints} endpoints under master key ${box.keyId}`);
+        return 0;
+      }
+      const keyFile = join(config.dataDir, "master-key");
+      if (!existsSync(keyFile)) throw new UsageError(`${keyFile} does not exist: there is nothing to rotate`);
+      const box = swappable(createSecretBox(parseMasterKey(readFileSync(keyFile, "utf8").trim())));
+      const r = await rotateFileMasterKey(config.dataDir, store, box, generateMasterKey);
       io.out(`re-encrypted ${r.reencrypted} secrets of ${r.endpoints} endpoints under master key ${box.keyId}`);
     } finally {
       await store.close();

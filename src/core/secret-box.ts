@@ -71,3 +71,24 @@ export function createSecretBox(key: Buffer, olderKeys: Buffer[] = []): SecretBo
     },
   };
 }
+
+/** A SecretBox whose keys can be replaced while the process runs (an online master-key rotation). */
+export interface SwappableSecretBox extends SecretBox {
+  swap(next: SecretBox): void;
+}
+
+export function swappable(initial: SecretBox): SwappableSecretBox {
+  let box = initial;
+  return {
+    get keyId() {
+      return box.keyId;
+    },
+    encrypt: (plain) => box.encrypt(plain),
+    decrypt: (stored) => box.decrypt(stored),
+    keyIdOf: (stored) => box.keyIdOf(stored),
+    checkValue: () => box.checkValue(),
+    swap(next) {
+      box = next;
+    },
+  };
+}

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import type { SecretBox } from "../core/secret-box.ts";
 import type { Sender } from "../delivery/sender.ts";
 import type { Store } from "../store/store.ts";
+import type { ReencryptResult } from "./master-key.ts";
 
 /** What the domain services need; passed in, never imported as singletons. */
 export interface ServiceDeps {
@@ -16,4 +17,6 @@ export interface ServiceDeps {
   sender: Sender;
   logger: Logger;
   userAgent: string;
+  /** Rotates the master key online; only where this process owns the key (the data folder's master-key). */
+  rotateMasterKey?: () => Promise<ReencryptResult>;
 }

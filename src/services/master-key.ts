@@ -1,4 +1,6 @@
-import type { SecretBox } from "../core/secret-box.ts";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type SecretBox, type SwappableSecretBox, createSecretBox, parseMasterKey } from "../core/secret-box.ts";
 import type { CiphertextColumn, Store } from "../store/store.ts";
 
 export const MASTER_KEY_CHECK = "master_key_check";
@@ -56,4 +58,29 @@ export async function reencryptSecrets(store: Store, box: SecretBox, onProgress:
     }
   }
   throw new Error("secrets kept changing under other master keys for 10 passes: make sure every process runs with the new TOCSIN_MASTER_KEY, then run this again");
+}
+
+/**
+ * Rotates a master key kept in `<dataDir>/master-key` (the embedded default), in a running process:
+ * the old key goes to `master-key.previous` first, the new one replaces `master-key` atomically,
+ * the process switches to (new, old), every secret is re-encrypted, and `master-key.previous` is
+ * removed. At every moment the two files hold every key a ciphertext may be under, so a crash
+ * loses nothing: started again with `master-key.previous` present, the rotation resumes.
+ */
+export async function rotateFileMasterKey(dataDir: string, store: Store, box: SwappableSecretBox, generate: () => string): Promise<ReencryptResult> {
+  const keyFile = join(dataDir, "master-key");
+  const previousFile = join(dataDir, "master-key.previous");
+  const read = (f: string) => readFileSync(f, "utf8").trim();
+  const resuming = existsSync(previousFile) && read(previousFile) !== read(keyFile);
+  if (!resuming) {
+    if (!existsSync(previousFile)) writeFileSync(previousFile, `${read(keyFile)}\n`, { mode: 0o600, flag: "wx" });
+    writeFileSync(`${keyFile}.new`, `${generate()}\n`, { mode: 0o600 });
+    renameSync(`${keyFile}.new`, keyFile);
+  }
+  const current = parseMasterKey(read(keyFile));
+  box.swap(createSecretBox(current, [parseMasterKey(read(previousFile))]));
+  const result = await reencryptSecrets(store, box);
+  rmSync(previousFile, { force: true });
+  box.swap(createSecretBox(current));
+  return result;
 }

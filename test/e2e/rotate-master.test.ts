@@ -80,6 +80,47 @@ describe("keys rotate-master", () => {
     }
   });
 
+  it("SQLite while serving: the running server rotates its own key; deliveries keep their secrets", async () => {
+    const rx = await startReceiver((r) => (r.headers.authorization === BASIC ? {} : { status: 401 }));
+    const dir = tempDir();
+    try {
+      const s = await startServer({}, dir);
+      try {
+        await s.api("POST", "/v1/tenants", { id: "acme" });
+        const ep = await s.api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/h`, eventTypes: ["*"], secret: SECRET, auth: { type: "basic", username: "u", password: PASSWORD } });
+        const oldKey = readFileSync(join(dir, "master-key"), "utf8").trim();
+        const r = await cli(["keys", "rotate-master", "--data-dir", dir], { TOCSIN_URL: s.url, TOCSIN_API_KEY: s.apiKey });
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /re-encrypted 2 secrets of 1 endpoints under master key [0-9a-f]{16} \(by the running server\)/);
+        const newKey = readFileSync(join(dir, "master-key"), "utf8").trim();
+        assert.notEqual(newKey, oldKey);
+        assert.equal(existsSync(join(dir, "master-key.previous")), false);
+        const db = new DatabaseSync(join(dir, "tocsin.db"), { readOnly: true });
+        const row = db.prepare("SELECT secret_enc, credentials_enc FROM endpoints").get() as Record<string, string>;
+        db.close();
+        const fresh = createSecretBox(parseMasterKey(newKey));
+        for (const v of Object.values(row)) assert.equal(keyIdOf(v), fresh.keyId);
+        // Still serving, with the same secrets.
+        assert.equal((await s.api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.body.id}/secret`)).body.secret, SECRET);
+        await s.api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
+        const [got] = await rx.waitFor(1);
+        assert.equal(got.headers.authorization, BASIC);
+      } finally {
+        await s.stop();
+      }
+      // An operator-managed key (TOCSIN_MASTER_KEY) is not the server's to rotate.
+      const managed = await startServer({ TOCSIN_MASTER_KEY: readFileSync(join(dir, "master-key"), "utf8").trim() }, dir);
+      try {
+        assert.equal((await managed.api("POST", "/v1/master-key/rotate")).status, 409);
+      } finally {
+        await managed.stop();
+      }
+    } finally {
+      await rx.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   for (const backend of backends) {
     if (backend !== "postgres") continue;
     it("PostgreSQL: rotates while a process with both keys keeps delivering", async () => {

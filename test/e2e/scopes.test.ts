@@ -65,6 +65,7 @@ const ROUTES: Record<string, RouteSpec> = {
   "GET /v1/tenants/{tenant}/keys": { scope: "admin" },
   "DELETE /v1/tenants/{tenant}/keys/{id}": { scope: "admin", target: "tenantKey", consumes: "tenantKey" },
   "POST /v1/tenants/{tenant}/portal-sessions": { scope: "admin", body: () => ({}) },
+  "POST /v1/master-key/rotate": { scope: "admin", body: () => ({}) },
 };
 
 interface Principal {
