@@ -41,6 +41,7 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
       error: e.validationError,
       validatedAt: isoOrNull(e.validatedAt),
     },
+    format: s.format,
     enabled: e.enabled,
     disabledReason: e.disabledReason,
     status: endpointStatus(e),

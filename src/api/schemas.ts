@@ -114,6 +114,16 @@ const ValidationIn = Type.Object(
   },
   { additionalProperties: false, description: "token-path: a request to <url>/<token> must answer 2xx. challenge: a signed POST whose challenge must be echoed." },
 );
+const FormatIn = Type.Object(
+  {
+    envelope: Type.Optional(
+      Nullable(Type.Union(["raw", "standard", "array", "ndjson"].map((e) => Type.Literal(e)), {
+        description: 'raw (default): the payload as is; standard: {"type", "timestamp", "data"}; array: [payload] (Wallarm); ndjson: one JSON document a line, application/x-ndjson',
+      })),
+    ),
+  },
+  { additionalProperties: false },
+);
 const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -123,6 +133,7 @@ const settingsIn = {
   minSeverity: Type.Optional(Nullable(Severity)),
   signing: Type.Optional(Nullable(SigningIn)),
   validation: Type.Optional(Nullable(ValidationIn)),
+  format: Type.Optional(Nullable(FormatIn)),
 };
 export const EndpointCreate = Type.Object(
   {
@@ -186,6 +197,7 @@ export const EndpointOut = Type.Object(
       error: Nullable(Type.String()),
       validatedAt: Nullable(Timestamp),
     }),
+    format: Type.Object({ envelope: Type.Union(["raw", "standard", "array", "ndjson"].map((e) => Type.Literal(e))) }),
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
     status: Type.Union([
@@ -228,6 +240,17 @@ export const TestCallOut = Type.Object({
   response: Nullable(Type.Object({ status: Type.Integer(), headers: Type.Record(Type.String(), Type.String()), body: Type.String({ description: "First 16 KiB" }) })),
   error: Nullable(Type.Object({ class: Type.String(), message: Type.String() })),
   durationMs: Type.Integer(),
+});
+export const PreviewIn = Type.Object(
+  {
+    eventType: Type.Optional(EventTypeName),
+    payload: Type.Optional(Type.Unknown({ description: "The payload to render; default: the event type's example, or a built-in one" })),
+  },
+  { additionalProperties: false },
+);
+export const PreviewOut = Type.Object({
+  contentType: Type.String(),
+  body: Type.String({ description: "Exactly the bytes the endpoint would receive" }),
 });
 export const ValidateOut = Type.Object({ endpoint: EndpointOut, result: TestCallOut });
 

@@ -46,6 +46,8 @@ const SETTINGS_HELP = `Settings:
   --validation MODE           none (default); token-path: <url>/<token> must answer 2xx; challenge:
                               a signed POST whose challenge must be echoed. Deliveries wait for it.
   --validation-method METHOD  Method of the token-path request: POST (default), PUT or GET
+  --envelope FORMAT           raw (default: the payload as is), standard ({"type", "timestamp",
+                              "data"}), array ([payload], as Wallarm) or ndjson (one line each)
 
 Secrets given as flags (--basic-auth, --bearer-token, --secret) are visible to other users of this
 machine in 'ps' and stay in your shell history: prefer --basic-auth-env and --bearer-token-env.`;
@@ -279,6 +281,7 @@ const settingOptions = {
   "timestamp-header": { type: "string" },
   validation: { type: "string" },
   "validation-method": { type: "string" },
+  envelope: { type: "string" },
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -319,6 +322,7 @@ interface SettingFlags {
   "timestamp-header"?: string;
   validation?: string;
   "validation-method"?: string;
+  envelope?: string;
   "remove-header"?: string[];
   "no-auth"?: boolean;
   "no-client-cert"?: boolean;
@@ -512,6 +516,7 @@ async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, current?: (
   if (v.validation !== undefined) validation.mode = oneOf(v.validation, "validation", ["none", "token-path", "challenge"]);
   if (v["validation-method"] !== undefined) validation.method = oneOf(v["validation-method"], "validation-method", ["POST", "PUT", "GET"], true);
   if (Object.keys(validation).length) body.validation = validation;
+  if (v.envelope !== undefined) body.format = { envelope: oneOf(v.envelope, "envelope", ["raw", "standard", "array", "ndjson"]) };
   return body;
 }
 

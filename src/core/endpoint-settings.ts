@@ -13,6 +13,7 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     timeouts: { connectMs, requestMs },
     signing: { scheme: "standard" },
     validation: { mode: "none", method: "POST" },
+    format: { envelope: "raw" },
   };
 }
 

@@ -38,7 +38,11 @@ export interface EndpointSettings {
   timeouts: { connectMs: number; requestMs: number };
   signing: SigningSettings;
   validation: { mode: ValidationMode; method: HttpMethod | "GET" };
+  /** How the payload is wrapped: as is, a Standard Webhooks envelope, a JSON array, or NDJSON. */
+  format: { envelope: Envelope };
 }
+
+export type Envelope = "raw" | "standard" | "array" | "ndjson";
 
 /** An endpoint's secrets besides its signing secret, encrypted together at rest. */
 export interface EndpointCredentials {

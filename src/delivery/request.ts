@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import type { Endpoint, EndpointCredentials, SigningSettings } from "../core/types.ts";
+import type { Endpoint, EndpointCredentials, Envelope, SigningSettings } from "../core/types.ts";
 import { keyForScheme, signatureHeaders } from "../signing/schemes.ts";
 import type { OutgoingRequest, Transport } from "./sender.ts";
 
@@ -23,6 +23,7 @@ export interface EndpointProfile {
   headers: [string, string][];
   authorization: string | null;
   signing: SigningSettings;
+  envelope: Envelope;
   key: KeyObject | null;
   previousKey: KeyObject | null;
   previousKeyUntil: number | null;
@@ -41,7 +42,7 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
   // Custom headers may replace content-type and user-agent (names compare case-insensitively);
   // the API refuses the names Tocsin owns.
   const fixed = new Map<string, [string, string]>([
-    ["content-type", ["content-type", "application/json"]],
+    ["content-type", ["content-type", s.format.envelope === "ndjson" ? "application/x-ndjson" : "application/json"]],
     ["user-agent", ["user-agent", userAgent]],
   ]);
   for (const [name, value] of Object.entries(s.headers)) fixed.set(name.toLowerCase(), [name, value]);
@@ -60,6 +61,7 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
     headers: [...fixed.values()],
     authorization,
     signing: s.signing,
+    envelope: s.format.envelope,
     key: keyForScheme(s.signing, secrets.secret),
     previousKey: secrets.previousSecret !== null ? keyForScheme(s.signing, secrets.previousSecret) : null,
     previousKeyUntil: e.previousSecretExpiresAt,
@@ -75,6 +77,31 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
       skipVerify: s.tls.skipVerify,
     },
   };
+}
+
+/** What an envelope needs of an event: the payload's exact JSON text, its type and time. */
+export interface ShapedEvent {
+  type: string;
+  createdAt: number;
+  payload: string;
+}
+
+/**
+ * The body an endpoint receives for an event: the payload as is (`raw`), in a Standard Webhooks
+ * envelope (`{"type", "timestamp", "data"}`), in a JSON array (Wallarm), or as one NDJSON line.
+ * Built by concatenation, so the payload's bytes (number text included) are kept exactly.
+ */
+export function renderBody(envelope: Envelope, e: ShapedEvent): string {
+  switch (envelope) {
+    case "raw":
+      return e.payload;
+    case "standard":
+      return `{"type":${JSON.stringify(e.type)},"timestamp":${JSON.stringify(new Date(e.createdAt).toISOString())},"data":${e.payload}}`;
+    case "array":
+      return `[${e.payload}]`;
+    case "ndjson":
+      return `${e.payload}\n`;
+  }
 }
 
 /** The request for one message to one endpoint, signed afresh (call it for every attempt). */

@@ -4,7 +4,7 @@ import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy
 import type { SecretBox } from "../core/secret-box.ts";
 import type { Attempt, ClaimedDelivery, DeliveryOutcome, EndpointCredentials } from "../core/types.ts";
 import type { Store } from "../store/store.ts";
-import { type EndpointProfile, buildRequest, compileProfile } from "./request.ts";
+import { type EndpointProfile, buildRequest, compileProfile, renderBody } from "./request.ts";
 import type { Sender } from "./sender.ts";
 
 export interface WorkerOptions {
@@ -100,7 +100,8 @@ export function createWorker(o: WorkerOptions): Worker {
       // Deleted meanwhile: its deliveries were cancelled, and completing would change nothing.
       if (!profile) return;
       const nowMs = o.now();
-      const result = await o.sender.send(buildRequest(profile, { id: c.eventId, timestampSec: Math.floor(nowMs / 1000), body: c.payload }, nowMs));
+      const body = renderBody(profile.envelope, { type: c.eventType, createdAt: c.eventCreatedAt, payload: c.payload });
+      const result = await o.sender.send(buildRequest(profile, { id: c.eventId, timestampSec: Math.floor(nowMs / 1000), body }, nowMs));
       const now = o.now();
       const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
       const attempt: Attempt = {

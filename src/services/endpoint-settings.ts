@@ -33,6 +33,7 @@ export interface SettingsView {
   timeouts: { connectMs: number; requestMs: number };
   signing: Record<string, unknown>;
   validation: { mode: string; method: string };
+  format: { envelope: string };
   minSeverity: Severity | null;
 }
 
@@ -66,6 +67,7 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
     timeouts: { ...s.timeouts },
     signing: { ...s.signing },
     validation: { ...s.validation },
+    format: { ...s.format },
     minSeverity,
   };
 }
@@ -92,6 +94,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     timeouts: checkTimeouts(merged.timeouts, limits),
     signing,
     validation: checkValidation(merged.validation),
+    format: checkFormat(merged.format),
   };
   const minSeverity = merged.minSeverity ?? null;
   if (minSeverity !== null && !isSeverity(minSeverity)) throw invalid("/minSeverity", "must be one of info, low, medium, high, critical, or null");
@@ -278,6 +281,15 @@ function checkTimeouts(v: unknown, limits: TimeoutLimits): EndpointSettings["tim
     connectMs: one(t.connectMs, "connectMs", limits.connectTimeoutMs, DEFAULT_CONNECT_MS),
     requestMs: one(t.requestMs, "requestMs", limits.requestTimeoutMs, DEFAULT_REQUEST_MS),
   };
+}
+
+function checkFormat(v: unknown): EndpointSettings["format"] {
+  const f = obj(v, "/format");
+  const envelope = f.envelope ?? "raw";
+  if (envelope !== "raw" && envelope !== "standard" && envelope !== "array" && envelope !== "ndjson") {
+    throw invalid("/format/envelope", "must be raw, standard, array or ndjson");
+  }
+  return { envelope };
 }
 
 function checkValidation(v: unknown): EndpointSettings["validation"] {

@@ -5,7 +5,7 @@ import { settingsWarnings } from "../core/endpoint-settings.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { Endpoint, EndpointCredentials, EndpointStatus } from "../core/types.ts";
-import { type EndpointProfile, type PlainSecrets, buildRequest, compileProfile, redactedHeaders } from "../delivery/request.ts";
+import { type EndpointProfile, type PlainSecrets, type ShapedEvent, buildRequest, compileProfile, redactedHeaders, renderBody } from "../delivery/request.ts";
 import type { OutgoingRequest } from "../delivery/sender.ts";
 import { allowsSignatureList } from "../signing/schemes.ts";
 import { generateSecret } from "../signing/standard.ts";
@@ -139,7 +139,7 @@ export async function listEndpoints(d: ServiceDeps, tenantId: string, page: Page
   return d.store.listEndpoints(tenantId, page);
 }
 
-const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "minSeverity"] as const;
+const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "format", "minSeverity"] as const;
 
 export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: string, patch: EndpointPatch): Promise<Endpoint> {
   const { endpoint: current, secrets } = await getWithSecrets(d, tenantId, id);
@@ -256,19 +256,36 @@ async function sendAndReport(d: ServiceDeps, req: OutgoingRequest): Promise<Test
  */
 export async function testEndpoint(d: ServiceDeps, tenantId: string, id: string, input: { eventType?: string }): Promise<TestCallResult> {
   const { profile } = await profileOf(d, tenantId, id);
-  let body: string | null = null;
+  const now = d.now();
+  const event = await exampleEvent(d, input, now);
+  const body = renderBody(profile.envelope, event);
+  return sendAndReport(d, buildRequest(profile, { id: newId("msg", now), timestampSec: Math.floor(now / 1000), body }, now));
+}
+
+/** An example event: the given payload, else the event type's catalog example, else a built-in one. */
+async function exampleEvent(d: ServiceDeps, input: { eventType?: string; payload?: unknown }, now: number): Promise<ShapedEvent> {
+  const type = input.eventType ?? "tocsin.test";
+  if (input.payload !== undefined) return { type, createdAt: now, payload: JSON.stringify(input.payload) };
   if (input.eventType !== undefined) {
     const t = await d.store.getEventType(input.eventType);
     if (!t) throw notFound("event type", input.eventType);
-    if (t.example !== null && t.example !== undefined) body = JSON.stringify(t.example);
+    if (t.example !== null && t.example !== undefined) return { type, createdAt: now, payload: JSON.stringify(t.example) };
   }
-  const now = d.now();
-  body ??= JSON.stringify({
-    type: input.eventType ?? "tocsin.test",
-    message: "Test delivery from Tocsin: your endpoint is reachable.",
-    timestamp: new Date(now).toISOString(),
-  });
-  return sendAndReport(d, buildRequest(profile, { id: newId("msg", now), timestampSec: Math.floor(now / 1000), body }, now));
+  const payload = JSON.stringify({ type, message: "Test delivery from Tocsin: your endpoint is reachable.", timestamp: new Date(now).toISOString() });
+  return { type, createdAt: now, payload };
+}
+
+/** The exact body (and content type) the endpoint would receive for an example event; nothing is sent. */
+export async function previewEndpoint(
+  d: ServiceDeps,
+  tenantId: string,
+  id: string,
+  input: { eventType?: string; payload?: unknown },
+): Promise<{ contentType: string; body: string }> {
+  const { profile } = await profileOf(d, tenantId, id);
+  const body = renderBody(profile.envelope, await exampleEvent(d, input, d.now()));
+  const contentType = profile.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "application/json";
+  return { contentType, body };
 }
 
 const inFlightValidations = new Set<string>();

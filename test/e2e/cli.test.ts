@@ -120,7 +120,7 @@ describe("cli", () => {
             "endpoint", "add", "--tenant", "acme", "--event-types", "alert.*", "--name", "SOC",
             "--method", "PUT", "--headers", "X-A: 1, X-B: 2", "--header", "Accept: text/plain, application/json",
             "--basic-auth", "u:p:w", "--signing", "hmac-sha256", "--signature-header", "X-Sig", "--signature-encoding", "base64",
-            "--signature-prefix", "sha256=", "--timestamp-header", "X-Ts", "--min-severity", "high",
+            "--signature-prefix", "sha256=", "--timestamp-header", "X-Ts", "--min-severity", "high", "--envelope", "array",
             "--connect-timeout", "3000", "--request-timeout", "4000", "--validation-method", "put",
             `${rx.url}/h`,
           ],
@@ -143,6 +143,7 @@ describe("cli", () => {
         assert.deepEqual(ep.auth, { type: "basic", username: "u", passwordSet: true });
         assert.deepEqual(ep.signing, { scheme: "hmac-sha256", header: "X-Sig", encoding: "base64", prefix: "sha256=", timestampHeader: "X-Ts" });
         assert.equal(ep.minSeverity, "high");
+        assert.deepEqual(ep.format, { envelope: "array" });
         assert.deepEqual(ep.timeouts, { connectMs: 3000, requestMs: 4000 });
         assert.deepEqual(ep.validation, { mode: "none", method: "PUT", status: "none", error: null, validatedAt: null });
         assert.deepEqual(ep.eventTypes, ["alert.*"]);

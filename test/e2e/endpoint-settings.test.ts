@@ -495,6 +495,57 @@ describe("endpoint timeouts: a trickling response body", () => {
   });
 });
 
+describe("payload envelopes", () => {
+  it("sends raw, standard, array and ndjson bodies with exact payload bytes, signed over the shaped body; preview shows the same", async () => {
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({}, async ({ api }) => {
+        await api("POST", "/v1/tenants", { id: "acme" });
+        const ids: Record<string, string> = {};
+        for (const envelope of ["raw", "standard", "array", "ndjson"]) {
+          const r = await api<Ep>("POST", "/v1/tenants/acme/endpoints", {
+            url: `${rx.url}/${envelope}`,
+            eventTypes: ["*"],
+            format: { envelope },
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+          });
+          assert.equal(r.status, 201, JSON.stringify(r.body));
+          assert.deepEqual(r.body.format, { envelope });
+          ids[envelope] = r.body.id;
+        }
+        const bad = await api<Problem>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/x`, eventTypes: ["*"], format: { envelope: "xml" } });
+        assert.equal(bad.status, 400);
+        assert.equal(bad.body.errors[0].path, "/format/envelope");
+        const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", '{"type":"hit","payload":{"score": 9.50, "n": 12345678901234567890}}');
+        const got = await rx.waitFor(4);
+        const by = (p: string) => got.find((r) => r.path === `/${p}`)!;
+        const payload = '{"score":9.50,"n":12345678901234567890}';
+        assert.equal(by("raw").body, payload);
+        assert.equal(by("array").body, `[${payload}]`);
+        assert.equal(by("ndjson").body, `${payload}\n`);
+        assert.equal(by("ndjson").headers["content-type"], "application/x-ndjson");
+        const std = JSON.parse(by("standard").body) as { type: string; timestamp: string; data: unknown };
+        assert.equal(std.type, "hit");
+        assert.match(by("standard").body, /^\{"type":"hit","timestamp":"\d{4}-\d\d-\d\dT[\d:.]+Z","data":\{"score":9\.50,"n":12345678901234567890\}\}$/);
+        const evDoc = await api<{ createdAt: string }>("GET", `/v1/tenants/acme/events/${ev.body.id}`);
+        assert.equal(std.timestamp, evDoc.body.createdAt);
+        for (const r of got) new Webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").verify(r.body, r.headers as Record<string, string>);
+        // Preview renders the same shaping, keeping number text, without sending anything.
+        const before = rx.requests.length;
+        const pv = await api<{ contentType: string; body: string }>("POST", `/v1/tenants/acme/endpoints/${ids.array}/preview`, '{"payload":{"price": 0.00}}');
+        assert.equal(pv.status, 200, JSON.stringify(pv.body));
+        assert.deepEqual(pv.body, { contentType: "application/json", body: '[{"price":0.00}]' });
+        const nd = await api<{ contentType: string; body: string }>("POST", `/v1/tenants/acme/endpoints/${ids.ndjson}/preview`);
+        assert.equal(nd.body.contentType, "application/x-ndjson");
+        assert.match(nd.body.body, /^\{"type":"tocsin\.test",.*\}\n$/);
+        assert.equal(rx.requests.length, before);
+        // The test call shapes its body too.
+        const t = await api<{ request: { body: string } }>("POST", `/v1/tenants/acme/endpoints/${ids.array}/test`);
+        assert.match(t.body.request.body, /^\[\{"type":"tocsin\.test"/);
+      });
+    });
+  });
+});
+
 describe("endpoint lifecycle", () => {
   it("pause keeps pending deliveries waiting and fans out nothing new; resume sends them; delete cancels and keeps history", async () => {
     await withReceiver((_r, n) => ({ status: n === 1 ? 500 : 200 }), async (rx) => {

@@ -43,6 +43,7 @@ const ROUTES: Record<string, RouteSpec> = {
   "POST /v1/tenants/{tenant}/endpoints/{id}/secret/rotate": { scope: "endpoints:write", target: "endpoint", body: () => ({}) },
   "POST /v1/tenants/{tenant}/endpoints/{id}/test": { scope: "endpoints:write", target: "endpoint", body: () => ({}) },
   "POST /v1/tenants/{tenant}/endpoints/{id}/validate": { scope: "endpoints:write", target: "endpoint", conflict: true },
+  "POST /v1/tenants/{tenant}/endpoints/{id}/preview": { scope: "read", target: "endpoint", body: () => ({}) },
 
   "POST /v1/tenants/{tenant}/events": { scope: "events:write", body: () => ({ type: "matrix.none", payload: { n: 1 } }) },
   "GET /v1/tenants/{tenant}/events": { scope: "read" },

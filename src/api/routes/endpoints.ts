@@ -7,6 +7,7 @@ import {
   getEndpoint,
   getEndpointSecret,
   listEndpoints,
+  previewEndpoint,
   rotateSecret,
   testEndpoint,
   updateEndpoint,
@@ -18,6 +19,8 @@ import {
   EndpointOut,
   EndpointPatch,
   ListQuery,
+  PreviewIn,
+  PreviewOut,
   Problem,
   SecretRotateIn,
   SecretRotateOut,
@@ -151,6 +154,23 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     async (req) => {
       const { tenant, id } = req.params as Item;
       return testEndpoint(d, tenant, id, req.body as Static<typeof TestCallIn>);
+    },
+  );
+  app.post(
+    "/v1/tenants/:tenant/endpoints/:id/preview",
+    {
+      config: { optionalBody: true, rawNumbers: true, scope: "read" },
+      schema: {
+        tags,
+        summary: "Render an example event through the endpoint's shaping and return the exact body; nothing is sent",
+        params: TenantItemParams,
+        body: PreviewIn,
+        response: { 200: PreviewOut, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { tenant, id } = req.params as Item;
+      return previewEndpoint(d, tenant, id, req.body as Static<typeof PreviewIn>);
     },
   );
   app.post(
