@@ -146,6 +146,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         leaseMs: config.leaseMs,
         pollIntervalMs: config.pollIntervalMs,
         userAgent,
+        maxBodyBytes: config.maxPayloadBytes * 4,
         now,
       });
       unsubscribe = await store.subscribeDue(worker.wake);

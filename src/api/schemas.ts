@@ -121,6 +121,15 @@ const FormatIn = Type.Object(
         description: 'raw (default): the payload as is; standard: {"type", "timestamp", "data"}; array: [payload] (Wallarm); ndjson: one JSON document a line, application/x-ndjson',
       })),
     ),
+    transform: Type.Optional(
+      Nullable(
+        Type.String({
+          maxLength: 10_000,
+          description:
+            'JSONata expression over {"id","type","severity","state","fingerprint","tenant","createdAt","startedAt","updateCount","payload"}; its result is the body before the envelope (custom field names). Checked on save.',
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -197,7 +206,7 @@ export const EndpointOut = Type.Object(
       error: Nullable(Type.String()),
       validatedAt: Nullable(Timestamp),
     }),
-    format: Type.Object({ envelope: Type.Union(["raw", "standard", "array", "ndjson"].map((e) => Type.Literal(e))) }),
+    format: Type.Object({ envelope: Type.Union(["raw", "standard", "array", "ndjson"].map((e) => Type.Literal(e))), transform: Nullable(Type.String()) }),
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
     status: Type.Union([

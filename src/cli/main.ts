@@ -48,6 +48,9 @@ const SETTINGS_HELP = `Settings:
   --validation-method METHOD  Method of the token-path request: POST (default), PUT or GET
   --envelope FORMAT           raw (default: the payload as is), standard ({"type", "timestamp",
                               "data"}), array ([payload], as Wallarm) or ndjson (one line each)
+  --transform EXPR            JSONata expression giving the body from the event document (custom
+                              field names), e.g. '{"alert": payload.name, "sev": severity}';
+                              '' removes it
 
 Secrets given as flags (--basic-auth, --bearer-token, --secret) are visible to other users of this
 machine in 'ps' and stay in your shell history: prefer --basic-auth-env and --bearer-token-env.`;
@@ -282,6 +285,7 @@ const settingOptions = {
   validation: { type: "string" },
   "validation-method": { type: "string" },
   envelope: { type: "string" },
+  transform: { type: "string" },
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -323,6 +327,7 @@ interface SettingFlags {
   validation?: string;
   "validation-method"?: string;
   envelope?: string;
+  transform?: string;
   "remove-header"?: string[];
   "no-auth"?: boolean;
   "no-client-cert"?: boolean;
@@ -516,7 +521,10 @@ async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, current?: (
   if (v.validation !== undefined) validation.mode = oneOf(v.validation, "validation", ["none", "token-path", "challenge"]);
   if (v["validation-method"] !== undefined) validation.method = oneOf(v["validation-method"], "validation-method", ["POST", "PUT", "GET"], true);
   if (Object.keys(validation).length) body.validation = validation;
-  if (v.envelope !== undefined) body.format = { envelope: oneOf(v.envelope, "envelope", ["raw", "standard", "array", "ndjson"]) };
+  const format: Record<string, unknown> = {};
+  if (v.envelope !== undefined) format.envelope = oneOf(v.envelope, "envelope", ["raw", "standard", "array", "ndjson"]);
+  if (v.transform !== undefined) format.transform = v.transform === "" ? null : v.transform;
+  if (Object.keys(format).length) body.format = format;
   return body;
 }
 

@@ -13,14 +13,16 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     timeouts: { connectMs, requestMs },
     signing: { scheme: "standard" },
     validation: { mode: "none", method: "POST" },
-    format: { envelope: "raw" },
+    format: { envelope: "raw", transform: null },
   };
 }
 
 /** Reads a stored settings document; NULL (rows written before settings existed) means the defaults. */
 export function parseSettings(text: string | null): EndpointSettings {
   if (text === null) return defaultSettings();
-  return { ...defaultSettings(), ...(JSON.parse(text) as Partial<EndpointSettings>) };
+  const stored = JSON.parse(text) as Partial<EndpointSettings>;
+  const d = defaultSettings();
+  return { ...d, ...stored, format: { ...d.format, ...stored.format } };
 }
 
 const RANK = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));

@@ -39,7 +39,7 @@ export interface EndpointSettings {
   signing: SigningSettings;
   validation: { mode: ValidationMode; method: HttpMethod | "GET" };
   /** How the payload is wrapped: as is, a Standard Webhooks envelope, a JSON array, or NDJSON. */
-  format: { envelope: Envelope };
+  format: { envelope: Envelope; transform: string | null };
 }
 
 export type Envelope = "raw" | "standard" | "array" | "ndjson";
@@ -145,6 +145,7 @@ export interface ClaimedDelivery {
   tenantId: string;
   eventId: string;
   eventType: string;
+  eventSeverity: Severity | null;
   eventCreatedAt: number;
   payload: string;
   endpointId: string;

@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { Endpoint, EndpointCredentials, Envelope, SigningSettings } from "../core/types.ts";
 import { keyForScheme, signatureHeaders } from "../signing/schemes.ts";
+import { type CompiledTransform, type TransformInput, compileTransform, runTransform } from "./transform.ts";
 import type { OutgoingRequest, Transport } from "./sender.ts";
 
 /** An endpoint's decrypted secrets, held only in memory where requests are built. */
@@ -24,6 +25,7 @@ export interface EndpointProfile {
   authorization: string | null;
   signing: SigningSettings;
   envelope: Envelope;
+  transform: CompiledTransform | null;
   key: KeyObject | null;
   previousKey: KeyObject | null;
   previousKeyUntil: number | null;
@@ -62,6 +64,7 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
     authorization,
     signing: s.signing,
     envelope: s.format.envelope,
+    transform: s.format.transform === null ? null : compileTransform(s.format.transform),
     key: keyForScheme(s.signing, secrets.secret),
     previousKey: secrets.previousSecret !== null ? keyForScheme(s.signing, secrets.previousSecret) : null,
     previousKeyUntil: e.previousSecretExpiresAt,
@@ -102,6 +105,36 @@ export function renderBody(envelope: Envelope, e: ShapedEvent): string {
     case "ndjson":
       return `${e.payload}\n`;
   }
+}
+
+/** An event as shaping sees it. `payload` is the stored JSON text. */
+export interface EventForShaping extends ShapedEvent {
+  id: string;
+  tenantId: string;
+  severity: string | null;
+}
+
+/**
+ * The body for an event: the transform (if any) applied to the event document, then the envelope.
+ * Throws TransformError when the transform fails.
+ */
+export async function shapeBody(p: EndpointProfile, e: EventForShaping, maxBytes: number): Promise<string> {
+  if (!p.transform) return renderBody(p.envelope, e);
+  const createdAt = new Date(e.createdAt).toISOString();
+  const doc: TransformInput = {
+    id: e.id,
+    type: e.type,
+    severity: e.severity,
+    // Alert lifecycle is not tracked yet: every event is its own alert.
+    state: null,
+    fingerprint: null,
+    tenant: e.tenantId,
+    createdAt,
+    startedAt: createdAt,
+    updateCount: 0,
+    payload: JSON.parse(e.payload) as unknown,
+  };
+  return renderBody(p.envelope, { ...e, payload: await runTransform(p.transform, doc, maxBytes) });
 }
 
 /** The request for one message to one endpoint, signed afresh (call it for every attempt). */

@@ -2,9 +2,10 @@ import type { Logger } from "pino";
 import { newId } from "../core/ids.ts";
 import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
 import type { SecretBox } from "../core/secret-box.ts";
-import type { Attempt, ClaimedDelivery, DeliveryOutcome, EndpointCredentials } from "../core/types.ts";
+import type { Attempt, ClaimedDelivery, DeliveryOutcome, EndpointCredentials, SendResult } from "../core/types.ts";
 import type { Store } from "../store/store.ts";
-import { type EndpointProfile, buildRequest, compileProfile, renderBody } from "./request.ts";
+import { type EndpointProfile, buildRequest, compileProfile, shapeBody } from "./request.ts";
+import { TransformError } from "./transform.ts";
 import type { Sender } from "./sender.ts";
 
 export interface WorkerOptions {
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   leaseMs: number;
   pollIntervalMs: number;
   userAgent: string;
+  /** Largest body a transform may produce. */
+  maxBodyBytes?: number;
   now: () => number;
   random?: () => number;
 }
@@ -100,8 +103,19 @@ export function createWorker(o: WorkerOptions): Worker {
       // Deleted meanwhile: its deliveries were cancelled, and completing would change nothing.
       if (!profile) return;
       const nowMs = o.now();
-      const body = renderBody(profile.envelope, { type: c.eventType, createdAt: c.eventCreatedAt, payload: c.payload });
-      const result = await o.sender.send(buildRequest(profile, { id: c.eventId, timestampSec: Math.floor(nowMs / 1000), body }, nowMs));
+      let result: SendResult;
+      try {
+        const body = await shapeBody(
+          profile,
+          { id: c.eventId, tenantId: c.tenantId, type: c.eventType, severity: c.eventSeverity, createdAt: c.eventCreatedAt, payload: c.payload },
+          o.maxBodyBytes ?? 1024 * 1024,
+        );
+        result = await o.sender.send(buildRequest(profile, { id: c.eventId, timestampSec: Math.floor(nowMs / 1000), body }, nowMs));
+      } catch (e) {
+        if (!(e instanceof TransformError)) throw e;
+        // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
+        result = { startedAt: nowMs, durationMs: Math.round(o.now() - nowMs), statusCode: null, headers: null, body: null, errorClass: "transform", errorMessage: e.message };
+      }
       const now = o.now();
       const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
       const attempt: Attempt = {

@@ -4,6 +4,7 @@ import { invalid } from "../core/errors.ts";
 import type { AuthSettings, EndpointCredentials, EndpointSettings, HttpMethod, Severity, SigningSettings } from "../core/types.ts";
 import { isValidHmacSecret } from "../signing/schemes.ts";
 import { isValidSecret } from "../signing/standard.ts";
+import { MAX_TRANSFORM_LENGTH, compileTransform } from "../delivery/transform.ts";
 import { mergePatch } from "./merge-patch.ts";
 
 /**
@@ -33,7 +34,7 @@ export interface SettingsView {
   timeouts: { connectMs: number; requestMs: number };
   signing: Record<string, unknown>;
   validation: { mode: string; method: string };
-  format: { envelope: string };
+  format: { envelope: string; transform: string | null };
   minSeverity: Severity | null;
 }
 
@@ -289,7 +290,16 @@ function checkFormat(v: unknown): EndpointSettings["format"] {
   if (envelope !== "raw" && envelope !== "standard" && envelope !== "array" && envelope !== "ndjson") {
     throw invalid("/format/envelope", "must be raw, standard, array or ndjson");
   }
-  return { envelope };
+  let transform: string | null = null;
+  if (f.transform !== undefined && f.transform !== null) {
+    transform = str(f.transform, "/format/transform", { min: 1, max: MAX_TRANSFORM_LENGTH });
+    try {
+      compileTransform(transform);
+    } catch (e) {
+      throw invalid("/format/transform", `is not a valid JSONata expression: ${(e as Error).message}`);
+    }
+  }
+  return { envelope, transform };
 }
 
 function checkValidation(v: unknown): EndpointSettings["validation"] {

@@ -5,7 +5,8 @@ import { settingsWarnings } from "../core/endpoint-settings.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { Endpoint, EndpointCredentials, EndpointStatus } from "../core/types.ts";
-import { type EndpointProfile, type PlainSecrets, type ShapedEvent, buildRequest, compileProfile, redactedHeaders, renderBody } from "../delivery/request.ts";
+import { type EndpointProfile, type PlainSecrets, type ShapedEvent, buildRequest, compileProfile, redactedHeaders, shapeBody } from "../delivery/request.ts";
+import { TransformError } from "../delivery/transform.ts";
 import type { OutgoingRequest } from "../delivery/sender.ts";
 import { allowsSignatureList } from "../signing/schemes.ts";
 import { generateSecret } from "../signing/standard.ts";
@@ -257,8 +258,7 @@ async function sendAndReport(d: ServiceDeps, req: OutgoingRequest): Promise<Test
 export async function testEndpoint(d: ServiceDeps, tenantId: string, id: string, input: { eventType?: string }): Promise<TestCallResult> {
   const { profile } = await profileOf(d, tenantId, id);
   const now = d.now();
-  const event = await exampleEvent(d, input, now);
-  const body = renderBody(profile.envelope, event);
+  const body = await shapeExample(d, profile, await exampleEvent(d, input, now), tenantId);
   return sendAndReport(d, buildRequest(profile, { id: newId("msg", now), timestampSec: Math.floor(now / 1000), body }, now));
 }
 
@@ -275,6 +275,15 @@ async function exampleEvent(d: ServiceDeps, input: { eventType?: string; payload
   return { type, createdAt: now, payload };
 }
 
+async function shapeExample(d: ServiceDeps, profile: EndpointProfile, e: ShapedEvent, tenantId: string): Promise<string> {
+  try {
+    return await shapeBody(profile, { ...e, id: newId("msg", e.createdAt), tenantId, severity: null }, d.config.maxPayloadBytes * 4);
+  } catch (err) {
+    if (err instanceof TransformError) throw invalid("/format/transform", err.message);
+    throw err;
+  }
+}
+
 /** The exact body (and content type) the endpoint would receive for an example event; nothing is sent. */
 export async function previewEndpoint(
   d: ServiceDeps,
@@ -283,7 +292,7 @@ export async function previewEndpoint(
   input: { eventType?: string; payload?: unknown },
 ): Promise<{ contentType: string; body: string }> {
   const { profile } = await profileOf(d, tenantId, id);
-  const body = renderBody(profile.envelope, await exampleEvent(d, input, d.now()));
+  const body = await shapeExample(d, profile, await exampleEvent(d, input, d.now()), tenantId);
   const contentType = profile.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "application/json";
   return { contentType, body };
 }

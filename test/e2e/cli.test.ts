@@ -143,7 +143,7 @@ describe("cli", () => {
         assert.deepEqual(ep.auth, { type: "basic", username: "u", passwordSet: true });
         assert.deepEqual(ep.signing, { scheme: "hmac-sha256", header: "X-Sig", encoding: "base64", prefix: "sha256=", timestampHeader: "X-Ts" });
         assert.equal(ep.minSeverity, "high");
-        assert.deepEqual(ep.format, { envelope: "array" });
+        assert.deepEqual(ep.format, { envelope: "array", transform: null });
         assert.deepEqual(ep.timeouts, { connectMs: 3000, requestMs: 4000 });
         assert.deepEqual(ep.validation, { mode: "none", method: "PUT", status: "none", error: null, validatedAt: null });
         assert.deepEqual(ep.eventTypes, ["alert.*"]);

@@ -509,7 +509,7 @@ describe("payload envelopes", () => {
             secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
           });
           assert.equal(r.status, 201, JSON.stringify(r.body));
-          assert.deepEqual(r.body.format, { envelope });
+          assert.deepEqual(r.body.format, { envelope, transform: null });
           ids[envelope] = r.body.id;
         }
         const bad = await api<Problem>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/x`, eventTypes: ["*"], format: { envelope: "xml" } });
@@ -541,6 +541,53 @@ describe("payload envelopes", () => {
         // The test call shapes its body too.
         const t = await api<{ request: { body: string } }>("POST", `/v1/tenants/acme/endpoints/${ids.array}/test`);
         assert.match(t.body.request.body, /^\[\{"type":"tocsin\.test"/);
+      });
+    });
+  });
+});
+
+describe("payload transform (custom field names)", () => {
+  it("renames fields with JSONata before the envelope; bad expressions are a 400 with the position; a failing one fails only its attempt", async () => {
+    await withReceiver(() => ({}), async (rx) => {
+      await withServer({ TOCSIN_RETRY_SCHEDULE: "1h" }, async ({ api }) => {
+        await api("POST", "/v1/tenants", { id: "acme" });
+        const ep = await api<Ep>("POST", "/v1/tenants/acme/endpoints", {
+          url: `${rx.url}/netography`,
+          eventTypes: ["*"],
+          format: { envelope: "array", transform: '{"event_id": id, "kind": type, "sev": severity, "org": tenant, "src_ip": payload.srcip, "score": payload.score}' },
+        });
+        assert.equal(ep.status, 201, JSON.stringify(ep.body));
+        const bad = await api<Problem>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/x`, eventTypes: ["*"], format: { transform: '{"a": payload.' } });
+        assert.equal(bad.status, 400);
+        assert.equal(bad.body.errors[0].path, "/format/transform");
+        assert.match(bad.body.errors[0].message, /position \d+/);
+        const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "ddos", severity: "high", payload: { srcip: "198.51.100.7", score: 9.5 } });
+        const [got] = await rx.waitFor(1);
+        assert.deepEqual(JSON.parse(got.body), [{ event_id: ev.body.id, kind: "ddos", sev: "high", org: "acme", src_ip: "198.51.100.7", score: 9.5 }]);
+        // Preview shows the same shaping for a given payload.
+        const pv = await api<{ body: string }>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/preview`, { eventType: "ddos", payload: { srcip: "203.0.113.9", score: 1 } });
+        const [shown] = JSON.parse(pv.body.body) as Record<string, unknown>[];
+        assert.match(String(shown.event_id), /^msg_/);
+        assert.deepEqual({ ...shown, event_id: "x" }, { event_id: "x", kind: "ddos", sev: null, org: "acme", src_ip: "203.0.113.9", score: 1 });
+        // A transform that fails at delivery time (here: an error raised on purpose) fails that attempt, classed transform.
+        await api("PATCH", `/v1/tenants/acme/endpoints/${ep.body.id}`, { format: { transform: 'payload.ok ? payload : $error("missing ok")' } });
+        const failing = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "ddos", payload: { ok: false } });
+        const att = await eventually(async () => {
+          const l = await api<{ data: { id: string; attemptCount: number }[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${failing.body.id}`);
+          const d = l.body.data[0];
+          return d && d.attemptCount > 0 ? (await api<{ attempts: { errorClass: string; errorMessage: string }[] }>("GET", `/v1/tenants/acme/deliveries/${d.id}`)).body.attempts[0] : null;
+        });
+        assert.equal(att.errorClass, "transform");
+        assert.match(att.errorMessage, /missing ok/);
+        assert.equal(rx.requests.length, 1, "nothing was sent for the failing transform");
+        const pvBad = await api<Problem>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/preview`, { payload: {} });
+        assert.equal(pvBad.status, 400);
+        assert.equal(pvBad.body.errors[0].path, "/format/transform");
+        // Runaway expressions stop at the time limit.
+        await api("PATCH", `/v1/tenants/acme/endpoints/${ep.body.id}`, { format: { transform: "( $f := function($n) { $n = 0 ? 0 : $f($n - 1) + $f($n - 1) }; $f(40) )" } });
+        const slow = await api<Problem>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/preview`, { payload: {} });
+        assert.equal(slow.status, 400, JSON.stringify(slow.body));
+        assert.match(slow.body.errors[0].message, /ran longer than|nested deeper/);
       });
     });
   });

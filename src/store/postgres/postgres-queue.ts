@@ -49,7 +49,7 @@ const CLAIM = `
   UPDATE deliveries d SET status = 'delivering', lease_owner = $5, lease_until = $6, updated_at = $2
   FROM cand, events ev, endpoints e
   WHERE d.id = cand.id AND ev.id = d.event_id AND e.id = d.endpoint_id
-  RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.payload, ev.created_at, e.url, e.version`;
+  RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.severity, ev.payload, ev.created_at, e.url, e.version`;
 
 const COMPLETE = `
   WITH o AS (
@@ -151,6 +151,7 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
             tenantId: r.tenant_id,
             eventId: r.event_id,
             eventType: r.type,
+            eventSeverity: r.severity ?? null,
             eventCreatedAt: Number(r.created_at),
             payload: r.payload,
             endpointId: r.endpoint_id,

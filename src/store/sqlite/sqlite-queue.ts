@@ -103,7 +103,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
           list,
         );
         return all(
-            `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.payload, ev.created_at,
+            `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.severity, ev.payload, ev.created_at,
                     e.url, e.version
              FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
              WHERE d.id IN (SELECT value FROM json_each(?))`,
@@ -115,6 +115,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               tenantId: r.tenant_id as string,
               eventId: r.event_id as string,
               eventType: r.type as string,
+              eventSeverity: (r.severity as ClaimedDelivery["eventSeverity"]) ?? null,
               eventCreatedAt: Number(r.created_at),
               payload: r.payload as string,
               endpointId: r.endpoint_id as string,
