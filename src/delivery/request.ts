@@ -134,7 +134,7 @@ export async function shapeBody(p: EndpointProfile, e: EventForShaping, maxBytes
     updateCount: 0,
     payload: JSON.parse(e.payload) as unknown,
   };
-  return renderBody(p.envelope, { ...e, payload: await runTransform(p.transform, doc, maxBytes) });
+  return renderBody(p.envelope, { ...e, payload: await runTransform(p.transform, doc, maxBytes, e.payload) });
 }
 
 /** The request for one message to one endpoint, signed afresh (call it for every attempt). */

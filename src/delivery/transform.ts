@@ -1,4 +1,5 @@
 import jsonata from "jsonata";
+import { isRawJson, parseJsonKeepingSource } from "../core/json.ts";
 
 /**
  * Custom field names (`format.transform`): a JSONata expression, declarative and without access
@@ -38,8 +39,14 @@ export interface TransformInput {
   payload: unknown;
 }
 
-/** Runs a transform and returns the JSON text of its result; throws TransformError on any failure. */
-export async function runTransform(t: CompiledTransform, input: TransformInput, maxBytes: number): Promise<string> {
+/**
+ * Runs a transform and returns the JSON text of its result; throws TransformError on any failure.
+ * The transform sees plain numbers. With `payloadText` (the payload's stored JSON text), every
+ * object or array of the payload that the result carries over unchanged is written from that
+ * text, so its numbers keep their source form (`0.00` stays `0.00`); numbers the expression picks
+ * out one by one or computes are written as plain numbers.
+ */
+export async function runTransform(t: CompiledTransform, input: TransformInput, maxBytes: number, payloadText?: string): Promise<string> {
   let result: unknown;
   try {
     result = await t.evaluate(input);
@@ -51,11 +58,45 @@ export async function runTransform(t: CompiledTransform, input: TransformInput, 
   if (result === undefined) throw new TransformError("the transform produced nothing (no match for its input)");
   let text: string | undefined;
   try {
-    text = JSON.stringify(result);
+    text = payloadText === undefined ? JSON.stringify(result) : JSON.stringify(result, keepingSourceOf(input.payload, payloadText));
   } catch (e) {
     throw new TransformError(`the transform's result is not JSON: ${(e as Error).message}`);
   }
   if (text === undefined) throw new TransformError("the transform's result is not JSON (a function?)");
   if (Buffer.byteLength(text) > maxBytes) throw new TransformError(`the transform's result is over ${maxBytes} bytes`);
   return text;
+}
+
+/**
+ * A JSON.stringify replacer that writes each object or array of `payload` (reached by reference
+ * in the transform's result) as its counterpart parsed from `text` with number text kept, when
+ * it still holds the same values.
+ */
+function keepingSourceOf(payload: unknown, text: string): (key: string, value: unknown) => unknown {
+  const twins = new Map<object, unknown>();
+  const pair = (plain: unknown, kept: unknown): void => {
+    if (plain === null || typeof plain !== "object") return;
+    twins.set(plain, kept);
+    for (const k of Object.keys(plain)) pair((plain as Record<string, unknown>)[k], (kept as Record<string, unknown>)[k]);
+  };
+  pair(payload, parseJsonKeepingSource(text));
+  return (_key, value) => {
+    if (value === null || typeof value !== "object" || !twins.has(value)) return value;
+    const kept = twins.get(value);
+    return sameJson(value, kept) ? kept : value;
+  };
+}
+
+/** True when `kept` (numbers and escaped strings as raw JSON) holds the same values as `plain`. */
+function sameJson(plain: unknown, kept: unknown): boolean {
+  if (isRawJson(kept)) return JSON.parse((kept as { rawJSON: string }).rawJSON) === plain;
+  if (plain === null || kept === null || typeof plain !== "object" || typeof kept !== "object") return plain === kept;
+  if (Array.isArray(plain) !== Array.isArray(kept)) return false;
+  const pk = Object.keys(plain);
+  const kk = Object.keys(kept);
+  if (pk.length !== kk.length) return false;
+  for (let i = 0; i < pk.length; i++) {
+    if (pk[i] !== kk[i] || !sameJson((plain as Record<string, unknown>)[pk[i]], (kept as Record<string, unknown>)[kk[i]])) return false;
+  }
+  return true;
 }

@@ -50,4 +50,20 @@ describe("transform", () => {
     await assert.rejects(runTransform(compileTransform('$eval("process.exit(1)")'), doc, 1000), TransformError);
     await assert.rejects(runTransform(compileTransform("$require"), doc, 1000), /produced nothing/);
   });
+
+  it("keeps the number text of payload objects and arrays carried over unchanged; picked or computed numbers are plain", async () => {
+    const text = '{"srcip":"198.51.100.7","metrics":{"avg":0.00,"max":12345678901234567890},"list":[1.50,{"q":"a\\u0041"}],"score":9.50}';
+    const input = { ...doc, payload: JSON.parse(text) as unknown };
+    const run = (expr: string) => runTransform(compileTransform(expr), input, 10_000, text);
+    assert.equal(await run("payload"), text);
+    // $merge builds a new object: its members that are payload objects or arrays keep their text,
+    // a number placed in it directly is plain.
+    assert.equal(
+      await run('$merge([payload, {"event_id": id}])'),
+      '{"srcip":"198.51.100.7","metrics":{"avg":0.00,"max":12345678901234567890},"list":[1.50,{"q":"a\\u0041"}],"score":9.5,"event_id":"msg_1"}',
+    );
+    assert.equal(await run('{"src_ip": payload.srcip, "m": payload.metrics, "s": payload.score, "double": payload.score * 2}'), '{"src_ip":"198.51.100.7","m":{"avg":0.00,"max":12345678901234567890},"s":9.5,"double":19}');
+    // Without the payload text (as before), every number is written plain.
+    assert.equal(await runTransform(compileTransform("payload.metrics"), input, 10_000), '{"avg":0,"max":12345678901234567000}');
+  });
 });
