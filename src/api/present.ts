@@ -1,6 +1,6 @@
 import type { ApiKey } from "../core/api-keys.ts";
 import { parseJsonKeepingSource } from "../core/json.ts";
-import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
+import type { Alert, Attempt, Batch, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
 import { endpointStatus, endpointWarnings } from "../services/endpoints.ts";
 
 // Domain objects -> API documents: ISO timestamps, derived fields, secrets replaced by `<field>Set`.
@@ -42,6 +42,8 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
       validatedAt: isoOrNull(e.validatedAt),
     },
     format: s.format,
+    lifecycle: s.lifecycle,
+    batch: s.batch,
     enabled: e.enabled,
     disabledReason: e.disabledReason,
     status: endpointStatus(e),
@@ -67,6 +69,10 @@ export function presentEvent(e: EventRecord) {
     payload: parseJsonKeepingSource(e.payload),
     idempotencyKey: e.idempotencyKey,
     createdAt: iso(e.createdAt),
+    fingerprint: e.fingerprint,
+    state: e.state,
+    startedAt: iso(e.startedAt),
+    updateCount: e.updateCount,
   };
 }
 
@@ -82,6 +88,8 @@ export function presentDelivery(d: Delivery) {
     nextAttemptAt: isoOrNull(d.nextAttemptAt),
     lastStatusCode: d.lastStatusCode,
     lastError: d.lastError,
+    batchId: d.batchId,
+    pinnedVersion: d.pinnedVersion,
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
   };
@@ -91,6 +99,7 @@ export function presentAttempt(a: Attempt) {
   return {
     id: a.id,
     deliveryId: a.deliveryId,
+    batchId: a.batchId,
     attemptNo: a.attemptNo,
     startedAt: iso(a.startedAt),
     durationMs: a.durationMs,
@@ -116,5 +125,32 @@ export function presentApiKey(k: ApiKey) {
     revokedAt: isoOrNull(k.revokedAt),
     lastUsedAt: isoOrNull(k.lastUsedAt),
     createdAt: iso(k.createdAt),
+  };
+}
+
+export function presentAlert(a: Alert, now: number) {
+  return {
+    fingerprint: a.fingerprint,
+    status: a.status,
+    startedAt: iso(a.startedAt),
+    endedAt: isoOrNull(a.endedAt),
+    durationMs: (a.endedAt ?? now) - a.startedAt,
+    updateCount: a.updateCount,
+    lastEventId: a.lastEventId,
+    lastEventAt: iso(a.lastEventAt),
+  };
+}
+
+export function presentBatch(b: Batch, members: Delivery[], attempts: Attempt[]) {
+  return {
+    id: b.id,
+    tenantId: b.tenantId,
+    endpointId: b.endpointId,
+    size: b.size,
+    // Members change state together; the first one's is the batch's.
+    status: members[0]?.status ?? "cancelled",
+    createdAt: iso(b.createdAt),
+    deliveries: members.map(presentDelivery),
+    attempts: attempts.map(presentAttempt),
   };
 }

@@ -133,6 +133,22 @@ const FormatIn = Type.Object(
   },
   { additionalProperties: false },
 );
+const LifecycleIn = Type.Object(
+  {
+    ongoingIntervalSec: Type.Optional(
+      Nullable(Type.Integer({ minimum: 0, maximum: 604_800, description: "At most one ongoing update per alert per interval (default 300); 0: every update" })),
+    ),
+    sendResolved: Type.Optional(Nullable(Type.Boolean({ description: "Whether end (resolved) updates are sent (default true)" }))),
+  },
+  { additionalProperties: false, description: "How updates of alerts (events with a fingerprint) are sent" },
+);
+const BatchIn = Type.Object(
+  {
+    maxEvents: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000, description: "Send when this many events wait (default 100)" }))),
+    maxWaitMs: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 300_000, description: "...or when the oldest has waited this long (default 1000)" }))),
+  },
+  { additionalProperties: false, description: "Several events in one request; needs format.envelope array or ndjson. null: one event a request." },
+);
 const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -143,6 +159,8 @@ const settingsIn = {
   signing: Type.Optional(Nullable(SigningIn)),
   validation: Type.Optional(Nullable(ValidationIn)),
   format: Type.Optional(Nullable(FormatIn)),
+  lifecycle: Type.Optional(Nullable(LifecycleIn)),
+  batch: Type.Optional(Nullable(BatchIn)),
 };
 export const EndpointCreate = Type.Object(
   {
@@ -207,6 +225,8 @@ export const EndpointOut = Type.Object(
       validatedAt: Nullable(Timestamp),
     }),
     format: Type.Object({ envelope: Type.Union(["raw", "standard", "array", "ndjson"].map((e) => Type.Literal(e))), transform: Nullable(Type.String()) }),
+    lifecycle: Type.Object({ ongoingIntervalSec: Type.Integer(), sendResolved: Type.Boolean() }),
+    batch: Nullable(Type.Object({ maxEvents: Type.Integer(), maxWaitMs: Type.Integer() })),
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
     status: Type.Union([
@@ -288,6 +308,14 @@ export const EventIn = Type.Object(
     severity: Type.Optional(Severity),
     payload: Type.Unknown({ description: "Any JSON value; numbers keep their source text on the wire" }),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    fingerprint: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, pattern: "^[\\x21-\\x7e]+$", description: "The alert this event updates (a dedupe key: printable ASCII, no spaces)" }),
+    ),
+    state: Type.Optional(
+      Type.Union([Type.Literal("start"), Type.Literal("ongoing"), Type.Literal("end")], {
+        description: "The alert's phase (needs fingerprint; default start). A start for an open alert counts as ongoing.",
+      }),
+    ),
   },
   { additionalProperties: false, required: ["type", "payload"] },
 );
@@ -308,6 +336,8 @@ export const DeliveryOut = Type.Object(
     nextAttemptAt: Nullable(Timestamp),
     lastStatusCode: Nullable(Type.Integer()),
     lastError: Nullable(Type.String()),
+    batchId: Nullable(Type.String({ description: "The batch (bat_ id, sent as webhook-id) this delivery went in; null when sent alone" })),
+    pinnedVersion: Nullable(Type.Integer({ description: "The endpoint version that shapes the body, fixed at the first attempt" })),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -315,7 +345,8 @@ export const DeliveryOut = Type.Object(
 export const AttemptOut = Type.Object(
   {
     id: Type.String(),
-    deliveryId: Type.String(),
+    deliveryId: Type.String({ description: "The delivery, or the batch id for an attempt that sent a batch" }),
+    batchId: Nullable(Type.String()),
     attemptNo: Type.Integer(),
     startedAt: Timestamp,
     durationMs: Type.Integer(),
@@ -337,8 +368,22 @@ export const EventOut = Type.Object(
     payload: Type.Unknown(),
     idempotencyKey: Nullable(Type.String()),
     createdAt: Timestamp,
+    fingerprint: Nullable(Type.String({ description: "The alert this event updated; null for other events" })),
+    state: Nullable(Type.Union([Type.Literal("start"), Type.Literal("ongoing"), Type.Literal("end")], { description: "As stored: a start for an open alert becomes ongoing" })),
+    startedAt: Type.String({ format: "date-time", description: "When the alert started (createdAt for other events)" }),
+    updateCount: Type.Integer({ description: "Updates the alert had seen with this one (0 for its first event)" }),
   },
 );
+export const AlertOut = Type.Object({
+  fingerprint: Type.String(),
+  status: Type.Union([Type.Literal("open"), Type.Literal("resolved")]),
+  startedAt: Timestamp,
+  endedAt: Nullable(Timestamp),
+  durationMs: Type.Integer({ description: "Until endedAt, or until now while open" }),
+  updateCount: Type.Integer(),
+  lastEventId: Type.String(),
+  lastEventAt: Timestamp,
+});
 export const EventWithDeliveries = Type.Object({ ...EventOut.properties, deliveries: Type.Array(DeliveryOut) });
 export const DeliveryWithAttempts = Type.Object({ ...DeliveryOut.properties, attempts: Type.Array(AttemptOut) });
 
@@ -352,6 +397,10 @@ export const DeliveryQuery = Type.Object(
   { additionalProperties: false },
 );
 export const EventQuery = Type.Object({ ...ListQuery.properties, type: Type.Optional(EventTypeName) }, { additionalProperties: false });
+export const AlertQuery = Type.Object(
+  { ...ListQuery.properties, status: Type.Optional(Type.Union([Type.Literal("open"), Type.Literal("resolved")])) },
+  { additionalProperties: false },
+);
 
 const ScopeName = Type.Union([Type.Literal("events:write"), Type.Literal("endpoints:write"), Type.Literal("read")], {
   description: "events:write posts events; endpoints:write manages endpoints and retries deliveries; read reads",

@@ -14,6 +14,8 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     signing: { scheme: "standard" },
     validation: { mode: "none", method: "POST" },
     format: { envelope: "raw", transform: null },
+    lifecycle: { ongoingIntervalSec: 300, sendResolved: true },
+    batch: null,
   };
 }
 
@@ -22,7 +24,7 @@ export function parseSettings(text: string | null): EndpointSettings {
   if (text === null) return defaultSettings();
   const stored = JSON.parse(text) as Partial<EndpointSettings>;
   const d = defaultSettings();
-  return { ...d, ...stored, format: { ...d.format, ...stored.format } };
+  return { ...d, ...stored, format: { ...d.format, ...stored.format }, lifecycle: { ...d.lifecycle, ...stored.lifecycle } };
 }
 
 const RANK = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]));

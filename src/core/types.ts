@@ -16,6 +16,10 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export type HttpMethod = "POST" | "PUT";
 
+/** An alert's phase, as Netography names them (Alertmanager's firing is start/ongoing, resolved is end). */
+export const ALERT_STATES = ["start", "ongoing", "end"] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
 export type SigningSettings =
   | { scheme: "standard" }
   | { scheme: "hmac-sha256"; header: string; encoding: "hex" | "base64"; prefix: string; timestampHeader: string | null }
@@ -40,6 +44,24 @@ export interface EndpointSettings {
   validation: { mode: ValidationMode; method: HttpMethod | "GET" };
   /** How the payload is wrapped: as is, a Standard Webhooks envelope, a JSON array, or NDJSON. */
   format: { envelope: Envelope; transform: string | null };
+  /** How alert updates (events with a fingerprint) are sent: the ongoing throttle and whether end is sent. */
+  lifecycle: LifecycleSettings;
+  /** Several events in one request (array or ndjson envelope), or null: one event a request. */
+  batch: BatchSettings | null;
+}
+
+export interface LifecycleSettings {
+  /** At most one ongoing update per interval per alert (Netography's updateinterval); 0: every update. */
+  ongoingIntervalSec: number;
+  /** Whether end is sent (Alertmanager's send_resolved). */
+  sendResolved: boolean;
+}
+
+export interface BatchSettings {
+  /** A batch is sent when it holds this many events (Alertmanager's max_alerts)... */
+  maxEvents: number;
+  /** ...or when its oldest event has waited this long, whichever comes first. */
+  maxWaitMs: number;
 }
 
 export type Envelope = "raw" | "standard" | "array" | "ndjson";
@@ -91,6 +113,12 @@ export interface EventRecord {
   payload: string;
   idempotencyKey: string | null;
   createdAt: number;
+  /** Alert lifecycle: null for events that are not alert updates. */
+  fingerprint: string | null;
+  state: AlertState | null;
+  /** When the alert this event updates started (createdAt for other events), and how many updates it had seen. */
+  startedAt: number;
+  updateCount: number;
 }
 
 export type DeliveryStatus = "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
@@ -106,8 +134,32 @@ export interface Delivery {
   nextAttemptAt: number | null;
   lastStatusCode: number | null;
   lastError: string | null;
+  /** The batch this delivery was sent in; null when sent alone. */
+  batchId: string | null;
+  /** The endpoint version whose settings shape the body (fixed at the first attempt). */
+  pinnedVersion: number | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** An alert tracked per (tenant, fingerprint). */
+export interface Alert {
+  tenantId: string;
+  fingerprint: string;
+  status: "open" | "resolved";
+  startedAt: number;
+  endedAt: number | null;
+  updateCount: number;
+  lastEventId: string;
+  lastEventAt: number;
+}
+
+export interface Batch {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  size: number;
+  createdAt: number;
 }
 
 export type ErrorClass =
@@ -123,7 +175,9 @@ export type ErrorClass =
 
 export interface Attempt {
   id: string;
+  /** The delivery, or for a batch's attempt the batch id (one attempt row covers every member). */
   deliveryId: string;
+  batchId: string | null;
   tenantId: string;
   endpointId: string;
   eventId: string;
@@ -147,10 +201,18 @@ export interface ClaimedDelivery {
   eventType: string;
   eventSeverity: Severity | null;
   eventCreatedAt: number;
+  fingerprint: string | null;
+  state: AlertState | null;
+  startedAt: number;
+  updateCount: number;
   payload: string;
   endpointId: string;
   /** The worker builds the request from this version of the endpoint's settings (cached per version). */
   endpointVersion: number;
+  /** The version that shapes the body: the endpoint's version at the delivery's first claim. */
+  pinnedVersion: number;
+  /** Set for the members of a batch, claimed together in membership order. */
+  batchId: string | null;
   url: string;
   /** Attempts made before this one. */
   attempts: number;
@@ -170,6 +232,8 @@ export interface SendResult {
 /** The decision applied to a delivery after an attempt. */
 export interface DeliveryOutcome {
   deliveryId: string;
+  /** For a batch: every member, which take the new state together; the attempt is recorded once. */
+  memberIds?: string[];
   endpointId: string;
   attempt: Attempt;
   status: "succeeded" | "pending" | "failed";

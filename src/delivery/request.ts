@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import type { Endpoint, EndpointCredentials, Envelope, SigningSettings } from "../core/types.ts";
+import type { Endpoint, EndpointCredentials, EndpointSettings, Envelope, SigningSettings } from "../core/types.ts";
 import { keyForScheme, signatureHeaders } from "../signing/schemes.ts";
 import { type CompiledTransform, type TransformInput, compileTransform, runTransform } from "./transform.ts";
 import type { OutgoingRequest, Transport } from "./sender.ts";
@@ -24,8 +24,10 @@ export interface EndpointProfile {
   headers: [string, string][];
   authorization: string | null;
   signing: SigningSettings;
-  envelope: Envelope;
-  transform: CompiledTransform | null;
+  /** How bodies are shaped at this version (a delivery pinned to an older version uses that one's). */
+  shaping: Shaping;
+  /** A custom content-type header wins over the envelope's. */
+  customContentType: boolean;
   key: KeyObject | null;
   previousKey: KeyObject | null;
   previousKeyUntil: number | null;
@@ -33,18 +35,32 @@ export interface EndpointProfile {
 }
 
 export interface Message {
-  /** `webhook-id`: the event id (stable across retries, so receivers can deduplicate). */
+  /** `webhook-id`: the event id, or the batch id (stable across retries, so receivers can deduplicate). */
   id: string;
   timestampSec: number;
   body: string;
+  /** The envelope's content type, when it differs from the profile's (a delivery pinned to an older version). */
+  contentType?: string;
 }
+
+/** An endpoint version's payload shaping: envelope and compiled transform. */
+export interface Shaping {
+  envelope: Envelope;
+  transform: CompiledTransform | null;
+}
+
+export function compileShaping(s: EndpointSettings): Shaping {
+  return { envelope: s.format.envelope, transform: s.format.transform === null ? null : compileTransform(s.format.transform) };
+}
+
+export const contentTypeOf = (envelope: Envelope): string => (envelope === "ndjson" ? "application/x-ndjson" : "application/json");
 
 export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: string): EndpointProfile {
   const s = e.settings;
   // Custom headers may replace content-type and user-agent (names compare case-insensitively);
   // the API refuses the names Tocsin owns.
   const fixed = new Map<string, [string, string]>([
-    ["content-type", ["content-type", s.format.envelope === "ndjson" ? "application/x-ndjson" : "application/json"]],
+    ["content-type", ["content-type", contentTypeOf(s.format.envelope)]],
     ["user-agent", ["user-agent", userAgent]],
   ]);
   for (const [name, value] of Object.entries(s.headers)) fixed.set(name.toLowerCase(), [name, value]);
@@ -63,8 +79,8 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
     headers: [...fixed.values()],
     authorization,
     signing: s.signing,
-    envelope: s.format.envelope,
-    transform: s.format.transform === null ? null : compileTransform(s.format.transform),
+    shaping: compileShaping(s),
+    customContentType: Object.keys(s.headers).some((h) => h.toLowerCase() === "content-type"),
     key: keyForScheme(s.signing, secrets.secret),
     previousKey: secrets.previousSecret !== null ? keyForScheme(s.signing, secrets.previousSecret) : null,
     previousKeyUntil: e.previousSecretExpiresAt,
@@ -112,35 +128,50 @@ export interface EventForShaping extends ShapedEvent {
   id: string;
   tenantId: string;
   severity: string | null;
+  fingerprint: string | null;
+  state: string | null;
+  startedAt: number;
+  updateCount: number;
 }
 
-/**
- * The body for an event: the transform (if any) applied to the event document, then the envelope.
- * Throws TransformError when the transform fails.
- */
-export async function shapeBody(p: EndpointProfile, e: EventForShaping, maxBytes: number): Promise<string> {
-  if (!p.transform) return renderBody(p.envelope, e);
-  const createdAt = new Date(e.createdAt).toISOString();
+/** The event's payload after the transform (if any): still JSON text, before the envelope. Throws TransformError. */
+export async function shapePayload(sh: Shaping, e: EventForShaping, maxBytes: number): Promise<string> {
+  if (!sh.transform) return e.payload;
   const doc: TransformInput = {
     id: e.id,
     type: e.type,
     severity: e.severity,
-    // Alert lifecycle is not tracked yet: every event is its own alert.
-    state: null,
-    fingerprint: null,
+    state: e.state,
+    fingerprint: e.fingerprint,
     tenant: e.tenantId,
-    createdAt,
-    startedAt: createdAt,
-    updateCount: 0,
+    createdAt: new Date(e.createdAt).toISOString(),
+    startedAt: new Date(e.startedAt).toISOString(),
+    updateCount: e.updateCount,
     payload: JSON.parse(e.payload) as unknown,
   };
-  return renderBody(p.envelope, { ...e, payload: await runTransform(p.transform, doc, maxBytes, e.payload) });
+  return runTransform(sh.transform, doc, maxBytes, e.payload);
+}
+
+/**
+ * The body for one event: the transform (if any) applied to the event document, then the envelope.
+ * Throws TransformError when the transform fails.
+ */
+export async function shapeBody(sh: Shaping, e: EventForShaping, maxBytes: number): Promise<string> {
+  return renderBody(sh.envelope, { ...e, payload: await shapePayload(sh, e, maxBytes) });
+}
+
+/** The body for a batch, in membership order: a JSON array, or one NDJSON line per event. */
+export async function shapeBatch(sh: Shaping, events: EventForShaping[], maxBytes: number): Promise<string> {
+  const parts: string[] = [];
+  for (const e of events) parts.push(await shapePayload(sh, e, maxBytes));
+  return sh.envelope === "ndjson" ? parts.map((p) => `${p}\n`).join("") : `[${parts.join(",")}]`;
 }
 
 /** The request for one message to one endpoint, signed afresh (call it for every attempt). */
 export function buildRequest(p: EndpointProfile, m: Message, nowMs: number, url: string = p.url, method: OutgoingRequest["method"] = p.method): OutgoingRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of p.headers) headers[k] = v;
+  if (m.contentType !== undefined && !p.customContentType) headers["content-type"] = m.contentType;
   headers["webhook-id"] = m.id;
   headers["webhook-timestamp"] = String(m.timestampSec);
   const keys: KeyObject[] = [];

@@ -4,7 +4,7 @@ import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy
 import type { SecretBox } from "../core/secret-box.ts";
 import type { Attempt, ClaimedDelivery, DeliveryOutcome, EndpointCredentials, SendResult } from "../core/types.ts";
 import type { Store } from "../store/store.ts";
-import { type EndpointProfile, buildRequest, compileProfile, shapeBody } from "./request.ts";
+import { type EndpointProfile, type EventForShaping, type Shaping, buildRequest, compileProfile, compileShaping, contentTypeOf, shapeBatch, shapeBody } from "./request.ts";
 import { TransformError } from "./transform.ts";
 import type { Sender } from "./sender.ts";
 
@@ -95,8 +95,40 @@ export function createWorker(o: WorkerOptions): Worker {
     return profile;
   }
 
-  async function deliver(c: ClaimedDelivery): Promise<void> {
-    const attemptNo = c.attempts + 1;
+  // Shaping of older endpoint versions, for deliveries pinned to one (their body never changes).
+  const shapings = new Map<string, Promise<Shaping>>();
+  function shapingFor(p: EndpointProfile, c: ClaimedDelivery): Promise<Shaping> | Shaping {
+    if (c.pinnedVersion >= p.version) return p.shaping;
+    const key = `${c.endpointId}:${c.pinnedVersion}`;
+    let s = shapings.get(key);
+    if (!s) {
+      if (shapings.size > 10_000) shapings.clear();
+      // null: the settings have not changed since that version, so the current ones apply.
+      s = o.store.getEndpointSettingsAt(c.endpointId, c.pinnedVersion).then((r) => (r ? compileShaping(r.settings) : p.shaping));
+      shapings.set(key, s);
+      s.catch(() => shapings.delete(key));
+    }
+    return s;
+  }
+
+  const forShaping = (c: ClaimedDelivery): EventForShaping => ({
+    id: c.eventId,
+    tenantId: c.tenantId,
+    type: c.eventType,
+    severity: c.eventSeverity,
+    createdAt: c.eventCreatedAt,
+    fingerprint: c.fingerprint,
+    state: c.state,
+    startedAt: c.startedAt,
+    updateCount: c.updateCount,
+    payload: c.payload,
+  });
+
+  /** Sends one delivery, or one batch (its members in membership order) as one request. */
+  async function deliver(members: ClaimedDelivery[]): Promise<void> {
+    const c = members[0];
+    const batchId = c.batchId;
+    const attemptNo = Math.max(...members.map((m) => m.attempts)) + 1;
     let outcome: DeliveryOutcome;
     try {
       const profile = await profileFor(c);
@@ -105,12 +137,16 @@ export function createWorker(o: WorkerOptions): Worker {
       const nowMs = o.now();
       let result: SendResult;
       try {
-        const body = await shapeBody(
-          profile,
-          { id: c.eventId, tenantId: c.tenantId, type: c.eventType, severity: c.eventSeverity, createdAt: c.eventCreatedAt, payload: c.payload },
-          o.maxBodyBytes ?? 1024 * 1024,
-        );
-        result = await o.sender.send(buildRequest(profile, { id: c.eventId, timestampSec: Math.floor(nowMs / 1000), body }, nowMs));
+        const shaping = await shapingFor(profile, c);
+        const max = o.maxBodyBytes ?? 1024 * 1024;
+        const body = batchId === null ? await shapeBody(shaping, forShaping(c), max) : await shapeBatch(shaping, members.map(forShaping), max);
+        const message = {
+          id: batchId ?? c.eventId,
+          timestampSec: Math.floor(nowMs / 1000),
+          body,
+          ...(shaping !== profile.shaping ? { contentType: contentTypeOf(shaping.envelope) } : {}),
+        };
+        result = await o.sender.send(buildRequest(profile, message, nowMs));
       } catch (e) {
         if (!(e instanceof TransformError)) throw e;
         // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
@@ -120,7 +156,9 @@ export function createWorker(o: WorkerOptions): Worker {
       const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
       const attempt: Attempt = {
         id: newId("att"),
-        deliveryId: c.id,
+        // A batch's attempt is recorded once, under the batch.
+        deliveryId: batchId ?? c.id,
+        batchId,
         tenantId: c.tenantId,
         endpointId: c.endpointId,
         eventId: c.eventId,
@@ -137,23 +175,25 @@ export function createWorker(o: WorkerOptions): Worker {
       };
       outcome = {
         deliveryId: c.id,
+        ...(batchId !== null ? { memberIds: members.map((m) => m.id) } : {}),
         endpointId: c.endpointId,
         attempt,
         status: decision.status,
         nextAttemptAt: decision.nextAttemptAt,
         disableEndpoint: decision.disableEndpoint,
       };
+      const what = batchId === null ? { delivery: c.id } : { batch: batchId, size: members.length };
       if (decision.status === "failed") {
         o.logger.warn(
-          { delivery: c.id, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, error: result.errorMessage },
+          { ...what, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, error: result.errorMessage },
           decision.disableEndpoint ? "endpoint answered 410 Gone: delivery failed and endpoint disabled" : "delivery failed: retry schedule exhausted",
         );
       } else if (decision.status === "pending") {
-        o.logger.debug({ delivery: c.id, endpoint: c.endpointId, attempt: attemptNo, error: result.errorMessage }, "attempt failed, will retry");
+        o.logger.debug({ ...what, endpoint: c.endpointId, attempt: attemptNo, error: result.errorMessage }, "attempt failed, will retry");
       }
     } catch (e) {
       // Only a bug or an undecryptable secret lands here; the lease expiry brings the delivery back.
-      o.logger.error({ err: e, delivery: c.id, endpoint: c.endpointId }, "could not attempt delivery");
+      o.logger.error({ err: e, delivery: c.id, batch: batchId, endpoint: c.endpointId }, "could not attempt delivery");
       return;
     } finally {
       inflight--;
@@ -223,9 +263,22 @@ export function createWorker(o: WorkerOptions): Worker {
             endpointConcurrency: o.endpointConcurrency,
           });
           claimed = batch.length;
+          // A batch's members arrive together and go as one request.
+          const batches = new Map<string, ClaimedDelivery[]>();
           for (const c of batch) {
+            if (c.batchId === null) {
+              inflight++;
+              void deliver([c]);
+              continue;
+            }
+            const m = batches.get(c.batchId);
+            if (m) m.push(c);
+            else batches.set(c.batchId, [c]);
+          }
+          for (const members of batches.values()) {
+            members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
             inflight++;
-            void deliver(c);
+            void deliver(members);
           }
         } catch (e) {
           o.logger.error({ err: e }, "could not claim deliveries; will retry");

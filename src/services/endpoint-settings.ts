@@ -35,6 +35,8 @@ export interface SettingsView {
   signing: Record<string, unknown>;
   validation: { mode: string; method: string };
   format: { envelope: string; transform: string | null };
+  lifecycle: { ongoingIntervalSec: number; sendResolved: boolean };
+  batch: { maxEvents: number; maxWaitMs: number } | null;
   minSeverity: Severity | null;
 }
 
@@ -69,6 +71,8 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
     signing: { ...s.signing },
     validation: { ...s.validation },
     format: { ...s.format },
+    lifecycle: { ...s.lifecycle },
+    batch: s.batch === null ? null : { ...s.batch },
     minSeverity,
   };
 }
@@ -81,7 +85,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     const v = input[key];
     if (key === "minSeverity" || key === "method") merged[key] = v;
     else if (key === "headers" && v !== null && typeof v === "object" && !Array.isArray(v)) merged[key] = patchHeaders(base.headers, v as Record<string, unknown>);
-    else merged[key] = v === null ? null : mergePatch(base[key], v);
+    else merged[key] = v === null ? null : mergePatch(base[key] ?? {}, v);
   }
   refuseStraySigningFields(input.signing, merged.signing);
   const credentials: EndpointCredentials = {};
@@ -96,7 +100,12 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     signing,
     validation: checkValidation(merged.validation),
     format: checkFormat(merged.format),
+    lifecycle: checkLifecycle(merged.lifecycle),
+    batch: checkBatch(merged.batch),
   };
+  if (settings.batch !== null && settings.format.envelope !== "array" && settings.format.envelope !== "ndjson") {
+    throw invalid("/batch", "needs format.envelope array or ndjson, the bodies that can hold several events");
+  }
   const minSeverity = merged.minSeverity ?? null;
   if (minSeverity !== null && !isSeverity(minSeverity)) throw invalid("/minSeverity", "must be one of info, low, medium, high, critical, or null");
   return { settings, credentials, minSeverity };
@@ -300,6 +309,32 @@ function checkFormat(v: unknown): EndpointSettings["format"] {
     }
   }
   return { envelope, transform };
+}
+
+export const MAX_BATCH_EVENTS = 1000;
+export const MAX_BATCH_WAIT_MS = 300_000;
+const MAX_ONGOING_INTERVAL_SEC = 7 * 86_400;
+
+function intIn(v: unknown, path: string, min: number, max: number, dflt: number): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw invalid(path, `must be an integer from ${min} to ${max}`);
+  return v;
+}
+
+function checkLifecycle(v: unknown): EndpointSettings["lifecycle"] {
+  const l = obj(v, "/lifecycle");
+  const sendResolved = l.sendResolved ?? true;
+  if (typeof sendResolved !== "boolean") throw invalid("/lifecycle/sendResolved", "must be true or false");
+  return { ongoingIntervalSec: intIn(l.ongoingIntervalSec, "/lifecycle/ongoingIntervalSec", 0, MAX_ONGOING_INTERVAL_SEC, 300), sendResolved };
+}
+
+function checkBatch(v: unknown): EndpointSettings["batch"] {
+  if (v === null || v === undefined) return null;
+  const b = obj(v, "/batch");
+  return {
+    maxEvents: intIn(b.maxEvents, "/batch/maxEvents", 1, MAX_BATCH_EVENTS, 100),
+    maxWaitMs: intIn(b.maxWaitMs, "/batch/maxWaitMs", 0, MAX_BATCH_WAIT_MS, 1000),
+  };
 }
 
 function checkValidation(v: unknown): EndpointSettings["validation"] {

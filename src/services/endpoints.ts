@@ -140,7 +140,7 @@ export async function listEndpoints(d: ServiceDeps, tenantId: string, page: Page
   return d.store.listEndpoints(tenantId, page);
 }
 
-const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "format", "minSeverity"] as const;
+const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "format", "lifecycle", "batch", "minSeverity"] as const;
 
 export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: string, patch: EndpointPatch): Promise<Endpoint> {
   const { endpoint: current, secrets } = await getWithSecrets(d, tenantId, id);
@@ -277,7 +277,11 @@ async function exampleEvent(d: ServiceDeps, input: { eventType?: string; payload
 
 async function shapeExample(d: ServiceDeps, profile: EndpointProfile, e: ShapedEvent, tenantId: string): Promise<string> {
   try {
-    return await shapeBody(profile, { ...e, id: newId("msg", e.createdAt), tenantId, severity: null }, d.config.maxPayloadBytes * 4);
+    return await shapeBody(
+      profile.shaping,
+      { ...e, id: newId("msg", e.createdAt), tenantId, severity: null, fingerprint: null, state: null, startedAt: e.createdAt, updateCount: 0 },
+      d.config.maxPayloadBytes * 4,
+    );
   } catch (err) {
     if (err instanceof TransformError) throw invalid("/format/transform", err.message);
     throw err;

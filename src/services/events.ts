@@ -1,6 +1,6 @@
-import { ApiError, notFound } from "../core/errors.ts";
+import { ApiError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import type { Delivery, EventRecord, Severity } from "../core/types.ts";
+import type { AlertState, Delivery, EventRecord, Severity } from "../core/types.ts";
 import type { IngestResult, NewEvent, Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
 
@@ -9,6 +9,10 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 export interface EventInput {
   type: string;
   severity?: Severity;
+  /** Dedupe key of the alert this event updates (LeakIX's event_fingerprint, Netography's cachekey). */
+  fingerprint?: string;
+  /** The alert's phase; given without a fingerprint it is a 400. Omitted with a fingerprint: start. */
+  state?: AlertState;
   /** Parsed with number source text kept (see core/json.ts), so stringify restores the exact text. */
   payload: unknown;
   idempotencyKey?: string;
@@ -28,7 +32,19 @@ export async function ingestEvents(d: ServiceDeps, tenantId: string, inputs: Eve
         { path, message: `must be at most ${d.config.maxPayloadBytes} bytes` },
       ]);
     }
-    return { id: newId("evt", d.now()), type: e.type, severity: e.severity ?? null, payload, idempotencyKey: e.idempotencyKey ?? null };
+    if (e.state !== undefined && e.fingerprint === undefined) {
+      const path = batch ? `/${i}/state` : "/state";
+      throw invalid(path, "needs a fingerprint: the state belongs to the alert the fingerprint names");
+    }
+    return {
+      id: newId("evt", d.now()),
+      type: e.type,
+      severity: e.severity ?? null,
+      payload,
+      idempotencyKey: e.idempotencyKey ?? null,
+      fingerprint: e.fingerprint ?? null,
+      state: e.fingerprint === undefined ? null : (e.state ?? "start"),
+    };
   });
   const results = await d.store.ingest(tenantId, events, d.now(), IDEMPOTENCY_WINDOW_MS);
   if (results === null) throw notFound("tenant", tenantId);

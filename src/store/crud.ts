@@ -1,7 +1,8 @@
 import type { ApiKey } from "../core/api-keys.ts";
 import { idFloor } from "../core/ids.ts";
 import type { Delivery, EventRecord, EventType, Tenant } from "../core/types.ts";
-import { rowToApiKey, rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
+import { parseSettings } from "../core/endpoint-settings.ts";
+import { rowToAlert, rowToBatch, rowToApiKey, rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type EndpointSecrets, type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
 
@@ -32,6 +33,7 @@ const KEY_COLUMNS = "id, kind, tenant_id, name, scopes, prefix, expires_at, revo
 
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 const CANCEL = `UPDATE deliveries SET status = 'cancelled', lease_owner = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ?
   WHERE status IN ('pending', 'delivering') AND`;
@@ -89,7 +91,11 @@ export function createCrud(db: SqlDb): CrudMethods {
       return db.tx(async (tx) => {
         if ((await tx.run("DELETE FROM tenants WHERE id = ?", [id])) === 0) return false;
         await tx.run(`${CANCEL} tenant_id = ?`, [now, id]);
+        await tx.run("DELETE FROM endpoint_versions WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)", [id]);
         await tx.run("DELETE FROM endpoints WHERE tenant_id = ?", [id]);
+        // A tenant re-created with the same id starts without alerts.
+        await tx.run("DELETE FROM alert_sends WHERE tenant_id = ?", [id]);
+        await tx.run("DELETE FROM alerts WHERE tenant_id = ?", [id]);
         await tx.run("UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND revoked_at IS NULL", [now, id]);
         return true;
       });
@@ -98,8 +104,8 @@ export function createCrud(db: SqlDb): CrudMethods {
     async createEndpoint(e, now) {
       await db.run(
         `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at,
-           settings, credentials_enc, min_severity, validation_status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`,
+           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           e.id,
           e.tenantId,
@@ -116,6 +122,8 @@ export function createCrud(db: SqlDb): CrudMethods {
           e.credentialsEnc ?? null,
           e.minSeverity ?? null,
           e.validationStatus ?? "none",
+          e.settings?.batch?.maxEvents ?? null,
+          e.settings?.batch?.maxWaitMs ?? null,
         ],
       );
       return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [e.id]))!);
@@ -171,7 +179,11 @@ export function createCrud(db: SqlDb): CrudMethods {
       if (c.enabled !== undefined) set("enabled", c.enabled ? 1 : 0);
       if (c.disabledReason !== undefined) set("disabled_reason", c.disabledReason);
       if (c.secretEnc !== undefined) set("secret_enc", c.secretEnc);
-      if (c.settings !== undefined) set("settings", JSON.stringify(c.settings));
+      if (c.settings !== undefined) {
+        set("settings", JSON.stringify(c.settings));
+        set("batch_max_events", c.settings.batch?.maxEvents ?? null);
+        set("batch_max_wait_ms", c.settings.batch?.maxWaitMs ?? null);
+      }
       if (c.minSeverity !== undefined) set("min_severity", c.minSeverity);
       if (c.credentialsEnc !== undefined) set("credentials_enc", c.credentialsEnc);
       if (c.validationStatus !== undefined) set("validation_status", c.validationStatus);
@@ -180,14 +192,32 @@ export function createCrud(db: SqlDb): CrudMethods {
       if (c.previousSecretEnc !== undefined) set("previous_secret_enc", c.previousSecretEnc);
       if (c.previousSecretExpiresAt !== undefined) set("previous_secret_expires_at", c.previousSecretExpiresAt);
       set("updated_at", now);
-      const n = await db.run(`UPDATE endpoints SET ${sets.join(", ")}, version = version + 1 WHERE tenant_id = ? AND id = ?`, [...params, tenantId, id]);
-      if (n === 0) return null;
-      return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [id]))!);
+      return db.tx(async (tx) => {
+        // Deliveries pinned to the version being replaced keep its settings: keep a copy of them.
+        if (c.settings !== undefined) {
+          await tx.run(
+            `INSERT INTO endpoint_versions (endpoint_id, version, settings, created_at)
+             SELECT id, version, settings, ? FROM endpoints WHERE tenant_id = ? AND id = ? ON CONFLICT (endpoint_id, version) DO NOTHING`,
+            [now, tenantId, id],
+          );
+        }
+        const n = await tx.run(`UPDATE endpoints SET ${sets.join(", ")}, version = version + 1 WHERE tenant_id = ? AND id = ?`, [...params, tenantId, id]);
+        if (n === 0) return null;
+        return rowToEndpoint((await tx.get("SELECT * FROM endpoints WHERE id = ?", [id]))!);
+      });
+    },
+    async getEndpointSettingsAt(id, version) {
+      // Settings change only through updateEndpoint, which keeps the replaced version's settings:
+      // the first copy at or after `version` holds them; none means they are the current ones.
+      const r = await db.get("SELECT settings FROM endpoint_versions WHERE endpoint_id = ? AND version >= ? ORDER BY version LIMIT 1", [id, version]);
+      return r ? { settings: parseSettings(strOrNull(r.settings)) } : null;
     },
     async deleteEndpoint(tenantId, id, now) {
       return db.tx(async (tx) => {
         if ((await tx.run("DELETE FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, id])) === 0) return false;
         await tx.run(`${CANCEL} endpoint_id = ?`, [now, id]);
+        await tx.run("DELETE FROM endpoint_versions WHERE endpoint_id = ?", [id]);
+        await tx.run("DELETE FROM alert_sends WHERE endpoint_id = ?", [id]);
         return true;
       });
     },
@@ -299,8 +329,33 @@ export function createCrud(db: SqlDb): CrudMethods {
       const r = await db.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]);
       return r ? rowToDelivery(r) : null;
     },
+    async listAlerts(tenantId, filter, p) {
+      const after = decodeCursor(p.cursor) ?? "";
+      const rows = filter.status
+        ? await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND status = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [tenantId, filter.status, after, p.limit + 1])
+        : await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [tenantId, after, p.limit + 1]);
+      return page(rows, p.limit, rowToAlert, (r) => r.fingerprint as string);
+    },
+    async getAlert(tenantId, fingerprint) {
+      const r = await db.get("SELECT * FROM alerts WHERE tenant_id = ? AND fingerprint = ?", [tenantId, fingerprint]);
+      return r ? rowToAlert(r) : null;
+    },
+    async getBatch(tenantId, id) {
+      const b = await db.get("SELECT * FROM batches WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      if (!b) return null;
+      const members = (await db.all("SELECT * FROM deliveries WHERE batch_id = ? ORDER BY id", [id])).map(rowToDelivery);
+      const attempts = (await db.all("SELECT * FROM attempts WHERE tenant_id = ? AND delivery_id = ? ORDER BY attempt_no", [tenantId, id])).map(rowToAttempt);
+      return { batch: rowToBatch(b), members, attempts };
+    },
     async listAttempts(tenantId, deliveryId) {
-      return (await db.all("SELECT * FROM attempts WHERE tenant_id = ? AND delivery_id = ? ORDER BY attempt_no", [tenantId, deliveryId])).map(rowToAttempt);
+      // A batch member's attempts are its batch's (recorded once, under the batch id).
+      return (
+        await db.all(
+          `SELECT * FROM attempts WHERE tenant_id = ? AND delivery_id IN (?, (SELECT batch_id FROM deliveries WHERE tenant_id = ? AND id = ?))
+           ORDER BY attempt_no, started_at`,
+          [tenantId, deliveryId, tenantId, deliveryId],
+        )
+      ).map(rowToAttempt);
     },
     async purge(before, now, limit) {
       // Ids are ULIDs, so "created before" is a primary-key range: no extra index to maintain.
@@ -334,6 +389,23 @@ export function createCrud(db: SqlDb): CrudMethods {
             ev,
           );
         }
+        // Batches whose members have all gone, with their attempts.
+        const bat = (
+          await tx.all("SELECT id FROM batches b WHERE id < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id) ORDER BY id LIMIT ?", [
+            idFloor("bat", before),
+            limit,
+          ])
+        ).map((r) => r.id as string);
+        if (bat.length) {
+          n += await tx.run(`DELETE FROM attempts WHERE delivery_id IN (${placeholders(bat.length)})`, bat);
+          n += await tx.run(`DELETE FROM batches WHERE id IN (${placeholders(bat.length)})`, bat);
+        }
+        // Alerts resolved before the cut-off; an alert that comes back later starts afresh.
+        const resolved = await tx.all("SELECT tenant_id, fingerprint FROM alerts WHERE status = 'resolved' AND last_event_at < ? LIMIT ?", [before, limit]);
+        for (const a of resolved) {
+          n += await tx.run("DELETE FROM alert_sends WHERE tenant_id = ? AND fingerprint = ?", [a.tenant_id as string, a.fingerprint as string]);
+          n += await tx.run("DELETE FROM alerts WHERE tenant_id = ? AND fingerprint = ?", [a.tenant_id as string, a.fingerprint as string]);
+        }
         n += await tx.run("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE kind = 'portal' AND expires_at < ? LIMIT ?)", [before, limit]);
         n += await tx.run(
           "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)",
@@ -343,16 +415,22 @@ export function createCrud(db: SqlDb): CrudMethods {
       });
     },
     async retryDelivery(tenantId, id, now) {
-      const n = await db.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'", [
-        now,
-        now,
-        tenantId,
-        id,
-      ]);
-      const r = await db.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]);
-      if (!r) return "not_found";
-      if (n === 0) return "not_failed";
-      return rowToDelivery(r);
+      return db.tx(async (tx) => {
+        const before = await tx.get("SELECT batch_id FROM deliveries WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]);
+        if (!before) return "not_found";
+        // A batch's members change state together: retrying one retries the batch.
+        const n =
+          before.batch_id === null || before.batch_id === undefined
+            ? await tx.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'", [now, now, tenantId, id])
+            : await tx.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND batch_id = ? AND status = 'failed'", [
+                now,
+                now,
+                tenantId,
+                before.batch_id as string,
+              ]);
+        if (n === 0) return "not_failed";
+        return rowToDelivery((await tx.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]))!);
+      });
     },
   };
 }

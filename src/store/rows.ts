@@ -1,6 +1,6 @@
 import type { ApiKey } from "../core/api-keys.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
-import type { Attempt, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
+import type { Alert, Attempt, Batch, ClaimedDelivery, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
 import type { Row } from "./sql.ts";
 
 // Row -> domain mapping shared by both backends (PostgreSQL returns bigint columns as strings).
@@ -62,6 +62,10 @@ export function rowToEvent(r: Row): EventRecord {
     payload: String(r.payload),
     idempotencyKey: strOrNull(r.idempotency_key),
     createdAt: num(r.created_at),
+    fingerprint: strOrNull(r.fingerprint),
+    state: strOrNull(r.state) as EventRecord["state"],
+    startedAt: num(r.alert_started_at ?? r.created_at),
+    updateCount: num(r.update_count ?? 0),
   };
 }
 
@@ -77,6 +81,8 @@ export function rowToDelivery(r: Row): Delivery {
     nextAttemptAt: numOrNull(r.next_attempt_at),
     lastStatusCode: numOrNull(r.last_status_code),
     lastError: strOrNull(r.last_error),
+    batchId: strOrNull(r.batch_id),
+    pinnedVersion: numOrNull(r.pinned_version),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
@@ -86,6 +92,7 @@ export function rowToAttempt(r: Row): Attempt {
   return {
     id: String(r.id),
     deliveryId: String(r.delivery_id),
+    batchId: strOrNull(r.batch_id),
     tenantId: String(r.tenant_id),
     endpointId: String(r.endpoint_id),
     eventId: String(r.event_id),
@@ -115,4 +122,45 @@ export function rowToApiKey(r: Row): ApiKey {
     lastUsedAt: numOrNull(r.last_used_at),
     createdAt: num(r.created_at),
   };
+}
+
+/** A claimed delivery with what a worker needs to send it (PostgreSQL returns bigints as strings). */
+export function rowToClaimed(r: Row): ClaimedDelivery {
+  const createdAt = num(r.created_at);
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    eventId: String(r.event_id),
+    eventType: String(r.type),
+    eventSeverity: strOrNull(r.severity) as ClaimedDelivery["eventSeverity"],
+    eventCreatedAt: createdAt,
+    fingerprint: strOrNull(r.fingerprint),
+    state: strOrNull(r.state) as ClaimedDelivery["state"],
+    startedAt: r.alert_started_at === null || r.alert_started_at === undefined ? createdAt : num(r.alert_started_at),
+    updateCount: num(r.update_count ?? 0),
+    payload: String(r.payload),
+    endpointId: String(r.endpoint_id),
+    endpointVersion: num(r.version),
+    pinnedVersion: r.pinned_version === null || r.pinned_version === undefined ? num(r.version) : num(r.pinned_version),
+    batchId: strOrNull(r.batch_id),
+    url: String(r.url),
+    attempts: num(r.attempts),
+  };
+}
+
+export function rowToAlert(r: Row): Alert {
+  return {
+    tenantId: String(r.tenant_id),
+    fingerprint: String(r.fingerprint),
+    status: r.status === "open" ? "open" : "resolved",
+    startedAt: num(r.started_at),
+    endedAt: numOrNull(r.ended_at),
+    updateCount: num(r.update_count),
+    lastEventId: String(r.last_event_id),
+    lastEventAt: num(r.last_event_at),
+  };
+}
+
+export function rowToBatch(r: Row): Batch {
+  return { id: String(r.id), tenantId: String(r.tenant_id), endpointId: String(r.endpoint_id), size: num(r.size), createdAt: num(r.created_at) };
 }

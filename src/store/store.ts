@@ -1,5 +1,8 @@
 import type { ApiKey, ApiKeyKind, Scope } from "../core/api-keys.ts";
 import type {
+  Alert,
+  AlertState,
+  Batch,
   Attempt,
   ClaimedDelivery,
   Delivery,
@@ -32,6 +35,9 @@ export interface NewEvent {
   severity?: Severity | null;
   payload: string;
   idempotencyKey: string | null;
+  fingerprint?: string | null;
+  /** Defaults to start when a fingerprint is given. */
+  state?: AlertState | null;
 }
 
 export type IngestResult =
@@ -156,6 +162,11 @@ export interface Store {
   countEndpoints(tenantId: string): Promise<number>;
   /** Applies changes and bumps `version`; null when the endpoint does not exist. */
   updateEndpoint(tenantId: string, id: string, changes: EndpointChanges, now: number): Promise<Endpoint | null>;
+  /**
+   * The settings an endpoint had at `version`, or null when they have not changed since (the
+   * current ones apply). Deliveries pinned to an older version shape their bodies with these.
+   */
+  getEndpointSettingsAt(id: string, version: number): Promise<{ settings: EndpointSettings } | null>;
   /** Deletes an endpoint; its unfinished deliveries become `cancelled`. */
   deleteEndpoint(tenantId: string, id: string, now: number): Promise<boolean>;
 
@@ -189,6 +200,11 @@ export interface Store {
   ingest(tenantId: string, events: NewEvent[], now: number, idempotencyWindowMs: number): Promise<IngestResult[] | null>;
   getEvent(tenantId: string, id: string): Promise<EventRecord | null>;
   listEvents(tenantId: string, page: Page, filter: { type?: string }): Promise<PageResult<EventRecord>>;
+
+  listAlerts(tenantId: string, filter: { status?: "open" | "resolved" }, page: Page): Promise<PageResult<Alert>>;
+  getAlert(tenantId: string, fingerprint: string): Promise<Alert | null>;
+  /** A batch with its members in membership order, and its attempts. */
+  getBatch(tenantId: string, id: string): Promise<{ batch: Batch; members: Delivery[]; attempts: Attempt[] } | null>;
 
   listDeliveries(tenantId: string, filter: DeliveryFilter, page: Page): Promise<PageResult<Delivery>>;
   getDelivery(tenantId: string, id: string): Promise<Delivery | null>;

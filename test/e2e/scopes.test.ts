@@ -10,7 +10,7 @@ import { type Api, eventually, withBackendServer } from "../support/server.ts";
 type Scope = "events:write" | "endpoints:write" | "read";
 type Required = Scope | "admin";
 /** What `{id}` or `{name}` stands for in a route's path. */
-type Target = "endpoint" | "event" | "delivery" | "tenantKey" | "key" | "eventType";
+type Target = "endpoint" | "event" | "delivery" | "tenantKey" | "key" | "eventType" | "alert" | "batch";
 
 interface RouteSpec {
   scope: Required;
@@ -52,6 +52,9 @@ const ROUTES: Record<string, RouteSpec> = {
   "GET /v1/tenants/{tenant}/deliveries": { scope: "read" },
   "GET /v1/tenants/{tenant}/deliveries/{id}": { scope: "read", target: "delivery" },
   "POST /v1/tenants/{tenant}/deliveries/{id}/retry": { scope: "endpoints:write", target: "delivery", conflict: true },
+  "GET /v1/tenants/{tenant}/batches/{id}": { scope: "read", target: "batch" },
+  "GET /v1/tenants/{tenant}/alerts": { scope: "read" },
+  "GET /v1/tenants/{tenant}/alerts/{fingerprint}": { scope: "read", target: "alert" },
 
   "POST /v1/event-types": { scope: "admin", body: () => ({ name: `matrix.${uniq("t")}` }) },
   "GET /v1/event-types": { scope: "read" },
@@ -96,6 +99,8 @@ interface Fixtures {
   tenantKey: string;
   key: string;
   eventType: string;
+  alert: string;
+  batch: string;
 }
 
 async function createFixtures(admin: Api, tenant: string, receiverUrl: string): Promise<Fixtures> {
@@ -111,7 +116,16 @@ async function createFixtures(admin: Api, tenant: string, receiverUrl: string): 
   const key = ok(await admin<{ id: string }>("POST", "/v1/keys", { name: `victim of ${tenant}` }), "admin key").id;
   const eventType = `matrix.${tenant}`;
   ok(await admin("POST", "/v1/event-types", { name: eventType }), "event type");
-  return { endpoint, event, delivery, tenantKey, key, eventType };
+  const alert = `fp-${tenant}`;
+  ok(await admin("POST", `/v1/tenants/${tenant}/events`, { type: "matrix.alert", fingerprint: alert, payload: {} }), "alert");
+  // A batch of one, sent at once.
+  ok(
+    await admin("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: ["matrix.batch"], format: { envelope: "array" }, batch: { maxEvents: 1, maxWaitMs: 0 } }),
+    "batching endpoint",
+  );
+  const batched = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: "matrix.batch", payload: {} }), "batched event").id;
+  const batch = await eventually(async () => (await admin<{ deliveries: { batchId: string | null }[] }>("GET", `/v1/tenants/${tenant}/events/${batched}`)).body.deliveries[0]?.batchId);
+  return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch };
 }
 
 /** Everything an admin can see of a tenant, to prove another tenant's keys changed none of it. */
@@ -168,7 +182,8 @@ describe("scopes: every route × every caller", () => {
           // Settled deliveries, so the other tenant's state stands still while it is probed.
           await eventually(async () => {
             const all = await Promise.all(["acme", "globex"].map((t) => admin<{ data: { status: string }[] }>("GET", `/v1/tenants/${t}/deliveries`)));
-            return all.every((r) => r.body.data.length === 1 && r.body.data[0].status === "succeeded");
+            // Each tenant has the fixture delivery and the batched one.
+            return all.every((r) => r.body.data.length === 2 && r.body.data.every((d) => d.status === "succeeded"));
           }, 10_000, "the fixture deliveries to succeed");
 
           const tenantKey = async (tenant: string, scopes: Scope[], expiresAt?: string) => {
@@ -242,7 +257,7 @@ describe("scopes: every route × every caller", () => {
             route
               .split(" ")[1]
               .replace("{tenant}", tenant)
-              .replace(/\{(id|name)\}/, target ?? "");
+              .replace(/\{(id|name|fingerprint)\}/, target ?? "");
 
           const check = (what: string, got: { status: number; body: unknown }, want: Outcome, spec: RouteSpec) => {
             const detail = `${what} -> ${got.status} ${JSON.stringify(got.body)}`;

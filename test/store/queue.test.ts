@@ -42,6 +42,7 @@ function outcome(c: ClaimedDelivery, status: DeliveryOutcome["status"], next: nu
     attempt: {
       id: newId("att"),
       deliveryId: c.id,
+      batchId: null,
       tenantId: c.tenantId,
       endpointId: c.endpointId,
       eventId: c.eventId,

@@ -3,6 +3,7 @@ import * as m001 from "./001-initial.ts";
 import * as m002 from "./002-delivery-indexes.ts";
 import * as m003 from "./003-endpoint-settings.ts";
 import * as m004 from "./004-api-keys.ts";
+import * as m005 from "./005-payloads.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const migrations: Record<string, Migration> = {
   "002-delivery-indexes": m002,
   "003-endpoint-settings": m003,
   "004-api-keys": m004,
+  "005-payloads": m005,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,8 +2,16 @@ import type pg from "pg";
 import { passesSeverity } from "../../core/endpoint-settings.ts";
 import { matchesEventType } from "../../core/event-types.ts";
 import { newId } from "../../core/ids.ts";
-import type { ClaimedDelivery } from "../../core/types.ts";
 import { RELEASE_EXPIRED, RELEASE_OWNED } from "../crud.ts";
+import { rowToClaimed } from "../rows.ts";
+import { type AlertStep, shouldSend, stepAlert } from "../../core/alerts.ts";
+import {
+  COUNT_UNBATCHED,
+  FANOUT_ENDPOINTS,
+  FULL_BATCHES_CHECKED,
+  MARK_FULL_BATCHES_DUE,
+  type FanoutEndpoint,
+  SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow } from "../fanout.ts";
 import type { IngestResult, Store } from "../store.ts";
 import { toPg, translate, withTransaction } from "./pg-db.ts";
 
@@ -24,32 +32,52 @@ const LOCK_DUE_ENDPOINTS = `
             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.endpoint_id > due.endpoint_id
             ORDER BY d.endpoint_id LIMIT 1)
     FROM due WHERE due.endpoint_id IS NOT NULL)
-  SELECT e.id FROM endpoints e JOIN due ON e.id = due.endpoint_id
+  SELECT e.id, e.tenant_id, e.batch_max_events FROM endpoints e JOIN due ON e.id = due.endpoint_id
   WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed'))
   ORDER BY random() LIMIT $2
   FOR UPDATE OF e SKIP LOCKED`;
 
 // Runs as its own statement after the locks are taken, so its snapshot sees the leases of every
 // claim that held these endpoints before.
+const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.pinned_version, d.batch_id,
+  ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, e.url, e.version`;
+
+// Deliveries sent alone, for endpoints that do not batch. A batch in flight counts as one request.
 const CLAIM = `
   WITH eps AS (SELECT unnest($1::text[]) AS id),
   inflight AS (
-    SELECT endpoint_id, count(*)::int AS n FROM deliveries
+    SELECT endpoint_id, count(DISTINCT coalesce(batch_id, id))::int AS n FROM deliveries
     WHERE status = 'delivering' AND endpoint_id = ANY($1::text[]) GROUP BY endpoint_id),
   cand AS (
     SELECT c.id, c.next_attempt_at FROM eps
     LEFT JOIN inflight i ON i.endpoint_id = eps.id
     CROSS JOIN LATERAL (
       SELECT d.id, d.next_attempt_at FROM deliveries d
-      WHERE d.endpoint_id = eps.id AND d.status = 'pending' AND d.next_attempt_at <= $2
+      WHERE d.endpoint_id = eps.id AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.batch_id IS NULL
       ORDER BY d.next_attempt_at
       LIMIT GREATEST($3::int - COALESCE(i.n, 0), 0)
       FOR UPDATE OF d SKIP LOCKED) c
     ORDER BY c.next_attempt_at LIMIT $4)
-  UPDATE deliveries d SET status = 'delivering', lease_owner = $5, lease_until = $6, updated_at = $2
+  UPDATE deliveries d SET status = 'delivering', lease_owner = $5, lease_until = $6, updated_at = $2,
+    pinned_version = COALESCE(d.pinned_version, e.version)
   FROM cand, events ev, endpoints e
   WHERE d.id = cand.id AND ev.id = d.event_id AND e.id = d.endpoint_id
-  RETURNING d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.severity, ev.payload, ev.created_at, e.url, e.version`;
+  RETURNING ${CLAIMED_COLUMNS}`;
+
+// Batch members chosen by the claim (their endpoints are locked by it).
+const LEASE_IDS = `
+  UPDATE deliveries d SET status = 'delivering', lease_owner = $2, lease_until = $3, updated_at = $4,
+    pinned_version = COALESCE(d.pinned_version, e.version)
+  FROM events ev, endpoints e
+  WHERE d.id = ANY($1::text[]) AND d.status = 'pending' AND ev.id = d.event_id AND e.id = d.endpoint_id
+  RETURNING ${CLAIMED_COLUMNS}`;
+const EPS_WITH_DUE_BATCHES =
+  "SELECT DISTINCT endpoint_id FROM deliveries WHERE endpoint_id = ANY($1::text[]) AND batch_id IS NOT NULL AND status = 'pending' AND next_attempt_at <= $2";
+const INFLIGHT_REQUESTS = "SELECT count(DISTINCT coalesce(batch_id, id))::int AS n FROM deliveries WHERE endpoint_id = $1 AND status = 'delivering'";
+const DUE_BATCHES =
+  "SELECT DISTINCT batch_id FROM deliveries WHERE endpoint_id = $1 AND batch_id IS NOT NULL AND status = 'pending' AND next_attempt_at <= $2 LIMIT $3";
+const UNBATCHED = `SELECT id, next_attempt_at FROM deliveries WHERE endpoint_id = $1 AND status = 'pending' AND batch_id IS NULL
+  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE`;
 
 const COMPLETE = `
   WITH o AS (
@@ -61,9 +89,9 @@ const COMPLETE = `
 
 const INSERT_ATTEMPTS = `
   INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
-    error_class, error_message, response_headers, response_body, will_retry, next_attempt_at)
+    error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[], $9::int[],
-    $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[])`;
+    $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::text[])`;
 
 export function createPostgresQueue(pool: pg.Pool): QueueMethods {
   const exec = async (sql: string, params: unknown[]) => {
@@ -78,14 +106,24 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
     async ingest(tenantId, events, now, windowMs) {
       return withTransaction(pool, async (c) => {
         if ((await c.query("SELECT 1 FROM tenants WHERE id = $1 FOR SHARE", [tenantId])).rowCount === 0) return null;
-        const endpoints = (await c.query("SELECT id, event_types, min_severity FROM endpoints WHERE tenant_id = $1 AND enabled = 1", [tenantId])).rows.map((r) => ({
-          id: r.id as string,
-          types: JSON.parse(r.event_types as string) as string[],
-          minSeverity: (r.min_severity as string | null) ?? null,
-        }));
+        const endpoints = (await c.query(toPg(FANOUT_ENDPOINTS), [tenantId])).rows.map(
+          (r): FanoutEndpoint => ({
+            id: r.id as string,
+            types: JSON.parse(r.event_types as string) as string[],
+            minSeverity: (r.min_severity as string | null) ?? null,
+            settings: (r.settings as string | null) ?? null,
+            batchMaxEvents: r.batch_max_events === null ? null : Number(r.batch_max_events),
+            batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
+          }),
+        );
+        const batching = new Set<FanoutEndpoint>();
+        // Updates of one alert serialise on its lock, taken for the whole request in one order so
+        // that two requests with the same alerts cannot deadlock.
+        const fingerprints = [...new Set(events.map((e) => e.fingerprint).filter((f): f is string => typeof f === "string"))].sort();
+        for (const fp of fingerprints) await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`alert ${tenantId} ${fp}`]);
         const out: IngestResult[] = [];
-        const evCols: unknown[][] = [[], [], [], [], [], [], []];
-        const dlCols: unknown[][] = [[], [], [], [], [], []];
+        const evCols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
+        const dlCols: unknown[][] = [[], [], [], [], [], [], []];
         const inBatch = new Map<string, IngestResult>();
         for (const ev of events) {
           if (ev.idempotencyKey !== null) {
@@ -108,11 +146,27 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
               continue;
             }
           }
-          [ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now].forEach((v, i) => evCols[i].push(v));
+          const fp = ev.fingerprint ?? null;
+          let step: AlertStep | null = null;
+          if (fp !== null) {
+            const prev = (await c.query(toPg(SELECT_ALERT), [tenantId, fp])).rows[0];
+            step = stepAlert(prev ? rowToAlertRow(prev) : null, ev.state ?? "start", now);
+            await c.query(toPg(UPSERT_ALERT), alertParams(tenantId, fp, step, ev.id, now));
+          }
+          [ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now, fp, step?.state ?? null, step?.next.startedAt ?? null, step?.next.updateCount ?? null].forEach(
+            (v, i) => evCols[i].push(v),
+          );
           let n = 0;
           for (const ep of endpoints) {
             if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
-            [newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now].forEach((v, i) => dlCols[i].push(v));
+            if (step !== null) {
+              const last = (await c.query(toPg(SELECT_ALERT_SEND), [ep.id, fp])).rows[0];
+              if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
+              await c.query(toPg(UPSERT_ALERT_SEND), [ep.id, fp, tenantId, now]);
+            }
+            // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
+            if (ep.batchMaxEvents !== null) batching.add(ep);
+            [newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs].forEach((v, i) => dlCols[i].push(v));
             n++;
           }
           const r: IngestResult = { id: ev.id, deliveries: n, duplicate: false };
@@ -121,18 +175,23 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
         }
         if (evCols[0].length) {
           await c.query(
-            `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
+            `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::int[])`,
             evCols,
           );
         }
         if (dlCols[0].length) {
           await c.query(
             `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
-             SELECT id, t, e, ep, ty, 'pending', 0, at, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-               AS x(id, t, e, ep, ty, at)`,
+             SELECT id, t, e, ep, ty, 'pending', 0, due, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+               AS x(id, t, e, ep, ty, at, due)`,
             dlCols,
           );
+          for (const ep of batching) {
+            const waiting = Number((await c.query(toPg(COUNT_UNBATCHED), [ep.id, ep.batchMaxEvents! * FULL_BATCHES_CHECKED])).rows[0].n);
+            const full = waiting - (waiting % ep.batchMaxEvents!);
+            if (full > 0) await c.query(toPg(MARK_FULL_BATCHES_DUE), [now, ep.id, full, now]);
+          }
           // Delivered to listening workers when the transaction commits.
           await c.query("SELECT pg_notify($1, '')", [DUE_CHANNEL]);
         }
@@ -142,24 +201,43 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
 
     async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
       return withTransaction(pool, async (c) => {
-        const eps = (await c.query(LOCK_DUE_ENDPOINTS, [now, 500])).rows.map((r) => r.id as string);
-        if (eps.length === 0) return [];
-        const rows = (await c.query(CLAIM, [eps, now, endpointConcurrency, limit, owner, now + leaseMs])).rows;
-        return rows.map(
-          (r): ClaimedDelivery => ({
-            id: r.id,
-            tenantId: r.tenant_id,
-            eventId: r.event_id,
-            eventType: r.type,
-            eventSeverity: r.severity ?? null,
-            eventCreatedAt: Number(r.created_at),
-            payload: r.payload,
-            endpointId: r.endpoint_id,
-            endpointVersion: Number(r.version),
-            url: r.url,
-            attempts: Number(r.attempts),
-          }),
-        );
+        const locked = (await c.query(LOCK_DUE_ENDPOINTS, [now, 500])).rows as { id: string; tenant_id: string; batch_max_events: number | null }[];
+        if (locked.length === 0) return [];
+        // Endpoints that batch, or have batches due for a retry, are claimed batch by batch here;
+        // the rest in one statement.
+        const withBatches = new Set((await c.query(EPS_WITH_DUE_BATCHES, [locked.map((e) => e.id), now])).rows.map((r) => r.endpoint_id as string));
+        const members: string[] = [];
+        let budget = limit;
+        for (const ep of locked) {
+          if (budget <= 0) break;
+          if (ep.batch_max_events === null && !withBatches.has(ep.id)) continue;
+          let room = endpointConcurrency - ((await c.query(INFLIGHT_REQUESTS, [ep.id])).rows[0].n as number);
+          if (room <= 0) continue;
+          if (withBatches.has(ep.id)) {
+            for (const b of (await c.query(DUE_BATCHES, [ep.id, now, room])).rows) {
+              const ids = (await c.query("SELECT id FROM deliveries WHERE batch_id = $1 AND status = 'pending'", [b.batch_id])).rows.map((r) => r.id as string);
+              members.push(...ids);
+              budget -= ids.length;
+              room--;
+            }
+          }
+          if (ep.batch_max_events === null) continue;
+          const maxEvents = Number(ep.batch_max_events);
+          for (; room > 0 && budget > 0; room--) {
+            const open = (await c.query(UNBATCHED, [ep.id, maxEvents])).rows;
+            if (open.length === 0 || (open.length < maxEvents && Number(open[0].next_attempt_at) > now)) break;
+            const batchId = newId("bat", now);
+            const ids = open.map((r) => r.id as string);
+            await c.query("INSERT INTO batches (id, tenant_id, endpoint_id, size, created_at) VALUES ($1, $2, $3, $4, $5)", [batchId, ep.tenant_id, ep.id, ids.length, now]);
+            await c.query("UPDATE deliveries SET batch_id = $1 WHERE id = ANY($2::text[])", [batchId, ids]);
+            members.push(...ids);
+            budget -= ids.length;
+          }
+        }
+        const rows = members.length ? (await c.query(LEASE_IDS, [members, owner, now + leaseMs, now])).rows : [];
+        const single = locked.filter((e) => e.batch_max_events === null).map((e) => e.id);
+        if (single.length && budget > 0) rows.push(...(await c.query(CLAIM, [single, now, endpointConcurrency, budget, owner, now + leaseMs])).rows);
+        return rows.map(rowToClaimed);
       });
     },
 
@@ -170,18 +248,20 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
         // rows to the outcomes with a nested loop that unpacks every outcome again for each row:
         // 512 outcomes took 187 ms on 1M deliveries, against 31 ms as a hash join.
         await c.query("SET LOCAL enable_nestloop = off");
+        // A batch's members take the outcome together; its attempt is recorded once.
+        const rows = outcomes.flatMap((o) => (o.memberIds ?? [o.deliveryId]).map((id) => ({ id, o })));
         const updated = await c.query(COMPLETE, [
-          outcomes.map((o) => o.deliveryId),
-          outcomes.map((o) => o.status),
-          outcomes.map((o) => o.nextAttemptAt),
-          outcomes.map((o) => o.attempt.statusCode),
-          outcomes.map((o) => (o.attempt.errorClass === null ? null : `${o.attempt.errorClass}: ${o.attempt.errorMessage ?? ""}`)),
+          rows.map((r) => r.id),
+          rows.map((r) => r.o.status),
+          rows.map((r) => r.o.nextAttemptAt),
+          rows.map((r) => r.o.attempt.statusCode),
+          rows.map((r) => (r.o.attempt.errorClass === null ? null : `${r.o.attempt.errorClass}: ${r.o.attempt.errorMessage ?? ""}`)),
           now,
           owner,
         ]);
         // Fencing: only outcomes whose lease this owner still held are recorded.
         const held = new Set(updated.rows.map((r) => r.id as string));
-        const kept = outcomes.filter((o) => held.has(o.deliveryId));
+        const kept = outcomes.filter((o) => (o.memberIds ?? [o.deliveryId]).some((id) => held.has(id)));
         if (kept.length === 0) return;
         const a = kept.map((o) => o.attempt);
         await c.query(INSERT_ATTEMPTS, [
@@ -200,6 +280,7 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
           a.map((x) => x.responseBody),
           a.map((x) => (x.willRetry ? 1 : 0)),
           a.map((x) => x.nextAttemptAt),
+          a.map((x) => x.batchId),
         ]);
         const gone = kept.filter((o) => o.disableEndpoint).map((o) => o.endpointId);
         if (gone.length) {

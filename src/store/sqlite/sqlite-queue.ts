@@ -2,19 +2,35 @@ import type { SQLInputValue } from "node:sqlite";
 import { passesSeverity } from "../../core/endpoint-settings.ts";
 import { matchesEventType } from "../../core/event-types.ts";
 import { newId } from "../../core/ids.ts";
-import type { ClaimedDelivery } from "../../core/types.ts";
+
 import type { Param } from "../sql.ts";
 import { RELEASE_EXPIRED, RELEASE_OWNED } from "../crud.ts";
+import { rowToClaimed } from "../rows.ts";
+import { type AlertStep, shouldSend, stepAlert } from "../../core/alerts.ts";
+import {
+  COUNT_UNBATCHED,
+  FANOUT_ENDPOINTS,
+  FULL_BATCHES_CHECKED,
+  MARK_FULL_BATCHES_DUE,
+  type FanoutEndpoint,
+  SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow } from "../fanout.ts";
 import type { IngestResult, Store } from "../store.ts";
 import type { SqliteDb } from "./sqlite-db.ts";
 
 type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
 
-const INSERT_EVENT = "INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const INSERT_EVENT = `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_DELIVERY = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`;
 const DUE_FOR_ENDPOINT =
-  "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?";
+  "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? AND batch_id IS NULL ORDER BY next_attempt_at LIMIT ?";
+const DUE_BATCHES =
+  "SELECT DISTINCT batch_id FROM deliveries WHERE endpoint_id = ? AND batch_id IS NOT NULL AND status = 'pending' AND next_attempt_at <= ? LIMIT ?";
+const BATCH_MEMBERS = "SELECT id FROM deliveries WHERE batch_id = ? AND status = 'pending'";
+// The pending deliveries of a batching endpoint that no batch holds yet, oldest first.
+const UNBATCHED = `SELECT id, next_attempt_at FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND batch_id IS NULL
+  ORDER BY next_attempt_at, id LIMIT ?`;
 // Enabled endpoints with pending deliveries, found by skipping from endpoint to endpoint over the
 // partial index deliveries_pending (one seek each), so idle endpoints cost nothing per claim.
 const ENDPOINTS_WITH_PENDING = `
@@ -23,12 +39,12 @@ const ENDPOINTS_WITH_PENDING = `
     UNION ALL
     SELECT (SELECT min(endpoint_id) FROM deliveries WHERE status = 'pending' AND endpoint_id > p.id) FROM p WHERE p.id IS NOT NULL
   )
-  SELECT e.id FROM p JOIN endpoints e ON e.id = p.id WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed')) ORDER BY e.id`;
-const INFLIGHT_FOR_ENDPOINT = "SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
+  SELECT e.id, e.tenant_id, e.batch_max_events, e.batch_max_wait_ms FROM p JOIN endpoints e ON e.id = p.id WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed')) ORDER BY e.id`;
+const INFLIGHT_FOR_ENDPOINT = "SELECT count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
 const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
   last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
-  error_class, error_message, response_headers, response_body, will_retry, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Ingest, leasing and completion on SQLite: each call is a synchronous block in a group-committed write transaction. */
 export function createSqliteQueue(db: SqliteDb): QueueMethods {
@@ -42,11 +58,17 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
     async ingest(tenantId, events, now, windowMs) {
       return db.writeTx(() => {
         if (!get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
-        const endpoints = all("SELECT id, event_types, min_severity FROM endpoints WHERE tenant_id = ? AND enabled = 1", tenantId).map((r) => ({
-          id: r.id as string,
-          types: JSON.parse(r.event_types as string) as string[],
-          minSeverity: (r.min_severity as string | null) ?? null,
-        }));
+        const endpoints = all(FANOUT_ENDPOINTS, tenantId).map(
+          (r): FanoutEndpoint => ({
+            id: r.id as string,
+            types: JSON.parse(r.event_types as string) as string[],
+            minSeverity: (r.min_severity as string | null) ?? null,
+            settings: (r.settings as string | null) ?? null,
+            batchMaxEvents: r.batch_max_events === null ? null : Number(r.batch_max_events),
+            batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
+          }),
+        );
+        const batching = new Set<FanoutEndpoint>();
         const out: IngestResult[] = [];
         for (const ev of events) {
           if (ev.idempotencyKey !== null) {
@@ -65,14 +87,33 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               now + windowMs,
             );
           }
-          run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now);
+          const fp = ev.fingerprint ?? null;
+          let step: AlertStep | null = null;
+          if (fp !== null) {
+            const prev = get(SELECT_ALERT, tenantId, fp);
+            step = stepAlert(prev ? rowToAlertRow(prev) : null, ev.state ?? "start", now);
+            run(UPSERT_ALERT, ...alertParams(tenantId, fp, step, ev.id, now));
+          }
+          run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now, fp, step?.state ?? null, step?.next.startedAt ?? null, step?.next.updateCount ?? null);
           let n = 0;
           for (const ep of endpoints) {
             if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
-            run(INSERT_DELIVERY, newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now, now, now);
+            if (step !== null) {
+              const last = get(SELECT_ALERT_SEND, ep.id, fp);
+              if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
+              run(UPSERT_ALERT_SEND, ep.id, fp, tenantId, now);
+            }
+            // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
+            if (ep.batchMaxEvents !== null) batching.add(ep);
+            run(INSERT_DELIVERY, newId("dlv", now), tenantId, ev.id, ep.id, ev.type, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs, now, now);
             n++;
           }
           out.push({ id: ev.id, deliveries: n, duplicate: false });
+        }
+        for (const ep of batching) {
+          const waiting = Number(get(COUNT_UNBATCHED, ep.id, ep.batchMaxEvents! * FULL_BATCHES_CHECKED)?.n ?? 0);
+          const full = waiting - (waiting % ep.batchMaxEvents!);
+          if (full > 0) run(MARK_FULL_BATCHES_DUE, now, ep.id, full, now);
         }
         return out;
       });
@@ -84,18 +125,40 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
         const ids: string[] = [];
         const start = endpoints.length ? rotation++ % endpoints.length : 0;
         for (let i = 0; i < endpoints.length && ids.length < limit; i++) {
-          const epId = endpoints[(start + i) % endpoints.length].id as string;
+          const ep = endpoints[(start + i) % endpoints.length];
+          const epId = ep.id as string;
           // An index seek per endpoint: a GROUP BY over all in-flight rows would read the whole
-          // deliveries index when the planner has no statistics, on every claim.
+          // deliveries index when the planner has no statistics, on every claim. A batch in
+          // flight counts as one request.
           const leased = Number(get(INFLIGHT_FOR_ENDPOINT, epId)?.n ?? 0);
-          const room = Math.min(endpointConcurrency - leased, limit - ids.length);
+          let room = Math.min(endpointConcurrency - leased, limit - ids.length);
           if (room <= 0) continue;
-          for (const r of all(DUE_FOR_ENDPOINT, epId, now, room)) ids.push(r.id as string);
+          // Batches due for a retry go whole, with the members fixed when they formed.
+          for (const b of all(DUE_BATCHES, epId, now, room)) {
+            for (const m of all(BATCH_MEMBERS, b.batch_id as string)) ids.push(m.id as string);
+            room--;
+          }
+          const maxEvents = ep.batch_max_events === null ? null : Number(ep.batch_max_events);
+          if (maxEvents === null) {
+            if (room > 0) for (const r of all(DUE_FOR_ENDPOINT, epId, now, room)) ids.push(r.id as string);
+            continue;
+          }
+          for (; room > 0; room--) {
+            // Oldest first: a batching endpoint's deliveries wait until created + maxWaitMs, and
+            // ingest makes the oldest due at once when enough wait to fill batches.
+            const open = all(UNBATCHED, epId, maxEvents);
+            if (open.length === 0 || (open.length < maxEvents && Number(open[0].next_attempt_at) > now)) break;
+            const batchId = newId("bat", now);
+            run("INSERT INTO batches (id, tenant_id, endpoint_id, size, created_at) VALUES (?, ?, ?, ?, ?)", batchId, ep.tenant_id as string, epId, open.length, now);
+            run("UPDATE deliveries SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))", batchId, JSON.stringify(open.map((r) => r.id as string)));
+            for (const r of open) ids.push(r.id as string);
+          }
         }
         if (ids.length === 0) return [];
         const list = JSON.stringify(ids);
         run(
-          `UPDATE deliveries SET status = 'delivering', lease_owner = ?, lease_until = ?, updated_at = ?
+          `UPDATE deliveries SET status = 'delivering', lease_owner = ?, lease_until = ?, updated_at = ?,
+             pinned_version = coalesce(pinned_version, (SELECT version FROM endpoints e WHERE e.id = deliveries.endpoint_id))
            WHERE id IN (SELECT value FROM json_each(?))`,
           owner,
           now + leaseMs,
@@ -103,27 +166,12 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
           list,
         );
         return all(
-            `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, ev.type, ev.severity, ev.payload, ev.created_at,
-                    e.url, e.version
-             FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
-             WHERE d.id IN (SELECT value FROM json_each(?))`,
-            list,
-          )
-          .map(
-            (r): ClaimedDelivery => ({
-              id: r.id as string,
-              tenantId: r.tenant_id as string,
-              eventId: r.event_id as string,
-              eventType: r.type as string,
-              eventSeverity: (r.severity as ClaimedDelivery["eventSeverity"]) ?? null,
-              eventCreatedAt: Number(r.created_at),
-              payload: r.payload as string,
-              endpointId: r.endpoint_id as string,
-              endpointVersion: Number(r.version),
-              url: r.url as string,
-              attempts: Number(r.attempts),
-            }),
-          );
+          `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.pinned_version, d.batch_id,
+                  ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, e.url, e.version
+           FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
+           WHERE d.id IN (SELECT value FROM json_each(?))`,
+          list,
+        ).map(rowToClaimed);
       });
     },
 
@@ -132,16 +180,11 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
       await db.writeTx(() => {
         for (const o of outcomes) {
           const a = o.attempt;
-          const changed = run(
-            COMPLETE,
-            o.status,
-            o.nextAttemptAt,
-            a.statusCode,
-            a.errorClass === null ? null : `${a.errorClass}: ${a.errorMessage ?? ""}`,
-            now,
-            o.deliveryId,
-            owner,
-          );
+          let changed = 0;
+          // A batch's members take the outcome together; its attempt is recorded once.
+          for (const id of o.memberIds ?? [o.deliveryId]) {
+            changed += run(COMPLETE, o.status, o.nextAttemptAt, a.statusCode, a.errorClass === null ? null : `${a.errorClass}: ${a.errorMessage ?? ""}`, now, id, owner);
+          }
           // Fencing: a worker whose lease expired and was re-claimed elsewhere changes nothing.
           if (changed === 0) continue;
           const params: SQLInputValue[] = [
@@ -160,6 +203,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
             a.responseBody,
             a.willRetry ? 1 : 0,
             a.nextAttemptAt,
+            a.batchId,
           ];
           run(INSERT_ATTEMPT, ...params);
           if (o.disableEndpoint) {

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from "fastify";
+import { type Static, Type } from "typebox";
+import { getAlert, getBatch, listAlerts } from "../../services/alerts.ts";
+import type { ServiceDeps } from "../../services/deps.ts";
+import { presentAlert, presentBatch } from "../present.ts";
+import { AlertOut, AlertQuery, AttemptOut, DeliveryOut, listOf } from "../schemas.ts";
+import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+
+const AlertParams = Type.Object({ tenant: Type.String({ maxLength: 128 }), fingerprint: Type.String({ minLength: 1, maxLength: 256 }) });
+const BatchOut = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  endpointId: Type.String(),
+  size: Type.Integer(),
+  status: DeliveryOut.properties.status,
+  createdAt: Type.String({ format: "date-time" }),
+  deliveries: Type.Array(DeliveryOut),
+  attempts: Type.Array(AttemptOut),
+});
+
+/** Alerts tracked by fingerprint (lifecycle), and batches (several events sent as one request). */
+export function registerAlertRoutes(app: FastifyInstance, d: ServiceDeps): void {
+  app.get(
+    "/v1/tenants/:tenant/alerts",
+    {
+      config: { scope: "read" },
+      schema: {
+        tags: ["alerts"],
+        summary: "List a tenant's alerts by fingerprint, open or resolved",
+        params: TenantParams,
+        querystring: AlertQuery,
+        response: { 200: listOf(AlertOut), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query as Static<typeof AlertQuery>;
+      const page = await listAlerts(d, (req.params as Static<typeof TenantParams>).tenant, { status: q.status }, pageOf(q));
+      const now = d.now();
+      return { data: page.data.map((a) => presentAlert(a, now)), nextCursor: page.nextCursor };
+    },
+  );
+  app.get(
+    "/v1/tenants/:tenant/alerts/:fingerprint",
+    {
+      config: { scope: "read" },
+      schema: { tags: ["alerts"], summary: "Get one alert: start, end, duration and update count", params: AlertParams, response: { 200: AlertOut, ...errorResponses } },
+    },
+    async (req) => {
+      const { tenant, fingerprint } = req.params as Static<typeof AlertParams>;
+      return presentAlert(await getAlert(d, tenant, fingerprint), d.now());
+    },
+  );
+  app.get(
+    "/v1/tenants/:tenant/batches/:id",
+    {
+      config: { scope: "read" },
+      schema: { tags: ["deliveries"], summary: "Get a batch with its member deliveries and its attempts", params: TenantItemParams, response: { 200: BatchOut, ...errorResponses } },
+    },
+    async (req) => {
+      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const b = await getBatch(d, tenant, id);
+      return presentBatch(b.batch, b.members, b.attempts);
+    },
+  );
+}

@@ -1,0 +1,62 @@
+import type { AlertRow, AlertStep } from "../core/alerts.ts";
+import { parseSettings } from "../core/endpoint-settings.ts";
+import type { LifecycleSettings } from "../core/types.ts";
+import type { Param, Row } from "./sql.ts";
+
+// Fan-out pieces both backends share: the endpoints an ingest matches against and the alert
+// statements (plain SQL that SQLite and PostgreSQL both accept, with `?` placeholders).
+
+export interface FanoutEndpoint {
+  id: string;
+  types: string[];
+  minSeverity: string | null;
+  /** The settings document, parsed only when an alert update needs its lifecycle. */
+  settings: string | null;
+  lifecycle?: LifecycleSettings;
+  /** Set for endpoints that batch. */
+  batchMaxEvents: number | null;
+  batchWaitMs: number;
+}
+
+export const FANOUT_ENDPOINTS =
+  "SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms FROM endpoints WHERE tenant_id = ? AND enabled = 1";
+
+/** How many full batches an ingest looks for at most (a backlog beyond waits for its deadlines). */
+export const FULL_BATCHES_CHECKED = 8;
+export const COUNT_UNBATCHED =
+  "SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND batch_id IS NULL LIMIT ?) w";
+/**
+ * Makes the oldest waiting deliveries of a batching endpoint due now, as many as fill whole
+ * batches: a full batch goes at once instead of at its deadline. Order is kept, since those that
+ * are not due yet all wait until later than now.
+ */
+export const MARK_FULL_BATCHES_DUE = `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (
+  SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND batch_id IS NULL ORDER BY next_attempt_at, id LIMIT ?) AND next_attempt_at > ?`;
+
+export function lifecycleOf(ep: FanoutEndpoint): LifecycleSettings {
+  ep.lifecycle ??= parseSettings(ep.settings).lifecycle;
+  return ep.lifecycle;
+}
+
+export const SELECT_ALERT = "SELECT status, started_at, ended_at, update_count FROM alerts WHERE tenant_id = ? AND fingerprint = ?";
+export const UPSERT_ALERT = `INSERT INTO alerts (tenant_id, fingerprint, status, started_at, ended_at, update_count, last_event_id, last_event_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
+    update_count = excluded.update_count, last_event_id = excluded.last_event_id, last_event_at = excluded.last_event_at`;
+export const SELECT_ALERT_SEND = "SELECT last_sent_at FROM alert_sends WHERE endpoint_id = ? AND fingerprint = ?";
+export const UPSERT_ALERT_SEND = `INSERT INTO alert_sends (endpoint_id, fingerprint, tenant_id, last_sent_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (endpoint_id, fingerprint) DO UPDATE SET last_sent_at = excluded.last_sent_at`;
+
+export function rowToAlertRow(r: Row): AlertRow {
+  return {
+    status: r.status === "open" ? "open" : "resolved",
+    startedAt: Number(r.started_at),
+    endedAt: r.ended_at === null || r.ended_at === undefined ? null : Number(r.ended_at),
+    updateCount: Number(r.update_count),
+  };
+}
+
+export function alertParams(tenantId: string, fingerprint: string, step: AlertStep, eventId: string, now: number): Param[] {
+  const a = step.next;
+  return [tenantId, fingerprint, a.status, a.startedAt, a.endedAt, a.updateCount, eventId, now];
+}
