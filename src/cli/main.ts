@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.ts";
 import { DataDirLockedError } from "../data-dir.ts";
 import { ApiRequestError, createApiClient, resolveApiKey } from "./client.ts";
+import { EXAMPLES_HELP, runExamples } from "./examples.ts";
 import { parseHeader, parseHeaderList } from "./headers.ts";
 
 type Env = Record<string, string | undefined>;
@@ -51,6 +52,13 @@ const SETTINGS_HELP = `Settings:
   --transform EXPR            JSONata expression giving the body from the event document (custom
                               field names), e.g. '{"alert": payload.name, "sev": severity}';
                               '' removes it
+  --ongoing-interval SECONDS  Alert updates: at most one ongoing update per alert per interval
+                              (default 300; 0: every update)
+  --send-resolved / --no-send-resolved
+                              Whether end (resolved) updates are sent (default: sent)
+  --batch N[/MS]              Up to N events a request, sent when N wait or the oldest has waited
+                              MS milliseconds (default 1000); needs --envelope array or ndjson.
+                              'off' sends one event a request again
 
 Secrets given as flags (--basic-auth, --bearer-token, --secret) are visible to other users of this
 machine in 'ps' and stay in your shell history: prefer --basic-auth-env and --bearer-token-env.`;
@@ -84,6 +92,8 @@ Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY
   endpoint rm             Delete an endpoint
   send                    Post an event from a file or stdin
   deliveries              List deliveries
+  examples list           List the ready-made vendor integrations
+  examples load           Load one (event types, tenant, endpoint) into the server
 
 Run 'tocsin <command> --help' for a command's options.`,
   serve: `Usage: tocsin serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL]
@@ -191,12 +201,15 @@ Rotation without downtime: create a new key, move clients to it, then revoke the
 
 Creates a customer console session for one tenant (endpoints:write and read, never events:write),
 valid for --ttl seconds (default 3600, at most 86400). Prints the URL and the token.`,
-  send: `Usage: tocsin send --tenant ID [--type TYPE] [--severity LEVEL] [--file FILE | -] [--idempotency-key KEY] [--json]
+  send: `Usage: tocsin send --tenant ID [--type TYPE] [--severity LEVEL] [--fingerprint KEY [--state start|ongoing|end]] [--file FILE | -] [--idempotency-key KEY] [--json]
 
 With --type, the file (or stdin) holds the payload. Without it, the file holds what the API takes:
 an event {"type", "severity", "payload", "idempotencyKey"} or an array of them. Numbers keep their
 exact text. --severity (info, low, medium, high, critical; with --type) lets endpoints filter on
-it (--min-severity).`,
+it (--min-severity). --fingerprint names the alert the event updates and --state its phase
+(default start); endpoints throttle ongoing updates (--ongoing-interval).`,
+  "examples load": EXAMPLES_HELP.load,
+  "examples list": EXAMPLES_HELP.list,
   deliveries: `Usage: tocsin deliveries --tenant ID [--endpoint ID] [--event ID] [--status STATUS] [--limit N] [--json]
 
 Lists deliveries, newest first. STATUS: pending, delivering, succeeded, failed, cancelled.`,
@@ -286,6 +299,10 @@ const settingOptions = {
   "validation-method": { type: "string" },
   envelope: { type: "string" },
   transform: { type: "string" },
+  "ongoing-interval": { type: "string" },
+  "send-resolved": { type: "boolean" },
+  "no-send-resolved": { type: "boolean" },
+  batch: { type: "string" },
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -328,6 +345,10 @@ interface SettingFlags {
   "validation-method"?: string;
   envelope?: string;
   transform?: string;
+  "ongoing-interval"?: string;
+  "send-resolved"?: boolean;
+  "no-send-resolved"?: boolean;
+  batch?: string;
   "remove-header"?: string[];
   "no-auth"?: boolean;
   "no-client-cert"?: boolean;
@@ -525,6 +546,23 @@ async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, current?: (
   if (v.envelope !== undefined) format.envelope = oneOf(v.envelope, "envelope", ["raw", "standard", "array", "ndjson"]);
   if (v.transform !== undefined) format.transform = v.transform === "" ? null : v.transform;
   if (Object.keys(format).length) body.format = format;
+
+  // alert lifecycle and batching
+  const lifecycle: Record<string, unknown> = {};
+  if (v["ongoing-interval"] !== undefined) {
+    if (!/^\d{1,6}$/.test(v["ongoing-interval"])) throw new UsageError(`--ongoing-interval must be a whole number of seconds, not ${JSON.stringify(v["ongoing-interval"])}`);
+    lifecycle.ongoingIntervalSec = Number(v["ongoing-interval"]);
+  }
+  exclusive(v as Record<string, unknown>, ["send-resolved", "no-send-resolved"]);
+  if (v["send-resolved"]) lifecycle.sendResolved = true;
+  if (v["no-send-resolved"]) lifecycle.sendResolved = false;
+  if (Object.keys(lifecycle).length) body.lifecycle = lifecycle;
+  if (v.batch !== undefined) {
+    const m = /^(\d{1,4})(?:\/(\d{1,6}))?$/.exec(v.batch);
+    if (v.batch === "off") body.batch = null;
+    else if (!m) throw new UsageError(`--batch takes N or N/MS (events, milliseconds) or off, not ${JSON.stringify(v.batch)}`);
+    else body.batch = { maxEvents: Number(m[1]), ...(m[2] !== undefined ? { maxWaitMs: Number(m[2]) } : {}) };
+  }
   return body;
 }
 
@@ -672,6 +710,9 @@ async function runMigrate(args: string[], env: Env, io: Out): Promise<number> {
 async function runClient(cmd: string, args: string[], env: Env, io: Out): Promise<number> {
   const print = (json: boolean | undefined, data: unknown, human: () => string) => io.out(json ? JSON.stringify(data, null, 2) : human());
   switch (cmd) {
+    case "examples load":
+    case "examples list":
+      return runExamples(cmd, args, env, io, (m) => new UsageError(m));
     case "tenant create": {
       const v = parse(args, { ...clientOptions, id: { type: "string" }, name: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
@@ -869,6 +910,8 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
         tenant: { type: "string" },
         type: { type: "string" },
         severity: { type: "string" },
+        fingerprint: { type: "string" },
+        state: { type: "string" },
         file: { type: "string" },
         "idempotency-key": { type: "string" },
       });
@@ -876,6 +919,9 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       const tenant = required(v.tenant, "tenant");
       if (v.severity !== undefined) oneOf(v.severity, "severity", SEVERITIES);
       if (!v.type && v.severity !== undefined) throw new UsageError("--severity needs --type (put severity in the event document otherwise)");
+      if (v.state !== undefined) oneOf(v.state, "state", ["start", "ongoing", "end"]);
+      if (v.state !== undefined && v.fingerprint === undefined) throw new UsageError("--state needs --fingerprint (the alert whose state it is)");
+      if (!v.type && v.fingerprint !== undefined) throw new UsageError("--fingerprint needs --type (put fingerprint in the event document otherwise)");
       const text = (await readInput(v.file)).trim();
       try {
         JSON.parse(text);
@@ -887,6 +933,8 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
         // Splice the payload text in as is, so numbers keep their exact source text.
         const extra = [
           v.severity !== undefined ? `"severity":${JSON.stringify(v.severity)},` : "",
+          v.fingerprint !== undefined ? `"fingerprint":${JSON.stringify(v.fingerprint)},` : "",
+          v.state !== undefined ? `"state":${JSON.stringify(v.state)},` : "",
           v["idempotency-key"] ? `"idempotencyKey":${JSON.stringify(v["idempotency-key"])},` : "",
         ].join("");
         body = `{"type":${JSON.stringify(v.type)},${extra}"payload":${text}}`;
@@ -1013,7 +1061,7 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
     if (first === "keys" && second === "rotate-master") return await runRotateMaster(rest, env, io);
     if (first === "portal-session") return await runClient(first, argv.slice(1), env, io);
     if (first === "send" || first === "deliveries") return await runClient(first, argv.slice(1), env, io);
-    if (first === "tenant" || first === "endpoint" || first === "keys") {
+    if (first === "tenant" || first === "endpoint" || first === "keys" || first === "examples") {
       const cmd = `${first} ${second ?? ""}`;
       if (!HELP[cmd]) {
         io.err(`tocsin ${first}: unknown subcommand '${second ?? ""}'\n\n${HELP.main}`);
