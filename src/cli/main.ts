@@ -370,6 +370,9 @@ interface EndpointDoc {
   minSeverity: string | null;
   signing: { scheme: string; header?: string; encoding?: string; prefix?: string; timestampHeader?: string | null };
   validation: { mode: string; method: string; status: string; error: string | null; validatedAt: string | null };
+  format?: { envelope: string; transform: string | null };
+  lifecycle?: { ongoingIntervalSec: number; sendResolved: boolean };
+  batch?: { maxEvents: number; maxWaitMs: number } | null;
   enabled: boolean;
   disabledReason: string | null;
   status: string;
@@ -613,6 +616,12 @@ function describeEndpoint(e: EndpointDoc): string {
     const how = e.validation.mode === "token-path" ? `token-path (${e.validation.method})` : "challenge";
     rows.push(["validation", `${how}: ${e.validation.status}${e.validation.error ? ` - ${e.validation.error}` : ""}`]);
   }
+  if (e.format) rows.push(["body", `${e.format.envelope}${e.format.transform ? `, transform ${e.format.transform}` : ""}`]);
+  if (e.lifecycle) {
+    const every = e.lifecycle.ongoingIntervalSec === 0 ? "every ongoing update" : `ongoing at most every ${e.lifecycle.ongoingIntervalSec} s`;
+    rows.push(["alert updates", `${every}, end ${e.lifecycle.sendResolved ? "sent" : "not sent"}`]);
+  }
+  if (e.batch) rows.push(["batch", `up to ${e.batch.maxEvents} events, waiting at most ${e.batch.maxWaitMs} ms`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `  ${k.padEnd(width)}  ${val}`).join("\n");
 }

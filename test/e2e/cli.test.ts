@@ -265,6 +265,43 @@ describe("cli", () => {
     }
   });
 
+  it("sets alert lifecycle and batching, and sends alert updates with --fingerprint and --state", async () => {
+    const rx = await startReceiver();
+    try {
+      await withServer({}, async ({ url, apiKey, api }) => {
+        const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
+        await runOk(["tenant", "create", "--id", "acme"], env);
+        const add = await runOk(
+          ["endpoint", "add", "--tenant", "acme", "--envelope", "ndjson", "--batch", "2/300", "--ongoing-interval", "0", "--no-send-resolved", `${rx.url}/b`],
+          env,
+        );
+        assert.match(add.out, /alert updates\s+every ongoing update, end not sent\n/);
+        assert.match(add.out, /batch\s+up to 2 events, waiting at most 300 ms\n/);
+        const id = /created endpoint (ep_\w+) -> /.exec(add.out)![1];
+        const ep = (await api<Record<string, unknown>>("GET", `/v1/tenants/acme/endpoints/${id}`)).body;
+        assert.deepEqual(ep.lifecycle, { ongoingIntervalSec: 0, sendResolved: false });
+        assert.deepEqual(ep.batch, { maxEvents: 2, maxWaitMs: 300 });
+        assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9"], env, 0, "{}")).out, /: 1 delivery/);
+        assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "ongoing"], env, 0, "{}")).out, /: 1 delivery/);
+        assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "end"], env, 0, "{}")).out, /: 0 deliveries/);
+        const [got] = await rx.waitFor(1);
+        assert.equal(got.body, "{}\n{}\n", "both updates in one NDJSON batch");
+        assert.match(String(got.headers["webhook-id"]), /^bat_/);
+        const off = await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--batch", "off", "--send-resolved"], env);
+        assert.doesNotMatch(off.out, /batch\s+up to/);
+        assert.equal((await api<{ batch: unknown }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.batch, null);
+        const bad = await run(["endpoint", "update", "--tenant", "acme", "--id", id, "--batch", "2/x"], env);
+        assert.equal(bad.code, 2);
+        assert.match(bad.err, /--batch takes N or N\/MS/);
+        const noFp = await run(["send", "--tenant", "acme", "--type", "ddos", "--state", "end"], env, "{}");
+        assert.equal(noFp.code, 2);
+        assert.match(noFp.err, /--state needs --fingerprint/);
+      });
+    } finally {
+      await rx.close();
+    }
+  });
+
   it("refuses bad setting flags with exit 2 and a clear message, before talking to the server", async () => {
     const env = { TOCSIN_URL: "http://127.0.0.1:1", TOCSIN_API_KEY: "x" };
     const cases: [string[], RegExp][] = [
