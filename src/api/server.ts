@@ -10,6 +10,7 @@ import { jsonDepth, parseJsonKeepingSource } from "../core/json.ts";
 import type { ServiceDeps } from "../services/deps.ts";
 import { StoreUnavailableError } from "../store/store.ts";
 import { registerAuth } from "./auth.ts";
+import { registerAlertmanagerRoutes } from "./routes/alertmanager.ts";
 import { registerAlertRoutes } from "./routes/alerts.ts";
 import { registerDeliveryRoutes } from "./routes/deliveries.ts";
 import { registerEndpointRoutes } from "./routes/endpoints.ts";
@@ -261,6 +262,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   registerEndpointRoutes(app, o.deps);
   registerEventTypeRoutes(app, o.deps);
   registerEventRoutes(app, o.deps);
+  registerAlertmanagerRoutes(app, o.deps);
   registerDeliveryRoutes(app, o.deps);
   registerAlertRoutes(app, o.deps);
   registerKeyRoutes(app, o.deps);

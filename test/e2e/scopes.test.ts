@@ -48,6 +48,10 @@ const ROUTES: Record<string, RouteSpec> = {
   "POST /v1/tenants/{tenant}/events": { scope: "events:write", body: () => ({ type: "matrix.none", payload: { n: 1 } }) },
   "GET /v1/tenants/{tenant}/events": { scope: "read" },
   "GET /v1/tenants/{tenant}/events/{id}": { scope: "read", target: "event" },
+  "POST /v1/tenants/{tenant}/ingest/alertmanager": {
+    scope: "events:write",
+    body: () => ({ version: "4", status: "firing", alerts: [{ status: "firing", labels: { alertname: "matrix.none" }, fingerprint: uniq("fp") }] }),
+  },
 
   "GET /v1/tenants/{tenant}/deliveries": { scope: "read" },
   "GET /v1/tenants/{tenant}/deliveries/{id}": { scope: "read", target: "delivery" },
