@@ -157,6 +157,7 @@ describe("Alertmanager ingest", () => {
         ["no fingerprint", broken((b) => delete alert(b, 1).fingerprint), "/alerts/1/fingerprint"],
         ["empty fingerprint", broken((b) => (alert(b, 0).fingerprint = "")), "/alerts/0/fingerprint"],
         ["fingerprint over 256 characters", broken((b) => (alert(b, 0).fingerprint = "f".repeat(257))), "/alerts/0/fingerprint"],
+        ["fingerprint with a space", broken((b) => (alert(b, 1).fingerprint = "6a3f 2b1c")), "/alerts/1/fingerprint"],
         ["fingerprint a number", broken((b) => (alert(b, 0).fingerprint = 12345)), "/alerts/0/fingerprint"],
         ["truncatedAlerts negative", broken((b) => (b.truncatedAlerts = -1)), "/truncatedAlerts"],
         ["no alertname", broken((b) => delete alert(b, 1).labels.alertname), "/alerts/1/labels/alertname"],

@@ -20,7 +20,13 @@ const Alert = Type.Object(
     startsAt: Type.Optional(Type.String()),
     endsAt: Type.Optional(Type.String()),
     generatorURL: Type.Optional(Type.String()),
-    fingerprint: Type.String({ minLength: 1, maxLength: 256, description: "Alertmanager's fingerprint of the alert's labels; the event's fingerprint" }),
+    // As for POST …/events: a dedupe key that also names the alert in GET …/alerts/{fingerprint}.
+    fingerprint: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: "^[\\x21-\\x7e]+$",
+      description: "Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint",
+    }),
   },
 );
 
