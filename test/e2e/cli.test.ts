@@ -272,15 +272,15 @@ describe("cli", () => {
         const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
         await runOk(["tenant", "create", "--id", "acme"], env);
         const add = await runOk(
-          ["endpoint", "add", "--tenant", "acme", "--envelope", "ndjson", "--batch", "2/300", "--ongoing-interval", "0", "--no-send-resolved", `${rx.url}/b`],
+          ["endpoint", "add", "--tenant", "acme", "--envelope", "ndjson", "--batch", "2/30000", "--ongoing-interval", "0", "--no-send-resolved", `${rx.url}/b`],
           env,
         );
         assert.match(add.out, /alert updates\s+every ongoing update, end not sent\n/);
-        assert.match(add.out, /batch\s+up to 2 events, waiting at most 300 ms\n/);
+        assert.match(add.out, /batch\s+up to 2 events, waiting at most 30000 ms\n/);
         const id = /created endpoint (ep_\w+) -> /.exec(add.out)![1];
         const ep = (await api<Record<string, unknown>>("GET", `/v1/tenants/acme/endpoints/${id}`)).body;
         assert.deepEqual(ep.lifecycle, { ongoingIntervalSec: 0, sendResolved: false });
-        assert.deepEqual(ep.batch, { maxEvents: 2, maxWaitMs: 300 });
+        assert.deepEqual(ep.batch, { maxEvents: 2, maxWaitMs: 30_000 });
         assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9"], env, 0, "{}")).out, /: 1 delivery/);
         assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "ongoing"], env, 0, "{}")).out, /: 1 delivery/);
         assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "end"], env, 0, "{}")).out, /: 0 deliveries/);
