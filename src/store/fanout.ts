@@ -33,6 +33,17 @@ export const COUNT_UNBATCHED =
 export const MARK_FULL_BATCHES_DUE = `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (
   SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND batch_id IS NULL ORDER BY next_attempt_at, id LIMIT ?) AND next_attempt_at > ?`;
 
+export function rowToFanoutEndpoint(r: Row): FanoutEndpoint {
+  return {
+    id: String(r.id),
+    types: JSON.parse(String(r.event_types)) as string[],
+    minSeverity: (r.min_severity as string | null) ?? null,
+    settings: (r.settings as string | null) ?? null,
+    batchMaxEvents: r.batch_max_events === null || r.batch_max_events === undefined ? null : Number(r.batch_max_events),
+    batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
+  };
+}
+
 export function lifecycleOf(ep: FanoutEndpoint): LifecycleSettings {
   ep.lifecycle ??= parseSettings(ep.settings).lifecycle;
   return ep.lifecycle;

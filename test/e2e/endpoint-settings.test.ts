@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { verify as verifyGithub } from "@octokit/webhooks-methods";
 import { Webhook } from "standardwebhooks";
 import { testBackends } from "../support/backends.ts";
-import { type ReceivedRequest, type Reply, startReceiver } from "../support/receiver.ts";
+import { type ReceivedRequest, withReceiver } from "../support/receiver.ts";
 import { type Api, eventually, withBackendServer, withServer } from "../support/server.ts";
 
 // Every endpoint setting end to end: the real server, real loopback receivers, independent verifiers.
@@ -20,15 +20,6 @@ async function tenantWith(api: Api, tenant: string, endpoint: Record<string, unk
   const r = await api<Ep>("POST", `/v1/tenants/${tenant}/endpoints`, { eventTypes: ["*"], ...endpoint });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body;
-}
-
-async function withReceiver(script: (req: ReceivedRequest, n: number) => Reply, fn: (rx: Awaited<ReturnType<typeof startReceiver>>) => Promise<void>) {
-  const rx = await startReceiver(script);
-  try {
-    await fn(rx);
-  } finally {
-    await rx.close();
-  }
 }
 
 const hmacHex = (key: string, msg: string) => createHmac("sha256", Buffer.from(key, "utf8")).update(msg).digest("hex");

@@ -8,7 +8,7 @@ import { createApiClient } from "../../src/cli/client.ts";
 import { loadExample } from "../../src/cli/examples.ts";
 import { main } from "../../src/cli/main.ts";
 import { parseJsonKeepingSource } from "../../src/core/json.ts";
-import { type ReceivedRequest, type Reply, startReceiver } from "../support/receiver.ts";
+import { withReceiver } from "../support/receiver.ts";
 import { type Api, eventually, withServer } from "../support/server.ts";
 
 // Each vendor example of examples/<vendor>/, loaded into a real server the way `tocsin examples
@@ -36,15 +36,6 @@ async function post(api: Api, tenant: string, type: string, payloadText: string,
   );
   assert.equal(r.status, 202, JSON.stringify(r.body));
   return r.body;
-}
-
-async function withReceiver(script: (req: ReceivedRequest, n: number) => Reply, fn: (rx: Awaited<ReturnType<typeof startReceiver>>) => Promise<void>) {
-  const rx = await startReceiver(script);
-  try {
-    await fn(rx);
-  } finally {
-    await rx.close();
-  }
 }
 
 /** Runs bin/tocsin.js as a child process, killed after `timeoutMs` (code null). */

@@ -2,22 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { testBackends } from "../support/backends.ts";
-import { type ReceivedRequest, type Reply, startReceiver } from "../support/receiver.ts";
+import { withReceiver } from "../support/receiver.ts";
 import { type Api, eventually, withBackendServer } from "../support/server.ts";
 
 // Alert lifecycle, batching and version pinning end to end, on every backend.
 
 type Problem = { errors: { path: string; message: string }[] };
 type Ep = { id: string; version: number; secret?: string };
-
-async function withReceiver(script: (req: ReceivedRequest, n: number) => Reply, fn: (rx: Awaited<ReturnType<typeof startReceiver>>) => Promise<void>) {
-  const rx = await startReceiver(script);
-  try {
-    await fn(rx);
-  } finally {
-    await rx.close();
-  }
-}
 
 async function endpoint(api: Api, body: Record<string, unknown>): Promise<Ep> {
   const r = await api<Ep>("POST", "/v1/tenants/acme/endpoints", { eventTypes: ["*"], ...body });

@@ -100,3 +100,13 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
 }
+
+/** Runs `fn` with a receiver answering as `script` says, and always closes it. */
+export async function withReceiver(script: (req: ReceivedRequest, n: number) => Reply, fn: (rx: Receiver) => Promise<void>): Promise<void> {
+  const rx = await startReceiver(script);
+  try {
+    await fn(rx);
+  } finally {
+    await rx.close();
+  }
+}

@@ -11,7 +11,7 @@ import {
   FULL_BATCHES_CHECKED,
   MARK_FULL_BATCHES_DUE,
   type FanoutEndpoint,
-  SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow } from "../fanout.ts";
+  SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow, rowToFanoutEndpoint } from "../fanout.ts";
 import type { IngestResult, Store } from "../store.ts";
 import { toPg, translate, withTransaction } from "./pg-db.ts";
 
@@ -106,16 +106,7 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
     async ingest(tenantId, events, now, windowMs) {
       return withTransaction(pool, async (c) => {
         if ((await c.query("SELECT 1 FROM tenants WHERE id = $1 FOR SHARE", [tenantId])).rowCount === 0) return null;
-        const endpoints = (await c.query(toPg(FANOUT_ENDPOINTS), [tenantId])).rows.map(
-          (r): FanoutEndpoint => ({
-            id: r.id as string,
-            types: JSON.parse(r.event_types as string) as string[],
-            minSeverity: (r.min_severity as string | null) ?? null,
-            settings: (r.settings as string | null) ?? null,
-            batchMaxEvents: r.batch_max_events === null ? null : Number(r.batch_max_events),
-            batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
-          }),
-        );
+        const endpoints = (await c.query(toPg(FANOUT_ENDPOINTS), [tenantId])).rows.map(rowToFanoutEndpoint);
         const batching = new Set<FanoutEndpoint>();
         // Updates of one alert serialise on its lock, taken for the whole request in one order so
         // that two requests with the same alerts cannot deadlock.

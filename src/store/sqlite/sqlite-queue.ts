@@ -13,7 +13,7 @@ import {
   FULL_BATCHES_CHECKED,
   MARK_FULL_BATCHES_DUE,
   type FanoutEndpoint,
-  SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow } from "../fanout.ts";
+  SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow, rowToFanoutEndpoint } from "../fanout.ts";
 import type { IngestResult, Store } from "../store.ts";
 import type { SqliteDb } from "./sqlite-db.ts";
 
@@ -58,16 +58,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
     async ingest(tenantId, events, now, windowMs) {
       return db.writeTx(() => {
         if (!get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
-        const endpoints = all(FANOUT_ENDPOINTS, tenantId).map(
-          (r): FanoutEndpoint => ({
-            id: r.id as string,
-            types: JSON.parse(r.event_types as string) as string[],
-            minSeverity: (r.min_severity as string | null) ?? null,
-            settings: (r.settings as string | null) ?? null,
-            batchMaxEvents: r.batch_max_events === null ? null : Number(r.batch_max_events),
-            batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
-          }),
-        );
+        const endpoints = all(FANOUT_ENDPOINTS, tenantId).map(rowToFanoutEndpoint);
         const batching = new Set<FanoutEndpoint>();
         const out: IngestResult[] = [];
         for (const ev of events) {
