@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely } from "kysely";
 import pg from "pg";
 import { createCrud } from "../crud.ts";
 import { checkSchema, migrateToLatest } from "../migrate.ts";
+import { SchemaPostgresDialect } from "./schema-dialect.ts";
 import type { Store } from "../store.ts";
 import { createPgDb, translate } from "./pg-db.ts";
 import { DUE_CHANNEL, createPostgresQueue } from "./postgres-queue.ts";
@@ -28,10 +29,10 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     application_name: "tocsin",
   });
   pool.on("error", (e) => opts.onError?.(e));
-  const kysely = new Kysely({ dialect: new PostgresDialect({ pool }) });
   try {
     const current = (await pool.query("SELECT current_schema() AS s")).rows[0]?.s as string | undefined;
     if (!current) throw new Error("PostgreSQL has no current schema: check search_path for the Tocsin role");
+    const kysely = new Kysely({ dialect: new SchemaPostgresDialect({ pool }, current) });
     if (opts.schema === "apply") await migrateToLatest(kysely, current);
     else await checkSchema(kysely, current);
   } catch (e) {
