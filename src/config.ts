@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { type Cidr, parseCidrList } from "./core/addresses.ts";
+import type { HealthPolicy } from "./core/health.ts";
 import { parseMasterKey } from "./core/secret-box.ts";
 import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
 
@@ -72,6 +73,43 @@ export interface Config {
   sqliteSynchronous: "NORMAL" | "FULL";
   /** pino log level. TOCSIN_LOG_LEVEL (default info). */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Consecutive failed attempts that open an endpoint's circuit (0: never on this rule). TOCSIN_CIRCUIT_FAILURES (default 10). */
+  circuitFailures: number;
+  /** Failed share, in percent, of the last `circuitSample` attempts that opens the circuit (0: never on this rule). TOCSIN_CIRCUIT_FAILURE_RATE (default 50). */
+  circuitFailureRatePct: number;
+  /** How many recent attempts the failure rate is taken over (all within `circuitWindowMs`). TOCSIN_CIRCUIT_SAMPLE (default 20). */
+  circuitSample: number;
+  /** Attempts older than this do not count towards the failure rate or the success rate. TOCSIN_CIRCUIT_WINDOW (default 5m). */
+  circuitWindowMs: number;
+  /** First cool-down of an open circuit, doubled after each failed probe. TOCSIN_CIRCUIT_COOLDOWN (default 30s). */
+  circuitCooldownMs: number;
+  /** Longest cool-down. TOCSIN_CIRCUIT_MAX_COOLDOWN (default 1h). */
+  circuitMaxCooldownMs: number;
+  /** An endpoint failing without a success for this long is disabled (0: never). TOCSIN_DISABLE_AFTER (default 5d). */
+  disableAfterMs: number;
+  /** The operator's tenant, which also receives every operational event (tocsin.*). TOCSIN_OPS_TENANT. */
+  opsTenant: string | null;
+  /** Bearer token GET /metrics requires; unset, /metrics is open. TOCSIN_METRICS_TOKEN. */
+  metricsToken: string | null;
+  /** Endpoints whose metrics carry an `endpoint` label (opt-in). TOCSIN_METRICS_ENDPOINTS, comma-separated ids. */
+  metricsEndpoints: string[];
+  /** Also label the N endpoints with the most pending deliveries, at each scrape. TOCSIN_METRICS_TOP_ENDPOINTS (default 0, at most 100). */
+  metricsTopEndpoints: number;
+  /** A `tocsin worker` serves GET /metrics and /healthz on this port (none when unset). TOCSIN_METRICS_PORT. */
+  metricsPort: number | null;
+}
+
+/** The circuit-breaker and auto-disable rules a configuration sets. */
+export function healthPolicy(c: Readonly<Config>): HealthPolicy {
+  return {
+    failures: c.circuitFailures,
+    failureRatePct: c.circuitFailureRatePct,
+    sample: c.circuitSample,
+    windowMs: c.circuitWindowMs,
+    cooldownMs: c.circuitCooldownMs,
+    maxCooldownMs: c.circuitMaxCooldownMs,
+    disableAfterMs: c.disableAfterMs,
+  };
 }
 
 export const DEFAULTS: Config = {
@@ -104,6 +142,18 @@ export const DEFAULTS: Config = {
   pollIntervalMs: 500,
   sqliteSynchronous: "NORMAL",
   logLevel: "info",
+  circuitFailures: 10,
+  circuitFailureRatePct: 50,
+  circuitSample: 20,
+  circuitWindowMs: 300_000,
+  circuitCooldownMs: 30_000,
+  circuitMaxCooldownMs: 3_600_000,
+  disableAfterMs: 5 * 86_400_000,
+  opsTenant: null,
+  metricsToken: null,
+  metricsEndpoints: [],
+  metricsTopEndpoints: 0,
+  metricsPort: null,
 };
 
 export class ConfigError extends Error {}
@@ -141,7 +191,7 @@ function bool(env: Record<string, string | undefined>, name: string): boolean | 
 
 /** Parses `TOCSIN_*` variables, then applies `overrides` (from CLI flags), validates and freezes. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
-  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs], allowedCidrs: [], dnsServers: [], previousMasterKeys: [] };
+  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs], allowedCidrs: [], dnsServers: [], previousMasterKeys: [], metricsEndpoints: [] };
   const set = <K extends keyof Config>(k: K, v: Config[K] | undefined) => {
     if (v !== undefined) c[k] = v;
   };
@@ -226,6 +276,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     c.logLevel = level as Config["logLevel"];
   }
+  set("circuitFailures", int(env, "TOCSIN_CIRCUIT_FAILURES", 0, 100_000));
+  set("circuitFailureRatePct", int(env, "TOCSIN_CIRCUIT_FAILURE_RATE", 0, 100));
+  set("circuitSample", int(env, "TOCSIN_CIRCUIT_SAMPLE", 2, 100));
+  set("circuitWindowMs", duration(env, "TOCSIN_CIRCUIT_WINDOW", 1000, 86_400_000));
+  set("circuitCooldownMs", duration(env, "TOCSIN_CIRCUIT_COOLDOWN", 10, 86_400_000));
+  set("circuitMaxCooldownMs", duration(env, "TOCSIN_CIRCUIT_MAX_COOLDOWN", 10, 7 * 86_400_000));
+  set("disableAfterMs", duration(env, "TOCSIN_DISABLE_AFTER", 0));
+  if (env.TOCSIN_OPS_TENANT) {
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(env.TOCSIN_OPS_TENANT)) {
+      throw new ConfigError(`TOCSIN_OPS_TENANT must be a tenant id (1-128 letters, digits, '.', '_', ':', '-'), got "${env.TOCSIN_OPS_TENANT}"`);
+    }
+    c.opsTenant = env.TOCSIN_OPS_TENANT;
+  }
+  set("metricsToken", env.TOCSIN_METRICS_TOKEN || undefined);
+  if (env.TOCSIN_METRICS_ENDPOINTS) {
+    c.metricsEndpoints = [...new Set(env.TOCSIN_METRICS_ENDPOINTS.split(",").map((x) => x.trim()).filter(Boolean))];
+    if (c.metricsEndpoints.length > 100) throw new ConfigError("TOCSIN_METRICS_ENDPOINTS may name at most 100 endpoints (each adds label values to every endpoint metric)");
+  }
+  set("metricsTopEndpoints", int(env, "TOCSIN_METRICS_TOP_ENDPOINTS", 0, 100));
+  set("metricsPort", int(env, "TOCSIN_METRICS_PORT", 0, 65535));
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   }
@@ -236,6 +306,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (c.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) {
     throw new ConfigError("TOCSIN_DATABASE_URL must be a postgres:// or postgresql:// URL");
+  }
+  if (c.circuitMaxCooldownMs < c.circuitCooldownMs) {
+    throw new ConfigError(`TOCSIN_CIRCUIT_MAX_COOLDOWN (${c.circuitMaxCooldownMs} ms) must be at least TOCSIN_CIRCUIT_COOLDOWN (${c.circuitCooldownMs} ms)`);
   }
   c.retryScheduleMs = Object.freeze(c.retryScheduleMs) as number[];
   return Object.freeze(c);

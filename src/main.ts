@@ -2,15 +2,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
+import { createMetricsServer } from "./api/metrics-server.ts";
 import { createServer } from "./api/server.ts";
-import { type Config, ConfigError } from "./config.ts";
+import { type Config, ConfigError, healthPolicy } from "./config.ts";
 import { type SecretBox, type SwappableSecretBox, createSecretBox, parseMasterKey, swappable } from "./core/secret-box.ts";
 import { type DataDir, generateApiKey, generateMasterKey, openDataDir, readOrCreateKeyFile } from "./data-dir.ts";
+import { type ReplayRunner, startReplayRunner } from "./delivery/replayer.ts";
 import { startRetention } from "./delivery/retention.ts";
 import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import type { ServiceDeps } from "./services/deps.ts";
 import { destinationPolicy, resumePendingValidations } from "./services/endpoints.ts";
+import { instrumentStore } from "./observability/instrument-store.ts";
+import { createMetrics } from "./observability/metrics.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
 import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
@@ -104,14 +108,20 @@ async function checkMasterKey(store: Store, secretBox: SecretBox, config: Readon
 
 /** Starts a process in `role`. */
 export async function start(config: Readonly<Config>, role: Role, logger: Logger = createLogger(config), now: () => number = Date.now): Promise<RunningApp> {
-  const { store, secretBox, apiKey, dir } = await openBackend(config, role, logger);
+  const { store: backendStore, secretBox, apiKey, dir } = await openBackend(config, role, logger);
+  // Workers and services use the instrumented store, which counts ingests and attempt outcomes.
+  const metrics = createMetrics({ config, store: backendStore, now, logger });
+  const store = instrumentStore(backendStore, metrics);
   let sender: Sender | null = null;
   let worker: Worker | null = null;
   let server: FastifyInstance | null = null;
+  let metricsServer: FastifyInstance | null = null;
   let unsubscribe: (() => Promise<void>) | null = null;
   let stopRetention: (() => Promise<void>) | null = null;
+  let replays: ReplayRunner | null = null;
   const cleanup = async () => {
     await stopRetention?.();
+    await replays?.stop();
     await unsubscribe?.();
     await sender?.close();
     await store.close();
@@ -148,13 +158,15 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         userAgent,
         maxBodyBytes: config.maxPayloadBytes * 4,
         now,
+        completion: { health: healthPolicy(config), opsTenant: config.opsTenant },
       });
       unsubscribe = await store.subscribeDue(worker.wake);
       stopRetention = startRetention({ store, logger, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, now });
+      replays = startReplayRunner({ store, logger, now, wake: worker.wake });
     }
     let url: string | null = null;
     if (role !== "worker") {
-      const deps: ServiceDeps = { store, secretBox, config, now, wake: worker?.wake ?? (() => {}), sender, logger, userAgent };
+      const deps: ServiceDeps = { store, secretBox, config, now, wake: worker?.wake ?? (() => {}), sender, logger, userAgent, nudgeReplays: replays?.nudge };
       if (dir && !config.masterKey && "swap" in secretBox) {
         // The key lives in the data folder: this process can rotate it online (one rotation at a time).
         const box = secretBox as SwappableSecretBox;
@@ -173,7 +185,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
           );
         }
       }
-      server = await createServer({ deps, logger, apiKeys: () => [apiKey!], version: VERSION });
+      server = await createServer({ deps, logger, apiKeys: () => [apiKey!], version: VERSION, metrics });
       const resumed = await resumePendingValidations(deps);
       if (resumed) logger.info({ count: resumed }, "resuming endpoint validations that had not finished");
       await server.listen({ host: config.host, port: config.port });
@@ -181,6 +193,12 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       const port = typeof addr === "object" && addr ? addr.port : config.port;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
       url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${port}`;
+    }
+    let metricsUrl: string | null = null;
+    if (role === "worker" && config.metricsPort !== null) {
+      // A worker has no API port: it serves /metrics and /healthz on a port of their own.
+      metricsServer = await createMetricsServer({ metrics, token: config.metricsToken, logger });
+      metricsUrl = await metricsServer.listen({ host: config.host, port: config.metricsPort });
     }
     worker?.start();
 
@@ -195,7 +213,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
           : `Tocsin ${VERSION} listening on ${url}; authenticate with Authorization: Bearer <the key in ${keyFile}>`,
       );
     } else {
-      logger.info({ role, backend, owner: worker?.owner }, `Tocsin ${VERSION} worker started`);
+      logger.info({ role, backend, owner: worker?.owner, ...(metricsUrl ? { metrics: `${metricsUrl}/metrics` } : {}) }, `Tocsin ${VERSION} worker started`);
     }
 
     let stopping: Promise<void> | null = null;
@@ -209,6 +227,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         stopping ??= (async () => {
           logger.info("stopping: no new requests or claims; finishing in-flight deliveries");
           await server?.close();
+          await metricsServer?.close();
           await worker?.stop(config.requestTimeoutMs + config.connectTimeoutMs);
           await cleanup();
           logger.info("stopped");
@@ -218,6 +237,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     };
   } catch (e) {
     await server?.close();
+    await metricsServer?.close();
     await cleanup();
     throw e;
   }

@@ -1,6 +1,7 @@
 import type { ApiKey } from "../core/api-keys.ts";
 import { parseJsonKeepingSource } from "../core/json.ts";
-import type { Alert, Attempt, Batch, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
+import { DEFAULT_HEALTH_POLICY, type HealthView, healthView } from "../core/health.ts";
+import type { Alert, Attempt, Batch, Delivery, Endpoint, EventRecord, EventType, Replay, Tenant } from "../core/types.ts";
 import { endpointStatus, endpointWarnings } from "../services/endpoints.ts";
 
 // Domain objects -> API documents: ISO timestamps, derived fields, secrets replaced by `<field>Set`.
@@ -10,6 +11,37 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export function presentTenant(t: Tenant) {
   return { id: t.id, name: t.name, metadata: t.metadata, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) };
+}
+
+export function presentReplay(r: Replay) {
+  return {
+    id: r.id,
+    tenantId: r.tenantId,
+    endpointId: r.endpointId,
+    since: iso(r.since),
+    until: iso(r.until),
+    status: r.scope,
+    state: r.state,
+    total: r.total,
+    processed: r.processed,
+    queued: r.queued,
+    skipped: r.skipped,
+    progress: r.state === "completed" ? 1 : r.total === 0 ? 0 : Math.min(1, Math.round((r.processed / r.total) * 1000) / 1000),
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+    finishedAt: isoOrNull(r.finishedAt),
+  };
+}
+
+export function presentHealth(h: HealthView) {
+  return {
+    ...h,
+    lastSuccessAt: isoOrNull(h.lastSuccessAt),
+    lastFailureAt: isoOrNull(h.lastFailureAt),
+    failingSince: isoOrNull(h.failingSince),
+    circuitUntil: isoOrNull(h.circuitUntil),
+    disableAt: isoOrNull(h.disableAt),
+  };
 }
 
 export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
@@ -44,6 +76,8 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     format: s.format,
     lifecycle: s.lifecycle,
     batch: s.batch,
+    rateLimit: s.rateLimit,
+    health: presentHealth(e.health ?? healthView(null, now, DEFAULT_HEALTH_POLICY)),
     enabled: e.enabled,
     disabledReason: e.disabledReason,
     status: endpointStatus(e),

@@ -149,6 +149,15 @@ const BatchIn = Type.Object(
   },
   { additionalProperties: false, description: "Several events in one request; needs format.envelope array or ndjson. null: one event a request." },
 );
+const RateLimitIn = Type.Object(
+  {
+    perSecond: Type.Optional(
+      Type.Number({ minimum: 0.001, maximum: 100_000, description: "Requests a second, across every worker (a batch is one request); fractions allowed. Required unless already set." }),
+    ),
+    burst: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100_000, description: "Requests that may go at once after a quiet spell (default: perSecond rounded up)" }))),
+  },
+  { additionalProperties: false, description: "Deliveries beyond the rate wait; they never fail for it. null: no limit." },
+);
 const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -161,6 +170,7 @@ const settingsIn = {
   format: Type.Optional(Nullable(FormatIn)),
   lifecycle: Type.Optional(Nullable(LifecycleIn)),
   batch: Type.Optional(Nullable(BatchIn)),
+  rateLimit: Type.Optional(Nullable(RateLimitIn)),
 };
 export const EndpointCreate = Type.Object(
   {
@@ -197,6 +207,52 @@ const SigningOut = Type.Union([
   }),
   Type.Object({ scheme: Type.Literal("none") }),
 ]);
+export const ReplayIn = Type.Object(
+  {
+    since: Timestamp,
+    until: Type.Optional(Type.String({ format: "date-time", description: "Exclusive end of the range (default: now)" })),
+    status: Type.Optional(Type.Union([Type.Literal("failed"), Type.Literal("all")], { description: "failed (default): the endpoint's failed deliveries; all: every matching event" })),
+  },
+  { additionalProperties: false },
+);
+
+export const ReplayOut = Type.Object({
+  id: Type.String({ description: "rpl_ id" }),
+  tenantId: Type.String(),
+  endpointId: Type.String(),
+  since: Timestamp,
+  until: Timestamp,
+  status: Type.Union([Type.Literal("failed"), Type.Literal("all")], { description: "What is replayed, as asked" }),
+  state: Type.Union([Type.Literal("running"), Type.Literal("completed"), Type.Literal("cancelled")], { description: "cancelled: the endpoint was deleted" }),
+  total: Type.Integer({ description: "Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed)" }),
+  processed: Type.Integer(),
+  queued: Type.Integer({ description: "Deliveries queued again or created" }),
+  skipped: Type.Integer({ description: "Already pending, no longer failed, or not matching the endpoint's event types and severity" }),
+  progress: Type.Number({ minimum: 0, maximum: 1 }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  finishedAt: Nullable(Timestamp),
+});
+
+export const EndpointHealthOut = Type.Object(
+  {
+    successRate: Nullable(Type.Number({ description: "Share of successful attempts within the health window (TOCSIN_CIRCUIT_WINDOW); null without attempts" })),
+    windowAttempts: Type.Integer({ description: "Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept)" }),
+    windowFailures: Type.Integer(),
+    consecutiveFailures: Type.Integer({ description: "Failed attempts since the last success" }),
+    lastSuccessAt: Nullable(Timestamp),
+    lastFailureAt: Nullable(Timestamp),
+    lastFailureReason: Nullable(Type.String({ description: "e.g. HTTP 503, or connect: ECONNREFUSED" })),
+    failingSince: Nullable(Timestamp),
+    circuit: Type.Union([Type.Literal("closed"), Type.Literal("open"), Type.Literal("half_open")], {
+      description: "closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight",
+    }),
+    circuitUntil: Nullable(Timestamp),
+    disableAt: Nullable(Timestamp),
+  },
+  { description: "Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince)" },
+);
+
 export const EndpointOut = Type.Object(
   {
     id: Type.String(),
@@ -227,6 +283,8 @@ export const EndpointOut = Type.Object(
     format: Type.Object({ envelope: Type.Union(["raw", "standard", "array", "ndjson"].map((e) => Type.Literal(e))), transform: Nullable(Type.String()) }),
     lifecycle: Type.Object({ ongoingIntervalSec: Type.Integer(), sendResolved: Type.Boolean() }),
     batch: Nullable(Type.Object({ maxEvents: Type.Integer(), maxWaitMs: Type.Integer() })),
+    rateLimit: Nullable(Type.Object({ perSecond: Type.Number(), burst: Type.Integer() })),
+    health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
     status: Type.Union([

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from "pino";
 import { ApiError, type ErrorCode, type FieldError } from "../core/errors.ts";
 import { jsonDepth, parseJsonKeepingSource } from "../core/json.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import type { ServiceDeps } from "../services/deps.ts";
 import { StoreUnavailableError } from "../store/store.ts";
 import { registerAuth } from "./auth.ts";
@@ -19,6 +20,8 @@ import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMasterKeyRoutes } from "./routes/master-key.ts";
+import { registerMetricsRoute } from "./routes/metrics.ts";
+import { registerReplayRoutes } from "./routes/replays.ts";
 import { registerTenantRoutes } from "./routes/tenants.ts";
 
 export interface ServerOptions {
@@ -30,6 +33,8 @@ export interface ServerOptions {
    */
   apiKeys: () => string[];
   version: string;
+  /** Served at GET /metrics (behind TOCSIN_METRICS_TOKEN when set); no route without it. */
+  metrics?: Metrics;
 }
 
 declare module "fastify" {
@@ -258,8 +263,10 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   });
 
   registerHealthRoutes(app, o.deps);
+  if (o.metrics) registerMetricsRoute(app, o.metrics, o.deps.config.metricsToken);
   registerTenantRoutes(app, o.deps);
   registerEndpointRoutes(app, o.deps);
+  registerReplayRoutes(app, o.deps);
   registerEventTypeRoutes(app, o.deps);
   registerEventRoutes(app, o.deps);
   registerAlertmanagerRoutes(app, o.deps);

@@ -2,7 +2,9 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.ts";
+import { parseDuration } from "../core/retry-policy.ts";
 import { DataDirLockedError } from "../data-dir.ts";
+import { BACKUP_HELP, runBackup } from "./backup.ts";
 import { ApiRequestError, createApiClient, resolveApiKey } from "./client.ts";
 import { EXAMPLES_HELP, runExamples } from "./examples.ts";
 import { parseHeader, parseHeaderList } from "./headers.ts";
@@ -56,6 +58,9 @@ const SETTINGS_HELP = `Settings:
                               (default 300; 0: every update)
   --send-resolved / --no-send-resolved
                               Whether end (resolved) updates are sent (default: sent)
+  --rate-limit N[/BURST]      At most N requests a second to this endpoint (fractions allowed), with
+                              bursts of up to BURST (default N rounded up), across every worker;
+                              deliveries beyond it wait. off: no limit
   --batch N[/MS]              Up to N events a request, sent when N wait or the oldest has waited
                               MS milliseconds (default 1000); needs --envelope array or ndjson.
                               'off' sends one event a request again
@@ -71,6 +76,7 @@ Server:
   api                     Run the API only (PostgreSQL)
   worker                  Run the delivery workers only (PostgreSQL)
   migrate                 Apply database migrations and exit
+  backup                  Copy the embedded SQLite database to a file, while serving
   keys rotate-master      Re-encrypt every stored secret under a new master key
   keys create             Create an admin key, or a tenant key with --tenant
   keys list               List keys (never the keys themselves)
@@ -89,6 +95,7 @@ Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY
   endpoint resume         Resume a paused endpoint
   endpoint secret         Print an endpoint's signing secret
   endpoint rotate-secret  Issue a new signing secret
+  endpoint replay         Resend an endpoint's failed deliveries (or all events) of a time range
   endpoint rm             Delete an endpoint
   send                    Post an event from a file or stdin
   deliveries              List deliveries
@@ -131,6 +138,7 @@ With TOCSIN_MASTER_KEY set, keys are yours to manage: set TOCSIN_PREVIOUS_MASTER
   migrate: `Usage: tocsin migrate [--data-dir DIR] [--database-url URL]
 
 Applies pending migrations and exits. Idempotent, and safe from several processes at once.`,
+  backup: BACKUP_HELP,
   "tenant create": `Usage: tocsin tenant create [--id ID] [--name NAME] [--json]
 
 Creates a tenant. ID is your own customer id ([A-Za-z0-9._:-], up to 128); generated when omitted.`,
@@ -190,6 +198,17 @@ Issues a new signing secret (generated unless --secret gives one) and prints it.
 signature header can hold several signatures (standard), the previous secret keeps signing
 alongside for 24 hours; otherwise the new one applies at once. The output says which.`,
   "endpoint rm": `Usage: tocsin endpoint rm --tenant ID --id ENDPOINT_ID`,
+  "endpoint replay": `Usage: tocsin endpoint replay --tenant ID --id ENDPOINT_ID --since TIME [--until TIME] [--status failed|all] [--no-wait] [--json]
+
+Starts a replay job and follows it with a progress bar (on stderr) until it finishes.
+  --since TIME     Start of the range: an ISO date-time (2026-11-23T08:00:00Z) or a duration ago (2h, 3d)
+  --until TIME     End of the range, exclusive (default: now)
+  --status failed  Queue the endpoint's failed deliveries of the range again (default)
+  --status all     Send every event of the range the endpoint subscribes to now, even those delivered
+                   (those still pending are left alone)
+  --no-wait        Print the job and return at once (follow it with GET /v1/tenants/ID/replays/RPL_ID)
+The same replay asked again within a day is the same job: nothing is sent twice. Exits 0 when the
+job completed, 1 when it was cancelled (the endpoint was deleted).`,
   "keys create": `Usage: tocsin keys create --name NAME [--tenant ID --scopes events:write,endpoints:write,read] [--expires-at ISO] [--json]
 
 Without --tenant: an admin key (every tenant, every route). With --tenant: a key that sees only
@@ -303,6 +322,7 @@ const settingOptions = {
   "send-resolved": { type: "boolean" },
   "no-send-resolved": { type: "boolean" },
   batch: { type: "string" },
+  "rate-limit": { type: "string" },
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -349,6 +369,7 @@ interface SettingFlags {
   "send-resolved"?: boolean;
   "no-send-resolved"?: boolean;
   batch?: string;
+  "rate-limit"?: string;
   "remove-header"?: string[];
   "no-auth"?: boolean;
   "no-client-cert"?: boolean;
@@ -373,6 +394,19 @@ interface EndpointDoc {
   format?: { envelope: string; transform: string | null };
   lifecycle?: { ongoingIntervalSec: number; sendResolved: boolean };
   batch?: { maxEvents: number; maxWaitMs: number } | null;
+  rateLimit?: { perSecond: number; burst: number } | null;
+  health?: {
+    successRate: number | null;
+    windowAttempts: number;
+    consecutiveFailures: number;
+    lastSuccessAt: string | null;
+    lastFailureAt: string | null;
+    lastFailureReason: string | null;
+    failingSince: string | null;
+    circuit: string;
+    circuitUntil: string | null;
+    disableAt: string | null;
+  };
   enabled: boolean;
   disabledReason: string | null;
   status: string;
@@ -566,7 +600,47 @@ async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, current?: (
     else if (!m) throw new UsageError(`--batch takes N or N/MS (events, milliseconds) or off, not ${JSON.stringify(v.batch)}`);
     else body.batch = { maxEvents: Number(m[1]), ...(m[2] !== undefined ? { maxWaitMs: Number(m[2]) } : {}) };
   }
+  if (v["rate-limit"] !== undefined) {
+    const m = /^(\d{1,6}(?:\.\d{1,3})?)(?:\/(\d{1,6}))?$/.exec(v["rate-limit"]);
+    if (v["rate-limit"] === "off") body.rateLimit = null;
+    else if (!m) throw new UsageError(`--rate-limit takes N or N/BURST (requests a second, burst) or off, not ${JSON.stringify(v["rate-limit"])}`);
+    else body.rateLimit = { perSecond: Number(m[1]), ...(m[2] !== undefined ? { burst: Number(m[2]) } : {}) };
+  }
   return body;
+}
+
+interface ReplayDoc {
+  id: string;
+  state: "running" | "completed" | "cancelled";
+  total: number;
+  processed: number;
+  queued: number;
+  skipped: number;
+  progress: number;
+}
+
+/** An ISO date-time as given, or a duration ago ("2h", "3d") as one. */
+function timeFlag(v: string, flag: string, now: number): string {
+  if (/^\d+(ms|s|m|h|d)$/.test(v)) return new Date(now - parseDuration(v)).toISOString();
+  if (!Number.isFinite(Date.parse(v))) throw new UsageError(`--${flag} takes an ISO date-time (2026-11-23T08:00:00Z) or a duration ago (2h, 3d), not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Draws a job's progress on stderr: redrawn in place on a terminal, a line per tenth otherwise. */
+function progressBar(io: Out): (job: ReplayDoc, last?: boolean) => void {
+  const tty = process.stderr.isTTY === true;
+  let shown = -1;
+  return (job, last = false) => {
+    const pct = Math.floor(job.progress * 100);
+    const filled = Math.round(job.progress * 30);
+    const line = `[${"#".repeat(filled)}${"-".repeat(30 - filled)}] ${String(pct).padStart(3)}%  ${job.processed}/${job.total} looked at, ${job.queued} queued`;
+    if (tty) {
+      process.stderr.write(`\r${line}${last ? "\n" : ""}`);
+    } else if (last || Math.floor(pct / 10) > shown) {
+      shown = Math.floor(pct / 10);
+      io.err(line);
+    }
+  };
 }
 
 function certSummary(pem: string): string {
@@ -622,6 +696,15 @@ function describeEndpoint(e: EndpointDoc): string {
     rows.push(["alert updates", `${every}, end ${e.lifecycle.sendResolved ? "sent" : "not sent"}`]);
   }
   if (e.batch) rows.push(["batch", `up to ${e.batch.maxEvents} events, waiting at most ${e.batch.maxWaitMs} ms`]);
+  if (e.rateLimit) rows.push(["rate limit", `${e.rateLimit.perSecond} a second, bursts of ${e.rateLimit.burst}`]);
+  const h = e.health;
+  if (h) {
+    const rate = h.successRate === null ? "no recent attempts" : `${Math.round(h.successRate * 1000) / 10}% of the last ${h.windowAttempts} attempts succeeded`;
+    rows.push(["health", `${rate}; circuit ${h.circuit}${h.circuitUntil ? ` until ${h.circuitUntil}` : ""}`]);
+    if (h.lastSuccessAt) rows.push(["", `last success ${h.lastSuccessAt}`]);
+    if (h.lastFailureAt) rows.push(["", `last failure ${h.lastFailureAt}: ${h.lastFailureReason ?? "-"}`]);
+    if (h.failingSince) rows.push(["", `failing since ${h.failingSince} (${h.consecutiveFailures} failed in a row)${h.disableAt ? `; disabled at ${h.disableAt} unless it recovers` : ""}`]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `  ${k.padEnd(width)}  ${val}`).join("\n");
 }
@@ -857,11 +940,41 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       }
       print(v.json, all, () =>
         table(
-          all.map((e) => ({ ...e, eventTypes: (e.eventTypes as string[]).join(",") })),
-          ["id", "status", "url", "eventTypes", "name"],
+          all.map((e) => {
+            const rate = (e.health as EndpointDoc["health"])?.successRate;
+            return { ...e, eventTypes: (e.eventTypes as string[]).join(","), success: rate === null || rate === undefined ? null : `${Math.round(rate * 1000) / 10}%` };
+          }),
+          ["id", "status", "success", "url", "eventTypes", "name"],
         ),
       );
       return 0;
+    }
+    case "endpoint replay": {
+      const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, since: { type: "string" }, until: { type: "string" }, status: { type: "string" }, "no-wait": { type: "boolean" } });
+      if (v.help) return showHelp(io, HELP[cmd]);
+      const tenant = required(v.tenant, "tenant");
+      const now = Date.now();
+      const body: Record<string, unknown> = { since: timeFlag(required(v.since, "since"), "since", now) };
+      if (v.until !== undefined) body.until = timeFlag(v.until, "until", now);
+      if (v.status !== undefined) body.status = oneOf(v.status, "status", ["failed", "all"]);
+      const api = client(v, env);
+      let job = (await api.request("POST", `/v1/tenants/${enc(tenant)}/endpoints/${enc(required(v.id, "id"))}/replay`, JSON.stringify(body))) as ReplayDoc;
+      if (!v["no-wait"]) {
+        const bar = progressBar(io);
+        // Bounded: a day of polling at most; the job goes on in the server if the CLI stops.
+        for (let i = 0; job.state === "running" && i < 172_800; i++) {
+          bar(job);
+          await new Promise((r) => setTimeout(r, 500));
+          job = (await api.request("GET", `/v1/tenants/${enc(tenant)}/replays/${enc(job.id)}`)) as ReplayDoc;
+        }
+        bar(job, true);
+      }
+      print(v.json, job, () =>
+        job.state === "running"
+          ? `replay ${job.id} started: ${job.total} to look at (follow it with: GET /v1/tenants/${tenant}/replays/${job.id})`
+          : `replay ${job.id} ${job.state}: ${job.queued} deliveries queued, ${job.skipped} skipped, of ${job.processed} looked at`,
+      );
+      return job.state === "cancelled" ? 1 : 0;
     }
     case "endpoint rm": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
@@ -1067,6 +1180,7 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
     }
     if (first === "serve" || first === "api" || first === "worker") return await runRole(first, argv.slice(1), env, io);
     if (first === "migrate") return await runMigrate(argv.slice(1), env, io);
+    if (first === "backup") return await runBackup(argv.slice(1), env, io, (m) => new UsageError(m));
     if (first === "keys" && second === "rotate-master") return await runRotateMaster(rest, env, io);
     if (first === "portal-session") return await runClient(first, argv.slice(1), env, io);
     if (first === "send" || first === "deliveries") return await runClient(first, argv.slice(1), env, io);

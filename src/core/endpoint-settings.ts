@@ -16,6 +16,7 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     format: { envelope: "raw", transform: null },
     lifecycle: { ongoingIntervalSec: 300, sendResolved: true },
     batch: null,
+    rateLimit: null,
   };
 }
 

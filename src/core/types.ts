@@ -1,5 +1,7 @@
 /** Domain types shared by every layer. Times are epoch milliseconds inside the engine. */
 
+import type { HealthView } from "./health.ts";
+
 export interface Tenant {
   id: string;
   name: string | null;
@@ -48,6 +50,15 @@ export interface EndpointSettings {
   lifecycle: LifecycleSettings;
   /** Several events in one request (array or ndjson envelope), or null: one event a request. */
   batch: BatchSettings | null;
+  /** At most this many requests a second (a batch is one), across every worker; null: no limit. */
+  rateLimit: RateLimitSettings | null;
+}
+
+export interface RateLimitSettings {
+  /** Requests a second, sustained (fractions allowed: 0.5 is one request every 2 s). */
+  perSecond: number;
+  /** Requests that may go at once after a quiet spell (the bucket's size). */
+  burst: number;
 }
 
 export interface LifecycleSettings {
@@ -91,6 +102,8 @@ export interface Endpoint {
   previousSecretExpiresAt: number | null;
   /** Incremented on every change; deliveries and caches refer to it. */
   version: number;
+  /** Filled in by the endpoints service where the endpoint is shown; workers do not read it. */
+  health?: HealthView;
   createdAt: number;
   updatedAt: number;
 }
@@ -152,6 +165,30 @@ export interface Alert {
   updateCount: number;
   lastEventId: string;
   lastEventAt: number;
+}
+
+export type ReplayScope = "failed" | "all";
+
+/** A replay job: re-sends an endpoint's failed deliveries, or all its events, of a time range. */
+export interface Replay {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  since: number;
+  /** Exclusive. */
+  until: number;
+  scope: ReplayScope;
+  state: "running" | "completed" | "cancelled";
+  /** Items to walk (failed deliveries, or events), counted at the start and corrected as it goes. */
+  total: number;
+  processed: number;
+  /** Deliveries queued again or created. */
+  queued: number;
+  /** Items left alone: already pending, or not matching the endpoint's event types and severity. */
+  skipped: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
 }
 
 export interface Batch {

@@ -3,7 +3,7 @@ import { newId } from "../core/ids.ts";
 import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
 import type { SecretBox } from "../core/secret-box.ts";
 import type { Attempt, ClaimedDelivery, DeliveryOutcome, EndpointCredentials, SendResult } from "../core/types.ts";
-import type { Store } from "../store/store.ts";
+import type { CompleteOptions, Store } from "../store/store.ts";
 import { type EndpointProfile, type EventForShaping, type Shaping, buildRequest, compileProfile, compileShaping, contentTypeOf, shapeBatch, shapeBody } from "./request.ts";
 import { TransformError } from "./transform.ts";
 import type { Sender } from "./sender.ts";
@@ -24,6 +24,8 @@ export interface WorkerOptions {
   maxBodyBytes?: number;
   now: () => number;
   random?: () => number;
+  /** Health rules and the operator's tenant, applied when outcomes are recorded. */
+  completion?: CompleteOptions;
 }
 
 export interface Worker {
@@ -185,15 +187,17 @@ export function createWorker(o: WorkerOptions): Worker {
       const what = batchId === null ? { delivery: c.id } : { batch: batchId, size: members.length };
       if (decision.status === "failed") {
         o.logger.warn(
-          { ...what, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, error: result.errorMessage },
+          { ...what, event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, error: result.errorMessage },
           decision.disableEndpoint ? "endpoint answered 410 Gone: delivery failed and endpoint disabled" : "delivery failed: retry schedule exhausted",
         );
       } else if (decision.status === "pending") {
-        o.logger.debug({ ...what, endpoint: c.endpointId, attempt: attemptNo, error: result.errorMessage }, "attempt failed, will retry");
+        o.logger.debug({ ...what, event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, status: result.statusCode, error: result.errorMessage }, "attempt failed, will retry");
+      } else {
+        o.logger.trace({ ...what, event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, status: result.statusCode, ms: result.durationMs }, "delivered");
       }
     } catch (e) {
       // Only a bug or an undecryptable secret lands here; the lease expiry brings the delivery back.
-      o.logger.error({ err: e, delivery: c.id, batch: batchId, endpoint: c.endpointId }, "could not attempt delivery");
+      o.logger.error({ err: e, delivery: c.id, event: c.eventId, batch: batchId, endpoint: c.endpointId, tenant: c.tenantId }, "could not attempt delivery");
       return;
     } finally {
       inflight--;
@@ -222,7 +226,7 @@ export function createWorker(o: WorkerOptions): Worker {
     if (batch === buffer) buffer = [];
     flushing = (async () => {
       try {
-        await o.store.complete(owner, batch, o.now());
+        await o.store.complete(owner, batch, o.now(), o.completion);
       } catch (e) {
         // Keep the outcomes and try again; if the process dies the leases expire and the
         // deliveries are sent again (at-least-once).

@@ -17,6 +17,8 @@ export interface ServiceDeps {
   sender: Sender;
   logger: Logger;
   userAgent: string;
+  /** Tells this process's replay runner that a replay was started (absent in API-only processes). */
+  nudgeReplays?: () => void;
   /** Rotates the master key online; only where this process owns the key (the data folder's master-key). */
   rotateMasterKey?: () => Promise<ReencryptResult>;
 }

@@ -37,6 +37,7 @@ export interface SettingsView {
   format: { envelope: string; transform: string | null };
   lifecycle: { ongoingIntervalSec: number; sendResolved: boolean };
   batch: { maxEvents: number; maxWaitMs: number } | null;
+  rateLimit: { perSecond: number; burst: number } | null;
   minSeverity: Severity | null;
 }
 
@@ -73,6 +74,7 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
     format: { ...s.format },
     lifecycle: { ...s.lifecycle },
     batch: s.batch === null ? null : { ...s.batch },
+    rateLimit: s.rateLimit === null ? null : { ...s.rateLimit },
     minSeverity,
   };
 }
@@ -102,6 +104,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     format: checkFormat(merged.format),
     lifecycle: checkLifecycle(merged.lifecycle),
     batch: checkBatch(merged.batch),
+    rateLimit: checkRateLimit(merged.rateLimit),
   };
   if (settings.batch !== null && settings.format.envelope !== "array" && settings.format.envelope !== "ndjson") {
     throw invalid("/batch", "needs format.envelope array or ndjson, the bodies that can hold several events");
@@ -335,6 +338,20 @@ function checkBatch(v: unknown): EndpointSettings["batch"] {
     maxEvents: intIn(b.maxEvents, "/batch/maxEvents", 1, MAX_BATCH_EVENTS, 100),
     maxWaitMs: intIn(b.maxWaitMs, "/batch/maxWaitMs", 0, MAX_BATCH_WAIT_MS, 1000),
   };
+}
+
+export const MAX_RATE_PER_SECOND = 100_000;
+
+function checkRateLimit(v: unknown): EndpointSettings["rateLimit"] {
+  if (v === null || v === undefined) return null;
+  const r = obj(v, "/rateLimit");
+  const perSecond = r.perSecond;
+  if (typeof perSecond !== "number" || !Number.isFinite(perSecond) || perSecond < 0.001 || perSecond > MAX_RATE_PER_SECOND) {
+    throw invalid("/rateLimit/perSecond", `is required: requests a second, from 0.001 to ${MAX_RATE_PER_SECOND} (fractions allowed)`);
+  }
+  // By default a burst of one second's worth, and at least one request.
+  const burst = intIn(r.burst, "/rateLimit/burst", 1, MAX_RATE_PER_SECOND, Math.max(1, Math.ceil(perSecond)));
+  return { perSecond, burst };
 }
 
 function checkValidation(v: unknown): EndpointSettings["validation"] {

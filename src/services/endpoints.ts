@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type DestinationPolicy, createDestinationPolicy } from "../core/addresses.ts";
-import type { Config } from "../config.ts";
+import { type Config, healthPolicy } from "../config.ts";
+import { healthView } from "../core/health.ts";
 import { settingsWarnings } from "../core/endpoint-settings.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
@@ -31,12 +32,29 @@ export interface EndpointInput extends SettingsInput {
 
 export type EndpointPatch = Partial<EndpointInput>;
 
-/** Status precedence: disabled > pending_validation | validation_failed > failing > active. */
+/**
+ * Status precedence: disabled > pending_validation | validation_failed > failing > active.
+ * failing: the circuit is open (nothing is sent until its cool-down ends) or probing.
+ */
 export function endpointStatus(e: Endpoint): EndpointStatus {
   if (!e.enabled) return "disabled";
   if (e.validationStatus === "pending") return "pending_validation";
   if (e.validationStatus === "failed") return "validation_failed";
+  if (e.health && e.health.circuit !== "closed") return "failing";
   return "active";
+}
+
+/** Fills in each endpoint's health (one query for all of them); returns them for chaining. */
+export async function withHealth<T extends Endpoint | Endpoint[]>(d: ServiceDeps, tenantId: string, endpoints: T): Promise<T> {
+  const list = Array.isArray(endpoints) ? endpoints : [endpoints];
+  const found = await d.store.getEndpointHealth(
+    tenantId,
+    list.map((e) => e.id),
+  );
+  const now = d.now();
+  const policy = healthPolicy(d.config);
+  for (const e of list) e.health = healthView(found.get(e.id) ?? null, now, policy);
+  return endpoints;
 }
 
 /** Settings that are allowed but weaken the receiver's guarantees, plus certificate problems. */
@@ -140,7 +158,7 @@ export async function listEndpoints(d: ServiceDeps, tenantId: string, page: Page
   return d.store.listEndpoints(tenantId, page);
 }
 
-const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "format", "lifecycle", "batch", "minSeverity"] as const;
+const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "format", "lifecycle", "batch", "rateLimit", "minSeverity"] as const;
 
 export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: string, patch: EndpointPatch): Promise<Endpoint> {
   const { endpoint: current, secrets } = await getWithSecrets(d, tenantId, id);

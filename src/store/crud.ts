@@ -3,11 +3,13 @@ import { idFloor } from "../core/ids.ts";
 import type { Delivery, EventRecord, EventType, Tenant } from "../core/types.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { rowToAlert, rowToBatch, rowToApiKey, rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
+import { RESET_HEALTH, rowToHealth } from "./operations.ts";
+import { createReplayMethods } from "./replays.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type EndpointSecrets, type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
 
 /** The Store methods that are plain reads and writes, written once in SQL both backends accept. */
-export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "subscribeDue" | "ping" | "close">;
+export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "subscribeDue" | "ping" | "close" | "operationalStats">;
 
 function page<T>(rows: Row[], limit: number, map: (r: Row) => T, key: (r: Row) => string): PageResult<T> {
   const more = rows.length > limit;
@@ -40,6 +42,7 @@ const CANCEL = `UPDATE deliveries SET status = 'cancelled', lease_owner = NULL, 
 
 export function createCrud(db: SqlDb): CrudMethods {
   return {
+    ...createReplayMethods(db),
     async getMeta(key) {
       return ((await db.get("SELECT value FROM meta WHERE key = ?", [key]))?.value as string | undefined) ?? null;
     },
@@ -96,6 +99,8 @@ export function createCrud(db: SqlDb): CrudMethods {
         // A tenant re-created with the same id starts without alerts.
         await tx.run("DELETE FROM alert_sends WHERE tenant_id = ?", [id]);
         await tx.run("DELETE FROM alerts WHERE tenant_id = ?", [id]);
+        await tx.run("DELETE FROM endpoint_health WHERE tenant_id = ?", [id]);
+        await tx.run("DELETE FROM replays WHERE tenant_id = ?", [id]);
         await tx.run("UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND revoked_at IS NULL", [now, id]);
         return true;
       });
@@ -104,8 +109,8 @@ export function createCrud(db: SqlDb): CrudMethods {
     async createEndpoint(e, now) {
       await db.run(
         `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at,
-           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           e.id,
           e.tenantId,
@@ -124,6 +129,8 @@ export function createCrud(db: SqlDb): CrudMethods {
           e.validationStatus ?? "none",
           e.settings?.batch?.maxEvents ?? null,
           e.settings?.batch?.maxWaitMs ?? null,
+          e.settings?.rateLimit?.perSecond ?? null,
+          e.settings?.rateLimit?.burst ?? null,
         ],
       );
       return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [e.id]))!);
@@ -183,6 +190,8 @@ export function createCrud(db: SqlDb): CrudMethods {
         set("settings", JSON.stringify(c.settings));
         set("batch_max_events", c.settings.batch?.maxEvents ?? null);
         set("batch_max_wait_ms", c.settings.batch?.maxWaitMs ?? null);
+        set("rate_per_sec", c.settings.rateLimit?.perSecond ?? null);
+        set("rate_burst", c.settings.rateLimit?.burst ?? null);
       }
       if (c.minSeverity !== undefined) set("min_severity", c.minSeverity);
       if (c.credentialsEnc !== undefined) set("credentials_enc", c.credentialsEnc);
@@ -201,10 +210,18 @@ export function createCrud(db: SqlDb): CrudMethods {
             [now, tenantId, id],
           );
         }
+        const wasEnabled = c.enabled === true ? await tx.get("SELECT enabled FROM endpoints WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]) : undefined;
         const n = await tx.run(`UPDATE endpoints SET ${sets.join(", ")}, version = version + 1 WHERE tenant_id = ? AND id = ?`, [...params, tenantId, id]);
         if (n === 0) return null;
+        // Enabled again by hand: a fresh start, or the old failure streak would disable it again at once.
+        if (wasEnabled && Number(wasEnabled.enabled) === 0) await tx.run(RESET_HEALTH, [now, id]);
         return rowToEndpoint((await tx.get("SELECT * FROM endpoints WHERE id = ?", [id]))!);
       });
+    },
+    async getEndpointHealth(tenantId, ids) {
+      if (ids.length === 0) return new Map();
+      const rows = await db.all(`SELECT * FROM endpoint_health WHERE tenant_id = ? AND endpoint_id IN (${placeholders(ids.length)})`, [tenantId, ...ids]);
+      return new Map(rows.map((r) => [r.endpoint_id as string, rowToHealth(r)]));
     },
     async getEndpointSettingsAt(id, version) {
       // Settings change only through updateEndpoint, which keeps the replaced version's settings:
@@ -218,6 +235,8 @@ export function createCrud(db: SqlDb): CrudMethods {
         await tx.run(`${CANCEL} endpoint_id = ?`, [now, id]);
         await tx.run("DELETE FROM endpoint_versions WHERE endpoint_id = ?", [id]);
         await tx.run("DELETE FROM alert_sends WHERE endpoint_id = ?", [id]);
+        await tx.run("DELETE FROM endpoint_health WHERE endpoint_id = ?", [id]);
+        await tx.run("UPDATE replays SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE endpoint_id = ? AND state = 'running'", [now, now, id]);
         return true;
       });
     },
@@ -400,6 +419,9 @@ export function createCrud(db: SqlDb): CrudMethods {
           n += await tx.run(`DELETE FROM attempts WHERE delivery_id IN (${placeholders(bat.length)})`, bat);
           n += await tx.run(`DELETE FROM batches WHERE id IN (${placeholders(bat.length)})`, bat);
         }
+        // Replay jobs that finished before the cut-off (running ones are kept).
+        const rpl = (await tx.all("SELECT id FROM replays WHERE id < ? AND state <> 'running' ORDER BY id LIMIT ?", [idFloor("rpl", before), limit])).map((r) => r.id as string);
+        if (rpl.length) n += await tx.run(`DELETE FROM replays WHERE id IN (${placeholders(rpl.length)})`, rpl);
         // Alerts resolved before the cut-off; an alert that comes back later starts afresh.
         const resolved = await tx.all("SELECT tenant_id, fingerprint FROM alerts WHERE status = 'resolved' AND last_event_at < ? LIMIT ?", [before, limit]);
         for (const a of resolved) {

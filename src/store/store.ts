@@ -1,4 +1,6 @@
 import type { ApiKey, ApiKeyKind, Scope } from "../core/api-keys.ts";
+import type { ReplayMethods } from "./replays.ts";
+import { DEFAULT_HEALTH_POLICY, type HealthPolicy, type HealthState } from "../core/health.ts";
 import type {
   Alert,
   AlertState,
@@ -111,6 +113,15 @@ export interface ApiKeyFilter {
   kind?: ApiKeyKind;
 }
 
+/** How completions judge endpoint health, and who hears about it. */
+export interface CompleteOptions {
+  health: HealthPolicy;
+  /** The operator's tenant, which receives a copy of every operational event. */
+  opsTenant: string | null;
+}
+
+export const DEFAULT_COMPLETE: CompleteOptions = Object.freeze({ health: DEFAULT_HEALTH_POLICY, opsTenant: null });
+
 export interface ClaimOptions {
   limit: number;
   leaseMs: number;
@@ -120,11 +131,28 @@ export interface ClaimOptions {
   endpointConcurrency: number;
 }
 
+/** What the metrics scrape reads from the database (see store/stats.ts). */
+export interface OperationalStats {
+  /** Deliveries waiting for an attempt, due or not. */
+  pending: number;
+  /** Pending deliveries whose time has come, on endpoints a worker may claim from now. */
+  due: number;
+  /** Deliveries leased to a worker. */
+  delivering: number;
+  /** The earliest next attempt among the due deliveries (epoch ms); null when none is due. */
+  oldestDueAt: number | null;
+  /** Enabled endpoints by circuit state. */
+  circuits: { closed: number; open: number; halfOpen: number };
+  endpoints: { enabled: number; disabled: number };
+  /** The listed endpoints, then the top ones by pending deliveries. */
+  perEndpoint: { id: string; pending: number }[];
+}
+
 /**
  * The one persistence interface. Services and workers see only this; each backend (SQLite now,
  * PostgreSQL next) holds its dialect's differences. Every method is tenant-scoped where the data is.
  */
-export interface Store {
+export interface Store extends ReplayMethods {
   /** Checks the database answers; throws when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -167,6 +195,8 @@ export interface Store {
    * current ones apply). Deliveries pinned to an older version shape their bodies with these.
    */
   getEndpointSettingsAt(id: string, version: number): Promise<{ settings: EndpointSettings } | null>;
+  /** The health of some of a tenant's endpoints; an endpoint that has never had an attempt has none. */
+  getEndpointHealth(tenantId: string, ids: string[]): Promise<Map<string, HealthState>>;
   /** Deletes an endpoint; its unfinished deliveries become `cancelled`. */
   deleteEndpoint(tenantId: string, id: string, now: number): Promise<boolean>;
 
@@ -217,8 +247,13 @@ export interface Store {
    * per-endpoint concurrency cap, skipping disabled endpoints and endpoints not (yet) validated.
    */
   claimDue(opts: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records attempts and new delivery states in one transaction, only where `owner` still holds the lease. */
-  complete(owner: string, outcomes: DeliveryOutcome[], now: number): Promise<void>;
+  /**
+   * Records attempts and new delivery states in one transaction, only where `owner` still holds
+   * the lease; in the same transaction updates the endpoints' health and circuits, disables
+   * endpoints that have failed for too long, and ingests the operational events (`tocsin.*`)
+   * this causes into the affected tenant and the operator's.
+   */
+  complete(owner: string, outcomes: DeliveryOutcome[], now: number, opts?: CompleteOptions): Promise<void>;
   /** Returns deliveries whose lease has expired to `pending`; returns how many. */
   releaseExpiredLeases(now: number): Promise<number>;
   /** Returns every delivery leased by `owner` to `pending` (a draining worker hands its work back). */
@@ -243,6 +278,12 @@ export interface Store {
    * `owner`'s. Held in the `meta` table, so it works across processes on PostgreSQL.
    */
   acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Queue depth, the oldest due delivery, endpoints by status and circuit, and the pending count of
+   * the endpoints in `endpointIds` and of the `topN` endpoints with the most pending deliveries.
+   * Reads only unfinished deliveries (partial indexes), never the finished history.
+   */
+  operationalStats(now: number, topN: number, endpointIds: string[]): Promise<OperationalStats>;
 }
 
 /** The database cannot be reached; the API answers 503 and workers retry. */

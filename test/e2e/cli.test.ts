@@ -1,38 +1,17 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { CLIENT_CN, makeCerts } from "../support/certs.ts";
+import { runCli } from "../support/cli.ts";
 import { freePort, startReceiver } from "../support/receiver.ts";
 import { eventually, withServer } from "../support/server.ts";
 
 const BIN = new URL("../../bin/tocsin.js", import.meta.url).pathname;
 
-/** Runs the CLI as a child process; a run that takes longer than `timeoutMs` is killed (code null). */
-function run(args: string[], env: Record<string, string>, input?: string, timeoutMs = 30_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      err += `\n[test: tocsin ${args.join(" ")} killed after ${timeoutMs} ms]`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (c) => {
-      out += c;
-    });
-    child.stderr.on("data", (c) => {
-      err += c;
-    });
-    child.stdin.end(input ?? "");
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string>, input?: string, timeoutMs = 30_000) => runCli(args, env, { input, timeoutMs });
 
 /** Runs the CLI and insists on exit code `code`, showing its output otherwise. */
 async function runOk(args: string[], env: Record<string, string>, code = 0, input?: string) {
@@ -80,7 +59,7 @@ describe("cli", () => {
         assert.match(e.out, /created endpoint ep_\w+/);
         assert.match(e.out, /signing secret: whsec_/);
         const list = await run(["endpoint", "list", "--tenant", "acme"], env);
-        assert.match(list.out, /active\s+http:\/\/127\.0\.0\.1:\d+\/hook\s+alert\.\*/);
+        assert.match(list.out, /active\s+-\s+http:\/\/127\.0\.0\.1:\d+\/hook\s+alert\.\*/, "a new endpoint has no success rate yet");
         const file = join(dataDir, "payload.json");
         writeFileSync(file, '{"score": 9.50}');
         const s1 = await run(["send", "--tenant", "acme", "--type", "alert.fired", "--file", file], env);
@@ -296,6 +275,53 @@ describe("cli", () => {
         const noFp = await run(["send", "--tenant", "acme", "--type", "ddos", "--state", "end"], env, "{}");
         assert.equal(noFp.code, 2);
         assert.match(noFp.err, /--state needs --fingerprint/);
+      });
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it("sets a rate limit, shows health, and replays failed deliveries with a progress bar", async () => {
+    let up = false;
+    const rx = await startReceiver(() => (up ? {} : { status: 503 }));
+    try {
+      await withServer({ TOCSIN_RETRY_SCHEDULE: "50ms", TOCSIN_CIRCUIT_FAILURES: "6", TOCSIN_CIRCUIT_FAILURE_RATE: "0", TOCSIN_CIRCUIT_COOLDOWN: "60s" }, async ({ url, apiKey, api }) => {
+        const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
+        await runOk(["tenant", "create", "--id", "acme"], env);
+        const add = await runOk(["endpoint", "add", "--tenant", "acme", "--rate-limit", "2.5/4", rx.url], env);
+        assert.match(add.out, /rate limit\s+2\.5 a second, bursts of 4\n/);
+        assert.match(add.out, /health\s+no recent attempts; circuit closed\n/);
+        const id = /created endpoint (ep_\w+) -> /.exec(add.out)![1];
+        assert.deepEqual((await api<{ rateLimit: unknown }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.rateLimit, { perSecond: 2.5, burst: 4 });
+        for (let i = 0; i < 3; i++) await runOk(["send", "--tenant", "acme", "--type", "scan.done"], env, 0, `{"i":${i}}`);
+        await eventually(async () => (await api<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data.every((d) => d.status === "failed"), 15_000, "the deliveries to fail");
+        const show = await runOk(["endpoint", "show", "--tenant", "acme", "--id", id], env);
+        assert.match(show.out, /status\s+failing\n/);
+        assert.match(show.out, /health\s+0% of the last \d+ attempts succeeded; circuit open until \d{4}-/);
+        assert.match(show.out, /last failure \S+: HTTP 503\n/);
+        assert.match(show.out, /failing since \S+ \(\d+ failed in a row\); disabled at \S+ unless it recovers/);
+        const list = await runOk(["endpoint", "list", "--tenant", "acme"], env);
+        assert.match(list.out, new RegExp(`${id}\\s+failing\\s+0%`));
+
+        up = true;
+        // Re-enabling by hand closes the circuit; the replay then queues the failed deliveries.
+        await runOk(["endpoint", "pause", "--tenant", "acme", "--id", id], env);
+        await runOk(["endpoint", "resume", "--tenant", "acme", "--id", id], env);
+        const replay = await runOk(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", "1h"], env);
+        assert.match(replay.err, /\[#{30}\] 100% {2}3\/3 looked at, 3 queued/);
+        assert.match(replay.out, /replay rpl_\w+ completed: 3 deliveries queued, 0 skipped, of 3 looked at/);
+        await rx.waitFor(3, 10_000, (r) => r.at > 0 && up);
+        const again = await runOk(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", new Date(Date.now() - 3_600_000).toISOString(), "--status", "all", "--no-wait", "--json"], env);
+        const job = JSON.parse(again.out) as { id: string; status: string; state: string };
+        assert.equal(job.status, "all");
+        const bad = await run(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", "last week"], env);
+        assert.equal(bad.code, 2);
+        assert.match(bad.err, /--since takes an ISO date-time/);
+        const badRate = await run(["endpoint", "update", "--tenant", "acme", "--id", id, "--rate-limit", "fast"], env);
+        assert.equal(badRate.code, 2);
+        assert.match(badRate.err, /--rate-limit takes N or N\/BURST/);
+        const off = await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--rate-limit", "off"], env);
+        assert.doesNotMatch(off.out, /rate limit/);
       });
     } finally {
       await rx.close();

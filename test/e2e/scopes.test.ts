@@ -10,7 +10,7 @@ import { type Api, eventually, withBackendServer } from "../support/server.ts";
 type Scope = "events:write" | "endpoints:write" | "read";
 type Required = Scope | "admin";
 /** What `{id}` or `{name}` stands for in a route's path. */
-type Target = "endpoint" | "event" | "delivery" | "tenantKey" | "key" | "eventType" | "alert" | "batch";
+type Target = "endpoint" | "event" | "delivery" | "tenantKey" | "key" | "eventType" | "alert" | "batch" | "replay";
 
 interface RouteSpec {
   scope: Required;
@@ -44,6 +44,9 @@ const ROUTES: Record<string, RouteSpec> = {
   "POST /v1/tenants/{tenant}/endpoints/{id}/test": { scope: "endpoints:write", target: "endpoint", body: () => ({}) },
   "POST /v1/tenants/{tenant}/endpoints/{id}/validate": { scope: "endpoints:write", target: "endpoint", conflict: true },
   "POST /v1/tenants/{tenant}/endpoints/{id}/preview": { scope: "read", target: "endpoint", body: () => ({}) },
+  "POST /v1/tenants/{tenant}/endpoints/{id}/replay": { scope: "endpoints:write", target: "endpoint", body: () => ({ since: "2020-01-01T00:00:00Z", status: "failed" }) },
+  "GET /v1/tenants/{tenant}/endpoints/{id}/replays": { scope: "read", target: "endpoint" },
+  "GET /v1/tenants/{tenant}/replays/{id}": { scope: "read", target: "replay" },
 
   "POST /v1/tenants/{tenant}/events": { scope: "events:write", body: () => ({ type: "matrix.none", payload: { n: 1 } }) },
   "GET /v1/tenants/{tenant}/events": { scope: "read" },
@@ -105,6 +108,7 @@ interface Fixtures {
   eventType: string;
   alert: string;
   batch: string;
+  replay: string;
 }
 
 async function createFixtures(admin: Api, tenant: string, receiverUrl: string): Promise<Fixtures> {
@@ -129,7 +133,8 @@ async function createFixtures(admin: Api, tenant: string, receiverUrl: string): 
   );
   const batched = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: "matrix.batch", payload: {} }), "batched event").id;
   const batch = await eventually(async () => (await admin<{ deliveries: { batchId: string | null }[] }>("GET", `/v1/tenants/${tenant}/events/${batched}`)).body.deliveries[0]?.batchId);
-  return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch };
+  const replay = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints/${endpoint}/replay`, { since: "2020-01-01T00:00:00Z", status: "failed" }), "replay").id;
+  return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch, replay };
 }
 
 /** Everything an admin can see of a tenant, to prove another tenant's keys changed none of it. */

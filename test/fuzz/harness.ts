@@ -592,7 +592,9 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
         assert.equal(json.status, res.status, fail("problem document whose status is not the HTTP status"));
       }
     } else if (res.status >= 200 && res.status < 300 && res.status !== 204 && wire.method !== "HEAD" && text) {
-      assert.ok(json !== null || text === "null", fail("a 2xx whose body is not JSON"));
+      // The one route that is not JSON: Prometheus's text exposition format.
+      if (op.template === "/metrics") assert.match(ctype, /^text\/plain; version=0\.0\.4/, fail("/metrics not in the Prometheus text format"));
+      else assert.ok(json !== null || text === "null", fail("a 2xx whose body is not JSON"));
     }
 
     const guarded = !op.public && wire.path.startsWith("/v1");

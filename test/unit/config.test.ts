@@ -47,7 +47,28 @@ describe("loadConfig", () => {
       pollIntervalMs: 500,
       sqliteSynchronous: "NORMAL",
       logLevel: "info",
+      circuitFailures: 10,
+      circuitFailureRatePct: 50,
+      circuitSample: 20,
+      circuitWindowMs: 300_000,
+      circuitCooldownMs: 30_000,
+      circuitMaxCooldownMs: 3_600_000,
+      disableAfterMs: 5 * 86_400_000,
+      opsTenant: null,
+      metricsToken: null,
+      metricsEndpoints: [],
+      metricsTopEndpoints: 0,
+      metricsPort: null,
     });
+  });
+
+  it("refuses bad circuit, operator-tenant and metrics settings by name", () => {
+    assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_FAILURE_RATE: "101" }), /TOCSIN_CIRCUIT_FAILURE_RATE must be between 0 and 100/);
+    assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_SAMPLE: "1" }), /TOCSIN_CIRCUIT_SAMPLE/);
+    assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_COOLDOWN: "1m", TOCSIN_CIRCUIT_MAX_COOLDOWN: "30s" }), /TOCSIN_CIRCUIT_MAX_COOLDOWN .* must be at least TOCSIN_CIRCUIT_COOLDOWN/);
+    assert.throws(() => loadConfig({ TOCSIN_OPS_TENANT: "has space" }), /TOCSIN_OPS_TENANT/);
+    assert.throws(() => loadConfig({ TOCSIN_METRICS_TOP_ENDPOINTS: "101" }), /TOCSIN_METRICS_TOP_ENDPOINTS/);
+    assert.throws(() => loadConfig({ TOCSIN_METRICS_ENDPOINTS: Array.from({ length: 101 }, (_, i) => `ep_${i}`).join(",") }), /at most 100/);
   });
 
   it("selects PostgreSQL with a postgres:// TOCSIN_DATABASE_URL and rejects other schemes", () => {
@@ -113,6 +134,19 @@ describe("loadConfig", () => {
       ["TOCSIN_SQLITE_SYNCHRONOUS", "normal", "sqliteSynchronous", "NORMAL"],
       ["TOCSIN_LOG_LEVEL", "debug", "logLevel", "debug"],
       ["TOCSIN_LOG_LEVEL", "silent", "logLevel", "silent"],
+      ["TOCSIN_CIRCUIT_FAILURES", "0", "circuitFailures", 0],
+      ["TOCSIN_CIRCUIT_FAILURE_RATE", "75", "circuitFailureRatePct", 75],
+      ["TOCSIN_CIRCUIT_SAMPLE", "50", "circuitSample", 50],
+      ["TOCSIN_CIRCUIT_WINDOW", "1m", "circuitWindowMs", 60_000],
+      ["TOCSIN_CIRCUIT_COOLDOWN", "5s", "circuitCooldownMs", 5000],
+      ["TOCSIN_CIRCUIT_MAX_COOLDOWN", "2h", "circuitMaxCooldownMs", 7_200_000],
+      ["TOCSIN_DISABLE_AFTER", "0", "disableAfterMs", 0],
+      ["TOCSIN_DISABLE_AFTER", "3d", "disableAfterMs", 3 * 86_400_000],
+      ["TOCSIN_OPS_TENANT", "operator", "opsTenant", "operator"],
+      ["TOCSIN_METRICS_TOKEN", "scrape-me", "metricsToken", "scrape-me"],
+      ["TOCSIN_METRICS_ENDPOINTS", "ep_a, ep_b,ep_a", "metricsEndpoints", ["ep_a", "ep_b"]],
+      ["TOCSIN_METRICS_TOP_ENDPOINTS", "10", "metricsTopEndpoints", 10],
+      ["TOCSIN_METRICS_PORT", "9464", "metricsPort", 9464],
     ];
     for (const [name, value, key, expected] of cases) {
       const c = loadConfig({ [name]: value });

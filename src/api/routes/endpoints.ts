@@ -12,6 +12,7 @@ import {
   testEndpoint,
   updateEndpoint,
   validateEndpoint,
+  withHealth,
 } from "../../services/endpoints.ts";
 import { presentEndpoint } from "../present.ts";
 import {
@@ -51,14 +52,16 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     },
     async (req, reply) => {
       const { tenant } = req.params as Static<typeof TenantParams>;
-      return reply.code(201).send(presentEndpoint(await createEndpoint(d, tenant, req.body as Static<typeof EndpointCreate>)));
+      return reply.code(201).send(presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body as Static<typeof EndpointCreate>))));
     },
   );
   app.get(
     "/v1/tenants/:tenant/endpoints",
     { config: { scope: "read" }, schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: listOf(EndpointOut), ...errorResponses } } },
     async (req) => {
-      const page = await listEndpoints(d, (req.params as Static<typeof TenantParams>).tenant, pageOf(req.query as Static<typeof ListQuery>));
+      const { tenant } = req.params as Static<typeof TenantParams>;
+      const page = await listEndpoints(d, tenant, pageOf(req.query as Static<typeof ListQuery>));
+      await withHealth(d, tenant, page.data);
       return { data: page.data.map((e) => presentEndpoint(e)), nextCursor: page.nextCursor };
     },
   );
@@ -67,7 +70,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     { config: { scope: "read" }, schema: { tags, summary: "Get an endpoint", params: TenantItemParams, response: { 200: EndpointOut, ...errorResponses } } },
     async (req) => {
       const { tenant, id } = req.params as Item;
-      return presentEndpoint(await getEndpoint(d, tenant, id));
+      return presentEndpoint(await withHealth(d, tenant, await getEndpoint(d, tenant, id)));
     },
   );
   app.patch(
@@ -84,7 +87,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     },
     async (req) => {
       const { tenant, id } = req.params as Item;
-      return presentEndpoint(await updateEndpoint(d, tenant, id, req.body as Static<typeof EndpointPatch>));
+      return presentEndpoint(await withHealth(d, tenant, await updateEndpoint(d, tenant, id, req.body as Static<typeof EndpointPatch>)));
     },
   );
   app.delete(
@@ -187,7 +190,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     async (req) => {
       const { tenant, id } = req.params as Item;
       const { endpoint, result } = await validateEndpoint(d, tenant, id);
-      return { endpoint: presentEndpoint(endpoint), result };
+      return { endpoint: presentEndpoint(await withHealth(d, tenant, endpoint)), result };
     },
   );
 }

@@ -4,6 +4,7 @@ import * as m002 from "./002-delivery-indexes.ts";
 import * as m003 from "./003-endpoint-settings.ts";
 import * as m004 from "./004-api-keys.ts";
 import * as m005 from "./005-payloads.ts";
+import * as m006 from "./006-operations.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   "003-endpoint-settings": m003,
   "004-api-keys": m004,
   "005-payloads": m005,
+  "006-operations": m006,
 };
 
 export const migrationProvider: MigrationProvider = {

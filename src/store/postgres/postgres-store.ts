@@ -1,6 +1,7 @@
 import { Kysely } from "kysely";
 import pg from "pg";
 import { createCrud } from "../crud.ts";
+import { createStatsMethods } from "../stats.ts";
 import { checkSchema, migrateToLatest } from "../migrate.ts";
 import { SchemaPostgresDialect } from "./schema-dialect.ts";
 import type { Store } from "../store.ts";
@@ -44,6 +45,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
   return {
     ...createCrud(db),
     ...createPostgresQueue(pool),
+    ...createStatsMethods(db),
     async ping() {
       try {
         await pool.query("SELECT 1");

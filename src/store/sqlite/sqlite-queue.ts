@@ -14,7 +14,24 @@ import {
   MARK_FULL_BATCHES_DUE,
   type FanoutEndpoint,
   SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow, rowToFanoutEndpoint } from "../fanout.ts";
-import type { IngestResult, Store } from "../store.ts";
+import { gateOf } from "../gate.ts";
+import {
+  DISABLE_FAILING,
+  MARK_PROBE,
+  SELECT_EXHAUSTED,
+  UPSERT_HEALTH,
+  UPSERT_TOKENS,
+  applyOutcomes,
+  collectNotices,
+  exhaustedByDelivery,
+  hasNotices,
+  healthParams,
+  noticeEvents,
+  rowToEndpointFacts,
+  rowToHealth,
+} from "../operations.ts";
+import { DEFAULT_COMPLETE, type IngestResult, type NewEvent, type Store } from "../store.ts";
+import type { DeliveryOutcome } from "../../core/types.ts";
 import type { SqliteDb } from "./sqlite-db.ts";
 
 type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
@@ -39,7 +56,11 @@ const ENDPOINTS_WITH_PENDING = `
     UNION ALL
     SELECT (SELECT min(endpoint_id) FROM deliveries WHERE status = 'pending' AND endpoint_id > p.id) FROM p WHERE p.id IS NOT NULL
   )
-  SELECT e.id, e.tenant_id, e.batch_max_events, e.batch_max_wait_ms FROM p JOIN endpoints e ON e.id = p.id WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed')) ORDER BY e.id`;
+  SELECT e.id, e.tenant_id, e.batch_max_events, e.batch_max_wait_ms, e.rate_per_sec, e.rate_burst, h.circuit, h.circuit_until, h.tokens, h.tokens_at
+  FROM p JOIN endpoints e ON e.id = p.id LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
+  WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed'))
+    AND NOT (coalesce(h.circuit, 'closed') = 'open' AND h.circuit_until > ?)
+  ORDER BY e.id`;
 const INFLIGHT_FOR_ENDPOINT = "SELECT count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
 const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
   last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
@@ -54,65 +75,67 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
   // Rotates the endpoint a claim starts from, so that no endpoint always comes first.
   let rotation = 0;
 
+  function ingestSync(tenantId: string, events: NewEvent[], now: number, windowMs: number): IngestResult[] | null {
+    if (!get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
+    const endpoints = all(FANOUT_ENDPOINTS, tenantId).map(rowToFanoutEndpoint);
+    const batching = new Set<FanoutEndpoint>();
+    const out: IngestResult[] = [];
+    for (const ev of events) {
+      if (ev.idempotencyKey !== null) {
+        const prior = get("SELECT event_id, expires_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?", tenantId, ev.idempotencyKey);
+        if (prior && Number(prior.expires_at) > now) {
+          const n = get("SELECT count(*) AS n FROM deliveries WHERE event_id = ?", prior.event_id as string);
+          out.push({ id: prior.event_id as string, deliveries: Number(n?.n ?? 0), duplicate: true });
+          continue;
+        }
+        run(
+          `INSERT INTO idempotency_keys (tenant_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (tenant_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`,
+          tenantId,
+          ev.idempotencyKey,
+          ev.id,
+          now + windowMs,
+        );
+      }
+      const fp = ev.fingerprint ?? null;
+      let step: AlertStep | null = null;
+      if (fp !== null) {
+        const prev = get(SELECT_ALERT, tenantId, fp);
+        step = stepAlert(prev ? rowToAlertRow(prev) : null, ev.state ?? "start", now);
+        run(UPSERT_ALERT, ...alertParams(tenantId, fp, step, ev.id, now));
+      }
+      run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now, fp, step?.state ?? null, step?.next.startedAt ?? null, step?.next.updateCount ?? null);
+      let n = 0;
+      for (const ep of endpoints) {
+        if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
+        if (step !== null) {
+          const last = get(SELECT_ALERT_SEND, ep.id, fp);
+          if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
+          run(UPSERT_ALERT_SEND, ep.id, fp, tenantId, now);
+        }
+        // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
+        if (ep.batchMaxEvents !== null) batching.add(ep);
+        run(INSERT_DELIVERY, newId("dlv", now), tenantId, ev.id, ep.id, ev.type, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs, now, now);
+        n++;
+      }
+      out.push({ id: ev.id, deliveries: n, duplicate: false });
+    }
+    for (const ep of batching) {
+      const waiting = Number(get(COUNT_UNBATCHED, ep.id, ep.batchMaxEvents! * FULL_BATCHES_CHECKED)?.n ?? 0);
+      const full = waiting - (waiting % ep.batchMaxEvents!);
+      if (full > 0) run(MARK_FULL_BATCHES_DUE, now, ep.id, full, now);
+    }
+    return out;
+  }
+
   return {
     async ingest(tenantId, events, now, windowMs) {
-      return db.writeTx(() => {
-        if (!get("SELECT 1 AS one FROM tenants WHERE id = ?", tenantId)) return null;
-        const endpoints = all(FANOUT_ENDPOINTS, tenantId).map(rowToFanoutEndpoint);
-        const batching = new Set<FanoutEndpoint>();
-        const out: IngestResult[] = [];
-        for (const ev of events) {
-          if (ev.idempotencyKey !== null) {
-            const prior = get("SELECT event_id, expires_at FROM idempotency_keys WHERE tenant_id = ? AND key = ?", tenantId, ev.idempotencyKey);
-            if (prior && Number(prior.expires_at) > now) {
-              const n = get("SELECT count(*) AS n FROM deliveries WHERE event_id = ?", prior.event_id as string);
-              out.push({ id: prior.event_id as string, deliveries: Number(n?.n ?? 0), duplicate: true });
-              continue;
-            }
-            run(
-              `INSERT INTO idempotency_keys (tenant_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (tenant_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at`,
-              tenantId,
-              ev.idempotencyKey,
-              ev.id,
-              now + windowMs,
-            );
-          }
-          const fp = ev.fingerprint ?? null;
-          let step: AlertStep | null = null;
-          if (fp !== null) {
-            const prev = get(SELECT_ALERT, tenantId, fp);
-            step = stepAlert(prev ? rowToAlertRow(prev) : null, ev.state ?? "start", now);
-            run(UPSERT_ALERT, ...alertParams(tenantId, fp, step, ev.id, now));
-          }
-          run(INSERT_EVENT, ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, ev.idempotencyKey, now, fp, step?.state ?? null, step?.next.startedAt ?? null, step?.next.updateCount ?? null);
-          let n = 0;
-          for (const ep of endpoints) {
-            if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
-            if (step !== null) {
-              const last = get(SELECT_ALERT_SEND, ep.id, fp);
-              if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
-              run(UPSERT_ALERT_SEND, ep.id, fp, tenantId, now);
-            }
-            // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
-            if (ep.batchMaxEvents !== null) batching.add(ep);
-            run(INSERT_DELIVERY, newId("dlv", now), tenantId, ev.id, ep.id, ev.type, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs, now, now);
-            n++;
-          }
-          out.push({ id: ev.id, deliveries: n, duplicate: false });
-        }
-        for (const ep of batching) {
-          const waiting = Number(get(COUNT_UNBATCHED, ep.id, ep.batchMaxEvents! * FULL_BATCHES_CHECKED)?.n ?? 0);
-          const full = waiting - (waiting % ep.batchMaxEvents!);
-          if (full > 0) run(MARK_FULL_BATCHES_DUE, now, ep.id, full, now);
-        }
-        return out;
-      });
+      return db.writeTx(() => ingestSync(tenantId, events, now, windowMs));
     },
 
     async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
       return db.writeTx(() => {
-        const endpoints = all(ENDPOINTS_WITH_PENDING);
+        const endpoints = all(ENDPOINTS_WITH_PENDING, now);
         const ids: string[] = [];
         const start = endpoints.length ? rotation++ % endpoints.length : 0;
         for (let i = 0; i < endpoints.length && ids.length < limit; i++) {
@@ -122,28 +145,41 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
           // deliveries index when the planner has no statistics, on every claim. A batch in
           // flight counts as one request.
           const leased = Number(get(INFLIGHT_FOR_ENDPOINT, epId)?.n ?? 0);
-          let room = Math.min(endpointConcurrency - leased, limit - ids.length);
+          const gate = gateOf(ep, leased, endpointConcurrency, now);
+          let room = Math.min(gate.room, limit - ids.length);
           if (room <= 0) continue;
+          // Requests claimed for this endpoint: a delivery sent alone, or a batch.
+          const requests: string[] = [];
           // Batches due for a retry go whole, with the members fixed when they formed.
           for (const b of all(DUE_BATCHES, epId, now, room)) {
             for (const m of all(BATCH_MEMBERS, b.batch_id as string)) ids.push(m.id as string);
+            requests.push(b.batch_id as string);
             room--;
           }
           const maxEvents = ep.batch_max_events === null ? null : Number(ep.batch_max_events);
           if (maxEvents === null) {
-            if (room > 0) for (const r of all(DUE_FOR_ENDPOINT, epId, now, room)) ids.push(r.id as string);
-            continue;
+            if (room > 0) {
+              for (const r of all(DUE_FOR_ENDPOINT, epId, now, room)) {
+                ids.push(r.id as string);
+                requests.push(r.id as string);
+              }
+            }
+          } else {
+            for (; room > 0; room--) {
+              // Oldest first: a batching endpoint's deliveries wait until created + maxWaitMs, and
+              // ingest makes the oldest due at once when enough wait to fill batches.
+              const open = all(UNBATCHED, epId, maxEvents);
+              if (open.length === 0 || (open.length < maxEvents && Number(open[0].next_attempt_at) > now)) break;
+              const batchId = newId("bat", now);
+              run("INSERT INTO batches (id, tenant_id, endpoint_id, size, created_at) VALUES (?, ?, ?, ?, ?)", batchId, ep.tenant_id as string, epId, open.length, now);
+              run("UPDATE deliveries SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))", batchId, JSON.stringify(open.map((r) => r.id as string)));
+              for (const r of open) ids.push(r.id as string);
+              requests.push(batchId);
+            }
           }
-          for (; room > 0; room--) {
-            // Oldest first: a batching endpoint's deliveries wait until created + maxWaitMs, and
-            // ingest makes the oldest due at once when enough wait to fill batches.
-            const open = all(UNBATCHED, epId, maxEvents);
-            if (open.length === 0 || (open.length < maxEvents && Number(open[0].next_attempt_at) > now)) break;
-            const batchId = newId("bat", now);
-            run("INSERT INTO batches (id, tenant_id, endpoint_id, size, created_at) VALUES (?, ?, ?, ?, ?)", batchId, ep.tenant_id as string, epId, open.length, now);
-            run("UPDATE deliveries SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))", batchId, JSON.stringify(open.map((r) => r.id as string)));
-            for (const r of open) ids.push(r.id as string);
-          }
+          if (requests.length === 0) continue;
+          if (gate.tokens !== null) run(UPSERT_TOKENS, epId, ep.tenant_id as string, gate.tokens - requests.length, now, now);
+          if (gate.probe) run(MARK_PROBE, requests[0], now, epId);
         }
         if (ids.length === 0) return [];
         const list = JSON.stringify(ids);
@@ -166,9 +202,11 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
       });
     },
 
-    async complete(owner, outcomes, now) {
+    async complete(owner, outcomes, now, opts = DEFAULT_COMPLETE) {
       if (outcomes.length === 0) return;
       await db.writeTx(() => {
+        const kept: DeliveryOutcome[] = [];
+        const gone: DeliveryOutcome[] = [];
         for (const o of outcomes) {
           const a = o.attempt;
           let changed = 0;
@@ -197,15 +235,34 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
             a.batchId,
           ];
           run(INSERT_ATTEMPT, ...params);
+          kept.push(o);
           if (o.disableEndpoint) {
-            run(
+            const n = run(
               "UPDATE endpoints SET enabled = 0, disabled_reason = ?, version = version + 1, updated_at = ? WHERE id = ? AND enabled = 1",
               o.disableEndpoint,
               now,
               o.endpointId,
             );
+            if (n > 0) gone.push(o);
           }
         }
+        if (kept.length === 0) return;
+        // Health, circuits, auto-disable, and the operational events they announce, in the same transaction.
+        const epIds = JSON.stringify([...new Set(kept.map((o) => o.endpointId))]);
+        const current = new Map(all("SELECT * FROM endpoint_health WHERE endpoint_id IN (SELECT value FROM json_each(?))", epIds).map((r) => [r.endpoint_id as string, rowToHealth(r)]));
+        const changes = applyOutcomes(current, kept, opts.health);
+        const disabledFailing = new Set<string>();
+        for (const c of changes) {
+          run(UPSERT_HEALTH, ...healthParams(c.endpointId, c.tenantId, c.after, now));
+          if (c.notices.includes("disabled") && run(DISABLE_FAILING, now, c.endpointId) > 0) disabledFailing.add(c.endpointId);
+        }
+        const exhausted = exhaustedByDelivery(kept);
+        // Most flushes announce nothing: read what notices need only when there are some.
+        if (!hasNotices(changes, gone, exhausted)) return;
+        const endpoints = new Map(all("SELECT id, tenant_id, name, url FROM endpoints WHERE id IN (SELECT value FROM json_each(?))", epIds).map((r) => [r.id as string, rowToEndpointFacts(r)]));
+        const exhaustedRows = exhausted.size ? all(`${SELECT_EXHAUSTED} (SELECT value FROM json_each(?)) ORDER BY id`, JSON.stringify([...exhausted.keys()])) : [];
+        const notices = collectNotices({ changes, disabledFailing, gone, exhausted, exhaustedRows, endpoints, now });
+        for (const [tenantId, events] of noticeEvents(notices, opts.opsTenant, now)) ingestSync(tenantId, events, now, 0);
       });
     },
 

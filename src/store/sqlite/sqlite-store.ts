@@ -1,6 +1,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { Kysely } from "kysely";
 import { createCrud } from "../crud.ts";
+import { createStatsMethods } from "../stats.ts";
 import { migrateToLatest } from "../migrate.ts";
 import type { Store } from "../store.ts";
 import { startCheckpointer } from "./checkpointer.ts";
@@ -36,6 +37,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   return {
     ...createCrud(db),
     ...createSqliteQueue(db),
+    ...createStatsMethods(db),
     async ping() {
       await db.get("SELECT 1 AS one");
     },

@@ -1,0 +1,41 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import type { Metrics } from "../observability/metrics.ts";
+import { registerMetricsRoute } from "./routes/metrics.ts";
+import { problem } from "./server.ts";
+
+export interface MetricsServerOptions {
+  metrics: Metrics;
+  /** TOCSIN_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
+  token: string | null;
+  logger: Logger;
+}
+
+/**
+ * The listener a `tocsin worker` opens on TOCSIN_METRICS_PORT, since it has no API port: GET
+ * /metrics and GET /healthz, nothing else.
+ */
+export async function createMetricsServer(o: MetricsServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.removeAllContentTypeParsers();
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).type("application/problem+json").send(problem(err.statusCode, "invalid_request", err.message));
+    }
+    req.log.error({ err }, "metrics request failed");
+    return reply.code(500).type("application/problem+json").send(problem(500, "internal", "Internal server error"));
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .type("application/problem+json")
+      .send(problem(404, "not_found", `no route for ${req.method} ${req.url.split("?")[0]}; a worker serves GET /metrics and GET /healthz`)),
+  );
+  registerMetricsRoute(app, o.metrics, o.token);
+  app.get("/healthz", async () => ({ status: "ok" }));
+  return app;
+}

@@ -1,0 +1,191 @@
+/**
+ * Endpoint health and the circuit breaker, as pure functions of the stored state, one attempt's
+ * result and the time. The store applies them inside the transaction that records the attempt.
+ *
+ * closed ──N consecutive failures, or X % of the last M attempts in the window──▶ open (until now + cool-down)
+ * open ──cool-down over: the next claim sends one probe──▶ half_open
+ * half_open ──probe fails──▶ open (cool-down doubled, up to the maximum)
+ * any ──an attempt succeeds──▶ closed
+ * An endpoint whose attempts have all failed for `disableAfterMs` is disabled.
+ */
+
+export interface HealthPolicy {
+  /** Consecutive failed attempts that open the circuit; 0: this rule is off. */
+  failures: number;
+  /** Failed share (percent) of the last `sample` attempts within `windowMs` that opens it; 0: off. */
+  failureRatePct: number;
+  sample: number;
+  windowMs: number;
+  cooldownMs: number;
+  maxCooldownMs: number;
+  /** Failing without a success for this long disables the endpoint; 0: never. */
+  disableAfterMs: number;
+}
+
+export const DEFAULT_HEALTH_POLICY: Readonly<HealthPolicy> = Object.freeze({
+  failures: 10,
+  failureRatePct: 50,
+  sample: 20,
+  windowMs: 300_000,
+  cooldownMs: 30_000,
+  maxCooldownMs: 3_600_000,
+  disableAfterMs: 5 * 86_400_000,
+});
+
+export type CircuitState = "closed" | "open" | "half_open";
+
+export interface HealthState {
+  consecutiveFailures: number;
+  /** Latest attempts, oldest first: epoch ms, negated for a failure. At most `sample` (≤ 100) long. */
+  recent: number[];
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastFailureReason: string | null;
+  /** The first failure since the last success. */
+  failingSince: number | null;
+  circuit: CircuitState;
+  /** While open: when the next probe may go. */
+  circuitUntil: number | null;
+  /** Failed probes since the circuit first opened, plus one; the cool-down doubles with each. */
+  trips: number;
+  /** The delivery or batch sent as the probe of a half-open circuit. */
+  probeId: string | null;
+}
+
+export const INITIAL_HEALTH: Readonly<HealthState> = Object.freeze({
+  consecutiveFailures: 0,
+  recent: [],
+  lastSuccessAt: null,
+  lastFailureAt: null,
+  lastFailureReason: null,
+  failingSince: null,
+  circuit: "closed",
+  circuitUntil: null,
+  trips: 0,
+  probeId: null,
+});
+
+/** What a change of health tells the endpoint's owner and the operator. */
+export type HealthNotice = "failing" | "recovered" | "disabled";
+
+export interface AttemptResult {
+  ok: boolean;
+  /** For a failure: the error class and message, as shown to users. */
+  reason: string | null;
+  at: number;
+  /** The id the attempt was sent under (delivery, or batch): compared with the probe's. */
+  id: string;
+}
+
+export function cooldownFor(trips: number, p: HealthPolicy): number {
+  return Math.min(p.cooldownMs * 2 ** Math.max(0, Math.min(trips - 1, 40)), p.maxCooldownMs);
+}
+
+/** Attempts within the window: how many, and how many failed. */
+export function windowCounts(recent: readonly number[], now: number, windowMs: number): { attempts: number; failures: number } {
+  let attempts = 0;
+  let failures = 0;
+  for (const t of recent) {
+    if (Math.abs(t) <= now - windowMs) continue;
+    attempts++;
+    if (t < 0) failures++;
+  }
+  return { attempts, failures };
+}
+
+function tripped(h: HealthState, now: number, p: HealthPolicy): boolean {
+  if (p.failures > 0 && h.consecutiveFailures >= p.failures) return true;
+  if (p.failureRatePct <= 0) return false;
+  const { attempts, failures } = windowCounts(h.recent, now, p.windowMs);
+  return attempts >= p.sample && failures * 100 >= p.failureRatePct * attempts;
+}
+
+/** Applies one attempt's result. */
+export function recordAttempt(h: Readonly<HealthState>, a: AttemptResult, p: HealthPolicy): { next: HealthState; notices: HealthNotice[] } {
+  const keep = Math.max(1, Math.min(p.sample, 100));
+  const recent = [...h.recent, a.ok ? a.at : -a.at].filter((t) => Math.abs(t) > a.at - p.windowMs);
+  if (recent.length > keep) recent.splice(0, recent.length - keep);
+  const notices: HealthNotice[] = [];
+  if (a.ok) {
+    const next: HealthState = { ...h, recent, consecutiveFailures: 0, failingSince: null, lastSuccessAt: a.at };
+    if (h.circuit !== "closed") {
+      Object.assign(next, { circuit: "closed", circuitUntil: null, trips: 0, probeId: null });
+      notices.push("recovered");
+    }
+    return { next, notices };
+  }
+  const next: HealthState = {
+    ...h,
+    recent,
+    consecutiveFailures: h.consecutiveFailures + 1,
+    failingSince: h.failingSince ?? a.at,
+    lastFailureAt: a.at,
+    lastFailureReason: a.reason,
+  };
+  if (h.circuit === "half_open" && h.probeId === a.id) {
+    // The probe failed: wait longer before the next one.
+    next.trips = h.trips + 1;
+    next.circuit = "open";
+    next.circuitUntil = a.at + cooldownFor(next.trips, p);
+    next.probeId = null;
+  } else if (h.circuit === "closed" && tripped(next, a.at, p)) {
+    next.circuit = "open";
+    next.trips = 1;
+    next.circuitUntil = a.at + cooldownFor(1, p);
+    notices.push("failing");
+  }
+  // Attempts that were in flight when the circuit opened fail without changing it.
+  if (p.disableAfterMs > 0 && a.at - next.failingSince! >= p.disableAfterMs) notices.push("disabled");
+  return { next, notices };
+}
+
+/**
+ * How many more requests the circuit lets through now, given those in flight: unlimited when
+ * closed, none while open, one probe at a time once the cool-down is over.
+ */
+export function circuitRoom(h: Pick<HealthState, "circuit" | "circuitUntil"> | null, inflight: number, now: number): number {
+  if (h === null || h.circuit === "closed") return Number.POSITIVE_INFINITY;
+  if (h.circuit === "open" && (h.circuitUntil ?? 0) > now) return 0;
+  return Math.max(0, 1 - inflight);
+}
+
+/** A token bucket refilled at `perSecond` up to `burst`; null tokens means a full bucket. */
+export function refillTokens(tokens: number | null, at: number | null, perSecond: number, burst: number, now: number): number {
+  if (tokens === null || at === null) return burst;
+  return Math.min(burst, tokens + (Math.max(0, now - at) * perSecond) / 1000);
+}
+
+/** The health shown in the endpoint document. */
+export interface HealthView {
+  /** Share of successful attempts within the window; null when there were none. */
+  successRate: number | null;
+  windowAttempts: number;
+  windowFailures: number;
+  consecutiveFailures: number;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastFailureReason: string | null;
+  failingSince: number | null;
+  circuit: CircuitState;
+  circuitUntil: number | null;
+  /** When the endpoint is disabled if it keeps failing; null while it is not failing or never disabled. */
+  disableAt: number | null;
+}
+
+export function healthView(h: Readonly<HealthState> | null, now: number, p: HealthPolicy): HealthView {
+  const s = h ?? INITIAL_HEALTH;
+  const { attempts, failures } = windowCounts(s.recent, now, p.windowMs);
+  return {
+    successRate: attempts === 0 ? null : Math.round(((attempts - failures) / attempts) * 1000) / 1000,
+    windowAttempts: attempts,
+    windowFailures: failures,
+    consecutiveFailures: s.consecutiveFailures,
+    lastSuccessAt: s.lastSuccessAt,
+    lastFailureAt: s.lastFailureAt,
+    lastFailureReason: s.lastFailureReason,
+    failingSince: s.failingSince,
+    circuit: s.circuit,
+    circuitUntil: s.circuit === "open" ? s.circuitUntil : null,
+    disableAt: s.failingSince !== null && p.disableAfterMs > 0 ? s.failingSince + p.disableAfterMs : null,
+  };
+}
