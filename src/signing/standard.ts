@@ -1,4 +1,4 @@
-import { type KeyObject, createHmac, createSecretKey, randomBytes, timingSafeEqual } from "node:crypto";
+import { type KeyObject, createHmac, createSecretKey, randomBytes } from "node:crypto";
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com/): the signed content is
@@ -34,34 +34,4 @@ export function sign(key: SigningKey, id: string, timestampSec: number, body: st
   h.update(`${id}.${timestampSec}.`);
   h.update(body);
   return `v1,${h.digest("base64")}`;
-}
-
-export type VerifyFailure = "missing_header" | "bad_timestamp" | "timestamp_out_of_tolerance" | "bad_signature";
-
-export interface VerifyInput {
-  key: SigningKey;
-  id: string | undefined;
-  timestamp: string | undefined;
-  signatureHeader: string | undefined;
-  body: string | Buffer;
-  nowSec: number;
-  toleranceSec?: number;
-}
-
-/** Verifies a Standard Webhooks signature header (several space-separated signatures allowed). */
-export function verify(input: VerifyInput): { ok: true } | { ok: false; reason: VerifyFailure } {
-  const { id, timestamp, signatureHeader } = input;
-  if (!id || !timestamp || !signatureHeader) return { ok: false, reason: "missing_header" };
-  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "bad_timestamp" };
-  const ts = Number(timestamp);
-  const tolerance = input.toleranceSec ?? 300;
-  if (Math.abs(input.nowSec - ts) > tolerance) return { ok: false, reason: "timestamp_out_of_tolerance" };
-  const expected = Buffer.from(sign(input.key, id, ts, input.body).slice(3), "base64");
-  for (const part of signatureHeader.split(" ")) {
-    const comma = part.indexOf(",");
-    if (comma < 0 || part.slice(0, comma) !== "v1") continue;
-    const got = Buffer.from(part.slice(comma + 1), "base64");
-    if (got.length === expected.length && timingSafeEqual(got, expected)) return { ok: true };
-  }
-  return { ok: false, reason: "bad_signature" };
 }
