@@ -1,20 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type TocsinClient, createTocsinClient } from "../../packages/client/src/index.ts";
 
-/** A thin client for the REST API used by the CLI's client commands. */
-export interface ApiClient {
-  request(method: string, path: string, body?: string): Promise<unknown>;
-}
+export { TocsinApiError, unwrap } from "../../packages/client/src/index.ts";
 
-export class ApiRequestError extends Error {
-  readonly status: number;
-  readonly problem: unknown;
-  constructor(status: number, problem: unknown, message: string) {
-    super(message);
-    this.status = status;
-    this.problem = problem;
-  }
-}
+/** The typed API client the CLI's client commands use (@tocsin/client). */
+export type ApiClient = TocsinClient;
 
 export function resolveApiKey(flag: string | undefined, env: Record<string, string | undefined>): string | null {
   if (flag) return flag;
@@ -26,27 +17,25 @@ export function resolveApiKey(flag: string | undefined, env: Record<string, stri
   }
 }
 
+/** The client for `baseUrl`; a server that cannot be reached is an error saying what to check. */
 export function createApiClient(baseUrl: string, apiKey: string): ApiClient {
   const base = baseUrl.replace(/\/+$/, "");
-  return {
-    async request(method, path, body) {
-      let res: Response;
-      try {
-        res = await fetch(base + path, {
-          method,
-          headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-          body,
-        });
-      } catch (e) {
-        throw new Error(`cannot reach Tocsin at ${base}: ${(e as Error).cause ?? (e as Error).message}. Is it running? Set --url or TOCSIN_URL.`);
-      }
-      const text = await res.text();
-      const data: unknown = text ? JSON.parse(text) : null;
-      if (!res.ok) {
-        const p = data as { detail?: string; title?: string } | null;
-        throw new ApiRequestError(res.status, data, `${res.status} ${p?.title ?? res.statusText}: ${p?.detail ?? text}`);
-      }
-      return data;
+  let unparsable: unknown;
+  try {
+    new Request(`${base}/`);
+  } catch (e) {
+    unparsable = e;
+  }
+  // A --url that is not a URL fails at the first request, as an unreachable server does.
+  const client =
+    unparsable === undefined
+      ? createTocsinClient({ baseUrl: base, apiKey })
+      : createTocsinClient({ baseUrl: "http://unparsable.invalid", apiKey, fetch: () => Promise.reject(unparsable) });
+  client.use({
+    onError({ error }) {
+      const e = error as Error;
+      return new Error(`cannot reach Tocsin at ${base}: ${e.cause ?? e.message}. Is it running? Set --url or TOCSIN_URL.`);
     },
-  };
+  });
+  return client;
 }

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseJsonKeepingSource } from "../core/json.ts";
-import { type ApiClient, ApiRequestError, createApiClient, resolveApiKey } from "./client.ts";
+import type { EndpointCreate, EndpointPatch, RequestBody } from "../../packages/client/src/index.ts";
+import { type ApiClient, TocsinApiError, createApiClient, resolveApiKey, unwrap } from "./client.ts";
 
 /**
  * Ready-made integrations under examples/<vendor>/: the vendor's event types (JSON Schema and the
@@ -70,13 +71,11 @@ export interface LoadResult {
   secret: string;
 }
 
-const enc = encodeURIComponent;
-
 async function notFoundAsNull<T>(p: Promise<T>): Promise<T | null> {
   try {
     return await p;
   } catch (e) {
-    if (e instanceof ApiRequestError && e.status === 404) return null;
+    if (e instanceof TocsinApiError && e.status === 404) return null;
     throw e;
   }
 }
@@ -91,37 +90,36 @@ export async function loadExample(api: ApiClient, vendor: string, tenant: string
   const eventTypes: LoadResult["eventTypes"] = [];
   for (const t of ex.eventTypes) {
     try {
-      await api.request("POST", "/v1/event-types", JSON.stringify(t));
+      await unwrap(api.POST("/v1/event-types", { body: t }));
       eventTypes.push({ name: t.name, created: true });
     } catch (e) {
-      if (!(e instanceof ApiRequestError && e.status === 409)) throw e;
+      if (!(e instanceof TocsinApiError && e.status === 409)) throw e;
       const { name, ...rest } = t;
-      await api.request("PATCH", `/v1/event-types/${enc(name)}`, JSON.stringify({ description: null, schema: null, example: null, ...rest }));
+      const patch: RequestBody<"/v1/event-types/{name}", "patch"> = { description: null, schema: null, example: null, ...rest };
+      await unwrap(api.PATCH("/v1/event-types/{name}", { params: { path: { name } }, body: patch }));
       eventTypes.push({ name, created: false });
     }
   }
   let tenantCreated = false;
-  if ((await notFoundAsNull(api.request("GET", `/v1/tenants/${enc(tenant)}`))) === null) {
-    await api.request("POST", "/v1/tenants", JSON.stringify({ id: tenant }));
+  if ((await notFoundAsNull(unwrap(api.GET("/v1/tenants/{tenant}", { params: { path: { tenant } } })))) === null) {
+    await unwrap(api.POST("/v1/tenants", { body: { id: tenant } }));
     tenantCreated = true;
   }
-  const base = `/v1/tenants/${enc(tenant)}/endpoints`;
+  // endpoint.json is checked by the server, as any request body.
   const body = { ...ex.endpoint, url: receiverUrl };
   let existing: { id: string } | undefined;
   let cursor: string | null = null;
   for (let i = 0; i < 10 && !existing; i++) {
-    const page = (await api.request("GET", `${base}?limit=100${cursor ? `&cursor=${enc(cursor)}` : ""}`)) as {
-      data: { id: string; name: string | null; url: string }[];
-      nextCursor: string | null;
-    };
+    const query: { limit: number; cursor?: string } = { limit: 100, cursor: cursor || undefined };
+    const page = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query } }));
     existing = page.data.find((e) => e.name === ex.endpoint.name && e.url === receiverUrl);
     cursor = page.nextCursor;
     if (!cursor) break;
   }
-  const endpoint = (
-    existing ? await api.request("PATCH", `${base}/${enc(existing.id)}`, JSON.stringify(body)) : await api.request("POST", base, JSON.stringify(body))
-  ) as LoadResult["endpoint"];
-  const { secret } = (await api.request("GET", `${base}/${enc(endpoint.id)}/secret`)) as { secret: string };
+  const endpoint: LoadResult["endpoint"] = existing
+    ? await unwrap(api.PATCH("/v1/tenants/{tenant}/endpoints/{id}", { params: { path: { tenant, id: existing.id } }, body: body as EndpointPatch }))
+    : await unwrap(api.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant } }, body: body as EndpointCreate }));
+  const { secret } = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path: { tenant, id: endpoint.id } } }));
   return { vendor, tenant: { id: tenant, created: tenantCreated }, eventTypes, endpoint, endpointCreated: !existing, secret };
 }
 

@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { parseDuration } from "../core/retry-policy.ts";
 import { DataDirLockedError } from "../data-dir.ts";
 import { BACKUP_HELP, runBackup } from "./backup.ts";
-import { ApiRequestError, createApiClient, resolveApiKey } from "./client.ts";
+import type { ApiKey, Delivery, Endpoint, EndpointCreate, EndpointPatch, ReplayJob, RequestBody, TestCall } from "../../packages/client/src/index.ts";
+import { TocsinApiError, createApiClient, resolveApiKey, unwrap } from "./client.ts";
 import { EXAMPLES_HELP, runExamples } from "./examples.ts";
 import { parseHeader, parseHeaderList } from "./headers.ts";
 
@@ -271,8 +272,6 @@ function client(values: { url?: string; "api-key"?: string }, env: Env) {
   return createApiClient(url, key);
 }
 
-const enc = encodeURIComponent;
-
 function table(rows: Record<string, unknown>[], cols: string[]): string {
   if (rows.length === 0) return "(none)";
   const cells = rows.map((r) => cols.map((c) => (r[c] === null || r[c] === undefined ? "-" : String(r[c]))));
@@ -376,50 +375,9 @@ interface SettingFlags {
   "no-ca"?: boolean;
 }
 
-/** The endpoint document the API returns (the parts the CLI reads). */
-interface EndpointDoc {
-  id: string;
-  url: string;
-  name: string | null;
-  description: string | null;
-  method: string;
-  headers: Record<string, string>;
-  auth: { type: string; username?: string; passwordSet?: boolean; tokenSet?: boolean };
-  tls: { clientCert: string | null; clientKeySet: boolean; ca: string | null; skipVerify: boolean };
-  timeouts: { connectMs: number; requestMs: number };
-  eventTypes: string[];
-  minSeverity: string | null;
-  signing: { scheme: string; header?: string; encoding?: string; prefix?: string; timestampHeader?: string | null };
-  validation: { mode: string; method: string; status: string; error: string | null; validatedAt: string | null };
-  format?: { envelope: string; transform: string | null };
-  lifecycle?: { ongoingIntervalSec: number; sendResolved: boolean };
-  batch?: { maxEvents: number; maxWaitMs: number } | null;
-  rateLimit?: { perSecond: number; burst: number } | null;
-  health?: {
-    successRate: number | null;
-    windowAttempts: number;
-    consecutiveFailures: number;
-    lastSuccessAt: string | null;
-    lastFailureAt: string | null;
-    lastFailureReason: string | null;
-    failingSince: string | null;
-    circuit: string;
-    circuitUntil: string | null;
-    disableAt: string | null;
-  };
-  enabled: boolean;
-  disabledReason: string | null;
-  status: string;
-  previousSecretExpiresAt: string | null;
-  warnings: string[];
-}
+type EndpointDoc = Endpoint;
 
-interface TestCallDoc {
-  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
-  response: { status: number; headers: Record<string, string>; body: string } | null;
-  error: { class: string; message: string } | null;
-  durationMs: number;
-}
+type TestCallDoc = TestCall;
 
 function oneOf(v: string, flag: string, allowed: string[], caseInsensitive = false): string {
   const x = caseInsensitive ? v.toUpperCase() : v;
@@ -609,15 +567,7 @@ async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, current?: (
   return body;
 }
 
-interface ReplayDoc {
-  id: string;
-  state: "running" | "completed" | "cancelled";
-  total: number;
-  processed: number;
-  queued: number;
-  skipped: number;
-  progress: number;
-}
+type ReplayDoc = ReplayJob;
 
 /** An ISO date-time as given, or a duration ago ("2h", "3d") as one. */
 function timeFlag(v: string, flag: string, now: number): string {
@@ -808,10 +758,10 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
     case "tenant create": {
       const v = parse(args, { ...clientOptions, id: { type: "string" }, name: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const body: Record<string, unknown> = {};
+      const body: RequestBody<"/v1/tenants", "post"> = {};
       if (v.id) body.id = v.id;
       if (v.name) body.name = v.name;
-      const t = (await client(v, env).request("POST", "/v1/tenants", JSON.stringify(body))) as { id: string };
+      const t = await unwrap(client(v, env).POST("/v1/tenants", { body }));
       print(v.json, t, () => `created tenant ${t.id}`);
       return 0;
     }
@@ -832,8 +782,9 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       if (v.disabled) body.enabled = false;
       Object.assign(body, await settingsFromFlags(v, env, io));
       const api = client(v, env);
-      const ep = (await api.request("POST", `/v1/tenants/${enc(tenant)}/endpoints`, JSON.stringify(body))) as EndpointDoc;
-      const { secret } = (await api.request("GET", `/v1/tenants/${enc(tenant)}/endpoints/${enc(ep.id)}/secret`)) as { secret: string };
+      // Flags build the body field by field; the server checks it as it checks any request.
+      const ep = await unwrap(api.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant } }, body: body as EndpointCreate }));
+      const { secret } = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path: { tenant, id: ep.id } } }));
       print(v.json, { ...ep, secret }, () => `created endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}\nsigning secret: ${secret}`);
       printWarnings(io, ep);
       return 0;
@@ -841,11 +792,11 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
     case "endpoint update": {
       const v = parse(args, { ...clientOptions, ...settingOptions, ...updateOptions, tenant: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}`;
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
       exclusive(v, ["enable", "disable"]);
       const api = client(v, env);
       let fetched: Promise<EndpointDoc> | undefined;
-      const current = () => (fetched ??= api.request("GET", path) as Promise<EndpointDoc>);
+      const current = () => (fetched ??= unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}", { params: { path } })));
       const body: Record<string, unknown> = {};
       if (v["receiver-url"] !== undefined) body.url = v["receiver-url"];
       if (v.name !== undefined) body.name = v.name === "" ? null : v.name;
@@ -856,7 +807,7 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       Object.assign(body, await settingsFromFlags(v, env, io, current));
       const headersOnly = v.headers !== undefined || v.header?.length || v["remove-header"]?.length;
       if (Object.keys(body).length === 0 && !headersOnly) throw new UsageError("nothing to change: give at least one setting (see --help)");
-      const ep = (await api.request("PATCH", path, JSON.stringify(body))) as EndpointDoc;
+      const ep = await unwrap(api.PATCH("/v1/tenants/{tenant}/endpoints/{id}", { params: { path }, body: body as EndpointPatch }));
       print(v.json, ep, () => `updated endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}`);
       printWarnings(io, ep);
       return 0;
@@ -864,7 +815,9 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
     case "endpoint show": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const ep = (await client(v, env).request("GET", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}`)) as EndpointDoc;
+      const api = client(v, env);
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
+      const ep = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}", { params: { path } }));
       print(v.json, ep, () => `endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}`);
       printWarnings(io, ep);
       return 0;
@@ -873,45 +826,44 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
     case "endpoint resume": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}`;
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
       const resume = cmd === "endpoint resume";
-      const ep = (await client(v, env).request("PATCH", path, JSON.stringify({ enabled: resume }))) as EndpointDoc;
+      const ep = await unwrap(client(v, env).PATCH("/v1/tenants/{tenant}/endpoints/{id}", { params: { path }, body: { enabled: resume } }));
       print(v.json, ep, () => `${resume ? "resumed" : "paused"} endpoint ${ep.id} (status ${ep.status})`);
       return 0;
     }
     case "endpoint secret": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const r = (await client(v, env).request("GET", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/secret`)) as {
-        secret: string;
-      };
+      const api = client(v, env);
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
+      const r = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path } }));
       print(v.json, r, () => r.secret);
       return 0;
     }
     case "endpoint rotate-secret": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, secret: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/secret/rotate`;
-      const r = (await client(v, env).request("POST", path, JSON.stringify(v.secret !== undefined ? { secret: v.secret } : {}))) as {
-        secret: string;
-        detail: string;
-      };
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
+      const body = v.secret !== undefined ? { secret: v.secret } : {};
+      const r = await unwrap(client(v, env).POST("/v1/tenants/{tenant}/endpoints/{id}/secret/rotate", { params: { path }, body }));
       print(v.json, r, () => `new signing secret: ${r.secret}\n${r.detail}`);
       return 0;
     }
     case "endpoint test": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, "event-type": { type: "string" }, verbose: { type: "boolean", short: "v" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/test`;
-      const r = (await client(v, env).request("POST", path, JSON.stringify(v["event-type"] !== undefined ? { eventType: v["event-type"] } : {}))) as TestCallDoc;
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
+      const body = v["event-type"] !== undefined ? { eventType: v["event-type"] } : {};
+      const r = await unwrap(client(v, env).POST("/v1/tenants/{tenant}/endpoints/{id}/test", { params: { path }, body }));
       print(v.json, r, () => describeCall(r, v.verbose));
       return is2xx(r) ? 0 : 1;
     }
     case "endpoint validate": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, verbose: { type: "boolean", short: "v" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const path = `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}/validate`;
-      const r = (await client(v, env).request("POST", path)) as { endpoint: EndpointDoc; result: TestCallDoc };
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
+      const r = await unwrap(client(v, env).POST("/v1/tenants/{tenant}/endpoints/{id}/validate", { params: { path } }));
       const val = r.endpoint.validation;
       print(v.json, r, () =>
         [
@@ -927,13 +879,11 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       if (v.help) return showHelp(io, HELP[cmd]);
       const tenant = required(v.tenant, "tenant");
       const api = client(v, env);
-      const all: Record<string, unknown>[] = [];
+      const all: EndpointDoc[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 100; i++) {
-        const page = (await api.request("GET", `/v1/tenants/${enc(tenant)}/endpoints?limit=100${cursor ? `&cursor=${enc(cursor)}` : ""}`)) as {
-          data: Record<string, unknown>[];
-          nextCursor: string | null;
-        };
+        const query: { limit: number; cursor?: string } = { limit: 100, cursor: cursor || undefined };
+        const page = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query } }));
         all.push(...page.data);
         cursor = page.nextCursor;
         if (!cursor) break;
@@ -941,8 +891,8 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       print(v.json, all, () =>
         table(
           all.map((e) => {
-            const rate = (e.health as EndpointDoc["health"])?.successRate;
-            return { ...e, eventTypes: (e.eventTypes as string[]).join(","), success: rate === null || rate === undefined ? null : `${Math.round(rate * 1000) / 10}%` };
+            const rate = e.health?.successRate;
+            return { ...e, eventTypes: e.eventTypes.join(","), success: rate === null || rate === undefined ? null : `${Math.round(rate * 1000) / 10}%` };
           }),
           ["id", "status", "success", "url", "eventTypes", "name"],
         ),
@@ -954,18 +904,18 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       if (v.help) return showHelp(io, HELP[cmd]);
       const tenant = required(v.tenant, "tenant");
       const now = Date.now();
-      const body: Record<string, unknown> = { since: timeFlag(required(v.since, "since"), "since", now) };
+      const body: RequestBody<"/v1/tenants/{tenant}/endpoints/{id}/replay", "post"> = { since: timeFlag(required(v.since, "since"), "since", now) };
       if (v.until !== undefined) body.until = timeFlag(v.until, "until", now);
-      if (v.status !== undefined) body.status = oneOf(v.status, "status", ["failed", "all"]);
+      if (v.status !== undefined) body.status = oneOf(v.status, "status", ["failed", "all"]) as "failed" | "all";
       const api = client(v, env);
-      let job = (await api.request("POST", `/v1/tenants/${enc(tenant)}/endpoints/${enc(required(v.id, "id"))}/replay`, JSON.stringify(body))) as ReplayDoc;
+      let job: ReplayDoc = await unwrap(api.POST("/v1/tenants/{tenant}/endpoints/{id}/replay", { params: { path: { tenant, id: required(v.id, "id") } }, body }));
       if (!v["no-wait"]) {
         const bar = progressBar(io);
         // Bounded: a day of polling at most; the job goes on in the server if the CLI stops.
         for (let i = 0; job.state === "running" && i < 172_800; i++) {
           bar(job);
           await new Promise((r) => setTimeout(r, 500));
-          job = (await api.request("GET", `/v1/tenants/${enc(tenant)}/replays/${enc(job.id)}`)) as ReplayDoc;
+          job = await unwrap(api.GET("/v1/tenants/{tenant}/replays/{id}", { params: { path: { tenant, id: job.id } } }));
         }
         bar(job, true);
       }
@@ -979,7 +929,9 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
     case "endpoint rm": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      await client(v, env).request("DELETE", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/endpoints/${enc(required(v.id, "id"))}`);
+      const api = client(v, env);
+      const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
+      await unwrap(api.DELETE("/v1/tenants/{tenant}/endpoints/{id}", { params: { path } }));
       io.out(`deleted endpoint ${v.id}`);
       return 0;
     }
@@ -987,29 +939,36 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, name: { type: "string" }, scopes: { type: "string" }, "expires-at": { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
       const name = required(v.name, "name");
-      const body: Record<string, unknown> = { name };
-      if (v["expires-at"]) body.expiresAt = v["expires-at"];
+      const expiresAt = v["expires-at"] ? v["expires-at"] : undefined;
       if (v.scopes !== undefined && !v.tenant) throw new UsageError("--scopes needs --tenant: admin keys have every scope");
-      if (v.tenant) body.scopes = (v.scopes ?? "read").split(",").map((x) => x.trim()).filter(Boolean);
-      const path = v.tenant ? `/v1/tenants/${enc(v.tenant)}/keys` : "/v1/keys";
-      const k = (await client(v, env).request("POST", path, JSON.stringify(body))) as { id: string; key: string; kind: string; scopes: string[] };
+      const api = client(v, env);
+      // The server checks the scope names.
+      const scopes = (v.scopes ?? "read").split(",").map((x) => x.trim()).filter(Boolean) as RequestBody<"/v1/tenants/{tenant}/keys", "post">["scopes"];
+      const k = v.tenant
+        ? await unwrap(api.POST("/v1/tenants/{tenant}/keys", { params: { path: { tenant: v.tenant } }, body: { name, expiresAt, scopes } }))
+        : await unwrap(api.POST("/v1/keys", { body: { name, expiresAt } }));
       print(v.json, k, () => `created ${k.kind} key ${k.id}${v.tenant ? ` for tenant ${v.tenant} (${k.scopes.join(", ")})` : ""}\n${k.key}\nThis is the only time the key is shown.`);
       return 0;
     }
     case "keys list": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, kind: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const q = v.kind ? `?kind=${enc(v.kind)}` : "";
-      const page = (await client(v, env).request("GET", `${v.tenant ? `/v1/tenants/${enc(v.tenant)}/keys` : "/v1/keys"}${q}`)) as { data: Record<string, unknown>[] };
-      const rows = page.data.map((k) => ({ ...k, scopes: (k.scopes as string[]).join(",") }));
+      // The server checks the kind.
+      const query = { kind: (v.kind || undefined) as ApiKey["kind"] | undefined };
+      const api = client(v, env);
+      const page = v.tenant
+        ? await unwrap(api.GET("/v1/tenants/{tenant}/keys", { params: { path: { tenant: v.tenant }, query } }))
+        : await unwrap(api.GET("/v1/keys", { params: { query } }));
+      const rows = page.data.map((k) => ({ ...k, scopes: k.scopes.join(",") }));
       print(v.json, page, () => table(rows, ["id", "kind", "tenantId", "name", "prefix", "scopes", "expiresAt", "revokedAt"]));
       return 0;
     }
     case "keys revoke": {
       const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" } });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const id = enc(required(v.id, "id"));
-      await client(v, env).request("DELETE", v.tenant ? `/v1/tenants/${enc(v.tenant)}/keys/${id}` : `/v1/keys/${id}`);
+      const id = required(v.id, "id");
+      const api = client(v, env);
+      await unwrap(v.tenant ? api.DELETE("/v1/tenants/{tenant}/keys/{id}", { params: { path: { tenant: v.tenant, id } } }) : api.DELETE("/v1/keys/{id}", { params: { path: { id } } }));
       io.out(`revoked key ${v.id}`);
       return 0;
     }
@@ -1018,11 +977,7 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       if (v.help) return showHelp(io, HELP[cmd]);
       if (v.ttl !== undefined && !/^\d+$/.test(v.ttl)) throw new UsageError("--ttl must be a number of seconds");
       const body = v.ttl === undefined ? {} : { ttlSeconds: Number(v.ttl) };
-      const p = (await client(v, env).request("POST", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/portal-sessions`, JSON.stringify(body))) as {
-        url: string;
-        token: string;
-        expiresAt: string;
-      };
+      const p = await unwrap(client(v, env).POST("/v1/tenants/{tenant}/portal-sessions", { params: { path: { tenant: required(v.tenant, "tenant") } }, body }));
       print(v.json, p, () => `${p.url}\ntoken: ${p.token}\nexpires: ${p.expiresAt}`);
       return 0;
     }
@@ -1063,10 +1018,11 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       } else if (v["idempotency-key"]) {
         throw new UsageError("--idempotency-key needs --type (put idempotencyKey in the event document otherwise)");
       }
-      const r = await client(v, env).request("POST", `/v1/tenants/${enc(tenant)}/events`, body);
+      // The text goes out as it is, so numbers keep their exact source text; the server checks it.
+      const events = JSON.parse(body) as RequestBody<"/v1/tenants/{tenant}/events", "post">;
+      const r = await unwrap(client(v, env).POST("/v1/tenants/{tenant}/events", { params: { path: { tenant } }, body: events, bodySerializer: () => body }));
       print(v.json, r, () => {
-        const one = r as { id?: string; deliveries?: number; events?: { id: string; deliveries: number }[] };
-        const list = one.events ?? [{ id: one.id!, deliveries: one.deliveries! }];
+        const list = "events" in r ? r.events : [r];
         return list.map((e) => `event ${e.id}: ${e.deliveries} deliver${e.deliveries === 1 ? "y" : "ies"}`).join("\n");
       });
       return 0;
@@ -1081,14 +1037,15 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
         limit: { type: "string" },
       });
       if (v.help) return showHelp(io, HELP[cmd]);
-      const q = new URLSearchParams();
-      if (v.endpoint) q.set("endpointId", v.endpoint);
-      if (v.event) q.set("eventId", v.event);
-      if (v.status) q.set("status", v.status);
-      q.set("limit", v.limit ?? "50");
-      const page = (await client(v, env).request("GET", `/v1/tenants/${enc(required(v.tenant, "tenant"))}/deliveries?${q}`)) as {
-        data: Record<string, unknown>[];
+      const query = {
+        endpointId: v.endpoint || undefined,
+        eventId: v.event || undefined,
+        // The server checks the status and the limit (NaN, for an empty --limit, is "must be integer").
+        status: (v.status || undefined) as Delivery["status"] | undefined,
+        limit: v.limit === undefined ? 50 : v.limit === "" ? NaN : Number(v.limit),
       };
+      const api = client(v, env);
+      const page = await unwrap(api.GET("/v1/tenants/{tenant}/deliveries", { params: { path: { tenant: required(v.tenant, "tenant") }, query } }));
       print(v.json, page, () =>
         table(page.data, ["id", "status", "eventType", "endpointId", "attemptCount", "lastStatusCode", "nextAttemptAt", "lastError"]),
       );
@@ -1138,11 +1095,8 @@ async function runRotateMaster(args: string[], env: Env, io: Out): Promise<numbe
   } catch (e) {
     if (!(e instanceof DataDirLockedError) || config.masterKey) throw e;
     // 'tocsin serve' holds the data folder: it rotates its own key, online.
-    const r = (await client({ url: v.url, "api-key": v["api-key"] }, { ...env, TOCSIN_DATA_DIR: config.dataDir }).request("POST", "/v1/master-key/rotate", "{}")) as {
-      keyId: string;
-      endpoints: number;
-      reencrypted: number;
-    };
+    const api = client({ url: v.url, "api-key": v["api-key"] }, { ...env, TOCSIN_DATA_DIR: config.dataDir });
+    const r = await unwrap(api.POST("/v1/master-key/rotate", { body: {} }));
     io.out(`re-encrypted ${r.reencrypted} secrets of ${r.endpoints} endpoints under master key ${r.keyId} (by the running server)`);
     return 0;
   }
@@ -1199,7 +1153,7 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
       io.err(`tocsin: ${e.message}\nRun 'tocsin ${first}${second && HELP[`${first} ${second}`] ? ` ${second}` : ""} --help' for usage.`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof ApiRequestError) {
+    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof TocsinApiError) {
       io.err(`tocsin: ${e.message}`);
       return 1;
     }
