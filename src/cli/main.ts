@@ -8,6 +8,9 @@ import { BACKUP_HELP, runBackup } from "./backup.ts";
 import type { ApiKey, Delivery, Endpoint, EndpointCreate, EndpointPatch, ReplayJob, RequestBody, TestCall } from "../../packages/client/src/index.ts";
 import { TocsinApiError, createApiClient, resolveApiKey, unwrap } from "./client.ts";
 import { EXAMPLES_HELP, runExamples } from "./examples.ts";
+import { LISTEN_HELP, LISTEN_OPTIONS, runListen } from "./listen.ts";
+import { apiRegistrar } from "./listen-register.ts";
+import { runVerify, VERIFY_HELP } from "./verify.ts";
 import { parseHeader, parseHeaderList } from "./headers.ts";
 
 type Env = Record<string, string | undefined>;
@@ -103,6 +106,10 @@ Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY
   examples list           List the ready-made vendor integrations
   examples load           Load one (event types, tenant, endpoint) into the server
 
+Receiver (the other end: try and check webhooks):
+  listen                  Run a local receiver that shows each webhook and checks its signature
+  verify                  Check a saved request's signature (exit 0 verified, 1 not)
+
 Run 'tocsin <command> --help' for a command's options.`,
   serve: `Usage: tocsin serve [--port N] [--host ADDR] [--data-dir DIR] [--database-url URL]
 
@@ -140,6 +147,8 @@ With TOCSIN_MASTER_KEY set, keys are yours to manage: set TOCSIN_PREVIOUS_MASTER
 
 Applies pending migrations and exits. Idempotent, and safe from several processes at once.`,
   backup: BACKUP_HELP,
+  listen: LISTEN_HELP,
+  verify: VERIFY_HELP,
   "tenant create": `Usage: tocsin tenant create [--id ID] [--name NAME] [--json]
 
 Creates a tenant. ID is your own customer id ([A-Za-z0-9._:-], up to 128); generated when omitted.`,
@@ -280,11 +289,15 @@ function table(rows: Record<string, unknown>[], cols: string[]): string {
   return [line(cols), ...cells.map(line)].join("\n");
 }
 
-async function readInput(file: string | undefined): Promise<string> {
-  if (file && file !== "-") return readFileSync(file, "utf8");
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+async function readInput(file: string | undefined): Promise<string> {
+  if (file && file !== "-") return readFileSync(file, "utf8");
+  return (await readStdin()).toString("utf8");
 }
 
 // ---- endpoint settings flags ----
@@ -1135,6 +1148,12 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
     if (first === "serve" || first === "api" || first === "worker") return await runRole(first, argv.slice(1), env, io);
     if (first === "migrate") return await runMigrate(argv.slice(1), env, io);
     if (first === "backup") return await runBackup(argv.slice(1), env, io, (m) => new UsageError(m));
+    if (first === "verify") return await runVerify(argv.slice(1), io, (m) => new UsageError(m), readStdin);
+    if (first === "listen") {
+      const v = parse(argv.slice(1), { ...clientOptions, ...LISTEN_OPTIONS });
+      if (v.help) return showHelp(io, HELP.listen);
+      return await runListen(v, io, (m) => new UsageError(m), v.tenant === undefined ? null : apiRegistrar(client(v, env)));
+    }
     if (first === "keys" && second === "rotate-master") return await runRotateMaster(rest, env, io);
     if (first === "portal-session") return await runClient(first, argv.slice(1), env, io);
     if (first === "send" || first === "deliveries") return await runClient(first, argv.slice(1), env, io);
