@@ -97,6 +97,15 @@ export interface Config {
   metricsTopEndpoints: number;
   /** A `tocsin worker` serves GET /metrics and /healthz on this port (none when unset). TOCSIN_METRICS_PORT. */
   metricsPort: number | null;
+  /** Serve the web console at / on the API port (`serve` and `api`). TOCSIN_CONSOLE (default true). */
+  consoleEnabled: boolean;
+  /** Folder holding the built console (index.html, assets/); null: the package's web/dist. TOCSIN_CONSOLE_DIR. */
+  consoleDir: string | null;
+  /**
+   * Origins that may embed the customer portal (/portal) in a frame, as CSP frame-ancestors
+   * sources; [] is 'none'. The operator console is never framed. TOCSIN_CONSOLE_FRAME_ANCESTORS.
+   */
+  consoleFrameAncestors: string[];
 }
 
 /** The circuit-breaker and auto-disable rules a configuration sets. */
@@ -154,6 +163,9 @@ export const DEFAULTS: Config = {
   metricsEndpoints: [],
   metricsTopEndpoints: 0,
   metricsPort: null,
+  consoleEnabled: true,
+  consoleDir: null,
+  consoleFrameAncestors: [],
 };
 
 export class ConfigError extends Error {}
@@ -189,9 +201,46 @@ function bool(env: Record<string, string | undefined>, name: string): boolean | 
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+const FRAME_ANCESTORS = "TOCSIN_CONSOLE_FRAME_ANCESTORS";
+
+/**
+ * TOCSIN_CONSOLE_FRAME_ANCESTORS as CSP frame-ancestors sources: origins (`https://host[:port]`,
+ * `https://*.host`) and `'self'`, separated by commas or spaces; empty or `'none'` is []. Anything
+ * else is refused, as it would either let any site frame the portal (`*`, `https:`) or end up
+ * verbatim in a response header.
+ */
+export function parseFrameAncestors(value: string | undefined): string[] {
+  const tokens = (value ?? "").split(/[\s,]+/).filter(Boolean);
+  if (tokens.length === 1 && /^'?none'?$/i.test(tokens[0])) return [];
+  const out: string[] = [];
+  for (const t of tokens) {
+    let source: string;
+    if (/^'?self'?$/i.test(t)) source = "'self'";
+    else {
+      const m = /^(https?):\/\/((?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?\/?$/i.exec(t);
+      if (!m || (m[3] !== undefined && Number(m[3]) > 65535)) {
+        const why = /^'?none'?$/i.test(t) ? "'none' cannot be combined with other sources" : "expected an origin such as https://app.example.com, https://*.example.com or 'self'";
+        throw new ConfigError(`${FRAME_ANCESTORS}: "${t}" is not allowed (${why})`);
+      }
+      source = `${m[1].toLowerCase()}://${m[2].toLowerCase()}${m[3] !== undefined ? `:${m[3]}` : ""}`;
+    }
+    if (!out.includes(source)) out.push(source);
+  }
+  if (out.length > 50) throw new ConfigError(`${FRAME_ANCESTORS} may name at most 50 origins`);
+  return out;
+}
+
 /** Parses `TOCSIN_*` variables, then applies `overrides` (from CLI flags), validates and freezes. */
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
-  const c: Config = { ...DEFAULTS, retryScheduleMs: [...DEFAULTS.retryScheduleMs], allowedCidrs: [], dnsServers: [], previousMasterKeys: [], metricsEndpoints: [] };
+  const c: Config = {
+    ...DEFAULTS,
+    retryScheduleMs: [...DEFAULTS.retryScheduleMs],
+    allowedCidrs: [],
+    dnsServers: [],
+    previousMasterKeys: [],
+    metricsEndpoints: [],
+    consoleFrameAncestors: [],
+  };
   const set = <K extends keyof Config>(k: K, v: Config[K] | undefined) => {
     if (v !== undefined) c[k] = v;
   };
@@ -296,6 +345,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   set("metricsTopEndpoints", int(env, "TOCSIN_METRICS_TOP_ENDPOINTS", 0, 100));
   set("metricsPort", int(env, "TOCSIN_METRICS_PORT", 0, 65535));
+  set("consoleEnabled", bool(env, "TOCSIN_CONSOLE"));
+  set("consoleDir", env.TOCSIN_CONSOLE_DIR || undefined);
+  c.consoleFrameAncestors = parseFrameAncestors(env[FRAME_ANCESTORS]);
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   }
@@ -311,5 +363,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`TOCSIN_CIRCUIT_MAX_COOLDOWN (${c.circuitMaxCooldownMs} ms) must be at least TOCSIN_CIRCUIT_COOLDOWN (${c.circuitCooldownMs} ms)`);
   }
   c.retryScheduleMs = Object.freeze(c.retryScheduleMs) as number[];
+  c.consoleFrameAncestors = Object.freeze(c.consoleFrameAncestors) as string[];
   return Object.freeze(c);
 }

@@ -11,6 +11,8 @@ declare module "fastify" {
      * forgets to declare one fails closed.
      */
     scope?: Scope;
+    /** Any valid key may call this /v1 route, whatever its kind and scopes: it tells the caller only about itself. */
+    anyKey?: boolean;
   }
   interface FastifyRequest {
     /** Who is calling; set on every authenticated /v1 request. */
@@ -48,6 +50,11 @@ export function registerAuth(app: FastifyInstance, deps: ServiceDeps, bootstrapK
     if (documented.has(schema)) return;
     documented.add(schema);
     const scope = r.config?.scope;
+    // Any key: a requirement without roles (the route's own description says so).
+    if (r.config?.anyKey) {
+      schema.security = [{ bearer: [] }];
+      return;
+    }
     // OpenAPI 3.1 lets a non-OAuth scheme list the roles an operation needs.
     schema.security = [{ bearer: [scope ?? "admin"] }];
     const note = scope ? `Tenant keys need the \`${scope}\` scope.` : "Admin keys only.";
@@ -61,7 +68,7 @@ export function registerAuth(app: FastifyInstance, deps: ServiceDeps, bootstrapK
     if (!m) throw new ApiError(401, "unauthorized", "send the API key as Authorization: Bearer <key>");
     req.principal = await authenticate(deps, m[1], bootstrapKeys());
     // An unknown path is a 404 for every valid key.
-    if (req.is404) return;
+    if (req.is404 || req.routeOptions.config.anyKey) return;
     authorize(req.principal, req.routeOptions.config.scope, (req.params as Record<string, string | undefined>).tenant);
   });
 }

@@ -512,6 +512,18 @@ export const PortalSessionOut = Type.Object(
   },
   { additionalProperties: false },
 );
+/** GET /v1/session: the calling key, as the console needs it to know where it is and what it may do. */
+export const SessionOut = Type.Object(
+  {
+    kind: Type.Union([Type.Literal("admin"), Type.Literal("tenant"), Type.Literal("portal")], {
+      description: "admin: every tenant and route; tenant: one tenant, its scopes; portal: a customer-console session",
+    }),
+    tenantId: Nullable(Type.String({ description: "The one tenant the key sees; null for admin keys" })),
+    scopes: Type.Array(ScopeName),
+    expiresAt: Nullable(Timestamp),
+  },
+  { additionalProperties: false },
+);
 export const KeyQuery = Type.Object(
   { ...ListQuery.properties, kind: Type.Optional(KeyKind), tenantId: Type.Optional(Type.String({ maxLength: 128 })) },
   { additionalProperties: false },

@@ -11,6 +11,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { ServiceDeps } from "../services/deps.ts";
 import { StoreUnavailableError } from "../store/store.ts";
 import { registerAuth } from "./auth.ts";
+import { BUILT_CONSOLE_DIR, type ConsoleFallback, registerConsole } from "./console.ts";
 import { registerAlertmanagerRoutes } from "./routes/alertmanager.ts";
 import { registerAlertRoutes } from "./routes/alerts.ts";
 import { registerDeliveryRoutes } from "./routes/deliveries.ts";
@@ -22,6 +23,7 @@ import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMasterKeyRoutes } from "./routes/master-key.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
 import { registerReplayRoutes } from "./routes/replays.ts";
+import { registerSessionRoute } from "./routes/session.ts";
 import { registerTenantRoutes } from "./routes/tenants.ts";
 
 export interface ServerOptions {
@@ -245,6 +247,10 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       return send(413, problem(413, "payload_too_large", `the request body exceeds ${o.deps.config.maxBodyBytes} bytes`));
     }
+    // A console asset path that would leave the assets folder (`/assets/../x`): as absent as any other.
+    if (fe.code === "FST_STATIC_FORBIDDEN_PATH") {
+      return send(404, problem(404, "not_found", `no route for ${req.method} ${req.url.split("?")[0]}`));
+    }
     if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       return send(415, problem(415, "unsupported_media_type", "send JSON with Content-Type: application/json"));
     }
@@ -255,8 +261,11 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     return send(500, problem(500, "internal", "Internal server error"));
   });
 
-  app.setNotFoundHandler((req, reply) => {
-    reply
+  // The web console's single-page fallback answers browser navigations outside the API first.
+  let consoleFallback: ConsoleFallback | null = null;
+  app.setNotFoundHandler(async (req, reply) => {
+    if (consoleFallback && (await consoleFallback(req, reply))) return reply;
+    return reply
       .code(404)
       .type("application/problem+json")
       .send(problem(404, "not_found", `no route for ${req.method} ${req.url.split("?")[0]}`));
@@ -274,7 +283,13 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   registerAlertRoutes(app, o.deps);
   registerKeyRoutes(app, o.deps);
   registerMasterKeyRoutes(app, o.deps);
+  registerSessionRoute(app);
 
   app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  const c = o.deps.config;
+  if (c.consoleEnabled) {
+    consoleFallback = await registerConsole(app, { dir: c.consoleDir ?? BUILT_CONSOLE_DIR, frameAncestors: c.consoleFrameAncestors, logger: o.logger });
+  }
   return app;
 }

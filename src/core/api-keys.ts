@@ -37,6 +37,8 @@ export interface Principal {
   keyId: string | null;
   tenantId: string | null;
   scopes: readonly Scope[];
+  /** When the key stops working (epoch ms); null when it does not expire. */
+  expiresAt: number | null;
 }
 
 export const KEY_PREFIX = "tsk_";

@@ -21,7 +21,7 @@ export const PORTAL_TTL_MAX_S = 86_400;
 /** `last_used_at` is written at most this often per key, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
 
-const BOOTSTRAP: Principal = Object.freeze({ kind: "admin", keyId: null, tenantId: null, scopes: SCOPES });
+const BOOTSTRAP: Principal = Object.freeze({ kind: "admin", keyId: null, tenantId: null, scopes: SCOPES, expiresAt: null });
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
@@ -52,7 +52,7 @@ export async function authenticate(d: ServiceDeps, token: string, bootstrapKeys:
       d.logger.warn({ err: (e as Error).message, keyId: key.id }, "could not record the API key's last use");
     }
   }
-  return { kind: key.kind, keyId: key.id, tenantId: key.tenantId, scopes: key.kind === "admin" ? SCOPES : key.scopes };
+  return { kind: key.kind, keyId: key.id, tenantId: key.tenantId, scopes: key.kind === "admin" ? SCOPES : key.scopes, expiresAt: key.expiresAt };
 }
 
 function parseExpiresAt(d: ServiceDeps, expiresAt: string | null | undefined): number | null {

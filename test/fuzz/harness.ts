@@ -268,6 +268,8 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
     TOCSIN_MAX_BATCH_EVENTS: String(limits.maxBatchEvents),
     // Errors are captured (below) to classify 500s and print their stacks with the counterexample.
     TOCSIN_LOG_LEVEL: "error",
+    // The API is fuzzed, not the web console: its pages are HTML (test/e2e/console-serving.test.ts).
+    TOCSIN_CONSOLE: "false",
     ...extraEnv,
   });
   const base = new URL(server.url);

@@ -59,6 +59,9 @@ describe("loadConfig", () => {
       metricsEndpoints: [],
       metricsTopEndpoints: 0,
       metricsPort: null,
+      consoleEnabled: true,
+      consoleDir: null,
+      consoleFrameAncestors: [],
     });
   });
 
@@ -96,6 +99,9 @@ describe("loadConfig", () => {
       "TOCSIN_LEASE",
       "TOCSIN_SQLITE_SYNCHRONOUS",
       "TOCSIN_LOG_LEVEL",
+      "TOCSIN_CONSOLE",
+      "TOCSIN_CONSOLE_DIR",
+      "TOCSIN_CONSOLE_FRAME_ANCESTORS",
     ]) {
       env[name] = "";
     }
@@ -147,11 +153,43 @@ describe("loadConfig", () => {
       ["TOCSIN_METRICS_ENDPOINTS", "ep_a, ep_b,ep_a", "metricsEndpoints", ["ep_a", "ep_b"]],
       ["TOCSIN_METRICS_TOP_ENDPOINTS", "10", "metricsTopEndpoints", 10],
       ["TOCSIN_METRICS_PORT", "9464", "metricsPort", 9464],
+      ["TOCSIN_CONSOLE", "false", "consoleEnabled", false],
+      ["TOCSIN_CONSOLE", "on", "consoleEnabled", true],
+      ["TOCSIN_CONSOLE_DIR", "/srv/tocsin-console", "consoleDir", "/srv/tocsin-console"],
+      ["TOCSIN_CONSOLE_FRAME_ANCESTORS", "https://app.example.com", "consoleFrameAncestors", ["https://app.example.com"]],
     ];
     for (const [name, value, key, expected] of cases) {
       const c = loadConfig({ [name]: value });
       assert.deepEqual(Array.isArray(c[key]) ? [...(c[key] as number[])] : c[key], expected, `${name}=${value}`);
     }
+  });
+
+  it("reads TOCSIN_CONSOLE_FRAME_ANCESTORS as CSP sources, refusing wildcards, schemes and anything that is not an origin", () => {
+    const ancestors = (v: string) => [...loadConfig({ TOCSIN_CONSOLE_FRAME_ANCESTORS: v }).consoleFrameAncestors];
+    assert.deepEqual(ancestors(""), []);
+    assert.deepEqual(ancestors("'none'"), []);
+    assert.deepEqual(ancestors("none"), []);
+    assert.deepEqual(ancestors("HTTPS://App.Example.com/, https://*.example.org:8443 'self'"), ["https://app.example.com", "https://*.example.org:8443", "'self'"]);
+    assert.deepEqual(ancestors("self http://localhost:5173 http://localhost:5173"), ["'self'", "http://localhost:5173"]);
+    assert.ok(Object.isFrozen(loadConfig({ TOCSIN_CONSOLE_FRAME_ANCESTORS: "'self'" }).consoleFrameAncestors));
+    for (const bad of [
+      "*",
+      "https:",
+      "https://*",
+      "app.example.com",
+      "ftp://app.example.com",
+      "https://app.example.com/path",
+      "https://user@app.example.com",
+      "https://app.example.com:99999",
+      "'none' https://app.example.com",
+      "'unsafe-inline'",
+      "https://app.example.com;script-src",
+      "https://app.example.com\r\nx-injected: 1",
+      "https://example.com?q",
+    ]) {
+      throwsConfigError({ TOCSIN_CONSOLE_FRAME_ANCESTORS: bad }, "TOCSIN_CONSOLE_FRAME_ANCESTORS");
+    }
+    throwsConfigError({ TOCSIN_CONSOLE_FRAME_ANCESTORS: Array.from({ length: 51 }, (_, i) => `https://a${i}.example.com`).join(",") }, "TOCSIN_CONSOLE_FRAME_ANCESTORS");
   });
 
   it("reads TOCSIN_ALLOW_PRIVATE_NETWORKS from the usual spellings of true and false", () => {
@@ -201,6 +239,7 @@ describe("loadConfig", () => {
       ["TOCSIN_SQLITE_SYNCHRONOUS", "EXTRA"],
       ["TOCSIN_LOG_LEVEL", "verbose"],
       ["TOCSIN_LOG_LEVEL", "INFO"],
+      ["TOCSIN_CONSOLE", "disabled"],
     ];
     for (const [name, value] of cases) throwsConfigError({ [name]: value }, name);
   });

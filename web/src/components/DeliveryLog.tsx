@@ -1,0 +1,191 @@
+import { useState } from "react";
+import { type Delivery, type TocsinClient, unwrap } from "../../../packages/client/src/index.ts";
+import { useConsole } from "../context.ts";
+import { useAction, useLoad } from "../hooks.ts";
+import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus, applyFilter, reachedSince, relativeTime } from "../lib/deliveries.ts";
+import { can } from "../lib/session.ts";
+import { Badge, ErrorNote, Link, Loading } from "./ui.tsx";
+
+type Row = Omit<Delivery, "attempts">;
+const PAGE = 100;
+/** With a time filter, at most this many pages are read before showing what was found. */
+const MAX_PAGES = 5;
+
+const SINCE: { value: string; label: string; ms: number | null }[] = [
+  { value: "", label: "Any time", ms: null },
+  { value: "15m", label: "Last 15 minutes", ms: 15 * 60_000 },
+  { value: "1h", label: "Last hour", ms: 3_600_000 },
+  { value: "24h", label: "Last 24 hours", ms: 86_400_000 },
+  { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000 },
+];
+
+async function fetchPage(client: TocsinClient, tenant: string, endpointId: string | undefined, status: string, cursor?: string) {
+  return unwrap(
+    client.GET("/v1/tenants/{tenant}/deliveries", {
+      params: {
+        path: { tenant },
+        query: { limit: PAGE, ...(endpointId ? { endpointId } : {}), ...(status ? { status: status as DeliveryStatus } : {}), ...(cursor ? { cursor } : {}) },
+      },
+    }),
+  );
+}
+
+/** The delivery log of a tenant, or of one endpoint: filterable, live, with retry for failed deliveries. */
+export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId?: string }) {
+  const { client, session } = useConsole();
+  const [status, setStatus] = useState<"" | DeliveryStatus>("");
+  const [type, setType] = useState("");
+  const [sinceChoice, setSinceChoice] = useState("");
+  const [live, setLive] = useState(true);
+  const [extra, setExtra] = useState<{ items: Row[]; cursor: string | null } | null>(null);
+  const sinceMs = SINCE.find((s) => s.value === sinceChoice)?.ms ?? null;
+
+  const first = useLoad(
+    async () => {
+      const since = sinceMs === null ? null : Date.now() - sinceMs;
+      let page = await fetchPage(client, tenant, endpointId, status);
+      const items: Row[] = [...page.data];
+      for (let i = 1; i < MAX_PAGES && since !== null && page.nextCursor && !reachedSince(page.data, since); i++) {
+        page = await fetchPage(client, tenant, endpointId, status, page.nextCursor);
+        items.push(...page.data);
+      }
+      return { items, cursor: since !== null && reachedSince(page.data, since) ? null : page.nextCursor, since };
+    },
+    [client, tenant, endpointId, status, sinceMs],
+    live ? 2000 : undefined,
+  );
+  const endpoints = useLoad(
+    () => (endpointId ? Promise.resolve(null) : unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } }))),
+    [client, tenant, endpointId],
+  );
+  const names = new Map((endpoints.data?.data ?? []).map((e) => [e.id, e.name || e.url]));
+
+  const more = useAction();
+  const cursor = extra ? extra.cursor : first.data?.cursor;
+  const loadMore = () =>
+    more.act(async () => {
+      if (!cursor) return;
+      const page = await fetchPage(client, tenant, endpointId, status, cursor);
+      setExtra((x) => ({ items: [...(x?.items ?? []), ...page.data], cursor: page.nextCursor }));
+    });
+  const resetExtra = () => setExtra(null);
+
+  const retry = useAction();
+  const retryOne = (id: string) =>
+    retry.act(async () => {
+      await unwrap(client.POST("/v1/tenants/{tenant}/deliveries/{id}/retry", { params: { path: { tenant, id } } }));
+      first.reload();
+    });
+
+  const seen = new Set<string>();
+  const all = [...(first.data?.items ?? []), ...(extra?.items ?? [])].filter((d) => {
+    if (seen.has(d.id)) return false;
+    seen.add(d.id);
+    return true;
+  });
+  const filter: DeliveryFilter = { status, type, since: first.data?.since ?? null };
+  const rows = applyFilter(all, filter);
+  const now = Date.now();
+  const writable = can(session, "endpoints:write");
+
+  return (
+    <section className="delivery-log" aria-labelledby="log-title">
+      <h2 id="log-title">Delivery log</h2>
+      <form className="filters" role="search" aria-label="Filter deliveries" onSubmit={(e) => e.preventDefault()}>
+        <div className="field">
+          <label htmlFor="log-status">Status</label>
+          <select id="log-status" value={status} onChange={(e) => {
+              setStatus(e.target.value as "" | DeliveryStatus);
+              resetExtra();
+            }}>
+            <option value="">All</option>
+            {DELIVERY_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="log-type">Event type</label>
+          <input id="log-type" value={type} placeholder="alert.* or alert.fired" onChange={(e) => setType(e.target.value)} autoComplete="off" spellCheck={false} />
+        </div>
+        <div className="field">
+          <label htmlFor="log-since">Time</label>
+          <select id="log-since" value={sinceChoice} onChange={(e) => {
+              setSinceChoice(e.target.value);
+              resetExtra();
+            }}>
+            {SINCE.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field check">
+          <input id="log-live" type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
+          <label htmlFor="log-live">Live (refresh every 2 s)</label>
+        </div>
+      </form>
+      {first.loading && !first.data ? <Loading /> : null}
+      <ErrorNote error={first.error ?? retry.error} />
+      {first.data && rows.length === 0 ? <p className="empty">No deliveries{all.length > 0 ? " match these filters" : " yet"}.</p> : null}
+      {rows.length > 0 ? (
+        <table className="list deliveries" aria-label="Deliveries">
+          <thead>
+            <tr>
+              <th scope="col">Created</th>
+              <th scope="col">Event type</th>
+              <th scope="col">Status</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Last result</th>
+              {endpointId ? null : <th scope="col">Webhook</th>}
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((d) => (
+              <tr key={d.id} data-delivery={d.id} data-status={d.status}>
+                <td data-label="Created" title={d.createdAt}>
+                  {relativeTime(d.createdAt, now)}
+                </td>
+                <td data-label="Event type">
+                  <code>{d.eventType}</code>
+                </td>
+                <td data-label="Status">
+                  <Badge status={d.status} />
+                </td>
+                <td data-label="Attempts">{d.attemptCount}</td>
+                <td data-label="Last result">
+                  {d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : null}
+                  {d.lastError && d.status !== "succeeded" ? <div className="muted small">{d.lastError}</div> : null}
+                  {d.status === "pending" && d.nextAttemptAt ? <div className="muted small">next {relativeTime(d.nextAttemptAt, now)}</div> : null}
+                </td>
+                {endpointId ? null : <td data-label="Webhook">{names.get(d.endpointId) ?? <code className="small">{d.endpointId}</code>}</td>}
+                <td>
+                  <div className="row-actions">
+                  <Link to={{ page: "delivery", tenant, id: d.id }}>Inspect</Link>
+                  {writable && d.status === "failed" ? (
+                    <button type="button" onClick={() => void retryOne(d.id)} disabled={retry.busy}>
+                      Retry
+                    </button>
+                  ) : null}
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {cursor ? (
+        <button type="button" onClick={() => void loadMore()} disabled={more.busy}>
+          Load older deliveries
+        </button>
+      ) : null}
+      <ErrorNote error={more.error} />
+    </section>
+  );
+}

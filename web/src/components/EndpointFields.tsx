@@ -1,0 +1,196 @@
+import { CheckField, SelectField, TextArea, TextField } from "./fields.tsx";
+import { DEFAULTS, type EndpointForm, type FieldErrors, SEVERITIES } from "../lib/endpoint-form.ts";
+
+interface Props {
+  form: EndpointForm;
+  set: <K extends keyof EndpointForm>(name: K, value: EndpointForm[K]) => void;
+  errors: FieldErrors;
+  editing: boolean;
+  /** Write-only values already stored (shown as "set; leave blank to keep"). */
+  stored: { password: boolean; token: boolean; clientKey: boolean };
+  knownTypes: string[];
+}
+
+export const GROUPS = [
+  { id: "basics", label: "Basics" },
+  { id: "request", label: "Request" },
+  { id: "auth", label: "Auth" },
+  { id: "tls", label: "TLS" },
+  { id: "payload", label: "Payload" },
+  { id: "advanced", label: "Advanced" },
+] as const;
+
+/** Every endpoint setting, grouped as the vendors' webhook pages group them. */
+export function EndpointFields({ form, set, errors, editing, stored, knownTypes }: Props) {
+  const b = { form, set, errors, idPrefix: "ep" } as const;
+  const keep = (isSet: boolean) => (editing && isSet ? "Stored. Leave blank to keep it." : undefined);
+  return (
+    <>
+      <fieldset id="basics">
+        <legend>Basics</legend>
+        <TextField {...b} name="name" label="Name" placeholder="SOC webhook" />
+        <TextField {...b} name="url" label="URL" type="url" required placeholder="https://hooks.example.com/alerts" hint="http or https; where the webhooks are sent." />
+        <TextArea {...b} name="description" label="Description" rows={2} />
+        <TextField
+          {...b}
+          name="eventTypes"
+          label="Event types"
+          placeholder="alert.*, leak"
+          hint={
+            <>
+              Names, <code>prefix.*</code> or <code>*</code> (every type except <code>tocsin.*</code>), separated by commas. Empty: receives nothing.
+              {knownTypes.length > 0 ? <> Catalog: {knownTypes.slice(0, 12).join(", ")}{knownTypes.length > 12 ? ", …" : ""}.</> : null}
+            </>
+          }
+        />
+        <SelectField
+          {...b}
+          name="minSeverity"
+          label="Minimum severity"
+          options={[{ value: "", label: "Any (events without a severity too)" }, ...SEVERITIES.map((s) => ({ value: s, label: `${s} and above` }))]}
+        />
+        <CheckField {...b} name="enabled" label="Enabled" hint="Off: paused. New events create no deliveries; waiting ones wait." />
+      </fieldset>
+
+      <fieldset id="request">
+        <legend>Request</legend>
+        <SelectField {...b} name="method" label="Method" options={[{ value: "POST", label: "POST (default)" }, { value: "PUT", label: "PUT" }]} />
+        <TextArea
+          {...b}
+          name="headers"
+          label="Headers"
+          rows={2}
+          mono
+          placeholder="X-Team: soc, X-Env: prod"
+          hint="Extra headers as Name: value, separated by commas or new lines."
+        />
+        <div className="row">
+          <TextField {...b} name="connectMs" label="Connect timeout (ms)" type="number" placeholder={`${DEFAULTS.connectMs} (default)`} />
+          <TextField {...b} name="requestMs" label="Request timeout (ms)" type="number" placeholder={`${DEFAULTS.requestMs} (default)`} />
+        </div>
+      </fieldset>
+
+      <fieldset id="auth">
+        <legend>Auth</legend>
+        <SelectField
+          {...b}
+          name="authType"
+          label="Authentication"
+          options={[
+            { value: "none", label: "None" },
+            { value: "basic", label: "Basic (username and password)" },
+            { value: "bearer", label: "Bearer token" },
+          ]}
+        />
+        {form.authType === "basic" ? (
+          <div className="row">
+            <TextField {...b} name="username" label="Username" />
+            <TextField {...b} name="password" label="Password" type="password" autoComplete="new-password" hint={keep(stored.password)} />
+          </div>
+        ) : null}
+        {form.authType === "bearer" ? <TextField {...b} name="token" label="Token" type="password" autoComplete="new-password" hint={keep(stored.token)} /> : null}
+      </fieldset>
+
+      <fieldset id="tls">
+        <legend>TLS</legend>
+        <TextArea {...b} name="clientCert" label="Client certificate (PEM)" rows={3} mono placeholder="-----BEGIN CERTIFICATE-----" hint="For mutual TLS; clear it to remove the certificate and its key." />
+        <TextArea {...b} name="clientKey" label="Client key (PEM)" rows={3} mono placeholder="-----BEGIN PRIVATE KEY-----" hint={keep(stored.clientKey) ?? "Unencrypted PKCS#8 or traditional PEM; stored encrypted, never shown again."} />
+        <TextArea {...b} name="ca" label="Extra CA certificates (PEM)" rows={3} mono hint="Trusted besides the usual roots, for receivers with a private CA." />
+        <CheckField {...b} name="skipVerify" label="Skip certificate verification" />
+        {form.skipVerify ? (
+          <p className="warning" role="note">
+            ⚠ Any certificate and host name will be accepted: someone between Tocsin and the receiver could read and change the webhooks. Prefer adding the receiver's CA above.
+          </p>
+        ) : null}
+      </fieldset>
+
+      <fieldset id="payload">
+        <legend>Payload</legend>
+        <SelectField
+          {...b}
+          name="envelope"
+          label="Envelope"
+          options={[
+            { value: "raw", label: "Raw: the payload as posted (default)" },
+            { value: "standard", label: "Standard: {type, timestamp, data}" },
+            { value: "array", label: "Array: [payload]" },
+            { value: "ndjson", label: "NDJSON: one line a payload" },
+          ]}
+        />
+        <TextArea {...b} name="transform" label="Transform (JSONata)" rows={2} mono placeholder='{"event_id": id, "src_ip": payload.srcip}' hint="Optional: its result becomes the body, before the envelope." />
+        <div className="row">
+          <TextField {...b} name="ongoingIntervalSec" label="Alert update interval (s)" type="number" placeholder={`${DEFAULTS.ongoingIntervalSec} (default)`} hint="At most one ongoing update per alert per interval; 0: every one." />
+          <CheckField {...b} name="sendResolved" label="Send resolved (end) updates" />
+        </div>
+        <CheckField {...b} name="batching" label="Batch several events in one request" hint="Needs the array or ndjson envelope." />
+        {form.batching ? (
+          <div className="row">
+            <TextField {...b} name="batchMaxEvents" label="Max events a batch" type="number" placeholder={`${DEFAULTS.batchMaxEvents} (default)`} />
+            <TextField {...b} name="batchMaxWaitMs" label="Max wait (ms)" type="number" placeholder={`${DEFAULTS.batchMaxWaitMs} (default)`} />
+          </div>
+        ) : null}
+        <CheckField {...b} name="rateLimiting" label="Limit the request rate" hint="Deliveries beyond the rate wait; they never fail for it." />
+        {form.rateLimiting ? (
+          <div className="row">
+            <TextField {...b} name="ratePerSecond" label="Requests a second" type="number" inputMode="decimal" placeholder="e.g. 5 or 0.5" />
+            <TextField {...b} name="rateBurst" label="Burst" type="number" placeholder="default: the rate, rounded up" />
+          </div>
+        ) : null}
+      </fieldset>
+
+      <fieldset id="advanced">
+        <legend>Advanced</legend>
+        <SelectField
+          {...b}
+          name="signingScheme"
+          label="Signing scheme"
+          options={[
+            { value: "standard", label: "Standard Webhooks (default)" },
+            { value: "hmac-sha256", label: "HMAC-SHA256 in a header of your choice" },
+            { value: "none", label: "None (unsigned)" },
+          ]}
+        />
+        {form.signingScheme === "none" ? (
+          <p className="warning" role="note">
+            ⚠ Unsigned: the receiver cannot tell these webhooks from forged ones.
+          </p>
+        ) : null}
+        {form.signingScheme === "hmac-sha256" ? (
+          <>
+            <div className="row">
+              <TextField {...b} name="signingHeader" label="Signature header" placeholder="X-Hub-Signature-256" />
+              <SelectField {...b} name="signingEncoding" label="Encoding" options={[{ value: "hex", label: "hex (default)" }, { value: "base64", label: "base64" }]} />
+            </div>
+            <div className="row">
+              <TextField {...b} name="signingPrefix" label="Prefix" placeholder="sha256=" />
+              <TextField {...b} name="signingTimestampHeader" label="Timestamp header" placeholder="optional" hint="When set, the signed bytes are <unix seconds>:<body>." />
+            </div>
+          </>
+        ) : null}
+        <TextField
+          {...b}
+          name="secret"
+          label="Signing secret"
+          type="password"
+          autoComplete="new-password"
+          hint={editing ? "Leave blank to keep the current secret; a value replaces it at once (rotation keeps the old one signing for 24 h)." : "Leave blank to have one generated (whsec_…)."}
+        />
+        <div className="row">
+          <SelectField
+            {...b}
+            name="validationMode"
+            label="Validation"
+            options={[
+              { value: "none", label: "None (default)" },
+              { value: "token-path", label: "Token path: <url>/<token> must answer 2xx" },
+              { value: "challenge", label: "Challenge: the receiver echoes it" },
+            ]}
+          />
+          {form.validationMode === "token-path" ? (
+            <SelectField {...b} name="validationMethod" label="Validation method" options={["POST", "PUT", "GET"].map((m) => ({ value: m, label: m }))} />
+          ) : null}
+        </div>
+      </fieldset>
+    </>
+  );
+}

@@ -1,0 +1,88 @@
+import { useState } from "react";
+import { type Endpoint, type TestCall, unwrap } from "../../../packages/client/src/index.ts";
+import { useConsole } from "../context.ts";
+import { useAction } from "../hooks.ts";
+import { BodyView, ErrorNote, HeaderTable } from "./ui.tsx";
+
+/** The Test button: one request now, through the endpoint's real settings, outside the queue. */
+export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: string; endpoint: Endpoint; knownTypes: string[]; writable: boolean }) {
+  const { client } = useConsole();
+  const [eventType, setEventType] = useState("");
+  const [result, setResult] = useState<TestCall | null>(null);
+  const { busy, error, act } = useAction();
+  const send = () =>
+    act(async () => {
+      setResult(null);
+      setResult(
+        await unwrap(
+          client.POST("/v1/tenants/{tenant}/endpoints/{id}/test", {
+            params: { path: { tenant, id: endpoint.id } },
+            body: eventType ? { eventType } : {},
+          }),
+        ),
+      );
+    });
+
+  const ok = result?.response && result.response.status >= 200 && result.response.status < 300;
+  return (
+    <section className="card" aria-labelledby="test-title">
+      <h2 id="test-title">Send a test webhook</h2>
+      <p className="muted">
+        Sends one request now with the webhook's method, headers, auth, TLS and signature. It works while the webhook is disabled too, and it is not recorded as a delivery.
+      </p>
+      <div className="row align-end">
+        <div className="field">
+          <label htmlFor="test-type">Event type</label>
+          <select id="test-type" value={eventType} onChange={(e) => setEventType(e.target.value)}>
+            <option value="">Built-in sample payload</option>
+            {knownTypes.map((t) => (
+              <option key={t} value={t}>
+                {t} (catalog example)
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="button" className="primary" onClick={() => void send()} disabled={busy || !writable}>
+          {busy ? "Sending…" : "Send test"}
+        </button>
+      </div>
+      {!writable ? <p className="muted">Your key cannot send test calls (it needs endpoints:write).</p> : null}
+      <ErrorNote error={error} />
+      {result ? (
+        <div className="test-result" aria-live="polite">
+          <p className={`outcome ${ok ? "ok" : "bad"}`} data-testid="test-outcome">
+            {result.response ? `HTTP ${result.response.status}` : `No response: ${result.error?.class ?? "error"}`}
+            {result.error && result.response ? ` (${result.error.class})` : null} · {result.durationMs} ms
+          </p>
+          {result.error ? <p className="muted">{result.error.message}</p> : null}
+          <div className="split">
+            <section aria-labelledby="test-req">
+              <h3 id="test-req">Request</h3>
+              <p>
+                <code className="break">
+                  {result.request.method} {result.request.url}
+                </code>
+              </p>
+              <HeaderTable headers={result.request.headers} caption="Request headers (credentials redacted)" />
+              <BodyView body={result.request.body} label="Request body" />
+            </section>
+            <section aria-labelledby="test-res">
+              <h3 id="test-res">Response</h3>
+              {result.response ? (
+                <>
+                  <p>
+                    Status <strong>{result.response.status}</strong>
+                  </p>
+                  <HeaderTable headers={result.response.headers} caption="Response headers" />
+                  <BodyView body={result.response.body} label="Response body (first 16 KiB)" />
+                </>
+              ) : (
+                <p className="muted">No response arrived.</p>
+              )}
+            </section>
+          </div>
+        </div>
+      ) : null}
+    </section>
+  );
+}

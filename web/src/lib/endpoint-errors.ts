@@ -1,0 +1,79 @@
+/**
+ * The API's problem documents as inline form errors: each `errors[].path` (a JSON Pointer into
+ * the endpoint body) names the form field it belongs to.
+ */
+import type { FieldErrors, FieldName } from "./endpoint-form.ts";
+
+const PATHS: Record<string, FieldName> = {
+  "/url": "url",
+  "/name": "name",
+  "/description": "description",
+  "/eventTypes": "eventTypes",
+  "/minSeverity": "minSeverity",
+  "/enabled": "enabled",
+  "/method": "method",
+  "/headers": "headers",
+  "/timeouts": "connectMs",
+  "/timeouts/connectMs": "connectMs",
+  "/timeouts/requestMs": "requestMs",
+  "/auth": "authType",
+  "/auth/type": "authType",
+  "/auth/username": "username",
+  "/auth/password": "password",
+  "/auth/token": "token",
+  "/tls": "clientCert",
+  "/tls/clientCert": "clientCert",
+  "/tls/clientKey": "clientKey",
+  "/tls/ca": "ca",
+  "/tls/skipVerify": "skipVerify",
+  "/format": "envelope",
+  "/format/envelope": "envelope",
+  "/format/transform": "transform",
+  "/lifecycle": "ongoingIntervalSec",
+  "/lifecycle/ongoingIntervalSec": "ongoingIntervalSec",
+  "/lifecycle/sendResolved": "sendResolved",
+  "/batch": "batching",
+  "/batch/maxEvents": "batchMaxEvents",
+  "/batch/maxWaitMs": "batchMaxWaitMs",
+  "/rateLimit": "ratePerSecond",
+  "/rateLimit/perSecond": "ratePerSecond",
+  "/rateLimit/burst": "rateBurst",
+  "/signing": "signingScheme",
+  "/signing/scheme": "signingScheme",
+  "/signing/header": "signingHeader",
+  "/signing/encoding": "signingEncoding",
+  "/signing/prefix": "signingPrefix",
+  "/signing/timestampHeader": "signingTimestampHeader",
+  "/secret": "secret",
+  "/validation": "validationMode",
+  "/validation/mode": "validationMode",
+  "/validation/method": "validationMethod",
+};
+
+/** The form field a problem document's `errors[].path` (a JSON Pointer into the body) names, if any. */
+export function fieldForPath(path: string): FieldName | null {
+  if (PATHS[path]) return PATHS[path];
+  const [, first, second] = path.split("/");
+  if (first === "headers" || first === "eventTypes") return first;
+  return PATHS[`/${first}/${second}`] ?? PATHS[`/${first}`] ?? null;
+}
+
+/** A problem document as inline messages: each `errors[]` entry under its field, the rest under `form`. */
+export function problemToFieldErrors(problem: { detail?: string; errors?: { path: string; message: string }[] }): FieldErrors {
+  const out: FieldErrors = {};
+  for (const e of problem.errors ?? []) {
+    const field = fieldForPath(e.path);
+    const key = field ?? "form";
+    if (out[key]) continue;
+    // Header errors say which header; the path's last segment is its (escaped) name.
+    const header = field === "headers" && e.path.split("/").length > 2 ? decodePointer(e.path.split("/")[2]) : "";
+    const which = header && !e.message.includes(header) ? `${header}: ` : "";
+    out[key] = field ? `${which}${e.message}` : `${e.path || "body"}: ${e.message}`;
+  }
+  if (Object.keys(out).length === 0) out.form = problem.detail ?? "The server refused the endpoint.";
+  return out;
+}
+
+function decodePointer(segment: string): string {
+  return segment.replaceAll("~1", "/").replaceAll("~0", "~");
+}

@@ -1,0 +1,346 @@
+/**
+ * The endpoint form's state (strings and booleans, as inputs hold them) and its mapping to and
+ * from the API: an endpoint document fills the form; the form becomes a create body, or a JSON
+ * merge patch holding only what changed. No React here, so it is unit-tested on its own.
+ */
+import type { Endpoint, EndpointCreate, EndpointPatch } from "../../../packages/client/src/index.ts";
+import { formatHeaderList, tryParseHeaderList } from "./headers.ts";
+
+export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export type AuthType = "none" | "basic" | "bearer";
+export type SigningScheme = "standard" | "hmac-sha256" | "none";
+export type Envelope = "raw" | "standard" | "array" | "ndjson";
+export type ValidationMode = "none" | "token-path" | "challenge";
+
+export interface EndpointForm {
+  // Basics
+  name: string;
+  url: string;
+  description: string;
+  /** Comma- or space-separated patterns: `alert.*, leak`. */
+  eventTypes: string;
+  minSeverity: "" | Severity;
+  enabled: boolean;
+  // Request
+  method: "POST" | "PUT";
+  /** The `Name: value, Other: value` list. */
+  headers: string;
+  connectMs: string;
+  requestMs: string;
+  // Auth (write-only secrets: blank keeps the stored one)
+  authType: AuthType;
+  username: string;
+  password: string;
+  token: string;
+  // TLS
+  clientCert: string;
+  clientKey: string;
+  ca: string;
+  skipVerify: boolean;
+  // Payload
+  envelope: Envelope;
+  transform: string;
+  ongoingIntervalSec: string;
+  sendResolved: boolean;
+  batching: boolean;
+  batchMaxEvents: string;
+  batchMaxWaitMs: string;
+  rateLimiting: boolean;
+  ratePerSecond: string;
+  rateBurst: string;
+  // Advanced
+  signingScheme: SigningScheme;
+  signingHeader: string;
+  signingEncoding: "hex" | "base64";
+  signingPrefix: string;
+  signingTimestampHeader: string;
+  /** Blank: generated on create, kept on edit. */
+  secret: string;
+  validationMode: ValidationMode;
+  validationMethod: "POST" | "PUT" | "GET";
+}
+
+export type FieldName = keyof EndpointForm;
+/** Messages by field; `form` holds what belongs to no single field. */
+export type FieldErrors = Partial<Record<FieldName | "form", string>>;
+
+/** The server's defaults, shown as placeholders and hints. */
+export const DEFAULTS = {
+  connectMs: 20_000,
+  requestMs: 15_000,
+  ongoingIntervalSec: 300,
+  batchMaxEvents: 100,
+  batchMaxWaitMs: 1000,
+} as const;
+
+export function newEndpointForm(): EndpointForm {
+  return {
+    name: "",
+    url: "",
+    description: "",
+    eventTypes: "*",
+    minSeverity: "",
+    enabled: true,
+    method: "POST",
+    headers: "",
+    connectMs: "",
+    requestMs: "",
+    authType: "none",
+    username: "",
+    password: "",
+    token: "",
+    clientCert: "",
+    clientKey: "",
+    ca: "",
+    skipVerify: false,
+    envelope: "raw",
+    transform: "",
+    ongoingIntervalSec: String(DEFAULTS.ongoingIntervalSec),
+    sendResolved: true,
+    batching: false,
+    batchMaxEvents: "",
+    batchMaxWaitMs: "",
+    rateLimiting: false,
+    ratePerSecond: "",
+    rateBurst: "",
+    signingScheme: "standard",
+    signingHeader: "",
+    signingEncoding: "hex",
+    signingPrefix: "",
+    signingTimestampHeader: "",
+    secret: "",
+    validationMode: "none",
+    validationMethod: "POST",
+  };
+}
+
+export function endpointToForm(ep: Endpoint): EndpointForm {
+  const hmac = ep.signing.scheme === "hmac-sha256" ? ep.signing : null;
+  return {
+    name: ep.name ?? "",
+    url: ep.url,
+    description: ep.description ?? "",
+    eventTypes: ep.eventTypes.join(", "),
+    minSeverity: (ep.minSeverity ?? "") as EndpointForm["minSeverity"],
+    enabled: ep.enabled,
+    method: ep.method,
+    headers: formatHeaderList(ep.headers),
+    connectMs: String(ep.timeouts.connectMs),
+    requestMs: String(ep.timeouts.requestMs),
+    authType: ep.auth.type,
+    username: ep.auth.username ?? "",
+    password: "",
+    token: "",
+    clientCert: ep.tls.clientCert ?? "",
+    clientKey: "",
+    ca: ep.tls.ca ?? "",
+    skipVerify: ep.tls.skipVerify,
+    envelope: ep.format.envelope as Envelope,
+    transform: ep.format.transform ?? "",
+    ongoingIntervalSec: String(ep.lifecycle.ongoingIntervalSec),
+    sendResolved: ep.lifecycle.sendResolved,
+    batching: ep.batch !== null,
+    batchMaxEvents: ep.batch ? String(ep.batch.maxEvents) : "",
+    batchMaxWaitMs: ep.batch ? String(ep.batch.maxWaitMs) : "",
+    rateLimiting: ep.rateLimit !== null,
+    ratePerSecond: ep.rateLimit ? String(ep.rateLimit.perSecond) : "",
+    rateBurst: ep.rateLimit ? String(ep.rateLimit.burst) : "",
+    signingScheme: ep.signing.scheme,
+    signingHeader: hmac?.header ?? "",
+    signingEncoding: hmac?.encoding ?? "hex",
+    signingPrefix: hmac?.prefix ?? "",
+    signingTimestampHeader: hmac?.timestampHeader ?? "",
+    secret: "",
+    validationMode: ep.validation.mode,
+    validationMethod: ep.validation.method,
+  };
+}
+
+/** `alert.*, leak` or one a line → ["alert.*", "leak"]. */
+export function parseEventTypes(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+type Result<T> = { body: T; errors?: undefined } | { body?: undefined; errors: FieldErrors };
+
+/** Reads the fields that need parsing; collects every local error at once. */
+function parseFields(f: EndpointForm) {
+  const errors: FieldErrors = {};
+  const int = (field: FieldName, min: number, max: number): number | null => {
+    const text = String(f[field]).trim();
+    if (text === "") return null;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      errors[field] = `must be a whole number from ${min} to ${max}`;
+      return null;
+    }
+    return n;
+  };
+  const num = (field: FieldName, min: number, max: number): number | null => {
+    const text = String(f[field]).trim();
+    if (text === "") return null;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      errors[field] = `must be a number from ${min} to ${max}`;
+      return null;
+    }
+    return n;
+  };
+  if (f.url.trim() === "") errors.url = "is required";
+  else if (!/^https?:\/\//i.test(f.url.trim())) errors.url = "must start with http:// or https://";
+  const parsed = tryParseHeaderList(f.headers);
+  const headers = "headers" in parsed ? parsed.headers : {};
+  if ("error" in parsed) errors.headers = parsed.error;
+  if (f.authType === "basic" && f.username.includes(":")) errors.username = "must not contain a colon";
+  if (f.signingScheme === "hmac-sha256" && f.signingHeader.trim() === "") errors.signingHeader = "is required for HMAC-SHA256 (e.g. X-Hub-Signature-256)";
+  if (f.clientKey.trim() !== "" && f.clientCert.trim() === "") errors.clientCert = "is required with a client key";
+  const values = {
+    headers,
+    connectMs: int("connectMs", 100, 3_600_000),
+    requestMs: int("requestMs", 100, 3_600_000),
+    ongoingIntervalSec: int("ongoingIntervalSec", 0, 604_800),
+    batchMaxEvents: int("batchMaxEvents", 1, 1000),
+    batchMaxWaitMs: int("batchMaxWaitMs", 0, 300_000),
+    ratePerSecond: num("ratePerSecond", 0.001, 100_000),
+    rateBurst: int("rateBurst", 1, 100_000),
+  };
+  if (f.rateLimiting && values.ratePerSecond === null && !errors.ratePerSecond) errors.ratePerSecond = "is required with a rate limit";
+  if (f.batching && f.envelope !== "array" && f.envelope !== "ndjson") errors.batching = "needs the array or ndjson envelope";
+  return { values, errors };
+}
+
+const hasErrors = (e: FieldErrors) => Object.keys(e).length > 0;
+const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
+
+function signingOf(f: EndpointForm): NonNullable<EndpointCreate["signing"]> {
+  if (f.signingScheme !== "hmac-sha256") return { scheme: f.signingScheme };
+  return {
+    scheme: "hmac-sha256",
+    header: f.signingHeader.trim(),
+    encoding: f.signingEncoding,
+    prefix: f.signingPrefix.trim(),
+    timestampHeader: orNull(f.signingTimestampHeader),
+  };
+}
+
+/** The body of `POST …/endpoints`: only what differs from the server's defaults. */
+export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
+  const { values: v, errors } = parseFields(f);
+  if (hasErrors(errors)) return { errors };
+  const body: EndpointCreate = { url: f.url.trim(), eventTypes: parseEventTypes(f.eventTypes) };
+  if (f.name.trim()) body.name = f.name.trim();
+  if (f.description.trim()) body.description = f.description.trim();
+  if (!f.enabled) body.enabled = false;
+  if (f.secret.trim()) body.secret = f.secret.trim();
+  if (f.minSeverity) body.minSeverity = f.minSeverity;
+  if (f.method !== "POST") body.method = f.method;
+  if (Object.keys(v.headers).length > 0) body.headers = v.headers;
+  if (v.connectMs !== null || v.requestMs !== null) {
+    body.timeouts = { ...(v.connectMs !== null ? { connectMs: v.connectMs } : {}), ...(v.requestMs !== null ? { requestMs: v.requestMs } : {}) };
+  }
+  if (f.authType === "basic") body.auth = { type: "basic", username: f.username, password: f.password };
+  if (f.authType === "bearer") body.auth = { type: "bearer", token: f.token.trim() };
+  if (f.clientCert.trim() || f.clientKey.trim() || f.ca.trim() || f.skipVerify) {
+    body.tls = {
+      ...(f.clientCert.trim() ? { clientCert: f.clientCert.trim() } : {}),
+      ...(f.clientKey.trim() ? { clientKey: f.clientKey.trim() } : {}),
+      ...(f.ca.trim() ? { ca: f.ca.trim() } : {}),
+      ...(f.skipVerify ? { skipVerify: true } : {}),
+    };
+  }
+  if (f.signingScheme !== "standard") body.signing = signingOf(f);
+  if (f.validationMode !== "none") body.validation = { mode: f.validationMode, method: f.validationMethod };
+  if (f.envelope !== "raw" || f.transform.trim()) body.format = { envelope: f.envelope, ...(f.transform.trim() ? { transform: f.transform.trim() } : {}) };
+  const interval = v.ongoingIntervalSec ?? DEFAULTS.ongoingIntervalSec;
+  if (interval !== DEFAULTS.ongoingIntervalSec || !f.sendResolved) body.lifecycle = { ongoingIntervalSec: interval, sendResolved: f.sendResolved };
+  if (f.batching) body.batch = { maxEvents: v.batchMaxEvents, maxWaitMs: v.batchMaxWaitMs };
+  if (f.rateLimiting && v.ratePerSecond !== null) body.rateLimit = { perSecond: v.ratePerSecond, burst: v.rateBurst };
+  return { body };
+}
+
+/**
+ * A merge patch of `ep` holding only what the form changed. Write-only secrets (password, token,
+ * client key, signing secret) are sent only when typed in; removed headers become null.
+ */
+export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch> {
+  const { values: v, errors } = parseFields(f);
+  if (hasErrors(errors)) return { errors };
+  const o = endpointToForm(ep);
+  const body: EndpointPatch = {};
+  const changed = (...fields: FieldName[]) => fields.some((k) => f[k] !== o[k]);
+
+  if (f.url.trim() !== ep.url) body.url = f.url.trim();
+  if (changed("name")) body.name = orNull(f.name);
+  if (changed("description")) body.description = orNull(f.description);
+  const types = parseEventTypes(f.eventTypes);
+  if (types.join("\n") !== ep.eventTypes.join("\n")) body.eventTypes = types;
+  if (f.minSeverity !== o.minSeverity) body.minSeverity = f.minSeverity || null;
+  if (f.enabled !== ep.enabled) body.enabled = f.enabled;
+  if (f.method !== ep.method) body.method = f.method;
+  if (f.secret.trim()) body.secret = f.secret.trim();
+
+  const headers = headersPatch(ep.headers, v.headers);
+  if (headers) body.headers = headers;
+  if (changed("connectMs", "requestMs")) {
+    body.timeouts = {};
+    if (changed("connectMs")) body.timeouts.connectMs = v.connectMs;
+    if (changed("requestMs")) body.timeouts.requestMs = v.requestMs;
+  }
+
+  if (f.authType === "none") {
+    if (ep.auth.type !== "none") body.auth = null;
+  } else if (f.authType === "basic") {
+    if (changed("authType", "username") || f.password !== "") {
+      body.auth = { type: "basic", username: f.username, ...(f.password !== "" ? { password: f.password } : {}) };
+    }
+  } else if (changed("authType") || f.token.trim() !== "") {
+    body.auth = { type: "bearer", ...(f.token.trim() !== "" ? { token: f.token.trim() } : {}) };
+  }
+
+  const tls: NonNullable<EndpointPatch["tls"]> = {};
+  if (f.clientCert.trim() !== o.clientCert.trim()) {
+    tls.clientCert = orNull(f.clientCert);
+    // Removing the certificate removes its key too; a new certificate needs its key.
+    if (tls.clientCert === null) tls.clientKey = null;
+  }
+  if (f.clientKey.trim() !== "") tls.clientKey = f.clientKey.trim();
+  if (f.ca.trim() !== o.ca.trim()) tls.ca = orNull(f.ca);
+  if (f.skipVerify !== o.skipVerify) tls.skipVerify = f.skipVerify;
+  if (Object.keys(tls).length > 0) body.tls = tls;
+
+  if (changed("signingScheme", "signingHeader", "signingEncoding", "signingPrefix", "signingTimestampHeader")) body.signing = signingOf(f);
+  if (changed("validationMode", "validationMethod")) body.validation = { mode: f.validationMode, method: f.validationMethod };
+  if (changed("envelope", "transform")) body.format = { envelope: f.envelope, transform: orNull(f.transform) };
+  if (changed("ongoingIntervalSec", "sendResolved")) body.lifecycle = { ongoingIntervalSec: v.ongoingIntervalSec, sendResolved: f.sendResolved };
+  if (!f.batching) {
+    if (ep.batch !== null) body.batch = null;
+  } else if (changed("batching", "batchMaxEvents", "batchMaxWaitMs")) {
+    body.batch = { maxEvents: v.batchMaxEvents, maxWaitMs: v.batchMaxWaitMs };
+  }
+  if (!f.rateLimiting) {
+    if (ep.rateLimit !== null) body.rateLimit = null;
+  } else if (changed("rateLimiting", "ratePerSecond", "rateBurst")) {
+    body.rateLimit = { perSecond: v.ratePerSecond ?? undefined, burst: v.rateBurst };
+  }
+  return { body };
+}
+
+/**
+ * The merge patch turning `before` into `after`, or null when they are the same. Names compare
+ * case-insensitively, as the server does: `x-team` replaces `X-Team`, so the old spelling is not
+ * also removed (that would name one header twice).
+ */
+export function headersPatch(before: Record<string, string>, after: Record<string, string>): Record<string, string | null> | null {
+  const patch: Record<string, string | null> = {};
+  const afterLower = new Map(Object.keys(after).map((k) => [k.toLowerCase(), k]));
+  for (const [name, value] of Object.entries(after)) {
+    const old = Object.keys(before).find((k) => k.toLowerCase() === name.toLowerCase());
+    if (old !== name || before[old] !== value) patch[name] = value;
+  }
+  for (const name of Object.keys(before)) if (!afterLower.has(name.toLowerCase())) patch[name] = null;
+  return Object.keys(patch).length > 0 ? patch : null;
+}

@@ -1,0 +1,181 @@
+import { useState } from "react";
+import { type Delivery, unwrap } from "../../../packages/client/src/index.ts";
+import { Badge, BodyView, ErrorNote, HeaderTable, Link, Loading, PageHeader, formatTime } from "../components/ui.tsx";
+import { useConsole } from "../context.ts";
+import { useAction, useLoad } from "../hooks.ts";
+import { formatMs } from "../lib/deliveries.ts";
+import { can } from "../lib/session.ts";
+
+type Attempt = Delivery["attempts"][number];
+
+/** One delivery and the inspector of its attempts; retry when it failed. */
+export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
+  const { client, session } = useConsole();
+  const [waiting, setWaiting] = useState(true);
+  // Poll quickly while the delivery is on its way, slowly once it has settled.
+  const d = useLoad(
+    async () => {
+      const r = await unwrap(client.GET("/v1/tenants/{tenant}/deliveries/{id}", { params: { path: { tenant, id } } }));
+      setWaiting(r.status === "pending" || r.status === "delivering");
+      return r;
+    },
+    [client, tenant, id],
+    waiting ? 1000 : 5000,
+  );
+  const eventId = d.data?.eventId;
+  const endpointId = d.data?.endpointId;
+  const event = useLoad(
+    () => (eventId ? unwrap(client.GET("/v1/tenants/{tenant}/events/{id}", { params: { path: { tenant, id: eventId } } })) : Promise.resolve(null)),
+    [client, tenant, eventId],
+  );
+  const endpoint = useLoad(
+    // Found in the list (a tenant has at most 100), not by id: a deleted endpoint's deliveries stay
+    // in the log, and asking for its document would be a 404.
+    async () => {
+      if (!endpointId) return null;
+      const list = await unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } }));
+      return list.data.find((e) => e.id === endpointId) ?? null;
+    },
+    [client, tenant, endpointId],
+  );
+  const retry = useAction();
+  const preview = useAction();
+  const [shaped, setShaped] = useState<{ contentType: string; body: string } | null>(null);
+
+  if (d.loading && !d.data) return <Loading />;
+  if (!d.data) return <ErrorNote error={d.error} />;
+  const del = d.data;
+  const ep = endpoint.data;
+
+  const doRetry = () =>
+    retry.act(async () => {
+      await unwrap(client.POST("/v1/tenants/{tenant}/deliveries/{id}/retry", { params: { path: { tenant, id } } }));
+      setWaiting(true);
+      d.reload();
+    });
+  const showShaped = () =>
+    preview.act(async () => {
+      if (!event.data) return;
+      setShaped(
+        await unwrap(
+          client.POST("/v1/tenants/{tenant}/endpoints/{id}/preview", {
+            params: { path: { tenant, id: del.endpointId } },
+            body: { eventType: event.data.type, payload: event.data.payload },
+          }),
+        ),
+      );
+    });
+
+  const attempts = [...del.attempts].sort((a, b) => b.attemptNo - a.attemptNo);
+  return (
+    <section aria-labelledby="delivery-title">
+      <p className="crumbs">
+        <Link to={{ page: "deliveries", tenant }}>Deliveries</Link> ›
+      </p>
+      <PageHeader
+        title={
+          <span id="delivery-title">
+            <code>{del.eventType}</code> <Badge status={del.status} />
+          </span>
+        }
+        subtitle={<code>{del.id}</code>}
+        actions={
+          can(session, "endpoints:write") && del.status === "failed" ? (
+            <button type="button" className="primary" onClick={() => void doRetry()} disabled={retry.busy}>
+              Retry now
+            </button>
+          ) : null
+        }
+      />
+      <ErrorNote error={retry.error ?? d.error} />
+      <dl className="stats">
+        <div>
+          <dt>Webhook</dt>
+          <dd>{ep ? <Link to={{ page: "endpoint", tenant, id: ep.id, tab: "deliveries" }}>{ep.name || ep.url}</Link> : <code>{del.endpointId}</code>}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>{formatTime(del.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>Attempts</dt>
+          <dd>{del.attemptCount}</dd>
+          {del.nextAttemptAt ? <dd className="muted small">next at {formatTime(del.nextAttemptAt)}</dd> : null}
+        </div>
+        <div>
+          <dt>Event</dt>
+          <dd>
+            <code>{del.eventId}</code>
+          </dd>
+          {del.batchId ? <dd className="muted small">in batch {del.batchId}</dd> : null}
+        </div>
+      </dl>
+
+      <h2>Attempts</h2>
+      {attempts.length === 0 ? <p className="empty">No attempt yet{del.status === "pending" ? ": it is waiting to be sent" : ""}.</p> : null}
+      {attempts.map((a, i) => (
+        <AttemptView key={a.id} a={a} open={i === 0} />
+      ))}
+
+      <section className="card" aria-labelledby="request-title">
+        <h2 id="request-title">Request</h2>
+        {ep ? (
+          <p>
+            <code className="break">
+              {ep.method} {ep.url}
+            </code>
+          </p>
+        ) : null}
+        <p className="muted small">
+          Tocsin records the response of each attempt, not the request. Below is the event as posted; the button shows the body this webhook's current settings make of it (envelope, transform). Signature headers are computed afresh for every attempt.
+        </p>
+        {event.data ? <BodyView body={JSON.stringify(event.data.payload)} label="Event payload" /> : <ErrorNote error={event.error} />}
+        {ep ? (
+          <button type="button" onClick={() => void showShaped()} disabled={preview.busy || !event.data}>
+            Show the body as sent
+          </button>
+        ) : null}
+        <ErrorNote error={preview.error} />
+        {shaped ? <BodyView body={shaped.body} label={`Body (${shaped.contentType})`} /> : null}
+      </section>
+    </section>
+  );
+}
+
+function AttemptView({ a, open }: { a: Attempt; open: boolean }) {
+  const ok = a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300;
+  return (
+    <details className="attempt card" open={open} data-attempt={a.attemptNo}>
+      <summary>
+        <span className={ok ? "ok-text" : "bad-text"}>
+          #{a.attemptNo} · {a.statusCode !== null ? `HTTP ${a.statusCode}` : (a.errorClass ?? "error")}
+        </span>{" "}
+        <span className="muted">
+          {formatTime(a.startedAt)} · {formatMs(a.durationMs)}
+        </span>
+      </summary>
+      <dl className="kv-list">
+        <div>
+          <dt>Duration</dt>
+          <dd>{a.durationMs} ms</dd>
+        </div>
+        <div>
+          <dt>Error class</dt>
+          <dd>{a.errorClass ?? "none"}</dd>
+        </div>
+        {a.errorMessage ? (
+          <div>
+            <dt>Error</dt>
+            <dd>{a.errorMessage}</dd>
+          </div>
+        ) : null}
+        <div>
+          <dt>Retry</dt>
+          <dd>{a.willRetry ? `yes, at ${formatTime(a.nextAttemptAt)}` : "no"}</dd>
+        </div>
+      </dl>
+      <HeaderTable headers={a.responseHeaders} caption="Response headers" />
+      <BodyView body={a.responseBody} label="Response body (first 16 KiB)" />
+    </details>
+  );
+}
