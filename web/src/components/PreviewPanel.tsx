@@ -3,6 +3,7 @@ import { type Endpoint, unwrap } from "../../../packages/client/src/index.ts";
 import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
 import { BodyView, ErrorNote } from "./ui.tsx";
+import { ExampleTypeSelect } from "./ExampleTypeSelect.tsx";
 
 /** `POST …/preview`: the exact body the endpoint would receive for an event type's example; nothing is sent. */
 export function PreviewPanel({ tenant, endpoint, knownTypes, note }: { tenant: string; endpoint: Endpoint; knownTypes: string[]; note?: string }) {
@@ -27,17 +28,7 @@ export function PreviewPanel({ tenant, endpoint, knownTypes, note }: { tenant: s
       <h2 id="preview-title">Payload preview</h2>
       {note ? <p className="muted">{note}</p> : null}
       <div className="row align-end">
-        <div className="field">
-          <label htmlFor="preview-type">Event type</label>
-          <select id="preview-type" value={eventType} onChange={(e) => setEventType(e.target.value)}>
-            <option value="">Built-in sample payload</option>
-            {knownTypes.map((t) => (
-              <option key={t} value={t}>
-                {t} (catalog example)
-              </option>
-            ))}
-          </select>
-        </div>
+        <ExampleTypeSelect id="preview-type" value={eventType} onChange={setEventType} types={knownTypes} />
         <button type="button" onClick={() => void run()} disabled={busy}>
           Preview
         </button>

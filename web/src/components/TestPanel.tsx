@@ -3,6 +3,7 @@ import { type Endpoint, type TestCall, unwrap } from "../../../packages/client/s
 import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
 import { BodyView, ErrorNote, HeaderTable } from "./ui.tsx";
+import { ExampleTypeSelect } from "./ExampleTypeSelect.tsx";
 
 /** The Test button: one request now, through the endpoint's real settings, outside the queue. */
 export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: string; endpoint: Endpoint; knownTypes: string[]; writable: boolean }) {
@@ -31,17 +32,7 @@ export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: 
         Sends one request now with the webhook's method, headers, auth, TLS and signature. It works while the webhook is disabled too, and it is not recorded as a delivery.
       </p>
       <div className="row align-end">
-        <div className="field">
-          <label htmlFor="test-type">Event type</label>
-          <select id="test-type" value={eventType} onChange={(e) => setEventType(e.target.value)}>
-            <option value="">Built-in sample payload</option>
-            {knownTypes.map((t) => (
-              <option key={t} value={t}>
-                {t} (catalog example)
-              </option>
-            ))}
-          </select>
-        </div>
+        <ExampleTypeSelect id="test-type" value={eventType} onChange={setEventType} types={knownTypes} />
         <button type="button" className="primary" onClick={() => void send()} disabled={busy || !writable}>
           {busy ? "Sending…" : "Send test"}
         </button>
