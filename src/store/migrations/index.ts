@@ -5,6 +5,7 @@ import * as m003 from "./003-endpoint-settings.ts";
 import * as m004 from "./004-api-keys.ts";
 import * as m005 from "./005-payloads.ts";
 import * as m006 from "./006-operations.ts";
+import * as m007 from "./007-attempt-requests.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   "004-api-keys": m004,
   "005-payloads": m005,
   "006-operations": m006,
+  "007-attempt-requests": m007,
 };
 
 export const migrationProvider: MigrationProvider = {
