@@ -140,6 +140,7 @@ export function presentAttempt(a: Attempt) {
     statusCode: a.statusCode,
     errorClass: a.errorClass,
     errorMessage: a.errorMessage,
+    request: a.request && { method: a.request.method, url: a.request.url, headers: a.request.headers, body: a.request.body, bodyBytes: a.request.bodyBytes },
     responseHeaders: a.responseHeaders,
     responseBody: a.responseBody,
     willRetry: a.willRetry,

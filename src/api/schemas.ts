@@ -411,6 +411,18 @@ export const AttemptOut = Type.Object(
     statusCode: Nullable(Type.Integer()),
     errorClass: Nullable(Type.String()),
     errorMessage: Nullable(Type.String()),
+    request: Nullable(
+      Type.Object(
+        {
+          method: Type.String(),
+          url: Type.String(),
+          headers: Type.Record(Type.String(), Type.String(), { description: "As sent, in wire order; credentials in authorization redacted" }),
+          body: Nullable(Type.String({ description: "First 16 KiB of the body as sent (null for a GET)" })),
+          bodyBytes: Type.Integer({ description: "The whole body's size in bytes" }),
+        },
+        { description: "The request this attempt sent; null when nothing was sent (a failed transform) or for attempts recorded before requests were kept" },
+      ),
+    ),
     responseHeaders: Nullable(Type.Record(Type.String(), Type.String())),
     responseBody: Nullable(Type.String({ description: "First 16 KiB of the response body" })),
     willRetry: Type.Boolean(),
@@ -451,9 +463,48 @@ export const DeliveryQuery = Type.Object(
     endpointId: Type.Optional(Type.String({ maxLength: 100 })),
     eventId: Type.Optional(Type.String({ maxLength: 100 })),
     status: Type.Optional(DeliveryStatus),
+    eventType: Type.Optional(
+      Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 200, description: "An event type, `prefix.*` for a family, or `*` for any" }),
+    ),
+    since: Type.Optional(Type.String({ format: "date-time", description: "Only deliveries created at or after this time" })),
+    until: Type.Optional(Type.String({ format: "date-time", description: "Only deliveries created before this time" })),
   },
   { additionalProperties: false },
 );
+export const DeliveryStatsQuery = Type.Object(
+  {
+    since: Type.String({ format: "date-time", description: "Start of the range (inclusive)" }),
+    until: Type.Optional(Type.String({ format: "date-time", description: "End of the range (exclusive); default: now. At most 31 days after since" })),
+    buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 24, description: "Equal slices of the range" })),
+    endpointId: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+const OutcomeCounts = Type.Object({
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  waiting: Type.Integer({ description: "pending or delivering" }),
+  cancelled: Type.Integer(),
+});
+export const DeliveryStatsOut = Type.Object({
+  since: Timestamp,
+  until: Timestamp,
+  bucketMs: Type.Integer({ description: "Width of each bucket" }),
+  buckets: Type.Array(Type.Object({ start: Timestamp, counts: OutcomeCounts }), { description: "Deliveries by creation time and current outcome" }),
+  totals: OutcomeCounts,
+  latency: Type.Object(
+    {
+      count: Type.Integer({ description: "Attempts measured" }),
+      p50: Nullable(Type.Integer()),
+      p90: Nullable(Type.Integer()),
+      p99: Nullable(Type.Integer()),
+      max: Nullable(Type.Integer()),
+      histogram: Type.Array(Type.Object({ upToMs: Nullable(Type.Integer({ description: "Upper bound in ms; null: slower than the last bound" })), count: Type.Integer() })),
+    },
+    { description: "Durations of the attempts of these deliveries, in ms (nearest-rank percentiles)" },
+  ),
+  sampled: Type.Boolean({ description: "true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them" }),
+});
 export const EventQuery = Type.Object({ ...ListQuery.properties, type: Type.Optional(EventTypeName) }, { additionalProperties: false });
 export const AlertQuery = Type.Object(
   { ...ListQuery.properties, status: Type.Optional(Type.Union([Type.Literal("open"), Type.Literal("resolved")])) },

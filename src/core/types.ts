@@ -224,10 +224,24 @@ export interface Attempt {
   statusCode: number | null;
   errorClass: ErrorClass | null;
   errorMessage: string | null;
+  /** The request as sent (credentials redacted), or null when nothing was sent (a failed transform, or an attempt recorded before requests were kept). */
+  request: AttemptRequest | null;
   responseHeaders: Record<string, string> | null;
   responseBody: string | null;
   willRetry: boolean;
   nextAttemptAt: number | null;
+}
+
+/** What an attempt sent: the request line and headers, and the start of the body. */
+export interface AttemptRequest {
+  method: string;
+  url: string;
+  /** In wire order; `authorization` has its credentials replaced by `[redacted]`. */
+  headers: Record<string, string>;
+  /** The body's first bytes, up to the attempt log's limit (null for a GET). */
+  body: string | null;
+  /** The whole body's size in bytes. */
+  bodyBytes: number;
 }
 
 /** A delivery handed to a worker with everything needed to send it. */

@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import type { Endpoint, EndpointCredentials, EndpointSettings, Envelope, SigningSettings } from "../core/types.ts";
+import type { AttemptRequest, Endpoint, EndpointCredentials, EndpointSettings, Envelope, SigningSettings } from "../core/types.ts";
 import { keyForScheme, signatureHeaders } from "../signing/schemes.ts";
 import { type CompiledTransform, type TransformInput, compileTransform, runTransform } from "./transform.ts";
 import type { OutgoingRequest, Transport } from "./sender.ts";
@@ -180,6 +180,30 @@ export function buildRequest(p: EndpointProfile, m: Message, nowMs: number, url:
   for (const [k, v] of signatureHeaders(p.signing, keys, m.id, m.timestampSec, m.body)) headers[k] = v;
   if (p.authorization !== null) headers.authorization = p.authorization;
   return { url, method, headers, body: method === "GET" ? null : m.body, transport: p.transport };
+}
+
+/**
+ * The record of a request for its attempt: headers redacted, and the body cut to `maxBodyBytes`
+ * (at a character boundary, so the text stays valid UTF-8) with its whole size noted.
+ */
+export function attemptRequestOf(req: OutgoingRequest, maxBodyBytes: number): AttemptRequest {
+  let body = req.body;
+  let bodyBytes = 0;
+  if (body !== null) {
+    bodyBytes = Buffer.byteLength(body);
+    if (bodyBytes > maxBodyBytes) body = truncateUtf8(body, maxBodyBytes);
+  }
+  return { method: req.method, url: req.url, headers: redactedHeaders(req.headers), body, bodyBytes };
+}
+
+/** The longest prefix of `s` whose UTF-8 encoding fits in `maxBytes`. */
+export function truncateUtf8(s: string, maxBytes: number): string {
+  const buf = Buffer.from(s, "utf8");
+  if (buf.length <= maxBytes) return s;
+  let end = maxBytes;
+  // Step back over continuation bytes (10xxxxxx) so no character is cut in two.
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString("utf8");
 }
 
 /** A request as the API may show it: credentials replaced, signatures kept (they reveal nothing). */

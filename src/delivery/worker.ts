@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import { newId } from "../core/ids.ts";
 import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
 import type { SecretBox } from "../core/secret-box.ts";
-import type { Attempt, ClaimedDelivery, DeliveryOutcome, EndpointCredentials, SendResult } from "../core/types.ts";
+import type { Attempt, AttemptRequest, ClaimedDelivery, DeliveryOutcome, EndpointCredentials, SendResult } from "../core/types.ts";
 import type { CompleteOptions, Store } from "../store/store.ts";
-import { type EndpointProfile, type EventForShaping, type Shaping, buildRequest, compileProfile, compileShaping, contentTypeOf, shapeBatch, shapeBody } from "./request.ts";
+import { type EndpointProfile, type EventForShaping, type Shaping, attemptRequestOf, buildRequest, compileProfile, compileShaping, contentTypeOf, shapeBatch, shapeBody } from "./request.ts";
 import { TransformError } from "./transform.ts";
 import type { Sender } from "./sender.ts";
 
@@ -22,6 +22,8 @@ export interface WorkerOptions {
   userAgent: string;
   /** Largest body a transform may produce. */
   maxBodyBytes?: number;
+  /** Request body bytes kept in each attempt's record (the response's are the sender's maxResponseBytes); default 16 KiB. */
+  maxLoggedBodyBytes?: number;
   now: () => number;
   random?: () => number;
   /** Health rules and the operator's tenant, applied when outcomes are recorded. */
@@ -138,6 +140,7 @@ export function createWorker(o: WorkerOptions): Worker {
       if (!profile) return;
       const nowMs = o.now();
       let result: SendResult;
+      let sent: AttemptRequest | null = null;
       try {
         const shaping = await shapingFor(profile, c);
         const max = o.maxBodyBytes ?? 1024 * 1024;
@@ -148,7 +151,9 @@ export function createWorker(o: WorkerOptions): Worker {
           body,
           ...(shaping !== profile.shaping ? { contentType: contentTypeOf(shaping.envelope) } : {}),
         };
-        result = await o.sender.send(buildRequest(profile, message, nowMs));
+        const req = buildRequest(profile, message, nowMs);
+        sent = attemptRequestOf(req, o.maxLoggedBodyBytes ?? 16 * 1024);
+        result = await o.sender.send(req);
       } catch (e) {
         if (!(e instanceof TransformError)) throw e;
         // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
@@ -170,6 +175,7 @@ export function createWorker(o: WorkerOptions): Worker {
         statusCode: result.statusCode,
         errorClass: result.errorClass,
         errorMessage: result.errorMessage,
+        request: sent,
         responseHeaders: result.headers,
         responseBody: result.body,
         willRetry: decision.willRetry,

@@ -9,7 +9,7 @@ import type { Param, Row, SqlDb } from "./sql.ts";
 import { type EndpointSecrets, type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
 
 /** The Store methods that are plain reads and writes, written once in SQL both backends accept. */
-export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "subscribeDue" | "ping" | "close" | "operationalStats">;
+export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "subscribeDue" | "ping" | "close" | "operationalStats" | "deliveryStats">;
 
 function page<T>(rows: Row[], limit: number, map: (r: Row) => T, key: (r: Row) => string): PageResult<T> {
   const more = rows.length > limit;
@@ -329,8 +329,34 @@ export function createCrud(db: SqlDb): CrudMethods {
     },
 
     async listDeliveries(tenantId, f, p) {
+      // Ids are ULIDs minted at creation (never before created_at, at most 1 s after it when the
+      // clock steps back), so a time range is first a primary-key range and then an exact check.
+      let upper = decodeCursor(p.cursor) ?? "\uffff";
+      if (f.until !== undefined) {
+        const ceiling = idFloor("dlv", f.until + 1001);
+        if (ceiling < upper) upper = ceiling;
+      }
       const where = ["tenant_id = ?", "id < ?"];
-      const params: Param[] = [tenantId, decodeCursor(p.cursor) ?? "\uffff"];
+      const params: Param[] = [tenantId, upper];
+      if (f.since !== undefined) {
+        where.push("id >= ?", "created_at >= ?");
+        params.push(idFloor("dlv", f.since), f.since);
+      }
+      if (f.until !== undefined) {
+        where.push("created_at < ?");
+        params.push(f.until);
+      }
+      if (f.eventType !== undefined && f.eventType !== "*") {
+        if (f.eventType.endsWith(".*")) {
+          // substr rather than LIKE: `_` in a type name is a LIKE wildcard, and both dialects have substr.
+          const prefix = f.eventType.slice(0, -1);
+          where.push("substr(event_type, 1, ?) = ?");
+          params.push(prefix.length, prefix);
+        } else {
+          where.push("event_type = ?");
+          params.push(f.eventType);
+        }
+      }
       for (const [col, v] of [
         ["endpoint_id", f.endpointId],
         ["event_id", f.eventId],

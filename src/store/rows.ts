@@ -1,6 +1,6 @@
 import type { ApiKey } from "../core/api-keys.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
-import type { Alert, Attempt, Batch, ClaimedDelivery, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
+import type { Alert, Attempt, AttemptRequest, Batch, ClaimedDelivery, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
 import type { Row } from "./sql.ts";
 
 // Row -> domain mapping shared by both backends (PostgreSQL returns bigint columns as strings).
@@ -88,6 +88,17 @@ export function rowToDelivery(r: Row): Delivery {
   };
 }
 
+/** An attempt's request as its two columns: the JSON head (method, url, headers, bodyBytes) and the body. */
+export function attemptRequestColumns(q: AttemptRequest | null): [string | null, string | null] {
+  if (q === null) return [null, null];
+  return [JSON.stringify({ method: q.method, url: q.url, headers: q.headers, bodyBytes: q.bodyBytes }), q.body];
+}
+
+function attemptRequestOf(r: Row): AttemptRequest | null {
+  const head = parseOrNull(r.request) as Omit<AttemptRequest, "body"> | null;
+  return head === null ? null : { ...head, body: strOrNull(r.request_body) };
+}
+
 export function rowToAttempt(r: Row): Attempt {
   return {
     id: String(r.id),
@@ -102,6 +113,7 @@ export function rowToAttempt(r: Row): Attempt {
     statusCode: numOrNull(r.status_code),
     errorClass: strOrNull(r.error_class) as Attempt["errorClass"],
     errorMessage: strOrNull(r.error_message),
+    request: attemptRequestOf(r),
     responseHeaders: parseOrNull(r.response_headers) as Record<string, string> | null,
     responseBody: strOrNull(r.response_body),
     willRetry: num(r.will_retry) === 1,

@@ -1,5 +1,7 @@
 import type { Param, Row, SqlDb } from "./sql.ts";
-import type { OperationalStats, Store } from "./store.ts";
+import { idFloor } from "../core/ids.ts";
+import type { DeliveryStatus } from "../core/types.ts";
+import type { DeliveryStatsQuery, OperationalStats, Store } from "./store.ts";
 
 // Operational statistics for the metrics scrape, in SQL both backends accept. Finished deliveries
 // can number millions, so nothing here reads them: the queue figures come from the partial
@@ -48,8 +50,37 @@ function queueStatement(listed: number): string {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-export function createStatsMethods(db: SqlDb): Pick<Store, "operationalStats"> {
+/**
+ * The newest deliveries of a tenant (or of one endpoint) in a creation-time range: the ULID
+ * primary key (or the endpoint index, which ends in it) bounds the scan, created_at makes it exact.
+ */
+function deliveriesIn(q: DeliveryStatsQuery, columns: string): { sql: string; params: Param[] } {
+  const where = ["tenant_id = ?", "id >= ?", "id < ?", "created_at >= ?", "created_at < ?"];
+  const params: Param[] = [idFloor("dlv", q.since), idFloor("dlv", q.until + 1001), q.since, q.until];
+  if (q.endpointId !== undefined) {
+    where.push("endpoint_id = ?");
+    params.push(q.endpointId);
+  }
+  return { sql: `SELECT ${columns} FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, params };
+}
+
+export function createStatsMethods(db: SqlDb): Pick<Store, "operationalStats" | "deliveryStats"> {
   return {
+    async deliveryStats(tenantId, q) {
+      const d = deliveriesIn(q, "created_at, status");
+      const counts = await db.all(
+        `SELECT (created_at - ?) / ? AS bucket, status, count(*) AS n FROM (${d.sql}) d GROUP BY 1, 2`,
+        [q.since, q.bucketMs, tenantId, ...d.params, q.maxDeliveries],
+      );
+      // A batch's attempt is recorded once, under the batch id: take each delivery's or batch's once.
+      const a = deliveriesIn(q, "coalesce(batch_id, id) AS aid");
+      const durations = await db.all(
+        `SELECT a.duration_ms FROM (SELECT DISTINCT aid FROM (${a.sql}) x) d JOIN attempts a ON a.delivery_id = d.aid LIMIT ?`,
+        [tenantId, ...a.params, q.maxAttempts, q.maxAttempts],
+      );
+      const rows = counts.map((r) => ({ bucket: num(r.bucket), status: r.status as DeliveryStatus, n: num(r.n) }));
+      return { counts: rows, read: rows.reduce((s, r) => s + r.n, 0), durations: durations.map((r) => num(r.duration_ms)) };
+    },
     async operationalStats(now, topN, endpointIds) {
       const params: Param[] = [now, now, topN, ...endpointIds];
       const rows: Row[] = await db.all(queueStatement(endpointIds.length), params);

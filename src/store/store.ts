@@ -93,6 +93,12 @@ export interface DeliveryFilter {
   endpointId?: string;
   eventId?: string;
   status?: DeliveryStatus;
+  /** An exact event type, or `prefix.*` for every type under `prefix.`. */
+  eventType?: string;
+  /** Created at or after (ms since the epoch). */
+  since?: number;
+  /** Created before (ms since the epoch). */
+  until?: number;
 }
 
 export interface NewApiKey {
@@ -284,6 +290,31 @@ export interface Store extends ReplayMethods {
    * Reads only unfinished deliveries (partial indexes), never the finished history.
    */
   operationalStats(now: number, topN: number, endpointIds: string[]): Promise<OperationalStats>;
+  /**
+   * A tenant's deliveries created in [since, until), optionally of one endpoint, counted by
+   * `bucketMs`-wide bucket and status, and the durations of their attempts. Reads at most
+   * `maxDeliveries` deliveries (the newest) and `maxAttempts` attempts (of the newest deliveries):
+   * a query for the console's charts, bounded whatever the tenant's volume.
+   */
+  deliveryStats(tenantId: string, q: DeliveryStatsQuery): Promise<DeliveryStatsRows>;
+}
+
+export interface DeliveryStatsQuery {
+  since: number;
+  until: number;
+  bucketMs: number;
+  endpointId?: string;
+  maxDeliveries: number;
+  maxAttempts: number;
+}
+
+export interface DeliveryStatsRows {
+  /** Bucket index counted from `since` (SQLite divides bound numbers in floating point: floor it), status and how many. */
+  counts: { bucket: number; status: DeliveryStatus; n: number }[];
+  /** Deliveries read (at most maxDeliveries). */
+  read: number;
+  /** Attempt durations in ms, in no particular order. */
+  durations: number[];
 }
 
 /** The database cannot be reached; the API answers 503 and workers retry. */

@@ -52,6 +52,7 @@ function outcome(c: ClaimedDelivery, status: DeliveryOutcome["status"], next: nu
       statusCode: status === "succeeded" ? 200 : 500,
       errorClass: status === "succeeded" ? null : "http_status",
       errorMessage: null,
+      request: { method: "POST", url: "http://127.0.0.1:9/hook", headers: { "webhook-id": "evt_x" }, body: "{}", bodyBytes: 2 },
       responseHeaders: {},
       responseBody: "",
       willRetry: status === "pending",

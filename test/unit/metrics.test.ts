@@ -32,6 +32,7 @@ function outcome(status: DeliveryOutcome["status"], errorClass: ErrorClass | nul
       statusCode: errorClass === "http_status" ? 503 : errorClass === null ? 200 : null,
       errorClass,
       errorMessage: null,
+      request: null,
       responseHeaders: null,
       responseBody: null,
       willRetry: status === "pending",

@@ -4500,7 +4500,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List deliveries, newest first, filtered by endpoint, event or status
+         * List deliveries, newest first, filtered by endpoint, event, status, event type and creation time
          * @description Tenant keys need the `read` scope.
          */
         get: {
@@ -4511,6 +4511,12 @@ export interface paths {
                     endpointId?: string;
                     eventId?: string;
                     status?: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
+                    /** @description An event type, `prefix.*` for a family, or `*` for any */
+                    eventType?: string;
+                    /** @description Only deliveries created at or after this time */
+                    since?: string;
+                    /** @description Only deliveries created before this time */
+                    until?: string;
                 };
                 header?: never;
                 path: {
@@ -4552,6 +4558,183 @@ export interface paths {
                                 updatedAt: string;
                             }[];
                             nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            code: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/stats/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deliveries over time by outcome, and attempt latency, for charts (bounded queries)
+         * @description Counts the deliveries created in [since, until) by their current outcome, in `buckets` equal slices, and summarizes the durations of their attempts. One call reads at most 100,000 deliveries and 20,000 attempts (the newest); `sampled` says when a bound was reached.
+         *
+         *     Tenant keys need the `read` scope.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range (inclusive) */
+                    since: string;
+                    /** @description End of the range (exclusive); default: now. At most 31 days after since */
+                    until?: string;
+                    /** @description Equal slices of the range */
+                    buckets?: number;
+                    endpointId?: string;
+                };
+                header?: never;
+                path: {
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            since: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC
+                             */
+                            until: string;
+                            /** @description Width of each bucket */
+                            bucketMs: number;
+                            /** @description Deliveries by creation time and current outcome */
+                            buckets: {
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC
+                                 */
+                                start: string;
+                                counts: {
+                                    succeeded: number;
+                                    failed: number;
+                                    /** @description pending or delivering */
+                                    waiting: number;
+                                    cancelled: number;
+                                };
+                            }[];
+                            totals: {
+                                succeeded: number;
+                                failed: number;
+                                /** @description pending or delivering */
+                                waiting: number;
+                                cancelled: number;
+                            };
+                            /** @description Durations of the attempts of these deliveries, in ms (nearest-rank percentiles) */
+                            latency: {
+                                /** @description Attempts measured */
+                                count: number;
+                                p50: number | null;
+                                p90: number | null;
+                                p99: number | null;
+                                max: number | null;
+                                histogram: {
+                                    upToMs: number | null;
+                                    count: number;
+                                }[];
+                            };
+                            /** @description true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them */
+                            sampled: boolean;
                         };
                     };
                 };
@@ -4708,6 +4891,17 @@ export interface paths {
                                 statusCode: number | null;
                                 errorClass: string | null;
                                 errorMessage: string | null;
+                                request: {
+                                    method: string;
+                                    url: string;
+                                    /** @description As sent, in wire order; credentials in authorization redacted */
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                    body: string | null;
+                                    /** @description The whole body's size in bytes */
+                                    bodyBytes: number;
+                                } | null;
                                 responseHeaders: {
                                     [key: string]: string;
                                 } | null;
@@ -5318,6 +5512,17 @@ export interface paths {
                                 statusCode: number | null;
                                 errorClass: string | null;
                                 errorMessage: string | null;
+                                request: {
+                                    method: string;
+                                    url: string;
+                                    /** @description As sent, in wire order; credentials in authorization redacted */
+                                    headers: {
+                                        [key: string]: string;
+                                    };
+                                    body: string | null;
+                                    /** @description The whole body's size in bytes */
+                                    bodyBytes: number;
+                                } | null;
                                 responseHeaders: {
                                     [key: string]: string;
                                 } | null;

@@ -3,7 +3,7 @@ import { passesSeverity } from "../../core/endpoint-settings.ts";
 import { matchesEventType } from "../../core/event-types.ts";
 import { newId } from "../../core/ids.ts";
 import { RELEASE_EXPIRED, RELEASE_OWNED } from "../crud.ts";
-import { rowToClaimed } from "../rows.ts";
+import { attemptRequestColumns, rowToClaimed } from "../rows.ts";
 import { type AlertStep, shouldSend, stepAlert } from "../../core/alerts.ts";
 import {
   COUNT_UNBATCHED,
@@ -107,9 +107,9 @@ const COMPLETE = `
 
 const INSERT_ATTEMPTS = `
   INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
-    error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id)
+    error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id, request, request_body)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[], $9::int[],
-    $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::text[])`;
+    $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::text[], $17::text[], $18::text[])`;
 
 async function ingestWith(c: pg.PoolClient, tenantId: string, events: NewEvent[], now: number, windowMs: number): Promise<IngestResult[] | null> {
   if ((await c.query("SELECT 1 FROM tenants WHERE id = $1 FOR SHARE", [tenantId])).rowCount === 0) return null;
@@ -303,6 +303,7 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
         const kept = outcomes.filter((o) => (o.memberIds ?? [o.deliveryId]).some((id) => held.has(id)));
         if (kept.length === 0) return;
         const a = kept.map((o) => o.attempt);
+        const requests = a.map((x) => attemptRequestColumns(x.request));
         await c.query(INSERT_ATTEMPTS, [
           a.map((x) => x.id),
           a.map((x) => x.deliveryId),
@@ -320,6 +321,8 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
           a.map((x) => (x.willRetry ? 1 : 0)),
           a.map((x) => x.nextAttemptAt),
           a.map((x) => x.batchId),
+          requests.map((r) => r[0]),
+          requests.map((r) => r[1]),
         ]);
         // Health, circuits, auto-disable and the operational events they announce, in this
         // transaction. The endpoint rows' locks guard their health rows (claims hold them too);

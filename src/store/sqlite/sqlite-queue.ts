@@ -5,7 +5,7 @@ import { newId } from "../../core/ids.ts";
 
 import type { Param } from "../sql.ts";
 import { RELEASE_EXPIRED, RELEASE_OWNED } from "../crud.ts";
-import { rowToClaimed } from "../rows.ts";
+import { attemptRequestColumns, rowToClaimed } from "../rows.ts";
 import { type AlertStep, shouldSend, stepAlert } from "../../core/alerts.ts";
 import {
   COUNT_UNBATCHED,
@@ -65,7 +65,8 @@ const INFLIGHT_FOR_ENDPOINT = "SELECT count(DISTINCT coalesce(batch_id, id)) AS 
 const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
   last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
-  error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id, request, request_body)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Ingest, leasing and completion on SQLite: each call is a synchronous block in a group-committed write transaction. */
 export function createSqliteQueue(db: SqliteDb): QueueMethods {
@@ -233,6 +234,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
             a.willRetry ? 1 : 0,
             a.nextAttemptAt,
             a.batchId,
+            ...attemptRequestColumns(a.request),
           ];
           run(INSERT_ATTEMPT, ...params);
           kept.push(o);
