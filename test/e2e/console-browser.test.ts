@@ -207,6 +207,20 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
     await rows(page, "failed", 2);
     await shot("04-delivery-log");
 
+    // The filters are the server's: a family that matches nothing, then failed ones only.
+    await page.getByLabel("Event type").fill("scan.*");
+    await page.getByText("No deliveries match these filters.").waitFor();
+    await page.getByLabel("Event type").fill("alert.*");
+    await rows(page, "succeeded", 3);
+    await page.getByLabel("Status").selectOption("failed");
+    await rows(page, "failed", 2);
+    await rows(page, "succeeded", 0);
+    await page.getByLabel("Event type").fill("not a type");
+    await page.locator("#log-type-error").waitFor();
+    await page.getByLabel("Event type").fill("");
+    await page.getByLabel("Time").selectOption("15m");
+    await rows(page, "failed", 2);
+
     await page.locator("tr[data-status=failed]").first().getByRole("link", { name: "Inspect" }).click();
     await page.getByRole("heading", { name: "Attempts" }).waitFor();
     const attempts = page.locator("details.attempt");
@@ -214,7 +228,18 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
     const latest = attempts.first();
     assert.match(await latest.locator("summary").innerText(), /#2 · HTTP 500/);
     await latest.getByText("receiver is down").waitFor();
-    await latest.getByRole("rowheader", { name: "content-type" }).waitFor();
+    // The request as that attempt sent it: line, headers (signature included), body.
+    const sent = latest.locator("[data-part=request]");
+    await sent.getByText(`POST ${receiver.url}/hook`).waitFor();
+    await sent.getByRole("rowheader", { name: "webhook-signature" }).waitFor();
+    await sent.getByRole("rowheader", { name: "X-Team" }).waitFor();
+    const body = await sent.locator("pre").innerText();
+    assert.match(body, /^\{"failing":[01]\}$/);
+    const wire = receiver.requests.filter((r) => r.body === body);
+    assert.equal(wire.length, 2, "both attempts of this delivery sent the body shown");
+    const signature = await sent.getByRole("rowheader", { name: "webhook-signature" }).locator("xpath=..").locator("td").innerText();
+    assert.ok(wire.some((r) => r.headers["webhook-signature"] === signature), "the signature shown is one that was sent");
+    await latest.locator("[data-part=response]").getByRole("rowheader", { name: "content-type" }).waitFor();
     await page.getByText("Event payload").waitFor();
     await shot("05-attempt-inspector");
     noProblems("the delivery log");

@@ -1,82 +1,63 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  applyFilter,
-  bucketByOutcome,
+  CHART_RANGES,
+  deliveryQuery,
   emptyFilter,
+  formatBytes,
   formatMs,
-  latencyHistogram,
-  latencyStats,
-  reachedSince,
+  latencyBarLabel,
   relativeTime,
-  typeMatches,
+  typeFilterError,
 } from "../../web/src/lib/deliveries.ts";
 
 const T0 = Date.parse("2025-01-01T00:00:00.000Z");
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
-const d = (status: string, eventType: string, minutes: number) => ({ status, eventType, createdAt: at(minutes) });
 
 describe("web console: delivery log filters", () => {
-  it("matches event types by name, prefix.* or *", () => {
-    assert.ok(typeMatches("", "alert.fired"));
-    assert.ok(typeMatches("*", "alert.fired"));
-    assert.ok(typeMatches("alert.*", "alert.fired"));
-    assert.ok(!typeMatches("alert.*", "alert"));
-    assert.ok(!typeMatches("alert.*", "alerts.fired"));
-    assert.ok(typeMatches(" alert.fired ", "alert.fired"));
-    assert.ok(!typeMatches("alert.fired", "alert.fired.x"));
+  it("sends no filter for an empty form, and each field as the API's query field", () => {
+    assert.deepEqual(deliveryQuery(emptyFilter(), T0), {});
+    assert.deepEqual(deliveryQuery({ status: "failed", type: " alert.* ", withinMs: 3_600_000 }, T0), {
+      status: "failed",
+      eventType: "alert.*",
+      since: at(-60),
+    });
+    assert.deepEqual(deliveryQuery({ status: "", type: "scan.done", withinMs: null }, T0), { eventType: "scan.done" });
   });
 
-  it("filters by status, type and time together", () => {
-    const items = [d("succeeded", "alert.fired", 10), d("failed", "alert.fired", 5), d("failed", "leak", 1)];
-    assert.equal(applyFilter(items, emptyFilter()).length, 3);
-    assert.deepEqual(applyFilter(items, { status: "failed", type: "", since: null }), items.slice(1));
-    assert.deepEqual(applyFilter(items, { status: "", type: "alert.*", since: T0 + 5 * 60_000 }), items.slice(0, 2));
-  });
-
-  it("knows when newest-first pages have gone past the start of the range", () => {
-    assert.equal(reachedSince([d("pending", "a", 10), d("pending", "a", 4)], T0 + 5 * 60_000), true);
-    assert.equal(reachedSince([d("pending", "a", 10), d("pending", "a", 5)], T0 + 5 * 60_000), false);
-    assert.equal(reachedSince([], T0), false);
-    assert.equal(reachedSince([d("pending", "a", 0)], null), false);
+  it("treats * as any type and leaves out a type the API would refuse (the form says why)", () => {
+    assert.deepEqual(deliveryQuery({ status: "", type: "*", withinMs: null }, T0), {});
+    assert.deepEqual(deliveryQuery({ status: "", type: "alert fired", withinMs: null }, T0), {});
+    assert.equal(typeFilterError("alert fired"), "Use an event type (alert.fired), a family (alert.*) or * for any.");
+    for (const ok of ["", "*", "alert", "alert.fired", "alert.*", "my_app.v-2.*", "  alert.*  "]) assert.equal(typeFilterError(ok), null, ok);
+    for (const bad of ["alert.", ".alert", "alert.*.x", "a**", "al ert", "alert.fired*"]) assert.notEqual(typeFilterError(bad), null, bad);
   });
 });
 
 describe("web console: charts", () => {
-  it("counts deliveries by outcome in equal time slices and leaves out the rest", () => {
-    const items = [d("succeeded", "a", 0), d("failed", "a", 29), d("pending", "a", 30), d("delivering", "a", 59), d("cancelled", "a", 59), d("succeeded", "a", 60), d("succeeded", "a", -1)];
-    const b = bucketByOutcome(items, T0 + 60 * 60_000, 60 * 60_000, 2);
-    assert.deepEqual(
-      b.map((x) => x.counts),
-      [
-        { succeeded: 1, failed: 1, waiting: 0, cancelled: 0 },
-        { succeeded: 0, failed: 0, waiting: 2, cancelled: 1 },
-      ],
-    );
-    assert.equal(b[1].start, T0 + 30 * 60_000);
+  it("cuts every range into whole buckets within the API's bounds (at most 200, at most 31 days)", () => {
+    for (const r of CHART_RANGES) {
+      assert.ok(r.buckets >= 1 && r.buckets <= 200, r.value);
+      assert.ok(r.ms <= 31 * 86_400_000, r.value);
+      assert.equal(r.ms % r.buckets, 0, `${r.value}: buckets of a whole number of ms`);
+    }
   });
 
-  it("gives nearest-rank latency percentiles", () => {
-    assert.equal(latencyStats([]), null);
-    const ds = Array.from({ length: 100 }, (_, i) => i + 1);
-    assert.deepEqual(latencyStats(ds), { count: 100, p50: 50, p90: 90, p99: 99, max: 100 });
-    assert.deepEqual(latencyStats([7]), { count: 1, p50: 7, p90: 7, p99: 7, max: 7 });
+  it("labels histogram bars by their upper bound, the last one open-ended", () => {
+    assert.equal(latencyBarLabel(10, 10_000), "≤10ms");
+    assert.equal(latencyBarLabel(2500, 10_000), "≤2.5s");
+    assert.equal(latencyBarLabel(null, 10_000), ">10s");
   });
 
-  it("sorts durations into histogram bars, the last one open-ended", () => {
-    const bars = latencyHistogram([1, 10, 11, 5000, 20_000], [10, 100]);
-    assert.equal(latencyHistogram([], [250, 2500])[1].label, "≤2.5s");
-    assert.deepEqual(bars, [
-      { label: "≤10ms", count: 2 },
-      { label: "≤100ms", count: 1 },
-      { label: ">100ms", count: 2 },
-    ]);
-  });
-
-  it("formats durations and relative times", () => {
+  it("formats durations, sizes and relative times", () => {
     assert.equal(formatMs(42), "42 ms");
     assert.equal(formatMs(2500), "2.5 s");
     assert.equal(formatMs(10_000), "10 s");
+    assert.equal(formatMs(null), "—");
+    assert.equal(formatBytes(512), "512 B");
+    assert.equal(formatBytes(1536), "1.5 KiB");
+    assert.equal(formatBytes(40_000), "39 KiB");
+    assert.equal(formatBytes(3 * 1024 * 1024), "3.0 MiB");
     assert.equal(relativeTime(null, T0), "never");
     assert.equal(relativeTime(at(-2), T0), "2 min ago");
     assert.equal(relativeTime(at(90), T0), "in 2 h");

@@ -1,50 +1,34 @@
 import { useState } from "react";
-import { type Delivery, type TocsinClient, unwrap } from "../../../packages/client/src/index.ts";
+import { type TocsinClient, unwrap } from "../../../packages/client/src/index.ts";
 import { useConsole } from "../context.ts";
 import { useLoad } from "../hooks.ts";
-import { type Bucket, type Outcome, bucketByOutcome, formatMs, latencyHistogram, latencyStats, reachedSince } from "../lib/deliveries.ts";
+import { CHART_RANGES, OUTCOMES, type Outcome, formatMs, latencyBarLabel } from "../lib/deliveries.ts";
 import { ErrorNote, Loading } from "./ui.tsx";
 
-type Row = Omit<Delivery, "attempts">;
-const RANGES = [
-  { value: "1h", label: "Last hour", ms: 3_600_000 },
-  { value: "24h", label: "Last 24 hours", ms: 86_400_000 },
-  { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000 },
-];
-/** Bounds on what one chart view reads: pages of deliveries, and deliveries whose attempts are fetched. */
-const PAGE = 500;
-const MAX_PAGES = 4;
-const LATENCY_SAMPLE = 20;
-const OUTCOMES: Outcome[] = ["succeeded", "failed", "waiting", "cancelled"];
-
-async function loadChartData(client: TocsinClient, tenant: string, endpointId: string | undefined, spanMs: number) {
-  const end = Date.now();
-  const since = end - spanMs;
-  const items: Row[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < MAX_PAGES; i++) {
-    const page = await unwrap(
-      client.GET("/v1/tenants/{tenant}/deliveries", {
-        params: { path: { tenant }, query: { limit: PAGE, ...(endpointId ? { endpointId } : {}), ...(cursor ? { cursor } : {}) } },
-      }),
-    );
-    items.push(...page.data);
-    if (!page.nextCursor || reachedSince(page.data, since)) break;
-    cursor = page.nextCursor;
-  }
-  const sample = items.filter((d) => d.attemptCount > 0 && Date.parse(d.createdAt) >= since).slice(0, LATENCY_SAMPLE);
-  const details = await Promise.all(sample.map((d) => unwrap(client.GET("/v1/tenants/{tenant}/deliveries/{id}", { params: { path: { tenant, id: d.id } } }))));
-  const durations = details.flatMap((d) => d.attempts.map((a) => a.durationMs));
-  return { end, items, truncated: items.length >= PAGE * MAX_PAGES, durations, sampled: sample.length };
+interface Bucket {
+  start: number;
+  counts: Record<Outcome, number>;
 }
 
-/** Deliveries over time by outcome, and attempt latency, for a tenant or one endpoint. */
+async function loadStats(client: TocsinClient, tenant: string, endpointId: string | undefined, spanMs: number, buckets: number) {
+  // Whole buckets ending now, so that the last bar is the current slice.
+  const until = Date.now();
+  const since = new Date(until - spanMs).toISOString();
+  return unwrap(
+    client.GET("/v1/tenants/{tenant}/stats/deliveries", {
+      params: { path: { tenant }, query: { since, until: new Date(until).toISOString(), buckets, ...(endpointId ? { endpointId } : {}) } },
+    }),
+  );
+}
+
+/** Deliveries over time by outcome, and attempt latency, for a tenant or one endpoint (GET …/stats/deliveries). */
 export function EndpointCharts({ tenant, endpointId }: { tenant: string; endpointId?: string }) {
   const { client } = useConsole();
   const [range, setRange] = useState("24h");
-  const spanMs = RANGES.find((r) => r.value === range)?.ms ?? 86_400_000;
-  const data = useLoad(() => loadChartData(client, tenant, endpointId, spanMs), [client, tenant, endpointId, spanMs], 30_000);
-  const buckets = data.data ? bucketByOutcome(data.data.items, data.data.end, spanMs, 24) : [];
+  const r = CHART_RANGES.find((x) => x.value === range) ?? CHART_RANGES[1];
+  const data = useLoad(() => loadStats(client, tenant, endpointId, r.ms, r.buckets), [client, tenant, endpointId, r.ms, r.buckets], 30_000);
+  const stats = data.data;
+  const buckets: Bucket[] = (stats?.buckets ?? []).map((b) => ({ start: Date.parse(b.start), counts: b.counts }));
   return (
     <section className="charts" aria-labelledby="charts-title">
       <div className="chart-head">
@@ -52,25 +36,28 @@ export function EndpointCharts({ tenant, endpointId }: { tenant: string; endpoin
         <div className="field">
           <label htmlFor="chart-range">Range</label>
           <select id="chart-range" value={range} onChange={(e) => setRange(e.target.value)}>
-            {RANGES.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
+            {CHART_RANGES.map((x) => (
+              <option key={x.value} value={x.value}>
+                {x.label}
               </option>
             ))}
           </select>
         </div>
       </div>
-      {data.loading && !data.data ? <Loading /> : null}
+      {data.loading && !stats ? <Loading /> : null}
       <ErrorNote error={data.error} />
-      {data.data ? (
+      {stats ? (
         <div className="chart-grid">
-          <figure className="card">
-            <figcaption>Deliveries by outcome{data.data.truncated ? ` (latest ${PAGE * MAX_PAGES})` : ""}</figcaption>
+          <figure className="card" data-chart="outcomes">
+            <figcaption>
+              Deliveries by outcome
+              {stats.sampled ? <span className="muted small"> (the newest 100,000 of this range)</span> : null}
+            </figcaption>
             <OutcomeChart buckets={buckets} />
           </figure>
-          <figure className="card">
-            <figcaption>Attempt latency (attempts of the latest {data.data.sampled} deliveries)</figcaption>
-            <LatencyChart durations={data.data.durations} />
+          <figure className="card" data-chart="latency">
+            <figcaption>Attempt latency</figcaption>
+            <LatencyChart latency={stats.latency} />
           </figure>
         </div>
       ) : null}
@@ -139,17 +126,24 @@ function OutcomeChart({ buckets }: { buckets: Bucket[] }) {
   );
 }
 
-function LatencyChart({ durations }: { durations: number[] }) {
-  const stats = latencyStats(durations);
-  if (!stats) return <p className="muted">No attempts in this range.</p>;
-  const bars = latencyHistogram(durations);
+type Latency = Awaited<ReturnType<typeof loadStats>>["latency"];
+
+function LatencyChart({ latency }: { latency: Latency }) {
+  if (latency.count === 0) return <p className="muted">No attempts in this range.</p>;
+  const bounds = latency.histogram.map((b) => b.upToMs).filter((b): b is number => b !== null);
+  const lastBound = bounds[bounds.length - 1] ?? 0;
+  const bars = latency.histogram.map((b) => ({ label: latencyBarLabel(b.upToMs, lastBound), count: b.count }));
   const max = Math.max(1, ...bars.map((b) => b.count));
-  const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
-  const bw = innerW / bars.length;
+  const bw = (W - PAD.left - PAD.right) / bars.length;
   return (
     <>
-      <svg viewBox={`0 0 ${W} ${H}`} className="chart" role="img" aria-label={`Attempt latency: median ${formatMs(stats.p50)}, 90th percentile ${formatMs(stats.p90)}, slowest ${formatMs(stats.max)}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        className="chart"
+        role="img"
+        aria-label={`Attempt latency: median ${formatMs(latency.p50)}, 90th percentile ${formatMs(latency.p90)}, slowest ${formatMs(latency.max)}`}
+      >
         <line x1={PAD.left} x2={W - PAD.right} y1={H - PAD.bottom} y2={H - PAD.bottom} className="axis" />
         <text x={PAD.left - 4} y={PAD.top + 8} className="tick" textAnchor="end">
           {max}
@@ -171,7 +165,7 @@ function LatencyChart({ durations }: { durations: number[] }) {
         })}
       </svg>
       <p className="muted small">
-        {stats.count} attempts · median {formatMs(stats.p50)} · p90 {formatMs(stats.p90)} · p99 {formatMs(stats.p99)} · max {formatMs(stats.max)}
+        {latency.count} attempts · median {formatMs(latency.p50)} · p90 {formatMs(latency.p90)} · p99 {formatMs(latency.p99)} · max {formatMs(latency.max)}
       </p>
     </>
   );

@@ -1,15 +1,13 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { type Delivery, type TocsinClient, unwrap } from "../../../packages/client/src/index.ts";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
-import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus, applyFilter, reachedSince, relativeTime } from "../lib/deliveries.ts";
+import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus, deliveryQuery, relativeTime, typeFilterError } from "../lib/deliveries.ts";
 import { can } from "../lib/session.ts";
 import { Badge, ErrorNote, Link, Loading } from "./ui.tsx";
 
 type Row = Omit<Delivery, "attempts">;
-const PAGE = 100;
-/** With a time filter, at most this many pages are read before showing what was found. */
-const MAX_PAGES = 5;
+const PAGE = 50;
 
 const SINCE: { value: string; label: string; ms: number | null }[] = [
   { value: "", label: "Any time", ms: null },
@@ -19,12 +17,14 @@ const SINCE: { value: string; label: string; ms: number | null }[] = [
   { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000 },
 ];
 
-async function fetchPage(client: TocsinClient, tenant: string, endpointId: string | undefined, status: string, cursor?: string) {
+/** One page of the log, filtered by the server (status, event type, creation time). */
+async function fetchPage(client: TocsinClient, tenant: string, endpointId: string | undefined, filter: DeliveryFilter, since: string | undefined, cursor?: string) {
+  const q = deliveryQuery(filter, Date.now());
   return unwrap(
     client.GET("/v1/tenants/{tenant}/deliveries", {
       params: {
         path: { tenant },
-        query: { limit: PAGE, ...(endpointId ? { endpointId } : {}), ...(status ? { status: status as DeliveryStatus } : {}), ...(cursor ? { cursor } : {}) },
+        query: { limit: PAGE, ...q, ...(since ? { since } : {}), ...(endpointId ? { endpointId } : {}), ...(cursor ? { cursor } : {}) },
       },
     }),
   );
@@ -34,26 +34,31 @@ async function fetchPage(client: TocsinClient, tenant: string, endpointId: strin
 export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId?: string }) {
   const { client, session } = useConsole();
   const [status, setStatus] = useState<"" | DeliveryStatus>("");
+  const [typeInput, setTypeInput] = useState("");
+  // The type filter applies once typing pauses, not at every keystroke.
   const [type, setType] = useState("");
+  useEffect(() => {
+    const t = window.setTimeout(() => setType(typeInput), 400);
+    return () => window.clearTimeout(t);
+  }, [typeInput]);
+  const typeError = typeFilterError(typeInput);
   const [sinceChoice, setSinceChoice] = useState("");
   const [live, setLive] = useState(true);
   const [extra, setExtra] = useState<{ items: Row[]; cursor: string | null } | null>(null);
-  const sinceMs = SINCE.find((s) => s.value === sinceChoice)?.ms ?? null;
+  const withinMs = SINCE.find((s) => s.value === sinceChoice)?.ms ?? null;
+  const filter: DeliveryFilter = { status, type: typeFilterError(type) === null ? type : "", withinMs: null };
 
   const first = useLoad(
     async () => {
-      const since = sinceMs === null ? null : Date.now() - sinceMs;
-      let page = await fetchPage(client, tenant, endpointId, status);
-      const items: Row[] = [...page.data];
-      for (let i = 1; i < MAX_PAGES && since !== null && page.nextCursor && !reachedSince(page.data, since); i++) {
-        page = await fetchPage(client, tenant, endpointId, status, page.nextCursor);
-        items.push(...page.data);
-      }
-      return { items, cursor: since !== null && reachedSince(page.data, since) ? null : page.nextCursor, since };
+      // The time window is fixed when the filter is chosen, so "Load older" continues the same one.
+      const since = withinMs === null ? undefined : new Date(Date.now() - withinMs).toISOString();
+      const page = await fetchPage(client, tenant, endpointId, filter, since);
+      return { items: page.data, cursor: page.nextCursor, since };
     },
-    [client, tenant, endpointId, status, sinceMs],
+    [client, tenant, endpointId, status, filter.type, withinMs],
     live ? 2000 : undefined,
   );
+  useEffect(() => setExtra(null), [status, filter.type, withinMs]);
   const endpoints = useLoad(
     () => (endpointId ? Promise.resolve(null) : unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } }))),
     [client, tenant, endpointId],
@@ -65,10 +70,9 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
   const loadMore = () =>
     more.act(async () => {
       if (!cursor) return;
-      const page = await fetchPage(client, tenant, endpointId, status, cursor);
+      const page = await fetchPage(client, tenant, endpointId, filter, first.data?.since, cursor);
       setExtra((x) => ({ items: [...(x?.items ?? []), ...page.data], cursor: page.nextCursor }));
     });
-  const resetExtra = () => setExtra(null);
 
   const retry = useAction();
   const retryOne = (id: string) =>
@@ -83,8 +87,8 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
     seen.add(d.id);
     return true;
   });
-  const filter: DeliveryFilter = { status, type, since: first.data?.since ?? null };
-  const rows = applyFilter(all, filter);
+  const rows = all;
+  const filtered = status !== "" || filter.type !== "" || withinMs !== null;
   const now = Date.now();
   const writable = can(session, "endpoints:write");
 
@@ -94,10 +98,7 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
       <form className="filters" role="search" aria-label="Filter deliveries" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="log-status">Status</label>
-          <select id="log-status" value={status} onChange={(e) => {
-              setStatus(e.target.value as "" | DeliveryStatus);
-              resetExtra();
-            }}>
+          <select id="log-status" value={status} onChange={(e) => setStatus(e.target.value as "" | DeliveryStatus)}>
             <option value="">All</option>
             {DELIVERY_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -108,14 +109,25 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
         </div>
         <div className="field">
           <label htmlFor="log-type">Event type</label>
-          <input id="log-type" value={type} placeholder="alert.* or alert.fired" onChange={(e) => setType(e.target.value)} autoComplete="off" spellCheck={false} />
+          <input
+            id="log-type"
+            value={typeInput}
+            placeholder="alert.* or alert.fired"
+            onChange={(e) => setTypeInput(e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            aria-invalid={typeError !== null}
+            aria-describedby={typeError ? "log-type-error" : undefined}
+          />
+          {typeError ? (
+            <p className="field-error" id="log-type-error">
+              {typeError}
+            </p>
+          ) : null}
         </div>
         <div className="field">
           <label htmlFor="log-since">Time</label>
-          <select id="log-since" value={sinceChoice} onChange={(e) => {
-              setSinceChoice(e.target.value);
-              resetExtra();
-            }}>
+          <select id="log-since" value={sinceChoice} onChange={(e) => setSinceChoice(e.target.value)}>
             {SINCE.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
@@ -130,7 +142,7 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
       </form>
       {first.loading && !first.data ? <Loading /> : null}
       <ErrorNote error={first.error ?? retry.error} />
-      {first.data && rows.length === 0 ? <p className="empty">No deliveries{all.length > 0 ? " match these filters" : " yet"}.</p> : null}
+      {first.data && rows.length === 0 ? <p className="empty">No deliveries{filtered ? " match these filters" : " yet"}.</p> : null}
       {rows.length > 0 ? (
         <table className="list deliveries" aria-label="Deliveries">
           <thead>

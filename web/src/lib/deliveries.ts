@@ -1,120 +1,70 @@
 /**
- * The delivery log's filters and the overview's charts, computed from bounded pages of
- * `GET …/deliveries` (newest first) and of attempts. Pure functions over plain documents.
+ * The delivery log's filters as API queries, and the small formatting the log and the charts
+ * share. Pure functions over plain values: the server filters and aggregates.
  */
 
 export const DELIVERY_STATUSES = ["pending", "delivering", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** The fields of a delivery these functions read. */
-export interface DeliveryLike {
-  status: string;
-  eventType: string;
-  createdAt: string;
-}
-
-export interface AttemptLike {
-  startedAt: string;
-  durationMs: number;
-  statusCode: number | null;
-  errorClass: string | null;
-}
-
 export interface DeliveryFilter {
-  /** Applied by the server (`?status=`). */
   status: "" | DeliveryStatus;
-  /** An exact type, or a `prefix.*` pattern; applied here, on the loaded pages. */
+  /** An exact type, `prefix.*` or `*`, as typed; blank: any. */
   type: string;
-  /** Only deliveries created at or after this time (ms since the epoch); null: any time. */
-  since: number | null;
+  /** Only deliveries created in the last this many ms; null: any time. */
+  withinMs: number | null;
 }
 
 export function emptyFilter(): DeliveryFilter {
-  return { status: "", type: "", since: null };
+  return { status: "", type: "", withinMs: null };
 }
 
-/** Whether an event type matches a filter typed by a person: `alert.fired`, `alert.*` or `*`. */
-export function typeMatches(filter: string, type: string): boolean {
-  const f = filter.trim();
-  if (f === "" || f === "*") return true;
-  if (f.endsWith(".*")) return type.startsWith(f.slice(0, -1));
-  return type === f;
+/** The same pattern the API checks (`eventType`): names of dot-separated words, `prefix.*` or `*`. */
+const TYPE_PATTERN = /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/;
+
+/** Why a typed event-type filter cannot be sent, or null when it can. */
+export function typeFilterError(type: string): string | null {
+  const t = type.trim();
+  if (t === "" || TYPE_PATTERN.test(t)) return null;
+  return "Use an event type (alert.fired), a family (alert.*) or * for any.";
 }
 
-export function applyFilter<T extends DeliveryLike>(items: T[], f: DeliveryFilter): T[] {
-  return items.filter(
-    (d) => (f.status === "" || d.status === f.status) && typeMatches(f.type, d.eventType) && (f.since === null || Date.parse(d.createdAt) >= f.since),
-  );
+export interface DeliveryQuery {
+  status?: DeliveryStatus;
+  eventType?: string;
+  since?: string;
 }
 
-/** Pages are newest first: once a page ends before `since`, older pages cannot match. */
-export function reachedSince(page: DeliveryLike[], since: number | null): boolean {
-  if (since === null || page.length === 0) return false;
-  return Date.parse(page[page.length - 1].createdAt) < since;
+/** The query string fields of `GET …/deliveries` for a filter, at time `now`. */
+export function deliveryQuery(f: DeliveryFilter, now: number): DeliveryQuery {
+  const q: DeliveryQuery = {};
+  if (f.status !== "") q.status = f.status;
+  const t = f.type.trim();
+  if (t !== "" && t !== "*" && typeFilterError(t) === null) q.eventType = t;
+  if (f.withinMs !== null) q.since = new Date(now - f.withinMs).toISOString();
+  return q;
 }
 
 export type Outcome = "succeeded" | "failed" | "waiting" | "cancelled";
+export const OUTCOMES: readonly Outcome[] = ["succeeded", "failed", "waiting", "cancelled"];
 
-export function outcomeOf(status: string): Outcome {
-  if (status === "succeeded") return "succeeded";
-  if (status === "failed") return "failed";
-  if (status === "cancelled") return "cancelled";
-  return "waiting";
+/** A chart's range: its span and how many bars it is cut into. */
+export interface ChartRange {
+  value: string;
+  label: string;
+  ms: number;
+  buckets: number;
 }
 
-export interface Bucket {
-  /** Start of the bucket, ms since the epoch. */
-  start: number;
-  counts: Record<Outcome, number>;
-}
+export const CHART_RANGES: readonly ChartRange[] = [
+  { value: "1h", label: "Last hour", ms: 3_600_000, buckets: 12 },
+  { value: "24h", label: "Last 24 hours", ms: 86_400_000, buckets: 24 },
+  { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000, buckets: 28 },
+  { value: "30d", label: "Last 30 days", ms: 30 * 86_400_000, buckets: 30 },
+];
 
-/**
- * Deliveries counted by outcome in `buckets` equal slices of [end − span, end). Deliveries
- * outside the range are left out.
- */
-export function bucketByOutcome(items: DeliveryLike[], end: number, spanMs: number, buckets: number): Bucket[] {
-  const width = spanMs / buckets;
-  const start = end - spanMs;
-  const out: Bucket[] = Array.from({ length: buckets }, (_, i) => ({
-    start: start + i * width,
-    counts: { succeeded: 0, failed: 0, waiting: 0, cancelled: 0 },
-  }));
-  for (const d of items) {
-    const t = Date.parse(d.createdAt);
-    if (!(t >= start && t < end)) continue;
-    const i = Math.min(buckets - 1, Math.floor((t - start) / width));
-    out[i].counts[outcomeOf(d.status)]++;
-  }
-  return out;
-}
-
-export interface LatencyStats {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-/** Nearest-rank percentiles of attempt durations; null without attempts. */
-export function latencyStats(durations: number[]): LatencyStats | null {
-  if (durations.length === 0) return null;
-  const sorted = [...durations].sort((a, b) => a - b);
-  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return { count: sorted.length, p50: rank(50), p90: rank(90), p99: rank(99), max: sorted[sorted.length - 1] };
-}
-
-/** Upper bounds (ms) of the latency histogram's bars; the last bar holds everything slower. */
-export const LATENCY_BOUNDS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
-
-export function latencyHistogram(durations: number[], bounds = LATENCY_BOUNDS): { label: string; count: number }[] {
-  const bars = bounds.map((b) => ({ label: `≤${compactMs(b)}`, count: 0 }));
-  bars.push({ label: `>${compactMs(bounds[bounds.length - 1])}`, count: 0 });
-  for (const d of durations) {
-    const i = bounds.findIndex((b) => d <= b);
-    bars[i === -1 ? bars.length - 1 : i].count++;
-  }
-  return bars;
+/** A histogram bar's label from its upper bound: `≤250ms`, `≤2.5s`, or `>10s` for the open-ended last bar. */
+export function latencyBarLabel(upToMs: number | null, lastBoundMs: number): string {
+  return upToMs === null ? `>${compactMs(lastBoundMs)}` : `≤${compactMs(upToMs)}`;
 }
 
 /** Axis labels: `250ms`, `2.5s`. */
@@ -122,10 +72,18 @@ function compactMs(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
 }
 
-export function formatMs(ms: number): string {
+export function formatMs(ms: number | null): string {
+  if (ms === null) return "—";
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+/** `1.2 KB`, `16 KiB`-style sizes for bodies. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /** `2 min ago`, `in 5 s`: coarse relative times for tables. */

@@ -3,7 +3,7 @@ import { type Delivery, unwrap } from "../../../packages/client/src/index.ts";
 import { Badge, BodyView, ErrorNote, HeaderTable, Link, Loading, PageHeader, formatTime } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
-import { formatMs } from "../lib/deliveries.ts";
+import { formatBytes, formatMs } from "../lib/deliveries.ts";
 import { can } from "../lib/session.ts";
 
 type Attempt = Delivery["attempts"][number];
@@ -39,8 +39,6 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
     [client, tenant, endpointId],
   );
   const retry = useAction();
-  const preview = useAction();
-  const [shaped, setShaped] = useState<{ contentType: string; body: string } | null>(null);
 
   if (d.loading && !d.data) return <Loading />;
   if (!d.data) return <ErrorNote error={d.error} />;
@@ -52,18 +50,6 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
       await unwrap(client.POST("/v1/tenants/{tenant}/deliveries/{id}/retry", { params: { path: { tenant, id } } }));
       setWaiting(true);
       d.reload();
-    });
-  const showShaped = () =>
-    preview.act(async () => {
-      if (!event.data) return;
-      setShaped(
-        await unwrap(
-          client.POST("/v1/tenants/{tenant}/endpoints/{id}/preview", {
-            params: { path: { tenant, id: del.endpointId } },
-            body: { eventType: event.data.type, payload: event.data.payload },
-          }),
-        ),
-      );
     });
 
   const attempts = [...del.attempts].sort((a, b) => b.attemptNo - a.attemptNo);
@@ -117,30 +103,17 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
         <AttemptView key={a.id} a={a} open={i === 0} />
       ))}
 
-      <section className="card" aria-labelledby="request-title">
-        <h2 id="request-title">Request</h2>
-        {ep ? (
-          <p>
-            <code className="break">
-              {ep.method} {ep.url}
-            </code>
-          </p>
-        ) : null}
-        <p className="muted small">
-          Tocsin records the response of each attempt, not the request. Below is the event as posted; the button shows the body this webhook's current settings make of it (envelope, transform). Signature headers are computed afresh for every attempt.
-        </p>
+      <section className="card" aria-labelledby="event-title">
+        <h2 id="event-title">Event</h2>
+        <p className="muted small">The event's payload as the browser reads it (number text such as 9.50 may show as 9.5 here). Each attempt above shows the exact bytes it sent.</p>
         {event.data ? <BodyView body={JSON.stringify(event.data.payload)} label="Event payload" /> : <ErrorNote error={event.error} />}
-        {ep ? (
-          <button type="button" onClick={() => void showShaped()} disabled={preview.busy || !event.data}>
-            Show the body as sent
-          </button>
-        ) : null}
-        <ErrorNote error={preview.error} />
-        {shaped ? <BodyView body={shaped.body} label={`Body (${shaped.contentType})`} /> : null}
       </section>
     </section>
   );
 }
+
+/** UTF-8 size of a string in the browser. */
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 
 function AttemptView({ a, open }: { a: Attempt; open: boolean }) {
   const ok = a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300;
@@ -174,8 +147,33 @@ function AttemptView({ a, open }: { a: Attempt; open: boolean }) {
           <dd>{a.willRetry ? `yes, at ${formatTime(a.nextAttemptAt)}` : "no"}</dd>
         </div>
       </dl>
-      <HeaderTable headers={a.responseHeaders} caption="Response headers" />
-      <BodyView body={a.responseBody} label="Response body (first 16 KiB)" />
+      <div className="exchange">
+        <section aria-label={`Request of attempt ${a.attemptNo}`} className="exchange-side" data-part="request">
+          <h3>Request</h3>
+          {a.request ? (
+            <>
+              <p>
+                <code className="break">
+                  {a.request.method} {a.request.url}
+                </code>
+              </p>
+              <HeaderTable headers={a.request.headers} caption="Request headers (credentials redacted)" />
+              <BodyView
+                body={a.request.body}
+                label={a.request.body !== null && utf8Length(a.request.body) < a.request.bodyBytes ? `Request body (first 16 KiB of ${formatBytes(a.request.bodyBytes)})` : `Request body (${formatBytes(a.request.bodyBytes)})`}
+              />
+            </>
+          ) : (
+            <p className="muted">{a.errorClass === "transform" ? "Nothing was sent: the payload transform failed (see the error above)." : "This attempt was recorded without its request."}</p>
+          )}
+        </section>
+        <section aria-label={`Response of attempt ${a.attemptNo}`} className="exchange-side" data-part="response">
+          <h3>Response</h3>
+          {a.statusCode !== null ? <p>HTTP {a.statusCode}</p> : <p className="muted">No response{a.errorClass ? ` (${a.errorClass})` : ""}.</p>}
+          <HeaderTable headers={a.responseHeaders} caption="Response headers" />
+          <BodyView body={a.responseBody} label="Response body (first 16 KiB)" />
+        </section>
+      </div>
     </details>
   );
 }
