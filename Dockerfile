@@ -1,18 +1,45 @@
 # syntax=docker/dockerfile:1
 #
 # UNTESTED. This Dockerfile could not be built or tried where it was written: there was no Docker
-# engine there. It was checked only by reading it. Build it, run it and try a backup and a restore
-# (docs/operating.md) before you rely on it, and report what breaks.
+# engine there. It was checked by reading it, and by running each stage's commands by hand outside
+# Docker (docs/operating.md#with-docker says what that covered); the image itself was never built.
+# Build it, run it and try a backup and a restore (docs/operating.md) before you rely on it, and
+# report what breaks.
 #
 #   docker build -t tocsin .
 #   docker run -d --name tocsin --init -p 3000:3000 -v tocsin-data:/data tocsin
 #   docker stop -t 120 tocsin      # let in-flight deliveries drain (Docker's default is 10 s)
 #
 # One container runs 'tocsin serve' on the embedded SQLite database in the /data volume (the
-# admin and master keys are generated there on first start). For PostgreSQL, pass
-# TOCSIN_DATABASE_URL, TOCSIN_API_KEY and TOCSIN_MASTER_KEY and override the command with
-# 'api', 'worker' or 'migrate' (docs/scaling.md).
+# admin and master keys are generated there on first start), with the web console at / on the
+# same port. For PostgreSQL, pass TOCSIN_DATABASE_URL, TOCSIN_API_KEY and TOCSIN_MASTER_KEY and
+# override the command with 'api', 'worker' or 'migrate' (docs/scaling.md).
+#
+# Two stages: 'build' installs every dependency and bundles the web console (web/) into web/dist
+# with Vite; the image itself is the second stage, with the runtime dependencies only and the
+# built web/dist copied from the first. Without web/dist, / would answer 503 "console not built".
 
+# ---- build: the web console -------------------------------------------------------------------
+FROM node:24-bookworm-slim AS build
+
+WORKDIR /app
+# No NODE_ENV=production in this stage: npm ci would then leave out the dev dependencies, and
+# Vite, React and the Vite React plugin are dev dependencies.
+COPY package.json package-lock.json ./
+COPY packages/verify/package.json ./packages/verify/
+COPY packages/client/package.json ./packages/client/
+# Scripts are skipped for the reason given in the runtime stage below (the `node` package's
+# install script, the only one in the tree, dev dependencies included); the build needs none.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+# The console imports the API client's sources (packages/client/src) and a module of the
+# server's (src/cli/headers.ts), so both trees are needed beside web/.
+COPY packages ./packages
+COPY src ./src
+COPY web ./web
+# What `npm run build:web` runs: index.html, favicon.svg and assets/ in /app/web/dist.
+RUN npx vite build --config web/vite.config.ts
+
+# ---- runtime ----------------------------------------------------------------------------------
 FROM node:24-bookworm-slim
 
 WORKDIR /app
@@ -34,6 +61,8 @@ COPY bin ./bin
 COPY src ./src
 COPY packages ./packages
 COPY examples ./examples
+# The console built in the first stage, where the server looks for it (src/api/console.ts).
+COPY --from=build /app/web/dist ./web/dist
 
 # The data folder belongs to the image's unprivileged `node` user (uid 1000).
 RUN mkdir /data && chown node:node /data && chmod 0700 /data
