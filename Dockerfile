@@ -31,10 +31,8 @@ COPY packages/client/package.json ./packages/client/
 # Scripts are skipped for the reason given in the runtime stage below (the `node` package's
 # install script, the only one in the tree, dev dependencies included); the build needs none.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-# The console imports the API client's sources (packages/client/src) and a module of the
-# server's (src/cli/headers.ts), so both trees are needed beside web/.
+# The console imports the API client's sources (packages/client/src) and nothing of the server's.
 COPY packages ./packages
-COPY src ./src
 COPY web ./web
 # What `npm run build:web` runs: index.html, favicon.svg and assets/ in /app/web/dist.
 RUN npx vite build --config web/vite.config.ts

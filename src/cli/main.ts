@@ -11,7 +11,7 @@ import { EXAMPLES_HELP, runExamples } from "./examples.ts";
 import { LISTEN_HELP, LISTEN_OPTIONS, runListen } from "./listen.ts";
 import { apiRegistrar } from "./listen-register.ts";
 import { runVerify, VERIFY_HELP } from "./verify.ts";
-import { parseHeader, parseHeaderList } from "./headers.ts";
+import { parseHeader, parseHeaderList } from "../../packages/client/src/index.ts";
 
 type Env = Record<string, string | undefined>;
 type Out = { out: (s: string) => void; err: (s: string) => void };

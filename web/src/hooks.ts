@@ -49,6 +49,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
         setLoading(false);
       },
     );
+    // The caller's deps decide when to load again, as they would for useEffect itself.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
 
   useEffect(() => {

@@ -3,6 +3,7 @@ import createClient from "openapi-fetch";
 import type { paths } from "./schema.ts";
 
 export type { components, operations, paths } from "./schema.ts";
+export { parseHeader, parseHeaderList } from "./headers.ts";
 
 /** A typed client of Tocsin's REST API: `client.GET("/v1/tenants/{tenant}", { params: … })` and so on. */
 export type TocsinClient = Client<paths>;

@@ -34,12 +34,15 @@ export function SignIn({ portal, notice, onSignedIn }: Props) {
     }
   };
 
+  // The effect below runs once per portal link; it calls the latest `attempt` through this ref.
+  const attemptRef = useRef(attempt);
+  attemptRef.current = attempt;
   useEffect(() => {
     // A portal link signs in by itself (once, even under StrictMode's double effects).
     if (!portal || started.current) return;
     started.current = true;
     setKey(portal.token);
-    void attempt(portal.token, portal.tenant);
+    void attemptRef.current(portal.token, portal.tenant);
   }, [portal]);
 
   const submit = (e: FormEvent) => {
