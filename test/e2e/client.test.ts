@@ -122,12 +122,13 @@ describe("@tocsin/client", () => {
       const install = await exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tgz)], app, {}, 120_000);
       assert.equal(install.code, 0, install.out);
       const installed = readdirSync(join(app, "node_modules/@tocsin/client/dist")).sort();
-      assert.deepEqual(installed, ["index.d.ts", "index.js", "schema.d.ts", "schema.js"]);
+      assert.deepEqual(installed, ["headers.d.ts", "headers.js", "index.d.ts", "index.js", "schema.d.ts", "schema.js"]);
 
       // Node strips no types under node_modules: this proves the package ships JavaScript.
       writeFileSync(
         join(app, "main.mjs"),
-        `import { createTocsinClient, unwrap, TocsinApiError } from "@tocsin/client";
+        `import { createTocsinClient, unwrap, TocsinApiError, parseHeaderList } from "@tocsin/client";
+const headers = parseHeaderList("X-Team: soc, Accept: text/html, application/json");
 const client = createTocsinClient({ baseUrl: process.env.TOCSIN_URL, apiKey: process.env.TOCSIN_API_KEY });
 const tenant = await unwrap(client.POST("/v1/tenants", { body: { id: "from-package" } }));
 let status = null;
@@ -136,7 +137,7 @@ try {
 } catch (e) {
   if (e instanceof TocsinApiError) status = e.status;
 }
-console.log(JSON.stringify({ id: tenant.id, status }));
+console.log(JSON.stringify({ id: tenant.id, status, headers }));
 `,
       );
       // Its declarations resolve too: a route that does not exist is a type error.
@@ -158,7 +159,11 @@ void client.GET("/v1/no-such-route");
       await withServer({}, async ({ url, apiKey }) => {
         const run = await exec(process.execPath, ["main.mjs"], app, { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey }, 30_000);
         assert.equal(run.code, 0, run.out);
-        assert.deepEqual(JSON.parse(run.out.trim().split("\n").at(-1)!), { id: "from-package", status: 404 });
+        assert.deepEqual(JSON.parse(run.out.trim().split("\n").at(-1)!), {
+          id: "from-package",
+          status: 404,
+          headers: { "X-Team": "soc", Accept: "text/html, application/json" },
+        });
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,8 @@ interface RouteSpec {
   target?: Target;
   /** A valid body: a caller who may use the route gets a 2xx, not a 400. */
   body?: () => unknown;
+  /** A query string the route needs to succeed (without `?`). */
+  query?: string;
   /** A successful call uses its target up (deletes it): such calls get a fresh one. */
   consumes?: "tenant" | Target;
   /** The fixture's state makes the allowed answer a 409 (validation mode none; a delivery that did not fail). */
@@ -60,6 +62,7 @@ const ROUTES: Record<string, RouteSpec> = {
   "GET /v1/tenants/{tenant}/deliveries": { scope: "read" },
   "GET /v1/tenants/{tenant}/deliveries/{id}": { scope: "read", target: "delivery" },
   "POST /v1/tenants/{tenant}/deliveries/{id}/retry": { scope: "endpoints:write", target: "delivery", conflict: true },
+  "GET /v1/tenants/{tenant}/stats/deliveries": { scope: "read", query: "since=2026-01-01T00:00:00Z&until=2026-01-31T00:00:00Z" },
   "GET /v1/tenants/{tenant}/batches/{id}": { scope: "read", target: "batch" },
   "GET /v1/tenants/{tenant}/alerts": { scope: "read" },
   "GET /v1/tenants/{tenant}/alerts/{fingerprint}": { scope: "read", target: "alert" },
@@ -272,7 +275,7 @@ describe("scopes: every route × every caller", () => {
             route
               .split(" ")[1]
               .replace("{tenant}", tenant)
-              .replace(/\{(id|name|fingerprint)\}/, target ?? "");
+              .replace(/\{(id|name|fingerprint)\}/, target ?? "") + (ROUTES[route]?.query ? `?${ROUTES[route].query}` : "");
 
           const check = (what: string, got: { status: number; body: unknown }, want: Outcome, spec: RouteSpec) => {
             const detail = `${what} -> ${got.status} ${JSON.stringify(got.body)}`;
@@ -325,6 +328,9 @@ describe("scopes: every route × every caller", () => {
                 const r = await call(p, "GET", `/v1/tenants/acme/deliveries?${q}`, undefined);
                 assert.deepEqual([r.status, (r.body as { data: unknown[] }).data], [200, []], q);
               }
+              // Stats for another tenant's endpoint, under the caller's own tenant: as absent as any unknown endpoint.
+              const stats = await call(p, "GET", `/v1/tenants/acme/stats/deliveries?since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z&endpointId=${globex.endpoint}`, undefined);
+              assert.deepEqual([stats.status, (stats.body as { code: string }).code], [404, "not_found"]);
             }
             // HEAD routes are guarded like their GETs.
             assert.equal((await fetch(`${url}/v1/tenants/globex/endpoints`, { method: "HEAD", headers: { authorization: `Bearer ${p.key}` } })).status, 404);
