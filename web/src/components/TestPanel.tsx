@@ -4,6 +4,7 @@ import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
 import { BodyView, ErrorNote, HeaderTable } from "./ui.tsx";
 import { ExampleTypeSelect } from "./ExampleTypeSelect.tsx";
+import { SentRequest } from "./SentRequest.tsx";
 
 /** The Test button: one request now, through the endpoint's real settings, outside the queue. */
 export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: string; endpoint: Endpoint; knownTypes: string[]; writable: boolean }) {
@@ -49,13 +50,7 @@ export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: 
           <div className="split">
             <section aria-labelledby="test-req">
               <h3 id="test-req">Request</h3>
-              <p>
-                <code className="break">
-                  {result.request.method} {result.request.url}
-                </code>
-              </p>
-              <HeaderTable headers={result.request.headers} caption="Request headers (credentials redacted)" />
-              <BodyView body={result.request.body} label="Request body" />
+              <SentRequest request={result.request} />
             </section>
             <section aria-labelledby="test-res">
               <h3 id="test-res">Response</h3>

@@ -3,7 +3,8 @@ import { type Delivery, unwrap } from "../../../packages/client/src/index.ts";
 import { Badge, BodyView, ErrorNote, HeaderTable, Link, Loading, PageHeader, formatTime } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
-import { formatBytes, formatMs } from "../lib/deliveries.ts";
+import { formatMs } from "../lib/deliveries.ts";
+import { SentRequest } from "../components/SentRequest.tsx";
 import { can } from "../lib/session.ts";
 
 type Attempt = Delivery["attempts"][number];
@@ -112,9 +113,6 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
   );
 }
 
-/** UTF-8 size of a string in the browser. */
-const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
-
 function AttemptView({ a, open }: { a: Attempt; open: boolean }) {
   const ok = a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300;
   return (
@@ -147,27 +145,16 @@ function AttemptView({ a, open }: { a: Attempt; open: boolean }) {
           <dd>{a.willRetry ? `yes, at ${formatTime(a.nextAttemptAt)}` : "no"}</dd>
         </div>
       </dl>
-      <div className="exchange">
-        <section aria-label={`Request of attempt ${a.attemptNo}`} className="exchange-side" data-part="request">
+      <div className="split exchange">
+        <section aria-label={`Request of attempt ${a.attemptNo}`} data-part="request">
           <h3>Request</h3>
           {a.request ? (
-            <>
-              <p>
-                <code className="break">
-                  {a.request.method} {a.request.url}
-                </code>
-              </p>
-              <HeaderTable headers={a.request.headers} caption="Request headers (credentials redacted)" />
-              <BodyView
-                body={a.request.body}
-                label={a.request.body !== null && utf8Length(a.request.body) < a.request.bodyBytes ? `Request body (first 16 KiB of ${formatBytes(a.request.bodyBytes)})` : `Request body (${formatBytes(a.request.bodyBytes)})`}
-              />
-            </>
+            <SentRequest request={a.request} />
           ) : (
             <p className="muted">{a.errorClass === "transform" ? "Nothing was sent: the payload transform failed (see the error above)." : "This attempt was recorded without its request."}</p>
           )}
         </section>
-        <section aria-label={`Response of attempt ${a.attemptNo}`} className="exchange-side" data-part="response">
+        <section aria-label={`Response of attempt ${a.attemptNo}`} data-part="response">
           <h3>Response</h3>
           {a.statusCode !== null ? <p>HTTP {a.statusCode}</p> : <p className="muted">No response{a.errorClass ? ` (${a.errorClass})` : ""}.</p>}
           <HeaderTable headers={a.responseHeaders} caption="Response headers" />
