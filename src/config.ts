@@ -106,6 +106,12 @@ export interface Config {
    * sources; [] is 'none'. The operator console is never framed. TOCSIN_CONSOLE_FRAME_ANCESTORS.
    */
   consoleFrameAncestors: string[];
+  /**
+   * The origin people reach this server at (`https://hooks.example.com`), when a proxy in front
+   * terminates TLS or renames the host: portal session links start with it. null: the request's
+   * own scheme and Host header. TOCSIN_PUBLIC_URL.
+   */
+  publicUrl: string | null;
 }
 
 /** The circuit-breaker and auto-disable rules a configuration sets. */
@@ -166,6 +172,7 @@ export const DEFAULTS: Config = {
   consoleEnabled: true,
   consoleDir: null,
   consoleFrameAncestors: [],
+  publicUrl: null,
 };
 
 export class ConfigError extends Error {}
@@ -228,6 +235,26 @@ export function parseFrameAncestors(value: string | undefined): string[] {
   }
   if (out.length > 50) throw new ConfigError(`${FRAME_ANCESTORS} may name at most 50 origins`);
   return out;
+}
+
+/**
+ * TOCSIN_PUBLIC_URL as an origin without a trailing slash. Only an origin: the console routes
+ * from `/` and loads `/assets/`, so Tocsin cannot be served under a path prefix.
+ */
+export function parsePublicUrl(value: string | undefined): string | null {
+  const v = value?.trim();
+  if (!v) return null;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(`TOCSIN_PUBLIC_URL: "${v}" is not a URL (expected an origin such as https://hooks.example.com)`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new ConfigError(`TOCSIN_PUBLIC_URL must be an http or https URL, got "${v}"`);
+  if (u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) {
+    throw new ConfigError(`TOCSIN_PUBLIC_URL must be an origin only (scheme, host, optional port: no path, query, fragment or credentials), got "${v}"`);
+  }
+  return u.origin;
 }
 
 /** Parses `TOCSIN_*` variables, then applies `overrides` (from CLI flags), validates and freezes. */
@@ -348,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("consoleEnabled", bool(env, "TOCSIN_CONSOLE"));
   set("consoleDir", env.TOCSIN_CONSOLE_DIR || undefined);
   c.consoleFrameAncestors = parseFrameAncestors(env[FRAME_ANCESTORS]);
+  c.publicUrl = parsePublicUrl(env.TOCSIN_PUBLIC_URL);
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   }

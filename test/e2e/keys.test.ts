@@ -252,5 +252,15 @@ for (const backend of await testBackends()) {
         clock.now,
       );
     });
+
+    it("builds portal links from TOCSIN_PUBLIC_URL when it is set (a proxy terminating TLS in front)", async () => {
+      await withBackendServer(backend, { TOCSIN_PUBLIC_URL: "https://hooks.example.com" }, async ({ url, api }) => {
+        await api("POST", "/v1/tenants", { id: "acme" });
+        const r = await api<Portal>("POST", "/v1/tenants/acme/portal-sessions", {}, { "x-forwarded-proto": "http", "x-forwarded-host": "evil.example" });
+        assert.equal(r.status, 201);
+        assert.equal(r.body.url, `https://hooks.example.com/portal#token=${r.body.token}`);
+        assert.ok(!r.body.url.startsWith(url));
+      });
+    });
   });
 }

@@ -62,6 +62,7 @@ describe("loadConfig", () => {
       consoleEnabled: true,
       consoleDir: null,
       consoleFrameAncestors: [],
+      publicUrl: null,
     });
   });
 
@@ -102,6 +103,7 @@ describe("loadConfig", () => {
       "TOCSIN_CONSOLE",
       "TOCSIN_CONSOLE_DIR",
       "TOCSIN_CONSOLE_FRAME_ANCESTORS",
+      "TOCSIN_PUBLIC_URL",
     ]) {
       env[name] = "";
     }
@@ -157,10 +159,20 @@ describe("loadConfig", () => {
       ["TOCSIN_CONSOLE", "on", "consoleEnabled", true],
       ["TOCSIN_CONSOLE_DIR", "/srv/tocsin-console", "consoleDir", "/srv/tocsin-console"],
       ["TOCSIN_CONSOLE_FRAME_ANCESTORS", "https://app.example.com", "consoleFrameAncestors", ["https://app.example.com"]],
+      ["TOCSIN_PUBLIC_URL", "https://Hooks.Example.com/", "publicUrl", "https://hooks.example.com"],
+      ["TOCSIN_PUBLIC_URL", "http://10.0.0.5:8080", "publicUrl", "http://10.0.0.5:8080"],
     ];
     for (const [name, value, key, expected] of cases) {
       const c = loadConfig({ [name]: value });
       assert.deepEqual(Array.isArray(c[key]) ? [...(c[key] as number[])] : c[key], expected, `${name}=${value}`);
+    }
+  });
+
+  it("takes TOCSIN_PUBLIC_URL as an origin only, refusing paths, queries, credentials and other schemes", () => {
+    assert.equal(loadConfig({}).publicUrl, null);
+    assert.equal(loadConfig({ TOCSIN_PUBLIC_URL: " https://hooks.example.com:443 " }).publicUrl, "https://hooks.example.com");
+    for (const bad of ["hooks.example.com", "ftp://hooks.example.com", "https://hooks.example.com/tocsin", "https://hooks.example.com/?a=1", "https://u:p@hooks.example.com", "https://hooks.example.com/#x"]) {
+      throwsConfigError({ TOCSIN_PUBLIC_URL: bad }, "TOCSIN_PUBLIC_URL");
     }
   });
 

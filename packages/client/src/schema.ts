@@ -6397,7 +6397,7 @@ export interface paths {
         put?: never;
         /**
          * Open a customer-console session: a short-lived token for this tenant with endpoints:write and read
-         * @description The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers.
+         * @description The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers; it starts with TOCSIN_PUBLIC_URL when that is set, else with the request's own scheme and Host.
          *
          *     Admin keys only.
          */

@@ -132,7 +132,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
         tags,
         summary: "Open a customer-console session: a short-lived token for this tenant with endpoints:write and read",
         description:
-          "The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers.",
+          "The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers; it starts with TOCSIN_PUBLIC_URL when that is set, else with the request's own scheme and Host.",
         params: TenantParams,
         body: PortalSessionCreate,
         response: { 201: PortalSessionOut, ...errorResponses },
@@ -143,7 +143,8 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
       const { key, secret } = await createPortalSession(d, tenant, req.body as Static<typeof PortalSessionCreate>);
       return reply.code(201).send({
         id: key.id,
-        url: `${req.protocol}://${req.host}/portal#token=${secret}`,
+        // Behind a proxy the request's own scheme and Host may not be what customers use.
+        url: `${d.config.publicUrl ?? `${req.protocol}://${req.host}`}/portal#token=${secret}`,
         token: secret,
         tenantId: tenant,
         scopes: key.scopes,
