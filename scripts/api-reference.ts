@@ -501,7 +501,7 @@ export function renderReference(doc: OpenApiDocument, maxBatchEvents: number): s
   const problem = Object.values(doc.paths)
     .flatMap((item) => Object.values(item))
     .flatMap((op) => Object.values(op.responses))
-    .find(isProblem)?.content?.["application/json"]?.schema;
+    .find(isProblem)?.content?.["application/problem+json"]?.schema;
   if (problem) out.push(...r.table(problem, false, false), "");
 
   out.push("## Schemas", "", "Response bodies, under the names `src/api/schemas.ts` gives them.", "");

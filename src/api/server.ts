@@ -198,6 +198,9 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }],
     },
+    // Errors are sent as application/problem+json (the error handler below); say so in the
+    // document, which would otherwise list them under application/json like the successes.
+    transformObject: (doc) => ("openapiObject" in doc ? problemMediaType(doc.openapiObject) : doc.swaggerObject),
   });
 
   registerAuth(app, o.deps, o.apiKeys);
@@ -292,4 +295,22 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     consoleFallback = await registerConsole(app, { dir: c.consoleDir ?? BUILT_CONSOLE_DIR, frameAncestors: c.consoleFrameAncestors, logger: o.logger });
   }
   return app;
+}
+
+interface OpenApiLike {
+  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>>;
+}
+
+/** Moves every 4xx and 5xx response's `application/json` content to `application/problem+json`. */
+export function problemMediaType<T extends object>(doc: T): T {
+  for (const item of Object.values((doc as OpenApiLike).paths ?? {})) {
+    for (const op of Object.values(item)) {
+      for (const [code, res] of Object.entries(op?.responses ?? {})) {
+        if (!/^[45]/.test(code) || !res.content?.["application/json"]) continue;
+        const { "application/json": json, ...rest } = res.content;
+        res.content = { "application/problem+json": json, ...rest };
+      }
+    }
+  }
+  return doc;
 }

@@ -174,6 +174,25 @@ describe("REST API conventions", () => {
       ]) {
         assert.ok(doc.paths[p], `missing ${p}`);
       }
+      // The media types it names are the ones sent: problem documents for every error.
+      type Op = { responses: Record<string, { content?: Record<string, unknown> }> };
+      let errors = 0;
+      for (const [path, item] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(item as Record<string, Op>)) {
+          for (const [status, res] of Object.entries(op.responses)) {
+            const types = Object.keys(res.content ?? {});
+            if (/^[45]/.test(status)) {
+              errors++;
+              assert.deepEqual(types, ["application/problem+json"], `${method} ${path} ${status}`);
+            } else {
+              assert.ok(!types.includes("application/problem+json"), `${method} ${path} ${status}: ${types}`);
+            }
+          }
+        }
+      }
+      assert.ok(errors > 100, `${errors} error responses documented`);
+      const problem = await fetch(`${url}/v1/tenants`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      assert.equal(problem.headers.get("content-type"), "application/problem+json; charset=utf-8");
     });
   });
 });

@@ -43,7 +43,7 @@ type SuccessBody<Op> = Op extends { responses: infer R }
   : never;
 
 /** An RFC 9457 problem document, as every error of the API is (`Content-Type: application/problem+json`). */
-export type Problem = paths["/v1/tenants"]["post"]["responses"][400]["content"]["application/json"];
+export type Problem = paths["/v1/tenants"]["post"]["responses"][400]["content"]["application/problem+json"];
 
 export type Tenant = ResponseData<"/v1/tenants/{tenant}", "get">;
 export type Endpoint = ResponseData<"/v1/tenants/{tenant}/endpoints/{id}", "get">;

@@ -172,7 +172,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -191,7 +191,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -210,7 +210,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -229,7 +229,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -302,7 +302,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -321,7 +321,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -340,7 +340,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -359,7 +359,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -378,7 +378,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -453,7 +453,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -472,7 +472,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -491,7 +491,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -510,7 +510,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -555,7 +555,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -574,7 +574,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -593,7 +593,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -612,7 +612,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -685,7 +685,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -704,7 +704,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -723,7 +723,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -742,7 +742,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -902,7 +902,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -921,7 +921,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -940,7 +940,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -959,7 +959,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1171,7 +1171,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1190,7 +1190,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1209,7 +1209,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1228,7 +1228,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1247,7 +1247,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1406,7 +1406,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1425,7 +1425,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1444,7 +1444,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1463,7 +1463,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1509,7 +1509,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1528,7 +1528,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1547,7 +1547,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1566,7 +1566,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1776,7 +1776,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1795,7 +1795,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1814,7 +1814,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1833,7 +1833,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1890,7 +1890,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1909,7 +1909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1928,7 +1928,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -1947,7 +1947,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2024,7 +2024,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2043,7 +2043,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2062,7 +2062,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2081,7 +2081,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2172,7 +2172,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2191,7 +2191,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2210,7 +2210,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2229,7 +2229,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2302,7 +2302,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2321,7 +2321,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2340,7 +2340,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2359,7 +2359,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2546,7 +2546,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2565,7 +2565,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2584,7 +2584,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2603,7 +2603,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2622,7 +2622,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2787,7 +2787,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2806,7 +2806,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2825,7 +2825,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2844,7 +2844,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2947,7 +2947,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2966,7 +2966,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -2985,7 +2985,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3004,7 +3004,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3103,7 +3103,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3122,7 +3122,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3141,7 +3141,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3160,7 +3160,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3241,7 +3241,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3260,7 +3260,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3279,7 +3279,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3298,7 +3298,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3368,7 +3368,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3387,7 +3387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3406,7 +3406,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3425,7 +3425,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3444,7 +3444,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3519,7 +3519,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3538,7 +3538,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3557,7 +3557,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3576,7 +3576,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3621,7 +3621,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3640,7 +3640,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3659,7 +3659,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3678,7 +3678,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3750,7 +3750,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3769,7 +3769,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3788,7 +3788,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3807,7 +3807,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3889,7 +3889,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3908,7 +3908,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3927,7 +3927,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -3946,7 +3946,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4040,7 +4040,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4059,7 +4059,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4078,7 +4078,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4097,7 +4097,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4116,7 +4116,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4220,7 +4220,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4239,7 +4239,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4258,7 +4258,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4277,7 +4277,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4395,7 +4395,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4414,7 +4414,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4433,7 +4433,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4452,7 +4452,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4471,7 +4471,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4567,7 +4567,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4586,7 +4586,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4605,7 +4605,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4624,7 +4624,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4744,7 +4744,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4763,7 +4763,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4782,7 +4782,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4801,7 +4801,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4918,7 +4918,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4937,7 +4937,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4956,7 +4956,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -4975,7 +4975,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5061,7 +5061,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5080,7 +5080,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5099,7 +5099,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5118,7 +5118,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5137,7 +5137,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5220,7 +5220,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5239,7 +5239,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5258,7 +5258,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5277,7 +5277,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5356,7 +5356,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5375,7 +5375,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5394,7 +5394,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5413,7 +5413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5539,7 +5539,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5558,7 +5558,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5577,7 +5577,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5596,7 +5596,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5678,7 +5678,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5697,7 +5697,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5716,7 +5716,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5735,7 +5735,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5807,7 +5807,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5826,7 +5826,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5845,7 +5845,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5864,7 +5864,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5923,7 +5923,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5942,7 +5942,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5961,7 +5961,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -5980,7 +5980,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6060,7 +6060,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6079,7 +6079,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6098,7 +6098,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6117,7 +6117,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6192,7 +6192,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6211,7 +6211,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6230,7 +6230,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6249,7 +6249,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6309,7 +6309,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6328,7 +6328,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6347,7 +6347,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6366,7 +6366,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6448,7 +6448,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6467,7 +6467,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6486,7 +6486,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6505,7 +6505,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6573,7 +6573,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6592,7 +6592,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6611,7 +6611,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6630,7 +6630,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6649,7 +6649,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
@@ -6711,7 +6711,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             type: string;
                             title: string;
                             status: number;
