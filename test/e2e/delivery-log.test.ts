@@ -9,7 +9,7 @@ import { type Api, eventually, withBackendServer } from "../support/server.ts";
 
 type AttemptRequest = { method: string; url: string; headers: Record<string, string>; body: string | null; bodyBytes: number };
 type Attempt = { attemptNo: number; statusCode: number | null; request: AttemptRequest | null };
-type Delivery = { id: string; status: string; eventType: string; createdAt: string; attempts: Attempt[] };
+type Delivery = { id: string; status: string; eventType: string; createdAt: string; attemptCount: number; attempts: Attempt[] };
 type Page = { data: Delivery[]; nextCursor: string | null };
 
 async function tenantWith(api: Api, tenant: string, endpoint: Record<string, unknown>): Promise<string> {
@@ -176,9 +176,16 @@ for (const backend of await testBackends()) {
               [130 * 60_000, "later.a"],
             ] as const) {
               clock = base + offset;
-              assert.equal((await api("POST", "/v1/tenants/acme/events", { type, payload: {} })).status, 202);
+              const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type, payload: {} });
+              assert.equal(ev.status, 202);
+              // Its attempt is recorded before the clock moves on: a jump while it is in flight
+              // would expire its lease, and a second attempt would change the counts.
+              await eventually(async () => {
+                const [d] = (await api<Page>("GET", `/v1/tenants/acme/deliveries?eventId=${ev.body.id}`)).body.data;
+                return d && d.status !== "delivering" && d.attemptCount >= 1;
+              });
             }
-            await rx.waitFor(4);
+            assert.equal(rx.requests.length, 4);
             const since = encodeURIComponent(new Date(base).toISOString());
             const until = encodeURIComponent(new Date(base + 3 * 3600_000).toISOString());
             type Stats = {
