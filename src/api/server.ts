@@ -200,7 +200,14 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     },
     // Errors are sent as application/problem+json (the error handler below); say so in the
     // document, which would otherwise list them under application/json like the successes.
-    transformObject: (doc) => ("openapiObject" in doc ? problemMediaType(doc.openapiObject) : doc.swaggerObject),
+    transformObject: (doc) => ("openapiObject" in doc ? optionalBodies(problemMediaType(doc.openapiObject), optionalBodyRoutes) : doc.swaggerObject),
+  });
+  // Routes that take no body as `{}` (config.optionalBody): their request body is not required.
+  const optionalBodyRoutes = new Set<string>();
+  app.addHook("onRoute", (r) => {
+    if (!(r.config as { optionalBody?: boolean } | undefined)?.optionalBody) return;
+    const path = r.url.replace(/:(\w+)/g, "{$1}");
+    for (const m of [r.method].flat()) optionalBodyRoutes.add(`${m.toLowerCase()} ${path}`);
   });
 
   registerAuth(app, o.deps, o.apiKeys);
@@ -298,7 +305,17 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
 }
 
 interface OpenApiLike {
-  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>>;
+  paths?: Record<string, Record<string, { requestBody?: { required?: boolean }; responses?: Record<string, { content?: Record<string, unknown> }> }>>;
+}
+
+/** Marks the request body of each `method path` in `routes` as not required. */
+export function optionalBodies<T extends object>(doc: T, routes: ReadonlySet<string>): T {
+  for (const [path, item] of Object.entries((doc as OpenApiLike).paths ?? {})) {
+    for (const [method, op] of Object.entries(item)) {
+      if (op?.requestBody && routes.has(`${method} ${path}`)) op.requestBody.required = false;
+    }
+  }
+  return doc;
 }
 
 /** Moves every 4xx and 5xx response's `application/json` content to `application/problem+json`. */

@@ -191,6 +191,19 @@ describe("REST API conventions", () => {
         }
       }
       assert.ok(errors > 100, `${errors} error responses documented`);
+      // Actions that take no body as {} say their body is optional; other bodies are required.
+      const required = (path: string) => (doc.paths[path].post as { requestBody?: { required?: boolean } }).requestBody?.required;
+      for (const p of [
+        "/v1/tenants/{tenant}/endpoints/{id}/test",
+        "/v1/tenants/{tenant}/endpoints/{id}/preview",
+        "/v1/tenants/{tenant}/endpoints/{id}/secret/rotate",
+        "/v1/tenants/{tenant}/portal-sessions",
+        "/v1/master-key/rotate",
+      ]) {
+        assert.equal(required(p), false, p);
+      }
+      assert.equal(required("/v1/tenants/{tenant}/events"), true);
+      assert.equal(required("/v1/tenants/{tenant}/endpoints"), true);
       const problem = await fetch(`${url}/v1/tenants`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
       assert.equal(problem.headers.get("content-type"), "application/problem+json; charset=utf-8");
     });

@@ -1994,7 +1994,7 @@ export interface paths {
                 cookie?: never;
             };
             /** @description Optional: the new secret; generated when omitted */
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
@@ -2126,7 +2126,7 @@ export interface paths {
                 cookie?: never;
             };
             /** @description eventType: send that type's example payload; omitted: a small built-in payload */
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         eventType?: string;
@@ -2273,7 +2273,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         eventType?: string;
@@ -6410,7 +6410,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         /** @description Lifetime; default 3600 (1 h) */
@@ -6548,7 +6548,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": Record<string, never>;
                 };
