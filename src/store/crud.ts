@@ -3,6 +3,7 @@ import { idFloor } from "../core/ids.ts";
 import type { Delivery, EventRecord, EventType, Tenant } from "../core/types.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { rowToAlert, rowToBatch, rowToApiKey, rowToAttempt, rowToDelivery, rowToEndpoint, rowToEvent, rowToEventType, rowToTenant } from "./rows.ts";
+import { createdBetween } from "./created-between.ts";
 import { RESET_HEALTH, rowToHealth } from "./operations.ts";
 import { createReplayMethods } from "./replays.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
@@ -329,23 +330,9 @@ export function createCrud(db: SqlDb): CrudMethods {
     },
 
     async listDeliveries(tenantId, f, p) {
-      // Ids are ULIDs minted at creation (never before created_at, at most 1 s after it when the
-      // clock steps back), so a time range is first a primary-key range and then an exact check.
-      let upper = decodeCursor(p.cursor) ?? "\uffff";
-      if (f.until !== undefined) {
-        const ceiling = idFloor("dlv", f.until + 1001);
-        if (ceiling < upper) upper = ceiling;
-      }
-      const where = ["tenant_id = ?", "id < ?"];
-      const params: Param[] = [tenantId, upper];
-      if (f.since !== undefined) {
-        where.push("id >= ?", "created_at >= ?");
-        params.push(idFloor("dlv", f.since), f.since);
-      }
-      if (f.until !== undefined) {
-        where.push("created_at < ?");
-        params.push(f.until);
-      }
+      const range = createdBetween(f.since, f.until);
+      const where = ["tenant_id = ?", "id < ?", ...range.where];
+      const params: Param[] = [tenantId, decodeCursor(p.cursor) ?? "\uffff", ...range.params];
       if (f.eventType !== undefined && f.eventType !== "*") {
         if (f.eventType.endsWith(".*")) {
           // substr rather than LIKE: `_` in a type name is a LIKE wildcard, and both dialects have substr.

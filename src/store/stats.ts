@@ -1,5 +1,5 @@
 import type { Param, Row, SqlDb } from "./sql.ts";
-import { idFloor } from "../core/ids.ts";
+import { createdBetween } from "./created-between.ts";
 import type { DeliveryStatus } from "../core/types.ts";
 import type { DeliveryStatsQuery, OperationalStats, Store } from "./store.ts";
 
@@ -50,13 +50,11 @@ function queueStatement(listed: number): string {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
-/**
- * The newest deliveries of a tenant (or of one endpoint) in a creation-time range: the ULID
- * primary key (or the endpoint index, which ends in it) bounds the scan, created_at makes it exact.
- */
+/** The newest deliveries of a tenant (or of one endpoint) created in [q.since, q.until). */
 function deliveriesIn(q: DeliveryStatsQuery, columns: string): { sql: string; params: Param[] } {
-  const where = ["tenant_id = ?", "id >= ?", "id < ?", "created_at >= ?", "created_at < ?"];
-  const params: Param[] = [idFloor("dlv", q.since), idFloor("dlv", q.until + 1001), q.since, q.until];
+  const range = createdBetween(q.since, q.until);
+  const where = ["tenant_id = ?", ...range.where];
+  const params: Param[] = [...range.params];
   if (q.endpointId !== undefined) {
     where.push("endpoint_id = ?");
     params.push(q.endpointId);

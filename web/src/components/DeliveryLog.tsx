@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { type Delivery, type TocsinClient, unwrap } from "../../../packages/client/src/index.ts";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
-import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryStatus, deliveryQuery, relativeTime, typeFilterError } from "../lib/deliveries.ts";
+import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryQuery, type DeliveryStatus, deliveryQuery, relativeTime, typeFilterError } from "../lib/deliveries.ts";
 import { can } from "../lib/session.ts";
 import { Badge, ErrorNote, Link, Loading } from "./ui.tsx";
 
@@ -18,14 +18,10 @@ const SINCE: { value: string; label: string; ms: number | null }[] = [
 ];
 
 /** One page of the log, filtered by the server (status, event type, creation time). */
-async function fetchPage(client: TocsinClient, tenant: string, endpointId: string | undefined, filter: DeliveryFilter, since: string | undefined, cursor?: string) {
-  const q = deliveryQuery(filter, Date.now());
+async function fetchPage(client: TocsinClient, tenant: string, endpointId: string | undefined, q: DeliveryQuery, cursor?: string) {
   return unwrap(
     client.GET("/v1/tenants/{tenant}/deliveries", {
-      params: {
-        path: { tenant },
-        query: { limit: PAGE, ...q, ...(since ? { since } : {}), ...(endpointId ? { endpointId } : {}), ...(cursor ? { cursor } : {}) },
-      },
+      params: { path: { tenant }, query: { limit: PAGE, ...q, ...(endpointId ? { endpointId } : {}), ...(cursor ? { cursor } : {}) } },
     }),
   );
 }
@@ -46,19 +42,19 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
   const [live, setLive] = useState(true);
   const [extra, setExtra] = useState<{ items: Row[]; cursor: string | null } | null>(null);
   const withinMs = SINCE.find((s) => s.value === sinceChoice)?.ms ?? null;
-  const filter: DeliveryFilter = { status, type: typeFilterError(type) === null ? type : "", withinMs: null };
+  const filter: DeliveryFilter = { status, type, withinMs };
 
   const first = useLoad(
     async () => {
-      // The time window is fixed when the filter is chosen, so "Load older" continues the same one.
-      const since = withinMs === null ? undefined : new Date(Date.now() - withinMs).toISOString();
-      const page = await fetchPage(client, tenant, endpointId, filter, since);
-      return { items: page.data, cursor: page.nextCursor, since };
+      // The query (its time window included) is kept with the page, so "Load older" continues it.
+      const query = deliveryQuery(filter, Date.now());
+      const page = await fetchPage(client, tenant, endpointId, query);
+      return { items: page.data, cursor: page.nextCursor, query };
     },
-    [client, tenant, endpointId, status, filter.type, withinMs],
+    [client, tenant, endpointId, status, type, withinMs],
     live ? 2000 : undefined,
   );
-  useEffect(() => setExtra(null), [status, filter.type, withinMs]);
+  useEffect(() => setExtra(null), [status, type, withinMs]);
   const endpoints = useLoad(
     () => (endpointId ? Promise.resolve(null) : unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } }))),
     [client, tenant, endpointId],
@@ -69,8 +65,8 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
   const cursor = extra ? extra.cursor : first.data?.cursor;
   const loadMore = () =>
     more.act(async () => {
-      if (!cursor) return;
-      const page = await fetchPage(client, tenant, endpointId, filter, first.data?.since, cursor);
+      if (!cursor || !first.data) return;
+      const page = await fetchPage(client, tenant, endpointId, first.data.query, cursor);
       setExtra((x) => ({ items: [...(x?.items ?? []), ...page.data], cursor: page.nextCursor }));
     });
 
@@ -88,7 +84,8 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
     return true;
   });
   const rows = all;
-  const filtered = status !== "" || filter.type !== "" || withinMs !== null;
+  // Whether the page shown was filtered: by what was sent, not by what is being typed.
+  const filtered = Object.keys(first.data?.query ?? {}).length > 0;
   const now = Date.now();
   const writable = can(session, "endpoints:write");
 
