@@ -135,6 +135,14 @@ export interface ClaimOptions {
   now: number;
   /** Most deliveries in flight per endpoint, counted across every worker. */
   endpointConcurrency: number;
+  /**
+   * Most requests (a delivery sent alone, or a batch) the claiming process may have in flight per
+   * tenant, with `tenantInFlight`; the claim takes nothing for a tenant without room left and stops
+   * taking for one when it fills up. Omitted: no per-tenant cap.
+   */
+  tenantConcurrency?: number;
+  /** Requests the claiming process has in flight per tenant; a tenant not listed has none. */
+  tenantInFlight?: ReadonlyMap<string, number>;
 }
 
 /** What the metrics scrape reads from the database (see store/stats.ts). */

@@ -13,6 +13,7 @@ import {
   type FanoutEndpoint,
   SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow, rowToFanoutEndpoint } from "../fanout.ts";
 import { gateOf } from "../gate.ts";
+import { tenantRoomOf } from "../tenant-room.ts";
 import {
   DISABLE_FAILING,
   MARK_PROBE,
@@ -40,7 +41,8 @@ type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExp
 // each endpoint's in-flight count is read after every other claim on it has committed: the
 // per-endpoint cap holds across all workers. The recursive CTE skips from one endpoint to the next
 // over the partial index of pending deliveries (a loose index scan), so its cost follows the
-// number of endpoints with pending work, not the number of endpoints or of deliveries.
+// number of endpoints with pending work, not the number of endpoints or of deliveries. Tenants
+// whose per-tenant room in this process is used up ($3) are left out, unlocked for other workers.
 const LOCK_DUE_ENDPOINTS = `
   WITH RECURSIVE due(endpoint_id) AS (
     (SELECT endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY endpoint_id LIMIT 1)
@@ -53,6 +55,7 @@ const LOCK_DUE_ENDPOINTS = `
   FROM endpoints e JOIN due ON e.id = due.endpoint_id LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
   WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed'))
     AND NOT (coalesce(h.circuit, 'closed') = 'open' AND h.circuit_until > $1)
+    AND NOT (e.tenant_id = ANY($3::text[]))
   ORDER BY random() LIMIT $2
   FOR UPDATE OF e SKIP LOCKED`;
 
@@ -65,18 +68,21 @@ const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempt
 const INFLIGHT = `SELECT endpoint_id, count(DISTINCT coalesce(batch_id, id))::int AS n FROM deliveries
   WHERE status = 'delivering' AND endpoint_id = ANY($1::text[]) GROUP BY endpoint_id`;
 
-// Deliveries sent alone, for endpoints that do not batch, up to each endpoint's room.
+// Deliveries sent alone, for endpoints that do not batch, up to each endpoint's room ($3) and
+// each tenant's ($7, $8: the endpoint's tenant and that tenant's room, repeated per endpoint).
 const CLAIM = `
-  WITH eps AS (SELECT * FROM unnest($1::text[], $3::int[]) AS x(id, room)),
-  cand AS (
-    SELECT c.id, c.next_attempt_at FROM eps
+  WITH eps AS (SELECT * FROM unnest($1::text[], $3::int[], $7::text[], $8::int[]) AS x(id, room, tenant, tenant_room)),
+  due AS (
+    SELECT c.id, c.next_attempt_at, eps.tenant_room,
+      row_number() OVER (PARTITION BY eps.tenant ORDER BY c.next_attempt_at, c.id) AS nth
+    FROM eps
     CROSS JOIN LATERAL (
       SELECT d.id, d.next_attempt_at FROM deliveries d
       WHERE d.endpoint_id = eps.id AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.batch_id IS NULL
       ORDER BY d.next_attempt_at
       LIMIT eps.room
-      FOR UPDATE OF d SKIP LOCKED) c
-    ORDER BY c.next_attempt_at LIMIT $4)
+      FOR UPDATE OF d SKIP LOCKED) c),
+  cand AS (SELECT id FROM due WHERE nth <= tenant_room ORDER BY next_attempt_at LIMIT $4)
   UPDATE deliveries d SET status = 'delivering', lease_owner = $5, lease_until = $6, updated_at = $2,
     pinned_version = COALESCE(d.pinned_version, e.version)
   FROM cand, events ev, endpoints e
@@ -210,9 +216,11 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
       return withTransaction(pool, (c) => ingestWith(c, tenantId, events, now, windowMs));
     },
 
-    async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
+    async claimDue(opts) {
+      const { limit, leaseMs, owner, now, endpointConcurrency } = opts;
+      const tenants = tenantRoomOf(opts);
       return withTransaction(pool, async (c) => {
-        const locked = (await c.query(LOCK_DUE_ENDPOINTS, [now, 500])).rows as Row[];
+        const locked = (await c.query(LOCK_DUE_ENDPOINTS, [now, 500, tenants.full])).rows as Row[];
         if (locked.length === 0) return [];
         const ids = locked.map((e) => e.id as string);
         const inflight = new Map((await c.query(INFLIGHT, [ids])).rows.map((r) => [r.endpoint_id as string, Number(r.n)]));
@@ -233,14 +241,16 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
           if (budget <= 0) break;
           const epId = ep.id as string;
           if (ep.batch_max_events === null && !withBatches.has(epId)) continue;
+          const tenantId = ep.tenant_id as string;
           const gate = gates.get(epId)!;
-          let room = gate.room;
+          let room = Math.min(gate.room, tenants.left(tenantId));
           if (room <= 0) continue;
           if (withBatches.has(epId)) {
             for (const b of (await c.query(DUE_BATCHES, [epId, now, room])).rows) {
               const memberIds = (await c.query("SELECT id FROM deliveries WHERE batch_id = $1 AND status = 'pending'", [b.batch_id])).rows.map((r) => r.id as string);
               members.push(...memberIds);
               took(epId, b.batch_id as string);
+              tenants.take(tenantId, 1);
               budget -= memberIds.length;
               room--;
             }
@@ -257,14 +267,25 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
             await c.query("UPDATE deliveries SET batch_id = $1 WHERE id = ANY($2::text[])", [batchId, openIds]);
             members.push(...openIds);
             took(epId, batchId);
+            tenants.take(tenantId, 1);
             budget -= openIds.length;
           }
         }
         const rows = members.length ? (await c.query(LEASE_IDS, [members, owner, now + leaseMs, now])).rows : [];
-        const single = locked.filter((e) => e.batch_max_events === null && gates.get(e.id as string)!.room > 0);
+        const roomOf = (e: Row) => Math.min(gates.get(e.id as string)!.room, tenants.left(e.tenant_id as string), budget);
+        const single = locked.filter((e) => e.batch_max_events === null && roomOf(e) > 0);
         if (single.length && budget > 0) {
           const claimed = (
-            await c.query(CLAIM, [single.map((e) => e.id as string), now, single.map((e) => gates.get(e.id as string)!.room), budget, owner, now + leaseMs])
+            await c.query(CLAIM, [
+              single.map((e) => e.id as string),
+              now,
+              single.map(roomOf),
+              budget,
+              owner,
+              now + leaseMs,
+              single.map((e) => e.tenant_id as string),
+              single.map((e) => Math.min(tenants.left(e.tenant_id as string), budget)),
+            ])
           ).rows;
           for (const r of claimed) took(r.endpoint_id as string, r.id as string);
           rows.push(...claimed);

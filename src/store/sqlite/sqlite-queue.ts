@@ -15,6 +15,7 @@ import {
   type FanoutEndpoint,
   SELECT_ALERT, SELECT_ALERT_SEND, UPSERT_ALERT, UPSERT_ALERT_SEND, alertParams, lifecycleOf, rowToAlertRow, rowToFanoutEndpoint } from "../fanout.ts";
 import { gateOf } from "../gate.ts";
+import { tenantRoomOf } from "../tenant-room.ts";
 import {
   DISABLE_FAILING,
   MARK_PROBE,
@@ -50,6 +51,7 @@ const UNBATCHED = `SELECT id, next_attempt_at FROM deliveries WHERE endpoint_id 
   ORDER BY next_attempt_at, id LIMIT ?`;
 // Enabled endpoints with pending deliveries, found by skipping from endpoint to endpoint over the
 // partial index deliveries_pending (one seek each), so idle endpoints cost nothing per claim.
+// Tenants whose per-tenant room is used up (a JSON array) are left out.
 const ENDPOINTS_WITH_PENDING = `
   WITH RECURSIVE p(id) AS (
     SELECT (SELECT min(endpoint_id) FROM deliveries WHERE status = 'pending')
@@ -60,6 +62,7 @@ const ENDPOINTS_WITH_PENDING = `
   FROM p JOIN endpoints e ON e.id = p.id LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
   WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed'))
     AND NOT (coalesce(h.circuit, 'closed') = 'open' AND h.circuit_until > ?)
+    AND e.tenant_id NOT IN (SELECT value FROM json_each(?))
   ORDER BY e.id`;
 const INFLIGHT_FOR_ENDPOINT = "SELECT count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
 const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
@@ -134,20 +137,25 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
       return db.writeTx(() => ingestSync(tenantId, events, now, windowMs));
     },
 
-    async claimDue({ limit, leaseMs, owner, now, endpointConcurrency }) {
+    async claimDue(opts) {
+      const { limit, leaseMs, owner, now, endpointConcurrency } = opts;
+      const tenants = tenantRoomOf(opts);
       return db.writeTx(() => {
-        const endpoints = all(ENDPOINTS_WITH_PENDING, now);
+        const endpoints = all(ENDPOINTS_WITH_PENDING, now, JSON.stringify(tenants.full));
         const ids: string[] = [];
         const start = endpoints.length ? rotation++ % endpoints.length : 0;
         for (let i = 0; i < endpoints.length && ids.length < limit; i++) {
           const ep = endpoints[(start + i) % endpoints.length];
           const epId = ep.id as string;
+          const tenantId = ep.tenant_id as string;
+          // The tenant filled its room earlier in this claim.
+          if (tenants.left(tenantId) <= 0) continue;
           // An index seek per endpoint: a GROUP BY over all in-flight rows would read the whole
           // deliveries index when the planner has no statistics, on every claim. A batch in
           // flight counts as one request.
           const leased = Number(get(INFLIGHT_FOR_ENDPOINT, epId)?.n ?? 0);
           const gate = gateOf(ep, leased, endpointConcurrency, now);
-          let room = Math.min(gate.room, limit - ids.length);
+          let room = Math.min(gate.room, limit - ids.length, tenants.left(tenantId));
           if (room <= 0) continue;
           // Requests claimed for this endpoint: a delivery sent alone, or a batch.
           const requests: string[] = [];
@@ -179,7 +187,8 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
             }
           }
           if (requests.length === 0) continue;
-          if (gate.tokens !== null) run(UPSERT_TOKENS, epId, ep.tenant_id as string, gate.tokens - requests.length, now, now);
+          tenants.take(tenantId, requests.length);
+          if (gate.tokens !== null) run(UPSERT_TOKENS, epId, tenantId, gate.tokens - requests.length, now, now);
           if (gate.probe) run(MARK_PROBE, requests[0], now, epId);
         }
         if (ids.length === 0) return [];
