@@ -37,6 +37,21 @@ export interface Config {
   dnsServers: string[];
   /** API requests a minute per key before 429 (0: no limit). TOCSIN_RATE_LIMIT (default 6000). */
   rateLimitPerMinute: number;
+  /**
+   * Failed authentications a minute per client address before they are answered 429 (0: no
+   * limit); requests with a valid key are never refused by it. TOCSIN_AUTH_FAILURE_LIMIT (default 30).
+   */
+  authFailuresPerMinute: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed when telling client addresses apart: addresses or
+   * CIDR blocks (or `loopback`, `linklocal`, `uniquelocal`), or a number of hops. Off (false): the
+   * TCP peer is the client. TOCSIN_TRUST_PROXY.
+   */
+  trustProxy: false | string[] | number;
+  /** Time a client has to send a whole API request, headers and body. TOCSIN_API_REQUEST_TIMEOUT (default 30s). */
+  apiRequestTimeoutMs: number;
+  /** Time a client has to send an API request's headers. TOCSIN_API_HEADERS_TIMEOUT (default 10s). */
+  apiHeadersTimeoutMs: number;
   /** Send deliveries, test calls and validation requests through this HTTP(S) proxy (CONNECT). TOCSIN_EGRESS_PROXY. */
   egressProxy: string | null;
   /** Largest event payload in bytes. TOCSIN_MAX_PAYLOAD_BYTES (default 262144). */
@@ -55,6 +70,12 @@ export interface Config {
   concurrency: number;
   /** Deliveries in flight per endpoint, across all workers. TOCSIN_ENDPOINT_CONCURRENCY (default 16). */
   endpointConcurrency: number;
+  /**
+   * Requests in flight per tenant in each worker process (a batch is one), at most
+   * TOCSIN_CONCURRENCY: the slots one tenant's slow endpoints cannot take from the others.
+   * TOCSIN_TENANT_CONCURRENCY (default half of TOCSIN_CONCURRENCY, rounded up).
+   */
+  tenantConcurrency: number;
   /**
    * The longest TCP+TLS connect timeout an endpoint may set (`timeouts.connectMs`, default 20 s or
    * this bound if lower). TOCSIN_CONNECT_TIMEOUT (default 30s).
@@ -143,6 +164,10 @@ export const DEFAULTS: Config = {
   dnsServers: [],
   egressProxy: null,
   rateLimitPerMinute: 6000,
+  authFailuresPerMinute: 30,
+  trustProxy: false,
+  apiRequestTimeoutMs: 30_000,
+  apiHeadersTimeoutMs: 10_000,
   maxPayloadBytes: 256 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
   maxBatchEvents: 1000,
@@ -151,6 +176,7 @@ export const DEFAULTS: Config = {
   retryAfterMaxMs: 3_600_000,
   concurrency: 128,
   endpointConcurrency: 16,
+  tenantConcurrency: 64,
   connectTimeoutMs: 30_000,
   requestTimeoutMs: 60_000,
   leaseMs: 120_000,
@@ -300,6 +326,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   set("rateLimitPerMinute", int(env, "TOCSIN_RATE_LIMIT", 0, 10_000_000));
+  set("authFailuresPerMinute", int(env, "TOCSIN_AUTH_FAILURE_LIMIT", 0, 10_000_000));
+  c.trustProxy = parseTrustProxy(env.TOCSIN_TRUST_PROXY);
+  set("apiRequestTimeoutMs", duration(env, "TOCSIN_API_REQUEST_TIMEOUT", 100, 3_600_000));
+  set("apiHeadersTimeoutMs", duration(env, "TOCSIN_API_HEADERS_TIMEOUT", 100, 3_600_000));
   if (env.TOCSIN_EGRESS_PROXY) {
     let u: URL | null = null;
     try {
@@ -336,6 +366,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("retryAfterMaxMs", duration(env, "TOCSIN_RETRY_AFTER_MAX", 0, 7 * 86_400_000));
   set("concurrency", int(env, "TOCSIN_CONCURRENCY", 1, 10_000));
   set("endpointConcurrency", int(env, "TOCSIN_ENDPOINT_CONCURRENCY", 1, 1000));
+  const tenantConcurrency = int(env, "TOCSIN_TENANT_CONCURRENCY", 1, 10_000);
   set("connectTimeoutMs", duration(env, "TOCSIN_CONNECT_TIMEOUT", 10, 3_600_000));
   set("requestTimeoutMs", duration(env, "TOCSIN_REQUEST_TIMEOUT", 10, 3_600_000));
   set("leaseMs", duration(env, "TOCSIN_LEASE", 1000, 7 * 86_400_000));
@@ -360,8 +391,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("circuitMaxCooldownMs", duration(env, "TOCSIN_CIRCUIT_MAX_COOLDOWN", 10, 7 * 86_400_000));
   set("disableAfterMs", duration(env, "TOCSIN_DISABLE_AFTER", 0));
   if (env.TOCSIN_OPS_TENANT) {
-    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(env.TOCSIN_OPS_TENANT)) {
-      throw new ConfigError(`TOCSIN_OPS_TENANT must be a tenant id (1-128 letters, digits, '.', '_', ':', '-'), got "${env.TOCSIN_OPS_TENANT}"`);
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(env.TOCSIN_OPS_TENANT) || /^\.{1,2}$/.test(env.TOCSIN_OPS_TENANT)) {
+      throw new ConfigError(`TOCSIN_OPS_TENANT must be a tenant id (1-128 letters, digits, '.', '_', ':', '-'; not "." or ".."), got "${env.TOCSIN_OPS_TENANT}"`);
     }
     c.opsTenant = env.TOCSIN_OPS_TENANT;
   }
@@ -379,9 +410,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   }
+  // Half by default, of the concurrency as finally set: one tenant never takes more than half.
+  c.tenantConcurrency = overrides.tenantConcurrency ?? tenantConcurrency ?? Math.ceil(c.concurrency / 2);
+  if (c.tenantConcurrency > c.concurrency) {
+    throw new ConfigError(
+      `TOCSIN_TENANT_CONCURRENCY (${c.tenantConcurrency}) cannot exceed TOCSIN_CONCURRENCY (${c.concurrency}); set them equal to let one tenant use every slot`,
+    );
+  }
   if (c.leaseMs < c.connectTimeoutMs + c.requestTimeoutMs + 5_000) {
     throw new ConfigError(
       `TOCSIN_LEASE (${c.leaseMs} ms) must exceed the connect plus request timeouts by at least 5 s, or deliveries could be sent twice`,
+    );
+  }
+  if (c.apiHeadersTimeoutMs > c.apiRequestTimeoutMs) {
+    throw new ConfigError(
+      `TOCSIN_API_HEADERS_TIMEOUT (${c.apiHeadersTimeoutMs} ms) must not exceed TOCSIN_API_REQUEST_TIMEOUT (${c.apiRequestTimeoutMs} ms): the headers are part of the request`,
     );
   }
   if (c.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(c.databaseUrl)) {
@@ -393,4 +436,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   c.retryScheduleMs = Object.freeze(c.retryScheduleMs) as number[];
   c.consoleFrameAncestors = Object.freeze(c.consoleFrameAncestors) as string[];
   return Object.freeze(c);
+}
+
+const PROXY_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** TOCSIN_TRUST_PROXY: unset or `false` is off; a whole number is a hop count; else addresses, CIDR blocks or range names, comma-separated. */
+function parseTrustProxy(v: string | undefined): false | string[] | number {
+  const t = v?.trim();
+  if (!t || t === "false") return false;
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    if (n < 1 || n > 100) throw new ConfigError(`TOCSIN_TRUST_PROXY: a hop count must be between 1 and 100, got ${n}`);
+    return n;
+  }
+  const items = t.split(",").map((x) => x.trim()).filter(Boolean);
+  for (const item of items) {
+    if (PROXY_RANGES.has(item)) continue;
+    const [ip, bits, extra] = item.split("/");
+    const family = isIP(ip);
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!family || !okBits || extra !== undefined) {
+      throw new ConfigError(`TOCSIN_TRUST_PROXY: "${item}" is not an IP address, a CIDR block, loopback, linklocal or uniquelocal (or set a hop count, or false)`);
+    }
+  }
+  return items;
 }

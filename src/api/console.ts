@@ -22,8 +22,8 @@ export type ConsoleFallback = (req: FastifyRequest, reply: FastifyReply) => Prom
 
 /**
  * Paths that belong to the API and the operators' probes: the single-page fallback never answers
- * them, so an unknown /v1 path keeps its JSON 404 and a missing asset is a 404, not a page. `/v1`
- * is matched as a prefix, as the auth hook does.
+ * them, so an unknown /v1 path keeps its JSON 404 and a missing asset is a 404, not a page. Matched
+ * on the decoded path, and `/v1` as a prefix.
  */
 const RESERVED = /^\/(?:v1|(?:healthz|readyz|metrics|openapi\.json|assets)(?:\/|$))/;
 
@@ -54,9 +54,15 @@ function contentSecurityPolicy(frameAncestors: readonly string[]): string {
 
 const isPortal = (path: string) => path === "/portal" || path.startsWith("/portal/");
 
+/** The request's path, percent-decoded as the router decodes it (`/v%31/x` is under /v1 too). */
 function pathOf(req: FastifyRequest): string {
   const q = req.url.indexOf("?");
-  return q === -1 ? req.url : req.url.slice(0, q);
+  const raw = q === -1 ? req.url : req.url.slice(0, q);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 /** Whether the Accept header names text/html (a browser navigating), not merely `*` / `*`. */
@@ -132,17 +138,29 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     o.logger.warn({ dir }, `the web console is not built (no ${index}): / answers 503 until \`npm run build:web\` has run`);
   }
 
-  await app.register(fastifyStatic, {
-    root: join(dir, "assets"),
-    prefix: "/assets/",
-    // The folder may not exist yet: the console can be built while the server runs.
-    suppressWarning: true,
-    index: false,
-    dotfiles: "ignore",
-    maxAge: ASSET_MAX_AGE_S * 1000,
-    immutable: true,
-    setHeaders: (res) => void common(res),
+  // The console's files need no key. @fastify/static takes no route config, so its routes are
+  // declared public by a hook of their own plugin scope (every route must say who may call it).
+  await app.register(async (scope) => {
+    scope.addHook("onRoute", (r) => {
+      r.config = { ...r.config, public: true };
+    });
+    await scope.register(fastifyStatic, {
+      // reply.sendFile comes from the registration below, outside this scope.
+      decorateReply: false,
+      root: join(dir, "assets"),
+      prefix: "/assets/",
+      // The folder may not exist yet: the console can be built while the server runs.
+      suppressWarning: true,
+      index: false,
+      dotfiles: "ignore",
+      maxAge: ASSET_MAX_AGE_S * 1000,
+      immutable: true,
+      setHeaders: (res) => void common(res),
+    });
   });
+
+  // reply.sendFile for the top-level files the fallback serves; no routes of its own.
+  await app.register(fastifyStatic, { root: dir, serve: false });
 
   app.get("/", { config: { public: true }, schema: { hide: true } }, sendIndex);
 

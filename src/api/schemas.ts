@@ -1,4 +1,5 @@
 import { type TSchema, Type } from "typebox";
+import { FINGERPRINT_PATTERN } from "../core/alerts.ts";
 import { EVENT_TYPE_NAME, EVENT_TYPE_PATTERN } from "../core/event-types.ts";
 import { TENANT_ID_PATTERN } from "../services/tenants.ts";
 
@@ -367,7 +368,7 @@ export const EventIn = Type.Object(
     payload: Type.Unknown({ description: "Any JSON value; numbers keep their source text on the wire" }),
     idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     fingerprint: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 256, pattern: "^[\\x21-\\x7e]+$", description: "The alert this event updates (a dedupe key: printable ASCII, no spaces)" }),
+      Type.String({ minLength: 1, maxLength: 256, pattern: FINGERPRINT_PATTERN, description: "The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`)" }),
     ),
     state: Type.Optional(
       Type.Union([Type.Literal("start"), Type.Literal("ongoing"), Type.Literal("end")], {

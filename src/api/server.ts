@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerOptions as ServerOptionsHttp1, ServerResponse } from "node:http";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import { Ajv } from "ajv";
@@ -10,7 +10,7 @@ import { jsonDepth, parseJsonKeepingSource } from "../core/json.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { ServiceDeps } from "../services/deps.ts";
 import { StoreUnavailableError } from "../store/store.ts";
-import { registerAuth } from "./auth.ts";
+import { accessOf, registerAuth } from "./auth.ts";
 import { BUILT_CONSOLE_DIR, type ConsoleFallback, registerConsole } from "./console.ts";
 import { registerAlertmanagerRoutes } from "./routes/alertmanager.ts";
 import { registerAlertRoutes } from "./routes/alerts.ts";
@@ -43,8 +43,6 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** Parse this route's JSON body keeping number source text (event payloads). */
     rawNumbers?: boolean;
-    /** Route needs no API key. */
-    public?: boolean;
     /** An action whose body is optional: no body, or an empty one, means `{}`. */
     optionalBody?: boolean;
   }
@@ -59,6 +57,7 @@ const TITLES: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   409: "Conflict",
   413: "Content Too Large",
   417: "Expectation Failed",
@@ -80,6 +79,12 @@ export function problem(status: number, code: ErrorCode, detail: string, errors?
   };
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Trusts the `n` proxies nearest to this server (X-Forwarded-For read from the right). */
+const hops = (n: number) => (_address: string, i: number) => i < n;
+
 /** Bodies are validated strictly (wrong types are 400s); query strings and params are coerced. */
 function createValidators() {
   const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: false });
@@ -90,9 +95,18 @@ function createValidators() {
 }
 
 export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
+  const c = o.deps.config;
   const app = Fastify({
     loggerInstance: o.logger as unknown as FastifyBaseLogger,
-    bodyLimit: o.deps.config.maxBodyBytes,
+    bodyLimit: c.maxBodyBytes,
+    // A client gets this long to send a whole request (headers then body), and the headers alone
+    // must come sooner: a connection that trickles bytes is answered 408 and closed instead of
+    // being held open. Node checks open requests against these once a second.
+    requestTimeout: c.apiRequestTimeoutMs,
+    ...({ http: { headersTimeout: c.apiHeadersTimeoutMs, requestTimeout: c.apiRequestTimeoutMs, connectionsCheckingInterval: 1000 } satisfies ServerOptionsHttp1 } as object),
+    // Client addresses (failed-authentication limit, logs) come from X-Forwarded-For only behind
+    // the proxies TOCSIN_TRUST_PROXY names; off by default, so a client cannot claim another's address.
+    trustProxy: typeof c.trustProxy === "number" ? hops(c.trustProxy) : c.trustProxy,
     logController: new LogController({ disableRequestLogging: true }),
     // Path parameters are checked by the route schemas (tenant ids up to 128 characters, event
     // type names up to 200); the router's own limit only has to be above them.
@@ -110,10 +124,13 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     clientErrorHandler: (err, socket) => {
       const e = err as NodeJS.ErrnoException & { code?: string };
       if (!socket.writable || e.code === "ECONNRESET") return socket.destroy();
-      const status = e.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
-      const body = JSON.stringify(problem(status, "invalid_request", `the HTTP request is malformed (${e.code ?? "parse error"})`));
+      // Headers or body not received within TOCSIN_API_HEADERS_TIMEOUT / TOCSIN_API_REQUEST_TIMEOUT.
+      const timedOut = e.code === "ERR_HTTP_REQUEST_TIMEOUT";
+      const status = timedOut ? 408 : e.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      const detail = timedOut ? "the request was not received in time; the connection is closed" : `the HTTP request is malformed (${e.code ?? "parse error"})`;
+      const body = JSON.stringify(problem(status, "invalid_request", detail));
       socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     },
   });
@@ -210,7 +227,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     for (const m of [r.method].flat()) optionalBodyRoutes.add(`${m.toLowerCase()} ${path}`);
   });
 
-  registerAuth(app, o.deps, o.apiKeys);
+  registerAuth(app, o.deps, { bootstrapKeys: o.apiKeys, failuresPerMinute: c.authFailuresPerMinute });
 
   // Per API key (the bootstrap key counts as one), after authentication; 0 turns it off.
   const perMinute = o.deps.config.rateLimitPerMinute;
@@ -221,11 +238,20 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
       max: perMinute,
       timeWindow: 60_000,
       keyGenerator: (req) => (req.principal ? (req.principal.keyId ?? "bootstrap") : `ip:${req.ip}`),
-      allowList: (req) => !req.url.startsWith("/v1"),
+      // Decided on the matched route, like authentication: public routes and unmatched paths are not counted.
+      allowList: (req) => req.is404 || accessOf(req.routeOptions.config).kind === "public",
       errorResponseBuilder: (_req, ctx) =>
         new ApiError(429, "rate_limited", `more than ${ctx.max} requests a minute with this API key; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
     });
   }
+
+  // No id, name or fingerprint holds a control character, and PostgreSQL cannot even compare text
+  // with a NUL in it: such a path parameter (`%00`) names nothing and is refused before any lookup.
+  app.addHook("preValidation", async (req) => {
+    for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
+      if (typeof value === "string" && CONTROL.test(value)) throw new ApiError(400, "validation_failed", `path.${name}: must not contain control characters`, [{ path: `path.${name}`, message: "must not contain control characters" }]);
+    }
+  });
 
   // Actions such as POST …/test take an optional body: none at all is the same as `{}`.
   app.addHook("preValidation", async (req) => {
@@ -234,7 +260,10 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const send = (status: number, body: ReturnType<typeof problem>) => reply.code(status).type("application/problem+json").send(body);
-    if (err instanceof ApiError) return send(err.status, problem(err.status, err.code, err.message, err.errors));
+    if (err instanceof ApiError) {
+      if (err.retryAfterSec !== undefined) reply.header("retry-after", String(err.retryAfterSec));
+      return send(err.status, problem(err.status, err.code, err.message, err.errors));
+    }
     if (err instanceof StoreUnavailableError) {
       req.log.warn({ err: err.message }, "database unavailable");
       reply.header("retry-after", "5");
@@ -255,7 +284,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
       return send(400, problem(400, "validation_failed", `${first.path || "body"}: ${first.message}`, errors));
     }
     if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return send(413, problem(413, "payload_too_large", `the request body exceeds ${o.deps.config.maxBodyBytes} bytes`));
+      return send(413, problem(413, "payload_too_large", `the request body exceeds ${c.maxBodyBytes} bytes`));
     }
     // A console asset path that would leave the assets folder (`/assets/../x`): as absent as any other.
     if (fe.code === "FST_STATIC_FORBIDDEN_PATH") {
@@ -297,7 +326,6 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
 
   app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  const c = o.deps.config;
   if (c.consoleEnabled) {
     consoleFallback = await registerConsole(app, { dir: c.consoleDir ?? BUILT_CONSOLE_DIR, frameAncestors: c.consoleFrameAncestors, logger: o.logger });
   }

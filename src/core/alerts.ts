@@ -1,5 +1,11 @@
 import type { AlertState, LifecycleSettings } from "./types.ts";
 
+/**
+ * A fingerprint: printable ASCII without spaces, but not `.` or `..`, which name no alert in
+ * GET …/alerts/{fingerprint} because URLs fold them away as dot segments.
+ */
+export const FINGERPRINT_PATTERN = "^(?!\\.{1,2}$)[\\x21-\\x7e]+$";
+
 /** An alert as tracked per (tenant, fingerprint). */
 export interface AlertRow {
   status: "open" | "resolved";

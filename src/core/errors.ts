@@ -24,11 +24,14 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
   readonly errors: FieldError[] | undefined;
-  constructor(status: number, code: ErrorCode, message: string, errors?: FieldError[]) {
+  /** Sent as Retry-After (seconds) with a 429 or 503. */
+  readonly retryAfterSec: number | undefined;
+  constructor(status: number, code: ErrorCode, message: string, errors?: FieldError[], retryAfterSec?: number) {
     super(message);
     this.status = status;
     this.code = code;
     this.errors = errors;
+    this.retryAfterSec = retryAfterSec;
   }
 }
 

@@ -5,7 +5,8 @@ import type { Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
 import { mergePatch } from "./merge-patch.ts";
 
-export const TENANT_ID_PATTERN = "^[A-Za-z0-9._:-]{1,128}$";
+/** 1-128 letters, digits and `._:-`, but not `.` or `..`: URLs fold those away as dot segments. */
+export const TENANT_ID_PATTERN = "^(?!\\.{1,2}$)[A-Za-z0-9._:-]{1,128}$";
 
 export async function createTenant(
   d: ServiceDeps,

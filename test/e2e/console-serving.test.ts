@@ -121,7 +121,8 @@ describe("web console serving", () => {
         const key = { authorization: `Bearer ${apiKey}` };
         for (const headers of [{}, HTML]) {
           assertProblem(await raw(url, "/v1/nope", { headers: { ...headers, ...key } }), 404, "not_found", "/v1/nope");
-          assertProblem(await raw(url, "/v1/nope", { headers }), 401, "unauthorized", "/v1/nope without a key");
+          assertProblem(await raw(url, "/v1/nope", { headers }), 404, "not_found", "/v1/nope without a key");
+          assertProblem(await raw(url, "/v%31/nope", { headers }), 404, "not_found", "/v%31/nope without a key");
           assertProblem(await raw(url, "/v1", { headers: { ...headers, ...key } }), 404, "not_found", "/v1");
           assertProblem(await raw(url, "/v1/tenants/nobody", { headers: { ...headers, ...key } }), 404, "not_found", "/v1/tenants/nobody");
           const health = await raw(url, "/healthz", { headers });

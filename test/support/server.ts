@@ -47,6 +47,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     TOCSIN_PORT: "0",
     // Tests send bursts of requests with one key; test/e2e/rate-limit.test.ts turns it on.
     TOCSIN_RATE_LIMIT: "0",
+    // Tests try many wrong keys from one address; test/e2e/api-hardening.test.ts turns it on.
+    TOCSIN_AUTH_FAILURE_LIMIT: "0",
     ...extra,
   };
 }

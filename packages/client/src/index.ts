@@ -1,5 +1,5 @@
 import type { Client } from "openapi-fetch";
-import createClient from "openapi-fetch";
+import createClient, { defaultPathSerializer } from "openapi-fetch";
 import type { paths } from "./schema.ts";
 
 export type { components, operations, paths } from "./schema.ts";
@@ -17,10 +17,23 @@ export interface TocsinClientOptions {
   fetch?: (request: Request) => Promise<Response>;
 }
 
+/**
+ * Path parameters are percent-encoded, but `.` and `..` would still be folded away as dot segments
+ * by URL parsing (`/v1/tenants/../keys` is `/v1/keys`), so the request would reach another route.
+ * The API refuses such ids; the client throws before sending.
+ */
+export function serializePath(pathname: string, params: Record<string, unknown>): string {
+  for (const [name, value] of Object.entries(params ?? {})) {
+    if (value === "." || value === "..") throw new TypeError(`path parameter ${name} may not be "${value}": URLs fold it away as a dot segment`);
+  }
+  return defaultPathSerializer(pathname, params);
+}
+
 /** Creates the client; every request carries `Authorization: Bearer <apiKey>`. */
 export function createTocsinClient(options: TocsinClientOptions): TocsinClient {
   return createClient<paths>({
     baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    pathSerializer: serializePath,
     headers: { authorization: `Bearer ${options.apiKey}` },
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });

@@ -3986,7 +3986,7 @@ export interface paths {
                         /** @description Any JSON value; numbers keep their source text on the wire */
                         payload: unknown;
                         idempotencyKey?: string;
-                        /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces) */
+                        /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`) */
                         fingerprint?: string;
                         /** @description The alert's phase (needs fingerprint; default start). A start for an open alert counts as ongoing. */
                         state?: "start" | "ongoing" | "end";
@@ -3997,7 +3997,7 @@ export interface paths {
                         /** @description Any JSON value; numbers keep their source text on the wire */
                         payload: unknown;
                         idempotencyKey?: string;
-                        /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces) */
+                        /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`) */
                         fingerprint?: string;
                         /** @description The alert's phase (needs fingerprint; default start). A start for an open alert counts as ongoing. */
                         state?: "start" | "ongoing" | "end";
@@ -4352,7 +4352,7 @@ export interface paths {
                             startsAt?: string;
                             endsAt?: string;
                             generatorURL?: string;
-                            /** @description Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint */
+                            /** @description Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint; not `.` or `..` */
                             fingerprint: string;
                         }[];
                         receiver?: string;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
+import { FINGERPRINT_PATTERN } from "../../core/alerts.ts";
 import { ApiError, invalid } from "../../core/errors.ts";
 import { type AlertmanagerMessage, DEFAULT_TYPE_LABEL, LABEL_NAME, alertmanagerEvents } from "../../services/alertmanager.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
@@ -24,8 +25,8 @@ const Alert = Type.Object(
     fingerprint: Type.String({
       minLength: 1,
       maxLength: 256,
-      pattern: "^[\\x21-\\x7e]+$",
-      description: "Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint",
+      pattern: FINGERPRINT_PATTERN,
+      description: "Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint; not `.` or `..`",
     }),
   },
 );

@@ -12,7 +12,7 @@ export function registerEventTypeRoutes(app: FastifyInstance, d: ServiceDeps): v
   const tags = ["event-types"];
   app.post(
     "/v1/event-types",
-    { schema: { tags, summary: "Add an event type to the catalog", body: EventTypeCreate, response: { 201: EventTypeOut, 409: Problem, ...errorResponses } } },
+    { config: { admin: true }, schema: { tags, summary: "Add an event type to the catalog", body: EventTypeCreate, response: { 201: EventTypeOut, 409: Problem, ...errorResponses } } },
     async (req, reply) => reply.code(201).send(presentEventType(await createEventType(d, req.body as Static<typeof EventTypeCreate>))),
   );
   app.get(
@@ -28,12 +28,12 @@ export function registerEventTypeRoutes(app: FastifyInstance, d: ServiceDeps): v
   );
   app.patch(
     "/v1/event-types/:name",
-    { schema: { tags, summary: "Update an event type (JSON merge patch)", params: NameParams, body: EventTypePatch, response: { 200: EventTypeOut, ...errorResponses } } },
+    { config: { admin: true }, schema: { tags, summary: "Update an event type (JSON merge patch)", params: NameParams, body: EventTypePatch, response: { 200: EventTypeOut, ...errorResponses } } },
     async (req) => presentEventType(await updateEventType(d, (req.params as Static<typeof NameParams>).name, req.body as Static<typeof EventTypePatch>)),
   );
   app.delete(
     "/v1/event-types/:name",
-    { schema: { tags, summary: "Remove an event type from the catalog", params: NameParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { config: { admin: true }, schema: { tags, summary: "Remove an event type from the catalog", params: NameParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (req, reply) => {
       await deleteEventType(d, (req.params as Static<typeof NameParams>).name);
       return reply.code(204).send();

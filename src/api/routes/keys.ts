@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { ApiError } from "../../core/errors.ts";
 import { type Static, Type } from "typebox";
 import { createAdminKey, createPortalSession, createTenantKey, listKeys, listTenantKeys, revokeKey } from "../../services/api-keys.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
@@ -18,15 +19,30 @@ import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
+/** A DNS name, an IPv4 address or a bracketed IPv6 address, with an optional port: nothing else may start a link. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The request's Host, when it can safely start a portal link. A client chooses the header, so
+ * `a@evil.example` or `evil.example/x` would make the link point elsewhere: refused.
+ */
+function requestHost(host: string): string {
+  if (!HOST.test(host)) {
+    throw new ApiError(400, "invalid_request", "the Host header is not a plain host name and port, so no portal link can be built from it; set TOCSIN_PUBLIC_URL");
+  }
+  return host;
+}
+
 const ROTATION =
   "Rotate without downtime: create a new key, move clients to it, check the old key's lastUsedAt stops advancing, then revoke the old key.";
 
-/** Key management and portal sessions: admin keys only (no `scope` in their config). */
+/** Key management and portal sessions: admin keys only. */
 export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
   const tags = ["keys"];
   app.post(
     "/v1/keys",
     {
+      config: { admin: true },
       schema: {
         tags,
         summary: "Create an admin key; the key is in this response only",
@@ -43,6 +59,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
   app.get(
     "/v1/keys",
     {
+      config: { admin: true },
       schema: {
         tags,
         summary: "List every key (admin, tenant and portal sessions), revoked and expired ones included; never the keys themselves",
@@ -59,6 +76,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
   app.delete(
     "/v1/keys/:id",
     {
+      config: { admin: true },
       schema: {
         tags,
         summary: "Revoke a key of any kind at once; requests with it answer 401",
@@ -75,6 +93,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
   app.post(
     "/v1/tenants/:tenant/keys",
     {
+      config: { admin: true },
       schema: {
         tags,
         summary: "Create a key that sees only this tenant, with the given scopes; the key is in this response only",
@@ -93,6 +112,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
   app.get(
     "/v1/tenants/:tenant/keys",
     {
+      config: { admin: true },
       schema: {
         tags,
         summary: "List a tenant's keys and portal sessions; never the keys themselves",
@@ -110,6 +130,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
   app.delete(
     "/v1/tenants/:tenant/keys/:id",
     {
+      config: { admin: true },
       schema: {
         tags,
         summary: "Revoke one of the tenant's keys or portal sessions at once",
@@ -127,12 +148,12 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
   app.post(
     "/v1/tenants/:tenant/portal-sessions",
     {
-      config: { optionalBody: true },
+      config: { admin: true, optionalBody: true },
       schema: {
         tags,
         summary: "Open a customer-console session: a short-lived token for this tenant with endpoints:write and read",
         description:
-          "The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers; it starts with TOCSIN_PUBLIC_URL when that is set, else with the request's own scheme and Host.",
+          "The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers; it starts with TOCSIN_PUBLIC_URL when that is set, else with the request's own scheme and Host (400 when the Host header is not a plain host name and port).",
         params: TenantParams,
         body: PortalSessionCreate,
         response: { 201: PortalSessionOut, ...errorResponses },
@@ -140,11 +161,12 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
     },
     async (req, reply) => {
       const { tenant } = req.params as Static<typeof TenantParams>;
+      // Behind a proxy the request's own scheme and Host may not be what customers use.
+      const origin = d.config.publicUrl ?? `${req.protocol}://${requestHost(req.host)}`;
       const { key, secret } = await createPortalSession(d, tenant, req.body as Static<typeof PortalSessionCreate>);
       return reply.code(201).send({
         id: key.id,
-        // Behind a proxy the request's own scheme and Host may not be what customers use.
-        url: `${d.config.publicUrl ?? `${req.protocol}://${req.host}`}/portal#token=${secret}`,
+        url: `${origin}/portal#token=${secret}`,
         token: secret,
         tenantId: tenant,
         scopes: key.scopes,

@@ -9,7 +9,7 @@ export function registerMasterKeyRoutes(app: FastifyInstance, d: ServiceDeps): v
   app.post(
     "/v1/master-key/rotate",
     {
-      config: { optionalBody: true },
+      config: { admin: true, optionalBody: true },
       schema: {
         tags: ["keys"],
         summary: "Rotate the master key kept in the data folder, while serving: a new key, every secret re-encrypted",

@@ -10,10 +10,10 @@ export function registerTenantRoutes(app: FastifyInstance, d: ServiceDeps): void
   const tags = ["tenants"];
   app.post(
     "/v1/tenants",
-    { schema: { tags, summary: "Create a tenant", body: TenantCreate, response: { 201: TenantOut, 409: Problem, ...errorResponses } } },
+    { config: { admin: true }, schema: { tags, summary: "Create a tenant", body: TenantCreate, response: { 201: TenantOut, 409: Problem, ...errorResponses } } },
     async (req, reply) => reply.code(201).send(presentTenant(await createTenant(d, req.body as Static<typeof TenantCreate>))),
   );
-  app.get("/v1/tenants", { schema: { tags, summary: "List tenants", querystring: ListQuery, response: { 200: listOf(TenantOut), ...errorResponses } } }, async (req) => {
+  app.get("/v1/tenants", { config: { admin: true }, schema: { tags, summary: "List tenants", querystring: ListQuery, response: { 200: listOf(TenantOut), ...errorResponses } } }, async (req) => {
     const page = await listTenants(d, pageOf(req.query as Static<typeof ListQuery>));
     return { data: page.data.map(presentTenant), nextCursor: page.nextCursor };
   });
@@ -22,12 +22,13 @@ export function registerTenantRoutes(app: FastifyInstance, d: ServiceDeps): void
   );
   app.patch(
     "/v1/tenants/:tenant",
-    { schema: { tags, summary: "Update a tenant (JSON merge patch)", params: TenantParams, body: TenantPatch, response: { 200: TenantOut, ...errorResponses } } },
+    { config: { admin: true }, schema: { tags, summary: "Update a tenant (JSON merge patch)", params: TenantParams, body: TenantPatch, response: { 200: TenantOut, ...errorResponses } } },
     async (req) => presentTenant(await updateTenant(d, (req.params as Static<typeof TenantParams>).tenant, req.body as Static<typeof TenantPatch>)),
   );
   app.delete(
     "/v1/tenants/:tenant",
     {
+      config: { admin: true },
       schema: {
         tags,
         summary: "Delete a tenant, its endpoints, and cancel its unfinished deliveries",
