@@ -139,7 +139,8 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       policy: destinationPolicy(config),
       dnsServers: config.dnsServers,
       egressProxy: config.egressProxy,
-      connectionsPerOrigin: Math.max(config.endpointConcurrency, 8),
+      // The per-endpoint cap: a claim never starts more requests than an endpoint's pool holds.
+      connectionsPerEndpoint: config.endpointConcurrency,
       maxResponseBytes: 16 * 1024,
       now,
     });
@@ -153,6 +154,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         policy: { scheduleMs: config.retryScheduleMs, jitter: config.retryJitter, retryAfterMinMs: 1000, retryAfterMaxMs: config.retryAfterMaxMs },
         concurrency: config.concurrency,
         endpointConcurrency: config.endpointConcurrency,
+        tenantConcurrency: config.tenantConcurrency,
         leaseMs: config.leaseMs,
         pollIntervalMs: config.pollIntervalMs,
         userAgent,

@@ -85,8 +85,9 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
     previousKey: secrets.previousSecret !== null ? keyForScheme(s.signing, secrets.previousSecret) : null,
     previousKeyUntil: e.previousSecretExpiresAt,
     transport: {
-      // Endpoints without TLS options share their origin's pool per connect timeout; TLS options
-      // get a pool of their own per endpoint version.
+      // Every endpoint has pools of its own (see the sender), one per connect timeout; with TLS
+      // options, one per endpoint version as well.
+      endpointId: e.id,
       poolKey: customTls ? `${e.id}:${e.version}:${s.timeouts.connectMs}` : `${s.timeouts.connectMs}`,
       connectTimeoutMs: s.timeouts.connectMs,
       requestTimeoutMs: s.timeouts.requestMs,

@@ -15,8 +15,13 @@ export interface SenderOptions {
    * addresses are still checked here.
    */
   egressProxy?: string | null;
-  /** Connections per origin. */
-  connectionsPerOrigin: number;
+  /**
+   * Connections per endpoint (its pools are its own): the per-endpoint concurrency cap, so the
+   * requests a claim starts never wait for a connection, and no endpoint holds another's.
+   */
+  connectionsPerEndpoint: number;
+  /** Pools kept open; past this many, pools with nothing in flight are closed. Default 10,000. */
+  maxPools?: number;
   /** Response bytes kept for the attempt log; reading stops there. */
   maxResponseBytes: number;
   now: () => number;
@@ -24,7 +29,9 @@ export interface SenderOptions {
 
 /** How to reach an endpoint: what its connection pool is made with. */
 export interface Transport {
-  /** Requests with equal keys (and origins) share a keep-alive pool; it changes when these settings do. */
+  /** The endpoint the request is for (or about): each endpoint's requests go through pools of its own. */
+  endpointId: string;
+  /** An endpoint's requests with equal keys (and origins) share a keep-alive pool; it changes when these settings do. */
   poolKey: string;
   connectTimeoutMs: number;
   /** Time allowed for the response headers once the request is sent, and between body chunks. */
@@ -50,32 +57,54 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-const POOL_IDLE_MS = 5 * 60_000;
+export interface PooledSender extends Sender {
+  /** Connection pools open now. */
+  openPools(): number;
+}
+
+// Idle keep-alive sockets are gone after a few seconds (undici's keepAliveTimeout), so an idle
+// pool keeps nothing worth having for long; with a pool per endpoint, closing them bounds memory.
+const POOL_IDLE_MS = 60_000;
+const SWEEP_MS = 15_000;
+const MAX_POOLS = 10_000;
+
+interface PoolEntry {
+  pool: Dispatcher;
+  lastUsed: number;
+  /** Requests in flight through it: a pool is closed only when none are. */
+  active: number;
+}
 
 /**
- * Sends attempts through keep-alive undici Pools, one per origin and transport settings (endpoints
- * with default settings share their origin's pool); failures become data, never throws.
+ * Sends attempts through keep-alive undici Pools, one per endpoint, origin and transport settings
+ * (with a proxy, one ProxyAgent per endpoint and transport), each with the endpoint's concurrency
+ * cap in connections: an endpoint that hangs holds its own connections and never another
+ * endpoint's, whoever's it is and whatever host it shares. Failures become data, never throws.
  */
-export function createSender(opts: SenderOptions): Sender {
-  const pools = new Map<string, { pool: Dispatcher; lastUsed: number }>();
+export function createSender(opts: SenderOptions): PooledSender {
+  const pools = new Map<string, PoolEntry>();
+  const maxPools = opts.maxPools ?? MAX_POOLS;
   const lookup = opts.egressProxy || (opts.policy.open && !opts.dnsServers?.length) ? null : createGuardedLookup(opts.policy, opts.dnsServers);
-  const sweep = setInterval(() => {
-    const cutoff = opts.now() - POOL_IDLE_MS;
-    for (const [origin, p] of pools) {
-      if (p.lastUsed < cutoff) {
-        pools.delete(origin);
+  /** Closes the pools with nothing in flight that were last used before `cutoff`. */
+  const closeIdle = (cutoff: number) => {
+    for (const [k, p] of pools) {
+      if (p.active === 0 && p.lastUsed < cutoff) {
+        pools.delete(k);
         void p.pool.close();
       }
     }
-  }, 60_000);
+  };
+  const sweep = setInterval(() => closeIdle(opts.now() - POOL_IDLE_MS), SWEEP_MS);
   sweep.unref();
 
-  function poolFor(url: URL, t: Transport): Dispatcher {
+  function poolFor(url: URL, t: Transport): PoolEntry {
     const proxy = opts.egressProxy;
-    // Through a proxy one agent serves every origin of a transport; otherwise one pool per origin.
-    const k = proxy ? `proxy ${t.poolKey}` : `${url.origin} ${t.poolKey}`;
+    // Through a proxy one agent serves an endpoint's every origin; otherwise one pool per origin.
+    const k = proxy ? `${t.endpointId} proxy ${t.poolKey}` : `${t.endpointId} ${url.origin} ${t.poolKey}`;
     let p = pools.get(k);
     if (!p) {
+      // Many endpoints in use at once: close every idle pool rather than grow without bound.
+      if (pools.size >= maxPools) closeIdle(Infinity);
       const tls = url.protocol === "https:" || Boolean(proxy);
       const targetTls = {
         ...(tls && t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
@@ -83,15 +112,15 @@ export function createSender(opts: SenderOptions): Sender {
         ...(tls && t.ca ? { ca: [...rootCertificates, t.ca] } : {}),
         ...(tls && t.skipVerify ? { rejectUnauthorized: false } : {}),
       };
-      const common = { connections: opts.connectionsPerOrigin, pipelining: 1, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs };
+      const common = { connections: opts.connectionsPerEndpoint, pipelining: 1, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs };
       const pool: Dispatcher = proxy
         ? new ProxyAgent({ ...common, uri: proxy, proxyTunnel: true, requestTls: { timeout: t.connectTimeoutMs, ...targetTls }, connect: { timeout: t.connectTimeoutMs } })
         : new Pool(url.origin, { ...common, connect: { timeout: t.connectTimeoutMs, ...(lookup ? { lookup } : {}), ...targetTls } });
-      p = { pool, lastUsed: 0 };
+      p = { pool, lastUsed: 0, active: 0 };
       pools.set(k, p);
     }
     p.lastUsed = opts.now();
-    return p.pool;
+    return p;
   }
 
   return {
@@ -115,8 +144,10 @@ export function createSender(opts: SenderOptions): Sender {
       }
       const refused = opts.policy.refuseLiteral(url.hostname);
       if (refused) return fail("blocked_destination", refused);
+      const entry = poolFor(url, req.transport);
+      entry.active++;
       try {
-        const res = await poolFor(url, req.transport).request({
+        const res = await entry.pool.request({
           origin: url.origin,
           path: url.pathname + url.search,
           method: req.method,
@@ -162,8 +193,12 @@ export function createSender(opts: SenderOptions): Sender {
       } catch (e) {
         const [errorClass, message] = classifyError(e);
         return fail(errorClass, message);
+      } finally {
+        entry.active--;
+        entry.lastUsed = opts.now();
       }
     },
+    openPools: () => pools.size,
     async close() {
       clearInterval(sweep);
       await Promise.all([...pools.values()].map((p) => p.pool.close()));

@@ -17,6 +17,11 @@ export interface WorkerOptions {
   /** Deliveries in flight in this process. */
   concurrency: number;
   endpointConcurrency: number;
+  /**
+   * Requests in flight per tenant in this process (a batch is one), so that one tenant's slow
+   * endpoints leave the other slots to other tenants; omitted: no per-tenant cap.
+   */
+  tenantConcurrency?: number;
   leaseMs: number;
   pollIntervalMs: number;
   userAgent: string;
@@ -56,6 +61,18 @@ export function createWorker(o: WorkerOptions): Worker {
   const profiles = new Map<string, { version: number; profile: Promise<EndpointProfile | null> }>();
   let running = false;
   let inflight = 0;
+  // Requests in flight per tenant (only tenants with some), for the claim's per-tenant cap.
+  const tenantInFlight = new Map<string, number>();
+  const started = (tenantId: string) => {
+    inflight++;
+    tenantInFlight.set(tenantId, (tenantInFlight.get(tenantId) ?? 0) + 1);
+  };
+  const finished = (tenantId: string) => {
+    inflight--;
+    const n = (tenantInFlight.get(tenantId) ?? 1) - 1;
+    if (n > 0) tenantInFlight.set(tenantId, n);
+    else tenantInFlight.delete(tenantId);
+  };
   let buffer: DeliveryOutcome[] = [];
   let flushing: Promise<void> | null = null;
   let flushScheduled = false;
@@ -206,7 +223,7 @@ export function createWorker(o: WorkerOptions): Worker {
       o.logger.error({ err: e, delivery: c.id, event: c.eventId, batch: batchId, endpoint: c.endpointId, tenant: c.tenantId }, "could not attempt delivery");
       return;
     } finally {
-      inflight--;
+      finished(c.tenantId);
     }
     buffer.push(outcome);
     scheduleFlush();
@@ -271,13 +288,14 @@ export function createWorker(o: WorkerOptions): Worker {
             owner,
             now: o.now(),
             endpointConcurrency: o.endpointConcurrency,
+            ...(o.tenantConcurrency !== undefined ? { tenantConcurrency: o.tenantConcurrency, tenantInFlight } : {}),
           });
           claimed = batch.length;
           // A batch's members arrive together and go as one request.
           const batches = new Map<string, ClaimedDelivery[]>();
           for (const c of batch) {
             if (c.batchId === null) {
-              inflight++;
+              started(c.tenantId);
               void deliver([c]);
               continue;
             }
@@ -287,7 +305,7 @@ export function createWorker(o: WorkerOptions): Worker {
           }
           for (const members of batches.values()) {
             members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-            inflight++;
+            started(members[0].tenantId);
             void deliver(members);
           }
         } catch (e) {

@@ -4,7 +4,7 @@ import { summarizeLatency } from "../../src/core/latency.ts";
 import { attemptRequestOf, truncateUtf8 } from "../../src/delivery/request.ts";
 import type { OutgoingRequest } from "../../src/delivery/sender.ts";
 
-const transport: OutgoingRequest["transport"] = { poolKey: "x", connectTimeoutMs: 1, requestTimeoutMs: 1, cert: null, key: null, ca: null, skipVerify: false };
+const transport: OutgoingRequest["transport"] = { endpointId: "ep_x", poolKey: "x", connectTimeoutMs: 1, requestTimeoutMs: 1, cert: null, key: null, ca: null, skipVerify: false };
 
 describe("attempt records", () => {
   it("truncateUtf8 keeps the longest prefix that fits, never half a character", () => {

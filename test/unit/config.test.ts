@@ -41,6 +41,7 @@ describe("loadConfig", () => {
       retryAfterMaxMs: 3_600_000,
       concurrency: 128,
       endpointConcurrency: 16,
+      tenantConcurrency: 64,
       connectTimeoutMs: 30_000,
       requestTimeoutMs: 60_000,
       leaseMs: 120_000,
@@ -71,6 +72,10 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_SAMPLE: "1" }), /TOCSIN_CIRCUIT_SAMPLE/);
     assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_COOLDOWN: "1m", TOCSIN_CIRCUIT_MAX_COOLDOWN: "30s" }), /TOCSIN_CIRCUIT_MAX_COOLDOWN .* must be at least TOCSIN_CIRCUIT_COOLDOWN/);
     assert.throws(() => loadConfig({ TOCSIN_OPS_TENANT: "has space" }), /TOCSIN_OPS_TENANT/);
+    assert.throws(() => loadConfig({ TOCSIN_CONCURRENCY: "8", TOCSIN_TENANT_CONCURRENCY: "9" }), /TOCSIN_TENANT_CONCURRENCY \(9\) cannot exceed TOCSIN_CONCURRENCY \(8\)/);
+    // Unset, it follows the concurrency: half, rounded up.
+    assert.equal(loadConfig({ TOCSIN_CONCURRENCY: "9" }).tenantConcurrency, 5);
+    assert.equal(loadConfig({}, { concurrency: 10 }).tenantConcurrency, 5);
     assert.throws(() => loadConfig({ TOCSIN_METRICS_TOP_ENDPOINTS: "101" }), /TOCSIN_METRICS_TOP_ENDPOINTS/);
     assert.throws(() => loadConfig({ TOCSIN_METRICS_ENDPOINTS: Array.from({ length: 101 }, (_, i) => `ep_${i}`).join(",") }), /at most 100/);
   });
@@ -131,6 +136,7 @@ describe("loadConfig", () => {
       ["TOCSIN_RETRY_AFTER_MAX", "0", "retryAfterMaxMs", 0],
       ["TOCSIN_CONCURRENCY", "4", "concurrency", 4],
       ["TOCSIN_ENDPOINT_CONCURRENCY", "2", "endpointConcurrency", 2],
+      ["TOCSIN_TENANT_CONCURRENCY", "32", "tenantConcurrency", 32],
       ["TOCSIN_CONNECT_TIMEOUT", "3s", "connectTimeoutMs", 3000],
       ["TOCSIN_CONNECT_TIMEOUT", "2500", "connectTimeoutMs", 2500],
       ["TOCSIN_REQUEST_TIMEOUT", "30s", "requestTimeoutMs", 30_000],
