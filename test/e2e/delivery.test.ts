@@ -298,16 +298,25 @@ describe(`${backend}: delivery`, () => {
   it("does not let a hanging endpoint delay a healthy one", async () => {
     const slow = await startReceiver(() => ({ hang: true }));
     const fast = await startReceiver();
+    // The hanging requests time out after this; the healthy endpoint must be done before the first does.
+    const timeoutMs = 10_000;
     try {
-      await withBackendServer(backend, { TOCSIN_REQUEST_TIMEOUT: "3s", TOCSIN_ENDPOINT_CONCURRENCY: "4" }, async ({ api }) => {
-        await setupTenant(api, "acme", [{ url: `${slow.url}/slow` }, { url: `${fast.url}/fast` }]);
-        const events = Array.from({ length: 100 }, (_, i) => ({ type: "a.b", payload: { i } }));
-        const t0 = Date.now();
-        const r = await api("POST", "/v1/tenants/acme/events", events);
-        assert.equal(r.status, 202);
-        await fast.waitFor(100, 2_500);
-        assert.ok(Date.now() - t0 < 2_500, "the healthy endpoint got all 100 while the other was hanging");
-        assert.ok(slow.requests.length <= 4, `the hanging endpoint holds at most its concurrency cap (got ${slow.requests.length})`);
+      await withBackendServer(backend, { TOCSIN_REQUEST_TIMEOUT: `${timeoutMs}ms`, TOCSIN_ENDPOINT_CONCURRENCY: "4" }, async ({ api }) => {
+        try {
+          await setupTenant(api, "acme", [{ url: `${slow.url}/slow` }, { url: `${fast.url}/fast` }]);
+          const events = Array.from({ length: 100 }, (_, i) => ({ type: "a.b", payload: { i } }));
+          const r = await api("POST", "/v1/tenants/acme/events", events);
+          assert.equal(r.status, 202);
+          const got = await fast.waitFor(100, 2 * timeoutMs);
+          await slow.waitFor(1, 1_000);
+          const healthyDone = Math.max(...got.map((x) => x.at));
+          const firstTimeout = Math.min(...slow.requests.map((x) => x.at)) + timeoutMs;
+          assert.ok(healthyDone < firstTimeout, `the healthy endpoint got its 100th ${healthyDone - firstTimeout} ms after the first hanging request timed out`);
+          assert.ok(slow.requests.length <= 4, `the hanging endpoint holds at most its concurrency cap (got ${slow.requests.length})`);
+        } finally {
+          // The hanging requests fail now, so the server stops without waiting for their timeout.
+          await slow.close();
+        }
       });
     } finally {
       await slow.close();
