@@ -2,9 +2,24 @@ import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type Lo
 import { isIP } from "node:net";
 import type { DestinationPolicy } from "../core/addresses.ts";
 
+/**
+ * A name that resolves only to addresses the policy refuses. The message is what the tenant sees
+ * in the attempt log, so it does not name the addresses: a tenant could otherwise map the
+ * operator's internal DNS. `addresses` is for the operator's log.
+ */
 export class BlockedDestinationError extends Error {
   readonly code = "ETOCSIN_BLOCKED";
+  readonly hostname: string;
+  readonly addresses: readonly string[];
+  constructor(hostname: string, addresses: readonly string[]) {
+    super(`${hostname} resolves to a private or reserved address: deliveries there are refused`);
+    this.hostname = hostname;
+    this.addresses = addresses;
+  }
 }
+
+/** Told of every refused name, with the addresses it resolved to (the operator's log). */
+export type OnBlocked = (hostname: string, addresses: readonly string[]) => void;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 export type LookupFn = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
@@ -42,15 +57,16 @@ function serversResolve(servers: readonly string[]): Resolve {
  * that changes between a check and the connect (DNS rebinding) cannot get through, because
  * there is no separate check.
  */
-export function createGuardedLookup(policy: DestinationPolicy, dnsServers: readonly string[] = []): LookupFn {
+export function createGuardedLookup(policy: DestinationPolicy, dnsServers: readonly string[] = [], onBlocked?: OnBlocked): LookupFn {
   const resolve = dnsServers.length ? serversResolve(dnsServers) : systemResolve;
   return (hostname, options, callback) => {
     resolve(hostname, options.family === 4 || options.family === 6 ? options.family : undefined).then(
       (addresses) => {
         const allowed = addresses.filter((a) => policy.permits(a.address));
         if (allowed.length === 0) {
-          const list = addresses.map((a) => a.address).join(", ");
-          return callback(new BlockedDestinationError(`${hostname} resolves to a non-global address (${list})`), []);
+          const list = addresses.map((a) => a.address);
+          onBlocked?.(hostname, list);
+          return callback(new BlockedDestinationError(hostname, list), []);
         }
         if (options.all) return callback(null, allowed);
         callback(null, allowed[0].address, allowed[0].family);
