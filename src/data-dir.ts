@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
@@ -19,6 +19,7 @@ export class DataDirLockedError extends Error {}
 export function openDataDir(path: string): DataDir {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   const lockPath = join(path, "tocsin.lock");
+  if (!existsSync(lockPath)) closeSync(openSync(lockPath, "a", 0o600));
   const lock = new DatabaseSync(lockPath, { timeout: 0 });
   try {
     lock.exec("PRAGMA locking_mode = EXCLUSIVE");

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { Kysely } from "kysely";
 import { createCrud } from "../crud.ts";
@@ -20,8 +21,19 @@ export interface SqliteStoreOptions {
 /** SQLite's default automatic checkpoint threshold, in WAL pages. */
 const AUTO_CHECKPOINT_PAGES = 1000;
 
+/**
+ * The database holds every tenant's events and the encrypted secrets: readable by its owner only.
+ * SQLite gives the -wal and -shm files the database file's mode when it creates them, so the
+ * database is created 0600 before SQLite opens it; files of an older install are narrowed too.
+ */
+function makePrivate(path: string): void {
+  closeSync(openSync(path, "a", 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 /** Opens (creating if needed) and migrates the embedded database. */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  if (opts.path !== ":memory:") makePrivate(opts.path);
   const raw = new DatabaseSync(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
   raw.exec("PRAGMA journal_mode = WAL");
   raw.exec(`PRAGMA synchronous = ${opts.synchronous}`);
