@@ -71,6 +71,12 @@ export interface Config {
   /** Deliveries in flight per endpoint, across all workers. TOCSIN_ENDPOINT_CONCURRENCY (default 16). */
   endpointConcurrency: number;
   /**
+   * Child processes that run endpoints' transforms (JSONata), off the event loop, each with a
+   * 100 ms time limit and a 64 MiB heap; one tenant holds at most all but one of them at once.
+   * TOCSIN_TRANSFORM_PROCESSES (default 2).
+   */
+  transformProcesses: number;
+  /**
    * Requests in flight per tenant in each worker process (a batch is one), at most
    * TOCSIN_CONCURRENCY: the slots one tenant's slow endpoints cannot take from the others.
    * TOCSIN_TENANT_CONCURRENCY (default half of TOCSIN_CONCURRENCY, rounded up).
@@ -176,6 +182,7 @@ export const DEFAULTS: Config = {
   retryAfterMaxMs: 3_600_000,
   concurrency: 128,
   endpointConcurrency: 16,
+  transformProcesses: 2,
   tenantConcurrency: 64,
   connectTimeoutMs: 30_000,
   requestTimeoutMs: 60_000,
@@ -366,6 +373,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("retryAfterMaxMs", duration(env, "TOCSIN_RETRY_AFTER_MAX", 0, 7 * 86_400_000));
   set("concurrency", int(env, "TOCSIN_CONCURRENCY", 1, 10_000));
   set("endpointConcurrency", int(env, "TOCSIN_ENDPOINT_CONCURRENCY", 1, 1000));
+  set("transformProcesses", int(env, "TOCSIN_TRANSFORM_PROCESSES", 1, 64));
   const tenantConcurrency = int(env, "TOCSIN_TENANT_CONCURRENCY", 1, 10_000);
   set("connectTimeoutMs", duration(env, "TOCSIN_CONNECT_TIMEOUT", 10, 3_600_000));
   set("requestTimeoutMs", duration(env, "TOCSIN_REQUEST_TIMEOUT", 10, 3_600_000));
