@@ -174,8 +174,10 @@ export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: strin
     const r = resolveSettings(toView(current.settings, plain.credentials, current.minSeverity), patch, d.config);
     settings = r.settings;
     // The secret stays when the scheme changes, so it must suit the new scheme.
-    if (patch.secret !== undefined) c.secretEnc = d.secretBox.encrypt(checkSecretForScheme(patch.secret, settings.signing));
-    else checkSecretForScheme(plain.secret, settings.signing, "/signing/scheme");
+    if (patch.secret !== undefined) {
+      // A secret set by PATCH applies at once: an earlier rotation's previous secret stops signing too.
+      Object.assign(c, { secretEnc: d.secretBox.encrypt(checkSecretForScheme(patch.secret, settings.signing)), previousSecretEnc: null, previousSecretExpiresAt: null });
+    } else checkSecretForScheme(plain.secret, settings.signing, "/signing/scheme");
     if (touchesSettings) {
       c.settings = r.settings;
       c.minSeverity = r.minSeverity;

@@ -332,6 +332,46 @@ describe("endpoint settings: secret rotation", () => {
   });
 });
 
+for (const backend of await testBackends()) {
+  describe(`${backend}: a secret set by PATCH ends a rotation's overlap`, () => {
+    it("after a rotation, PATCH {secret} signs with the new secret alone, for standard and PagerDuty's v1= list", async () => {
+      const old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+      const replaced = "whsec_QWxsIHRoZSB3b3JsZCdzIGEgc3RhZ2UsIGFuZA==";
+      await withReceiver(() => ({}), async (rx) => {
+        await withBackendServer(backend, {}, async ({ api }) => {
+          const std = await tenantWith(api, "acme", { url: `${rx.url}/std`, secret: old });
+          const pd = await api<Ep>("POST", "/v1/tenants/acme/endpoints", {
+            url: `${rx.url}/pd`,
+            eventTypes: ["*"],
+            secret: "pagerduty-secret-0123456789",
+            signing: { scheme: "hmac-sha256", header: "X-PagerDuty-Signature", prefix: "v1=" },
+          });
+          const patched: Ep[] = [];
+          for (const id of [std.id, pd.body.id]) {
+            const rot = await api<{ overlap: boolean }>("POST", `/v1/tenants/acme/endpoints/${id}/secret/rotate`, {});
+            assert.equal(rot.body.overlap, true);
+            const p = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${id}`, { secret: replaced });
+            assert.equal(p.status, 200, JSON.stringify(p.body));
+            patched.push(p.body);
+            assert.equal((await api<{ error: unknown }>("POST", `/v1/tenants/acme/endpoints/${id}/test`, {})).body.error, null);
+          }
+          await api("POST", "/v1/tenants/acme/events", { type: "x", payload: { a: 1 } });
+          const got = await rx.waitFor(4);
+          for (const r of got.filter((x) => x.path === "/std")) {
+            assert.equal(String(r.headers["webhook-signature"]).split(" ").length, 1, "exactly one signature");
+            new Webhook(replaced).verify(r.body, r.headers as Record<string, string>);
+          }
+          for (const r of got.filter((x) => x.path === "/pd")) {
+            assert.equal(r.headers["x-pagerduty-signature"], `v1=${hmacHex(replaced, r.body)}`);
+          }
+          assert.equal(got.length, 4, "two test calls and two deliveries");
+          for (const p of patched) assert.equal(p.previousSecretExpiresAt, null, "the overlap is over");
+        });
+      });
+    });
+  });
+}
+
 describe("endpoint settings: validation", () => {
   it("token-path: deliveries wait until <url>/<token> answers 2xx; a failure is shown, fixed and retried", async () => {
     let accept = false;
