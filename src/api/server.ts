@@ -169,10 +169,12 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
 
   const defaultJson = app.getDefaultJsonParser("error", "error");
   const parseJson = (
-    req: { routeOptions: { config: { rawNumbers?: boolean; optionalBody?: boolean } } },
+    req: { is404: boolean; routeOptions: { config: { rawNumbers?: boolean; optionalBody?: boolean } } },
     body: string,
     done: (err: Error | null, body?: unknown) => void,
   ) => {
+    // No route matched: the answer is a 404 whatever the body holds.
+    if (req.is404) return done(null, undefined);
     if (body === "") {
       if (req.routeOptions.config.optionalBody) return done(null, {});
       return done(new ApiError(400, "invalid_json", "the request body is empty; send a JSON document"));
@@ -248,6 +250,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   // No id, name or fingerprint holds a control character, and PostgreSQL cannot even compare text
   // with a NUL in it: such a path parameter (`%00`) names nothing and is refused before any lookup.
   app.addHook("preValidation", async (req) => {
+    if (req.is404) return;
     for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
       if (typeof value === "string" && CONTROL.test(value)) throw new ApiError(400, "validation_failed", `path.${name}: must not contain control characters`, [{ path: `path.${name}`, message: "must not contain control characters" }]);
     }
@@ -270,6 +273,9 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
       return send(503, problem(503, "unavailable", "The database is unavailable; nothing was stored. Retry shortly."));
     }
     const fe = err as FastifyError & { validationContext?: string };
+    // No route matched, and the body could not even be parsed (unknown media type, too large):
+    // the path decides the answer, as for any other unmatched request.
+    if (req.is404 && fe.code?.startsWith("FST_ERR_CTP_")) return send(404, problem(404, "not_found", `no route for ${req.method} ${req.url.split("?")[0]}`));
     if (fe.validation) {
       const errors = fe.validation.map((v) => {
         const params = v.params as Record<string, unknown>;

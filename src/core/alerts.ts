@@ -2,9 +2,10 @@ import type { AlertState, LifecycleSettings } from "./types.ts";
 
 /**
  * A fingerprint: printable ASCII without spaces, but not `.` or `..`, which name no alert in
- * GET …/alerts/{fingerprint} because URLs fold them away as dot segments.
+ * GET …/alerts/{fingerprint} because URLs fold them away as dot segments. No lookahead, which
+ * some OpenAPI tools cannot read.
  */
-export const FINGERPRINT_PATTERN = "^(?!\\.{1,2}$)[\\x21-\\x7e]+$";
+export const FINGERPRINT_PATTERN = "^(?:[\\x21-\\x2d\\x2f-\\x7e][\\x21-\\x7e]*|\\.(?:[\\x21-\\x2d\\x2f-\\x7e][\\x21-\\x7e]*|\\.[\\x21-\\x7e]+))$";
 
 /** An alert as tracked per (tenant, fingerprint). */
 export interface AlertRow {

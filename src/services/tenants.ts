@@ -5,8 +5,11 @@ import type { Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
 import { mergePatch } from "./merge-patch.ts";
 
-/** 1-128 letters, digits and `._:-`, but not `.` or `..`: URLs fold those away as dot segments. */
-export const TENANT_ID_PATTERN = "^(?!\\.{1,2}$)[A-Za-z0-9._:-]{1,128}$";
+/**
+ * 1-128 letters, digits and `._:-`, but not `.` or `..`: URLs fold those away as dot segments.
+ * Written without lookahead, which some OpenAPI tools cannot read.
+ */
+export const TENANT_ID_PATTERN = "^(?:[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}|\\.(?:[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,126}|\\.[A-Za-z0-9._:-]{1,126}))$";
 
 export async function createTenant(
   d: ServiceDeps,

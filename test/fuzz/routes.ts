@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { SPELLING_COUNT } from "../support/spellings.ts";
 
 // The routes to fuzz, read from the server's own OpenAPI document, and fast-check arbitraries for
 // requests to them: path parameters, query strings, bodies, headers and credentials. A request is
@@ -133,6 +134,8 @@ export interface FuzzRequest {
   /** Send the body with Transfer-Encoding: chunked instead of Content-Length. */
   chunked: boolean;
   auth: AuthSpec;
+  /** 0: the path as the template writes it; n: the n-th spelling of test/support/spellings.ts. */
+  spelling: number;
 }
 
 export interface Limits {
@@ -607,6 +610,9 @@ export function authOf(tenantKeys: boolean): fc.Arbitrary<AuthSpec> {
 // ---------------------------------------------------------------------------------------------
 // Whole requests
 
+/** Most requests spell the path as the template does; one in five another way a client or proxy might. */
+const spellingArb = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: SPELLING_COUNT }) });
+
 export function requestOf(op: Operation, limits: Limits, tenantKeys: boolean): fc.Arbitrary<FuzzRequest> {
   const methods = op.method === "GET" ? fc.constantFrom("GET", "GET", "GET", "GET", "HEAD") : fc.constant(op.method);
   return fc.record({
@@ -619,6 +625,7 @@ export function requestOf(op: Operation, limits: Limits, tenantKeys: boolean): f
     headers: headersArb,
     chunked: fc.boolean(),
     auth: authOf(tenantKeys),
+    spelling: spellingArb,
   }).map(({ q, ...r }) => ({ ...r, query: q.query, rawQuery: q.rawQuery }));
 }
 
@@ -651,6 +658,7 @@ export function unroutedOf(ops: Operation[], limits: Limits, tenantKeys: boolean
         headers: headersArb,
         chunked: fc.boolean(),
         auth: authOf(tenantKeys),
+        spelling: spellingArb,
       })
       .map(({ q, ...r }): FuzzRequest => ({ ...r, method: m, template: t, query: q.query, rawQuery: q.rawQuery }));
   });
