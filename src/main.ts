@@ -11,6 +11,7 @@ import { type ReplayRunner, startReplayRunner } from "./delivery/replayer.ts";
 import { startRetention } from "./delivery/retention.ts";
 import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
+import { useTransformProcesses } from "./delivery/transform.ts";
 import type { ServiceDeps } from "./services/deps.ts";
 import { destinationPolicy, resumePendingValidations } from "./services/endpoints.ts";
 import { instrumentStore } from "./observability/instrument-store.ts";
@@ -119,11 +120,14 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
   let unsubscribe: (() => Promise<void>) | null = null;
   let stopRetention: (() => Promise<void>) | null = null;
   let replays: ReplayRunner | null = null;
+  // Endpoints' transforms run in child processes, started on first use and ended with this process.
+  const releaseTransforms = useTransformProcesses(config.transformProcesses);
   const cleanup = async () => {
     await stopRetention?.();
     await replays?.stop();
     await unsubscribe?.();
     await sender?.close();
+    await releaseTransforms();
     await store.close();
     dir?.release();
   };

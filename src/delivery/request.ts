@@ -148,7 +148,8 @@ export async function shapePayload(sh: Shaping, e: EventForShaping, maxBytes: nu
     createdAt: new Date(e.createdAt).toISOString(),
     startedAt: new Date(e.startedAt).toISOString(),
     updateCount: e.updateCount,
-    payload: JSON.parse(e.payload) as unknown,
+    // Parsed from the text by the transform process, off this thread.
+    payload: undefined,
   };
   return runTransform(sh.transform, doc, maxBytes, e.payload);
 }

@@ -1,28 +1,40 @@
-import jsonata from "jsonata";
-import { isRawJson, parseJsonKeepingSource } from "../core/json.ts";
+import { TRANSFORM_MAX_DEPTH, TRANSFORM_TIMEOUT_MS, parseExpression } from "./transform-eval.ts";
+import { type TransformPool, type TransformPoolOptions, createTransformPool } from "./transform-pool.ts";
 
 /**
  * Custom field names (`format.transform`): a JSONata expression, declarative and without access
- * to anything but its input, applied to the event document. Bounded: evaluation stops after
- * TRANSFORM_TIMEOUT_MS or TRANSFORM_MAX_DEPTH nested evaluations, and the result must serialise
- * to at most `maxBytes`.
+ * to anything but its input, applied to the event document. It is tenant-supplied code, so it runs
+ * in a transform process (transform-pool.ts), never on the event loop, within hard limits: it is
+ * stopped after TRANSFORM_TIMEOUT_MS of evaluation (between JSONata steps; a single step that runs
+ * on is stopped by killing its process TRANSFORM_KILL_GRACE_MS later), nests at most
+ * TRANSFORM_MAX_DEPTH evaluations, has TRANSFORM_MEMORY_MB of heap, and its result must serialise
+ * to at most `maxBytes`. Any of these ends in a TransformError: that endpoint's failure (errorClass
+ * `transform`), nobody else's delay.
  */
-export const TRANSFORM_TIMEOUT_MS = 100;
-export const TRANSFORM_MAX_DEPTH = 200;
+export { TRANSFORM_MAX_DEPTH, TRANSFORM_TIMEOUT_MS };
 export const MAX_TRANSFORM_LENGTH = 10_000;
+/** Added to TRANSFORM_TIMEOUT_MS before a run's process is killed: message passing, GC, a busy host. */
+export const TRANSFORM_KILL_GRACE_MS = 50;
+/** Heap of each transform process, in MiB. */
+export const TRANSFORM_MEMORY_MB = 64;
+/** Transform processes when the configuration does not say (TOCSIN_TRANSFORM_PROCESSES). */
+export const DEFAULT_TRANSFORM_PROCESSES = 2;
 
-export type CompiledTransform = ReturnType<typeof jsonata>;
+/** A transform that compiled: its text, evaluated by the transform processes (each caches it compiled). */
+export interface CompiledTransform {
+  readonly expression: string;
+}
 
 export class TransformError extends Error {}
 
-/** Compiles an expression; a syntax error names its position. */
+/** Checks an expression's syntax (on this thread: parsing is linear in its bounded length); a syntax error names its position. */
 export function compileTransform(text: string): CompiledTransform {
   try {
-    return jsonata(text, { timeout: TRANSFORM_TIMEOUT_MS, stack: TRANSFORM_MAX_DEPTH });
+    parseExpression(text);
   } catch (e) {
-    const err = e as { message?: string; position?: number };
-    throw new TransformError(`${err.position !== undefined ? `position ${err.position}: ` : ""}${err.message ?? String(e)}`);
+    throw new TransformError((e as Error).message);
   }
+  return { expression: text };
 }
 
 /** The document a transform sees. */
@@ -39,64 +51,66 @@ export interface TransformInput {
   payload: unknown;
 }
 
+let pool: TransformPool | null = null;
+let poolSize = DEFAULT_TRANSFORM_PROCESSES;
+let users = 0;
+
+/** The limits and messages of the process's transform pool, for `size` processes. */
+export function transformPoolOptions(size: number): TransformPoolOptions {
+  return {
+    size,
+    killAfterMs: TRANSFORM_TIMEOUT_MS + TRANSFORM_KILL_GRACE_MS,
+    memoryMb: TRANSFORM_MEMORY_MB,
+    messages: {
+      timeout: `the transform failed: ran longer than ${TRANSFORM_TIMEOUT_MS} ms`,
+      memory: `the transform failed: used more than ${TRANSFORM_MEMORY_MB} MB of memory`,
+      crashed: (how) => `the transform failed: its process ended (${how})`,
+      busy: (n) => `the transform failed: ${n} transforms of this tenant are already waiting`,
+    },
+    failure: (message) => new TransformError(message),
+  };
+}
+
+function sharedPool(): TransformPool {
+  pool ??= createTransformPool(transformPoolOptions(poolSize));
+  return pool;
+}
+
+/**
+ * The process's transform processes, shared by the delivery worker and the API: `processes` of
+ * them at most (the last call's number wins). The returned function releases this use; the
+ * processes end when every use is released. Without any use (tests, tools), runTransform starts
+ * DEFAULT_TRANSFORM_PROCESSES on demand; idle, they never keep the process alive.
+ */
+export function useTransformProcesses(processes: number): () => Promise<void> {
+  users++;
+  poolSize = processes;
+  pool?.resize(processes);
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--users > 0 || !pool) return;
+    const p = pool;
+    pool = null;
+    await p.close();
+  };
+}
+
 /**
  * Runs a transform and returns the JSON text of its result; throws TransformError on any failure.
- * The transform sees plain numbers. With `payloadText` (the payload's stored JSON text), every
- * object or array of the payload that the result carries over unchanged is written from that
- * text, so its numbers keep their source form (`0.00` stays `0.00`); numbers the expression picks
- * out one by one or computes are written as plain numbers.
+ * The transform sees plain numbers. With `payloadText` (the JSON text of `input.payload`, which is
+ * then not sent: the transform process parses the text), every object or array of the payload that
+ * the result carries over unchanged is written from that text, so its numbers keep their source
+ * form (`0.00` stays `0.00`); numbers the expression picks out one by one or computes are plain.
  */
 export async function runTransform(t: CompiledTransform, input: TransformInput, maxBytes: number, payloadText?: string): Promise<string> {
-  let result: unknown;
-  try {
-    result = await t.evaluate(input);
-  } catch (e) {
-    const err = e as { message?: string; code?: string; position?: number };
-    const why = err.code === "D1012" ? `ran longer than ${TRANSFORM_TIMEOUT_MS} ms` : err.code === "D1011" ? `nested deeper than ${TRANSFORM_MAX_DEPTH}` : (err.message ?? String(e));
-    throw new TransformError(`the transform failed${err.position !== undefined ? ` at position ${err.position}` : ""}: ${why}`);
-  }
-  if (result === undefined) throw new TransformError("the transform produced nothing (no match for its input)");
-  let text: string | undefined;
-  try {
-    text = payloadText === undefined ? JSON.stringify(result) : JSON.stringify(result, keepingSourceOf(input.payload, payloadText));
-  } catch (e) {
-    throw new TransformError(`the transform's result is not JSON: ${(e as Error).message}`);
-  }
-  if (text === undefined) throw new TransformError("the transform's result is not JSON (a function?)");
-  if (Buffer.byteLength(text) > maxBytes) throw new TransformError(`the transform's result is over ${maxBytes} bytes`);
-  return text;
-}
-
-/**
- * A JSON.stringify replacer that writes each object or array of `payload` (reached by reference
- * in the transform's result) as its counterpart parsed from `text` with number text kept, when
- * it still holds the same values.
- */
-function keepingSourceOf(payload: unknown, text: string): (key: string, value: unknown) => unknown {
-  const twins = new Map<object, unknown>();
-  const pair = (plain: unknown, kept: unknown): void => {
-    if (plain === null || typeof plain !== "object") return;
-    twins.set(plain, kept);
-    for (const k of Object.keys(plain)) pair((plain as Record<string, unknown>)[k], (kept as Record<string, unknown>)[k]);
-  };
-  pair(payload, parseJsonKeepingSource(text));
-  return (_key, value) => {
-    if (value === null || typeof value !== "object" || !twins.has(value)) return value;
-    const kept = twins.get(value);
-    return sameJson(value, kept) ? kept : value;
-  };
-}
-
-/** True when `kept` (numbers and escaped strings as raw JSON) holds the same values as `plain`. */
-function sameJson(plain: unknown, kept: unknown): boolean {
-  if (isRawJson(kept)) return JSON.parse((kept as { rawJSON: string }).rawJSON) === plain;
-  if (plain === null || kept === null || typeof plain !== "object" || typeof kept !== "object") return plain === kept;
-  if (Array.isArray(plain) !== Array.isArray(kept)) return false;
-  const pk = Object.keys(plain);
-  const kk = Object.keys(kept);
-  if (pk.length !== kk.length) return false;
-  for (let i = 0; i < pk.length; i++) {
-    if (pk[i] !== kk[i] || !sameJson((plain as Record<string, unknown>)[pk[i]], (kept as Record<string, unknown>)[kk[i]])) return false;
-  }
-  return true;
+  const { payload, ...doc } = input;
+  return sharedPool().run({
+    tenant: input.tenant,
+    expression: t.expression,
+    input: payloadText === undefined ? { ...doc, payload } : doc,
+    ...(payloadText !== undefined ? { payloadText } : {}),
+    maxBytes,
+  });
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { TransformError, compileTransform, runTransform, type TransformInput } from "../../src/delivery/transform.ts";
+import { after, describe, it } from "node:test";
+import { TransformError, compileTransform, runTransform, transformPoolOptions, type TransformInput } from "../../src/delivery/transform.ts";
+import { type TransformPool, createTransformPool } from "../../src/delivery/transform-pool.ts";
 
 const doc: TransformInput = {
   id: "msg_1",
@@ -65,5 +66,106 @@ describe("transform", () => {
     assert.equal(await run('{"src_ip": payload.srcip, "m": payload.metrics, "s": payload.score, "double": payload.score * 2}'), '{"src_ip":"198.51.100.7","m":{"avg":0.00,"max":12345678901234567890},"s":9.5,"double":19}');
     // Without the payload text (as before), every number is written plain.
     assert.equal(await runTransform(compileTransform("payload.metrics"), input, 10_000), '{"avg":0,"max":12345678901234567000}');
+  });
+});
+
+/** Exponential backtracking inside one built-in call: minutes on one thread, JSONata never gets a step in. */
+const BACKTRACKING = `$match("${"a".repeat(31)}!", /(a+)+$/)`;
+const isTransformError = (pattern: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof TransformError, `a TransformError, not ${String(e)}`);
+  assert.match(e.message, pattern);
+  return true;
+};
+
+describe("transform limits (each run in a transform process)", () => {
+  const pools: TransformPool[] = [];
+  after(() => Promise.all(pools.map((p) => p.close())));
+  const poolOf = (size: number, over: Partial<ReturnType<typeof transformPoolOptions>> = {}) => {
+    const p = createTransformPool({ ...transformPoolOptions(size), ...over });
+    pools.push(p);
+    return p;
+  };
+  const run = (p: TransformPool, tenant: string, expression: string) => p.run({ tenant, expression, input: { ...doc, tenant }, maxBytes: 10_000 });
+
+  it("kills a backtracking regular expression at the time limit while this event loop stays free, and the next run succeeds", async () => {
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    try {
+      await assert.rejects(runTransform(compileTransform(BACKTRACKING), doc, 1000), isTransformError(/ran longer than 100 ms/));
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.ok(ticks > 0, "timers fired on this thread while the expression ran");
+    assert.equal(await runTransform(compileTransform('{"ok": payload.srcip}'), doc, 1000), '{"ok":"198.51.100.7"}');
+  });
+
+  it("stops a half-gigabyte $pad at the time or memory limit", async () => {
+    await assert.rejects(runTransform(compileTransform('$length($pad("", 500000000))'), doc, 1000), isTransformError(/ran longer than 100 ms|more than 64 MB of memory/));
+    assert.equal(await runTransform(compileTransform("payload.tags"), doc, 1000), '["a","b"]');
+  });
+
+  it("ends a run that exhausts its process's heap with the memory limit, and replaces the process", async () => {
+    // A generous clock, so that the heap is what stops it.
+    const p = poolOf(1, { killAfterMs: 60_000 });
+    await assert.rejects(run(p, "acme", "$count([1..10000000])"), isTransformError(/used more than 64 MB of memory/));
+    await assert.rejects(run(p, "acme", '$length($pad("", 100000000))'), isTransformError(/used more than 64 MB of memory/));
+    assert.equal(await run(p, "acme", "payload.srcip"), '"198.51.100.7"');
+    assert.equal(p.stats().processes, 1);
+  });
+
+  it("refuses a result over maxBytes in the transform process, whatever its size", async () => {
+    await assert.rejects(runTransform(compileTransform('$pad("", 5000000, "x")'), doc, 1_000_000), isTransformError(/over 1000000 bytes/));
+    // Characters are not bytes: 400,000 two-byte characters are 800,000 bytes.
+    await assert.rejects(runTransform(compileTransform('$pad("", 400000, "é")'), doc, 700_000), isTransformError(/over 700000 bytes/));
+  });
+
+  it("keeps serving after runs were killed: processes are replaced, never more than the pool's size", async () => {
+    const p = poolOf(2);
+    const results = await Promise.allSettled([run(p, "a", BACKTRACKING), run(p, "b", BACKTRACKING), run(p, "c", BACKTRACKING)]);
+    for (const r of results) assert.equal(r.status, "rejected");
+    assert.ok(p.stats().processes <= 2);
+    assert.deepEqual(await Promise.all([run(p, "a", "id"), run(p, "b", "type")]), ['"msg_1"', '"ddos"']);
+    assert.deepEqual(p.stats(), { processes: 2, busy: 0, waiting: 0 });
+  });
+
+  it("shares processes fairly: a tenant flooding with runaway runs holds at most all but one process, so another tenant's run is served at once", async () => {
+    const p = poolOf(2);
+    const order: string[] = [];
+    const flood = Array.from({ length: 6 }, (_, i) =>
+      run(p, "flood", BACKTRACKING).catch((e: unknown) => {
+        order.push(`flood-${i}`);
+        assert.ok(e instanceof TransformError);
+      }),
+    );
+    const calm = run(p, "calm", "type").then((v) => {
+      order.push("calm");
+      return { v, waitingThen: p.stats().waiting };
+    });
+    const got = await calm;
+    assert.equal(got.v, '"ddos"');
+    assert.ok(got.waitingThen >= 4, `the flooding tenant still had runs waiting (${got.waitingThen}) when the other tenant's run finished`);
+    await Promise.all(flood);
+    assert.ok(order.indexOf("calm") <= 1, `order of completion: ${order.join(", ")}`);
+  });
+
+  it("serves tenants round robin: with one process, another tenant's run waits for at most one run of the flooding tenant", async () => {
+    const p = poolOf(1);
+    const order: string[] = [];
+    const flood = Array.from({ length: 4 }, (_, i) => run(p, "flood", BACKTRACKING).catch(() => order.push(`flood-${i}`)));
+    const calm = run(p, "calm", "type").then(() => order.push("calm"));
+    await Promise.all([...flood, calm]);
+    assert.deepEqual(order, ["flood-0", "calm", "flood-1", "flood-2", "flood-3"]);
+  });
+
+  it("fails a tenant's run at once when too many of its runs are waiting, and other tenants are unaffected", async () => {
+    const p = poolOf(1, { maxQueuedPerTenant: 2 });
+    assert.equal(await run(p, "calm", "id"), '"msg_1"'); // the process is started
+    const running = run(p, "flood", BACKTRACKING).catch(() => "stopped");
+    assert.deepEqual(p.stats(), { processes: 1, busy: 1, waiting: 0 });
+    const waiting = [run(p, "flood", "id"), run(p, "flood", "id")];
+    await assert.rejects(run(p, "flood", "id"), isTransformError(/2 transforms of this tenant are already waiting/));
+    assert.equal(await run(p, "calm", "type"), '"ddos"');
+    assert.equal(await running, "stopped");
+    assert.deepEqual(await Promise.all(waiting), ['"msg_1"', '"msg_1"']);
   });
 });
