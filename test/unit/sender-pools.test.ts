@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { type IncomingMessage, createServer } from "node:http";
+import { type AddressInfo, type Socket, connect } from "node:net";
 import { describe, it } from "node:test";
 import { createDestinationPolicy } from "../../src/core/addresses.ts";
 import { type OutgoingRequest, createSender } from "../../src/delivery/sender.ts";
@@ -17,28 +19,55 @@ const request = (url: string, endpointId: string, requestTimeoutMs = 5_000): Out
   transport: { endpointId, poolKey: "20000", connectTimeoutMs: 2_000, requestTimeoutMs, cert: null, key: null, ca: null, skipVerify: false },
 });
 
-describe("sender pools", () => {
-  it("gives each endpoint its own connections, so one that hangs never delays another on the same host", async () => {
-    const rx = await startReceiver((r) => (r.path === "/hang" ? { hang: true } : {}));
-    const sender = createSender({ policy, connectionsPerEndpoint: 2, maxResponseBytes: 1024, now: Date.now });
-    try {
-      // Four requests for the hanging endpoint: two hold its two connections, two wait for them.
-      const hanging = Array.from({ length: 4 }, () => sender.send(request(`${rx.url}/hang`, "ep_slow", 3_000)));
-      await rx.waitFor(2, 5_000, (r) => r.path === "/hang");
-      const t0 = performance.now();
-      const res = await sender.send(request(`${rx.url}/ok`, "ep_other"));
-      const ms = performance.now() - t0;
-      assert.equal(res.statusCode, 200);
-      assert.ok(ms < 1_000, `another endpoint on the same origin answered in ${Math.round(ms)} ms`);
-      assert.equal(rx.requests.filter((r) => r.path === "/hang").length, 2, "the hanging endpoint holds no more than its own two connections");
-      assert.equal(sender.openPools(), 2);
-      await rx.close();
-      for (const r of await Promise.all(hanging)) assert.notEqual(r.errorClass, null);
-    } finally {
-      await rx.close();
-      await sender.close();
-    }
+/** A CONNECT proxy on loopback that tunnels to any loopback port. */
+async function startProxy(): Promise<{ url: string; close(): Promise<void> }> {
+  const proxy = createServer((_req, res) => res.writeHead(405).end());
+  proxy.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const upstream = connect(Number(String(req.url).split(":")[1]), "127.0.0.1", () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
   });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: async () => {
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    },
+  };
+}
+
+describe("sender pools", () => {
+  for (const via of ["direct", "egress proxy"] as const) {
+    it(`gives each endpoint its own connections, so one that hangs never delays another on the same host (${via})`, async () => {
+      const rx = await startReceiver((r) => (r.path === "/hang" ? { hang: true } : {}));
+      const proxy = via === "direct" ? null : await startProxy();
+      const sender = createSender({ policy, egressProxy: proxy?.url ?? null, connectionsPerEndpoint: 2, maxResponseBytes: 1024, now: Date.now });
+      try {
+        // Four requests for the hanging endpoint: two hold its two connections, two wait for them.
+        const hanging = Array.from({ length: 4 }, () => sender.send(request(`${rx.url}/hang`, "ep_slow", 3_000)));
+        await rx.waitFor(2, 5_000, (r) => r.path === "/hang");
+        const t0 = performance.now();
+        const res = await sender.send(request(`${rx.url}/ok`, "ep_other"));
+        const ms = performance.now() - t0;
+        assert.equal(res.statusCode, 200);
+        assert.ok(ms < 1_000, `another endpoint on the same origin answered in ${Math.round(ms)} ms`);
+        assert.equal(rx.requests.filter((r) => r.path === "/hang").length, 2, "the hanging endpoint holds no more than its own two connections");
+        assert.equal(sender.openPools(), 2);
+        await rx.close();
+        for (const r of await Promise.all(hanging)) assert.notEqual(r.errorClass, null);
+      } finally {
+        await rx.close();
+        await sender.close();
+        await proxy?.close();
+      }
+    });
+  }
 
   it("closes idle pools when more than maxPools endpoints are in use", async () => {
     const rx = await startReceiver();
