@@ -304,6 +304,17 @@ export const EndpointOut = Type.Object(
   },
 );
 
+/** The PATCH answer: the endpoint, and what moving it to another origin cleared. */
+export const EndpointUpdated = Type.Object({
+  ...EndpointOut.properties,
+  cleared: Type.Optional(
+    Type.Array(Type.Union([Type.Literal("auth"), Type.Literal("tls.clientCert"), Type.Literal("tls.clientKey"), Type.Literal("headers")]), {
+      description:
+        "Present when the PATCH moved the endpoint to another origin (scheme, host or port) and that cleared stored credentials the request did not set again: auth (now type none), the client certificate and key, custom headers",
+    }),
+  ),
+});
+
 export const SecretRotateIn = Type.Object(
   { secret: Type.Optional(Secret) },
   { additionalProperties: false, description: "Optional: the new secret; generated when omitted" },

@@ -114,6 +114,46 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
   return { settings, credentials, minSeverity };
 }
 
+/** What moving an endpoint to another origin can clear, in the order the PATCH answer lists it. */
+export type ClearedSetting = "auth" | "tls.clientCert" | "tls.clientKey" | "headers";
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The base a PATCH applies to when it moves the endpoint to another origin (scheme, host or port).
+ * Credentials were given for the old destination, so none of them follows the URL unless the same
+ * request gives it again:
+ * - auth: without an `auth` member it goes back to none; with one, the member merges onto the
+ *   stored type and username, never the stored password or token, so it must carry them again.
+ * - tls.clientCert and tls.clientKey: cleared unless `tls` names a new clientKey (the stored
+ *   certificate then stays if it matches) or the clientCert.
+ * - headers, which often carry tokens: dropped unless the request has a `headers` member, which
+ *   merges onto them as usual (`{}` keeps them all, null removes them).
+ * tls.ca, tls.skipVerify and the signing secret are not credentials and stay.
+ * `cleared` lists what was dropped that the request did not set again.
+ */
+export function baseForNewOrigin(base: SettingsView, input: SettingsInput): { base: SettingsView; cleared: ClearedSetting[] } {
+  const cleared: ClearedSetting[] = [];
+  const next: SettingsView = { ...base };
+  if (base.auth.type !== "none") {
+    const { password: _password, token: _token, ...rest } = base.auth;
+    if (input.auth === undefined) cleared.push("auth");
+    next.auth = input.auth === undefined ? { type: "none" } : rest;
+  }
+  if (base.tls.clientCert !== null) {
+    const { clientKey: _key, ...rest } = base.tls;
+    const t = input.tls;
+    const setAgain = t === null || (isObject(t) && (t.clientCert !== undefined || (t.clientKey !== undefined && t.clientKey !== null)));
+    if (!setAgain) cleared.push("tls.clientCert", "tls.clientKey");
+    next.tls = setAgain ? rest : { ...rest, clientCert: null };
+  }
+  if (Object.keys(base.headers).length > 0 && input.headers === undefined) {
+    cleared.push("headers");
+    next.headers = {};
+  }
+  return { base: next, cleared };
+}
+
 /** A signing secret the client supplied, checked against the scheme it will sign under. */
 export function checkSecretForScheme(secret: string, signing: SigningSettings, path = "/secret"): string {
   if (signing.scheme === "standard") {

@@ -13,7 +13,19 @@ import { allowsSignatureList } from "../signing/schemes.ts";
 import { generateSecret } from "../signing/standard.ts";
 import type { EndpointChanges, EndpointSecrets, Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
-import { type SettingsInput, certificateWarnings, checkSecretForScheme, initialView, resolveSettings, toView } from "./endpoint-settings.ts";
+import {
+  type ClearedSetting,
+  type ResolvedSettings,
+  type SettingsInput,
+  type SettingsView,
+  type TimeoutLimits,
+  baseForNewOrigin,
+  certificateWarnings,
+  checkSecretForScheme,
+  initialView,
+  resolveSettings,
+  toView,
+} from "./endpoint-settings.ts";
 import { getTenant } from "./tenants.ts";
 
 export const MAX_URL_LENGTH = 2048;
@@ -160,18 +172,29 @@ export async function listEndpoints(d: ServiceDeps, tenantId: string, page: Page
 
 const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "format", "lifecycle", "batch", "rateLimit", "minSeverity"] as const;
 
-export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: string, patch: EndpointPatch): Promise<Endpoint> {
+export interface UpdateResult {
+  endpoint: Endpoint;
+  /** Credentials the move to another origin cleared and the request did not set again. */
+  cleared: ClearedSetting[];
+}
+
+export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: string, patch: EndpointPatch): Promise<UpdateResult> {
   const { endpoint: current, secrets } = await getWithSecrets(d, tenantId, id);
   const c: EndpointChanges = {};
   if (patch.url !== undefined) c.url = checkUrl(d, patch.url);
   if (patch.name !== undefined) c.name = patch.name;
   if (patch.description !== undefined) c.description = patch.description;
   if (patch.eventTypes !== undefined) c.eventTypes = [...new Set(patch.eventTypes)];
-  const touchesSettings = SETTING_KEYS.some((k) => patch[k] !== undefined);
+  // Credentials belong to a destination: another scheme, host or port does not inherit them.
+  const newOrigin = c.url !== undefined && new URL(c.url).origin !== new URL(current.url).origin ? new URL(c.url).origin : null;
+  const touchesSettings = newOrigin !== null || SETTING_KEYS.some((k) => patch[k] !== undefined);
   let settings = current.settings;
+  let cleared: ClearedSetting[] = [];
   if (touchesSettings || patch.secret !== undefined) {
     const plain = decryptSecrets(d, secrets);
-    const r = resolveSettings(toView(current.settings, plain.credentials, current.minSeverity), patch, d.config);
+    let base = toView(current.settings, plain.credentials, current.minSeverity);
+    if (newOrigin !== null) ({ base, cleared } = baseForNewOrigin(base, patch));
+    const r = resolveSettingsFor(newOrigin, base, patch, d.config);
     settings = r.settings;
     // The secret stays when the scheme changes, so it must suit the new scheme.
     if (patch.secret !== undefined) {
@@ -197,11 +220,25 @@ export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: strin
   }
   const e = await d.store.updateEndpoint(tenantId, id, c, d.now());
   if (!e) throw notFound("endpoint", id);
+  if (cleared.length) d.logger.info({ tenant: tenantId, endpoint: id, origin: newOrigin, cleared }, "endpoint moved to another origin: the old origin's credentials were cleared");
   if (touchesSettings) logWarnings(d, e);
   if (c.validationStatus === "pending") scheduleValidation(d, e);
   // Re-enabling releases the deliveries that waited while it was disabled.
   if (c.enabled) d.wake();
-  return e;
+  return { endpoint: e, cleared };
+}
+
+const CREDENTIAL_PATHS = new Set(["/auth/password", "/auth/token", "/tls/clientKey"]);
+
+/** resolveSettings; on a move, a missing credential's error says why the stored one was not used. */
+function resolveSettingsFor(newOrigin: string | null, base: SettingsView, patch: EndpointPatch, limits: TimeoutLimits): ResolvedSettings {
+  try {
+    return resolveSettings(base, patch, limits);
+  } catch (err) {
+    const e = err instanceof ApiError ? err.errors?.[0] : undefined;
+    if (newOrigin === null || !e || !CREDENTIAL_PATHS.has(e.path)) throw err;
+    throw invalid(e.path, `${e.message}: the stored one is not sent to another origin (${newOrigin}); give it again in the same request`);
+  }
 }
 
 export async function deleteEndpoint(d: ServiceDeps, tenantId: string, id: string): Promise<void> {

@@ -1585,7 +1585,9 @@ export interface paths {
         head?: never;
         /**
          * Update an endpoint (JSON merge patch); enabling it resumes its waiting deliveries
-         * @description Tenant keys need the `endpoints:write` scope.
+         * @description Moving the endpoint to another origin (scheme, host or port) clears its auth, client certificate and key, and headers unless the same request sets them again; the answer's `cleared` lists what was cleared. A new path on the same origin keeps everything.
+         *
+         *     Tenant keys need the `endpoints:write` scope.
          */
         patch: {
             parameters: {
@@ -1767,6 +1769,8 @@ export interface paths {
                              * @description ISO 8601 UTC
                              */
                             updatedAt: string;
+                            /** @description Present when the PATCH moved the endpoint to another origin (scheme, host or port) and that cleared stored credentials the request did not set again: auth (now type none), the client certificate and key, custom headers */
+                            cleared?: ("auth" | "tls.clientCert" | "tls.clientKey" | "headers")[];
                         };
                     };
                 };
@@ -6397,7 +6401,7 @@ export interface paths {
         put?: never;
         /**
          * Open a customer-console session: a short-lived token for this tenant with endpoints:write and read
-         * @description The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers; it starts with TOCSIN_PUBLIC_URL when that is set, else with the request's own scheme and Host.
+         * @description The token never carries events:write, so a customer cannot post alerts as the operator. It lasts ttlSeconds (default 3600, at most 86400); DELETE /v1/keys/{id} ends it early. The url is this server's /portal with the token in the fragment, which browsers do not send to servers; it starts with TOCSIN_PUBLIC_URL when that is set, else with the request's own scheme and Host (400 when the Host header is not a plain host name and port).
          *
          *     Admin keys only.
          */

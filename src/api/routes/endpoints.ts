@@ -19,6 +19,7 @@ import {
   EndpointCreate,
   EndpointOut,
   EndpointPatch,
+  EndpointUpdated,
   ListQuery,
   PreviewIn,
   PreviewOut,
@@ -81,13 +82,17 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
         tags,
         summary: "Update an endpoint (JSON merge patch); enabling it resumes its waiting deliveries",
         params: TenantItemParams,
+        description:
+          "Moving the endpoint to another origin (scheme, host or port) clears its auth, client certificate and key, and headers unless the same request sets them again; the answer's `cleared` lists what was cleared. A new path on the same origin keeps everything.",
         body: EndpointPatch,
-        response: { 200: EndpointOut, ...errorResponses },
+        response: { 200: EndpointUpdated, ...errorResponses },
       },
     },
     async (req) => {
       const { tenant, id } = req.params as Item;
-      return presentEndpoint(await withHealth(d, tenant, await updateEndpoint(d, tenant, id, req.body as Static<typeof EndpointPatch>)));
+      const { endpoint, cleared } = await updateEndpoint(d, tenant, id, req.body as Static<typeof EndpointPatch>);
+      const doc = presentEndpoint(await withHealth(d, tenant, endpoint));
+      return cleared.length > 0 ? { ...doc, cleared } : doc;
     },
   );
   app.delete(
