@@ -3,7 +3,16 @@ import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Endpoint } from "../../packages/client/src/index.ts";
 import { fieldForPath, problemToFieldErrors } from "../../web/src/lib/endpoint-errors.ts";
-import { type EndpointForm, endpointToForm, formToCreate, formToPatch, headersPatch, newEndpointForm, parseEventTypes } from "../../web/src/lib/endpoint-form.ts";
+import {
+  type EndpointForm,
+  endpointToForm,
+  formToCreate,
+  formToPatch,
+  headersPatch,
+  newEndpointForm,
+  originMove,
+  parseEventTypes,
+} from "../../web/src/lib/endpoint-form.ts";
 import { type Certs, makeCerts } from "../support/certs.ts";
 import { type TestServer, startServer } from "../support/server.ts";
 
@@ -235,6 +244,49 @@ describe("web console: the form against a real server", () => {
     assert.equal(after.tls.clientCert, null);
     assert.equal(after.tls.clientKeySet, false);
     assert.deepEqual(after.auth, { type: "none" });
+  });
+
+  it("moving to another origin asks for the token and client key again, and keeps the headers only when told", async () => {
+    const ep = await create(
+      form({ url: "https://a.example/h", headers: "X-Api-Key: k, X-Team: soc", authType: "bearer", token: "t-a", clientCert: certs.clientCert, clientKey: certs.clientKey }),
+    );
+    const moved: EndpointForm = { ...endpointToForm(ep), url: "https://b.example:8443/h" };
+    assert.deepEqual(originMove(ep, moved), {
+      from: "https://a.example",
+      to: "https://b.example:8443",
+      authAgain: "token",
+      clientKeyAgain: true,
+      headersAsk: true,
+      headersCleared: ["X-Api-Key", "X-Team"],
+    });
+    // Saved as is, the server would quietly drop what the form still shows: the form asks first.
+    const asked = formToPatch(ep, moved);
+    assert.deepEqual(Object.keys(asked.errors ?? {}).sort(), ["clientKey", "token"]);
+    assert.match(asked.errors!.token!, /not sent to another origin/);
+
+    const again: EndpointForm = { ...moved, token: "t-b", clientKey: certs.clientKey, keepHeaders: true };
+    assert.deepEqual(originMove(ep, again), { ...originMove(ep, moved)!, authAgain: null, clientKeyAgain: false, headersCleared: [] });
+    assert.deepEqual(formToPatch(ep, again).body, { url: "https://b.example:8443/h", headers: {}, auth: { type: "bearer", token: "t-b" }, tls: { clientKey: certs.clientKey.trim() } });
+    const after = await patch(ep, again);
+    assert.equal((after as { cleared?: string[] }).cleared, undefined, "nothing was cleared: everything was given again");
+    assert.equal(after.auth.tokenSet, true);
+    assert.equal(after.tls.clientKeySet, true);
+    assert.deepEqual(after.headers, { "X-Api-Key": "k", "X-Team": "soc" });
+
+    // Back, choosing None and removing the certificate, headers not kept: the server says it dropped them.
+    const back: EndpointForm = { ...endpointToForm(after), url: "https://a.example/h", authType: "none", clientCert: "" };
+    assert.deepEqual(originMove(after, back)?.headersCleared, ["X-Api-Key", "X-Team"]);
+    assert.deepEqual(formToPatch(after, back).body, { url: "https://a.example/h", auth: null, tls: { clientCert: null, clientKey: null } });
+    const res = await patch(after, back);
+    assert.deepEqual((res as { cleared?: string[] }).cleared, ["headers"]);
+    assert.deepEqual(res.headers, {});
+
+    // Edited headers are sent as shown; a new path on the same origin asks for nothing.
+    const withHeaders = await patch(res, { ...endpointToForm(res), headers: "X-A: 1" });
+    const edited: EndpointForm = { ...endpointToForm(withHeaders), url: "https://c.example/h", headers: "X-A: 1, X-B: 2" };
+    assert.equal(originMove(withHeaders, edited)?.headersAsk, false);
+    assert.deepEqual(formToPatch(withHeaders, edited).body, { url: "https://c.example/h", headers: { "X-B": "2" } });
+    assert.equal(originMove(withHeaders, { ...endpointToForm(withHeaders), url: "https://A.example/other?x=1" }), null);
   });
 
   it("maps the server's refusals to the fields they name", async () => {

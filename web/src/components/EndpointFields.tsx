@@ -1,5 +1,5 @@
 import { CheckField, SelectField, TextArea, TextField } from "./fields.tsx";
-import { DEFAULTS, type EndpointForm, type FieldErrors, SEVERITIES } from "../lib/endpoint-form.ts";
+import { DEFAULTS, type EndpointForm, type FieldErrors, type OriginMove, SEVERITIES } from "../lib/endpoint-form.ts";
 
 interface Props {
   form: EndpointForm;
@@ -9,6 +9,8 @@ interface Props {
   /** Write-only values already stored (shown as "set; leave blank to keep"). */
   stored: { password: boolean; token: boolean; clientKey: boolean };
   knownTypes: string[];
+  /** Set while an edit moves the URL to another origin: stored credentials are not sent there. */
+  move?: OriginMove | null;
 }
 
 export const GROUPS = [
@@ -21,15 +23,16 @@ export const GROUPS = [
 ] as const;
 
 /** Every endpoint setting, grouped as the vendors' webhook pages group them. */
-export function EndpointFields({ form, set, errors, editing, stored, knownTypes }: Props) {
+export function EndpointFields({ form, set, errors, editing, stored, knownTypes, move = null }: Props) {
   const b = { form, set, errors, idPrefix: "ep" } as const;
-  const keep = (isSet: boolean) => (editing && isSet ? "Stored. Leave blank to keep it." : undefined);
+  const keep = (isSet: boolean) => (editing && isSet ? (move ? "Stored for the old URL only: enter it again for the new one." : "Stored. Leave blank to keep it.") : undefined);
   return (
     <>
       <fieldset id="basics">
         <legend>Basics</legend>
         <TextField {...b} name="name" label="Name" placeholder="SOC webhook" />
         <TextField {...b} name="url" label="URL" type="url" required placeholder="https://hooks.example.com/alerts" hint="http or https; where the webhooks are sent." />
+        {move ? <OriginMoveNote move={move} form={form} set={set} errors={errors} /> : null}
         <TextArea {...b} name="description" label="Description" rows={2} />
         <TextField
           {...b}
@@ -173,7 +176,7 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes 
           label="Signing secret"
           type="password"
           autoComplete="new-password"
-          hint={editing ? "Leave blank to keep the current secret; a value replaces it at once (rotation keeps the old one signing for 24 h)." : "Leave blank to have one generated (whsec_…)."}
+          hint={editing ? "Leave blank to keep the current secret; a value replaces it at once and stops any earlier one signing (rotation instead keeps the old one signing for 24 h)." : "Leave blank to have one generated (whsec_…)."}
         />
         <div className="row">
           <SelectField
@@ -192,5 +195,41 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes 
         </div>
       </fieldset>
     </>
+  );
+}
+
+/**
+ * Shown while the edited URL is on another origin (scheme, host or port): the stored credentials
+ * were given for the old one, so the server does not send them to the new one. Says what the save
+ * clears and asks for what can be given again in the same save.
+ */
+function OriginMoveNote({ move, form, set, errors }: { move: OriginMove } & Pick<Props, "form" | "set" | "errors">) {
+  const b = { form, set, errors, idPrefix: "ep" } as const;
+  const nothingStored = !move.authAgain && !move.clientKeyAgain && !move.headersAsk;
+  if (nothingStored) return null;
+  return (
+    <div className="warning" role="note" id="origin-move">
+      <p>
+        ⚠ The URL moves to another origin, <code>{move.to}</code> (was <code>{move.from}</code>). Credentials given for the old one are not sent there:
+      </p>
+      <ul>
+        {move.authAgain ? (
+          <li>
+            Auth: enter the {move.authAgain} again <a href="#auth">below</a>, or choose None.
+          </li>
+        ) : null}
+        {move.clientKeyAgain ? (
+          <li>
+            Client certificate: enter its key again <a href="#tls">below</a>, or clear the certificate.
+          </li>
+        ) : null}
+        {move.headersAsk ? (
+          <li>
+            Headers: {form.keepHeaders ? "kept for the new URL." : `${move.headersCleared.join(", ")} will be removed, as they often carry keys for the old receiver.`}
+            <CheckField {...b} name="keepHeaders" label="Keep the headers for the new URL" />
+          </li>
+        ) : null}
+      </ul>
+    </div>
   );
 }

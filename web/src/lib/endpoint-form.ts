@@ -26,6 +26,8 @@ export interface EndpointForm {
   method: "POST" | "PUT";
   /** The `Name: value, Other: value` list. */
   headers: string;
+  /** When the URL moves to another origin: keep the stored headers (they are removed otherwise). */
+  keepHeaders: boolean;
   connectMs: string;
   requestMs: string;
   // Auth (write-only secrets: blank keeps the stored one)
@@ -84,6 +86,7 @@ export function newEndpointForm(): EndpointForm {
     enabled: true,
     method: "POST",
     headers: "",
+    keepHeaders: false,
     connectMs: "",
     requestMs: "",
     authType: "none",
@@ -126,6 +129,7 @@ export function endpointToForm(ep: Endpoint): EndpointForm {
     enabled: ep.enabled,
     method: ep.method,
     headers: formatHeaderList(ep.headers),
+    keepHeaders: false,
     connectMs: String(ep.timeouts.connectMs),
     requestMs: String(ep.timeouts.requestMs),
     authType: ep.auth.type,
@@ -262,12 +266,61 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   return { body };
 }
 
+/** The origin (scheme, host and port) of a URL as the server compares them, or null if it does not parse. */
+export function originOf(url: string): string | null {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What saving the form does to credentials when the new URL is on another origin than `ep`'s: the
+ * server does not send stored credentials there, so the form asks for them again.
+ */
+export interface OriginMove {
+  from: string;
+  to: string;
+  /** The stored password or token that must be typed again (or auth set to None); null when nothing is missing. */
+  authAgain: "password" | "token" | null;
+  /** The stored client certificate needs its key typed again (or the certificate cleared). */
+  clientKeyAgain: boolean;
+  /** Stored headers exist and their text is unedited, so `keepHeaders` decides whether they stay. */
+  headersAsk: boolean;
+  /** Names of the stored headers the save removes. */
+  headersCleared: string[];
+}
+
+/** The origin move the form would save, or null when the URL stays on its origin (or is not valid yet). */
+export function originMove(ep: Endpoint, f: EndpointForm): OriginMove | null {
+  const from = originOf(ep.url);
+  const to = originOf(f.url);
+  if (from === null || to === null || from === to) return null;
+  let authAgain: OriginMove["authAgain"] = null;
+  if (ep.auth.type !== "none" && f.authType === "basic" && f.password === "") authAgain = "password";
+  if (ep.auth.type !== "none" && f.authType === "bearer" && f.token.trim() === "") authAgain = "token";
+  const clientKeyAgain = ep.tls.clientKeySet && f.clientCert.trim() !== "" && f.clientKey.trim() === "";
+  // Edited headers are sent as entered (a merge onto the stored ones), which keeps them as the text shows.
+  const parsed = tryParseHeaderList(f.headers);
+  const edited = !("headers" in parsed) || headersPatch(ep.headers, parsed.headers) !== null;
+  const headersAsk = Object.keys(ep.headers).length > 0 && !edited;
+  return { from, to, authAgain, clientKeyAgain, headersAsk, headersCleared: headersAsk && !f.keepHeaders ? Object.keys(ep.headers) : [] };
+}
+
 /**
  * A merge patch of `ep` holding only what the form changed. Write-only secrets (password, token,
- * client key, signing secret) are sent only when typed in; removed headers become null.
+ * client key, signing secret) are sent only when typed in; removed headers become null. When the
+ * URL moves to another origin, a stored password, token or client key must be typed again, and
+ * the stored headers stay only with `keepHeaders` (or when edited).
  */
 export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch> {
   const { values: v, errors } = parseFields(f);
+  const move = originMove(ep, f);
+  const again = "the stored one is not sent to another origin";
+  if (move?.authAgain === "password") errors.password = `enter it again: ${again} (or choose None)`;
+  if (move?.authAgain === "token") errors.token = `enter it again: ${again} (or choose None)`;
+  if (move?.clientKeyAgain) errors.clientKey = `enter it again: ${again} (or clear the certificate)`;
   if (hasErrors(errors)) return { errors };
   const o = endpointToForm(ep);
   const body: EndpointPatch = {};
@@ -285,6 +338,8 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
 
   const headers = headersPatch(ep.headers, v.headers);
   if (headers) body.headers = headers;
+  // An empty headers member keeps them all on a move to another origin.
+  else if (move?.headersAsk && f.keepHeaders) body.headers = {};
   if (changed("connectMs", "requestMs")) {
     body.timeouts = {};
     if (changed("connectMs")) body.timeouts.connectMs = v.connectMs;

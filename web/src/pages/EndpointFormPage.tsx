@@ -6,7 +6,7 @@ import { ErrorNote, Link, Loading, PageHeader } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { messageOf, useLoad } from "../hooks.ts";
 import { problemToFieldErrors } from "../lib/endpoint-errors.ts";
-import { type EndpointForm, type FieldErrors, endpointToForm, formToCreate, formToPatch, newEndpointForm } from "../lib/endpoint-form.ts";
+import { type EndpointForm, type FieldErrors, endpointToForm, formToCreate, formToPatch, newEndpointForm, originMove } from "../lib/endpoint-form.ts";
 
 /** Add a webhook (no `id`) or edit one: every setting, inline errors from the API's problem documents. */
 export function EndpointFormPage({ tenant, id }: { tenant: string; id?: string }) {
@@ -91,6 +91,7 @@ function EndpointEditor({ tenant, endpoint, knownTypes }: { tenant: string; endp
           editing={Boolean(endpoint)}
           stored={{ password: Boolean(endpoint?.auth.passwordSet), token: Boolean(endpoint?.auth.tokenSet), clientKey: Boolean(endpoint?.tls.clientKeySet) }}
           knownTypes={knownTypes}
+          move={endpoint ? originMove(endpoint, form) : null}
         />
         <div className="form-actions">
           <button type="submit" className="primary" disabled={busy}>
