@@ -109,7 +109,7 @@ export function createTransformPool(o: TransformPoolOptions): TransformPool {
       // Never the parent's flags or environment (secrets): a small heap and nothing else.
       execArgv: [`--max-old-space-size=${o.memoryMb}`, "--max-semi-space-size=4"],
       env: {},
-      serialization: "advanced",
+      serialization: "json",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     const s: Slot = { child, ready: false, job: null, timer: null, stderrTail: "", retired: false };
