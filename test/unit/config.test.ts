@@ -33,6 +33,10 @@ describe("loadConfig", () => {
       dnsServers: [],
       egressProxy: null,
       rateLimitPerMinute: 6000,
+      authFailuresPerMinute: 30,
+      trustProxy: false,
+      apiRequestTimeoutMs: 30_000,
+      apiHeadersTimeoutMs: 10_000,
       maxPayloadBytes: 262_144,
       maxBodyBytes: 10 * 1024 * 1024,
       maxBatchEvents: 1000,
@@ -182,6 +186,19 @@ describe("loadConfig", () => {
     for (const bad of ["hooks.example.com", "ftp://hooks.example.com", "https://hooks.example.com/tocsin", "https://hooks.example.com/?a=1", "https://u:p@hooks.example.com", "https://hooks.example.com/#x"]) {
       throwsConfigError({ TOCSIN_PUBLIC_URL: bad }, "TOCSIN_PUBLIC_URL");
     }
+  });
+
+  it("reads the API's client limits: failed authentications, trusted proxies and request timeouts", () => {
+    assert.equal(loadConfig({ TOCSIN_AUTH_FAILURE_LIMIT: "0" }).authFailuresPerMinute, 0);
+    assert.deepEqual(loadConfig({ TOCSIN_TRUST_PROXY: "loopback, 10.0.0.0/8,::1" }).trustProxy, ["loopback", "10.0.0.0/8", "::1"]);
+    assert.equal(loadConfig({ TOCSIN_TRUST_PROXY: "2" }).trustProxy, 2);
+    assert.equal(loadConfig({ TOCSIN_TRUST_PROXY: "false" }).trustProxy, false);
+    for (const bad of ["0", "evil.example", "10.0.0.0/33", "10.0.0.1/8/1", "::1/129"]) throwsConfigError({ TOCSIN_TRUST_PROXY: bad }, "TOCSIN_TRUST_PROXY");
+    const c = loadConfig({ TOCSIN_API_REQUEST_TIMEOUT: "5s", TOCSIN_API_HEADERS_TIMEOUT: "2s" });
+    assert.deepEqual([c.apiRequestTimeoutMs, c.apiHeadersTimeoutMs], [5000, 2000]);
+    assert.throws(() => loadConfig({ TOCSIN_API_REQUEST_TIMEOUT: "5s", TOCSIN_API_HEADERS_TIMEOUT: "6s" }), /TOCSIN_API_HEADERS_TIMEOUT .* must not exceed TOCSIN_API_REQUEST_TIMEOUT/);
+    for (const id of [".", ".."]) throwsConfigError({ TOCSIN_OPS_TENANT: id }, "TOCSIN_OPS_TENANT");
+    assert.equal(loadConfig({ TOCSIN_OPS_TENANT: "..." }).opsTenant, "...");
   });
 
   it("reads TOCSIN_CONSOLE_FRAME_ANCESTORS as CSP sources, refusing wildcards, schemes and anything that is not an origin", () => {
