@@ -14,6 +14,7 @@ import { type Worker, createWorker } from "./delivery/worker.ts";
 import { useTransformProcesses } from "./delivery/transform.ts";
 import type { ServiceDeps } from "./services/deps.ts";
 import { destinationPolicy, resumePendingValidations } from "./services/endpoints.ts";
+import { unaddressableTenants } from "./services/tenants.ts";
 import { instrumentStore } from "./observability/instrument-store.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
@@ -192,6 +193,9 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         }
       }
       server = await createServer({ deps, logger, apiKeys: () => [apiKey!], version: VERSION, metrics });
+      for (const id of await unaddressableTenants(deps)) {
+        logger.warn({ tenant: id }, `tenant ${JSON.stringify(id)} cannot be reached through the API: URLs fold "." and ".." away. Its data stays; export what you need from the database, then remove it there.`);
+      }
       const resumed = await resumePendingValidations(deps);
       if (resumed) logger.info({ count: resumed }, "resuming endpoint validations that had not finished");
       await server.listen({ host: config.host, port: config.port });

@@ -55,3 +55,14 @@ export async function updateTenant(d: ServiceDeps, id: string, patch: { name?: s
 export async function deleteTenant(d: ServiceDeps, id: string): Promise<void> {
   if (!(await d.store.deleteTenant(id, d.now()))) throw notFound("tenant", id);
 }
+
+/**
+ * Tenants whose id is `.` or `..`, made before such ids were refused. No URL can name them (URLs
+ * fold dot segments away), so their endpoints, events and keys cannot be reached through the API;
+ * deliveries already due still go out.
+ */
+export async function unaddressableTenants(d: ServiceDeps): Promise<string[]> {
+  const found = await Promise.all([".", ".."].map((id) => d.store.getTenant(id)));
+  return found.filter((t): t is Tenant => t !== null).map((t) => t.id);
+}
+
