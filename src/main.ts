@@ -147,6 +147,8 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       // The per-endpoint cap: a claim never starts more requests than an endpoint's pool holds.
       connectionsPerEndpoint: config.endpointConcurrency,
       maxResponseBytes: 16 * 1024,
+      // Tenants see only that the name resolves to a private or reserved address; the operator sees which.
+      onBlocked: (host, addresses) => logger.warn({ host, addresses }, "refused a connection: the host name resolves only to non-global addresses"),
       now,
     });
     const userAgent = `Tocsin/${VERSION}`;

@@ -2,7 +2,7 @@ import { rootCertificates } from "node:tls";
 import { type Dispatcher, Pool, ProxyAgent } from "undici";
 import type { ErrorClass, SendResult } from "../core/types.ts";
 import type { DestinationPolicy } from "../core/addresses.ts";
-import { createGuardedLookup } from "./guarded-lookup.ts";
+import { type OnBlocked, createGuardedLookup } from "./guarded-lookup.ts";
 
 export interface SenderOptions {
   /** Where requests may go; checked on the literal host and on every address a name resolves to. */
@@ -22,6 +22,8 @@ export interface SenderOptions {
   connectionsPerEndpoint: number;
   /** Pools kept open; past this many, pools with nothing in flight are closed. Default 10,000. */
   maxPools?: number;
+  /** Told of each name refused because it resolves only to refused addresses, with those addresses (for the operator's log). */
+  onBlocked?: OnBlocked;
   /** Response bytes kept for the attempt log; reading stops there. */
   maxResponseBytes: number;
   now: () => number;
@@ -84,7 +86,7 @@ interface PoolEntry {
 export function createSender(opts: SenderOptions): PooledSender {
   const pools = new Map<string, PoolEntry>();
   const maxPools = opts.maxPools ?? MAX_POOLS;
-  const lookup = opts.egressProxy || (opts.policy.open && !opts.dnsServers?.length) ? null : createGuardedLookup(opts.policy, opts.dnsServers);
+  const lookup = opts.egressProxy || (opts.policy.open && !opts.dnsServers?.length) ? null : createGuardedLookup(opts.policy, opts.dnsServers, opts.onBlocked);
   /** Closes the pools with nothing in flight that were last used before `cutoff`. */
   const closeIdle = (cutoff: number) => {
     for (const [k, p] of pools) {
