@@ -78,6 +78,18 @@ describe("API hardening", () => {
     });
   });
 
+  it("counts encoded spellings of an API path against the key's rate limit like the path itself", async () => {
+    await withServer({ TOCSIN_RATE_LIMIT: "3" }, async ({ url, apiKey }) => {
+      const base = new URL(url);
+      const key = { authorization: `Bearer ${apiKey}` };
+      const statuses: number[] = [];
+      for (const path of ["/v%31/tenants", "/%761/tenants", "/%76%31/tenants", "/v1/tenant%73", "/v%31/tenants"]) statuses.push((await raw(base, "GET", path, key)).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+      // Public routes are outside it.
+      assert.equal((await raw(base, "GET", "/healthz", {})).status, 200);
+    });
+  });
+
   it("tells client addresses apart by X-Forwarded-For only behind a trusted proxy", async () => {
     await withServer({ TOCSIN_AUTH_FAILURE_LIMIT: "2", TOCSIN_TRUST_PROXY: "loopback" }, async ({ url }) => {
       const base = new URL(url);
