@@ -68,21 +68,20 @@ const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempt
 const INFLIGHT = `SELECT endpoint_id, count(DISTINCT coalesce(batch_id, id))::int AS n FROM deliveries
   WHERE status = 'delivering' AND endpoint_id = ANY($1::text[]) GROUP BY endpoint_id`;
 
-// Deliveries sent alone, for endpoints that do not batch, up to each endpoint's room ($3) and
-// each tenant's ($7, $8: the endpoint's tenant and that tenant's room, repeated per endpoint).
+// Deliveries sent alone, for endpoints that do not batch, up to each endpoint's room ($3). The
+// rooms are handed out beforehand so that a tenant's rooms add up to at most its own room: the
+// per-tenant cap needs nothing more of this statement.
 const CLAIM = `
-  WITH eps AS (SELECT * FROM unnest($1::text[], $3::int[], $7::text[], $8::int[]) AS x(id, room, tenant, tenant_room)),
-  due AS (
-    SELECT c.id, c.next_attempt_at, eps.tenant_room,
-      row_number() OVER (PARTITION BY eps.tenant ORDER BY c.next_attempt_at, c.id) AS nth
-    FROM eps
+  WITH eps AS (SELECT * FROM unnest($1::text[], $3::int[]) AS x(id, room)),
+  cand AS (
+    SELECT c.id, c.next_attempt_at FROM eps
     CROSS JOIN LATERAL (
       SELECT d.id, d.next_attempt_at FROM deliveries d
       WHERE d.endpoint_id = eps.id AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.batch_id IS NULL
       ORDER BY d.next_attempt_at
       LIMIT eps.room
-      FOR UPDATE OF d SKIP LOCKED) c),
-  cand AS (SELECT id FROM due WHERE nth <= tenant_room ORDER BY next_attempt_at LIMIT $4)
+      FOR UPDATE OF d SKIP LOCKED) c
+    ORDER BY c.next_attempt_at LIMIT $4)
   UPDATE deliveries d SET status = 'delivering', lease_owner = $5, lease_until = $6, updated_at = $2,
     pinned_version = COALESCE(d.pinned_version, e.version)
   FROM cand, events ev, endpoints e
@@ -272,21 +271,20 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
           }
         }
         const rows = members.length ? (await c.query(LEASE_IDS, [members, owner, now + leaseMs, now])).rows : [];
-        const roomOf = (e: Row) => Math.min(gates.get(e.id as string)!.room, tenants.left(e.tenant_id as string), budget);
-        const single = locked.filter((e) => e.batch_max_events === null && roomOf(e) > 0);
+        // Each endpoint's room, handed out in the locked (random) order until its tenant's room is
+        // spent: an endpoint with fewer due deliveries than its share leaves the rest to the next claim.
+        const single: string[] = [];
+        const rooms: number[] = [];
+        for (const e of locked) {
+          if (e.batch_max_events !== null) continue;
+          const room = Math.min(gates.get(e.id as string)!.room, tenants.left(e.tenant_id as string), budget);
+          if (room <= 0) continue;
+          tenants.take(e.tenant_id as string, room);
+          single.push(e.id as string);
+          rooms.push(room);
+        }
         if (single.length && budget > 0) {
-          const claimed = (
-            await c.query(CLAIM, [
-              single.map((e) => e.id as string),
-              now,
-              single.map(roomOf),
-              budget,
-              owner,
-              now + leaseMs,
-              single.map((e) => e.tenant_id as string),
-              single.map((e) => Math.min(tenants.left(e.tenant_id as string), budget)),
-            ])
-          ).rows;
+          const claimed = (await c.query(CLAIM, [single, now, rooms, budget, owner, now + leaseMs])).rows;
           for (const r of claimed) took(r.endpoint_id as string, r.id as string);
           rows.push(...claimed);
         }
