@@ -5,10 +5,12 @@ import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from "fastify";
 import type { Logger } from "pino";
+import { FINGERPRINT_PATTERN } from "../core/alerts.ts";
 import { ApiError, type ErrorCode, type FieldError } from "../core/errors.ts";
 import { jsonDepth, parseJsonKeepingSource } from "../core/json.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { ServiceDeps } from "../services/deps.ts";
+import { TENANT_ID_PATTERN } from "../services/tenants.ts";
 import { StoreUnavailableError } from "../store/store.ts";
 import { accessOf, registerAuth } from "./auth.ts";
 import { BUILT_CONSOLE_DIR, type ConsoleFallback, registerConsole } from "./console.ts";
@@ -81,6 +83,12 @@ export function problem(status: number, code: ErrorCode, detail: string, errors?
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** What a pattern of an identifier means, said in words instead of the regular expression. */
+const PATTERN_MESSAGES: Record<string, string> = {
+  [TENANT_ID_PATTERN]: 'must be 1 to 128 of A-Z a-z 0-9 . _ : -, and not "." or ".."',
+  [FINGERPRINT_PATTERN]: 'must be printable ASCII without spaces, and not "." or ".."',
+};
 
 /** Trusts the `n` proxies nearest to this server (X-Forwarded-For read from the right). */
 const hops = (n: number) => (_address: string, i: number) => i < n;
@@ -283,7 +291,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
         const pointer = `${v.instancePath}${extra ? `/${extra}` : ""}`;
         const where = fe.validationContext === "querystring" ? "query" : fe.validationContext === "params" ? "path" : "body";
         const path = where === "body" ? pointer : `${where}.${pointer.slice(1).replaceAll("/", ".")}`;
-        const message = params.additionalProperty ? "is not a known field" : (v.message ?? "is invalid");
+        const message = params.additionalProperty ? "is not a known field" : ((v.keyword === "pattern" && PATTERN_MESSAGES[params.pattern as string]) || (v.message ?? "is invalid"));
         return { path, message };
       });
       const first = errors[0];
