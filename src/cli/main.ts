@@ -163,7 +163,11 @@ ${SETTINGS_HELP}`,
   "endpoint update": `Usage: tocsin endpoint update --tenant ID --id ENDPOINT_ID [CHANGES] [SETTINGS] [--json]
 
 Changes only what is given; everything else is kept (a JSON merge patch).
-  --receiver-url URL          New receiver URL (--url names the Tocsin server); validates again
+  --receiver-url URL          New receiver URL (--url names the Tocsin server); validates again.
+                              Another origin (scheme, host or port) clears the stored auth,
+                              client certificate and key, and the headers, unless this
+                              command sets them again (or --keep-headers)
+  --keep-headers              With --receiver-url to another origin: keep the extra headers
   --name NAME                 ('' clears it)
   --description TEXT          ('' clears it)
   --event-types a.b,c.*       Replaces the list ('' receives nothing)
@@ -350,6 +354,7 @@ const updateOptions = {
   "no-auth": { type: "boolean" },
   "no-client-cert": { type: "boolean" },
   "no-ca": { type: "boolean" },
+  "keep-headers": { type: "boolean" },
 } as const;
 
 interface SettingFlags {
@@ -818,11 +823,14 @@ async function runClient(cmd: string, args: string[], env: Env, io: Out): Promis
       if (v.enable) body.enabled = true;
       if (v.disable) body.enabled = false;
       Object.assign(body, await settingsFromFlags(v, env, io, current));
+      // A merge patch of no headers: keeps them all when the URL moves to another origin.
+      if (v["keep-headers"] && body.headers === undefined) body.headers = {};
       const headersOnly = v.headers !== undefined || v.header?.length || v["remove-header"]?.length;
       if (Object.keys(body).length === 0 && !headersOnly) throw new UsageError("nothing to change: give at least one setting (see --help)");
       const ep = await unwrap(api.PATCH("/v1/tenants/{tenant}/endpoints/{id}", { params: { path }, body: body as EndpointPatch }));
       print(v.json, ep, () => `updated endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}`);
       printWarnings(io, ep);
+      if (ep.cleared?.length) io.err(`note: the URL moved to another origin, so these were cleared: ${ep.cleared.join(", ")}; set them again if the new receiver needs them`);
       return 0;
     }
     case "endpoint show": {

@@ -244,6 +244,32 @@ describe("cli", () => {
     }
   });
 
+  it("endpoint update --receiver-url to another origin says what it cleared; --keep-headers keeps the headers", async () => {
+    const a = await startReceiver();
+    const b = await startReceiver();
+    try {
+      await withServer({}, async ({ url, apiKey, api }) => {
+        const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
+        assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
+        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${a.url}/h`, eventTypes: ["*"], headers: { "X-Team": "soc" }, auth: { type: "bearer", token: "tok-a" } });
+        assert.equal(ep.status, 201);
+        const moved = await runCli(["endpoint", "update", "--tenant", "acme", "--id", ep.body.id, "--receiver-url", `${b.url}/h`, "--keep-headers"], env);
+        assert.equal(moved.code, 0, moved.err);
+        assert.match(moved.err, /the URL moved to another origin, so these were cleared: auth; set them again/);
+        const after = await api<{ auth: { type: string }; headers: Record<string, string> }>("GET", `/v1/tenants/acme/endpoints/${ep.body.id}`);
+        assert.equal(after.body.auth.type, "none");
+        assert.deepEqual(after.body.headers, { "X-Team": "soc" });
+        // Within the same origin nothing is cleared, and nothing is said.
+        const path = await runCli(["endpoint", "update", "--tenant", "acme", "--id", ep.body.id, "--receiver-url", `${b.url}/other`], env);
+        assert.equal(path.code, 0, path.err);
+        assert.doesNotMatch(path.err, /cleared/);
+      });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("sets alert lifecycle and batching, and sends alert updates with --fingerprint and --state", async () => {
     const rx = await startReceiver();
     try {
