@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { describe, it } from "node:test";
 import { startReceiver } from "../support/receiver.ts";
-import { type Api, eventually, withBackendServer } from "../support/server.ts";
+import { eventually, withBackendServer } from "../support/server.ts";
 import { testBackends } from "../support/backends.ts";
+import { type Fixtures, createFixtures } from "../support/fixtures.ts";
 import { spellingsOf } from "../support/spellings.ts";
 
 // Every route of the server's own route table, called under every spelling a client or a proxy in
@@ -34,43 +35,6 @@ function send(base: URL, method: string, path: string, key: string | null, body:
 }
 
 type Access = { kind: "public" } | { kind: "admin" } | { kind: "any" } | { kind: "scope"; scope: string };
-
-interface Fixtures {
-  endpoint: string;
-  event: string;
-  delivery: string;
-  tenantKey: string;
-  key: string;
-  eventType: string;
-  alert: string;
-  batch: string;
-  replay: string;
-}
-
-async function createFixtures(admin: Api, tenant: string, receiverUrl: string): Promise<Fixtures> {
-  const ok = <T>(r: { status: number; body: T }, what: string) => {
-    assert.ok(r.status >= 200 && r.status < 300, `${what}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
-  ok(await admin("POST", "/v1/tenants", { id: tenant }), "tenant");
-  const endpoint = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: ["spell.fixture"] }), "endpoint").id;
-  const event = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: "spell.fixture", payload: { tenant } }), "event").id;
-  const delivery = ok(await admin<{ deliveries: { id: string }[] }>("GET", `/v1/tenants/${tenant}/events/${event}`), "event").deliveries[0].id;
-  const tenantKey = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/keys`, { name: "victim", scopes: ["read"] }), "key").id;
-  const key = ok(await admin<{ id: string }>("POST", "/v1/keys", { name: `victim of ${tenant}` }), "admin key").id;
-  const eventType = `spell.${tenant}`;
-  ok(await admin("POST", "/v1/event-types", { name: eventType }), "event type");
-  const alert = `fp-${tenant}`;
-  ok(await admin("POST", `/v1/tenants/${tenant}/events`, { type: "spell.alert", fingerprint: alert, payload: {} }), "alert");
-  ok(
-    await admin("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: ["spell.batch"], format: { envelope: "array" }, batch: { maxEvents: 1, maxWaitMs: 0 } }),
-    "batching endpoint",
-  );
-  const batched = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: "spell.batch", payload: {} }), "batched event").id;
-  const batch = await eventually(async () => (await admin<{ deliveries: { batchId: string | null }[] }>("GET", `/v1/tenants/${tenant}/events/${batched}`)).body.deliveries[0]?.batchId);
-  const replay = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints/${endpoint}/replay`, { since: "2020-01-01T00:00:00Z", status: "failed" }), "replay").id;
-  return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch, replay };
-}
 
 /** What a `:param` of a route stands for, from the segment before it. */
 function valueFor(url: string, param: string, before: string, f: Fixtures, tenant: string): string {
@@ -137,8 +101,8 @@ for (const backend of await testBackends()) {
           for (const must of ["POST /v1/keys", "GET /v1/tenants/:tenant/endpoints/:id/secret", "POST /v1/master-key/rotate", "GET /healthz", "GET /assets/*"]) {
             assert.ok(keys.has(must), `route table lacks ${must}: ${[...keys].join(", ")}`);
           }
-          const acme = await createFixtures(admin, "acme", receiver.url);
-          await createFixtures(admin, "globex", receiver.url);
+          const acme = await createFixtures(admin, "acme", receiver.url, "spell");
+          await createFixtures(admin, "globex", receiver.url, "spell");
           await eventually(async () => {
             const r = await admin<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries");
             return r.body.data.length === 2 && r.body.data.every((d) => d.status === "succeeded");

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { startReceiver } from "../support/receiver.ts";
+import { type Fixtures, createFixtures } from "../support/fixtures.ts";
 import { type Api, eventually, withBackendServer } from "../support/server.ts";
 
 // Every /v1 route × every kind of caller. The route list comes from the running server's OpenAPI
@@ -105,44 +106,6 @@ function expected(route: string, spec: RouteSpec, p: Principal, tenantParam: str
   return "ok";
 }
 
-interface Fixtures {
-  endpoint: string;
-  event: string;
-  delivery: string;
-  tenantKey: string;
-  key: string;
-  eventType: string;
-  alert: string;
-  batch: string;
-  replay: string;
-}
-
-async function createFixtures(admin: Api, tenant: string, receiverUrl: string): Promise<Fixtures> {
-  const ok = <T>(r: { status: number; body: T }, what: string) => {
-    assert.ok(r.status >= 200 && r.status < 300, `${what}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
-  ok(await admin("POST", "/v1/tenants", { id: tenant }), "tenant");
-  const endpoint = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: ["matrix.fixture"] }), "endpoint").id;
-  const event = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: "matrix.fixture", payload: { tenant } }), "event").id;
-  const delivery = ok(await admin<{ deliveries: { id: string }[] }>("GET", `/v1/tenants/${tenant}/events/${event}`), "event").deliveries[0].id;
-  const tenantKey = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/keys`, { name: "victim", scopes: ["read"] }), "key").id;
-  const key = ok(await admin<{ id: string }>("POST", "/v1/keys", { name: `victim of ${tenant}` }), "admin key").id;
-  const eventType = `matrix.${tenant}`;
-  ok(await admin("POST", "/v1/event-types", { name: eventType }), "event type");
-  const alert = `fp-${tenant}`;
-  ok(await admin("POST", `/v1/tenants/${tenant}/events`, { type: "matrix.alert", fingerprint: alert, payload: {} }), "alert");
-  // A batch of one, sent at once.
-  ok(
-    await admin("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: ["matrix.batch"], format: { envelope: "array" }, batch: { maxEvents: 1, maxWaitMs: 0 } }),
-    "batching endpoint",
-  );
-  const batched = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: "matrix.batch", payload: {} }), "batched event").id;
-  const batch = await eventually(async () => (await admin<{ deliveries: { batchId: string | null }[] }>("GET", `/v1/tenants/${tenant}/events/${batched}`)).body.deliveries[0]?.batchId);
-  const replay = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints/${endpoint}/replay`, { since: "2020-01-01T00:00:00Z", status: "failed" }), "replay").id;
-  return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch, replay };
-}
-
 /** Everything an admin can see of a tenant, to prove another tenant's keys changed none of it. */
 async function snapshot(admin: Api, tenant: string, f: Fixtures) {
   const get = async (path: string) => {
@@ -195,8 +158,8 @@ describe("scopes: every route × every caller", () => {
           }
           assert.ok(app.server!.hasRoute({ method: "GET", url: "/v1/tenants/:tenant" }));
 
-          const acme = await createFixtures(admin, "acme", receiver.url);
-          const globex = await createFixtures(admin, "globex", receiver.url);
+          const acme = await createFixtures(admin, "acme", receiver.url, "matrix");
+          const globex = await createFixtures(admin, "globex", receiver.url, "matrix");
           // Settled deliveries, so the other tenant's state stands still while it is probed.
           await eventually(async () => {
             const all = await Promise.all(["acme", "globex"].map((t) => admin<{ data: { status: string }[] }>("GET", `/v1/tenants/${t}/deliveries`)));

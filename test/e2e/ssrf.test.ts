@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { type IncomingMessage, createServer } from "node:http";
-import { type AddressInfo, type Socket, connect } from "node:net";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
+import { startConnectProxy } from "../support/connect-proxy.ts";
 import { startDnsServer } from "../support/dns-server.ts";
 import { startReceiver } from "../support/receiver.ts";
 import { type Api, eventually, withServer } from "../support/server.ts";
@@ -131,30 +132,10 @@ describe("destination guard", () => {
 
   it("TOCSIN_EGRESS_PROXY sends every request through the proxy with CONNECT", async () => {
     const rx = await startReceiver();
-    const tunnels: string[] = [];
-    const proxy = createServer((_req, res) => {
-      res.writeHead(405);
-      res.end();
-    });
-    proxy.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
-      tunnels.push(String(req.url));
-      const [host, port] = String(req.url).split(":");
-      // A real egress proxy applies its own rules here; this one allows only the test receiver.
-      if (host !== "127.0.0.1" || Number(port) !== rx.port) {
-        client.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-        return;
-      }
-      const upstream = connect(Number(port), host, () => {
-        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on("error", () => client.destroy());
-      client.on("error", () => upstream.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    // A real egress proxy applies its own rules; this one allows only the test receiver.
+    const proxy = await startConnectProxy((host, port) => host === "127.0.0.1" && port === rx.port);
+    const { tunnels } = proxy;
+    const proxyUrl = proxy.url;
     try {
       await withServer({ TOCSIN_EGRESS_PROXY: proxyUrl }, async ({ api }) => {
         await tenant(api);
@@ -171,8 +152,7 @@ describe("destination guard", () => {
         assert.ok(tunnels.includes("127.0.0.1:9"), "the request went to the proxy, not straight to the target");
       });
     } finally {
-      proxy.closeAllConnections();
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
       await rx.close();
     }
   });

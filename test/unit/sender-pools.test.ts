@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { type IncomingMessage, createServer } from "node:http";
-import { type AddressInfo, type Socket, connect } from "node:net";
 import { describe, it } from "node:test";
 import { createDestinationPolicy } from "../../src/core/addresses.ts";
 import { type OutgoingRequest, createSender } from "../../src/delivery/sender.ts";
+import { startConnectProxy } from "../support/connect-proxy.ts";
 import { startReceiver } from "../support/receiver.ts";
 
 // The sender's connection pools, against a real loopback receiver: one set per endpoint, so an
@@ -19,34 +18,11 @@ const request = (url: string, endpointId: string, requestTimeoutMs = 5_000): Out
   transport: { endpointId, poolKey: "20000", connectTimeoutMs: 2_000, requestTimeoutMs, cert: null, key: null, ca: null, skipVerify: false },
 });
 
-/** A CONNECT proxy on loopback that tunnels to any loopback port. */
-async function startProxy(): Promise<{ url: string; close(): Promise<void> }> {
-  const proxy = createServer((_req, res) => res.writeHead(405).end());
-  proxy.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
-    const upstream = connect(Number(String(req.url).split(":")[1]), "127.0.0.1", () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on("error", () => client.destroy());
-    client.on("error", () => upstream.destroy());
-  });
-  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    close: async () => {
-      proxy.closeAllConnections();
-      await new Promise<void>((r) => proxy.close(() => r()));
-    },
-  };
-}
-
 describe("sender pools", () => {
   for (const via of ["direct", "egress proxy"] as const) {
     it(`gives each endpoint its own connections, so one that hangs never delays another on the same host (${via})`, async () => {
       const rx = await startReceiver((r) => (r.path === "/hang" ? { hang: true } : {}));
-      const proxy = via === "direct" ? null : await startProxy();
+      const proxy = via === "direct" ? null : await startConnectProxy();
       const sender = createSender({ policy, egressProxy: proxy?.url ?? null, connectionsPerEndpoint: 2, maxResponseBytes: 1024, now: Date.now });
       try {
         // Four requests for the hanging endpoint: two hold its two connections, two wait for them.
