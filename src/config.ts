@@ -139,6 +139,12 @@ export interface Config {
    * own scheme and Host header. TOCSIN_PUBLIC_URL.
    */
   publicUrl: string | null;
+  /**
+   * Diagnostic, off by default: time every SQL statement this process runs and, when it stops,
+   * write each statement's count and total time as JSON to this file. Costs a clock read per
+   * statement while on. TOCSIN_PROFILE_STATEMENTS.
+   */
+  profileStatementsFile: string | null;
 }
 
 /** The circuit-breaker and auto-disable rules a configuration sets. */
@@ -206,6 +212,7 @@ export const DEFAULTS: Config = {
   consoleDir: null,
   consoleFrameAncestors: [],
   publicUrl: null,
+  profileStatementsFile: null,
 };
 
 export class ConfigError extends Error {}
@@ -288,6 +295,17 @@ export function parsePublicUrl(value: string | undefined): string | null {
     throw new ConfigError(`TOCSIN_PUBLIC_URL must be an origin only (scheme, host, optional port: no path, query, fragment or credentials), got "${v}"`);
   }
   return u.origin;
+}
+
+/** TOCSIN_PROFILE_STATEMENTS: the file the statement profile is written to, or null (off). */
+export function parseProfileStatements(value: string | undefined): string | null {
+  const v = value?.trim();
+  if (!v) return null;
+  // A flag's spelling would otherwise become a file named "1" in the working folder.
+  if (/^(1|0|true|false|yes|no|on|off)$/i.test(v)) {
+    throw new ConfigError(`TOCSIN_PROFILE_STATEMENTS names the JSON file to write the statement profile to, such as /tmp/tocsin-statements.json (unset: off); got "${v}"`);
+  }
+  return v;
 }
 
 /** Parses `TOCSIN_*` variables, then applies `overrides` (from CLI flags), validates and freezes. */
@@ -415,6 +433,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("consoleDir", env.TOCSIN_CONSOLE_DIR || undefined);
   c.consoleFrameAncestors = parseFrameAncestors(env[FRAME_ANCESTORS]);
   c.publicUrl = parsePublicUrl(env.TOCSIN_PUBLIC_URL);
+  c.profileStatementsFile = parseProfileStatements(env.TOCSIN_PROFILE_STATEMENTS);
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   }

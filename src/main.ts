@@ -17,6 +17,7 @@ import { destinationPolicy, resumePendingValidations } from "./services/endpoint
 import { unaddressableTenants } from "./services/tenants.ts";
 import { instrumentStore } from "./observability/instrument-store.ts";
 import { createMetrics } from "./observability/metrics.ts";
+import { type StatementRecorder, createStatementRecorder } from "./observability/statement-profile.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
 import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
@@ -47,10 +48,14 @@ interface Opened {
   secretBox: SecretBox;
   apiKey: string | null;
   dir: DataDir | null;
+  /** Per-statement timing (TOCSIN_PROFILE_STATEMENTS), written out when the process stops. */
+  statements: StatementRecorder | null;
 }
 
 /** Opens the configured backend with the keys it needs; SQLite takes the data folder's lock. */
 async function openBackend(config: Readonly<Config>, role: Role, logger: Logger): Promise<Opened> {
+  const statements = config.profileStatementsFile ? createStatementRecorder() : null;
+  const observe = statements?.observe;
   if (config.databaseUrl) {
     if (!config.masterKey) {
       throw new ConfigError("TOCSIN_MASTER_KEY is required with PostgreSQL: every process must decrypt the same secrets (openssl rand -base64 32)");
@@ -64,8 +69,9 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
       poolSize: config.databasePoolSize,
       schema: "check",
       onError: (e) => logger.warn({ err: e.message }, "database connection lost; reconnecting"),
+      observe,
     });
-    return { store, secretBox, apiKey: config.apiKey, dir: null };
+    return { store, secretBox, apiKey: config.apiKey, dir: null, statements };
   }
   if (role !== "serve") {
     throw new ConfigError(`'tocsin ${role}' needs PostgreSQL (TOCSIN_DATABASE_URL); on the embedded SQLite database run 'tocsin serve'`);
@@ -80,8 +86,9 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
       path: dir.dbPath,
       synchronous: config.sqliteSynchronous,
       onCheckpointFailure: (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead"),
+      observe,
     });
-    return { store, secretBox, apiKey, dir };
+    return { store, secretBox, apiKey, dir, statements };
   } catch (e) {
     dir.release();
     throw e;
@@ -110,7 +117,8 @@ async function checkMasterKey(store: Store, secretBox: SecretBox, config: Readon
 
 /** Starts a process in `role`. */
 export async function start(config: Readonly<Config>, role: Role, logger: Logger = createLogger(config), now: () => number = Date.now): Promise<RunningApp> {
-  const { store: backendStore, secretBox, apiKey, dir } = await openBackend(config, role, logger);
+  const { store: backendStore, secretBox, apiKey, dir, statements } = await openBackend(config, role, logger);
+  if (statements) logger.info({ file: config.profileStatementsFile }, "TOCSIN_PROFILE_STATEMENTS is on: every SQL statement is timed; the totals are written to the file when the process stops");
   // Workers and services use the instrumented store, which counts ingests and attempt outcomes.
   const metrics = createMetrics({ config, store: backendStore, now, logger });
   const store = instrumentStore(backendStore, metrics);
@@ -131,6 +139,14 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     await releaseTransforms();
     await store.close();
     dir?.release();
+    if (statements) {
+      try {
+        statements.writeTo(config.profileStatementsFile!);
+        logger.info({ file: config.profileStatementsFile }, "statement profile written");
+      } catch (e) {
+        logger.warn({ err: (e as Error).message, file: config.profileStatementsFile }, "could not write the statement profile (TOCSIN_PROFILE_STATEMENTS)");
+      }
+    }
   };
   try {
     await checkMasterKey(store, secretBox, config, logger);

@@ -69,6 +69,7 @@ describe("loadConfig", () => {
       consoleDir: null,
       consoleFrameAncestors: [],
       publicUrl: null,
+      profileStatementsFile: null,
     });
   });
 

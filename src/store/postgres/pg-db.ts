@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Param, Row, SqlDb } from "../sql.ts";
+import type { StatementObserver } from "../statement-observer.ts";
 import { StoreUnavailableError } from "../store.ts";
 
 // Connection-level failures: the database is down, restarting or unreachable.
@@ -88,4 +89,60 @@ export function createPgDb(pool: pg.Pool): SqlDb {
       return fn(inner);
     });
   return view(pool, tx);
+}
+
+/** What the statement profile calls the time spent waiting for a pooled connection. */
+export const POOL_WAIT = "(waiting for a pooled connection)";
+
+type Callback = (...results: unknown[]) => void;
+
+/**
+ * Times every query that goes through `pool`'s clients (pool.query, transactions, Kysely) from the
+ * call until its result or error, and the wait for a free connection, and reports them to
+ * `observe`. Each client is wrapped once, when the pool opens it; a pool that is not given to this
+ * function runs pg's own methods untouched.
+ */
+export function observePool(pool: pg.Pool, observe: StatementObserver): void {
+  // Times an operation that answers either through a trailing callback or through its promise.
+  const timed = (label: string, plain: (...args: unknown[]) => unknown, self: unknown, args: unknown[]): unknown => {
+    const t0 = process.hrtime.bigint();
+    const done = () => observe(label, process.hrtime.bigint() - t0);
+    const last = args.length - 1;
+    if (last >= 0 && typeof args[last] === "function") {
+      const cb = args[last] as Callback;
+      args[last] = (...results: unknown[]) => {
+        done();
+        cb(...results);
+      };
+      return plain.apply(self, args);
+    }
+    const out = plain.apply(self, args) as { then?: unknown } | undefined;
+    if (out && typeof out.then === "function") {
+      return (out as Promise<unknown>).then(
+        (r) => {
+          done();
+          return r;
+        },
+        (e: unknown) => {
+          done();
+          throw e;
+        },
+      );
+    }
+    return out;
+  };
+  pool.on("connect", (client) => {
+    const plain = client.query as (...args: unknown[]) => unknown;
+    client.query = function (this: unknown, ...args: unknown[]) {
+      const first = args[0] as string | { text?: unknown; submit?: unknown } | null | undefined;
+      // A Submittable (cursor, stream) answers through events: run it as is.
+      if (first === null || first === undefined || (typeof first === "object" && typeof first.submit === "function")) return plain.apply(this, args);
+      const sql = typeof first === "string" ? first : String(first.text ?? "");
+      return timed(sql, plain, this, args);
+    } as typeof client.query;
+  });
+  const connect = pool.connect as (...args: unknown[]) => unknown;
+  pool.connect = function (this: unknown, ...args: unknown[]) {
+    return timed(POOL_WAIT, connect, this, args);
+  } as typeof pool.connect;
 }

@@ -5,7 +5,8 @@ import { createStatsMethods } from "../stats.ts";
 import { checkSchema, migrateToLatest } from "../migrate.ts";
 import { SchemaPostgresDialect } from "./schema-dialect.ts";
 import type { Store } from "../store.ts";
-import { createPgDb, translate } from "./pg-db.ts";
+import { createPgDb, observePool, translate } from "./pg-db.ts";
+import type { StatementObserver } from "../statement-observer.ts";
 import { DUE_CHANNEL, createPostgresQueue } from "./postgres-queue.ts";
 
 // BIGINT (epoch milliseconds) as a JavaScript number: exact up to 2^53, i.e. until year 287396.
@@ -19,6 +20,8 @@ export interface PostgresStoreOptions {
   schema: "apply" | "check";
   /** Connection errors on idle clients (the pool replaces them); never fatal. */
   onError?: (err: Error) => void;
+  /** Told every statement's SQL text and run time (statement profiling); none: nothing is timed. */
+  observe?: StatementObserver;
 }
 
 export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
@@ -30,6 +33,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     application_name: "tocsin",
   });
   pool.on("error", (e) => opts.onError?.(e));
+  if (opts.observe) observePool(pool, opts.observe);
   try {
     const current = (await pool.query("SELECT current_schema() AS s")).rows[0]?.s as string | undefined;
     if (!current) throw new Error("PostgreSQL has no current schema: check search_path for the Tocsin role");

@@ -1,19 +1,65 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { Param, Row, SqlDb } from "../sql.ts";
+import type { StatementObserver } from "../statement-observer.ts";
 
 /**
  * node:sqlite behind the shared SqlDb surface. There is one connection, so every statement and
  * transaction takes a turn on an async mutex: no statement can run inside another caller's open
  * transaction. Hot paths use `writeTx()`: a synchronous block of prepared statements, run in one
  * turn inside a BEGIN IMMEDIATE transaction shared with the other writes queued meanwhile.
+ *
+ * Given an `observe` function, every execution (the prepare of a statement's first use included,
+ * and the BEGIN, SAVEPOINT and COMMIT of group commits) is timed and reported to it.
  */
 export class SqliteDb implements SqlDb {
   readonly raw: DatabaseSync;
   private readonly cache = new Map<string, StatementSync>();
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(raw: DatabaseSync) {
+  constructor(raw: DatabaseSync, observe?: StatementObserver) {
     this.raw = raw;
+    // Chosen once: without an observer the prototype's methods run and no clock is read.
+    if (observe) {
+      const plain = { all: this.allSync, get: this.getSync, run: this.runSync, exec: this.exec };
+      const since = (sql: string, t0: bigint) => observe(sql, process.hrtime.bigint() - t0);
+      this.allSync = (sql, params) => {
+        const t0 = process.hrtime.bigint();
+        try {
+          return plain.all.call(this, sql, params);
+        } finally {
+          since(sql, t0);
+        }
+      };
+      this.getSync = (sql, params) => {
+        const t0 = process.hrtime.bigint();
+        try {
+          return plain.get.call(this, sql, params);
+        } finally {
+          since(sql, t0);
+        }
+      };
+      this.runSync = (sql, params) => {
+        const t0 = process.hrtime.bigint();
+        try {
+          return plain.run.call(this, sql, params);
+        } finally {
+          since(sql, t0);
+        }
+      };
+      this.exec = (sql) => {
+        const t0 = process.hrtime.bigint();
+        try {
+          plain.exec.call(this, sql);
+        } finally {
+          since(sql, t0);
+        }
+      };
+    }
+  }
+
+  /** Statements without results or parameters: transaction control. */
+  private exec(sql: string): void {
+    this.raw.exec(sql);
   }
 
   stmt(sql: string): StatementSync {
@@ -55,21 +101,21 @@ export class SqliteDb implements SqlDb {
     this.group = [];
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.raw.exec("BEGIN IMMEDIATE");
+      this.exec("BEGIN IMMEDIATE");
       for (const op of ops) {
-        this.raw.exec("SAVEPOINT op");
+        this.exec("SAVEPOINT op");
         try {
           results.push({ ok: true, value: op.fn() });
-          this.raw.exec("RELEASE op");
+          this.exec("RELEASE op");
         } catch (e) {
-          this.raw.exec("ROLLBACK TO op");
-          this.raw.exec("RELEASE op");
+          this.exec("ROLLBACK TO op");
+          this.exec("RELEASE op");
           results.push({ ok: false, value: e });
         }
       }
-      this.raw.exec("COMMIT");
+      this.exec("COMMIT");
     } catch (e) {
-      if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+      if (this.raw.isTransaction) this.exec("ROLLBACK");
       for (const op of ops) op.reject(e);
       return;
     }
@@ -104,13 +150,13 @@ export class SqliteDb implements SqlDb {
       tx: (f) => f(inner),
     };
     return this.exclusive(async () => {
-      this.raw.exec("BEGIN IMMEDIATE");
+      this.exec("BEGIN IMMEDIATE");
       try {
         const out = await fn(inner);
-        this.raw.exec("COMMIT");
+        this.exec("COMMIT");
         return out;
       } catch (e) {
-        if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+        if (this.raw.isTransaction) this.exec("ROLLBACK");
         throw e;
       }
     });

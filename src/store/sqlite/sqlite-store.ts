@@ -4,6 +4,7 @@ import { Kysely } from "kysely";
 import { createCrud } from "../crud.ts";
 import { createStatsMethods } from "../stats.ts";
 import { migrateToLatest } from "../migrate.ts";
+import type { StatementObserver } from "../statement-observer.ts";
 import type { Store } from "../store.ts";
 import { startCheckpointer } from "./checkpointer.ts";
 import { createNodeSqliteDialect } from "./node-sqlite-dialect.ts";
@@ -16,6 +17,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Told when the background checkpoint thread fails and automatic checkpoints take over. */
   onCheckpointFailure?: (e: Error) => void;
+  /** Told every statement's SQL text and run time (statement profiling); none: nothing is timed. */
+  observe?: StatementObserver;
 }
 
 /** SQLite's default automatic checkpoint threshold, in WAL pages. */
@@ -39,7 +42,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   raw.exec(`PRAGMA synchronous = ${opts.synchronous}`);
   // Migrations run before anything else uses the connection.
   await migrateToLatest(new Kysely({ dialect: createNodeSqliteDialect(raw) }));
-  const db = new SqliteDb(raw);
+  const db = new SqliteDb(raw, opts.observe);
   // Checkpoints (and their fsync) run on a thread of their own, not inside a COMMIT on this one.
   raw.exec("PRAGMA wal_autocheckpoint = 0");
   const checkpointer = startCheckpointer(opts.path, (e) => {
