@@ -5,10 +5,13 @@
 // in a child process with a fresh data folder, fed by HTTP batch ingest. The receiver is another
 // child process (bench/receiver.ts). A benchmark, not a test: it exits 0 whether or not the
 // targets are met, and 1 only when the run itself fails (a timeout, a missing delivery).
+//
+// `--profile`: every Tocsin process also times each SQL statement (TOCSIN_PROFILE_STATEMENTS) and
+// runs under `node --cpu-prof`; the report adds the statements and the functions that took longest.
 
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,7 +19,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Pool } from "undici";
+import { type CpuProfile, type CpuSummary, formatCpuSummary, summarizeCpuProfiles } from "./cpu-profile.ts";
 import { type FromReceiver, type GroupStats, type LatencySummary, type ToReceiver, summarize, wallNow } from "./protocol.ts";
+import { formatStatements, mergeStatementTotals, readStatementProfiles } from "./statement-report.ts";
+import type { StatementTotals } from "../src/observability/statement-profile.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -43,6 +49,28 @@ const PG_EVENTS = 2_000;
 const PG_ENDPOINTS = 10;
 /** Events per second offered in the paced PostgreSQL run, each to PG_ENDPOINTS endpoints. */
 const PG_RATE_PER_S = 100;
+/** Statements and functions listed per profiled run. */
+const PROFILE_TOP = 15;
+
+const USAGE = `usage: node bench/run.ts [--profile]
+
+  --profile  time every SQL statement in the Tocsin processes (TOCSIN_PROFILE_STATEMENTS) and run
+             them under node --cpu-prof; print the ${PROFILE_TOP} statements and functions that took
+             longest, and keep the raw files (.cpuprofile opens in Chrome DevTools)
+`;
+
+const ARGS = process.argv.slice(2);
+for (const a of ARGS) {
+  if (a === "--help" || a === "-h") {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (a !== "--profile") {
+    process.stderr.write(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const PROFILE = ARGS.includes("--profile");
 
 // ---------------------------------------------------------------------------------------------
 // Child processes, cleanup
@@ -160,8 +188,14 @@ function tocsinOverrides(): Record<string, string> {
   return out;
 }
 
-async function startTocsin(dataDir: string, role: "serve" | "api" | "worker" = "serve", extraEnv: Record<string, string> = {}, apiKey = `tsk_bench_${randomBytes(16).toString("hex")}`): Promise<ServerHandle> {
-  const child = spawn(process.execPath, [join(ROOT, "bin/tocsin.js"), role], {
+async function startTocsin(
+  dataDir: string,
+  role: "serve" | "api" | "worker" = "serve",
+  extraEnv: Record<string, string> = {},
+  apiKey = `tsk_bench_${randomBytes(16).toString("hex")}`,
+  profile: Profiled | null = null,
+): Promise<ServerHandle> {
+  const child = spawn(process.execPath, [...(profile?.nodeArgs ?? []), join(ROOT, "bin/tocsin.js"), role], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -173,6 +207,7 @@ async function startTocsin(dataDir: string, role: "serve" | "api" | "worker" = "
       // The bench measures delivery; the per-key API rate limit would cap its ingest.
       TOCSIN_RATE_LIMIT: "0",
       ...extraEnv,
+      ...profile?.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -229,6 +264,76 @@ async function startTocsin(dataDir: string, role: "serve" | "api" | "worker" = "
       return { graceful, ms: performance.now() - t0 };
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiles (--profile)
+
+/** Where the raw profiles go; kept after the run (null: not profiling). */
+let profileDir: string | null = null;
+
+interface Profiled {
+  env: Record<string, string>;
+  nodeArgs: string[];
+  statementsFile: string;
+  cpuDir: string;
+}
+
+interface ProfileReport {
+  title: string;
+  statements: StatementTotals[];
+  cpu: CpuSummary | null;
+  /** Processes whose files are missing (they did not stop gracefully). */
+  missing: string[];
+}
+
+/** Settings that make the Tocsin process `name` write its statement and CPU profiles, or null when not profiling. */
+function profiled(name: string): Profiled | null {
+  if (!profileDir) return null;
+  const cpuDir = join(profileDir, name);
+  mkdirSync(cpuDir, { recursive: true });
+  const statementsFile = join(profileDir, `${name}.statements.json`);
+  return { env: { TOCSIN_PROFILE_STATEMENTS: statementsFile }, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${cpuDir}`], statementsFile, cpuDir };
+}
+
+/** The .cpuprofile files process `pid` wrote into `dir` (named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile). */
+function readCpuProfiles(dir: string, pid: number): CpuProfile[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile") && f.split(".")[3] === String(pid))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as CpuProfile);
+}
+
+/** Sums the profiles of the stopped processes `procs` under one title. */
+function collectProfile(title: string, procs: { name: string; profile: Profiled; pid: number }[]): ProfileReport {
+  const missing: string[] = [];
+  const cpu: CpuProfile[] = [];
+  const files: string[] = [];
+  for (const p of procs) {
+    const found = readCpuProfiles(p.profile.cpuDir, p.pid);
+    const statements = readStatementProfiles([p.profile.statementsFile]);
+    if (!found.length || !statements.length) missing.push(p.name);
+    cpu.push(...found);
+    if (statements.length) files.push(p.profile.statementsFile);
+  }
+  return {
+    title,
+    statements: mergeStatementTotals(readStatementProfiles(files)),
+    cpu: cpu.length ? summarizeCpuProfiles(cpu, PROFILE_TOP, ROOT) : null,
+    missing,
+  };
+}
+
+function printProfile(r: ProfileReport): void {
+  log();
+  log(`Where the time goes: ${r.title}`);
+  if (r.missing.length) log(`  no profile from ${r.missing.join(", ")} (not stopped gracefully)`);
+  log();
+  log("SQL statements (TOCSIN_PROFILE_STATEMENTS), wall time around each execution:");
+  for (const line of formatStatements(r.statements, PROFILE_TOP)) log(`  ${line}`);
+  log();
+  log("Functions by self time (node --cpu-prof, main thread):");
+  if (r.cpu) for (const line of formatCpuSummary(r.cpu)) log(`  ${line}`);
+  else log("  no CPU profile");
 }
 
 /** The commit under test, and whether src/ or bin/ differ from it (read-only git commands). */
@@ -656,6 +761,7 @@ interface PgRun {
   workers: number;
   burst: ScenarioResult;
   paced: ScenarioResult;
+  profile?: ProfileReport;
 }
 
 /** A fresh schema in the benchmark database, or null (with the reason printed) when it does not answer. */
@@ -693,6 +799,15 @@ async function pgRun(rx: ReceiverHandle, workers: number): Promise<PgRun | null>
   const env = { TOCSIN_DATABASE_URL: schema.url, TOCSIN_MASTER_KEY: randomBytes(32).toString("base64") };
   const dataDir = join(tempDir!, `pg${workers}`);
   const procs: ServerHandle[] = [];
+  const profiles: { name: string; profile: Profiled; pid: number }[] = [];
+  const startProfiled = async (name: string, role: "api" | "worker", apiKey?: string) => {
+    const profile = profiled(name);
+    const proc = await startTocsin(dataDir, role, env, apiKey, profile);
+    procs.push(proc);
+    if (profile) profiles.push({ name, profile, pid: proc.pid });
+    return proc;
+  };
+  let out: PgRun;
   try {
     execFileSync(process.execPath, [join(ROOT, "bin/tocsin.js"), "migrate"], {
       cwd: ROOT,
@@ -700,15 +815,14 @@ async function pgRun(rx: ReceiverHandle, workers: number): Promise<PgRun | null>
       stdio: ["ignore", "ignore", "pipe"],
       timeout: 60_000,
     });
-    const apiProc = await startTocsin(dataDir, "api", env);
-    procs.push(apiProc);
-    for (let i = 0; i < workers; i++) procs.push(await startTocsin(dataDir, "worker", env, apiProc.apiKey));
+    const apiProc = await startProfiled(`pg${workers}-api`, "api");
+    for (let i = 1; i <= workers; i++) await startProfiled(`pg${workers}-worker${i}`, "worker", apiProc.apiKey);
     const api = apiClient(apiProc);
     try {
       const tag = `pg${workers}`;
       const burst = await burstScenario(api, rx, procs, `${tag}b`, `${tag}: ${PG_EVENTS} events -> ${PG_ENDPOINTS} endpoints`, PG_EVENTS, PG_ENDPOINTS);
       const paced = await pacedTocsin(api, rx, procs, `${tag}p`, `${tag}: @${PG_RATE_PER_S * PG_ENDPOINTS}/s over ${PG_ENDPOINTS} endpoints`, PG_RATE_PER_S, PG_ENDPOINTS);
-      return { workers, burst, paced };
+      out = { workers, burst, paced };
     } finally {
       await api.pool.close().catch(() => {});
     }
@@ -716,6 +830,8 @@ async function pgRun(rx: ReceiverHandle, workers: number): Promise<PgRun | null>
     for (const p of procs.reverse()) await p.stop();
     await schema.drop().catch((e: unknown) => step(`could not drop the benchmark schema: ${(e as Error).message}`));
   }
+  if (profiles.length) out.profile = collectProfile(`PostgreSQL, tocsin api + ${workers} tocsin worker${workers > 1 ? "s" : ""} (both scenarios, start-up and stop included; all processes summed)`, profiles);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -745,6 +861,11 @@ async function main(): Promise<number> {
   log();
 
   tempDir = mkdtempSync(join(tmpdir(), "tocsin-bench-"));
+  if (PROFILE) {
+    profileDir = mkdtempSync(join(tmpdir(), "tocsin-bench-profile-"));
+    log(`--profile: Tocsin processes time every SQL statement and run under node --cpu-prof, which slows them; raw files in ${profileDir}`);
+    log();
+  }
   const rx = await startReceiver();
   step(`receiver (pid ${rx.child.pid}) on ${rx.url}`);
 
@@ -771,7 +892,8 @@ async function main(): Promise<number> {
   const ceilingOther = ceilingNoise();
 
   // 2. Tocsin end to end.
-  const server = await startTocsin(join(tempDir, "data"));
+  const serveProfile = profiled("serve");
+  const server = await startTocsin(join(tempDir, "data"), "serve", {}, undefined, serveProfile);
   const tocsinNoise = otherCpu(() => [rx.child.pid, server.pid]);
   step(`Tocsin server (pid ${server.pid}) on ${server.url}, RSS after start ${f((procStatusKiB(server.pid, "VmRSS") ?? Number.NaN) / 1024)} MiB`);
   const api = apiClient(server);
@@ -795,6 +917,9 @@ async function main(): Promise<number> {
   const rxPeakKiB = rx.child.pid === undefined ? null : procStatusKiB(rx.child.pid, "VmHWM");
   const stopped = await server.stop();
   step(`Tocsin server stopped ${stopped.graceful ? "gracefully" : "by SIGKILL"} in ${f(stopped.ms, 0)} ms`);
+  const serveReport = serveProfile
+    ? collectProfile("tocsin serve on SQLite (warm-up and scenarios a-d, start-up and stop included)", [{ name: "serve", profile: serveProfile, pid: server.pid }])
+    : null;
   // 3. PostgreSQL, 1, 2 and 4 worker processes (report only: they share the 2 cores with the
   // database, the API process and the receiver).
   const pgRuns: PgRun[] = [];
@@ -871,6 +996,12 @@ async function main(): Promise<number> {
     log();
     log("PostgreSQL: not measured (no database answered)");
   }
+  if (serveReport) printProfile(serveReport);
+  for (const r of pgRuns) if (r.profile) printProfile(r.profile);
+  if (profileDir) {
+    log();
+    log(`raw profiles (per process: <name>.statements.json, <name>/*.cpuprofile): ${profileDir}`);
+  }
   log();
   const r2 = (n: number | undefined | null) => (n === undefined || n === null || Number.isNaN(n) ? null : Math.round(n * 100) / 100);
   const lat = (l: LatencySummary | null | undefined) => (l ? { p50: r2(l.p50), p99: r2(l.p99), max: r2(l.max) } : null);
@@ -881,6 +1012,7 @@ async function main(): Promise<number> {
     node: process.version,
     code: rev,
     serverEnv: overrides,
+    ...(profileDir ? { profileDir } : {}),
     ceiling: { maxPerSecond: r2(cmax.perSecond), runs: rounds.map((r) => r2(r.perSecond)), at2000: lat(crate.latency), at1000: lat(crateLow.latency) },
     tocsin: Object.fromEntries(
       results.map((r) => [
