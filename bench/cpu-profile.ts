@@ -63,10 +63,12 @@ function selfMicros(p: CpuProfile): Map<number, number> {
   return self;
 }
 
-/** `root`-relative paths for the project's files; other URLs (node:internal/…) as they are. */
+/** `root`-relative paths for the project's files, dependencies from node_modules/ on, other URLs (node:internal/…) as they are. */
 function shortUrl(url: string, root: string): string {
   const prefix = `file://${root.endsWith("/") ? root : `${root}/`}`;
-  return url.startsWith(prefix) ? url.slice(prefix.length) : url;
+  if (url.startsWith(prefix)) return url.slice(prefix.length);
+  const dep = url.lastIndexOf("/node_modules/");
+  return url.startsWith("file://") && dep >= 0 ? url.slice(dep + 1) : url;
 }
 
 /** The `top` functions by self time over all `profiles` together. */

@@ -282,7 +282,10 @@ interface Profiled {
 interface ProfileReport {
   title: string;
   statements: StatementTotals[];
+  /** The event loop's thread. */
   cpu: CpuSummary | null;
+  /** Worker threads (SQLite's WAL checkpointer): they do not hold up the event loop. */
+  otherThreads: CpuSummary | null;
   /** Processes whose files are missing (they did not stop gracefully). */
   missing: string[];
 }
@@ -296,29 +299,39 @@ function profiled(name: string): Profiled | null {
   return { env: { TOCSIN_PROFILE_STATEMENTS: statementsFile }, nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${cpuDir}`], statementsFile, cpuDir };
 }
 
-/** The .cpuprofile files process `pid` wrote into `dir` (named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile). */
-function readCpuProfiles(dir: string, pid: number): CpuProfile[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".cpuprofile") && f.split(".")[3] === String(pid))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as CpuProfile);
+/**
+ * The .cpuprofile files process `pid` wrote into `dir`, named CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile:
+ * the main thread's (thread 0) apart from its worker threads'.
+ */
+function readCpuProfiles(dir: string, pid: number): { main: CpuProfile[]; others: CpuProfile[] } {
+  const out = { main: [] as CpuProfile[], others: [] as CpuProfile[] };
+  for (const f of readdirSync(dir)) {
+    const parts = f.split(".");
+    if (!f.endsWith(".cpuprofile") || parts[3] !== String(pid)) continue;
+    (parts[4] === "0" ? out.main : out.others).push(JSON.parse(readFileSync(join(dir, f), "utf8")) as CpuProfile);
+  }
+  return out;
 }
 
 /** Sums the profiles of the stopped processes `procs` under one title. */
 function collectProfile(title: string, procs: { name: string; profile: Profiled; pid: number }[]): ProfileReport {
   const missing: string[] = [];
   const cpu: CpuProfile[] = [];
+  const others: CpuProfile[] = [];
   const files: string[] = [];
   for (const p of procs) {
     const found = readCpuProfiles(p.profile.cpuDir, p.pid);
     const statements = readStatementProfiles([p.profile.statementsFile]);
-    if (!found.length || !statements.length) missing.push(p.name);
-    cpu.push(...found);
+    if (!found.main.length || !statements.length) missing.push(p.name);
+    cpu.push(...found.main);
+    others.push(...found.others);
     if (statements.length) files.push(p.profile.statementsFile);
   }
   return {
     title,
     statements: mergeStatementTotals(readStatementProfiles(files)),
     cpu: cpu.length ? summarizeCpuProfiles(cpu, PROFILE_TOP, ROOT) : null,
+    otherThreads: others.length ? summarizeCpuProfiles(others, 3, ROOT) : null,
     missing,
   };
 }
@@ -331,9 +344,14 @@ function printProfile(r: ProfileReport): void {
   log("SQL statements (TOCSIN_PROFILE_STATEMENTS), wall time around each execution:");
   for (const line of formatStatements(r.statements, PROFILE_TOP)) log(`  ${line}`);
   log();
-  log("Functions by self time (node --cpu-prof, main thread):");
+  log("Functions by self time (node --cpu-prof, the event loop's thread):");
   if (r.cpu) for (const line of formatCpuSummary(r.cpu)) log(`  ${line}`);
   else log("  no CPU profile");
+  if (r.otherThreads) {
+    const o = r.otherThreads;
+    const top = o.top.map((fn) => `${fn.name} ${fn.url ? `${fn.url}:${fn.line}` : "(native)"} ${f(fn.selfMs, 0)} ms`).join(", ");
+    log(`  worker threads (off the event loop): ${f(o.busyMs / 1000, 2)} s busy; most: ${top}`);
+  }
 }
 
 /** The commit under test, and whether src/ or bin/ differ from it (read-only git commands). */
