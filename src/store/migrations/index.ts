@@ -6,6 +6,7 @@ import * as m004 from "./004-api-keys.ts";
 import * as m005 from "./005-payloads.ts";
 import * as m006 from "./006-operations.ts";
 import * as m007 from "./007-attempt-requests.ts";
+import * as m008 from "./008-unbatched-index.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   "005-payloads": m005,
   "006-operations": m006,
   "007-attempt-requests": m007,
+  "008-unbatched-index": m008,
 };
 
 export const migrationProvider: MigrationProvider = {
