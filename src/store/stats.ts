@@ -28,11 +28,11 @@ const CLAIMABLE = `c AS MATERIALIZED (
       AND (h.circuit IS NULL OR h.circuit <> 'open' OR h.circuit_until <= ?))`;
 
 /** Enabled and disabled endpoints by circuit; endpoints that never had an attempt have no health row and are closed. */
-const ENDPOINTS_BY_CIRCUIT = `SELECT e.enabled AS enabled, coalesce(h.circuit, 'closed') AS circuit, count(*) AS n
+export const ENDPOINTS_BY_CIRCUIT = `SELECT e.enabled AS enabled, coalesce(h.circuit, 'closed') AS circuit, count(*) AS n
   FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
   GROUP BY e.enabled, coalesce(h.circuit, 'closed')`;
 
-function queueStatement(listed: number): string {
+export function queueStatement(listed: number): string {
   // Rows: one 'all' row of totals, the top endpoints by pending deliveries, and the listed ones.
   const parts = [
     `SELECT 'all' AS kind, NULL AS id,
@@ -62,20 +62,29 @@ function deliveriesIn(q: DeliveryStatsQuery, columns: string): { sql: string; pa
   return { sql: `SELECT ${columns} FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, params };
 }
 
+/** The two statements of deliveryStats: counts by bucket and status, and attempt durations. */
+export function deliveryStatsQueries(tenantId: string, q: DeliveryStatsQuery): Record<"counts" | "durations", { sql: string; params: Param[] }> {
+  const d = deliveriesIn(q, "created_at, status");
+  // A batch's attempt is recorded once, under the batch id: take each delivery's or batch's once.
+  const a = deliveriesIn(q, "coalesce(batch_id, id) AS aid");
+  return {
+    counts: {
+      sql: `SELECT (created_at - ?) / ? AS bucket, status, count(*) AS n FROM (${d.sql}) d GROUP BY 1, 2`,
+      params: [q.since, q.bucketMs, tenantId, ...d.params, q.maxDeliveries],
+    },
+    durations: {
+      sql: `SELECT a.duration_ms FROM (SELECT DISTINCT aid FROM (${a.sql}) x) d JOIN attempts a ON a.delivery_id = d.aid LIMIT ?`,
+      params: [tenantId, ...a.params, q.maxAttempts, q.maxAttempts],
+    },
+  };
+}
+
 export function createStatsMethods(db: SqlDb): Pick<Store, "operationalStats" | "deliveryStats"> {
   return {
     async deliveryStats(tenantId, q) {
-      const d = deliveriesIn(q, "created_at, status");
-      const counts = await db.all(
-        `SELECT (created_at - ?) / ? AS bucket, status, count(*) AS n FROM (${d.sql}) d GROUP BY 1, 2`,
-        [q.since, q.bucketMs, tenantId, ...d.params, q.maxDeliveries],
-      );
-      // A batch's attempt is recorded once, under the batch id: take each delivery's or batch's once.
-      const a = deliveriesIn(q, "coalesce(batch_id, id) AS aid");
-      const durations = await db.all(
-        `SELECT a.duration_ms FROM (SELECT DISTINCT aid FROM (${a.sql}) x) d JOIN attempts a ON a.delivery_id = d.aid LIMIT ?`,
-        [tenantId, ...a.params, q.maxAttempts, q.maxAttempts],
-      );
+      const st = deliveryStatsQueries(tenantId, q);
+      const counts = await db.all(st.counts.sql, st.counts.params);
+      const durations = await db.all(st.durations.sql, st.durations.params);
       const rows = counts.map((r) => ({ bucket: num(r.bucket), status: r.status as DeliveryStatus, n: num(r.n) }));
       return { counts: rows, read: rows.reduce((s, r) => s + r.n, 0), durations: durations.map((r) => num(r.duration_ms)) };
     },

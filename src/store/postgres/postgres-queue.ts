@@ -43,7 +43,7 @@ type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExp
 // over the partial index of pending deliveries (a loose index scan), so its cost follows the
 // number of endpoints with pending work, not the number of endpoints or of deliveries. Tenants
 // whose per-tenant room in this process is used up ($3) are left out, unlocked for other workers.
-const LOCK_DUE_ENDPOINTS = `
+export const LOCK_DUE_ENDPOINTS = `
   WITH RECURSIVE due(endpoint_id) AS (
     (SELECT endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY endpoint_id LIMIT 1)
     UNION ALL
@@ -65,13 +65,13 @@ const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempt
   ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, e.url, e.version`;
 
 // Requests in flight per endpoint: a batch in flight counts as one.
-const INFLIGHT = `SELECT endpoint_id, count(DISTINCT coalesce(batch_id, id))::int AS n FROM deliveries
+export const INFLIGHT = `SELECT endpoint_id, count(DISTINCT coalesce(batch_id, id))::int AS n FROM deliveries
   WHERE status = 'delivering' AND endpoint_id = ANY($1::text[]) GROUP BY endpoint_id`;
 
 // Deliveries sent alone, for endpoints that do not batch, up to each endpoint's room ($3). The
 // rooms are handed out beforehand so that a tenant's rooms add up to at most its own room: the
 // per-tenant cap needs nothing more of this statement.
-const CLAIM = `
+export const CLAIM = `
   WITH eps AS (SELECT * FROM unnest($1::text[], $3::int[]) AS x(id, room)),
   cand AS (
     SELECT c.id, c.next_attempt_at FROM eps
@@ -89,20 +89,21 @@ const CLAIM = `
   RETURNING ${CLAIMED_COLUMNS}`;
 
 // Batch members chosen by the claim (their endpoints are locked by it).
-const LEASE_IDS = `
+export const LEASE_IDS = `
   UPDATE deliveries d SET status = 'delivering', lease_owner = $2, lease_until = $3, updated_at = $4,
     pinned_version = COALESCE(d.pinned_version, e.version)
   FROM events ev, endpoints e
   WHERE d.id = ANY($1::text[]) AND d.status = 'pending' AND ev.id = d.event_id AND e.id = d.endpoint_id
   RETURNING ${CLAIMED_COLUMNS}`;
-const EPS_WITH_DUE_BATCHES =
+export const EPS_WITH_DUE_BATCHES =
   "SELECT DISTINCT endpoint_id FROM deliveries WHERE endpoint_id = ANY($1::text[]) AND batch_id IS NOT NULL AND status = 'pending' AND next_attempt_at <= $2";
-const DUE_BATCHES =
+export const DUE_BATCHES =
   "SELECT DISTINCT batch_id FROM deliveries WHERE endpoint_id = $1 AND batch_id IS NOT NULL AND status = 'pending' AND next_attempt_at <= $2 LIMIT $3";
-const UNBATCHED = `SELECT id, next_attempt_at FROM deliveries WHERE endpoint_id = $1 AND status = 'pending' AND batch_id IS NULL
+export const BATCH_MEMBERS = "SELECT id FROM deliveries WHERE batch_id = $1 AND status = 'pending'";
+export const UNBATCHED = `SELECT id, next_attempt_at FROM deliveries WHERE endpoint_id = $1 AND status = 'pending' AND batch_id IS NULL
   ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE`;
 
-const COMPLETE = `
+export const COMPLETE = `
   WITH o AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[]) AS o(id, status, next_at, code, err))
   UPDATE deliveries d SET status = o.status, attempts = d.attempts + 1, next_attempt_at = o.next_at,
@@ -110,7 +111,13 @@ const COMPLETE = `
   FROM o WHERE d.id = o.id AND d.id = ANY($1::text[]) AND d.lease_owner = $7 AND d.status = 'delivering'
   RETURNING d.id`;
 
-const INSERT_ATTEMPTS = `
+export const INSERT_EVENTS = `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::int[])`;
+export const INSERT_DELIVERIES = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+  SELECT id, t, e, ep, ty, 'pending', 0, due, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+    AS x(id, t, e, ep, ty, at, due)`;
+
+export const INSERT_ATTEMPTS = `
   INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
     error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id, request, request_body)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[], $9::int[],
@@ -177,19 +184,10 @@ async function ingestWith(c: pg.PoolClient, tenantId: string, events: NewEvent[]
     out.push(r);
   }
   if (evCols[0].length) {
-    await c.query(
-      `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::int[])`,
-      evCols,
-    );
+    await c.query(INSERT_EVENTS, evCols);
   }
   if (dlCols[0].length) {
-    await c.query(
-      `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
-       SELECT id, t, e, ep, ty, 'pending', 0, due, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
-         AS x(id, t, e, ep, ty, at, due)`,
-      dlCols,
-    );
+    await c.query(INSERT_DELIVERIES, dlCols);
     for (const ep of batching) {
       const waiting = Number((await c.query(toPg(COUNT_UNBATCHED), [ep.id, ep.batchMaxEvents! * FULL_BATCHES_CHECKED])).rows[0].n);
       const full = waiting - (waiting % ep.batchMaxEvents!);
@@ -246,7 +244,7 @@ export function createPostgresQueue(pool: pg.Pool): QueueMethods {
           if (room <= 0) continue;
           if (withBatches.has(epId)) {
             for (const b of (await c.query(DUE_BATCHES, [epId, now, room])).rows) {
-              const memberIds = (await c.query("SELECT id FROM deliveries WHERE batch_id = $1 AND status = 'pending'", [b.batch_id])).rows.map((r) => r.id as string);
+              const memberIds = (await c.query(BATCH_MEMBERS, [b.batch_id])).rows.map((r) => r.id as string);
               members.push(...memberIds);
               took(epId, b.batch_id as string);
               tenants.take(tenantId, 1);

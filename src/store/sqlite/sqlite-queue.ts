@@ -37,22 +37,26 @@ import type { SqliteDb } from "./sqlite-db.ts";
 
 type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
 
-const INSERT_EVENT = `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count)
+export const INSERT_EVENT = `INSERT INTO events (id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const INSERT_DELIVERY = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+export const INSERT_DELIVERY = `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`;
-const DUE_FOR_ENDPOINT =
+export const DUE_FOR_ENDPOINT =
   "SELECT id FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? AND batch_id IS NULL ORDER BY next_attempt_at LIMIT ?";
-const DUE_BATCHES =
-  "SELECT DISTINCT batch_id FROM deliveries WHERE endpoint_id = ? AND batch_id IS NOT NULL AND status = 'pending' AND next_attempt_at <= ? LIMIT ?";
-const BATCH_MEMBERS = "SELECT id FROM deliveries WHERE batch_id = ? AND status = 'pending'";
+// Runs for every endpoint on every claim, batching or not. Pinned to the partial index of pending
+// batched deliveries: without statistics the planner picks deliveries_due instead and reads the
+// endpoint's whole due backlog (one table row each, to test batch_id), for an endpoint that may
+// not batch at all. This way an endpoint without due batches costs one seek into an empty range.
+export const DUE_BATCHES = `SELECT DISTINCT batch_id FROM deliveries INDEXED BY deliveries_batch_due
+  WHERE endpoint_id = ? AND batch_id IS NOT NULL AND status = 'pending' AND next_attempt_at <= ? LIMIT ?`;
+export const BATCH_MEMBERS = "SELECT id FROM deliveries WHERE batch_id = ? AND status = 'pending'";
 // The pending deliveries of a batching endpoint that no batch holds yet, oldest first.
-const UNBATCHED = `SELECT id, next_attempt_at FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND batch_id IS NULL
+export const UNBATCHED = `SELECT id, next_attempt_at FROM deliveries WHERE endpoint_id = ? AND status = 'pending' AND batch_id IS NULL
   ORDER BY next_attempt_at, id LIMIT ?`;
 // Enabled endpoints with pending deliveries, found by skipping from endpoint to endpoint over the
 // partial index deliveries_pending (one seek each), so idle endpoints cost nothing per claim.
 // Tenants whose per-tenant room is used up (a JSON array) are left out.
-const ENDPOINTS_WITH_PENDING = `
+export const ENDPOINTS_WITH_PENDING = `
   WITH RECURSIVE p(id) AS (
     SELECT (SELECT min(endpoint_id) FROM deliveries WHERE status = 'pending')
     UNION ALL
@@ -64,10 +68,21 @@ const ENDPOINTS_WITH_PENDING = `
     AND NOT (coalesce(h.circuit, 'closed') = 'open' AND h.circuit_until > ?)
     AND e.tenant_id NOT IN (SELECT value FROM json_each(?))
   ORDER BY e.id`;
-const INFLIGHT_FOR_ENDPOINT = "SELECT count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
-const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
+export const INFLIGHT_FOR_ENDPOINT = "SELECT count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
+export const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
   last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
-const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
+export const INSERT_BATCH = "INSERT INTO batches (id, tenant_id, endpoint_id, size, created_at) VALUES (?, ?, ?, ?, ?)";
+export const ASSIGN_BATCH = "UPDATE deliveries SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))";
+// The claimed rows (a JSON array of ids) leased to their owner, then read with their event and endpoint.
+export const LEASE_IDS = `UPDATE deliveries SET status = 'delivering', lease_owner = ?, lease_until = ?, updated_at = ?,
+    pinned_version = coalesce(pinned_version, (SELECT version FROM endpoints e WHERE e.id = deliveries.endpoint_id))
+  WHERE id IN (SELECT value FROM json_each(?))`;
+export const SELECT_CLAIMED = `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.pinned_version, d.batch_id,
+    ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, e.url, e.version
+  FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
+  WHERE d.id IN (SELECT value FROM json_each(?))`;
+export const SELECT_HEALTH = "SELECT * FROM endpoint_health WHERE endpoint_id IN (SELECT value FROM json_each(?))";
+export const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
   error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id, request, request_body)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
@@ -180,8 +195,8 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
               const open = all(UNBATCHED, epId, maxEvents);
               if (open.length === 0 || (open.length < maxEvents && Number(open[0].next_attempt_at) > now)) break;
               const batchId = newId("bat", now);
-              run("INSERT INTO batches (id, tenant_id, endpoint_id, size, created_at) VALUES (?, ?, ?, ?, ?)", batchId, ep.tenant_id as string, epId, open.length, now);
-              run("UPDATE deliveries SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))", batchId, JSON.stringify(open.map((r) => r.id as string)));
+              run(INSERT_BATCH, batchId, ep.tenant_id as string, epId, open.length, now);
+              run(ASSIGN_BATCH, batchId, JSON.stringify(open.map((r) => r.id as string)));
               for (const r of open) ids.push(r.id as string);
               requests.push(batchId);
             }
@@ -193,22 +208,8 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
         }
         if (ids.length === 0) return [];
         const list = JSON.stringify(ids);
-        run(
-          `UPDATE deliveries SET status = 'delivering', lease_owner = ?, lease_until = ?, updated_at = ?,
-             pinned_version = coalesce(pinned_version, (SELECT version FROM endpoints e WHERE e.id = deliveries.endpoint_id))
-           WHERE id IN (SELECT value FROM json_each(?))`,
-          owner,
-          now + leaseMs,
-          now,
-          list,
-        );
-        return all(
-          `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.pinned_version, d.batch_id,
-                  ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, e.url, e.version
-           FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
-           WHERE d.id IN (SELECT value FROM json_each(?))`,
-          list,
-        ).map(rowToClaimed);
+        run(LEASE_IDS, owner, now + leaseMs, now, list);
+        return all(SELECT_CLAIMED, list).map(rowToClaimed);
       });
     },
 
@@ -260,7 +261,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
         if (kept.length === 0) return;
         // Health, circuits, auto-disable, and the operational events they announce, in the same transaction.
         const epIds = JSON.stringify([...new Set(kept.map((o) => o.endpointId))]);
-        const current = new Map(all("SELECT * FROM endpoint_health WHERE endpoint_id IN (SELECT value FROM json_each(?))", epIds).map((r) => [r.endpoint_id as string, rowToHealth(r)]));
+        const current = new Map(all(SELECT_HEALTH, epIds).map((r) => [r.endpoint_id as string, rowToHealth(r)]));
         const changes = applyOutcomes(current, kept, opts.health);
         const disabledFailing = new Set<string>();
         for (const c of changes) {

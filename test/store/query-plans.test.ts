@@ -1,0 +1,252 @@
+import assert from "node:assert/strict";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import { after, before, describe, it } from "node:test";
+import type pg from "pg";
+import { RELEASE_EXPIRED, listDeliveriesQuery } from "../../src/store/crud.ts";
+import { COUNT_UNBATCHED, FANOUT_ENDPOINTS, MARK_FULL_BATCHES_DUE } from "../../src/store/fanout.ts";
+import { HEALTH_COLUMNS, UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
+import { toPg } from "../../src/store/postgres/pg-db.ts";
+import * as pq from "../../src/store/postgres/postgres-queue.ts";
+import * as sq from "../../src/store/sqlite/sqlite-queue.ts";
+import { ENDPOINTS_BY_CIRCUIT, deliveryStatsQueries, queueStatement } from "../../src/store/stats.ts";
+import { STATS_MAX_ATTEMPTS, STATS_MAX_DELIVERIES } from "../../src/services/deliveries.ts";
+import { pgAvailable } from "../support/pg.ts";
+import { T0, mixedDataSet, seedPg, seedSqlite, withPgSchema, withSqliteFile } from "../support/plan-seed.ts";
+
+// Every hot statement's plan, pinned over a seeded table (40,000 deliveries across 8 endpoints, 4
+// tenants and every state): on SQLite the index each must use, no SCAN of deliveries, attempts or
+// events and no temporary b-tree but the expected ones, both without statistics (SQLite keeps none
+// until ANALYZE runs) and after ANALYZE; on PostgreSQL, after ANALYZE, no Seq Scan of those tables.
+
+interface Hot {
+  name: string;
+  sql: string;
+  params: unknown[];
+  /** SQLite: indexes the plan must use (every one of them; `a|b`: either). */
+  uses?: string[];
+  /** SQLite: indexes of deliveries the statement may read whole (partial indexes that hold the backlog only). */
+  scans?: RegExp;
+  /**
+   * PostgreSQL: a Seq Scan this statement may have on the seeded table (a choice the planner
+   * makes only because the table is small next to the statement's own cap).
+   */
+  pgSeqScan?: RegExp;
+  /** SQLite: temporary b-trees the plan may use (a sort bounded by the rows the statement returns). */
+  temp?: RegExp;
+}
+
+const DLV = "dlv_01ZZZZZZZZZZZZZZZZZZZZZZZZ";
+const ids = JSON.stringify([DLV, "dlv_01AAAAAAAAAAAAAAAAAAAAAAAA"]);
+const PK_DELIVERIES = "sqlite_autoindex_deliveries_1";
+const stats = { since: T0 - 86_400_000, until: T0, bucketMs: 3_600_000, maxDeliveries: STATS_MAX_DELIVERIES, maxAttempts: STATS_MAX_ATTEMPTS };
+
+/** The delivery list with each of its filters, as GET …/deliveries builds it (shared by both backends). */
+function lists(): Hot[] {
+  const l = (name: string, f: Parameters<typeof listDeliveriesQuery>[1], uses: string[], temp?: RegExp): Hot => {
+    const q = listDeliveriesQuery("t0", f, { limit: 50, cursor: null });
+    return { name: `list deliveries ${name}`, sql: q.sql, params: q.params, uses, temp };
+  };
+  return [
+    l("(no filter)", {}, ["deliveries_tenant"]),
+    l("?status", { status: "failed" }, ["deliveries_tenant_status"]),
+    l("?endpointId", { endpointId: "ep_t0b" }, ["deliveries_tenant_endpoint"]),
+    // Either list index walks the tenant's deliveries newest first and stops when the page is full;
+    // none holds both filters, so a rare status of one endpoint reads that endpoint's (or that status's) rows.
+    l("?endpointId&status", { endpointId: "ep_t0b", status: "failed" }, ["deliveries_tenant_endpoint|deliveries_tenant_status"]),
+    // An event has one delivery per endpoint: sorting them is bounded by the number of endpoints.
+    l("?eventId", { eventId: "evt_01ZZZZZZZZZZZZZZZZZZZZZZZZ" }, ["deliveries_event"], /ORDER BY/),
+    l("?eventType", { eventType: "db.down" }, ["deliveries_tenant"]),
+    l("?since&until", { since: T0 - 86_400_000, until: T0 }, ["deliveries_tenant"]),
+  ];
+}
+
+function statsStatements(): Hot[] {
+  const all = deliveryStatsQueries("t0", stats);
+  const one = deliveryStatsQueries("t0", { ...stats, endpointId: "ep_t0b" });
+  return [
+    // Grouping by endpoint walks deliveries_pending in endpoint order; the top-N sort is over endpoints.
+    // The metrics scrape counts the backlog: it reads the partial indexes of pending and in-flight
+    // deliveries whole, never the finished ones.
+    {
+      name: "stats: queue",
+      sql: queueStatement(2),
+      params: [T0, T0, 10, "ep_big", "ep_t0b"],
+      uses: ["deliveries_pending", "deliveries_leased"],
+      scans: /INDEX (deliveries_pending|deliveries_leased)$/,
+      temp: /ORDER BY|GROUP BY/,
+    },
+    { name: "stats: endpoints by circuit", sql: ENDPOINTS_BY_CIRCUIT, params: [], temp: /GROUP BY/ },
+    // Bounded by the time range, maxDeliveries and maxAttempts. With one endpoint, a planner without
+    // statistics walks all the tenant's deliveries of the range rather than the endpoint's.
+    { name: "stats: deliveries by bucket", sql: all.counts.sql, params: all.counts.params, uses: ["deliveries_tenant"], temp: /GROUP BY/ },
+    { name: "stats: deliveries by bucket, one endpoint", sql: one.counts.sql, params: one.counts.params, uses: ["deliveries_tenant_endpoint|deliveries_tenant"], temp: /GROUP BY/ },
+    // Up to STATS_MAX_ATTEMPTS (20,000) attempts: against the 30,000 seeded ones PostgreSQL hashes
+    // the whole table rather than probe attempts_delivery per delivery.
+    {
+      name: "stats: attempt durations",
+      sql: all.durations.sql,
+      params: all.durations.params,
+      uses: ["deliveries_tenant", "attempts_delivery"],
+      temp: /DISTINCT/,
+      pgSeqScan: /Seq Scan on attempts a\b/,
+    },
+  ];
+}
+
+function sqliteHot(): Hot[] {
+  const health = [
+    "ep_big", "t0", 0, "[]", T0, null, null, null, "closed", null, 0, null, T0,
+  ];
+  return [
+    // Ingest
+    { name: "ingest: fan-out endpoints", sql: FANOUT_ENDPOINTS, params: ["t0"], uses: ["endpoints_tenant"] },
+    { name: "ingest: event insert", sql: sq.INSERT_EVENT, params: Array(11).fill(null) },
+    { name: "ingest: delivery insert", sql: sq.INSERT_DELIVERY, params: Array(8).fill(null) },
+    { name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80], uses: ["deliveries_unbatched"] },
+    { name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0], uses: ["deliveries_unbatched", PK_DELIVERIES] },
+    // Claim
+    { name: "claim: endpoints with pending work", sql: sq.ENDPOINTS_WITH_PENDING, params: [T0, "[]"], uses: ["deliveries_pending"], temp: /ORDER BY/ },
+    { name: "claim: in-flight count", sql: sq.INFLIGHT_FOR_ENDPOINT, params: ["ep_big"], temp: /count\(DISTINCT\)/ },
+    { name: "claim: due deliveries", sql: sq.DUE_FOR_ENDPOINT, params: ["ep_big", T0, 16] },
+    { name: "claim: due batches", sql: sq.DUE_BATCHES, params: ["ep_big", T0, 16], uses: ["deliveries_batch_due"], temp: /DISTINCT/ },
+    { name: "claim: batch members", sql: sq.BATCH_MEMBERS, params: ["bat_ep_bat1_1"], uses: ["deliveries_batch"] },
+    { name: "claim: unbatched", sql: sq.UNBATCHED, params: ["ep_bat1", 10], uses: ["deliveries_unbatched"] },
+    { name: "claim: batch insert", sql: sq.INSERT_BATCH, params: Array(5).fill(null) },
+    { name: "claim: batch assignment", sql: sq.ASSIGN_BATCH, params: ["bat_x", ids], uses: [PK_DELIVERIES] },
+    { name: "claim: lease", sql: sq.LEASE_IDS, params: ["w", T0, T0, ids], uses: [PK_DELIVERIES] },
+    { name: "claim: claimed rows", sql: sq.SELECT_CLAIMED, params: [ids], uses: [PK_DELIVERIES, "sqlite_autoindex_events_1"] },
+    { name: "claim: rate-limit bucket", sql: UPSERT_TOKENS, params: ["ep_big", "t0", 1, T0, T0] },
+    // Complete
+    { name: "complete: delivery update", sql: sq.COMPLETE, params: ["succeeded", null, 200, null, T0, DLV, "w"], uses: [PK_DELIVERIES] },
+    { name: "complete: attempt insert", sql: sq.INSERT_ATTEMPT, params: Array(18).fill(null) },
+    { name: "complete: health read", sql: sq.SELECT_HEALTH, params: [JSON.stringify(["ep_big"])] },
+    { name: "complete: health upsert", sql: UPSERT_HEALTH, params: health },
+    { name: "expired leases", sql: RELEASE_EXPIRED, params: [T0], uses: ["deliveries_leased"] },
+    ...lists(),
+    ...statsStatements(),
+  ];
+}
+
+/** `deliveries`, `attempts` and `events`, and the aliases the statement gives them. */
+function bigTableNames(sql: string): Set<string> {
+  const names = new Set(["deliveries", "attempts", "events"]);
+  const keywords = /^(where|set|on|join|left|group|order|limit|using|indexed|not|values|select|and|as)$/i;
+  for (const m of sql.matchAll(/\b(deliveries|attempts|events)\s+(?:AS\s+)?([a-z_][a-z0-9_]*)/gi)) {
+    if (!keywords.test(m[2])) names.add(m[2]);
+  }
+  return names;
+}
+
+function sqlitePlan(db: DatabaseSync, h: Hot): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${h.sql}`).all(...(h.params as SQLInputValue[])) as { detail: string }[]).map((r) => r.detail);
+}
+
+/** What is wrong with the plan of `h` on SQLite (empty: nothing). */
+function sqliteProblems(db: DatabaseSync, h: Hot): string[] {
+  const plan = sqlitePlan(db, h);
+  const big = bigTableNames(h.sql);
+  const out: string[] = [];
+  for (const line of plan) {
+    const scan = /^SCAN (\S+)/.exec(line);
+    if (scan && big.has(scan[1]) && !(h.scans?.test(line) ?? false)) out.push(`scans a large table: ${line}`);
+    if (/USE TEMP B-TREE/.test(line) && !(h.temp?.test(line) ?? false)) out.push(`unexpected temporary b-tree: ${line}`);
+  }
+  for (const index of h.uses ?? []) {
+    if (!plan.some((l) => new RegExp(`USING (COVERING )?INDEX (${index})\\b`).test(l))) out.push(`does not use ${index}`);
+  }
+  return out.length ? [...out, `plan:\n    ${plan.join("\n    ")}`] : [];
+}
+
+describe("sqlite: plans of the hot statements", () => {
+  let ctx: { db: DatabaseSync; done: () => void } | null = null;
+  let open: Promise<void> | null = null;
+  before(async () => {
+    await new Promise<void>((ready) => {
+      open = withSqliteFile(async (db) => {
+        seedSqlite(db, mixedDataSet().tables);
+        await new Promise<void>((done) => {
+          ctx = { db, done };
+          ready();
+        });
+      });
+    });
+  });
+  after(async () => {
+    ctx?.done();
+    await open;
+  });
+
+  for (const stage of ["without statistics", "after ANALYZE"] as const) {
+    describe(stage, () => {
+      before(() => {
+        if (stage === "after ANALYZE") ctx!.db.exec("ANALYZE");
+        else assert.equal((ctx!.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'").get() as { n: number }).n, 0);
+      });
+      for (const h of sqliteHot()) {
+        it(`${h.name} reads what it needs through its index`, () => {
+          assert.deepEqual(sqliteProblems(ctx!.db, h), []);
+        });
+      }
+    });
+  }
+});
+
+function pgHot(): Hot[] {
+  const eps = ["ep_big", "ep_t0b", "ep_bat1"];
+  const arr = (n: number) => Array.from({ length: n }, () => []);
+  const health = ["ep_big", "t0", 0, "[]", T0, null, null, null, "closed", null, 0, null, T0];
+  const shared = (h: Hot): Hot => ({ ...h, sql: toPg(h.sql) });
+  return [
+    shared({ name: "ingest: fan-out endpoints", sql: FANOUT_ENDPOINTS, params: ["t0"] }),
+    { name: "ingest: event insert", sql: pq.INSERT_EVENTS, params: arr(11) },
+    { name: "ingest: delivery insert", sql: pq.INSERT_DELIVERIES, params: arr(7) },
+    shared({ name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80] }),
+    shared({ name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0] }),
+    { name: "claim: lock due endpoints", sql: pq.LOCK_DUE_ENDPOINTS, params: [T0, 500, []] },
+    { name: "claim: in-flight counts", sql: pq.INFLIGHT, params: [eps] },
+    { name: "claim: endpoints with due batches", sql: pq.EPS_WITH_DUE_BATCHES, params: [eps, T0] },
+    { name: "claim: due batches", sql: pq.DUE_BATCHES, params: ["ep_big", T0, 16] },
+    { name: "claim: batch members", sql: pq.BATCH_MEMBERS, params: ["bat_ep_bat1_1"] },
+    { name: "claim: unbatched", sql: pq.UNBATCHED, params: ["ep_bat1", 10] },
+    { name: "claim: due deliveries", sql: pq.CLAIM, params: [["ep_big", "ep_t0b"], T0, [16, 16], 32, "w", T0] },
+    { name: "claim: lease batch members", sql: pq.LEASE_IDS, params: [[DLV], "w", T0, T0] },
+    { name: "complete: delivery update", sql: pq.COMPLETE, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
+    { name: "complete: attempt insert", sql: pq.INSERT_ATTEMPTS, params: arr(18) },
+    shared({ name: "complete: health upsert", sql: UPSERT_HEALTH, params: health }),
+    { name: "complete: health read", sql: `SELECT ${HEALTH_COLUMNS} FROM endpoint_health WHERE endpoint_id = ANY($1::text[])`, params: [["ep_big"]] },
+    shared({ name: "expired leases", sql: RELEASE_EXPIRED, params: [T0] }),
+    ...lists().map(shared),
+    ...statsStatements().map(shared),
+  ];
+}
+
+if (await pgAvailable()) {
+  describe("postgres: plans of the hot statements", () => {
+    let ctx: { c: pg.Client; done: () => void } | null = null;
+    let open: Promise<void> | null = null;
+    before(async () => {
+      await new Promise<void>((ready) => {
+        open = withPgSchema(async (c) => {
+          await seedPg(c, mixedDataSet().tables);
+          await c.query("VACUUM ANALYZE");
+          await new Promise<void>((done) => {
+            ctx = { c, done };
+            ready();
+          });
+        });
+      });
+    });
+    after(async () => {
+      ctx?.done();
+      await open;
+    });
+
+    for (const h of pgHot()) {
+      it(`${h.name} reads no large table from end to end`, async () => {
+        const plan = (await ctx!.c.query(`EXPLAIN ${h.sql}`, h.params as unknown[])).rows.map((r) => r["QUERY PLAN"] as string);
+        const seq = plan.filter((l) => /Seq Scan on (deliveries|attempts|events)\b/.test(l) && !(h.pgSeqScan?.test(l) ?? false));
+        assert.deepEqual(seq, [], `plan:\n${plan.join("\n")}`);
+      });
+    }
+  });
+}
