@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import type pg from "pg";
+import * as cp from "../../src/store/complete.ts";
 import { RELEASE_EXPIRED, listDeliveriesQuery } from "../../src/store/crud.ts";
 import { COUNT_UNBATCHED, FANOUT_ENDPOINTS, MARK_FULL_BATCHES_DUE } from "../../src/store/fanout.ts";
-import { HEALTH_COLUMNS, UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
+import { UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
 import { toPg } from "../../src/store/postgres/pg-db.ts";
 import * as pq from "../../src/store/postgres/postgres-queue.ts";
 import * as sq from "../../src/store/sqlite/sqlite-queue.ts";
@@ -117,9 +118,11 @@ function sqliteHot(): Hot[] {
     { name: "claim: claimed rows", sql: sq.SELECT_CLAIMED, params: [ids], uses: [PK_DELIVERIES, "sqlite_autoindex_events_1"] },
     { name: "claim: rate-limit bucket", sql: UPSERT_TOKENS, params: ["ep_big", "t0", 1, T0, T0] },
     // Complete
-    { name: "complete: delivery update", sql: sq.COMPLETE, params: ["succeeded", null, 200, null, T0, DLV, "w"], uses: [PK_DELIVERIES] },
-    { name: "complete: attempt insert", sql: sq.INSERT_ATTEMPT, params: Array(18).fill(null) },
-    { name: "complete: health read", sql: sq.SELECT_HEALTH, params: [JSON.stringify(["ep_big"])] },
+    { name: "complete: delivery update", sql: cp.COMPLETE.sqlite.eachRow, params: [DLV, "succeeded", null, 200, null, T0, "w"], uses: [PK_DELIVERIES] },
+    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.sqlite.eachRow, params: Array(18).fill(null) },
+    { name: "complete: health read", sql: cp.SELECT_HEALTH.sqlite, params: [JSON.stringify(["ep_big"])] },
+    { name: "complete: endpoints", sql: cp.ENDPOINT_FACTS.sqlite, params: [JSON.stringify(["ep_big"])], uses: ["sqlite_autoindex_endpoints_1"] },
+    { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.sqlite, params: [ids], uses: [PK_DELIVERIES], temp: /ORDER BY/ },
     { name: "complete: health upsert", sql: UPSERT_HEALTH, params: health },
     { name: "expired leases", sql: RELEASE_EXPIRED, params: [T0], uses: ["deliveries_leased"] },
     ...lists(),
@@ -210,10 +213,11 @@ function pgHot(): Hot[] {
     { name: "claim: unbatched", sql: pq.UNBATCHED, params: ["ep_bat1", 10] },
     { name: "claim: due deliveries", sql: pq.CLAIM, params: [["ep_big", "ep_t0b"], T0, [16, 16], 32, "w", T0] },
     { name: "claim: lease batch members", sql: pq.LEASE_IDS, params: [[DLV], "w", T0, T0] },
-    { name: "complete: delivery update", sql: pq.COMPLETE, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
-    { name: "complete: attempt insert", sql: pq.INSERT_ATTEMPTS, params: arr(18) },
+    { name: "complete: delivery update", sql: cp.COMPLETE.pg, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
+    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(18) },
+    { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.pg, params: [[DLV]] },
     shared({ name: "complete: health upsert", sql: UPSERT_HEALTH, params: health }),
-    { name: "complete: health read", sql: `SELECT ${HEALTH_COLUMNS} FROM endpoint_health WHERE endpoint_id = ANY($1::text[])`, params: [["ep_big"]] },
+    { name: "complete: health read", sql: cp.SELECT_HEALTH.pg, params: [["ep_big"]] },
     shared({ name: "expired leases", sql: RELEASE_EXPIRED, params: [T0] }),
     ...lists().map(shared),
     ...statsStatements().map(shared),

@@ -5,7 +5,7 @@ import { newId } from "../../core/ids.ts";
 
 import type { Param } from "../sql.ts";
 import { RELEASE_EXPIRED, RELEASE_OWNED } from "../crud.ts";
-import { attemptRequestColumns, rowToClaimed } from "../rows.ts";
+import { rowToClaimed } from "../rows.ts";
 import { type AlertStep, shouldSend, stepAlert } from "../../core/alerts.ts";
 import {
   COUNT_UNBATCHED,
@@ -17,23 +17,14 @@ import {
 import { gateOf } from "../gate.ts";
 import { tenantRoomOf } from "../tenant-room.ts";
 import {
-  DISABLE_FAILING,
   MARK_PROBE,
-  SELECT_EXHAUSTED,
-  UPSERT_HEALTH,
   UPSERT_TOKENS,
-  applyOutcomes,
-  collectNotices,
-  exhaustedByDelivery,
-  hasNotices,
-  healthParams,
-  noticeEvents,
-  rowToEndpointFacts,
-  rowToHealth,
 } from "../operations.ts";
 import { DEFAULT_COMPLETE, type IngestResult, type NewEvent, type Store } from "../store.ts";
-import type { DeliveryOutcome } from "../../core/types.ts";
 import type { SqliteDb } from "./sqlite-db.ts";
+import { runStepsSync } from "./sqlite-steps.ts";
+import { completeSteps } from "../complete.ts";
+import { SQLITE } from "../dialect.ts";
 
 type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
 
@@ -69,8 +60,6 @@ export const ENDPOINTS_WITH_PENDING = `
     AND e.tenant_id NOT IN (SELECT value FROM json_each(?))
   ORDER BY e.id`;
 export const INFLIGHT_FOR_ENDPOINT = "SELECT count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'delivering'";
-export const COMPLETE = `UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
-  last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'delivering'`;
 export const INSERT_BATCH = "INSERT INTO batches (id, tenant_id, endpoint_id, size, created_at) VALUES (?, ?, ?, ?, ?)";
 export const ASSIGN_BATCH = "UPDATE deliveries SET batch_id = ? WHERE id IN (SELECT value FROM json_each(?))";
 // The claimed rows (a JSON array of ids) leased to their owner, then read with their event and endpoint.
@@ -81,12 +70,11 @@ export const SELECT_CLAIMED = `SELECT d.id, d.tenant_id, d.event_id, d.endpoint_
     ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, e.url, e.version
   FROM deliveries d JOIN events ev ON ev.id = d.event_id JOIN endpoints e ON e.id = d.endpoint_id
   WHERE d.id IN (SELECT value FROM json_each(?))`;
-export const SELECT_HEALTH = "SELECT * FROM endpoint_health WHERE endpoint_id IN (SELECT value FROM json_each(?))";
-export const INSERT_ATTEMPT = `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
-  error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id, request, request_body)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** Ingest, leasing and completion on SQLite: each call is a synchronous block in a group-committed write transaction. */
+/**
+ * Ingest and leasing on SQLite, and completion (store/complete.ts) run through the synchronous step
+ * driver: each call is a synchronous block in a group-committed write transaction.
+ */
 export function createSqliteQueue(db: SqliteDb): QueueMethods {
   const get = (sql: string, ...p: SQLInputValue[]) => db.getSync(sql, p as Param[]);
   const all = (sql: string, ...p: SQLInputValue[]) => db.allSync(sql, p as Param[]);
@@ -215,67 +203,7 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
 
     async complete(owner, outcomes, now, opts = DEFAULT_COMPLETE) {
       if (outcomes.length === 0) return;
-      await db.writeTx(() => {
-        const kept: DeliveryOutcome[] = [];
-        const gone: DeliveryOutcome[] = [];
-        for (const o of outcomes) {
-          const a = o.attempt;
-          let changed = 0;
-          // A batch's members take the outcome together; its attempt is recorded once.
-          for (const id of o.memberIds ?? [o.deliveryId]) {
-            changed += run(COMPLETE, o.status, o.nextAttemptAt, a.statusCode, a.errorClass === null ? null : `${a.errorClass}: ${a.errorMessage ?? ""}`, now, id, owner);
-          }
-          // Fencing: a worker whose lease expired and was re-claimed elsewhere changes nothing.
-          if (changed === 0) continue;
-          const params: SQLInputValue[] = [
-            a.id,
-            a.deliveryId,
-            a.tenantId,
-            a.endpointId,
-            a.eventId,
-            a.attemptNo,
-            a.startedAt,
-            a.durationMs,
-            a.statusCode,
-            a.errorClass,
-            a.errorMessage,
-            a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
-            a.responseBody,
-            a.willRetry ? 1 : 0,
-            a.nextAttemptAt,
-            a.batchId,
-            ...attemptRequestColumns(a.request),
-          ];
-          run(INSERT_ATTEMPT, ...params);
-          kept.push(o);
-          if (o.disableEndpoint) {
-            const n = run(
-              "UPDATE endpoints SET enabled = 0, disabled_reason = ?, version = version + 1, updated_at = ? WHERE id = ? AND enabled = 1",
-              o.disableEndpoint,
-              now,
-              o.endpointId,
-            );
-            if (n > 0) gone.push(o);
-          }
-        }
-        if (kept.length === 0) return;
-        // Health, circuits, auto-disable, and the operational events they announce, in the same transaction.
-        const epIds = JSON.stringify([...new Set(kept.map((o) => o.endpointId))]);
-        const current = new Map(all(SELECT_HEALTH, epIds).map((r) => [r.endpoint_id as string, rowToHealth(r)]));
-        const changes = applyOutcomes(current, kept, opts.health);
-        const disabledFailing = new Set<string>();
-        for (const c of changes) {
-          run(UPSERT_HEALTH, ...healthParams(c.endpointId, c.tenantId, c.after, now));
-          if (c.notices.includes("disabled") && run(DISABLE_FAILING, now, c.endpointId) > 0) disabledFailing.add(c.endpointId);
-        }
-        const exhausted = exhaustedByDelivery(kept);
-        // Most flushes announce nothing: read what notices need only when there are some.
-        if (!hasNotices(changes, gone, exhausted)) return;
-        const endpoints = new Map(all("SELECT id, tenant_id, name, url FROM endpoints WHERE id IN (SELECT value FROM json_each(?))", epIds).map((r) => [r.id as string, rowToEndpointFacts(r)]));
-        const exhaustedRows = exhausted.size ? all(`${SELECT_EXHAUSTED} (SELECT value FROM json_each(?)) ORDER BY id`, JSON.stringify([...exhausted.keys()])) : [];
-        const notices = collectNotices({ changes, disabledFailing, gone, exhausted, exhaustedRows, endpoints, now });
-        for (const [tenantId, events] of noticeEvents(notices, opts.opsTenant, now)) ingestSync(tenantId, events, now, 0);
-      });
+      await db.writeTx(() => runStepsSync(db, completeSteps(SQLITE, owner, outcomes, now, opts), (t, events, at) => ingestSync(t, events, at, 0)));
     },
 
     async releaseExpiredLeases(now) {
