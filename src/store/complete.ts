@@ -1,3 +1,4 @@
+import { applyOutcomes, collectNotices, exhaustedByDelivery, hasNotices, noticeEvents } from "../core/notices.ts";
 import type { DeliveryOutcome } from "../core/types.ts";
 import { type Dialect, type Steps, all, run, table } from "./dialect.ts";
 import {
@@ -5,13 +6,9 @@ import {
   HEALTH_COLUMNS,
   SELECT_EXHAUSTED,
   UPSERT_HEALTH,
-  applyOutcomes,
-  collectNotices,
-  exhaustedByDelivery,
-  hasNotices,
   healthParams,
-  noticeEvents,
   rowToEndpointFacts,
+  rowToExhausted,
   rowToHealth,
 } from "./operations.ts";
 import { attemptRequestColumns } from "./rows.ts";
@@ -116,7 +113,7 @@ function attemptRow(o: DeliveryOutcome): Param[] {
 /**
  * Records `outcomes` for the deliveries `owner` still holds: delivery state, attempt rows, a 410's
  * endpoint disabled, endpoint health, circuits and auto-disable, and the operational events that
- * follow (decided by operations.ts; this only reads their facts and writes their result).
+ * follow (decided by core/notices.ts; this only reads their facts and ingests the events).
  */
 export function* completeSteps(d: Dialect, owner: string, outcomes: readonly DeliveryOutcome[], now: number, opts: CompleteOptions): Steps<void> {
   if (outcomes.length === 0) return;
@@ -150,7 +147,7 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   // Most completions announce nothing: read what notices need only when there are some.
   if (!hasNotices(changes, gone, exhausted)) return;
   endpoints ??= (yield all("complete: endpoints", ENDPOINT_FACTS, [epIds])).rows.map(rowToEndpointFacts);
-  const exhaustedRows = exhausted.size ? (yield all("complete: exhausted", READ_EXHAUSTED, [[...exhausted.keys()]])).rows : [];
+  const exhaustedRows = exhausted.size ? (yield all("complete: exhausted", READ_EXHAUSTED, [[...exhausted.keys()]])).rows.map(rowToExhausted) : [];
   const notices = collectNotices({ changes, disabledFailing, gone, exhausted, exhaustedRows, endpoints: new Map(endpoints.map((e) => [e.id, e])), now });
   for (const [tenantId, events] of noticeEvents(notices, opts.opsTenant, now)) yield { kind: "ingest", tenantId, events, now };
 }
