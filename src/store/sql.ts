@@ -7,7 +7,8 @@ export type Row = Record<string, unknown>;
 /**
  * The small SQL surface shared by both backends. Statements use `?` placeholders (the PostgreSQL
  * adapter numbers them) and only SQL that SQLite and PostgreSQL both accept; anything dialect
- * specific lives in store/sqlite or store/postgres. A trailing `FOR UPDATE` is dropped on SQLite, where
+ * specific lives in store/sqlite or store/postgres, or, for an operation written once as steps
+ * (store/complete.ts), beside it as `{ sqlite, pg }` text (store/dialect.ts). A trailing `FOR UPDATE` is dropped on SQLite, where
  * a write transaction already holds the database's lock.
  */
 export interface SqlDb {
