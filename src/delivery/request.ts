@@ -88,7 +88,7 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
       // Every endpoint has pools of its own (see the sender), one per connect timeout; with TLS
       // options, one per endpoint version as well.
       endpointId: e.id,
-      poolKey: customTls ? `${e.id}:${e.version}:${s.timeouts.connectMs}` : `${s.timeouts.connectMs}`,
+      poolKey: customTls ? `${e.version}:${s.timeouts.connectMs}` : `${s.timeouts.connectMs}`,
       connectTimeoutMs: s.timeouts.connectMs,
       requestTimeoutMs: s.timeouts.requestMs,
       cert: s.tls.clientCert,

@@ -20,40 +20,20 @@ export class SqliteDb implements SqlDb {
     this.raw = raw;
     // Chosen once: without an observer the prototype's methods run and no clock is read.
     if (observe) {
-      const plain = { all: this.allSync, get: this.getSync, run: this.runSync, exec: this.exec };
-      const since = (sql: string, t0: bigint) => observe(sql, process.hrtime.bigint() - t0);
-      this.allSync = (sql, params) => {
-        const t0 = process.hrtime.bigint();
-        try {
-          return plain.all.call(this, sql, params);
-        } finally {
-          since(sql, t0);
-        }
-      };
-      this.getSync = (sql, params) => {
-        const t0 = process.hrtime.bigint();
-        try {
-          return plain.get.call(this, sql, params);
-        } finally {
-          since(sql, t0);
-        }
-      };
-      this.runSync = (sql, params) => {
-        const t0 = process.hrtime.bigint();
-        try {
-          return plain.run.call(this, sql, params);
-        } finally {
-          since(sql, t0);
-        }
-      };
-      this.exec = (sql) => {
-        const t0 = process.hrtime.bigint();
-        try {
-          plain.exec.call(this, sql);
-        } finally {
-          since(sql, t0);
-        }
-      };
+      // Wraps a method so that each call, by its SQL text, is timed (the text is the first argument).
+      const timed = <A extends [string, ...unknown[]], R>(f: (...args: A) => R) =>
+        (...args: A): R => {
+          const t0 = process.hrtime.bigint();
+          try {
+            return f.apply(this, args);
+          } finally {
+            observe(args[0], process.hrtime.bigint() - t0);
+          }
+        };
+      this.allSync = timed(this.allSync);
+      this.getSync = timed(this.getSync);
+      this.runSync = timed(this.runSync);
+      this.exec = timed(this.exec);
     }
   }
 
