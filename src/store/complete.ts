@@ -11,6 +11,7 @@ import {
   rowToExhausted,
   rowToHealth,
 } from "./operations.ts";
+import { ingestSteps } from "./ingest.ts";
 import { attemptRequestColumns } from "./rows.ts";
 import type { Param } from "./sql.ts";
 import type { CompleteOptions } from "./store.ts";
@@ -149,5 +150,5 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   endpoints ??= (yield all("complete: endpoints", ENDPOINT_FACTS, [epIds])).rows.map(rowToEndpointFacts);
   const exhaustedRows = exhausted.size ? (yield all("complete: exhausted", READ_EXHAUSTED, [[...exhausted.keys()]])).rows.map(rowToExhausted) : [];
   const notices = collectNotices({ changes, disabledFailing, gone, exhausted, exhaustedRows, endpoints: new Map(endpoints.map((e) => [e.id, e])), now });
-  for (const [tenantId, events] of noticeEvents(notices, opts.opsTenant, now)) yield { kind: "ingest", tenantId, events, now };
+  for (const [tenantId, events] of noticeEvents(notices, opts.opsTenant, now)) yield* ingestSteps(d, tenantId, events, now, 0);
 }

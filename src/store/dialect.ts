@@ -1,5 +1,4 @@
 import type { Param, Row } from "./sql.ts";
-import type { IngestResult, NewEvent } from "./store.ts";
 
 // The store's hot operations (store/complete.ts, …) are written once, as generators of steps: each
 // step names one statement and its parameters, and receives the statement's result. A driver per
@@ -39,8 +38,11 @@ export interface EachRow {
   changedKey?: string;
 }
 
-/** SQL text: shared (`?` placeholders), or one per dialect. */
-export type StepSql = string | { sqlite: string | EachRow; pg: string };
+/**
+ * SQL text: shared (`?` placeholders), or one per dialect. A statement only one dialect runs (the
+ * operation asks a capability flag first) leaves the other out; a driver given no text throws.
+ */
+export type StepSql = string | { sqlite?: string | EachRow; pg?: string };
 
 /** A set of rows bound as one parameter (see the module comment). */
 export interface Table {
@@ -60,24 +62,12 @@ export interface SqlStep {
   params: StepParam[];
 }
 
-/**
- * Ingests events inside the running transaction (the operational events a completion announces).
- * Ingest has its own implementation per backend for now; the drivers call it.
- */
-export interface IngestStep {
-  kind: "ingest";
-  tenantId: string;
-  events: NewEvent[];
-  now: number;
-}
+export type Step = SqlStep;
 
-export type Step = SqlStep | IngestStep;
-
-/** What a step gives back: the rows returned (kind "all"), the rows changed (kind "run"), ingest results. */
+/** What a step gives back: the rows returned (kind "all"), the rows changed (kind "run"). */
 export interface StepResult {
   rows: Row[];
   changes: number;
-  ingested?: IngestResult[] | null;
 }
 
 /** An operation written once: yields steps, receives their results, returns its value. */
@@ -96,10 +86,17 @@ export interface Dialect {
    * estimate the table's size and otherwise picks a nested loop over it).
    */
   readonly planHints: boolean;
+  /**
+   * `UPDATE … FROM … RETURNING` may return columns of the joined tables, so a lease can return the
+   * claimed rows with their event and endpoint. SQLite's RETURNING sees only the updated table.
+   */
+  readonly returningFromJoins: boolean;
+  /** Other processes hear of new work through a notification sent on commit (LISTEN/NOTIFY). */
+  readonly notify: boolean;
 }
 
-export const SQLITE: Dialect = Object.freeze({ name: "sqlite", rowLocks: false, planHints: false });
-export const POSTGRES: Dialect = Object.freeze({ name: "postgres", rowLocks: true, planHints: true });
+export const SQLITE: Dialect = Object.freeze({ name: "sqlite", rowLocks: false, planHints: false, returningFromJoins: false, notify: false });
+export const POSTGRES: Dialect = Object.freeze({ name: "postgres", rowLocks: true, planHints: true, returningFromJoins: true, notify: true });
 
 export const isTable = (p: StepParam): p is Table => typeof p === "object" && p !== null && !Array.isArray(p) && "table" in p;
 

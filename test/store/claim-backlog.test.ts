@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import type pg from "pg";
-import * as pq from "../../src/store/postgres/postgres-queue.ts";
+import * as cl from "../../src/store/claim.ts";
 import { SqliteDb } from "../../src/store/sqlite/sqlite-db.ts";
 import { createSqliteQueue } from "../../src/store/sqlite/sqlite-queue.ts";
 import { pgAvailable } from "../support/pg.ts";
@@ -87,13 +87,13 @@ async function pgClaimBuffers(endpoint: SeedEndpoint, n: number): Promise<Record
     try {
       const ids = [endpoint.id];
       out = {
-        "lock due endpoints": await buffers(c, pq.LOCK_DUE_ENDPOINTS, [T0, 500, []]),
-        "in-flight counts": await buffers(c, pq.INFLIGHT, [ids]),
-        "endpoints with due batches": await buffers(c, pq.EPS_WITH_DUE_BATCHES, [ids, T0]),
-        "due batches": await buffers(c, pq.DUE_BATCHES, [endpoint.id, T0, 16]),
+        "lock due endpoints": await buffers(c, cl.DUE_ENDPOINTS.pg, [T0, [], cl.MAX_ENDPOINTS]),
+        "in-flight counts": await buffers(c, cl.INFLIGHT.pg, [ids]),
+        "endpoints with due batches": await buffers(c, cl.WITH_DUE_BATCHES.pg, [ids, T0]),
+        "due batches": await buffers(c, cl.DUE_BATCHES.pg, [endpoint.id, T0, 16]),
         ...(endpoint.batch
-          ? { unbatched: await buffers(c, pq.UNBATCHED, [endpoint.id, 10]) }
-          : { "due deliveries": await buffers(c, pq.CLAIM, [ids, T0, [16], 64, "wrk_test", T0 + 60_000]) }),
+          ? { unbatched: await buffers(c, cl.UNBATCHED.pg, [endpoint.id, 10]) }
+          : { "due deliveries": await buffers(c, cl.CLAIM_SINGLES, [ids, [16], T0, 64, "wrk_test", T0 + 60_000]) }),
       };
     } finally {
       await c.query("ROLLBACK");

@@ -7,8 +7,8 @@ import { RELEASE_EXPIRED, listDeliveriesQuery } from "../../src/store/crud.ts";
 import { COUNT_UNBATCHED, FANOUT_ENDPOINTS, MARK_FULL_BATCHES_DUE } from "../../src/store/fanout.ts";
 import { UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
 import { toPg } from "../../src/store/postgres/pg-db.ts";
-import * as pq from "../../src/store/postgres/postgres-queue.ts";
-import * as sq from "../../src/store/sqlite/sqlite-queue.ts";
+import * as cl from "../../src/store/claim.ts";
+import * as ig from "../../src/store/ingest.ts";
 import { ENDPOINTS_BY_CIRCUIT, deliveryStatsQueries, queueStatement } from "../../src/store/stats.ts";
 import { STATS_MAX_ATTEMPTS, STATS_MAX_DELIVERIES } from "../../src/services/deliveries.ts";
 import { pgAvailable } from "../support/pg.ts";
@@ -101,21 +101,25 @@ function sqliteHot(): Hot[] {
   return [
     // Ingest
     { name: "ingest: fan-out endpoints", sql: FANOUT_ENDPOINTS, params: ["t0"], uses: ["endpoints_tenant"] },
-    { name: "ingest: event insert", sql: sq.INSERT_EVENT, params: Array(11).fill(null) },
-    { name: "ingest: delivery insert", sql: sq.INSERT_DELIVERY, params: Array(8).fill(null) },
+    { name: "ingest: tenant", sql: ig.TENANT_EXISTS.sqlite, params: ["t0"], uses: ["sqlite_autoindex_tenants_1"] },
+    { name: "ingest: take key", sql: ig.TAKE_KEY, params: ["t0", "k", "evt_x", T0, T0] },
+    { name: "ingest: prior deliveries", sql: ig.COUNT_EVENT_DELIVERIES, params: ["evt_x"], uses: ["deliveries_event"] },
+    { name: "ingest: event insert", sql: ig.INSERT_EVENTS.sqlite.eachRow, params: Array(11).fill(null) },
+    { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.sqlite.eachRow, params: Array(7).fill(null) },
     { name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80], uses: ["deliveries_unbatched"] },
     { name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0], uses: ["deliveries_unbatched", PK_DELIVERIES] },
     // Claim
-    { name: "claim: endpoints with pending work", sql: sq.ENDPOINTS_WITH_PENDING, params: [T0, "[]"], uses: ["deliveries_pending"], temp: /ORDER BY/ },
-    { name: "claim: in-flight count", sql: sq.INFLIGHT_FOR_ENDPOINT, params: ["ep_big"], temp: /count\(DISTINCT\)/ },
-    { name: "claim: due deliveries", sql: sq.DUE_FOR_ENDPOINT, params: ["ep_big", T0, 16] },
-    { name: "claim: due batches", sql: sq.DUE_BATCHES, params: ["ep_big", T0, 16], uses: ["deliveries_batch_due"], temp: /DISTINCT/ },
-    { name: "claim: batch members", sql: sq.BATCH_MEMBERS, params: ["bat_ep_bat1_1"], uses: ["deliveries_batch"] },
-    { name: "claim: unbatched", sql: sq.UNBATCHED, params: ["ep_bat1", 10], uses: ["deliveries_unbatched"] },
-    { name: "claim: batch insert", sql: sq.INSERT_BATCH, params: Array(5).fill(null) },
-    { name: "claim: batch assignment", sql: sq.ASSIGN_BATCH, params: ["bat_x", ids], uses: [PK_DELIVERIES] },
-    { name: "claim: lease", sql: sq.LEASE_IDS, params: ["w", T0, T0, ids], uses: [PK_DELIVERIES] },
-    { name: "claim: claimed rows", sql: sq.SELECT_CLAIMED, params: [ids], uses: [PK_DELIVERIES, "sqlite_autoindex_events_1"] },
+    { name: "claim: endpoints with pending work", sql: cl.DUE_ENDPOINTS.sqlite, params: [T0, "[]", cl.MAX_ENDPOINTS], uses: ["deliveries_pending"], temp: /ORDER BY/ },
+    { name: "claim: in-flight count", sql: cl.INFLIGHT.sqlite.eachRow, params: ["ep_big"], temp: /count\(DISTINCT\)/ },
+    { name: "claim: endpoint with due batches", sql: cl.WITH_DUE_BATCHES.sqlite.eachRow, params: ["ep_big", T0], uses: ["deliveries_batch_due"] },
+    { name: "claim: due deliveries", sql: cl.PICK_SINGLES, params: ["ep_big", 16, T0] },
+    { name: "claim: due batches", sql: cl.DUE_BATCHES.sqlite, params: ["ep_big", T0, 16], uses: ["deliveries_batch_due"], temp: /DISTINCT/ },
+    { name: "claim: batch members", sql: cl.BATCH_MEMBERS, params: ["bat_ep_bat1_1"], uses: ["deliveries_batch"] },
+    { name: "claim: unbatched", sql: cl.UNBATCHED.sqlite, params: ["ep_bat1", 10], uses: ["deliveries_unbatched"] },
+    { name: "claim: batch insert", sql: cl.INSERT_BATCH, params: Array(5).fill(null) },
+    { name: "claim: batch assignment", sql: cl.ASSIGN_BATCH.sqlite, params: ["bat_x", ids], uses: [PK_DELIVERIES] },
+    { name: "claim: lease", sql: cl.LEASE.sqlite, params: [ids, "w", T0, T0], uses: [PK_DELIVERIES] },
+    { name: "claim: claimed rows", sql: cl.SELECT_CLAIMED, params: [ids], uses: [PK_DELIVERIES, "sqlite_autoindex_events_1"] },
     { name: "claim: rate-limit bucket", sql: UPSERT_TOKENS, params: ["ep_big", "t0", 1, T0, T0] },
     // Complete
     { name: "complete: delivery update", sql: cp.COMPLETE.sqlite.eachRow, params: [DLV, "succeeded", null, 200, null, T0, "w"], uses: [PK_DELIVERIES] },
@@ -201,18 +205,21 @@ function pgHot(): Hot[] {
   const shared = (h: Hot): Hot => ({ ...h, sql: toPg(h.sql) });
   return [
     shared({ name: "ingest: fan-out endpoints", sql: FANOUT_ENDPOINTS, params: ["t0"] }),
-    { name: "ingest: event insert", sql: pq.INSERT_EVENTS, params: arr(11) },
-    { name: "ingest: delivery insert", sql: pq.INSERT_DELIVERIES, params: arr(7) },
+    { name: "ingest: tenant", sql: ig.TENANT_EXISTS.pg, params: ["t0"] },
+    shared({ name: "ingest: take key", sql: ig.TAKE_KEY, params: ["t0", "k", "evt_x", T0, T0] }),
+    shared({ name: "ingest: prior deliveries", sql: ig.COUNT_EVENT_DELIVERIES, params: ["evt_x"] }),
+    { name: "ingest: event insert", sql: ig.INSERT_EVENTS.pg, params: arr(11) },
+    { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.pg, params: arr(7) },
     shared({ name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80] }),
     shared({ name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0] }),
-    { name: "claim: lock due endpoints", sql: pq.LOCK_DUE_ENDPOINTS, params: [T0, 500, []] },
-    { name: "claim: in-flight counts", sql: pq.INFLIGHT, params: [eps] },
-    { name: "claim: endpoints with due batches", sql: pq.EPS_WITH_DUE_BATCHES, params: [eps, T0] },
-    { name: "claim: due batches", sql: pq.DUE_BATCHES, params: ["ep_big", T0, 16] },
-    { name: "claim: batch members", sql: pq.BATCH_MEMBERS, params: ["bat_ep_bat1_1"] },
-    { name: "claim: unbatched", sql: pq.UNBATCHED, params: ["ep_bat1", 10] },
-    { name: "claim: due deliveries", sql: pq.CLAIM, params: [["ep_big", "ep_t0b"], T0, [16, 16], 32, "w", T0] },
-    { name: "claim: lease batch members", sql: pq.LEASE_IDS, params: [[DLV], "w", T0, T0] },
+    { name: "claim: lock due endpoints", sql: cl.DUE_ENDPOINTS.pg, params: [T0, [], cl.MAX_ENDPOINTS] },
+    { name: "claim: in-flight counts", sql: cl.INFLIGHT.pg, params: [eps] },
+    { name: "claim: endpoints with due batches", sql: cl.WITH_DUE_BATCHES.pg, params: [eps, T0] },
+    { name: "claim: due batches", sql: cl.DUE_BATCHES.pg, params: ["ep_big", T0, 16] },
+    shared({ name: "claim: batch members", sql: cl.BATCH_MEMBERS, params: ["bat_ep_bat1_1"] }),
+    { name: "claim: unbatched", sql: cl.UNBATCHED.pg, params: ["ep_bat1", 10] },
+    { name: "claim: due deliveries", sql: cl.CLAIM_SINGLES, params: [["ep_big", "ep_t0b"], [16, 16], T0, 32, "w", T0] },
+    { name: "claim: lease batch members", sql: cl.LEASE.pg, params: [[DLV], "w", T0, T0] },
     { name: "complete: delivery update", sql: cp.COMPLETE.pg, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
     { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(18) },
     { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.pg, params: [[DLV]] },

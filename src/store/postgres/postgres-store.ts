@@ -7,7 +7,8 @@ import { SchemaPostgresDialect } from "./schema-dialect.ts";
 import type { Store } from "../store.ts";
 import { createPgDb, observePool, translate } from "./pg-db.ts";
 import type { StatementObserver } from "../statement-observer.ts";
-import { DUE_CHANNEL, createPostgresQueue } from "./postgres-queue.ts";
+import { DUE_CHANNEL } from "../ingest.ts";
+import { createPostgresQueue } from "./postgres-queue.ts";
 
 // BIGINT (epoch milliseconds) as a JavaScript number: exact up to 2^53, i.e. until year 287396.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

@@ -1,10 +1,6 @@
-import { type Step, type StepParam, type StepResult, type Steps, isTable } from "../dialect.ts";
+import { type SqlStep, type StepParam, type StepResult, type Steps, isTable } from "../dialect.ts";
 import type { Param } from "../sql.ts";
-import type { IngestResult, NewEvent } from "../store.ts";
 import type { SqliteDb } from "./sqlite-db.ts";
-
-/** The backend's own ingest, run synchronously inside the same write transaction. */
-export type IngestSync = (tenantId: string, events: NewEvent[], now: number) => IngestResult[] | null;
 
 /** Lists and tables bind as JSON text, read with `json_each(?)` (store/dialect.ts). */
 function bind(p: StepParam): Param {
@@ -13,9 +9,9 @@ function bind(p: StepParam): Param {
   return p as Param;
 }
 
-function exec(db: SqliteDb, step: Step, ingest: IngestSync): StepResult {
-  if (step.kind === "ingest") return { rows: [], changes: 0, ingested: ingest(step.tenantId, step.events, step.now) };
+function exec(db: SqliteDb, step: SqlStep): StepResult {
   const sql = typeof step.sql === "string" ? step.sql : step.sql.sqlite;
+  if (sql === undefined) throw new Error(`step "${step.name}" has no SQLite text; the operation must not run it on SQLite`);
   if (typeof sql === "string") {
     const params = step.params.map(bind);
     return step.kind === "all" ? { rows: db.allSync(sql, params), changes: 0 } : { rows: [], changes: db.runSync(sql, params) };
@@ -39,8 +35,8 @@ function exec(db: SqliteDb, step: Step, ingest: IngestSync): StepResult {
  * Runs an operation's steps synchronously: call it inside `db.writeTx(() => …)`, so the whole
  * operation is one block of the group commit.
  */
-export function runStepsSync<T>(db: SqliteDb, steps: Steps<T>, ingest: IngestSync): T {
+export function runStepsSync<T>(db: SqliteDb, steps: Steps<T>): T {
   let r = steps.next();
-  while (!r.done) r = steps.next(exec(db, r.value, ingest));
+  while (!r.done) r = steps.next(exec(db, r.value));
   return r.value;
 }

@@ -1,0 +1,144 @@
+import { type AlertStep, shouldSend, stepAlert } from "../core/alerts.ts";
+import { passesSeverity } from "../core/endpoint-settings.ts";
+import { matchesEventType } from "../core/event-types.ts";
+import { newId } from "../core/ids.ts";
+import { type Dialect, type Steps, all, run, table } from "./dialect.ts";
+import {
+  COUNT_UNBATCHED,
+  FANOUT_ENDPOINTS,
+  FULL_BATCHES_CHECKED,
+  type FanoutEndpoint,
+  MARK_FULL_BATCHES_DUE,
+  SELECT_ALERT,
+  SELECT_ALERT_SEND,
+  UPSERT_ALERT,
+  UPSERT_ALERT_SEND,
+  alertParams,
+  lifecycleOf,
+  rowToAlertRow,
+  rowToFanoutEndpoint,
+} from "./fanout.ts";
+import type { Param } from "./sql.ts";
+import type { IngestResult, NewEvent } from "./store.ts";
+
+// ingest(tenant, events): events stored and fanned out to the tenant's matching endpoints in one
+// transaction, on either backend (the steps run through store/sqlite/sqlite-steps.ts or
+// store/postgres/pg-steps.ts). Completion runs it too, inside its own transaction, for the
+// operational events it announces.
+
+/** The tenant exists; PostgreSQL keeps it from being deleted until this transaction ends. */
+export const TENANT_EXISTS = {
+  sqlite: "SELECT 1 AS one FROM tenants WHERE id = ?",
+  pg: "SELECT 1 AS one FROM tenants WHERE id = $1 FOR SHARE",
+};
+
+/** Updates of one alert serialise on this lock (PostgreSQL; SQLite's write transaction holds the whole database). */
+export const ALERT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))";
+
+/**
+ * Takes an idempotency key for an event unless a live one exists (its event id is then returned
+ * by PRIOR_KEY instead); concurrent requests with one key serialise on its row.
+ */
+export const TAKE_KEY = `INSERT INTO idempotency_keys (tenant_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
+  ON CONFLICT (tenant_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
+  WHERE idempotency_keys.expires_at <= ? RETURNING event_id`;
+export const PRIOR_KEY = "SELECT event_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?";
+export const COUNT_EVENT_DELIVERIES = "SELECT count(*) AS n FROM deliveries WHERE event_id = ?";
+
+const EVENT_COLUMNS = "id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count";
+
+/** Table: one row per event, in EVENT_COLUMNS order. */
+export const INSERT_EVENTS = {
+  sqlite: { eachRow: `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` },
+  pg: `INSERT INTO events (${EVENT_COLUMNS})
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::int[])`,
+};
+
+/** Table: (id, tenant, event, endpoint, event type, created at, due at), one row per delivery. */
+export const INSERT_DELIVERIES = {
+  sqlite: {
+    eachRow: `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?7, ?6, ?6)`,
+  },
+  pg: `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+  SELECT id, t, e, ep, ty, 'pending', 0, due, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+    AS x(id, t, e, ep, ty, at, due)`,
+};
+
+/** Wakes the workers that listen (PostgreSQL), when this transaction commits. */
+export const NOTIFY_DUE = "SELECT pg_notify(?, '')";
+
+/** The channel on which PostgreSQL workers hear of new work. */
+export const DUE_CHANNEL = "tocsin_due";
+
+/**
+ * Stores `events` for `tenantId` and creates a delivery for each endpoint that takes it; null when
+ * the tenant does not exist. An idempotency key seen within `windowMs` (also earlier in this same
+ * call) returns the first event instead of storing another.
+ */
+export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewEvent[], now: number, windowMs: number): Steps<IngestResult[] | null> {
+  if ((yield all("ingest: tenant", TENANT_EXISTS, [tenantId])).rows.length === 0) return null;
+  const endpoints = (yield all("ingest: endpoints", FANOUT_ENDPOINTS, [tenantId])).rows.map(rowToFanoutEndpoint);
+  if (d.rowLocks) {
+    // Taken for the whole call in one order, so that two calls with the same alerts cannot deadlock.
+    const fingerprints = [...new Set(events.map((e) => e.fingerprint).filter((f): f is string => typeof f === "string"))].sort();
+    for (const fp of fingerprints) yield all("ingest: alert lock", ALERT_LOCK, [`alert ${tenantId} ${fp}`]);
+  }
+  const batching = new Set<FanoutEndpoint>();
+  const out: IngestResult[] = [];
+  const eventRows: Param[][] = [];
+  const deliveryRows: Param[][] = [];
+  // Keys taken earlier in this call: their events are not stored yet, so the key's row cannot answer.
+  const inCall = new Map<string, IngestResult>();
+  for (const ev of events) {
+    const key = ev.idempotencyKey;
+    if (key !== null) {
+      const seen = inCall.get(key);
+      if (seen) {
+        out.push({ id: seen.id, deliveries: seen.deliveries, duplicate: true });
+        continue;
+      }
+      if ((yield all("ingest: take key", TAKE_KEY, [tenantId, key, ev.id, now + windowMs, now])).rows.length === 0) {
+        const prior = String((yield all("ingest: prior key", PRIOR_KEY, [tenantId, key])).rows[0].event_id);
+        const n = Number((yield all("ingest: prior deliveries", COUNT_EVENT_DELIVERIES, [prior])).rows[0].n);
+        out.push({ id: prior, deliveries: n, duplicate: true });
+        continue;
+      }
+    }
+    const fp = ev.fingerprint ?? null;
+    let step: AlertStep | null = null;
+    if (fp !== null) {
+      const prev = (yield all("ingest: alert", SELECT_ALERT, [tenantId, fp])).rows[0];
+      step = stepAlert(prev ? rowToAlertRow(prev) : null, ev.state ?? "start", now);
+      yield run("ingest: alert upsert", UPSERT_ALERT, alertParams(tenantId, fp, step, ev.id, now));
+    }
+    eventRows.push([ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, key, now, fp, step?.state ?? null, step?.next.startedAt ?? null, step?.next.updateCount ?? null]);
+    let n = 0;
+    for (const ep of endpoints) {
+      if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
+      if (step !== null) {
+        const last = (yield all("ingest: alert send", SELECT_ALERT_SEND, [ep.id, fp])).rows[0];
+        if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
+        yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now]);
+      }
+      // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
+      if (ep.batchMaxEvents !== null) batching.add(ep);
+      deliveryRows.push([newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs]);
+      n++;
+    }
+    const r: IngestResult = { id: ev.id, deliveries: n, duplicate: false };
+    if (key !== null) inCall.set(key, r);
+    out.push(r);
+  }
+  if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 11)]);
+  if (deliveryRows.length === 0) return out;
+  yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 7)]);
+  for (const ep of batching) {
+    const max = ep.batchMaxEvents!;
+    const waiting = Number((yield all("ingest: unbatched count", COUNT_UNBATCHED, [ep.id, max * FULL_BATCHES_CHECKED])).rows[0].n);
+    const full = waiting - (waiting % max);
+    if (full > 0) yield run("ingest: full batches due", MARK_FULL_BATCHES_DUE, [now, ep.id, full, now]);
+  }
+  if (d.notify) yield all("ingest: notify", NOTIFY_DUE, [DUE_CHANNEL]);
+  return out;
+}
