@@ -57,15 +57,11 @@ export const INSERT_ATTEMPTS = {
     $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::text[], $17::text[], $18::text[])`,
 };
 
-/**
- * The endpoints of the outcomes, as operational events describe them. On PostgreSQL their row
- * locks guard the health rows (claims hold them too), taken in id order so that completions on
- * the same endpoints cannot deadlock.
- */
+/** The endpoints of the outcomes, as operational events describe them. */
 export const ENDPOINT_FACTS = {
   // CROSS JOIN fixes the loop order (SQLite's planner otherwise scans a small endpoints table).
   sqlite: "SELECT e.id, e.tenant_id, e.name, e.url FROM json_each(?) j CROSS JOIN endpoints e ON e.id = j.value",
-  pg: "SELECT id, tenant_id, name, url FROM endpoints WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE",
+  pg: "SELECT id, tenant_id, name, url FROM endpoints WHERE id = ANY($1::text[])",
 };
 
 /** A 410 Gone disables its endpoint; returns the endpoints this completion disabled. */
@@ -76,10 +72,21 @@ export const DISABLE_GONE = {
   WHERE id = ANY($2::text[]) AND enabled = 1 RETURNING id`,
 };
 
+/**
+ * The health rows of the outcomes' endpoints. On PostgreSQL they are read locked, in id order, so
+ * that concurrent completions on one endpoint apply their outcomes one after the other and cannot
+ * deadlock. The lock is on the health row, not the endpoint row that claims lock: a completion
+ * neither waits for a claim nor makes claims skip its endpoints.
+ */
 export const SELECT_HEALTH = {
   sqlite: `SELECT ${HEALTH_COLUMNS} FROM endpoint_health WHERE endpoint_id IN (SELECT value FROM json_each(?))`,
-  pg: `SELECT ${HEALTH_COLUMNS} FROM endpoint_health WHERE endpoint_id = ANY($1::text[])`,
+  pg: `SELECT ${HEALTH_COLUMNS} FROM endpoint_health WHERE endpoint_id = ANY($1::text[]) ORDER BY endpoint_id FOR UPDATE`,
 };
+
+/** PostgreSQL, table (endpoint, tenant), now: health rows for endpoints that have none yet, so that they can be locked. */
+export const ENSURE_HEALTH = `INSERT INTO endpoint_health (endpoint_id, tenant_id, updated_at)
+  SELECT id, t, $3 FROM unnest($1::text[], $2::text[]) AS x(id, t) ORDER BY id
+  ON CONFLICT (endpoint_id) DO NOTHING`;
 
 export const READ_EXHAUSTED = {
   sqlite: `${SELECT_EXHAUSTED} (SELECT value FROM json_each(?)) ORDER BY id`,
@@ -131,13 +138,21 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   yield run("complete: attempts", INSERT_ATTEMPTS, [table(kept.map(attemptRow), 18)]);
 
   const epIds = [...new Set(kept.map((o) => o.endpointId))].sort();
-  let endpoints = d.rowLocks ? (yield all("complete: endpoints", ENDPOINT_FACTS, [epIds])).rows.map(rowToEndpointFacts) : null;
-  const goneIds = [...new Set(kept.filter((o) => o.disableEndpoint).map((o) => o.endpointId))];
+  // A 410 disables its endpoint first: on PostgreSQL every transaction that locks both an endpoint
+  // and its health row (a claim taking rate-limit tokens or a circuit probe) takes the endpoint first.
+  const goneIds = [...new Set(kept.filter((o) => o.disableEndpoint).map((o) => o.endpointId))].sort();
   const disabledGone = goneIds.length ? new Set((yield all("complete: disable gone", DISABLE_GONE, [now, goneIds])).rows.map((r) => r.id as string)) : new Set<string>();
   // The first 410 of each endpoint this completion disabled.
   const gone = goneIds.filter((id) => disabledGone.has(id)).map((id) => kept.find((o) => o.endpointId === id && o.disableEndpoint)!);
 
-  const current = new Map((yield all("complete: health", SELECT_HEALTH, [epIds])).rows.map((r) => [r.endpoint_id as string, rowToHealth(r)]));
+  let healthRows = (yield all("complete: health", SELECT_HEALTH, [epIds])).rows;
+  if (d.rowLocks && healthRows.length < epIds.length) {
+    // An endpoint's first completion: make its row, then lock every row again in order.
+    const tenantOf = new Map(kept.map((o) => [o.endpointId, o.attempt.tenantId]));
+    yield run("complete: health rows", { pg: ENSURE_HEALTH }, [table(epIds.map((id) => [id, tenantOf.get(id)!]), 2), now]);
+    healthRows = (yield all("complete: health", SELECT_HEALTH, [epIds])).rows;
+  }
+  const current = new Map(healthRows.map((r) => [r.endpoint_id as string, rowToHealth(r)]));
   const changes = applyOutcomes(current, kept, opts.health);
   const disabledFailing = new Set<string>();
   for (const c of changes) {
@@ -147,7 +162,7 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   const exhausted = exhaustedByDelivery(kept);
   // Most completions announce nothing: read what notices need only when there are some.
   if (!hasNotices(changes, gone, exhausted)) return;
-  endpoints ??= (yield all("complete: endpoints", ENDPOINT_FACTS, [epIds])).rows.map(rowToEndpointFacts);
+  const endpoints = (yield all("complete: endpoints", ENDPOINT_FACTS, [epIds])).rows.map(rowToEndpointFacts);
   const exhaustedRows = exhausted.size ? (yield all("complete: exhausted", READ_EXHAUSTED, [[...exhausted.keys()]])).rows.map(rowToExhausted) : [];
   const notices = collectNotices({ changes, disabledFailing, gone, exhausted, exhaustedRows, endpoints: new Map(endpoints.map((e) => [e.id, e])), now });
   for (const [tenantId, events] of noticeEvents(notices, opts.opsTenant, now)) yield* ingestSteps(d, tenantId, events, now, 0);

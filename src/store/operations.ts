@@ -26,8 +26,18 @@ export const MARK_PROBE = "UPDATE endpoint_health SET circuit = 'half_open', pro
 export const RESET_HEALTH = `UPDATE endpoint_health SET consecutive_failures = 0, recent = '[]', failing_since = NULL, circuit = 'closed',
   circuit_until = NULL, trips = 0, probe_id = NULL, updated_at = ? WHERE endpoint_id = ?`;
 
-export const DISABLE_FAILING =
-  "UPDATE endpoints SET enabled = 0, disabled_reason = 'failing', version = version + 1, updated_at = ? WHERE id = ? AND enabled = 1";
+/**
+ * (now, endpoint): disables an endpoint that has failed for too long. A completion runs it while it
+ * holds the endpoint's health row; a claim holds endpoint rows and may then wait for a health row
+ * (rate-limit tokens, circuit probe). So on PostgreSQL an endpoint locked by a claim is skipped
+ * rather than waited for, which could deadlock: every failure past the limit asks again, so the
+ * next completion disables it.
+ */
+export const DISABLE_FAILING = {
+  sqlite: "UPDATE endpoints SET enabled = 0, disabled_reason = 'failing', version = version + 1, updated_at = ? WHERE id = ? AND enabled = 1",
+  pg: `UPDATE endpoints SET enabled = 0, disabled_reason = 'failing', version = version + 1, updated_at = $1
+  WHERE id = (SELECT id FROM endpoints WHERE id = $2 AND enabled = 1 FOR UPDATE SKIP LOCKED)`,
+};
 
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
