@@ -37,9 +37,10 @@ const CHUNK = 64;
 const ENDPOINT_COLUMNS = "e.id, e.tenant_id, e.batch_max_events, e.rate_per_sec, e.rate_burst, h.circuit, h.circuit_until, h.tokens, h.tokens_at";
 
 /**
- * (now, tenants without room, MAX_ENDPOINTS): step 1. SQLite lists endpoints with pending work,
- * due or not (its write transaction holds the database; no locks); PostgreSQL endpoints with due
- * work, locked.
+ * (now, tenants without room): step 1. SQLite lists endpoints with pending work, due or not (its
+ * write transaction holds the database; no locks); PostgreSQL endpoints with due work, locked.
+ * The limit is written into the text: SQLite runs this statement about 6 times slower with the
+ * limit as a bound parameter (50 µs against 8 µs, measured with 12 endpoints).
  */
 export const DUE_ENDPOINTS = {
   sqlite: `
@@ -53,7 +54,7 @@ export const DUE_ENDPOINTS = {
   WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed'))
     AND NOT (coalesce(h.circuit, 'closed') = 'open' AND h.circuit_until > ?1)
     AND e.tenant_id NOT IN (SELECT value FROM json_each(?2))
-  ORDER BY random() LIMIT ?3`,
+  ORDER BY random() LIMIT ${MAX_ENDPOINTS}`,
   pg: `
   WITH RECURSIVE due(endpoint_id) AS (
     (SELECT endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY endpoint_id LIMIT 1)
@@ -67,7 +68,7 @@ export const DUE_ENDPOINTS = {
   WHERE e.enabled = 1 AND (e.validation_status IS NULL OR e.validation_status IN ('none', 'passed'))
     AND NOT (coalesce(h.circuit, 'closed') = 'open' AND h.circuit_until > $1)
     AND NOT (e.tenant_id = ANY($2::text[]))
-  ORDER BY random() LIMIT $3
+  ORDER BY random() LIMIT ${MAX_ENDPOINTS}
   FOR UPDATE OF e SKIP LOCKED`,
 };
 
@@ -170,7 +171,7 @@ export const SELECT_CLAIMED = `SELECT ${CLAIMED_COLUMNS}
 export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelivery[]> {
   const { leaseMs, owner, now, endpointConcurrency } = opts;
   const tenants = tenantRoomOf(opts);
-  const listed = (yield all("claim: endpoints", DUE_ENDPOINTS, [now, tenants.full, MAX_ENDPOINTS])).rows;
+  const listed = (yield all("claim: endpoints", DUE_ENDPOINTS, [now, tenants.full])).rows;
   if (listed.length === 0) return [];
   // Deliveries this claim may still take (a batch's members count one each; on PostgreSQL the
   // single deliveries are taken last, up to what the batches left).

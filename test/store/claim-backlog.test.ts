@@ -87,7 +87,7 @@ async function pgClaimBuffers(endpoint: SeedEndpoint, n: number): Promise<Record
     try {
       const ids = [endpoint.id];
       out = {
-        "lock due endpoints": await buffers(c, cl.DUE_ENDPOINTS.pg, [T0, [], cl.MAX_ENDPOINTS]),
+        "lock due endpoints": await buffers(c, cl.DUE_ENDPOINTS.pg, [T0, []]),
         "in-flight counts": await buffers(c, cl.INFLIGHT.pg, [ids]),
         "endpoints with due batches": await buffers(c, cl.WITH_DUE_BATCHES.pg, [ids, T0]),
         "due batches": await buffers(c, cl.DUE_BATCHES.pg, [endpoint.id, T0, 16]),

@@ -109,7 +109,7 @@ function sqliteHot(): Hot[] {
     { name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80], uses: ["deliveries_unbatched"] },
     { name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0], uses: ["deliveries_unbatched", PK_DELIVERIES] },
     // Claim
-    { name: "claim: endpoints with pending work", sql: cl.DUE_ENDPOINTS.sqlite, params: [T0, "[]", cl.MAX_ENDPOINTS], uses: ["deliveries_pending"], temp: /ORDER BY/ },
+    { name: "claim: endpoints with pending work", sql: cl.DUE_ENDPOINTS.sqlite, params: [T0, "[]"], uses: ["deliveries_pending"], temp: /ORDER BY/ },
     { name: "claim: in-flight count", sql: cl.INFLIGHT.sqlite.eachRow, params: ["ep_big"], temp: /count\(DISTINCT\)/ },
     { name: "claim: endpoint with due batches", sql: cl.WITH_DUE_BATCHES.sqlite.eachRow, params: ["ep_big", T0], uses: ["deliveries_batch_due"] },
     { name: "claim: due deliveries", sql: cl.PICK_SINGLES, params: ["ep_big", 16, T0] },
@@ -212,7 +212,7 @@ function pgHot(): Hot[] {
     { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.pg, params: arr(7) },
     shared({ name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80] }),
     shared({ name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0] }),
-    { name: "claim: lock due endpoints", sql: cl.DUE_ENDPOINTS.pg, params: [T0, [], cl.MAX_ENDPOINTS] },
+    { name: "claim: lock due endpoints", sql: cl.DUE_ENDPOINTS.pg, params: [T0, []] },
     { name: "claim: in-flight counts", sql: cl.INFLIGHT.pg, params: [eps] },
     { name: "claim: endpoints with due batches", sql: cl.WITH_DUE_BATCHES.pg, params: [eps, T0] },
     { name: "claim: due batches", sql: cl.DUE_BATCHES.pg, params: ["ep_big", T0, 16] },
