@@ -83,6 +83,21 @@ export const SELECT_HEALTH = {
   pg: `SELECT ${HEALTH_COLUMNS} FROM endpoint_health WHERE endpoint_id = ANY($1::text[]) ORDER BY endpoint_id FOR UPDATE`,
 };
 
+/**
+ * Table (HEALTH_COLUMNS): the health of every endpoint whose outcomes changed it, in one statement
+ * on PostgreSQL (its rows are locked and exist by now), a prepared upsert per row on SQLite.
+ */
+export const WRITE_HEALTH = {
+  sqlite: { eachRow: UPSERT_HEALTH },
+  pg: `INSERT INTO endpoint_health (${HEALTH_COLUMNS})
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[],
+    $10::bigint[], $11::int[], $12::text[], $13::bigint[])
+  ON CONFLICT (endpoint_id) DO UPDATE SET consecutive_failures = excluded.consecutive_failures, recent = excluded.recent,
+    last_success_at = excluded.last_success_at, last_failure_at = excluded.last_failure_at, last_failure_reason = excluded.last_failure_reason,
+    failing_since = excluded.failing_since, circuit = excluded.circuit, circuit_until = excluded.circuit_until, trips = excluded.trips,
+    probe_id = excluded.probe_id, updated_at = excluded.updated_at`,
+};
+
 /** PostgreSQL, table (endpoint, tenant), now: health rows for endpoints that have none yet, so that they can be locked. */
 export const ENSURE_HEALTH = `INSERT INTO endpoint_health (endpoint_id, tenant_id, updated_at)
   SELECT id, t, $3 FROM unnest($1::text[], $2::text[]) AS x(id, t) ORDER BY id
@@ -154,9 +169,9 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   }
   const current = new Map(healthRows.map((r) => [r.endpoint_id as string, rowToHealth(r)]));
   const changes = applyOutcomes(current, kept, opts.health);
+  if (changes.length) yield run("complete: health write", WRITE_HEALTH, [table(changes.map((c) => healthParams(c.endpointId, c.tenantId, c.after, now)), 13)]);
   const disabledFailing = new Set<string>();
   for (const c of changes) {
-    yield run("complete: health upsert", UPSERT_HEALTH, healthParams(c.endpointId, c.tenantId, c.after, now));
     if (c.notices.includes("disabled") && (yield run("complete: disable failing", DISABLE_FAILING, [now, c.endpointId])).changes > 0) disabledFailing.add(c.endpointId);
   }
   const exhausted = exhaustedByDelivery(kept);

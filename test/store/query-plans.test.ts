@@ -223,7 +223,7 @@ function pgHot(): Hot[] {
     { name: "complete: delivery update", sql: cp.COMPLETE.pg, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
     { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(18) },
     { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.pg, params: [[DLV]] },
-    shared({ name: "complete: health upsert", sql: UPSERT_HEALTH, params: health }),
+    { name: "complete: health write", sql: cp.WRITE_HEALTH.pg, params: health.map((v) => [v]) },
     { name: "complete: health read", sql: cp.SELECT_HEALTH.pg, params: [["ep_big"]] },
     shared({ name: "expired leases", sql: RELEASE_EXPIRED, params: [T0] }),
     ...lists().map(shared),
