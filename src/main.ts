@@ -19,7 +19,6 @@ import { instrumentStore } from "./observability/instrument-store.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { type StatementRecorder, createStatementRecorder } from "./observability/statement-profile.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
-import { createPostgresStore } from "./store/postgres/postgres-store.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
 
@@ -64,6 +63,8 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
       throw new ConfigError("TOCSIN_API_KEY is required with PostgreSQL: every API process must accept the same key");
     }
     const secretBox = createSecretBox(parseMasterKey(config.masterKey), config.previousMasterKeys.map(parseMasterKey));
+    // Loaded only here: pg and the PostgreSQL store stay out of a process serving SQLite.
+    const { createPostgresStore } = await import("./store/postgres/postgres-store.ts");
     const store = await createPostgresStore({
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
