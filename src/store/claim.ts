@@ -75,10 +75,12 @@ export const DUE_ENDPOINTS = {
 /**
  * Table (endpoint): requests in flight per endpoint, a batch counting as one. SQLite seeks each
  * endpoint: a GROUP BY over every in-flight row would read the whole index without statistics.
+ * Its endpoint_id is NULL when none is in flight (an aggregate without rows), which reads as 0;
+ * selecting the parameter instead (`?1 AS endpoint_id`) made the statement twice as slow.
  */
 export const INFLIGHT = {
   sqlite: {
-    eachRow: "SELECT ?1 AS endpoint_id, count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ?1 AND status = 'delivering'",
+    eachRow: "SELECT endpoint_id, count(DISTINCT coalesce(batch_id, id)) AS n FROM deliveries WHERE endpoint_id = ?1 AND status = 'delivering'",
   },
   pg: `SELECT endpoint_id, count(DISTINCT coalesce(batch_id, id))::int AS n FROM deliveries
   WHERE status = 'delivering' AND endpoint_id = ANY($1::text[]) GROUP BY endpoint_id`,
