@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { type Cidr, parseCidrList } from "./core/addresses.ts";
+import { type Cidr, type DestinationPolicy, createDestinationPolicy, parseCidrList } from "./core/addresses.ts";
 import type { HealthPolicy } from "./core/health.ts";
 import { parseMasterKey } from "./core/secret-box.ts";
 import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
@@ -487,4 +487,16 @@ function parseTrustProxy(v: string | undefined): false | string[] | number {
     }
   }
   return items;
+}
+
+const policies = new WeakMap<Readonly<Config>, DestinationPolicy>();
+
+/** The destination policy of a configuration (built once per configuration). */
+export function destinationPolicy(config: Readonly<Config>): DestinationPolicy {
+  let p = policies.get(config);
+  if (!p) {
+    p = createDestinationPolicy(config.allowPrivateNetworks, config.allowedCidrs);
+    policies.set(config, p);
+  }
+  return p;
 }

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
 import { newId } from "../core/ids.ts";
-import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
+import type { RetryPolicy } from "../core/retry-policy.ts";
 import type { SecretBox } from "../core/secret-box.ts";
-import type { Attempt, AttemptRequest, ClaimedDelivery, DeliveryOutcome, EndpointCredentials, SendResult } from "../core/types.ts";
+import type { ClaimedDelivery, DeliveryOutcome } from "../core/types.ts";
 import type { CompleteOptions, Store } from "../store/store.ts";
-import { type EndpointProfile, type EventForShaping, type Shaping, attemptRequestOf, buildRequest, compileProfile, compileShaping, contentTypeOf, shapeBatch, shapeBody } from "./request.ts";
-import { TransformError } from "./transform.ts";
+import { type AttemptOptions, attemptDelivery } from "./attempt.ts";
+import { createEndpointCache } from "./endpoint-cache.ts";
 import type { Sender } from "./sender.ts";
 
 export interface WorkerOptions {
@@ -56,9 +56,6 @@ const REAP_INTERVAL_MS = 5_000;
  */
 export function createWorker(o: WorkerOptions): Worker {
   const owner = `wrk_${newId("key").slice(4)}`;
-  // Compiled settings per endpoint (decrypted keys, headers, transport), replaced when a claim
-  // brings a newer version. Shared promises: one lookup per endpoint however many deliveries wait.
-  const profiles = new Map<string, { version: number; profile: Promise<EndpointProfile | null> }>();
   let running = false;
   let inflight = 0;
   // Requests in flight per tenant (only tenants with some), for the claim's per-tenant cap.
@@ -90,141 +87,31 @@ export function createWorker(o: WorkerOptions): Worker {
     else wakePending = true;
   };
 
-  async function loadProfile(endpointId: string): Promise<EndpointProfile | null> {
-    const found = await o.store.getEndpointForDelivery(endpointId);
-    if (!found) return null;
-    const { endpoint, secrets } = found;
-    return compileProfile(
-      endpoint,
-      {
-        secret: o.secretBox.decrypt(secrets.secretEnc),
-        previousSecret: secrets.previousSecretEnc === null ? null : o.secretBox.decrypt(secrets.previousSecretEnc),
-        credentials: secrets.credentialsEnc === null ? {} : (JSON.parse(o.secretBox.decrypt(secrets.credentialsEnc)) as EndpointCredentials),
-      },
-      o.userAgent,
-    );
-  }
-
-  function profileFor(c: ClaimedDelivery): Promise<EndpointProfile | null> {
-    const cached = profiles.get(c.endpointId);
-    if (cached && cached.version >= c.endpointVersion) return cached.profile;
-    if (profiles.size > 10_000) profiles.clear();
-    const profile = loadProfile(c.endpointId);
-    profiles.set(c.endpointId, { version: c.endpointVersion, profile });
-    // A failed lookup is not cached: the next claim tries again.
-    profile.catch(() => profiles.delete(c.endpointId));
-    return profile;
-  }
-
-  // Shaping of older endpoint versions, for deliveries pinned to one (their body never changes).
-  const shapings = new Map<string, Promise<Shaping>>();
-  function shapingFor(p: EndpointProfile, c: ClaimedDelivery): Promise<Shaping> | Shaping {
-    if (c.pinnedVersion >= p.version) return p.shaping;
-    const key = `${c.endpointId}:${c.pinnedVersion}`;
-    let s = shapings.get(key);
-    if (!s) {
-      if (shapings.size > 10_000) shapings.clear();
-      // null: the settings have not changed since that version, so the current ones apply.
-      s = o.store.getEndpointSettingsAt(c.endpointId, c.pinnedVersion).then((r) => (r ? compileShaping(r.settings) : p.shaping));
-      shapings.set(key, s);
-      s.catch(() => shapings.delete(key));
-    }
-    return s;
-  }
-
-  const forShaping = (c: ClaimedDelivery): EventForShaping => ({
-    id: c.eventId,
-    tenantId: c.tenantId,
-    type: c.eventType,
-    severity: c.eventSeverity,
-    createdAt: c.eventCreatedAt,
-    fingerprint: c.fingerprint,
-    state: c.state,
-    startedAt: c.startedAt,
-    updateCount: c.updateCount,
-    payload: c.payload,
-  });
+  const attempts: AttemptOptions = {
+    endpoints: createEndpointCache(o),
+    sender: o.sender,
+    policy: o.policy,
+    logger: o.logger,
+    now: o.now,
+    ...(o.random ? { random: o.random } : {}),
+    ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),
+    ...(o.maxLoggedBodyBytes !== undefined ? { maxLoggedBodyBytes: o.maxLoggedBodyBytes } : {}),
+  };
 
   /** Sends one delivery, or one batch (its members in membership order) as one request. */
   async function deliver(members: ClaimedDelivery[]): Promise<void> {
     const c = members[0];
-    const batchId = c.batchId;
-    const attemptNo = Math.max(...members.map((m) => m.attempts)) + 1;
-    let outcome: DeliveryOutcome;
+    let outcome: DeliveryOutcome | null;
     try {
-      const profile = await profileFor(c);
-      // Deleted meanwhile: its deliveries were cancelled, and completing would change nothing.
-      if (!profile) return;
-      const nowMs = o.now();
-      let result: SendResult;
-      let sent: AttemptRequest | null = null;
-      try {
-        const shaping = await shapingFor(profile, c);
-        const max = o.maxBodyBytes ?? 1024 * 1024;
-        const body = batchId === null ? await shapeBody(shaping, forShaping(c), max) : await shapeBatch(shaping, members.map(forShaping), max);
-        const message = {
-          id: batchId ?? c.eventId,
-          timestampSec: Math.floor(nowMs / 1000),
-          body,
-          ...(shaping !== profile.shaping ? { contentType: contentTypeOf(shaping.envelope) } : {}),
-        };
-        const req = buildRequest(profile, message, nowMs);
-        sent = attemptRequestOf(req, o.maxLoggedBodyBytes ?? 16 * 1024);
-        result = await o.sender.send(req);
-      } catch (e) {
-        if (!(e instanceof TransformError)) throw e;
-        // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
-        result = { startedAt: nowMs, durationMs: Math.round(o.now() - nowMs), statusCode: null, headers: null, body: null, errorClass: "transform", errorMessage: e.message };
-      }
-      const now = o.now();
-      const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
-      const attempt: Attempt = {
-        id: newId("att"),
-        // A batch's attempt is recorded once, under the batch.
-        deliveryId: batchId ?? c.id,
-        batchId,
-        tenantId: c.tenantId,
-        endpointId: c.endpointId,
-        eventId: c.eventId,
-        attemptNo,
-        startedAt: result.startedAt,
-        durationMs: result.durationMs,
-        statusCode: result.statusCode,
-        errorClass: result.errorClass,
-        errorMessage: result.errorMessage,
-        request: sent,
-        responseHeaders: result.headers,
-        responseBody: result.body,
-        willRetry: decision.willRetry,
-        nextAttemptAt: decision.nextAttemptAt,
-      };
-      outcome = {
-        deliveryId: c.id,
-        ...(batchId !== null ? { memberIds: members.map((m) => m.id) } : {}),
-        endpointId: c.endpointId,
-        attempt,
-        status: decision.status,
-        nextAttemptAt: decision.nextAttemptAt,
-        disableEndpoint: decision.disableEndpoint,
-      };
-      const what = batchId === null ? { delivery: c.id } : { batch: batchId, size: members.length };
-      if (decision.status === "failed") {
-        o.logger.warn(
-          { ...what, event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, error: result.errorMessage },
-          decision.disableEndpoint ? "endpoint answered 410 Gone: delivery failed and endpoint disabled" : "delivery failed: retry schedule exhausted",
-        );
-      } else if (decision.status === "pending") {
-        o.logger.debug({ ...what, event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, status: result.statusCode, error: result.errorMessage }, "attempt failed, will retry");
-      } else {
-        o.logger.trace({ ...what, event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, status: result.statusCode, ms: result.durationMs }, "delivered");
-      }
+      outcome = await attemptDelivery(members, attempts);
     } catch (e) {
       // Only a bug or an undecryptable secret lands here; the lease expiry brings the delivery back.
-      o.logger.error({ err: e, delivery: c.id, event: c.eventId, batch: batchId, endpoint: c.endpointId, tenant: c.tenantId }, "could not attempt delivery");
+      o.logger.error({ err: e, delivery: c.id, event: c.eventId, batch: c.batchId, endpoint: c.endpointId, tenant: c.tenantId }, "could not attempt delivery");
       return;
     } finally {
       finished(c.tenantId);
     }
+    if (outcome === null) return;
     buffer.push(outcome);
     scheduleFlush();
   }

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type DestinationPolicy, createDestinationPolicy } from "../core/addresses.ts";
-import { type Config, healthPolicy } from "../config.ts";
+import { destinationPolicy, healthPolicy } from "../config.ts";
 import { healthView } from "../core/health.ts";
 import { settingsWarnings } from "../core/endpoint-settings.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";
@@ -93,18 +92,6 @@ function checkUrl(d: ServiceDeps, raw: string): string {
     );
   }
   return url.href;
-}
-
-const policies = new WeakMap<Readonly<Config>, DestinationPolicy>();
-
-/** The destination policy of a configuration (built once per configuration). */
-export function destinationPolicy(config: Readonly<Config>): DestinationPolicy {
-  let p = policies.get(config);
-  if (!p) {
-    p = createDestinationPolicy(config.allowPrivateNetworks, config.allowedCidrs);
-    policies.set(config, p);
-  }
-  return p;
 }
 
 const encryptCredentials = (d: ServiceDeps, c: EndpointCredentials): string | null =>

@@ -1,0 +1,113 @@
+import type { Logger } from "pino";
+import { newId } from "../core/ids.ts";
+import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
+import type { Attempt, AttemptRequest, ClaimedDelivery, DeliveryOutcome, SendResult } from "../core/types.ts";
+import type { EndpointCache } from "./endpoint-cache.ts";
+import { type EventForShaping, attemptRequestOf, buildRequest, contentTypeOf, shapeBatch, shapeBody } from "./request.ts";
+import type { Sender } from "./sender.ts";
+import { TransformError } from "./transform.ts";
+
+export interface AttemptOptions {
+  endpoints: EndpointCache;
+  sender: Sender;
+  policy: RetryPolicy;
+  logger: Logger;
+  now: () => number;
+  random?: () => number;
+  /** Largest body a transform may produce; default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Request body bytes kept in the attempt's record; default 16 KiB. */
+  maxLoggedBodyBytes?: number;
+}
+
+const forShaping = (c: ClaimedDelivery): EventForShaping => ({
+  id: c.eventId,
+  tenantId: c.tenantId,
+  type: c.eventType,
+  severity: c.eventSeverity,
+  createdAt: c.eventCreatedAt,
+  fingerprint: c.fingerprint,
+  state: c.state,
+  startedAt: c.startedAt,
+  updateCount: c.updateCount,
+  payload: c.payload,
+});
+
+/**
+ * One attempt of one delivery, or of one batch (its members in membership order, sent as one
+ * request): shape the body, sign it afresh, send it, decide what follows (retry, give up, disable
+ * on 410), and build the attempt's record. Returns the outcome to record; null when the endpoint
+ * was deleted meanwhile (its deliveries were cancelled, and recording would change nothing).
+ * Throws only on a bug or an undecryptable secret: the lease's expiry then brings the delivery back.
+ */
+export async function attemptDelivery(members: readonly ClaimedDelivery[], o: AttemptOptions): Promise<DeliveryOutcome | null> {
+  const c = members[0];
+  const batchId = c.batchId;
+  const attemptNo = Math.max(...members.map((m) => m.attempts)) + 1;
+  const profile = await o.endpoints.profileFor(c);
+  if (!profile) return null;
+  const nowMs = o.now();
+  let result: SendResult;
+  let sent: AttemptRequest | null = null;
+  try {
+    const shaping = await o.endpoints.shapingFor(profile, c);
+    const max = o.maxBodyBytes ?? 1024 * 1024;
+    const body = batchId === null ? await shapeBody(shaping, forShaping(c), max) : await shapeBatch(shaping, members.map(forShaping), max);
+    const message = {
+      id: batchId ?? c.eventId,
+      timestampSec: Math.floor(nowMs / 1000),
+      body,
+      ...(shaping !== profile.shaping ? { contentType: contentTypeOf(shaping.envelope) } : {}),
+    };
+    const req = buildRequest(profile, message, nowMs);
+    sent = attemptRequestOf(req, o.maxLoggedBodyBytes ?? 16 * 1024);
+    result = await o.sender.send(req);
+  } catch (e) {
+    if (!(e instanceof TransformError)) throw e;
+    // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
+    result = { startedAt: nowMs, durationMs: Math.round(o.now() - nowMs), statusCode: null, headers: null, body: null, errorClass: "transform", errorMessage: e.message };
+  }
+  const now = o.now();
+  const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
+  const attempt: Attempt = {
+    id: newId("att"),
+    // A batch's attempt is recorded once, under the batch.
+    deliveryId: batchId ?? c.id,
+    batchId,
+    tenantId: c.tenantId,
+    endpointId: c.endpointId,
+    eventId: c.eventId,
+    attemptNo,
+    startedAt: result.startedAt,
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    errorClass: result.errorClass,
+    errorMessage: result.errorMessage,
+    request: sent,
+    responseHeaders: result.headers,
+    responseBody: result.body,
+    willRetry: decision.willRetry,
+    nextAttemptAt: decision.nextAttemptAt,
+  };
+  const what = batchId === null ? { delivery: c.id } : { batch: batchId, size: members.length };
+  const where = { event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo };
+  if (decision.status === "failed") {
+    o.logger.warn(
+      { ...what, ...where, error: result.errorMessage },
+      decision.disableEndpoint ? "endpoint answered 410 Gone: delivery failed and endpoint disabled" : "delivery failed: retry schedule exhausted",
+    );
+  } else if (decision.status === "pending") {
+    o.logger.debug({ ...what, ...where, status: result.statusCode, error: result.errorMessage }, "attempt failed, will retry");
+  } else {
+    o.logger.trace({ ...what, ...where, status: result.statusCode, ms: result.durationMs }, "delivered");
+  }
+  return {
+    deliveryId: c.id,
+    ...(batchId !== null ? { memberIds: members.map((m) => m.id) } : {}),
+    endpointId: c.endpointId,
+    attempt,
+    status: decision.status,
+    nextAttemptAt: decision.nextAttemptAt,
+    disableEndpoint: decision.disableEndpoint,
+  };
+}
