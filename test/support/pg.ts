@@ -11,7 +11,9 @@ let available: Promise<boolean> | null = null;
  */
 export function pgAvailable(): Promise<boolean> {
   available ??= (async () => {
-    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+    // A server that is not there refuses at once; the generous timeout only covers a loaded
+    // machine (a 3 s timeout failed a CI run while every core was busy).
+    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 20_000 });
     try {
       await c.connect();
       await c.query("SELECT 1");
