@@ -11,6 +11,18 @@ const shared = {
   "prefer-const": "error",
 };
 
+/** Imports a folder's files must not make: [regular expression, why]. */
+function layer(files, rules) {
+  return [
+    {
+      files: [files],
+      rules: {
+        "no-restricted-imports": ["error", { patterns: rules.map(([regex, message]) => ({ regex, message })) }],
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ["node_modules/", "data/", "web/dist/", "packages/*/dist/", "test-artifacts/"] },
   js.configs.recommended,
@@ -21,6 +33,28 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: shared,
   },
+  // The layers: cli -> api -> services -> delivery -> store -> core; no import climbs back up, and
+  // none reaches around a layer (the API uses the store's interface and errors, store/store.ts,
+  // never an implementation). Each entry names what a folder must not import.
+  ...layer("src/core/**", [["^\\.\\./", "core imports nothing of the project"]]),
+  ...layer("src/signing/**", [["^\\.\\./(?!core/)", "signing imports only core"]]),
+  ...layer("src/store/**", [
+    ["(^|/)(delivery|services|api|cli|observability|signing)/", "the store imports only core"],
+    ["(^|/)(config|main|data-dir)\\.ts$", "the store is configured by its callers"],
+  ]),
+  ...layer("src/delivery/**", [
+    ["(^|/)(services|api|cli)/", "delivery is below services, api and cli"],
+    ["^(\\.\\./)+main\\.ts$", "delivery is below the entry point"],
+  ]),
+  ...layer("src/services/**", [
+    ["(^|/)(api|cli)/", "services are below api and cli"],
+    ["^(\\.\\./)+main\\.ts$", "services are below the entry point"],
+  ]),
+  ...layer("src/api/**", [
+    ["(^|/)cli/", "the API is below the CLI"],
+    ["(^|/)store/(?!store\\.ts$)", "the API reaches the store through services (only store/store.ts's types and errors)"],
+    ["(^|/)delivery/", "the API reaches delivery through services"],
+  ]),
   {
     // The console runs in the browser: browser globals, and the rules of hooks.
     files: ["web/src/**/*.ts", "web/src/**/*.tsx"],
