@@ -3,6 +3,7 @@ import { type Cidr, type DestinationPolicy, createDestinationPolicy, parseCidrLi
 import type { HealthPolicy } from "./core/health.ts";
 import { parseMasterKey } from "./core/secret-box.ts";
 import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
+import { coerceError } from "./core/errors.ts";
 
 /** Everything Tocsin reads from its environment and flags, parsed once and frozen. */
 export interface Config {
@@ -233,7 +234,7 @@ function duration(env: Record<string, string | undefined>, name: string, min: nu
   try {
     ms = /^\d+$/.test(v.trim()) ? Number(v) : parseDuration(v);
   } catch (e) {
-    throw new ConfigError(`${name}: ${(e as Error).message}`);
+    throw new ConfigError(`${name}: ${coerceError(e).message}`);
   }
   if (ms < min) throw new ConfigError(`${name} must be at least ${min} ms, got "${v}"`);
   if (ms > max) throw new ConfigError(`${name} must be at most ${max} ms, got "${v}"`);
@@ -347,7 +348,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     try {
       c.allowedCidrs = parseCidrList(env.TOCSIN_ALLOWED_CIDRS);
     } catch (e) {
-      throw new ConfigError(`TOCSIN_ALLOWED_CIDRS: ${(e as Error).message}`);
+      throw new ConfigError(`TOCSIN_ALLOWED_CIDRS: ${coerceError(e).message}`);
     }
   }
   set("rateLimitPerMinute", int(env, "TOCSIN_RATE_LIMIT", 0, 10_000_000));
@@ -380,7 +381,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     try {
       c.retryScheduleMs = parseDurationList(env.TOCSIN_RETRY_SCHEDULE);
     } catch (e) {
-      throw new ConfigError(`TOCSIN_RETRY_SCHEDULE: ${(e as Error).message}`);
+      throw new ConfigError(`TOCSIN_RETRY_SCHEDULE: ${coerceError(e).message}`);
     }
   }
   if (env.TOCSIN_RETRY_JITTER?.trim()) {

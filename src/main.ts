@@ -21,6 +21,7 @@ import { type StatementRecorder, createStatementRecorder } from "./observability
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
+import { coerceError } from "./core/errors.ts";
 
 export const VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 
@@ -145,7 +146,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         statements.writeTo(config.profileStatementsFile!);
         logger.info({ file: config.profileStatementsFile }, "statement profile written");
       } catch (e) {
-        logger.warn({ err: (e as Error).message, file: config.profileStatementsFile }, "could not write the statement profile (TOCSIN_PROFILE_STATEMENTS)");
+        logger.warn({ err: coerceError(e).message, file: config.profileStatementsFile }, "could not write the statement profile (TOCSIN_PROFILE_STATEMENTS)");
       }
     }
   };

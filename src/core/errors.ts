@@ -43,7 +43,12 @@ export function notFound(what: string, id: string): ApiError {
   return new ApiError(404, "not_found", `${what} ${JSON.stringify(id)} does not exist`);
 }
 
+/**
+ * Whatever a `catch` caught, as an Error: an Error as is; an error-like object (JSONata, for one,
+ * throws plain objects with a `message`) by its message; anything else by its text.
+ */
 export function coerceError(value: unknown): Error {
   if (value instanceof Error) return value;
-  return new Error(typeof value === "string" ? value : JSON.stringify(value));
+  if (typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string") return new Error((value as { message: string }).message);
+  return new Error(typeof value === "string" ? value : String(JSON.stringify(value)));
 }

@@ -1,5 +1,6 @@
 import jsonata from "jsonata";
 import { isRawJson, parseJsonKeepingSource } from "../core/json.ts";
+import { coerceError } from "../core/errors.ts";
 
 /**
  * Evaluation of a transform and serialisation of its result, as it runs inside a transform
@@ -63,7 +64,7 @@ export async function evaluateToJson(expression: string, input: Record<string, u
   try {
     text = payloadText === undefined ? JSON.stringify(result) : JSON.stringify(result, keepingSourceOf(doc.payload, payloadText));
   } catch (err) {
-    throw new TransformFailure(`the transform's result is not JSON: ${(err as Error).message}`);
+    throw new TransformFailure(`the transform's result is not JSON: ${coerceError(err).message}`);
   }
   if (text === undefined) throw new TransformFailure("the transform's result is not JSON (a function?)");
   // Characters bound bytes from below: a result too long in characters is refused without encoding it.

@@ -1,5 +1,6 @@
 import { TRANSFORM_MAX_DEPTH, TRANSFORM_TIMEOUT_MS, parseExpression } from "./transform-eval.ts";
 import { type TransformPool, type TransformPoolOptions, createTransformPool } from "./transform-pool.ts";
+import { coerceError } from "../core/errors.ts";
 
 /**
  * Custom field names (`format.transform`): a JSONata expression, declarative and without access
@@ -32,7 +33,7 @@ export function compileTransform(text: string): CompiledTransform {
   try {
     parseExpression(text);
   } catch (e) {
-    throw new TransformError((e as Error).message);
+    throw new TransformError(coerceError(e).message);
   }
   return { expression: text };
 }

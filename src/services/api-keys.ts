@@ -11,7 +11,7 @@ import {
   hashKey,
   looksLikeIssuedKey,
 } from "../core/api-keys.ts";
-import { ApiError, invalid, notFound } from "../core/errors.ts";
+import { ApiError, coerceError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { ApiKeyFilter, Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
@@ -49,7 +49,7 @@ export async function authenticate(d: ServiceDeps, token: string, bootstrapKeys:
       await d.store.touchApiKey(key.id, now);
     } catch (e) {
       // Last use is a hint for rotation; the request is authenticated either way.
-      d.logger.warn({ err: (e as Error).message, keyId: key.id }, "could not record the API key's last use");
+      d.logger.warn({ err: coerceError(e).message, keyId: key.id }, "could not record the API key's last use");
     }
   }
   return { kind: key.kind, keyId: key.id, tenantId: key.tenantId, scopes: key.kind === "admin" ? SCOPES : key.scopes, expiresAt: key.expiresAt };

@@ -1,6 +1,6 @@
 import { X509Certificate, type KeyObject, createPrivateKey } from "node:crypto";
 import { DEFAULT_CONNECT_MS, DEFAULT_REQUEST_MS, defaultSettings, isSeverity } from "../core/endpoint-settings.ts";
-import { invalid } from "../core/errors.ts";
+import { coerceError, invalid } from "../core/errors.ts";
 import type { AuthSettings, EndpointCredentials, EndpointSettings, HttpMethod, Severity, SigningSettings } from "../core/types.ts";
 import { isValidHmacSecret } from "../signing/schemes.ts";
 import { isValidSecret } from "../signing/standard.ts";
@@ -286,7 +286,7 @@ function parsePemCerts(pem: string, path: string): X509Certificate[] {
     try {
       return new X509Certificate(b);
     } catch (e) {
-      throw invalid(path, `certificate ${i + 1} does not parse: ${(e as Error).message}`);
+      throw invalid(path, `certificate ${i + 1} does not parse: ${coerceError(e).message}`);
     }
   });
 }
@@ -313,7 +313,7 @@ function checkTls(v: unknown, credentials: EndpointCredentials): EndpointSetting
     try {
       key = createPrivateKey(keyPem);
     } catch (e) {
-      throw invalid("/tls/clientKey", `is not an unencrypted PEM private key: ${(e as Error).message}`);
+      throw invalid("/tls/clientKey", `is not an unencrypted PEM private key: ${coerceError(e).message}`);
     }
     if (!leaf.checkPrivateKey(key)) throw invalid("/tls/clientKey", "does not match tls.clientCert");
     credentials.clientKey = keyPem;
@@ -348,7 +348,7 @@ function checkFormat(v: unknown): EndpointSettings["format"] {
     try {
       compileTransform(transform);
     } catch (e) {
-      throw invalid("/format/transform", `is not a valid JSONata expression: ${(e as Error).message}`);
+      throw invalid("/format/transform", `is not a valid JSONata expression: ${coerceError(e).message}`);
     }
   }
   return { envelope, transform };

@@ -1,5 +1,5 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { ApiError, invalid, notFound } from "../core/errors.ts";
+import { ApiError, coerceError, invalid, notFound } from "../core/errors.ts";
 import type { EventType } from "../core/types.ts";
 import type { Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
@@ -21,14 +21,14 @@ function checkSchemaAndExample(schema: unknown, example: unknown): void {
   try {
     validate = ajv.compile(schema as object);
   } catch (e) {
-    throw invalid("/schema", `is not a valid JSON Schema: ${(e as Error).message}`);
+    throw invalid("/schema", `is not a valid JSON Schema: ${coerceError(e).message}`);
   }
   let ok: boolean;
   try {
     // Validating once also builds what compile() leaves to the first use (e.g. each pattern's RegExp).
     ok = validate(example === undefined || example === null ? null : example) as boolean;
   } catch (e) {
-    throw invalid("/schema", `cannot be used: ${(e as Error).message}`);
+    throw invalid("/schema", `cannot be used: ${coerceError(e).message}`);
   }
   if (example !== undefined && example !== null && !ok) {
     const err = validate.errors?.[0];

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { Migrator } from "kysely/migration";
 import { migrationProvider, migrations } from "./migrations/index.ts";
+import { coerceError } from "../core/errors.ts";
 
 /**
  * Kysely's migrator, with its bookkeeping tables in `schema` (PostgreSQL's current schema):
@@ -17,7 +18,7 @@ export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise
   const { error, results } = await migrator(db, schema).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
-    throw new Error(`Database migration ${failed ?? ""} failed and was rolled back: ${(error as Error).message ?? error}`, { cause: error });
+    throw new Error(`Database migration ${failed ?? ""} failed and was rolled back: ${coerceError(error).message}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }

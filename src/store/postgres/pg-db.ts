@@ -2,6 +2,7 @@ import pg from "pg";
 import type { Param, Row, SqlDb } from "../sql.ts";
 import type { StatementObserver } from "../statement-observer.ts";
 import { StoreUnavailableError } from "../store.ts";
+import { coerceError } from "../../core/errors.ts";
 
 // Connection-level failures: the database is down, restarting or unreachable.
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "57P01", "57P02", "57P03", "53300"]);
@@ -15,7 +16,7 @@ export function isUnavailable(e: unknown): boolean {
 
 /** Rethrows connection failures as StoreUnavailableError (503 at the API), anything else as is. */
 export function translate(e: unknown): never {
-  if (isUnavailable(e)) throw new StoreUnavailableError(`the database is unavailable: ${(e as Error).message}`, { cause: e });
+  if (isUnavailable(e)) throw new StoreUnavailableError(`the database is unavailable: ${coerceError(e).message}`, { cause: e });
   throw e;
 }
 

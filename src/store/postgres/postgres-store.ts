@@ -9,6 +9,7 @@ import { createPgDb, observePool, translate } from "./pg-db.ts";
 import type { StatementObserver } from "../statement-observer.ts";
 import { DUE_CHANNEL } from "../ingest.ts";
 import { createPostgresQueue } from "./postgres-queue.ts";
+import { coerceError } from "../../core/errors.ts";
 
 // BIGINT (epoch milliseconds) as a JavaScript number: exact up to 2^53, i.e. until year 287396.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -88,7 +89,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
           delay = 500;
           listener(); // catch up on anything made due while not listening
         } catch (e) {
-          opts.onError?.(e as Error);
+          opts.onError?.(coerceError(e));
           retry();
           await c.end().catch(() => undefined);
         }
