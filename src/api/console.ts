@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { problem } from "./server.ts";
+import { problem } from "./problem.ts";
 
 /** The console as `npm run build:web` writes it, found from this file rather than the working directory. */
 export const BUILT_CONSOLE_DIR = fileURLToPath(new URL("../../web/dist/", import.meta.url));

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
-import { problem } from "./server.ts";
+import { problem } from "./problem.ts";
 
 export interface MetricsServerOptions {
   metrics: Metrics;

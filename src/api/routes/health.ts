@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ServiceDeps } from "../../services/deps.ts";
-import { problem } from "../server.ts";
+import { problem } from "../problem.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, d: ServiceDeps): void {
   app.get("/healthz", { config: { public: true }, schema: { tags: ["health"], summary: "The process is up", security: [] } }, async () => ({ status: "ok" }));

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Metrics } from "../../observability/metrics.ts";
 import { Problem } from "../schemas.ts";
-import { problem } from "../server.ts";
+import { problem } from "../problem.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
