@@ -33,6 +33,20 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: shared,
   },
+  {
+    // Promises are awaited, returned, or marked `void` on purpose; none goes where a callback
+    // returning void is expected. Type-aware: linted against tsconfig.json (the console has its own).
+    files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "packages/*/src/**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        // node:test's it/describe return promises the runner itself awaits.
+        { allowForKnownSafeCalls: [{ from: "package", name: ["it", "describe", "test", "suite"], package: "node:test" }] },
+      ],
+      "@typescript-eslint/no-misused-promises": "error",
+    },
+  },
   // The layers: cli -> api -> services -> delivery -> store -> core; no import climbs back up, and
   // none reaches around a layer (the API uses the store's interface and errors, store/store.ts,
   // never an implementation). Each entry names what a folder must not import.

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { ApiError } from "../core/errors.ts";
+import { ApiError, coerceError } from "../core/errors.ts";
 import { jsonDepth, parseJsonKeepingSource } from "../core/json.ts";
 
 declare module "fastify" {
@@ -39,10 +39,10 @@ export function registerBodyParsers(app: FastifyInstance): void {
       try {
         return done(null, parseJsonKeepingSource(body));
       } catch (e) {
-        return done(new ApiError(400, "invalid_json", `the request body is not valid JSON: ${(e as Error).message}`));
+        return done(new ApiError(400, "invalid_json", `the request body is not valid JSON: ${coerceError(e).message}`));
       }
     }
-    defaultJson(req as never, body, (err, value) => {
+    void defaultJson(req as never, body, (err, value) => {
       if (err) return done(new ApiError(400, "invalid_json", `the request body is not valid JSON: ${err.message}`));
       done(null, value);
     });

@@ -2,17 +2,17 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { ESLint } from "eslint";
 
-// The layering lint (eslint.config.js) must fire: each folder, given an import it must not make,
-// reports it, and the same folder's allowed imports pass. Linted as text under the folder's path,
-// so no file is written.
+// The layering and promise lints (eslint.config.js) must fire: each folder, given an import it
+// must not make, reports it, and the same folder's allowed imports pass. Linted as the text of an
+// existing file of the folder (the type-aware rules need a file of the project); nothing is written.
 
 const cases: { file: string; refused: string[]; allowed: string[] }[] = [
-  { file: "src/core/x.ts", refused: ["../store/store.ts", "../config.ts"], allowed: ["./ids.ts"] },
-  { file: "src/signing/x.ts", refused: ["../store/store.ts", "../delivery/worker.ts"], allowed: ["../core/ids.ts"] },
-  { file: "src/store/sqlite/x.ts", refused: ["../../delivery/worker.ts", "../../services/endpoints.ts", "../../config.ts"], allowed: ["../claim.ts", "../../core/ids.ts"] },
-  { file: "src/delivery/x.ts", refused: ["../services/endpoints.ts", "../api/server.ts", "../main.ts"], allowed: ["../store/store.ts", "../core/ids.ts"] },
-  { file: "src/services/x.ts", refused: ["../api/server.ts", "../cli/main.ts"], allowed: ["../delivery/attempt.ts", "../store/store.ts"] },
-  { file: "src/api/routes/x.ts", refused: ["../../store/crud.ts", "../../store/sqlite/sqlite-store.ts", "../../delivery/worker.ts", "../../cli/main.ts"], allowed: ["../../store/store.ts", "../../services/endpoints.ts"] },
+  { file: "src/core/ids.ts", refused: ["../store/store.ts", "../config.ts"], allowed: ["./ids.ts"] },
+  { file: "src/signing/standard.ts", refused: ["../store/store.ts", "../delivery/worker.ts"], allowed: ["../core/ids.ts"] },
+  { file: "src/store/sqlite/sqlite-db.ts", refused: ["../../delivery/worker.ts", "../../services/endpoints.ts", "../../config.ts"], allowed: ["../claim.ts", "../../core/ids.ts"] },
+  { file: "src/delivery/worker.ts", refused: ["../services/endpoints.ts", "../api/server.ts", "../main.ts"], allowed: ["../store/store.ts", "../core/ids.ts"] },
+  { file: "src/services/endpoints.ts", refused: ["../api/server.ts", "../cli/main.ts"], allowed: ["../delivery/attempt.ts", "../store/store.ts"] },
+  { file: "src/api/routes/common.ts", refused: ["../../store/crud.ts", "../../store/sqlite/sqlite-store.ts", "../../delivery/worker.ts", "../../cli/main.ts"], allowed: ["../../store/store.ts", "../../services/endpoints.ts"] },
 ];
 
 it("lint refuses imports that climb a layer or reach around one, and allows the rest", async () => {
@@ -24,4 +24,13 @@ it("lint refuses imports that climb a layer or reach around one, and allows the 
       assert.equal(layering.length, refused ? 1 : 0, `${c.file} importing ${path}: ${JSON.stringify(layering.map((m) => m.message))}`);
     }
   }
+});
+
+it("lint refuses a promise left floating in source, and one passed where a callback returns void", async () => {
+  const eslint = new ESLint();
+  // Linted as the text of an existing source file, so that the type-aware rules have its project.
+  const lint = async (text: string) => (await eslint.lintText(text, { filePath: "src/core/ids.ts" }))[0].messages.map((m) => m.ruleId);
+  assert.deepEqual(await lint("async function f(): Promise<void> {}\nf();\n"), ["@typescript-eslint/no-floating-promises"]);
+  assert.deepEqual(await lint("async function f(): Promise<void> {}\nvoid f();\n"), []);
+  assert.deepEqual(await lint("async function f(): Promise<void> {}\n[1].forEach(async () => { await f(); });\n"), ["@typescript-eslint/no-misused-promises"]);
 });
