@@ -20,6 +20,7 @@ import { createMetrics } from "./observability/metrics.ts";
 import { type StatementRecorder, createStatementRecorder } from "./observability/statement-profile.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
 import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
+import type { StatementObserver } from "./store/statement-observer.ts";
 import type { Store } from "./store/store.ts";
 import { coerceError } from "./core/errors.ts";
 
@@ -64,15 +65,7 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
       throw new ConfigError("TOCSIN_API_KEY is required with PostgreSQL: every API process must accept the same key");
     }
     const secretBox = createSecretBox(parseMasterKey(config.masterKey), config.previousMasterKeys.map(parseMasterKey));
-    // Loaded only here: pg and the PostgreSQL store stay out of a process serving SQLite.
-    const { createPostgresStore } = await import("./store/postgres/postgres-store.ts");
-    const store = await createPostgresStore({
-      url: config.databaseUrl,
-      poolSize: config.databasePoolSize,
-      schema: "check",
-      onError: (e) => logger.warn({ err: e.message }, "database connection lost; reconnecting"),
-      observe,
-    });
+    const store = await openStore(config, null, { schema: "check", poolSize: config.databasePoolSize, logger, observe });
     return { store, secretBox, apiKey: config.apiKey, dir: null, statements };
   }
   if (role !== "serve") {
@@ -84,17 +77,50 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
     const masterKeyText = config.masterKey ?? readOrCreateKeyFile(join(config.dataDir, "master-key"), generateMasterKey).key;
     // Swappable: a key kept in the data folder can be rotated by this process while it serves.
     const secretBox = swappable(createSecretBox(parseMasterKey(masterKeyText), previousMasterKeys(config).map(parseMasterKey)));
-    const store = await createSqliteStore({
-      path: dir.dbPath,
-      synchronous: config.sqliteSynchronous,
-      onCheckpointFailure: (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead"),
-      observe,
-    });
+    const store = await openStore(config, dir, { schema: "check", poolSize: config.databasePoolSize, logger, observe });
     return { store, secretBox, apiKey, dir, statements };
   } catch (e) {
     dir.release();
     throw e;
   }
+}
+
+/** How to open the store: see openStore. */
+export interface StoreOptions {
+  /** PostgreSQL: `apply` runs pending migrations, `check` refuses a schema other than this build's. SQLite always migrates. */
+  schema: "apply" | "check";
+  /** PostgreSQL's connection pool. */
+  poolSize: number;
+  /** Told about lost connections and a stopped WAL checkpoint; without it they pass silently. */
+  logger?: Logger;
+  observe?: StatementObserver;
+}
+
+/**
+ * Opens the configured database: PostgreSQL at TOCSIN_DATABASE_URL, else the embedded SQLite
+ * database of `dir`, the data folder, whose lock the caller holds. The server opens it through
+ * openBackend; 'tocsin migrate' and 'tocsin keys rotate-master' call this directly.
+ */
+export async function openStore(config: Readonly<Config>, dir: DataDir | null, o: StoreOptions): Promise<Store> {
+  const logger = o.logger;
+  if (config.databaseUrl) {
+    // Loaded only here: pg and the PostgreSQL store stay out of a process serving SQLite.
+    const { createPostgresStore } = await import("./store/postgres/postgres-store.ts");
+    return createPostgresStore({
+      url: config.databaseUrl,
+      poolSize: o.poolSize,
+      schema: o.schema,
+      onError: logger ? (e) => logger.warn({ err: e.message }, "database connection lost; reconnecting") : undefined,
+      observe: o.observe,
+    });
+  }
+  if (!dir) throw new Error("the embedded SQLite database needs its data folder");
+  return createSqliteStore({
+    path: dir.dbPath,
+    synchronous: config.sqliteSynchronous,
+    onCheckpointFailure: logger ? (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead") : undefined,
+    observe: o.observe,
+  });
 }
 
 /** Older master keys: TOCSIN_PREVIOUS_MASTER_KEYS, or on SQLite the one a rotation left in data/master-key.previous. */

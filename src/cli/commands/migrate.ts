@@ -11,18 +11,18 @@ export const migrate: Command = async (args, env, io) => {
   const v = parse(args, { "data-dir": { type: "string" }, "database-url": { type: "string" }, help: { type: "boolean", short: "h" } });
   if (v.help) return showHelp(io, MIGRATE_HELP);
   const config = loadConfig(env, { dataDir: v["data-dir"], databaseUrl: v["database-url"] });
+  // The store opens as the server opens it, with a pool of two and migrations applied.
+  const { openStore } = await import("../../main.ts");
   if (config.databaseUrl) {
-    const { createPostgresStore } = await import("../../store/postgres/postgres-store.ts");
-    const store = await createPostgresStore({ url: config.databaseUrl, poolSize: 2, schema: "apply" });
+    const store = await openStore(config, null, { schema: "apply", poolSize: 2 });
     await store.close();
     io.out("PostgreSQL schema is up to date");
     return 0;
   }
   const { openDataDir } = await import("../../data-dir.ts");
-  const { createSqliteStore } = await import("../../store/sqlite/sqlite-store.ts");
   const dir = openDataDir(config.dataDir);
   try {
-    const store = await createSqliteStore({ path: dir.dbPath, synchronous: config.sqliteSynchronous });
+    const store = await openStore(config, dir, { schema: "apply", poolSize: 2 });
     await store.close();
     io.out(`database ${dir.dbPath} is up to date`);
   } finally {

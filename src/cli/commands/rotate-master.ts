@@ -35,14 +35,15 @@ export const rotateMaster: Command = async (args, env, io) => {
   const config = loadConfig(env, { dataDir: v["data-dir"], databaseUrl: v["database-url"] });
   const { createSecretBox, parseMasterKey } = await import("../../core/secret-box.ts");
   const { reencryptSecrets } = await import("../../services/master-key.ts");
+  // The store opens as the server opens it, with a pool of two.
+  const { openStore } = await import("../../main.ts");
   const progress = (n: number) => io.err(`checked ${n} endpoints`);
   if (config.databaseUrl) {
     if (!config.masterKey || config.previousMasterKeys.length === 0) {
       throw new UsageError("set TOCSIN_MASTER_KEY to the new key and TOCSIN_PREVIOUS_MASTER_KEYS to the old one(s), as every running process has them");
     }
     const box = createSecretBox(parseMasterKey(config.masterKey), config.previousMasterKeys.map(parseMasterKey));
-    const { createPostgresStore } = await import("../../store/postgres/postgres-store.ts");
-    const store = await createPostgresStore({ url: config.databaseUrl, poolSize: 2, schema: "check" });
+    const store = await openStore(config, null, { schema: "check", poolSize: 2 });
     try {
       const r = await reencryptSecrets(store, box, progress);
       io.out(`re-encrypted ${r.reencrypted} secrets of ${r.endpoints} endpoints under master key ${box.keyId}; TOCSIN_PREVIOUS_MASTER_KEYS can go`);
@@ -54,7 +55,6 @@ export const rotateMaster: Command = async (args, env, io) => {
   const { existsSync, readFileSync } = await import("node:fs");
   const { join } = await import("node:path");
   const { openDataDir, generateMasterKey } = await import("../../data-dir.ts");
-  const { createSqliteStore } = await import("../../store/sqlite/sqlite-store.ts");
   const { swappable } = await import("../../core/secret-box.ts");
   const { rotateFileMasterKey } = await import("../../services/master-key.ts");
   let dir: Awaited<ReturnType<typeof openDataDir>>;
@@ -69,7 +69,7 @@ export const rotateMaster: Command = async (args, env, io) => {
     return 0;
   }
   try {
-    const store = await createSqliteStore({ path: dir.dbPath, synchronous: config.sqliteSynchronous });
+    const store = await openStore(config, dir, { schema: "check", poolSize: 2 });
     try {
       if (config.masterKey) {
         if (config.previousMasterKeys.length === 0) throw new UsageError("TOCSIN_MASTER_KEY is set: also set TOCSIN_PREVIOUS_MASTER_KEYS to the old key(s)");
