@@ -19,8 +19,7 @@ import { instrumentStore } from "./observability/instrument-store.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { type StatementRecorder, createStatementRecorder } from "./observability/statement-profile.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
-import { createSqliteStore } from "./store/sqlite/sqlite-store.ts";
-import type { StatementObserver } from "./store/statement-observer.ts";
+import { openStore } from "./open-store.ts";
 import type { Store } from "./store/store.ts";
 import { coerceError } from "./core/errors.ts";
 
@@ -83,44 +82,6 @@ async function openBackend(config: Readonly<Config>, role: Role, logger: Logger)
     dir.release();
     throw e;
   }
-}
-
-/** How to open the store: see openStore. */
-export interface StoreOptions {
-  /** PostgreSQL: `apply` runs pending migrations, `check` refuses a schema other than this build's. SQLite always migrates. */
-  schema: "apply" | "check";
-  /** PostgreSQL's connection pool. */
-  poolSize: number;
-  /** Told about lost connections and a stopped WAL checkpoint; without it they pass silently. */
-  logger?: Logger;
-  observe?: StatementObserver;
-}
-
-/**
- * Opens the configured database: PostgreSQL at TOCSIN_DATABASE_URL, else the embedded SQLite
- * database of `dir`, the data folder, whose lock the caller holds. The server opens it through
- * openBackend; 'tocsin migrate' and 'tocsin keys rotate-master' call this directly.
- */
-export async function openStore(config: Readonly<Config>, dir: DataDir | null, o: StoreOptions): Promise<Store> {
-  const logger = o.logger;
-  if (config.databaseUrl) {
-    // Loaded only here: pg and the PostgreSQL store stay out of a process serving SQLite.
-    const { createPostgresStore } = await import("./store/postgres/postgres-store.ts");
-    return createPostgresStore({
-      url: config.databaseUrl,
-      poolSize: o.poolSize,
-      schema: o.schema,
-      onError: logger ? (e) => logger.warn({ err: e.message }, "database connection lost; reconnecting") : undefined,
-      observe: o.observe,
-    });
-  }
-  if (!dir) throw new Error("the embedded SQLite database needs its data folder");
-  return createSqliteStore({
-    path: dir.dbPath,
-    synchronous: config.sqliteSynchronous,
-    onCheckpointFailure: logger ? (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead") : undefined,
-    observe: o.observe,
-  });
 }
 
 /** Older master keys: TOCSIN_PREVIOUS_MASTER_KEYS, or on SQLite the one a rotation left in data/master-key.previous. */

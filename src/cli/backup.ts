@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { backup, DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.ts";
+import { coerceError } from "../core/errors.ts";
 
 /**
  * `tocsin backup FILE`: an online copy of the embedded SQLite database, taken while `tocsin serve`
@@ -188,7 +189,7 @@ function parseBackupArgs(args: string[], usage: (message: string) => Error) {
       strict: true,
     });
   } catch (e) {
-    throw usage((e as Error).message);
+    throw usage(coerceError(e).message);
   }
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Endpoint } from "../../packages/client/src/index.ts";
 import { parseHeader, parseHeaderList } from "../../packages/client/src/index.ts";
 import { type Env, type Out, SEVERITIES, UsageError, exclusive, oneOf } from "./shared.ts";
+import { coerceError } from "../core/errors.ts";
 
 /** The endpoint settings flags `endpoint add` and `endpoint update` share, their help, and the body they make. */
 
@@ -156,7 +157,7 @@ function readPem(file: string, flag: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
-    throw new Error(`cannot read --${flag} ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read --${flag} ${file}: ${coerceError(e).message}`);
   }
 }
 
@@ -171,13 +172,13 @@ function headerFlags(v: SettingFlags): { list: Record<string, string> | undefine
   try {
     if (v.headers !== undefined) list = parseHeaderList(v.headers);
   } catch (e) {
-    throw new UsageError(`--headers: ${(e as Error).message}`);
+    throw new UsageError(`--headers: ${coerceError(e).message}`);
   }
   for (const h of v.header ?? []) {
     try {
       single.push(parseHeader(h));
     } catch (e) {
-      throw new UsageError(`--header: ${(e as Error).message}`);
+      throw new UsageError(`--header: ${coerceError(e).message}`);
     }
   }
   const seen = new Set(Object.keys(list ?? {}).map((n) => n.toLowerCase()));

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { parseJsonKeepingSource } from "../core/json.ts";
 import type { EndpointCreate, EndpointPatch, RequestBody } from "../../packages/client/src/index.ts";
 import { type ApiClient, TocsinApiError, createApiClient, resolveApiKey, unwrap } from "./client.ts";
+import { coerceError } from "../core/errors.ts";
 
 /**
  * Ready-made integrations under examples/<vendor>/: the vendor's event types (JSON Schema and the
@@ -158,7 +159,7 @@ export async function runExamples(cmd: "examples load" | "examples list", args: 
       strict: true,
     });
   } catch (e) {
-    throw usage((e as Error).message);
+    throw usage(coerceError(e).message);
   }
   const v = parsed.values;
   const print = (data: unknown, human: () => string) => io.out(v.json ? JSON.stringify(data, null, 2) : human());

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { request } from "undici";
 import { type Signing, type VerifyResult, verifyWebhook } from "../../packages/verify/src/index.ts";
 import { describeSigning, parseSigningFlags, SIGNING_FLAG_OPTIONS, SIGNING_FLAGS_HELP } from "./signing-flags.ts";
+import { coerceError } from "../core/errors.ts";
 
 /**
  * `tocsin listen`: a local receiver that shows each webhook as it arrives (request, pretty body,
@@ -113,7 +114,7 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
     try {
       mkdirSync(v.save, { recursive: true });
     } catch (e) {
-      throw usage(`cannot create --save ${v.save}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw usage(`cannot create --save ${v.save}: ${(e as NodeJS.ErrnoException).code ?? coerceError(e).message}`);
     }
   }
   const json = Boolean(v.json);
@@ -178,7 +179,7 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      io.err(`error handling ${req.method} ${req.url}: ${(e as Error).message}`);
+      io.err(`error handling ${req.method} ${req.url}: ${coerceError(e).message}`);
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
@@ -190,7 +191,7 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    io.err(code === "EADDRINUSE" ? `port ${port} on ${host} is in use: choose another with --port` : `cannot listen on ${host}:${port}: ${(e as Error).message}`);
+    io.err(code === "EADDRINUSE" ? `port ${port} on ${host} is in use: choose another with --port` : `cannot listen on ${host}:${port}: ${coerceError(e).message}`);
     return 1;
   }
   const address = server.address();
@@ -212,7 +213,7 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
     } catch (e) {
       server.close();
       server.closeAllConnections();
-      io.err(`cannot register an endpoint in tenant ${v.tenant}: ${(e as Error).message}`);
+      io.err(`cannot register an endpoint in tenant ${v.tenant}: ${coerceError(e).message}`);
       return 1;
     }
     if (secrets.length === 0) secrets = [registration.secret];
@@ -251,7 +252,7 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
           await withTimeout(registration.remove(), REMOVE_TIMEOUT_MS);
           io.err(`Deleted endpoint ${registration.endpointId}.`);
         } catch (e) {
-          io.err(`could not delete endpoint ${registration.endpointId} (${(e as Error).message}): remove it with 'tocsin endpoint rm --tenant ${registration.tenantId} --id ${registration.endpointId}'`);
+          io.err(`could not delete endpoint ${registration.endpointId} (${coerceError(e).message}): remove it with 'tocsin endpoint rm --tenant ${registration.tenantId} --id ${registration.endpointId}'`);
         }
       }
       io.err(`Stopped. ${seen} request(s): ${webhooks} webhook(s)${secrets.length ? `, ${verified} verified, ${rejected} not verified` : ""}.`);
@@ -312,7 +313,7 @@ function save(dir: string, n: number, headers: IncomingMessage["headers"], body:
     writeFileSync(`${base}.body`, body);
     return base;
   } catch (e) {
-    io.err(`cannot save request #${n} in ${dir}: ${(e as Error).message}`);
+    io.err(`cannot save request #${n} in ${dir}: ${coerceError(e).message}`);
     return null;
   }
 }

@@ -14,6 +14,7 @@ import { send } from "./commands/send.ts";
 import { tenantCommands } from "./commands/tenant.ts";
 import { runExamples } from "./examples.ts";
 import { type Command, type Env, type Out, UsageError, usage } from "./shared.ts";
+import { coerceError } from "../core/errors.ts";
 
 /** The commands of one word, by name; each takes the arguments after it. */
 const COMMANDS: Record<string, Command> = {
@@ -73,7 +74,8 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
       io.err(`tocsin: ${e.message}`);
       return 1;
     }
-    io.err(`tocsin: ${(e as Error).message}${(e as Error).cause ? ` (${String((e as Error).cause)})` : ""}`);
+    const err = coerceError(e);
+    io.err(`tocsin: ${err.message}${err.cause ? ` (${String(err.cause)})` : ""}`);
     return 1;
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createApiClient, resolveApiKey } from "./client.ts";
+import { coerceError } from "../core/errors.ts";
 
 /** What the commands share: the error for bad usage, option parsing, the API client, input and output. */
 
@@ -34,7 +35,7 @@ export function parse<T extends OptionSpecs>(args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(coerceError(e).message);
   }
 }
 
@@ -42,7 +43,7 @@ export function parseWithPositionals<T extends OptionSpecs>(args: string[], opti
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(coerceError(e).message);
   }
 }
 

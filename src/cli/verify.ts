@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { verifyWebhook } from "../../packages/verify/src/index.ts";
 import { parseSigningFlags, SIGNING_FLAG_OPTIONS, SIGNING_FLAGS_HELP } from "./signing-flags.ts";
+import { coerceError } from "../core/errors.ts";
 
 /** `tocsin verify`: checks the signature of one saved request, as a receiver would. */
 
@@ -29,7 +30,7 @@ export async function runVerify(argv: string[], io: Out, usage: (message: string
       allowPositionals: false,
     }).values;
   } catch (e) {
-    throw usage((e as Error).message);
+    throw usage(coerceError(e).message);
   }
   if (v.help) {
     io.out(VERIFY_HELP);
@@ -44,7 +45,7 @@ export async function runVerify(argv: string[], io: Out, usage: (message: string
   try {
     body = v.body === "-" ? await stdin() : readFileSync(v.body);
   } catch (e) {
-    throw usage(`cannot read --body ${v.body}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw usage(`cannot read --body ${v.body}: ${(e as NodeJS.ErrnoException).code ?? coerceError(e).message}`);
   }
   // Under --scheme none there is no secret to give: the library answers not_signed whatever it is.
   const result = verifyWebhook({ secret: choice.secrets.length ? choice.secrets : "unused", signing: choice.signing, headers, body, toleranceSec: choice.toleranceSec });
@@ -63,13 +64,13 @@ function readHeaders(file: string, usage: (message: string) => Error): Record<st
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw usage(`cannot read --request-headers ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw usage(`cannot read --request-headers ${file}: ${(e as NodeJS.ErrnoException).code ?? coerceError(e).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw usage(`--request-headers ${file} is not JSON: ${(e as Error).message}`);
+    throw usage(`--request-headers ${file} is not JSON: ${coerceError(e).message}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw usage(`--request-headers ${file} must hold a JSON object of header names to values`);
   for (const [k, val] of Object.entries(parsed)) {

@@ -5,6 +5,7 @@
 // parent reports as that run's failure and replaces.
 
 import { TransformFailure, evaluateToJson } from "./transform-eval.ts";
+import { coerceError } from "../core/errors.ts";
 
 /** What the parent sends: one run. */
 export interface SandboxRequest {
@@ -25,7 +26,7 @@ if (process.send) {
   process.on("message", (m: SandboxRequest) => {
     evaluateToJson(m.expression, m.input, m.maxBytes, m.payloadText).then(
       (text) => send({ id: m.id, text } satisfies SandboxReply),
-      (e: unknown) => send({ id: m.id, failure: e instanceof TransformFailure ? e.message : `the transform failed: ${(e as Error)?.message ?? String(e)}` } satisfies SandboxReply),
+      (e: unknown) => send({ id: m.id, failure: e instanceof TransformFailure ? e.message : `the transform failed: ${coerceError(e).message}` } satisfies SandboxReply),
     );
   });
   send({ ready: true } satisfies SandboxReply);

@@ -12,7 +12,7 @@ export const migrate: Command = async (args, env, io) => {
   if (v.help) return showHelp(io, MIGRATE_HELP);
   const config = loadConfig(env, { dataDir: v["data-dir"], databaseUrl: v["database-url"] });
   // The store opens as the server opens it, with a pool of two and migrations applied.
-  const { openStore } = await import("../../main.ts");
+  const { openStore } = await import("../../open-store.ts");
   if (config.databaseUrl) {
     const store = await openStore(config, null, { schema: "apply", poolSize: 2 });
     await store.close();

@@ -36,7 +36,7 @@ export const rotateMaster: Command = async (args, env, io) => {
   const { createSecretBox, parseMasterKey } = await import("../../core/secret-box.ts");
   const { reencryptSecrets } = await import("../../services/master-key.ts");
   // The store opens as the server opens it, with a pool of two.
-  const { openStore } = await import("../../main.ts");
+  const { openStore } = await import("../../open-store.ts");
   const progress = (n: number) => io.err(`checked ${n} endpoints`);
   if (config.databaseUrl) {
     if (!config.masterKey || config.previousMasterKeys.length === 0) {

@@ -1,6 +1,7 @@
 import type { RequestBody } from "../../../packages/client/src/index.ts";
 import { unwrap } from "../client.ts";
 import { type Command, SEVERITIES, UsageError, client, clientOptions, oneOf, parse, printer, readInput, required, showHelp } from "../shared.ts";
+import { coerceError } from "../../core/errors.ts";
 
 /** `tocsin send`: posts an event (or several) from a file or stdin. */
 
@@ -35,7 +36,7 @@ export const send: Command = async (args, env, io) => {
   try {
     JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`the input is not valid JSON: ${(e as Error).message}`);
+    throw new UsageError(`the input is not valid JSON: ${coerceError(e).message}`);
   }
   let body = text;
   if (v.type) {
