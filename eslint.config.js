@@ -11,6 +11,21 @@ const shared = {
   "prefer-const": "error",
 };
 
+/** Files over the length limit when it came in, with their length then: they may shrink, not grow. */
+const LONG_FILES = {
+  "src/api/schemas.ts": 594,
+  "scripts/api-reference.ts": 535,
+  "src/config.ts": 503,
+  "src/store/crud.ts": 480,
+  "src/cli/listen.ts": 454,
+  "src/services/endpoints.ts": 417,
+  "src/services/endpoint-settings.ts": 411,
+  "web/src/lib/endpoint-form.ts": 401,
+  "test/fuzz/harness.ts": 690,
+  "test/e2e/endpoint-settings.test.ts": 669,
+  "test/fuzz/routes.ts": 665,
+};
+
 /** Imports a folder's files must not make: [regular expression, why]. */
 function layer(files, rules) {
   return [
@@ -47,6 +62,12 @@ export default tseslint.config(
       "@typescript-eslint/no-misused-promises": "error",
     },
   },
+  // File length: about 400 lines for source, 600 for tests; the generated client types are exempt.
+  // The files listed in LONG_FILES are over it today and may not grow; split them, then drop them
+  // from the list.
+  { files: ["**/*.ts", "**/*.tsx", "**/*.js"], ignores: ["test/**", "packages/client/src/schema.ts"], rules: { "max-lines": ["error", 400] } },
+  { files: ["test/**/*.ts"], rules: { "max-lines": ["error", 600] } },
+  ...Object.entries(LONG_FILES).map(([file, max]) => ({ files: [file], rules: { "max-lines": ["error", max] } })),
   // The layers: cli -> api -> services -> delivery -> store -> core; no import climbs back up, and
   // none reaches around a layer (the API uses the store's interface and errors, store/store.ts,
   // never an implementation). Each entry names what a folder must not import.

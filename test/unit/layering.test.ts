@@ -34,3 +34,13 @@ it("lint refuses a promise left floating in source, and one passed where a callb
   assert.deepEqual(await lint("async function f(): Promise<void> {}\nvoid f();\n"), []);
   assert.deepEqual(await lint("async function f(): Promise<void> {}\n[1].forEach(async () => { await f(); });\n"), ["@typescript-eslint/no-misused-promises"]);
 });
+
+it("lint refuses a source file over 400 lines, and lets a listed long file shrink but not grow", async () => {
+  const eslint = new ESLint();
+  const lengthErrors = async (file: string, lines: number) =>
+    (await eslint.lintText(`${"export const x = 1;\n".repeat(1)}${"// line\n".repeat(lines - 1)}`, { filePath: file }))[0].messages.filter((m) => m.ruleId === "max-lines").length;
+  assert.equal(await lengthErrors("src/core/ids.ts", 400), 0);
+  assert.equal(await lengthErrors("src/core/ids.ts", 401), 1);
+  assert.equal(await lengthErrors("src/config.ts", 503), 0);
+  assert.equal(await lengthErrors("src/config.ts", 504), 1);
+});
