@@ -13,7 +13,6 @@ const shared = {
 
 /** Files over the length limit when it came in, with their length then: they may shrink, not grow. */
 const LONG_FILES = {
-  "src/api/schemas.ts": 594,
   "scripts/api-reference.ts": 535,
   "src/config.ts": 503,
   "src/store/crud.ts": 480,

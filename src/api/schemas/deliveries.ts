@@ -1,0 +1,136 @@
+import { Type } from "typebox";
+import { EVENT_TYPE_PATTERN } from "../../core/event-types.ts";
+import { EventTypeName, ListQuery, Nullable, Timestamp } from "./common.ts";
+import { Severity } from "./endpoints.ts";
+
+// Events as stored, deliveries, attempts, alerts, and the queries and statistics over them.
+
+export const DeliveryStatus = Type.Union(["pending", "delivering", "succeeded", "failed", "cancelled"].map((s) => Type.Literal(s)));
+export const DeliveryOut = Type.Object(
+  {
+    id: Type.String(),
+    tenantId: Type.String(),
+    eventId: Type.String(),
+    endpointId: Type.String(),
+    eventType: Type.String(),
+    status: DeliveryStatus,
+    attemptCount: Type.Integer(),
+    nextAttemptAt: Nullable(Timestamp),
+    lastStatusCode: Nullable(Type.Integer()),
+    lastError: Nullable(Type.String()),
+    batchId: Nullable(Type.String({ description: "The batch (bat_ id, sent as webhook-id) this delivery went in; null when sent alone" })),
+    pinnedVersion: Nullable(Type.Integer({ description: "The endpoint version that shapes the body, fixed at the first attempt" })),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+);
+export const AttemptOut = Type.Object(
+  {
+    id: Type.String(),
+    deliveryId: Type.String({ description: "The delivery, or the batch id for an attempt that sent a batch" }),
+    batchId: Nullable(Type.String()),
+    attemptNo: Type.Integer(),
+    startedAt: Timestamp,
+    durationMs: Type.Integer(),
+    statusCode: Nullable(Type.Integer()),
+    errorClass: Nullable(Type.String()),
+    errorMessage: Nullable(Type.String()),
+    request: Nullable(
+      Type.Object(
+        {
+          method: Type.String(),
+          url: Type.String(),
+          headers: Type.Record(Type.String(), Type.String(), { description: "As sent, in wire order; credentials in authorization redacted" }),
+          body: Nullable(Type.String({ description: "First 16 KiB of the body as sent (null for a GET)" })),
+          bodyBytes: Type.Integer({ description: "The whole body's size in bytes" }),
+        },
+        { description: "The request this attempt sent; null when nothing was sent (a failed transform) or for attempts recorded before requests were kept" },
+      ),
+    ),
+    responseHeaders: Nullable(Type.Record(Type.String(), Type.String())),
+    responseBody: Nullable(Type.String({ description: "First 16 KiB of the response body" })),
+    willRetry: Type.Boolean(),
+    nextAttemptAt: Nullable(Timestamp),
+  },
+);
+export const EventOut = Type.Object(
+  {
+    id: Type.String(),
+    tenantId: Type.String(),
+    type: Type.String(),
+    severity: Nullable(Severity),
+    payload: Type.Unknown(),
+    idempotencyKey: Nullable(Type.String()),
+    createdAt: Timestamp,
+    fingerprint: Nullable(Type.String({ description: "The alert this event updated; null for other events" })),
+    state: Nullable(Type.Union([Type.Literal("start"), Type.Literal("ongoing"), Type.Literal("end")], { description: "As stored: a start for an open alert becomes ongoing" })),
+    startedAt: Type.String({ format: "date-time", description: "When the alert started (createdAt for other events)" }),
+    updateCount: Type.Integer({ description: "Updates the alert had seen with this one (0 for its first event)" }),
+  },
+);
+export const AlertOut = Type.Object({
+  fingerprint: Type.String(),
+  status: Type.Union([Type.Literal("open"), Type.Literal("resolved")]),
+  startedAt: Timestamp,
+  endedAt: Nullable(Timestamp),
+  durationMs: Type.Integer({ description: "Until endedAt, or until now while open" }),
+  updateCount: Type.Integer(),
+  lastEventId: Type.String(),
+  lastEventAt: Timestamp,
+});
+export const EventWithDeliveries = Type.Object({ ...EventOut.properties, deliveries: Type.Array(DeliveryOut) });
+export const DeliveryWithAttempts = Type.Object({ ...DeliveryOut.properties, attempts: Type.Array(AttemptOut) });
+
+export const DeliveryQuery = Type.Object(
+  {
+    ...ListQuery.properties,
+    endpointId: Type.Optional(Type.String({ maxLength: 100 })),
+    eventId: Type.Optional(Type.String({ maxLength: 100 })),
+    status: Type.Optional(DeliveryStatus),
+    eventType: Type.Optional(
+      Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 200, description: "An event type, `prefix.*` for a family, or `*` for any" }),
+    ),
+    since: Type.Optional(Type.String({ format: "date-time", description: "Only deliveries created at or after this time" })),
+    until: Type.Optional(Type.String({ format: "date-time", description: "Only deliveries created before this time" })),
+  },
+  { additionalProperties: false },
+);
+export const DeliveryStatsQuery = Type.Object(
+  {
+    since: Type.String({ format: "date-time", description: "Start of the range (inclusive)" }),
+    until: Type.Optional(Type.String({ format: "date-time", description: "End of the range (exclusive); default: now. At most 31 days after since" })),
+    buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 24, description: "Equal slices of the range" })),
+    endpointId: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export const OutcomeCounts = Type.Object({
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  waiting: Type.Integer({ description: "pending or delivering" }),
+  cancelled: Type.Integer(),
+});
+export const DeliveryStatsOut = Type.Object({
+  since: Timestamp,
+  until: Timestamp,
+  bucketMs: Type.Integer({ description: "Width of each bucket" }),
+  buckets: Type.Array(Type.Object({ start: Timestamp, counts: OutcomeCounts }), { description: "Deliveries by creation time and current outcome" }),
+  totals: OutcomeCounts,
+  latency: Type.Object(
+    {
+      count: Type.Integer({ description: "Attempts measured" }),
+      p50: Nullable(Type.Integer()),
+      p90: Nullable(Type.Integer()),
+      p99: Nullable(Type.Integer()),
+      max: Nullable(Type.Integer()),
+      histogram: Type.Array(Type.Object({ upToMs: Nullable(Type.Integer({ description: "Upper bound in ms; null: slower than the last bound" })), count: Type.Integer() })),
+    },
+    { description: "Durations of the attempts of these deliveries, in ms (nearest-rank percentiles)" },
+  ),
+  sampled: Type.Boolean({ description: "true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them" }),
+});
+export const EventQuery = Type.Object({ ...ListQuery.properties, type: Type.Optional(EventTypeName) }, { additionalProperties: false });
+export const AlertQuery = Type.Object(
+  { ...ListQuery.properties, status: Type.Optional(Type.Union([Type.Literal("open"), Type.Literal("resolved")])) },
+  { additionalProperties: false },
+);
