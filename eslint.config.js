@@ -16,7 +16,6 @@ const LONG_FILES = {
   "scripts/api-reference.ts": 535,
   "src/config.ts": 503,
   "src/store/crud.ts": 480,
-  "src/cli/listen.ts": 454,
   "src/services/endpoints.ts": 417,
   "src/services/endpoint-settings.ts": 411,
   "web/src/lib/endpoint-form.ts": 401,
