@@ -3,7 +3,7 @@ import { matchesEventType } from "../core/event-types.ts";
 import { idFloor, newId } from "../core/ids.ts";
 import type { Replay, ReplayScope } from "../core/types.ts";
 import type { Row, SqlDb } from "./sql.ts";
-import { type Page, type PageResult, decodeCursor, encodeCursor } from "./store.ts";
+import { type Page, type PageResult, decodeCursor, encodeCursor } from "./page.ts";
 
 // Replay jobs, written once for both backends. A job walks its range in steps of one transaction
 // each; the step records where it stopped, so a job resumes after a crash without sending twice

@@ -20,16 +20,9 @@ import type {
   ValidationStatus,
 } from "../core/types.ts";
 
-export interface Page {
-  limit: number;
-  /** Opaque position returned as `nextCursor` by the previous page. */
-  cursor: string | null;
-}
+import type { Page, PageResult } from "./page.ts";
 
-export interface PageResult<T> {
-  data: T[];
-  nextCursor: string | null;
-}
+export { type Page, type PageResult, decodeCursor, encodeCursor } from "./page.ts";
 
 export interface NewEvent {
   id: string;
@@ -327,12 +320,3 @@ export interface DeliveryStatsRows {
 
 /** The database cannot be reached; the API answers 503 and workers retry. */
 export class StoreUnavailableError extends Error {}
-
-export function encodeCursor(key: string): string {
-  return Buffer.from(key, "utf8").toString("base64url");
-}
-
-export function decodeCursor(cursor: string | null): string | null {
-  if (cursor === null) return null;
-  return Buffer.from(cursor, "base64url").toString("utf8");
-}
