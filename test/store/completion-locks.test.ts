@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pg from "pg";
 import { newId } from "../../src/core/ids.ts";
-import type { ClaimedDelivery, DeliveryOutcome } from "../../src/core/types.ts";
+import type { ClaimedDelivery } from "../../src/core/types.ts";
 import { createPostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import type { Store } from "../../src/store/store.ts";
+import { outcomeOf } from "../support/outcomes.ts";
 import { createPgSchema, pgAvailable } from "../support/pg.ts";
 
 // On PostgreSQL a claim holds the row locks of the endpoints it claims from until it commits, and
@@ -14,34 +15,7 @@ import { createPgSchema, pgAvailable } from "../support/pg.ts";
 
 const T0 = 1_700_000_000_000;
 
-function failed(c: ClaimedDelivery, at: number): DeliveryOutcome {
-  return {
-    deliveryId: c.id,
-    endpointId: c.endpointId,
-    status: "pending",
-    nextAttemptAt: at + 60_000,
-    disableEndpoint: null,
-    attempt: {
-      id: newId("att"),
-      deliveryId: c.id,
-      batchId: null,
-      tenantId: c.tenantId,
-      endpointId: c.endpointId,
-      eventId: c.eventId,
-      attemptNo: c.attempts + 1,
-      startedAt: at,
-      durationMs: 3,
-      statusCode: 500,
-      errorClass: "http_status",
-      errorMessage: null,
-      request: { method: "POST", url: "http://127.0.0.1:9/hook", headers: {}, body: "{}", bodyBytes: 2 },
-      responseHeaders: {},
-      responseBody: "",
-      willRetry: true,
-      nextAttemptAt: at + 60_000,
-    },
-  };
-}
+const failed = (c: ClaimedDelivery, at: number) => outcomeOf(c, "pending", at + 60_000, at);
 
 async function withStore(fn: (store: Store, url: string) => Promise<void>) {
   const s = await createPgSchema();

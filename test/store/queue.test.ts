@@ -5,6 +5,7 @@ import { newId, newUlid as newUlidAt } from "../../src/core/ids.ts";
 import type { ClaimedDelivery, DeliveryOutcome } from "../../src/core/types.ts";
 import type { Store } from "../../src/store/store.ts";
 import { testBackends, withTestStore } from "../support/backends.ts";
+import { outcomeOf } from "../support/outcomes.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -32,34 +33,7 @@ async function seed(store: Store, endpoints: { id?: string; types?: string[]; en
 
 const events = (n: number, type = "a.b") => Array.from({ length: n }, (_, i) => ({ id: newId("evt"), type, payload: `{"i":${i}}`, idempotencyKey: null }));
 
-function outcome(c: ClaimedDelivery, status: DeliveryOutcome["status"], next: number | null = null): DeliveryOutcome {
-  return {
-    deliveryId: c.id,
-    endpointId: c.endpointId,
-    status,
-    nextAttemptAt: next,
-    disableEndpoint: null,
-    attempt: {
-      id: newId("att"),
-      deliveryId: c.id,
-      batchId: null,
-      tenantId: c.tenantId,
-      endpointId: c.endpointId,
-      eventId: c.eventId,
-      attemptNo: c.attempts + 1,
-      startedAt: T0,
-      durationMs: 3,
-      statusCode: status === "succeeded" ? 200 : 500,
-      errorClass: status === "succeeded" ? null : "http_status",
-      errorMessage: null,
-      request: { method: "POST", url: "http://127.0.0.1:9/hook", headers: { "webhook-id": "evt_x" }, body: "{}", bodyBytes: 2 },
-      responseHeaders: {},
-      responseBody: "",
-      willRetry: status === "pending",
-      nextAttemptAt: next,
-    },
-  };
-}
+const outcome = (c: ClaimedDelivery, status: DeliveryOutcome["status"], next: number | null = null) => outcomeOf(c, status, next, T0);
 
 for (const backend of await testBackends()) {
   describe(`${backend}: ingest, claimDue and complete`, () => {
