@@ -1,7 +1,7 @@
 import { newId } from "../core/ids.ts";
 import type { ClaimedDelivery } from "../core/types.ts";
 import { type Dialect, type Steps, all, run, table } from "./dialect.ts";
-import { gateOf } from "./gate.ts";
+import { type Gate, gateOf } from "./gate.ts";
 import { MARK_PROBE, UPSERT_TOKENS } from "./operations.ts";
 import { rowToClaimed } from "./rows.ts";
 import type { Param, Row } from "./sql.ts";
@@ -130,7 +130,8 @@ const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempt
  * endpoints that do not batch, up to each one's room, leased and returned with their event and
  * endpoint in one statement.
  */
-export const CLAIM_SINGLES = `
+export const CLAIM_SINGLES = {
+  pg: `
   WITH eps AS (SELECT * FROM unnest($1::text[], $2::int[]) AS x(id, room)),
   cand AS (
     SELECT c.id, c.next_attempt_at FROM eps
@@ -145,11 +146,13 @@ export const CLAIM_SINGLES = `
     pinned_version = COALESCE(d.pinned_version, e.version)
   FROM cand, events ev, endpoints e
   WHERE d.id = cand.id AND ev.id = d.event_id AND e.id = d.endpoint_id
-  RETURNING ${CLAIMED_COLUMNS}`;
+  RETURNING ${CLAIMED_COLUMNS}`,
+};
 
 /** SQLite, (endpoint, room, now): the same choice for one endpoint, without leasing (see LEASE). */
-export const PICK_SINGLES =
-  "SELECT id, endpoint_id FROM deliveries WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3 AND batch_id IS NULL ORDER BY next_attempt_at LIMIT ?2";
+export const PICK_SINGLES = {
+  sqlite: "SELECT id, endpoint_id FROM deliveries WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3 AND batch_id IS NULL ORDER BY next_attempt_at LIMIT ?2",
+};
 
 /**
  * (deliveries, owner, lease until, now): leases the rows taken. PostgreSQL returns them with their
@@ -182,10 +185,9 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
   const taken: string[] = [];
   // PostgreSQL: (endpoint, room) of the endpoints whose single deliveries CLAIM_SINGLES takes.
   const singles: Param[][] = [];
-  // Requests taken per endpoint (a batch, or a delivery sent alone), for its gate's bookkeeping.
-  const requests = new Map<Row, string[]>();
-  const gates = new Map<Row, ReturnType<typeof gateOf>>();
-  const byId = new Map<string, Row>();
+  // Per endpoint with room: its row, its gate, and the requests taken (a batch, or a delivery
+  // sent alone), for the gate's bookkeeping at the end.
+  const taking = new Map<string, { ep: Row; gate: Gate; reqs: string[] }>();
 
   for (let i = 0; i < listed.length && budget > 0; i += CHUNK) {
     const chunk = listed.slice(i, i + CHUNK).filter((e) => tenants.left(e.tenant_id as string) > 0);
@@ -203,10 +205,8 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
       const gate = gateOf(ep, inflight.get(epId) ?? 0, endpointConcurrency, now);
       let room = Math.min(gate.room, tenants.left(tenantId));
       if (room <= 0) continue;
-      byId.set(epId, ep);
-      gates.set(ep, gate);
       const reqs: string[] = [];
-      requests.set(ep, reqs);
+      taking.set(epId, { ep, gate, reqs });
       if (withBatches.has(epId)) {
         for (const b of (yield all("claim: due batches", DUE_BATCHES, [epId, now, room])).rows) {
           const memberIds = (yield all("claim: batch members", BATCH_MEMBERS, [b.batch_id as string])).rows.map((r) => r.id as string);
@@ -241,14 +241,14 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
         }
       } else {
         room = Math.min(room, budget);
-        for (const r of room > 0 ? (yield all("claim: pick deliveries", { sqlite: PICK_SINGLES }, [epId, room, now])).rows : []) {
+        for (const r of room > 0 ? (yield all("claim: pick deliveries", PICK_SINGLES, [epId, room, now])).rows : []) {
           taken.push(r.id as string);
           reqs.push(r.id as string);
           budget--;
         }
       }
-      // Singles on PostgreSQL were counted when handed out.
-      if (!(d.returningFromJoins && ep.batch_max_events === null)) tenants.take(tenantId, reqs.length);
+      // Batches, and SQLite's single deliveries (PostgreSQL's were counted when handed out).
+      tenants.take(tenantId, reqs.length);
     }
   }
 
@@ -258,14 +258,13 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
     rows = d.returningFromJoins ? leased.rows : (yield all("claim: claimed rows", SELECT_CLAIMED, [taken])).rows;
   }
   if (singles.length && budget > 0) {
-    const claimed = (yield all("claim: deliveries", { pg: CLAIM_SINGLES }, [table(singles, 2), now, budget, owner, now + leaseMs])).rows;
-    for (const r of claimed) requests.get(byId.get(r.endpoint_id as string)!)!.push(r.id as string);
+    const claimed = (yield all("claim: deliveries", CLAIM_SINGLES, [table(singles, 2), now, budget, owner, now + leaseMs])).rows;
+    for (const r of claimed) taking.get(r.endpoint_id as string)!.reqs.push(r.id as string);
     rows = rows.concat(claimed);
   }
   // Rate-limit buckets and circuit probes (on PostgreSQL under the endpoint locks this claim holds).
-  for (const [ep, reqs] of requests) {
+  for (const { ep, gate, reqs } of taking.values()) {
     if (reqs.length === 0) continue;
-    const gate = gates.get(ep)!;
     if (gate.tokens !== null) yield run("claim: rate-limit bucket", UPSERT_TOKENS, [ep.id as string, ep.tenant_id as string, gate.tokens - reqs.length, now, now]);
     if (gate.probe) yield run("claim: circuit probe", MARK_PROBE, [reqs[0], now, ep.id as string]);
   }

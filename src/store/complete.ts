@@ -99,9 +99,11 @@ export const WRITE_HEALTH = {
 };
 
 /** PostgreSQL, table (endpoint, tenant), now: health rows for endpoints that have none yet, so that they can be locked. */
-export const ENSURE_HEALTH = `INSERT INTO endpoint_health (endpoint_id, tenant_id, updated_at)
+export const ENSURE_HEALTH = {
+  pg: `INSERT INTO endpoint_health (endpoint_id, tenant_id, updated_at)
   SELECT id, t, $3 FROM unnest($1::text[], $2::text[]) AS x(id, t) ORDER BY id
-  ON CONFLICT (endpoint_id) DO NOTHING`;
+  ON CONFLICT (endpoint_id) DO NOTHING`,
+};
 
 export const READ_EXHAUSTED = {
   sqlite: `${SELECT_EXHAUSTED} (SELECT value FROM json_each(?)) ORDER BY id`,
@@ -164,7 +166,7 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   if (d.rowLocks && healthRows.length < epIds.length) {
     // An endpoint's first completion: make its row, then lock every row again in order.
     const tenantOf = new Map(kept.map((o) => [o.endpointId, o.attempt.tenantId]));
-    yield run("complete: health rows", { pg: ENSURE_HEALTH }, [table(epIds.map((id) => [id, tenantOf.get(id)!]), 2), now]);
+    yield run("complete: health rows", ENSURE_HEALTH, [table(epIds.map((id) => [id, tenantOf.get(id)!]), 2), now]);
     healthRows = (yield all("complete: health", SELECT_HEALTH, [epIds])).rows;
   }
   const current = new Map(healthRows.map((r) => [r.endpoint_id as string, rowToHealth(r)]));

@@ -93,7 +93,7 @@ async function pgClaimBuffers(endpoint: SeedEndpoint, n: number): Promise<Record
         "due batches": await buffers(c, cl.DUE_BATCHES.pg, [endpoint.id, T0, 16]),
         ...(endpoint.batch
           ? { unbatched: await buffers(c, cl.UNBATCHED.pg, [endpoint.id, 10]) }
-          : { "due deliveries": await buffers(c, cl.CLAIM_SINGLES, [ids, [16], T0, 64, "wrk_test", T0 + 60_000]) }),
+          : { "due deliveries": await buffers(c, cl.CLAIM_SINGLES.pg, [ids, [16], T0, 64, "wrk_test", T0 + 60_000]) }),
       };
     } finally {
       await c.query("ROLLBACK");

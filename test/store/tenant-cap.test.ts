@@ -5,6 +5,7 @@ import { newId } from "../../src/core/ids.ts";
 import type { ClaimedDelivery } from "../../src/core/types.ts";
 import type { ClaimOptions, Store } from "../../src/store/store.ts";
 import { testBackends, withTestStore } from "../support/backends.ts";
+import { outcomeOf } from "../support/outcomes.ts";
 
 // The per-tenant cap of a claim: the worker passes what it has in flight per tenant, and the claim
 // takes nothing for a tenant at its cap and stops taking for one as soon as it reaches it.
@@ -84,6 +85,24 @@ for (const backend of await testBackends()) {
         const got = await claim(store, { tenantConcurrency: 3, tenantInFlight: new Map([["noisy", 1]]) });
         assert.equal(got.length, 10);
         assert.equal(new Set(got.map((c) => c.batchId)).size, 2);
+      });
+    });
+
+    it("counts a retried batch against its tenant's cap on an endpoint that no longer batches", async () => {
+      await withTestStore(backend, async (store) => {
+        const eps = await tenantWith(store, "noisy", 2, { maxEvents: 2, maxWaitMs: 0 });
+        await store.ingest("noisy", events(2), T0, 0);
+        // One batch per endpoint, sent and failed: both are due again at T0.
+        const first = await claim(store, { owner: "a" });
+        const batches = Map.groupBy(first, (c) => c.batchId!);
+        assert.equal(batches.size, 2);
+        await store.complete("a", [...batches.values()].map((m) => ({ ...outcomeOf(m[0], "pending", T0, T0), memberIds: m.map((c) => c.id) })), T0);
+        // Batching turned off; new events go alone.
+        for (const id of eps) await store.updateEndpoint("noisy", id, { settings: { ...defaultSettings(), batch: null } }, T0);
+        await store.ingest("noisy", events(5), T0, 0);
+        const got = await claim(store, { owner: "b", tenantConcurrency: 2, tenantInFlight: new Map() });
+        const requests = new Set(got.map((c) => c.batchId ?? c.id));
+        assert.equal(requests.size, 2, `requests claimed: ${[...requests].join(", ")}`);
       });
     });
 
