@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import * as apiSchemas from "../src/api/schemas.ts";
 import { loadConfig } from "../src/config.ts";
 import { serve } from "../src/main.ts";
 
@@ -20,6 +19,10 @@ export const REGENERATE = "node scripts/api-reference.ts";
 
 /** The parts of JSON Schema (as @fastify/swagger emits it) that the page renders. */
 export interface Schema {
+  $ref?: string;
+  /** Set by `inlineRefs` on a schema that was a reference: the name it has under components.schemas. */
+  "x-component"?: string;
+  allOf?: Schema[];
   type?: string;
   properties?: Record<string, Schema>;
   required?: string[];
@@ -60,12 +63,13 @@ export interface Operation {
   security?: Record<string, string[]>[];
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content: Record<string, Content> };
-  responses: Record<string, { description?: string; content?: Record<string, Content> }>;
+  responses: Record<string, { "x-response"?: string; description?: string; content?: Record<string, Content> }>;
 }
 export interface OpenApiDocument {
   openapi: string;
   info: { title: string; version: string; description?: string };
   paths: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, Schema>; responses?: Record<string, { description?: string; content?: Record<string, Content> }> };
 }
 
 /** Settings that change the document; the page is produced with their defaults. */
@@ -112,16 +116,32 @@ function canonical(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
 }
 
-/** Response schemas are inlined in the document; name those that are exported from src/api/schemas.ts. */
-function schemaNames(): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const name of Object.keys(apiSchemas).sort()) {
-    const value = (apiSchemas as Record<string, unknown>)[name];
-    if (!/^[A-Z]/.test(name) || value === null || typeof value !== "object") continue;
-    const key = canonical(normalize(JSON.parse(JSON.stringify(value))));
-    if (!names.has(key)) names.set(key, name);
+/**
+ * `value` with each `$ref` replaced by what it points at, a named schema keeping its name as
+ * `x-component`, and each `allOf` of objects merged into one object: the page renders named
+ * schemas in full where it inlines them and links them by that name where it does not.
+ */
+function inlineRefs(value: unknown, components: NonNullable<OpenApiDocument["components"]>, depth = 0): unknown {
+  if (depth > 64) throw new Error("$ref nesting deeper than 64");
+  if (Array.isArray(value)) return value.map((v) => inlineRefs(v, components, depth + 1));
+  if (value === null || typeof value !== "object") return value;
+  const { $ref, ...rest } = value as Record<string, unknown>;
+  if (typeof $ref === "string") {
+    const [, kind, name] = /^#\/components\/(schemas|responses)\/(.+)$/.exec($ref) ?? [];
+    const target = kind === "schemas" ? components.schemas?.[name] : kind === "responses" ? components.responses?.[name] : undefined;
+    if (!target) throw new Error(`unresolvable $ref ${$ref}`);
+    const resolved = inlineRefs(target, components, depth + 1) as Record<string, unknown>;
+    return kind === "schemas" ? { ...resolved, "x-component": name } : { ...resolved, "x-response": name };
   }
-  return names;
+  const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, inlineRefs(v, components, depth + 1)])) as Schema;
+  if (!out.allOf?.every((m) => m.properties)) return out;
+  const { allOf, ...own } = out;
+  return {
+    ...own,
+    type: "object",
+    properties: Object.assign({}, ...allOf.map((m) => m.properties)),
+    required: allOf.flatMap((m) => m.required ?? []),
+  } satisfies Schema;
 }
 
 const variantsOf = (s: Schema) => s.anyOf ?? s.oneOf;
@@ -152,6 +172,9 @@ function enumValues(s: Schema): unknown[] | null {
 }
 
 const isObjectish = (s: Schema) => s.type === "object" || !!s.properties;
+
+/** A list's page: `data`, an array of items, and `nextCursor`. */
+const isPage = (s: Schema) => Object.keys(s.properties ?? {}).sort().join() === "data,nextCursor" && s.properties!.data.type === "array" && !!s.properties!.data.items;
 
 interface Field {
   schema: Schema;
@@ -236,13 +259,10 @@ function bounds(s: Schema): string[] {
 class Renderer {
   /** Named schemas linked from responses, rendered once at the end. */
   readonly referenced = new Map<string, Schema>();
-  private readonly names: Map<string, string>;
-  constructor(names: Map<string, string>) {
-    this.names = names;
-  }
 
+  /** The name of a schema the document refers to by `$ref`; lists of values and pages are described where they are used. */
   nameOf(s: Schema): string | undefined {
-    return this.names.get(canonical(s));
+    return enumValues(s) || isPage(s) ? undefined : s["x-component"];
   }
 
   private link(s: Schema, linkNamed: boolean): string | undefined {
@@ -345,7 +365,8 @@ class Renderer {
 const TAG_ORDER = ["tenants", "endpoints", "events", "deliveries", "alerts", "replays", "event-types", "keys", "health"];
 const METHODS = ["get", "post", "put", "patch", "delete"];
 const tagTitle = (tag: string) => tag.charAt(0).toUpperCase() + tag.slice(1).replace(/-/g, " ");
-const isProblem = (r: { description?: string }) => r.description === "RFC 9457 problem document";
+/** An error response: the document's one shared Problem response. */
+const isProblem = (r: { "x-response"?: string }) => r["x-response"] === "Problem";
 
 /** The auth note src/api/auth.ts appends to each description; the page shows it as an Auth line instead. */
 const AUTH_NOTE = /\n*(Tenant keys need the `[^`]+` scope\.|Admin keys only\.)$/;
@@ -388,9 +409,8 @@ function renderResponse(r: Renderer, status: string, res: { description?: string
       out.push(`${head} ${named}.`);
       continue;
     }
-    const props = s.properties ?? {};
-    if (Object.keys(props).sort().join() === "data,nextCursor" && props.data.type === "array" && props.data.items) {
-      const item = props.data.items;
+    if (isPage(s)) {
+      const item = s.properties!.data.items!;
       out.push(`${head} a page: \`data\`, an array of ${r.typeOf(item, true)}; \`nextCursor\`, a string or null.`);
       if (!r.nameOf(item)) out.push("", ...r.table(item, true, false).map((l) => `  ${l}`));
       continue;
@@ -420,8 +440,16 @@ function renderOperation(r: Renderer, doc: OpenApiDocument, method: string, path
   }
 
   if (op.requestBody) {
+    // Media types that take the same schema (a PATCH's merge patch and plain JSON) share one table.
+    const bySchema = new Map<string, { types: string[]; schema: Schema }>();
     for (const [type, c] of Object.entries(op.requestBody.content)) {
-      out.push(`**Request body** \`${type}\`${op.requestBody.required ? "" : " (optional)"}:`, "", ...renderBody(r, c.schema ?? {}, maxBatchEvents), "");
+      const key = canonical(c.schema ?? {});
+      const entry = bySchema.get(key) ?? { types: [], schema: c.schema ?? {} };
+      entry.types.push(code(type));
+      bySchema.set(key, entry);
+    }
+    for (const { types, schema } of bySchema.values()) {
+      out.push(`**Request body** ${types.join(" or ")}${op.requestBody.required ? "" : " (optional)"}:`, "", ...renderBody(r, schema, maxBatchEvents), "");
     }
   }
 
@@ -438,8 +466,9 @@ function renderOperation(r: Renderer, doc: OpenApiDocument, method: string, path
 }
 
 /** The whole page, from a document; pure and deterministic. */
-export function renderReference(doc: OpenApiDocument, maxBatchEvents: number): string {
-  const r = new Renderer(schemaNames());
+export function renderReference(document: OpenApiDocument, maxBatchEvents: number): string {
+  const doc = { ...document, paths: inlineRefs(document.paths, document.components ?? {}) as OpenApiDocument["paths"] };
+  const r = new Renderer();
   const byTag = new Map<string, { method: string; path: string; op: Operation }[]>();
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -493,18 +522,16 @@ export function renderReference(doc: OpenApiDocument, maxBatchEvents: number): s
     "",
     "Every error is an RFC 9457 problem document, `Content-Type: application/problem+json`. The",
     "`code` says what went wrong; [api.md](api.md#conventions) lists every code, its status and when",
-    "it is sent. Besides the statuses each operation lists, any `/v1` operation can answer 429",
-    "(`rate_limited`), 500 (`internal`) and 503 (`unavailable`), and one with a body 413",
-    "(`payload_too_large`) and 415 (`unsupported_media_type`).",
+    "it is sent. Every operation lists the errors it can answer with, all as the document's one shared",
+    "`Problem` response: besides its own, 500 (`internal`) and 503 (`unavailable`) everywhere, 429",
+    "(`rate_limited`) wherever a key is needed, and 413 (`payload_too_large`) and 415",
+    "(`unsupported_media_type`) wherever the method may carry a body (POST, PUT, PATCH, DELETE).",
     "",
   );
-  const problem = Object.values(doc.paths)
-    .flatMap((item) => Object.values(item))
-    .flatMap((op) => Object.values(op.responses))
-    .find(isProblem)?.content?.["application/problem+json"]?.schema;
+  const problem = document.components?.schemas?.Problem;
   if (problem) out.push(...r.table(problem, false, false), "");
 
-  out.push("## Schemas", "", "Response bodies, under the names `src/api/schemas.ts` gives them.", "");
+  out.push("## Schemas", "", "Response bodies, under their names in the document's `components.schemas`.", "");
   // Rendering a schema can reference more of them: render until none is new.
   const done = new Set<string>();
   const pending = () => [...r.referenced.keys()].filter((n) => !done.has(n)).sort();

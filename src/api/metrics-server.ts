@@ -1,7 +1,9 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
+import { namedSchemas } from "./schemas/component.ts";
 import { problem } from "./problem.ts";
 
 export interface MetricsServerOptions {
@@ -35,7 +37,9 @@ export async function createMetricsServer(o: MetricsServerOptions): Promise<Fast
       .type("application/problem+json")
       .send(problem(404, "not_found", `no route for ${req.method} ${req.url.split("?")[0]}; a worker serves GET /metrics and GET /healthz`)),
   );
-  registerMetricsRoute(app, o.metrics, o.token);
+  // The route's error responses refer to the named Problem schema.
+  for (const schema of namedSchemas()) app.addSchema(schema);
+  registerMetricsRoute(app.withTypeProvider<TypeBoxTypeProvider>(), o.metrics, o.token);
   app.get("/healthz", async () => ({ status: "ok" }));
   return app;
 }

@@ -1,9 +1,9 @@
 // One set of schemas validates requests, shapes responses and generates /openapi.json. They live
 // in schemas/<resource>.ts; this module exports those the routes use, as before.
 
-export { TenantId, EventTypeName, ListQuery, listOf, Problem } from "./schemas/common.ts";
-export { TenantCreate, TenantPatch, TenantOut } from "./schemas/tenants.ts";
-export { EndpointCreate, EndpointPatch, ReplayIn, ReplayOut, EndpointHealthOut, EndpointOut, EndpointUpdated, SecretRotateIn, SecretRotateOut, TestCallIn, TestCallOut, PreviewIn, PreviewOut, ValidateOut } from "./schemas/endpoints.ts";
-export { EventTypeCreate, EventTypePatch, EventTypeOut, EventIn, IngestOne, IngestBatch } from "./schemas/events.ts";
-export { DeliveryOut, AttemptOut, EventOut, AlertOut, EventWithDeliveries, DeliveryWithAttempts, DeliveryQuery, DeliveryStatsQuery, DeliveryStatsOut, EventQuery, AlertQuery } from "./schemas/deliveries.ts";
-export { AdminKeyCreate, TenantKeyCreate, PortalSessionCreate, ApiKeyOut, ApiKeyCreated, PortalSessionOut, SessionOut, KeyQuery, TenantKeyQuery } from "./schemas/keys.ts";
+export { TenantId, EventTypeName, ListQuery, Problem } from "./schemas/common.ts";
+export { TenantCreate, TenantPatch, TenantOut, TenantList } from "./schemas/tenants.ts";
+export { EndpointCreate, EndpointPatch, ReplayIn, ReplayOut, EndpointHealthOut, EndpointOut, EndpointUpdated, SecretRotateIn, SecretRotateOut, TestCallIn, TestCallOut, PreviewIn, PreviewOut, ValidateOut, EndpointList, ReplayList } from "./schemas/endpoints.ts";
+export { EventTypeCreate, EventTypePatch, EventTypeOut, EventIn, IngestOne, IngestBatch, EventTypeList } from "./schemas/events.ts";
+export { DeliveryStatus, DeliveryOut, AttemptOut, EventOut, AlertOut, EventWithDeliveries, DeliveryWithAttempts, DeliveryQuery, DeliveryStatsQuery, DeliveryStatsOut, EventQuery, AlertQuery, DeliveryList, EventList, AlertList } from "./schemas/deliveries.ts";
+export { AdminKeyCreate, TenantKeyCreate, PortalSessionCreate, ApiKeyOut, ApiKeyCreated, PortalSessionOut, SessionOut, KeyQuery, TenantKeyQuery, ApiKeyList } from "./schemas/keys.ts";

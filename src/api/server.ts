@@ -1,5 +1,6 @@
 import type { ServerOptions as ServerOptionsHttp1 } from "node:http";
 import rateLimit from "@fastify/rate-limit";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
@@ -25,6 +26,7 @@ import { registerMetricsRoute } from "./routes/metrics.ts";
 import { registerReplayRoutes } from "./routes/replays.ts";
 import { registerSessionRoute } from "./routes/session.ts";
 import { registerTenantRoutes } from "./routes/tenants.ts";
+import { namedSchemas } from "./schemas/component.ts";
 
 export interface ServerOptions {
   deps: ServiceDeps;
@@ -105,6 +107,14 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     return (httpPart === "body" ? strict : lenient).compile(schema);
   });
 
+  // The named schemas, once each, where $refs are resolved: the response serialisers (through
+  // the app), both validators, and the OpenAPI document's components.schemas.
+  for (const schema of namedSchemas()) {
+    app.addSchema(schema);
+    strict.addSchema(schema);
+    lenient.addSchema(schema);
+  }
+
   registerBodyParsers(app);
 
   await registerOpenApi(app, o.version);
@@ -147,19 +157,21 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   let consoleFallback: ConsoleFallback | null = null;
   registerNotFoundHandler(app, () => consoleFallback);
 
-  registerHealthRoutes(app, o.deps);
-  if (o.metrics) registerMetricsRoute(app, o.metrics, o.deps.config.metricsToken);
-  registerTenantRoutes(app, o.deps);
-  registerEndpointRoutes(app, o.deps);
-  registerReplayRoutes(app, o.deps);
-  registerEventTypeRoutes(app, o.deps);
-  registerEventRoutes(app, o.deps);
-  registerAlertmanagerRoutes(app, o.deps);
-  registerDeliveryRoutes(app, o.deps);
-  registerAlertRoutes(app, o.deps);
-  registerKeyRoutes(app, o.deps);
-  registerMasterKeyRoutes(app, o.deps);
-  registerSessionRoute(app);
+  // Routes get their request and reply types from their schemas.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  registerHealthRoutes(api, o.deps);
+  if (o.metrics) registerMetricsRoute(api, o.metrics, o.deps.config.metricsToken);
+  registerTenantRoutes(api, o.deps);
+  registerEndpointRoutes(api, o.deps);
+  registerReplayRoutes(api, o.deps);
+  registerEventTypeRoutes(api, o.deps);
+  registerEventRoutes(api, o.deps);
+  registerAlertmanagerRoutes(api, o.deps);
+  registerDeliveryRoutes(api, o.deps);
+  registerAlertRoutes(api, o.deps);
+  registerKeyRoutes(api, o.deps);
+  registerMasterKeyRoutes(api, o.deps);
+  registerSessionRoute(api);
 
   app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 

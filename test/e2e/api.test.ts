@@ -175,22 +175,34 @@ describe("REST API conventions", () => {
         assert.ok(doc.paths[p], `missing ${p}`);
       }
       // The media types it names are the ones sent: problem documents for every error.
-      type Op = { responses: Record<string, { content?: Record<string, unknown> }> };
+      type Res = { $ref?: string; content?: Record<string, unknown> };
+      type Op = { responses: Record<string, Res>; requestBody?: unknown };
+      const components = (doc as { components?: { responses?: Record<string, Res> } }).components;
       let errors = 0;
       for (const [path, item] of Object.entries(doc.paths)) {
         for (const [method, op] of Object.entries(item as Record<string, Op>)) {
+          // Every operation answers 500 and 503 as problems, and 413 and 415 when its method may carry a body.
+          for (const status of ["500", "503", ...(method === "get" ? [] : ["413", "415"])]) assert.ok(op.responses[status], `${method} ${path} ${status}`);
           for (const [status, res] of Object.entries(op.responses)) {
-            const types = Object.keys(res.content ?? {});
             if (/^[45]/.test(status)) {
               errors++;
-              assert.deepEqual(types, ["application/problem+json"], `${method} ${path} ${status}`);
+              // ...all through the one shared Problem response.
+              assert.equal(res.$ref, "#/components/responses/Problem", `${method} ${path} ${status}`);
+              assert.deepEqual(Object.keys(components?.responses?.Problem.content ?? {}), ["application/problem+json"]);
             } else {
+              const types = Object.keys(res.content ?? {});
               assert.ok(!types.includes("application/problem+json"), `${method} ${path} ${status}: ${types}`);
             }
           }
         }
       }
       assert.ok(errors > 100, `${errors} error responses documented`);
+      // Named schemas are listed once and referred to; PATCH bodies are declared as merge patches.
+      const schemas = (doc as { components?: { schemas?: Record<string, unknown> } }).components?.schemas ?? {};
+      for (const name of ["Problem", "TenantOut", "EndpointCreate", "EndpointPatch", "EndpointOut", "DeliveryOut", "EventIn"]) assert.ok(schemas[name], `components.schemas.${name}`);
+      const patch = doc.paths["/v1/tenants/{tenant}/endpoints/{id}"].patch as { requestBody: { content: Record<string, { schema: unknown }> } };
+      assert.deepEqual(Object.keys(patch.requestBody.content), ["application/merge-patch+json", "application/json"]);
+      assert.deepEqual(patch.requestBody.content["application/merge-patch+json"].schema, { $ref: "#/components/schemas/EndpointPatch" });
       // Actions that take no body as {} say their body is optional; other bodies are required.
       const required = (path: string) => (doc.paths[path].post as { requestBody?: { required?: boolean } }).requestBody?.required;
       for (const p of [

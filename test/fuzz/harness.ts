@@ -12,7 +12,6 @@ import {
   type BodySpec,
   type FuzzRequest,
   type Limits,
-  type OpenApiDocument,
   type Operation,
   type Piece,
   REF_MARK,
@@ -23,6 +22,7 @@ import {
   pct,
   setAt,
 } from "./routes.ts";
+import type { OpenApiDocument } from "../support/openapi.ts";
 
 // ---------------------------------------------------------------------------------------------
 // No traffic leaves the machine

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { type OpenApiDocument, inlineRefs } from "../support/openapi.ts";
 import { SPELLING_COUNT } from "../support/spellings.ts";
 
 // The routes to fuzz, read from the server's own OpenAPI document, and fast-check arbitraries for
@@ -34,17 +35,10 @@ export interface Operation {
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 export const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-type OpenApiOperation = {
-  parameters?: { in: string; name: string; required?: boolean; schema?: JsonSchema }[];
-  requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> };
-  security?: Record<string, string[]>[];
-};
-export type OpenApiDocument = { paths: Record<string, Record<string, OpenApiOperation>>; security?: Record<string, string[]>[] };
-
 /** Every path × method of the document, so that a new route is fuzzed without touching this file. */
 export function operationsOf(doc: OpenApiDocument): Operation[] {
   const ops: Operation[] = [];
-  for (const [template, item] of Object.entries(doc.paths)) {
+  for (const [template, item] of Object.entries(inlineRefs(doc.paths, doc) as OpenApiDocument["paths"])) {
     for (const [m, op] of Object.entries(item)) {
       if (!METHODS.includes(m)) continue;
       const params = op.parameters ?? [];

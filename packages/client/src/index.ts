@@ -1,6 +1,6 @@
 import type { Client } from "openapi-fetch";
 import createClient, { defaultPathSerializer } from "openapi-fetch";
-import type { paths } from "./schema.ts";
+import type { components, paths } from "./schema.ts";
 
 export type { components, operations, paths } from "./schema.ts";
 export { parseHeader, parseHeaderList } from "./headers.ts";
@@ -56,7 +56,7 @@ type SuccessBody<Op> = Op extends { responses: infer R }
   : never;
 
 /** An RFC 9457 problem document, as every error of the API is (`Content-Type: application/problem+json`). */
-export type Problem = paths["/v1/tenants"]["post"]["responses"][400]["content"]["application/problem+json"];
+export type Problem = components["schemas"]["Problem"];
 
 export type Tenant = ResponseData<"/v1/tenants/{tenant}", "get">;
 export type Endpoint = ResponseData<"/v1/tenants/{tenant}/endpoints/{id}", "get">;

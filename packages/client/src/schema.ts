@@ -8,29 +8,16 @@
 
 export interface paths {
     "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /** The process is up */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
+                200: { headers: { [name: string]: unknown; }; content?: never; };
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -42,29 +29,16 @@ export interface paths {
         trace?: never;
     };
     "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /** The database answers */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
+                200: { headers: { [name: string]: unknown; }; content?: never; };
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -76,34 +50,19 @@ export interface paths {
         trace?: never;
     };
     "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Prometheus metrics
          * @description The process's metrics in the Prometheus text exposition format 0.0.4, names prefixed `tocsin_` (see docs/metrics.md). Open: TOCSIN_METRICS_TOKEN is not set.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Prometheus text exposition format */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain; version=0.0.4": string;
-                    };
-                };
+                200: { headers: { [name: string]: unknown; }; content: { "text/plain; version=0.0.4": string; }; };
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -115,133 +74,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List tenants
          * @description Admin keys only.
          */
         get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
+            parameters: { query?: { limit?: number; cursor?: string; }; header?: never; path?: never; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                name: string | null;
-                                /** @description Free-form JSON object */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["TenantList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -250,147 +103,24 @@ export interface paths {
          * @description Admin keys only.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description The operator's own customer id, or a generated one */
-                        id?: string;
-                        name?: string | null;
-                        /** @description Free-form JSON object */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["TenantCreate"]; }; };
             responses: {
                 /** @description Default Response */
                 201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            name: string | null;
-                            /** @description Free-form JSON object */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["TenantOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -400,129 +130,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get a tenant
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            name: string | null;
-                            /** @description Free-form JSON object */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["TenantOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -532,99 +160,20 @@ export interface paths {
          * @description Admin keys only.
          */
         delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                204: { headers: { [name: string]: unknown; }; content?: never; };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         options?: never;
@@ -634,344 +183,59 @@ export interface paths {
          * @description Admin keys only.
          */
         patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
             requestBody: {
                 content: {
-                    "application/json": {
-                        name?: string | null;
-                        metadata?: {
-                            [key: string]: unknown;
-                        } | null;
-                    };
+                    "application/merge-patch+json": components["schemas"]["TenantPatch"];
+                    "application/json": components["schemas"]["TenantPatch"];
                 };
             };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            name: string | null;
-                            /** @description Free-form JSON object */
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["TenantOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List a tenant's endpoints
          * @description Tenant keys need the `read` scope.
          */
         get: {
             parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                };
+                query?: { limit?: number; cursor?: string; };
                 header?: never;
-                path: {
-                    tenant: string;
-                };
+                path: { tenant: string; };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                tenantId: string;
-                                url: string;
-                                name: string | null;
-                                description: string | null;
-                                method: "POST" | "PUT";
-                                headers: {
-                                    [key: string]: string;
-                                };
-                                auth: {
-                                    type: "none" | "basic" | "bearer";
-                                    username?: string;
-                                    passwordSet?: boolean;
-                                    tokenSet?: boolean;
-                                };
-                                tls: {
-                                    clientCert: string | null;
-                                    clientKeySet: boolean;
-                                    ca: string | null;
-                                    skipVerify: boolean;
-                                };
-                                timeouts: {
-                                    connectMs: number;
-                                    requestMs: number;
-                                };
-                                eventTypes: string[];
-                                minSeverity: ("info" | "low" | "medium" | "high" | "critical") | null;
-                                signing: {
-                                    /** @enum {string} */
-                                    scheme: "standard";
-                                } | {
-                                    /** @enum {string} */
-                                    scheme: "hmac-sha256";
-                                    header: string;
-                                    encoding: "hex" | "base64";
-                                    prefix: string;
-                                    timestampHeader: string | null;
-                                } | {
-                                    /** @enum {string} */
-                                    scheme: "none";
-                                };
-                                validation: {
-                                    mode: "none" | "token-path" | "challenge";
-                                    method: "POST" | "PUT" | "GET";
-                                    status: "none" | "pending" | "passed" | "failed";
-                                    error: string | null;
-                                    validatedAt: string | null;
-                                };
-                                format: {
-                                    envelope: "raw" | "standard" | "array" | "ndjson";
-                                    transform: string | null;
-                                };
-                                lifecycle: {
-                                    ongoingIntervalSec: number;
-                                    sendResolved: boolean;
-                                };
-                                batch: {
-                                    maxEvents: number;
-                                    maxWaitMs: number;
-                                } | null;
-                                rateLimit: {
-                                    perSecond: number;
-                                    burst: number;
-                                } | null;
-                                /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
-                                health: {
-                                    successRate: number | null;
-                                    /** @description Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept) */
-                                    windowAttempts: number;
-                                    windowFailures: number;
-                                    /** @description Failed attempts since the last success */
-                                    consecutiveFailures: number;
-                                    lastSuccessAt: string | null;
-                                    lastFailureAt: string | null;
-                                    lastFailureReason: string | null;
-                                    failingSince: string | null;
-                                    /** @description closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight */
-                                    circuit: "closed" | "open" | "half_open";
-                                    circuitUntil: string | null;
-                                    disableAt: string | null;
-                                };
-                                enabled: boolean;
-                                disabledReason: ("manual" | "gone" | "failing") | null;
-                                status: "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
-                                secretSet: boolean;
-                                previousSecretExpiresAt: string | null;
-                                /** @description Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates */
-                                warnings: string[];
-                                version: number;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EndpointList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -982,284 +246,24 @@ export interface paths {
          *     Tenant keys need the `endpoints:write` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description http or https URL of the receiver */
-                        url: string;
-                        name?: string | null;
-                        description?: string | null;
-                        /** @description Names, `prefix.*` or `*` (every type except tocsin.*). [] receives nothing. */
-                        eventTypes: string[];
-                        /** @default true */
-                        enabled?: boolean;
-                        /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
-                        secret?: string;
-                        method?: ("POST" | "PUT") | null;
-                        headers?: {
-                            [key: string]: string | null;
-                        } | null;
-                        auth?: {
-                            type?: "none" | "basic" | "bearer";
-                            username?: string | null;
-                            password?: string | null;
-                            token?: string | null;
-                        } | null;
-                        tls?: {
-                            clientCert?: string | null;
-                            clientKey?: string | null;
-                            ca?: string | null;
-                            skipVerify?: boolean | null;
-                        } | null;
-                        timeouts?: {
-                            connectMs?: number | null;
-                            requestMs?: number | null;
-                        } | null;
-                        minSeverity?: ("info" | "low" | "medium" | "high" | "critical") | null;
-                        signing?: {
-                            scheme?: "standard" | "hmac-sha256" | "none";
-                            header?: string | null;
-                            encoding?: ("hex" | "base64") | null;
-                            prefix?: string | null;
-                            timestampHeader?: string | null;
-                        } | null;
-                        validation?: {
-                            mode?: "none" | "token-path" | "challenge";
-                            method?: ("POST" | "PUT" | "GET") | null;
-                        } | null;
-                        format?: {
-                            envelope?: ("raw" | "standard" | "array" | "ndjson") | null;
-                            transform?: string | null;
-                        } | null;
-                        lifecycle?: {
-                            ongoingIntervalSec?: number | null;
-                            sendResolved?: boolean | null;
-                        } | null;
-                        batch?: {
-                            maxEvents?: number | null;
-                            maxWaitMs?: number | null;
-                        } | null;
-                        rateLimit?: {
-                            /** @description Requests a second, across every worker (a batch is one request); fractions allowed. Required unless already set. */
-                            perSecond?: number;
-                            burst?: number | null;
-                        } | null;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["EndpointCreate"]; }; };
             responses: {
                 /** @description Default Response */
                 201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            tenantId: string;
-                            url: string;
-                            name: string | null;
-                            description: string | null;
-                            method: "POST" | "PUT";
-                            headers: {
-                                [key: string]: string;
-                            };
-                            auth: {
-                                type: "none" | "basic" | "bearer";
-                                username?: string;
-                                passwordSet?: boolean;
-                                tokenSet?: boolean;
-                            };
-                            tls: {
-                                clientCert: string | null;
-                                clientKeySet: boolean;
-                                ca: string | null;
-                                skipVerify: boolean;
-                            };
-                            timeouts: {
-                                connectMs: number;
-                                requestMs: number;
-                            };
-                            eventTypes: string[];
-                            minSeverity: ("info" | "low" | "medium" | "high" | "critical") | null;
-                            signing: {
-                                /** @enum {string} */
-                                scheme: "standard";
-                            } | {
-                                /** @enum {string} */
-                                scheme: "hmac-sha256";
-                                header: string;
-                                encoding: "hex" | "base64";
-                                prefix: string;
-                                timestampHeader: string | null;
-                            } | {
-                                /** @enum {string} */
-                                scheme: "none";
-                            };
-                            validation: {
-                                mode: "none" | "token-path" | "challenge";
-                                method: "POST" | "PUT" | "GET";
-                                status: "none" | "pending" | "passed" | "failed";
-                                error: string | null;
-                                validatedAt: string | null;
-                            };
-                            format: {
-                                envelope: "raw" | "standard" | "array" | "ndjson";
-                                transform: string | null;
-                            };
-                            lifecycle: {
-                                ongoingIntervalSec: number;
-                                sendResolved: boolean;
-                            };
-                            batch: {
-                                maxEvents: number;
-                                maxWaitMs: number;
-                            } | null;
-                            rateLimit: {
-                                perSecond: number;
-                                burst: number;
-                            } | null;
-                            /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
-                            health: {
-                                successRate: number | null;
-                                /** @description Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept) */
-                                windowAttempts: number;
-                                windowFailures: number;
-                                /** @description Failed attempts since the last success */
-                                consecutiveFailures: number;
-                                lastSuccessAt: string | null;
-                                lastFailureAt: string | null;
-                                lastFailureReason: string | null;
-                                failingSince: string | null;
-                                /** @description closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight */
-                                circuit: "closed" | "open" | "half_open";
-                                circuitUntil: string | null;
-                                disableAt: string | null;
-                            };
-                            enabled: boolean;
-                            disabledReason: ("manual" | "gone" | "failing") | null;
-                            status: "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
-                            secretSet: boolean;
-                            previousSecretExpiresAt: string | null;
-                            /** @description Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates */
-                            warnings: string[];
-                            version: number;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EndpointOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -1269,213 +273,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get an endpoint
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            tenantId: string;
-                            url: string;
-                            name: string | null;
-                            description: string | null;
-                            method: "POST" | "PUT";
-                            headers: {
-                                [key: string]: string;
-                            };
-                            auth: {
-                                type: "none" | "basic" | "bearer";
-                                username?: string;
-                                passwordSet?: boolean;
-                                tokenSet?: boolean;
-                            };
-                            tls: {
-                                clientCert: string | null;
-                                clientKeySet: boolean;
-                                ca: string | null;
-                                skipVerify: boolean;
-                            };
-                            timeouts: {
-                                connectMs: number;
-                                requestMs: number;
-                            };
-                            eventTypes: string[];
-                            minSeverity: ("info" | "low" | "medium" | "high" | "critical") | null;
-                            signing: {
-                                /** @enum {string} */
-                                scheme: "standard";
-                            } | {
-                                /** @enum {string} */
-                                scheme: "hmac-sha256";
-                                header: string;
-                                encoding: "hex" | "base64";
-                                prefix: string;
-                                timestampHeader: string | null;
-                            } | {
-                                /** @enum {string} */
-                                scheme: "none";
-                            };
-                            validation: {
-                                mode: "none" | "token-path" | "challenge";
-                                method: "POST" | "PUT" | "GET";
-                                status: "none" | "pending" | "passed" | "failed";
-                                error: string | null;
-                                validatedAt: string | null;
-                            };
-                            format: {
-                                envelope: "raw" | "standard" | "array" | "ndjson";
-                                transform: string | null;
-                            };
-                            lifecycle: {
-                                ongoingIntervalSec: number;
-                                sendResolved: boolean;
-                            };
-                            batch: {
-                                maxEvents: number;
-                                maxWaitMs: number;
-                            } | null;
-                            rateLimit: {
-                                perSecond: number;
-                                burst: number;
-                            } | null;
-                            /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
-                            health: {
-                                successRate: number | null;
-                                /** @description Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept) */
-                                windowAttempts: number;
-                                windowFailures: number;
-                                /** @description Failed attempts since the last success */
-                                consecutiveFailures: number;
-                                lastSuccessAt: string | null;
-                                lastFailureAt: string | null;
-                                lastFailureReason: string | null;
-                                failingSince: string | null;
-                                /** @description closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight */
-                                circuit: "closed" | "open" | "half_open";
-                                circuitUntil: string | null;
-                                disableAt: string | null;
-                            };
-                            enabled: boolean;
-                            disabledReason: ("manual" | "gone" | "failing") | null;
-                            status: "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
-                            secretSet: boolean;
-                            previousSecretExpiresAt: string | null;
-                            /** @description Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates */
-                            warnings: string[];
-                            version: number;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EndpointOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -1485,100 +303,20 @@ export interface paths {
          * @description Tenant keys need the `endpoints:write` scope.
          */
         delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                204: { headers: { [name: string]: unknown; }; content?: never; };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         options?: never;
@@ -1590,380 +328,51 @@ export interface paths {
          *     Tenant keys need the `endpoints:write` scope.
          */
         patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody: {
                 content: {
-                    "application/json": {
-                        url?: string;
-                        name?: string | null;
-                        description?: string | null;
-                        /** @description Names, `prefix.*` or `*` (every type except tocsin.*). [] receives nothing. */
-                        eventTypes?: string[];
-                        enabled?: boolean;
-                        /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
-                        secret?: string;
-                        method?: ("POST" | "PUT") | null;
-                        headers?: {
-                            [key: string]: string | null;
-                        } | null;
-                        auth?: {
-                            type?: "none" | "basic" | "bearer";
-                            username?: string | null;
-                            password?: string | null;
-                            token?: string | null;
-                        } | null;
-                        tls?: {
-                            clientCert?: string | null;
-                            clientKey?: string | null;
-                            ca?: string | null;
-                            skipVerify?: boolean | null;
-                        } | null;
-                        timeouts?: {
-                            connectMs?: number | null;
-                            requestMs?: number | null;
-                        } | null;
-                        minSeverity?: ("info" | "low" | "medium" | "high" | "critical") | null;
-                        signing?: {
-                            scheme?: "standard" | "hmac-sha256" | "none";
-                            header?: string | null;
-                            encoding?: ("hex" | "base64") | null;
-                            prefix?: string | null;
-                            timestampHeader?: string | null;
-                        } | null;
-                        validation?: {
-                            mode?: "none" | "token-path" | "challenge";
-                            method?: ("POST" | "PUT" | "GET") | null;
-                        } | null;
-                        format?: {
-                            envelope?: ("raw" | "standard" | "array" | "ndjson") | null;
-                            transform?: string | null;
-                        } | null;
-                        lifecycle?: {
-                            ongoingIntervalSec?: number | null;
-                            sendResolved?: boolean | null;
-                        } | null;
-                        batch?: {
-                            maxEvents?: number | null;
-                            maxWaitMs?: number | null;
-                        } | null;
-                        rateLimit?: {
-                            /** @description Requests a second, across every worker (a batch is one request); fractions allowed. Required unless already set. */
-                            perSecond?: number;
-                            burst?: number | null;
-                        } | null;
-                    };
+                    "application/merge-patch+json": components["schemas"]["EndpointPatch"];
+                    "application/json": components["schemas"]["EndpointPatch"];
                 };
             };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            tenantId: string;
-                            url: string;
-                            name: string | null;
-                            description: string | null;
-                            method: "POST" | "PUT";
-                            headers: {
-                                [key: string]: string;
-                            };
-                            auth: {
-                                type: "none" | "basic" | "bearer";
-                                username?: string;
-                                passwordSet?: boolean;
-                                tokenSet?: boolean;
-                            };
-                            tls: {
-                                clientCert: string | null;
-                                clientKeySet: boolean;
-                                ca: string | null;
-                                skipVerify: boolean;
-                            };
-                            timeouts: {
-                                connectMs: number;
-                                requestMs: number;
-                            };
-                            eventTypes: string[];
-                            minSeverity: ("info" | "low" | "medium" | "high" | "critical") | null;
-                            signing: {
-                                /** @enum {string} */
-                                scheme: "standard";
-                            } | {
-                                /** @enum {string} */
-                                scheme: "hmac-sha256";
-                                header: string;
-                                encoding: "hex" | "base64";
-                                prefix: string;
-                                timestampHeader: string | null;
-                            } | {
-                                /** @enum {string} */
-                                scheme: "none";
-                            };
-                            validation: {
-                                mode: "none" | "token-path" | "challenge";
-                                method: "POST" | "PUT" | "GET";
-                                status: "none" | "pending" | "passed" | "failed";
-                                error: string | null;
-                                validatedAt: string | null;
-                            };
-                            format: {
-                                envelope: "raw" | "standard" | "array" | "ndjson";
-                                transform: string | null;
-                            };
-                            lifecycle: {
-                                ongoingIntervalSec: number;
-                                sendResolved: boolean;
-                            };
-                            batch: {
-                                maxEvents: number;
-                                maxWaitMs: number;
-                            } | null;
-                            rateLimit: {
-                                perSecond: number;
-                                burst: number;
-                            } | null;
-                            /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
-                            health: {
-                                successRate: number | null;
-                                /** @description Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept) */
-                                windowAttempts: number;
-                                windowFailures: number;
-                                /** @description Failed attempts since the last success */
-                                consecutiveFailures: number;
-                                lastSuccessAt: string | null;
-                                lastFailureAt: string | null;
-                                lastFailureReason: string | null;
-                                failingSince: string | null;
-                                /** @description closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight */
-                                circuit: "closed" | "open" | "half_open";
-                                circuitUntil: string | null;
-                                disableAt: string | null;
-                            };
-                            enabled: boolean;
-                            disabledReason: ("manual" | "gone" | "failing") | null;
-                            status: "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
-                            secretSet: boolean;
-                            previousSecretExpiresAt: string | null;
-                            /** @description Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates */
-                            warnings: string[];
-                            version: number;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                            /** @description Present when the PATCH moved the endpoint to another origin (scheme, host or port) and that cleared stored credentials the request did not set again: auth (now type none), the client certificate and key, custom headers */
-                            cleared?: ("auth" | "tls.clientCert" | "tls.clientKey" | "headers")[];
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EndpointUpdated"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}/secret": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Reveal the endpoint's signing secret
          * @description Tenant keys need the `endpoints:write` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            secret: string;
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                200: { headers: { [name: string]: unknown; }; content: { "application/json": { secret: string; }; }; };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -1975,12 +384,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}/secret/rotate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -1988,116 +392,23 @@ export interface paths {
          * @description Tenant keys need the `endpoints:write` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            /** @description Optional: the new secret; generated when omitted */
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
-                        secret?: string;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
+            requestBody?: { content: { "application/json": components["schemas"]["SecretRotateIn"]; }; };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            secret: string;
-                            previousSecretExpiresAt: string | null;
-                            /** @description true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once */
-                            overlap: boolean;
-                            detail: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["SecretRotateOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -2107,12 +418,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}/test": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -2120,132 +426,23 @@ export interface paths {
          * @description Tenant keys need the `endpoints:write` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            /** @description eventType: send that type's example payload; omitted: a small built-in payload */
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        eventType?: string;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
+            requestBody?: { content: { "application/json": components["schemas"]["TestCallIn"]; }; };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            request: {
-                                method: string;
-                                url: string;
-                                /** @description As sent; credentials redacted */
-                                headers: {
-                                    [key: string]: string;
-                                };
-                                body: string | null;
-                            };
-                            response: {
-                                status: number;
-                                headers: {
-                                    [key: string]: string;
-                                };
-                                /** @description First 16 KiB */
-                                body: string;
-                            } | null;
-                            error: {
-                                class: string;
-                                message: string;
-                            } | null;
-                            durationMs: number;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["TestCallOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -2255,12 +452,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}/preview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -2268,114 +460,23 @@ export interface paths {
          * @description Tenant keys need the `read` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        eventType?: string;
-                        /** @description The payload to render; default: the event type's example, or a built-in one */
-                        payload?: unknown;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
+            requestBody?: { content: { "application/json": components["schemas"]["PreviewIn"]; }; };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            contentType: string;
-                            /** @description Exactly the bytes the endpoint would receive */
-                            body: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["PreviewOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -2385,12 +486,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}/validate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -2398,247 +494,24 @@ export interface paths {
          * @description Tenant keys need the `endpoints:write` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            endpoint: {
-                                id: string;
-                                tenantId: string;
-                                url: string;
-                                name: string | null;
-                                description: string | null;
-                                method: "POST" | "PUT";
-                                headers: {
-                                    [key: string]: string;
-                                };
-                                auth: {
-                                    type: "none" | "basic" | "bearer";
-                                    username?: string;
-                                    passwordSet?: boolean;
-                                    tokenSet?: boolean;
-                                };
-                                tls: {
-                                    clientCert: string | null;
-                                    clientKeySet: boolean;
-                                    ca: string | null;
-                                    skipVerify: boolean;
-                                };
-                                timeouts: {
-                                    connectMs: number;
-                                    requestMs: number;
-                                };
-                                eventTypes: string[];
-                                minSeverity: ("info" | "low" | "medium" | "high" | "critical") | null;
-                                signing: {
-                                    /** @enum {string} */
-                                    scheme: "standard";
-                                } | {
-                                    /** @enum {string} */
-                                    scheme: "hmac-sha256";
-                                    header: string;
-                                    encoding: "hex" | "base64";
-                                    prefix: string;
-                                    timestampHeader: string | null;
-                                } | {
-                                    /** @enum {string} */
-                                    scheme: "none";
-                                };
-                                validation: {
-                                    mode: "none" | "token-path" | "challenge";
-                                    method: "POST" | "PUT" | "GET";
-                                    status: "none" | "pending" | "passed" | "failed";
-                                    error: string | null;
-                                    validatedAt: string | null;
-                                };
-                                format: {
-                                    envelope: "raw" | "standard" | "array" | "ndjson";
-                                    transform: string | null;
-                                };
-                                lifecycle: {
-                                    ongoingIntervalSec: number;
-                                    sendResolved: boolean;
-                                };
-                                batch: {
-                                    maxEvents: number;
-                                    maxWaitMs: number;
-                                } | null;
-                                rateLimit: {
-                                    perSecond: number;
-                                    burst: number;
-                                } | null;
-                                /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
-                                health: {
-                                    successRate: number | null;
-                                    /** @description Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept) */
-                                    windowAttempts: number;
-                                    windowFailures: number;
-                                    /** @description Failed attempts since the last success */
-                                    consecutiveFailures: number;
-                                    lastSuccessAt: string | null;
-                                    lastFailureAt: string | null;
-                                    lastFailureReason: string | null;
-                                    failingSince: string | null;
-                                    /** @description closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight */
-                                    circuit: "closed" | "open" | "half_open";
-                                    circuitUntil: string | null;
-                                    disableAt: string | null;
-                                };
-                                enabled: boolean;
-                                disabledReason: ("manual" | "gone" | "failing") | null;
-                                status: "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
-                                secretSet: boolean;
-                                previousSecretExpiresAt: string | null;
-                                /** @description Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates */
-                                warnings: string[];
-                                version: number;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                            };
-                            result: {
-                                request: {
-                                    method: string;
-                                    url: string;
-                                    /** @description As sent; credentials redacted */
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    body: string | null;
-                                };
-                                response: {
-                                    status: number;
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    /** @description First 16 KiB */
-                                    body: string;
-                                } | null;
-                                error: {
-                                    class: string;
-                                    message: string;
-                                } | null;
-                                durationMs: number;
-                            };
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ValidateOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -2648,12 +521,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}/replay": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -2663,204 +531,28 @@ export interface paths {
          *     Tenant keys need the `endpoints:write` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: date-time
-                         * @description ISO 8601 UTC
-                         */
-                        since: string;
-                        /**
-                         * Format: date-time
-                         * @description Exclusive end of the range (default: now)
-                         */
-                        until?: string;
-                        /** @description failed (default): the endpoint's failed deliveries; all: every matching event */
-                        status?: "failed" | "all";
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["ReplayIn"]; }; };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description rpl_ id */
-                            id: string;
-                            tenantId: string;
-                            endpointId: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            since: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            until: string;
-                            /** @description What is replayed, as asked */
-                            status: "failed" | "all";
-                            /** @description cancelled: the endpoint was deleted */
-                            state: "running" | "completed" | "cancelled";
-                            /** @description Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed) */
-                            total: number;
-                            processed: number;
-                            /** @description Deliveries queued again or created */
-                            queued: number;
-                            /** @description Already pending, no longer failed, or not matching the endpoint's event types and severity */
-                            skipped: number;
-                            progress: number;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                            finishedAt: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ReplayOut"]; };
                 };
                 /** @description Default Response */
                 202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description rpl_ id */
-                            id: string;
-                            tenantId: string;
-                            endpointId: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            since: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            until: string;
-                            /** @description What is replayed, as asked */
-                            status: "failed" | "all";
-                            /** @description cancelled: the endpoint was deleted */
-                            state: "running" | "completed" | "cancelled";
-                            /** @description Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed) */
-                            total: number;
-                            processed: number;
-                            /** @description Deliveries queued again or created */
-                            queued: number;
-                            /** @description Already pending, no longer failed, or not matching the endpoint's event types and severity */
-                            skipped: number;
-                            progress: number;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                            finishedAt: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ReplayOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -2870,157 +562,32 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/endpoints/{id}/replays": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List the endpoint's replays, newest first
          * @description Tenant keys need the `read` scope.
          */
         get: {
             parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                };
+                query?: { limit?: number; cursor?: string; };
                 header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
+                path: { tenant: string; id: string; };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                /** @description rpl_ id */
-                                id: string;
-                                tenantId: string;
-                                endpointId: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                since: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                until: string;
-                                /** @description What is replayed, as asked */
-                                status: "failed" | "all";
-                                /** @description cancelled: the endpoint was deleted */
-                                state: "running" | "completed" | "cancelled";
-                                /** @description Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed) */
-                                total: number;
-                                processed: number;
-                                /** @description Deliveries queued again or created */
-                                queued: number;
-                                /** @description Already pending, no longer failed, or not matching the endpoint's event types and severity */
-                                skipped: number;
-                                progress: number;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                                finishedAt: string | null;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ReplayList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -3032,151 +599,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/replays/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get a replay job and its progress
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description rpl_ id */
-                            id: string;
-                            tenantId: string;
-                            endpointId: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            since: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            until: string;
-                            /** @description What is replayed, as asked */
-                            status: "failed" | "all";
-                            /** @description cancelled: the endpoint was deleted */
-                            state: "running" | "completed" | "cancelled";
-                            /** @description Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed) */
-                            total: number;
-                            processed: number;
-                            /** @description Deliveries queued again or created */
-                            queued: number;
-                            /** @description Already pending, no longer failed, or not matching the endpoint's event types and severity */
-                            skipped: number;
-                            progress: number;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                            finishedAt: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ReplayOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -3188,133 +631,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/event-types": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List the event-type catalog
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
+            parameters: { query?: { limit?: number; cursor?: string; }; header?: never; path?: never; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                name: string;
-                                description: string | null;
-                                /** @description JSON Schema of the payload, or null */
-                                schema: unknown;
-                                /** @description Example payload, or null */
-                                example: unknown;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EventTypeList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -3323,144 +660,24 @@ export interface paths {
          * @description Admin keys only.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        name: string;
-                        description?: string | null;
-                        schema?: unknown;
-                        example?: unknown;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["EventTypeCreate"]; }; };
             responses: {
                 /** @description Default Response */
                 201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            name: string;
-                            description: string | null;
-                            /** @description JSON Schema of the payload, or null */
-                            schema: unknown;
-                            /** @description Example payload, or null */
-                            example: unknown;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EventTypeOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -3470,129 +687,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/event-types/{name}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get an event type
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { name: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            name: string;
-                            description: string | null;
-                            /** @description JSON Schema of the payload, or null */
-                            schema: unknown;
-                            /** @description Example payload, or null */
-                            example: unknown;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EventTypeOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -3602,99 +717,20 @@ export interface paths {
          * @description Admin keys only.
          */
         delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { name: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                204: { headers: { [name: string]: unknown; }; content?: never; };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         options?: never;
@@ -3704,265 +740,59 @@ export interface paths {
          * @description Admin keys only.
          */
         patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    name: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { name: string; }; cookie?: never; };
             requestBody: {
                 content: {
-                    "application/json": {
-                        description?: string | null;
-                        schema?: unknown;
-                        example?: unknown;
-                    };
+                    "application/merge-patch+json": components["schemas"]["EventTypePatch"];
+                    "application/json": components["schemas"]["EventTypePatch"];
                 };
             };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            name: string;
-                            description: string | null;
-                            /** @description JSON Schema of the payload, or null */
-                            schema: unknown;
-                            /** @description Example payload, or null */
-                            example: unknown;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EventTypeOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         trace?: never;
     };
     "/v1/tenants/{tenant}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List a tenant's events, newest first
          * @description Tenant keys need the `read` scope.
          */
         get: {
             parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                    type?: string;
-                };
+                query?: { limit?: number; cursor?: string; type?: string; };
                 header?: never;
-                path: {
-                    tenant: string;
-                };
+                path: { tenant: string; };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                tenantId: string;
-                                type: string;
-                                severity: ("info" | "low" | "medium" | "high" | "critical") | null;
-                                payload: unknown;
-                                idempotencyKey: string | null;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                fingerprint: string | null;
-                                state: ("start" | "ongoing" | "end") | null;
-                                /**
-                                 * Format: date-time
-                                 * @description When the alert started (createdAt for other events)
-                                 */
-                                startedAt: string;
-                                /** @description Updates the alert had seen with this one (0 for its first event) */
-                                updateCount: number;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EventList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -3973,166 +803,30 @@ export interface paths {
          *     Tenant keys need the `events:write` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
             requestBody: {
-                content: {
-                    "application/json": {
-                        type: string;
-                        /** @description info < low < medium < high < critical */
-                        severity?: "info" | "low" | "medium" | "high" | "critical";
-                        /** @description Any JSON value; numbers keep their source text on the wire */
-                        payload: unknown;
-                        idempotencyKey?: string;
-                        /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`) */
-                        fingerprint?: string;
-                        /** @description The alert's phase (needs fingerprint; default start). A start for an open alert counts as ongoing. */
-                        state?: "start" | "ongoing" | "end";
-                    } | {
-                        type: string;
-                        /** @description info < low < medium < high < critical */
-                        severity?: "info" | "low" | "medium" | "high" | "critical";
-                        /** @description Any JSON value; numbers keep their source text on the wire */
-                        payload: unknown;
-                        idempotencyKey?: string;
-                        /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`) */
-                        fingerprint?: string;
-                        /** @description The alert's phase (needs fingerprint; default start). A start for an open alert counts as ongoing. */
-                        state?: "start" | "ongoing" | "end";
-                    }[];
-                };
+                content: { "application/json": components["schemas"]["EventIn"] | components["schemas"]["EventIn"][]; };
             };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            deliveries: number;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["IngestOne"]; };
                 };
                 /** @description Default Response */
                 202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            deliveries: number;
-                        } | {
-                            events: {
-                                id: string;
-                                deliveries: number;
-                            }[];
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["IngestOne"] | components["schemas"]["IngestBatch"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -4142,158 +836,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/events/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get an event with its deliveries
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            tenantId: string;
-                            type: string;
-                            severity: ("info" | "low" | "medium" | "high" | "critical") | null;
-                            payload: unknown;
-                            idempotencyKey: string | null;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            fingerprint: string | null;
-                            state: ("start" | "ongoing" | "end") | null;
-                            /**
-                             * Format: date-time
-                             * @description When the alert started (createdAt for other events)
-                             */
-                            startedAt: string;
-                            /** @description Updates the alert had seen with this one (0 for its first event) */
-                            updateCount: number;
-                            deliveries: {
-                                id: string;
-                                tenantId: string;
-                                eventId: string;
-                                endpointId: string;
-                                eventType: string;
-                                status: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
-                                attemptCount: number;
-                                nextAttemptAt: string | null;
-                                lastStatusCode: number | null;
-                                lastError: string | null;
-                                batchId: string | null;
-                                pinnedVersion: number | null;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                            }[];
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EventWithDeliveries"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -4305,12 +868,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/ingest/alertmanager": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -4326,9 +884,7 @@ export interface paths {
                     typeLabel?: string;
                 };
                 header?: never;
-                path: {
-                    tenant: string;
-                };
+                path: { tenant: string; };
                 cookie?: never;
             };
             /** @description Alertmanager's webhook body, unchanged */
@@ -4346,13 +902,9 @@ export interface paths {
                             /** @enum {unknown} */
                             status: "firing" | "resolved";
                             /** @description Label name -> value; values are strings */
-                            labels: {
-                                [key: string]: string;
-                            };
+                            labels: { [key: string]: string; };
                             /** @description Label name -> value; values are strings */
-                            annotations?: {
-                                [key: string]: string;
-                            };
+                            annotations?: { [key: string]: string; };
                             startsAt?: string;
                             endsAt?: string;
                             generatorURL?: string;
@@ -4361,17 +913,11 @@ export interface paths {
                         }[];
                         receiver?: string;
                         /** @description Label name -> value; values are strings */
-                        groupLabels?: {
-                            [key: string]: string;
-                        };
+                        groupLabels?: { [key: string]: string; };
                         /** @description Label name -> value; values are strings */
-                        commonLabels?: {
-                            [key: string]: string;
-                        };
+                        commonLabels?: { [key: string]: string; };
                         /** @description Label name -> value; values are strings */
-                        commonAnnotations?: {
-                            [key: string]: string;
-                        };
+                        commonAnnotations?: { [key: string]: string; };
                         externalURL?: string;
                         groupKey?: string;
                         truncatedAlerts?: number;
@@ -4381,113 +927,18 @@ export interface paths {
             responses: {
                 /** @description Default Response */
                 202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            events: {
-                                id: string;
-                                deliveries: number;
-                            }[];
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["IngestBatch"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -4497,12 +948,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List deliveries, newest first, filtered by endpoint, event, status, event type and creation time
          * @description Tenant keys need the `read` scope.
@@ -4514,7 +960,7 @@ export interface paths {
                     cursor?: string;
                     endpointId?: string;
                     eventId?: string;
-                    status?: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
+                    status?: components["schemas"]["DeliveryStatus"];
                     /** @description An event type, `prefix.*` for a family, or `*` for any */
                     eventType?: string;
                     /** @description Only deliveries created at or after this time */
@@ -4523,124 +969,23 @@ export interface paths {
                     until?: string;
                 };
                 header?: never;
-                path: {
-                    tenant: string;
-                };
+                path: { tenant: string; };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                tenantId: string;
-                                eventId: string;
-                                endpointId: string;
-                                eventType: string;
-                                status: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
-                                attemptCount: number;
-                                nextAttemptAt: string | null;
-                                lastStatusCode: number | null;
-                                lastError: string | null;
-                                batchId: string | null;
-                                pinnedVersion: number | null;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["DeliveryList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -4652,12 +997,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/stats/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Deliveries over time by outcome, and attempt latency, for charts (bounded queries)
          * @description Counts the deliveries created in [since, until) by their current outcome, in `buckets` equal slices, and summarizes the durations of their attempts. One call reads at most 100,000 deliveries and 20,000 attempts (the newest); `sampled` says when a bound was reached.
@@ -4676,148 +1016,23 @@ export interface paths {
                     endpointId?: string;
                 };
                 header?: never;
-                path: {
-                    tenant: string;
-                };
+                path: { tenant: string; };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            since: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            until: string;
-                            /** @description Width of each bucket */
-                            bucketMs: number;
-                            /** @description Deliveries by creation time and current outcome */
-                            buckets: {
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                start: string;
-                                counts: {
-                                    succeeded: number;
-                                    failed: number;
-                                    /** @description pending or delivering */
-                                    waiting: number;
-                                    cancelled: number;
-                                };
-                            }[];
-                            totals: {
-                                succeeded: number;
-                                failed: number;
-                                /** @description pending or delivering */
-                                waiting: number;
-                                cancelled: number;
-                            };
-                            /** @description Durations of the attempts of these deliveries, in ms (nearest-rank percentiles) */
-                            latency: {
-                                /** @description Attempts measured */
-                                count: number;
-                                p50: number | null;
-                                p90: number | null;
-                                p99: number | null;
-                                max: number | null;
-                                histogram: {
-                                    upToMs: number | null;
-                                    count: number;
-                                }[];
-                            };
-                            /** @description true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them */
-                            sampled: boolean;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["DeliveryStatsOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -4829,169 +1044,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/deliveries/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get a delivery with every attempt
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            tenantId: string;
-                            eventId: string;
-                            endpointId: string;
-                            eventType: string;
-                            status: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
-                            attemptCount: number;
-                            nextAttemptAt: string | null;
-                            lastStatusCode: number | null;
-                            lastError: string | null;
-                            batchId: string | null;
-                            pinnedVersion: number | null;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                            attempts: {
-                                id: string;
-                                /** @description The delivery, or the batch id for an attempt that sent a batch */
-                                deliveryId: string;
-                                batchId: string | null;
-                                attemptNo: number;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                startedAt: string;
-                                durationMs: number;
-                                statusCode: number | null;
-                                errorClass: string | null;
-                                errorMessage: string | null;
-                                request: {
-                                    method: string;
-                                    url: string;
-                                    /** @description As sent, in wire order; credentials in authorization redacted */
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    body: string | null;
-                                    /** @description The whole body's size in bytes */
-                                    bodyBytes: number;
-                                } | null;
-                                responseHeaders: {
-                                    [key: string]: string;
-                                } | null;
-                                responseBody: string | null;
-                                willRetry: boolean;
-                                nextAttemptAt: string | null;
-                            }[];
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["DeliveryWithAttempts"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -5003,12 +1076,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/deliveries/{id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -5016,144 +1084,24 @@ export interface paths {
          * @description Tenant keys need the `endpoints:write` scope.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            tenantId: string;
-                            eventId: string;
-                            endpointId: string;
-                            eventType: string;
-                            status: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
-                            attemptCount: number;
-                            nextAttemptAt: string | null;
-                            lastStatusCode: number | null;
-                            lastError: string | null;
-                            batchId: string | null;
-                            pinnedVersion: number | null;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            updatedAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["DeliveryOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -5163,137 +1111,32 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/alerts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List a tenant's alerts by fingerprint, open or resolved
          * @description Tenant keys need the `read` scope.
          */
         get: {
             parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                    status?: "open" | "resolved";
-                };
+                query?: { limit?: number; cursor?: string; status?: "open" | "resolved"; };
                 header?: never;
-                path: {
-                    tenant: string;
-                };
+                path: { tenant: string; };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                fingerprint: string;
-                                status: "open" | "resolved";
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                startedAt: string;
-                                endedAt: string | null;
-                                /** @description Until endedAt, or until now while open */
-                                durationMs: number;
-                                updateCount: number;
-                                lastEventId: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                lastEventAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["AlertList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -5305,131 +1148,27 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/alerts/{fingerprint}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get one alert: start, end, duration and update count
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    fingerprint: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; fingerprint: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            fingerprint: string;
-                            status: "open" | "resolved";
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            startedAt: string;
-                            endedAt: string | null;
-                            /** @description Until endedAt, or until now while open */
-                            durationMs: number;
-                            updateCount: number;
-                            lastEventId: string;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            lastEventAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["AlertOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -5441,178 +1180,39 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/batches/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * Get a batch with its member deliveries and its attempts
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
+                    headers: { [name: string]: unknown; };
                     content: {
                         "application/json": {
                             id: string;
                             tenantId: string;
                             endpointId: string;
                             size: number;
-                            status: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
+                            status: components["schemas"]["DeliveryStatus"];
                             /** Format: date-time */
                             createdAt: string;
-                            deliveries: {
-                                id: string;
-                                tenantId: string;
-                                eventId: string;
-                                endpointId: string;
-                                eventType: string;
-                                status: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
-                                attemptCount: number;
-                                nextAttemptAt: string | null;
-                                lastStatusCode: number | null;
-                                lastError: string | null;
-                                batchId: string | null;
-                                pinnedVersion: number | null;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                updatedAt: string;
-                            }[];
-                            attempts: {
-                                id: string;
-                                /** @description The delivery, or the batch id for an attempt that sent a batch */
-                                deliveryId: string;
-                                batchId: string | null;
-                                attemptNo: number;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                startedAt: string;
-                                durationMs: number;
-                                statusCode: number | null;
-                                errorClass: string | null;
-                                errorMessage: string | null;
-                                request: {
-                                    method: string;
-                                    url: string;
-                                    /** @description As sent, in wire order; credentials in authorization redacted */
-                                    headers: {
-                                        [key: string]: string;
-                                    };
-                                    body: string | null;
-                                    /** @description The whole body's size in bytes */
-                                    bodyBytes: number;
-                                } | null;
-                                responseHeaders: {
-                                    [key: string]: string;
-                                } | null;
-                                responseBody: string | null;
-                                willRetry: boolean;
-                                nextAttemptAt: string | null;
-                            }[];
+                            deliveries: components["schemas"]["DeliveryOut"][];
+                            attempts: components["schemas"]["AttemptOut"][];
                         };
                     };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -5624,24 +1224,14 @@ export interface paths {
         trace?: never;
     };
     "/v1/keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List every key (admin, tenant and portal sessions), revoked and expired ones included; never the keys themselves
          * @description Admin keys only.
          */
         get: {
             parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                    kind?: "admin" | "tenant" | "portal";
-                    tenantId?: string;
-                };
+                query?: { limit?: number; cursor?: string; kind?: components["schemas"]["KeyKind"]; tenantId?: string; };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -5650,108 +1240,16 @@ export interface paths {
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                kind: "admin" | "tenant" | "portal";
-                                tenantId: string | null;
-                                name: string | null;
-                                scopes: ("events:write" | "endpoints:write" | "read")[];
-                                /** @description The key's first characters, to recognise it */
-                                prefix: string;
-                                expiresAt: string | null;
-                                revokedAt: string | null;
-                                lastUsedAt: string | null;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ApiKeyList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -5762,125 +1260,23 @@ export interface paths {
          *     Admin keys only.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description What the key is for, e.g. the client that holds it */
-                        name: string;
-                        expiresAt?: string | null;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["AdminKeyCreate"]; }; };
             responses: {
                 /** @description Default Response */
                 201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            kind: "admin" | "tenant" | "portal";
-                            tenantId: string | null;
-                            name: string | null;
-                            scopes: ("events:write" | "endpoints:write" | "read")[];
-                            /** @description The key's first characters, to recognise it */
-                            prefix: string;
-                            expiresAt: string | null;
-                            revokedAt: string | null;
-                            lastUsedAt: string | null;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /** @description The key; shown only in this response, store it now */
-                            key: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ApiKeyCreated"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -5890,12 +1286,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/keys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         post?: never;
@@ -5904,99 +1295,20 @@ export interface paths {
          * @description Admin keys only.
          */
         delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                204: { headers: { [name: string]: unknown; }; content?: never; };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         options?: never;
@@ -6005,135 +1317,32 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * List a tenant's keys and portal sessions; never the keys themselves
          * @description Admin keys only.
          */
         get: {
             parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                    kind?: "admin" | "tenant" | "portal";
-                };
+                query?: { limit?: number; cursor?: string; kind?: components["schemas"]["KeyKind"]; };
                 header?: never;
-                path: {
-                    tenant: string;
-                };
+                path: { tenant: string; };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            data: {
-                                id: string;
-                                kind: "admin" | "tenant" | "portal";
-                                tenantId: string | null;
-                                name: string | null;
-                                scopes: ("events:write" | "endpoints:write" | "read")[];
-                                /** @description The key's first characters, to recognise it */
-                                prefix: string;
-                                expiresAt: string | null;
-                                revokedAt: string | null;
-                                lastUsedAt: string | null;
-                                /**
-                                 * Format: date-time
-                                 * @description ISO 8601 UTC
-                                 */
-                                createdAt: string;
-                            }[];
-                            nextCursor: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ApiKeyList"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -6144,128 +1353,23 @@ export interface paths {
          *     Admin keys only.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description What the key is for, e.g. the client that holds it */
-                        name: string;
-                        scopes: ("events:write" | "endpoints:write" | "read")[];
-                        expiresAt?: string | null;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["TenantKeyCreate"]; }; };
             responses: {
                 /** @description Default Response */
                 201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            kind: "admin" | "tenant" | "portal";
-                            tenantId: string | null;
-                            name: string | null;
-                            scopes: ("events:write" | "endpoints:write" | "read")[];
-                            /** @description The key's first characters, to recognise it */
-                            prefix: string;
-                            expiresAt: string | null;
-                            revokedAt: string | null;
-                            lastUsedAt: string | null;
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            createdAt: string;
-                            /** @description The key; shown only in this response, store it now */
-                            key: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ApiKeyCreated"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -6275,12 +1379,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/keys/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         post?: never;
@@ -6289,100 +1388,20 @@ export interface paths {
          * @description Admin keys only.
          */
         delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                204: { headers: { [name: string]: unknown; }; content?: never; };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         options?: never;
@@ -6391,12 +1410,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/tenants/{tenant}/portal-sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -6406,122 +1420,23 @@ export interface paths {
          *     Admin keys only.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        /** @description Lifetime; default 3600 (1 h) */
-                        ttlSeconds?: number;
-                    };
-                };
-            };
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
+            requestBody?: { content: { "application/json": components["schemas"]["PortalSessionCreate"]; }; };
             responses: {
                 /** @description Default Response */
                 201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The session's key id; DELETE /v1/keys/{id} ends it early */
-                            id: string;
-                            /** @description The customer console, with the token in the fragment */
-                            url: string;
-                            /** @description Bearer token for /v1/tenants/{tenant}/…; shown only in this response */
-                            token: string;
-                            tenantId: string;
-                            scopes: ("events:write" | "endpoints:write" | "read")[];
-                            /**
-                             * Format: date-time
-                             * @description ISO 8601 UTC
-                             */
-                            expiresAt: string;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["PortalSessionOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -6531,12 +1446,7 @@ export interface paths {
         trace?: never;
     };
     "/v1/master-key/rotate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         get?: never;
         put?: never;
         /**
@@ -6546,126 +1456,24 @@ export interface paths {
          *     Admin keys only.
          */
         post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": Record<string, never>;
-                };
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+            requestBody?: { content: { "application/json": Record<string, never>; }; };
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            keyId: string;
-                            endpoints: number;
-                            reencrypted: number;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": { keyId: string; endpoints: number; reencrypted: number; }; };
                 };
-                /** @description RFC 9457 problem document */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description RFC 9457 problem document */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         delete?: never;
@@ -6675,59 +1483,24 @@ export interface paths {
         trace?: never;
     };
     "/v1/session": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
          * The calling key: its kind, tenant, scopes and expiry
          * @description Any valid key may ask, whatever its scopes: an admin key (tenantId null, every scope), a tenant key or a portal session token. A revoked or expired key is a 401 here as everywhere.
          */
         get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
                 200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description admin: every tenant and route; tenant: one tenant, its scopes; portal: a customer-console session */
-                            kind: "admin" | "tenant" | "portal";
-                            tenantId: string | null;
-                            scopes: ("events:write" | "endpoints:write" | "read")[];
-                            expiresAt: string | null;
-                        };
-                    };
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["SessionOut"]; };
                 };
-                /** @description RFC 9457 problem document */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": {
-                            type: string;
-                            title: string;
-                            status: number;
-                            detail: string;
-                            code: string;
-                            errors?: {
-                                path: string;
-                                message: string;
-                            }[];
-                        };
-                    };
-                };
+                401: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
             };
         };
         put?: never;
@@ -6741,8 +1514,564 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
-    responses: never;
+    schemas: {
+        /** @description RFC 9457 problem document */
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            code: string;
+            errors?: { path: string; message: string; }[];
+        };
+        TenantCreate: {
+            /** @description The operator's own customer id, or a generated one */
+            id?: string;
+            name?: string | null;
+            /** @description Free-form JSON object */
+            metadata?: { [key: string]: unknown; };
+        };
+        TenantPatch: { name?: string | null; metadata?: { [key: string]: unknown; } | null; };
+        TenantOut: {
+            id: string;
+            name: string | null;
+            /** @description Free-form JSON object */
+            metadata: { [key: string]: unknown; };
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+        };
+        TenantList: { data: components["schemas"]["TenantOut"][]; nextCursor: string | null; };
+        /** @description info < low < medium < high < critical */
+        Severity: "info" | "low" | "medium" | "high" | "critical";
+        Method: "POST" | "PUT";
+        /** @description {"type": "none"}, {"type": "basic", "username", "password"} or {"type": "bearer", "token"} */
+        AuthIn: {
+            type?: "none" | "basic" | "bearer";
+            username?: string | null;
+            password?: string | null;
+            token?: string | null;
+        };
+        TlsIn: {
+            clientCert?: string | null;
+            clientKey?: string | null;
+            ca?: string | null;
+            skipVerify?: boolean | null;
+        };
+        TimeoutsIn: { connectMs?: number | null; requestMs?: number | null; };
+        /** @description standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret's UTF-8 bytes, as prefix + hex/base64 in `header`. none: unsigned. */
+        SigningIn: {
+            scheme?: "standard" | "hmac-sha256" | "none";
+            header?: string | null;
+            encoding?: ("hex" | "base64") | null;
+            prefix?: string | null;
+            timestampHeader?: string | null;
+        };
+        /** @description token-path: a request to <url>/<token> must answer 2xx. challenge: a signed POST whose challenge must be echoed. */
+        ValidationIn: { mode?: "none" | "token-path" | "challenge"; method?: ("POST" | "PUT" | "GET") | null; };
+        FormatIn: { envelope?: ("raw" | "standard" | "array" | "ndjson") | null; transform?: string | null; };
+        /** @description How updates of alerts (events with a fingerprint) are sent */
+        LifecycleIn: { ongoingIntervalSec?: number | null; sendResolved?: boolean | null; };
+        /** @description Several events in one request; needs format.envelope array or ndjson. null: one event a request. */
+        BatchIn: { maxEvents?: number | null; maxWaitMs?: number | null; };
+        /** @description Deliveries beyond the rate wait; they never fail for it. null: no limit. */
+        RateLimitIn: {
+            /** @description Requests a second, across every worker (a batch is one request); fractions allowed. Required unless already set. */
+            perSecond?: number;
+            burst?: number | null;
+        };
+        EndpointCreate: {
+            /** @description http or https URL of the receiver */
+            url: string;
+            name?: string | null;
+            description?: string | null;
+            /** @description Names, `prefix.*` or `*` (every type except tocsin.*). [] receives nothing. */
+            eventTypes: string[];
+            /** @default true */
+            enabled?: boolean;
+            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
+            secret?: string;
+            method?: components["schemas"]["Method"] | null;
+            headers?: { [key: string]: string | null; } | null;
+            auth?: components["schemas"]["AuthIn"] | null;
+            tls?: components["schemas"]["TlsIn"] | null;
+            timeouts?: components["schemas"]["TimeoutsIn"] | null;
+            minSeverity?: components["schemas"]["Severity"] | null;
+            signing?: components["schemas"]["SigningIn"] | null;
+            validation?: components["schemas"]["ValidationIn"] | null;
+            format?: components["schemas"]["FormatIn"] | null;
+            lifecycle?: components["schemas"]["LifecycleIn"] | null;
+            batch?: components["schemas"]["BatchIn"] | null;
+            rateLimit?: components["schemas"]["RateLimitIn"] | null;
+        };
+        EndpointPatch: {
+            url?: string;
+            name?: string | null;
+            description?: string | null;
+            /** @description Names, `prefix.*` or `*` (every type except tocsin.*). [] receives nothing. */
+            eventTypes?: string[];
+            enabled?: boolean;
+            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
+            secret?: string;
+            method?: components["schemas"]["Method"] | null;
+            headers?: { [key: string]: string | null; } | null;
+            auth?: components["schemas"]["AuthIn"] | null;
+            tls?: components["schemas"]["TlsIn"] | null;
+            timeouts?: components["schemas"]["TimeoutsIn"] | null;
+            minSeverity?: components["schemas"]["Severity"] | null;
+            signing?: components["schemas"]["SigningIn"] | null;
+            validation?: components["schemas"]["ValidationIn"] | null;
+            format?: components["schemas"]["FormatIn"] | null;
+            lifecycle?: components["schemas"]["LifecycleIn"] | null;
+            batch?: components["schemas"]["BatchIn"] | null;
+            rateLimit?: components["schemas"]["RateLimitIn"] | null;
+        };
+        SigningOut: {
+            /** @enum {string} */
+            scheme: "standard";
+        } | {
+            /** @enum {string} */
+            scheme: "hmac-sha256";
+            header: string;
+            encoding: "hex" | "base64";
+            prefix: string;
+            timestampHeader: string | null;
+        } | {
+            /** @enum {string} */
+            scheme: "none";
+        };
+        ReplayIn: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description Exclusive end of the range (default: now)
+             */
+            until?: string;
+            /** @description failed (default): the endpoint's failed deliveries; all: every matching event */
+            status?: "failed" | "all";
+        };
+        ReplayOut: {
+            /** @description rpl_ id */
+            id: string;
+            tenantId: string;
+            endpointId: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            until: string;
+            /** @description What is replayed, as asked */
+            status: "failed" | "all";
+            /** @description cancelled: the endpoint was deleted */
+            state: "running" | "completed" | "cancelled";
+            /** @description Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed) */
+            total: number;
+            processed: number;
+            /** @description Deliveries queued again or created */
+            queued: number;
+            /** @description Already pending, no longer failed, or not matching the endpoint's event types and severity */
+            skipped: number;
+            progress: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+            finishedAt: string | null;
+        };
+        /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
+        EndpointHealthOut: {
+            successRate: number | null;
+            /** @description Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept) */
+            windowAttempts: number;
+            windowFailures: number;
+            /** @description Failed attempts since the last success */
+            consecutiveFailures: number;
+            lastSuccessAt: string | null;
+            lastFailureAt: string | null;
+            lastFailureReason: string | null;
+            failingSince: string | null;
+            /** @description closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight */
+            circuit: "closed" | "open" | "half_open";
+            circuitUntil: string | null;
+            disableAt: string | null;
+        };
+        EndpointOut: {
+            id: string;
+            tenantId: string;
+            url: string;
+            name: string | null;
+            description: string | null;
+            method: components["schemas"]["Method"];
+            headers: { [key: string]: string; };
+            auth: { type: "none" | "basic" | "bearer"; username?: string; passwordSet?: boolean; tokenSet?: boolean; };
+            tls: { clientCert: string | null; clientKeySet: boolean; ca: string | null; skipVerify: boolean; };
+            timeouts: { connectMs: number; requestMs: number; };
+            eventTypes: string[];
+            minSeverity: components["schemas"]["Severity"] | null;
+            signing: components["schemas"]["SigningOut"];
+            validation: {
+                mode: "none" | "token-path" | "challenge";
+                method: "POST" | "PUT" | "GET";
+                status: "none" | "pending" | "passed" | "failed";
+                error: string | null;
+                validatedAt: string | null;
+            };
+            format: { envelope: "raw" | "standard" | "array" | "ndjson"; transform: string | null; };
+            lifecycle: { ongoingIntervalSec: number; sendResolved: boolean; };
+            batch: { maxEvents: number; maxWaitMs: number; } | null;
+            rateLimit: { perSecond: number; burst: number; } | null;
+            health: components["schemas"]["EndpointHealthOut"];
+            enabled: boolean;
+            disabledReason: ("manual" | "gone" | "failing") | null;
+            status: "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
+            secretSet: boolean;
+            previousSecretExpiresAt: string | null;
+            /** @description Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates */
+            warnings: string[];
+            version: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+        };
+        EndpointUpdated: components["schemas"]["EndpointOut"] & {
+            /** @description Present when the PATCH moved the endpoint to another origin (scheme, host or port) and that cleared stored credentials the request did not set again: auth (now type none), the client certificate and key, custom headers */
+            cleared?: ("auth" | "tls.clientCert" | "tls.clientKey" | "headers")[];
+        };
+        /** @description Optional: the new secret; generated when omitted */
+        SecretRotateIn: {
+            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
+            secret?: string;
+        };
+        SecretRotateOut: {
+            secret: string;
+            previousSecretExpiresAt: string | null;
+            /** @description true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once */
+            overlap: boolean;
+            detail: string;
+        };
+        /** @description eventType: send that type's example payload; omitted: a small built-in payload */
+        TestCallIn: { eventType?: string; };
+        TestCallOut: {
+            request: {
+                method: string;
+                url: string;
+                /** @description As sent; credentials redacted */
+                headers: { [key: string]: string; };
+                body: string | null;
+            };
+            response: {
+                status: number;
+                headers: { [key: string]: string; };
+                /** @description First 16 KiB */
+                body: string;
+            } | null;
+            error: { class: string; message: string; } | null;
+            durationMs: number;
+        };
+        PreviewIn: {
+            eventType?: string;
+            /** @description The payload to render; default: the event type's example, or a built-in one */
+            payload?: unknown;
+        };
+        PreviewOut: {
+            contentType: string;
+            /** @description Exactly the bytes the endpoint would receive */
+            body: string;
+        };
+        ValidateOut: { endpoint: components["schemas"]["EndpointOut"]; result: components["schemas"]["TestCallOut"]; };
+        EndpointList: { data: components["schemas"]["EndpointOut"][]; nextCursor: string | null; };
+        ReplayList: { data: components["schemas"]["ReplayOut"][]; nextCursor: string | null; };
+        EventTypeCreate: { name: string; description?: string | null; schema?: unknown; example?: unknown; };
+        EventTypePatch: { description?: string | null; schema?: unknown; example?: unknown; };
+        EventTypeOut: {
+            name: string;
+            description: string | null;
+            /** @description JSON Schema of the payload, or null */
+            schema: unknown;
+            /** @description Example payload, or null */
+            example: unknown;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+        };
+        EventIn: {
+            type: string;
+            severity?: components["schemas"]["Severity"];
+            /** @description Any JSON value; numbers keep their source text on the wire */
+            payload: unknown;
+            idempotencyKey?: string;
+            /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`) */
+            fingerprint?: string;
+            /** @description The alert's phase (needs fingerprint; default start). A start for an open alert counts as ongoing. */
+            state?: "start" | "ongoing" | "end";
+        };
+        IngestOne: { id: string; deliveries: number; };
+        IngestBatch: { events: components["schemas"]["IngestOne"][]; };
+        EventTypeList: { data: components["schemas"]["EventTypeOut"][]; nextCursor: string | null; };
+        DeliveryStatus: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
+        AttemptOut: {
+            id: string;
+            /** @description The delivery, or the batch id for an attempt that sent a batch */
+            deliveryId: string;
+            batchId: string | null;
+            attemptNo: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            startedAt: string;
+            durationMs: number;
+            statusCode: number | null;
+            errorClass: string | null;
+            errorMessage: string | null;
+            request: {
+                method: string;
+                url: string;
+                /** @description As sent, in wire order; credentials in authorization redacted */
+                headers: { [key: string]: string; };
+                body: string | null;
+                /** @description The whole body's size in bytes */
+                bodyBytes: number;
+            } | null;
+            responseHeaders: { [key: string]: string; } | null;
+            responseBody: string | null;
+            willRetry: boolean;
+            nextAttemptAt: string | null;
+        };
+        AlertOut: {
+            fingerprint: string;
+            status: "open" | "resolved";
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            startedAt: string;
+            endedAt: string | null;
+            /** @description Until endedAt, or until now while open */
+            durationMs: number;
+            updateCount: number;
+            lastEventId: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            lastEventAt: string;
+        };
+        DeliveryOut: {
+            id: string;
+            tenantId: string;
+            eventId: string;
+            endpointId: string;
+            eventType: string;
+            status: components["schemas"]["DeliveryStatus"];
+            attemptCount: number;
+            nextAttemptAt: string | null;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            batchId: string | null;
+            pinnedVersion: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+        };
+        EventOut: {
+            id: string;
+            tenantId: string;
+            type: string;
+            severity: components["schemas"]["Severity"] | null;
+            payload: unknown;
+            idempotencyKey: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            fingerprint: string | null;
+            state: ("start" | "ongoing" | "end") | null;
+            /**
+             * Format: date-time
+             * @description When the alert started (createdAt for other events)
+             */
+            startedAt: string;
+            /** @description Updates the alert had seen with this one (0 for its first event) */
+            updateCount: number;
+        };
+        EventWithDeliveries: components["schemas"]["EventOut"] & { deliveries: components["schemas"]["DeliveryOut"][]; };
+        DeliveryWithAttempts: components["schemas"]["DeliveryOut"] & { attempts: components["schemas"]["AttemptOut"][]; };
+        OutcomeCounts: {
+            succeeded: number;
+            failed: number;
+            /** @description pending or delivering */
+            waiting: number;
+            cancelled: number;
+        };
+        DeliveryStatsOut: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            until: string;
+            /** @description Width of each bucket */
+            bucketMs: number;
+            /** @description Deliveries by creation time and current outcome */
+            buckets: {
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC
+                 */
+                start: string;
+                counts: components["schemas"]["OutcomeCounts"];
+            }[];
+            totals: components["schemas"]["OutcomeCounts"];
+            /** @description Durations of the attempts of these deliveries, in ms (nearest-rank percentiles) */
+            latency: {
+                /** @description Attempts measured */
+                count: number;
+                p50: number | null;
+                p90: number | null;
+                p99: number | null;
+                max: number | null;
+                histogram: { upToMs: number | null; count: number; }[];
+            };
+            /** @description true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them */
+            sampled: boolean;
+        };
+        DeliveryList: { data: components["schemas"]["DeliveryOut"][]; nextCursor: string | null; };
+        EventList: { data: components["schemas"]["EventOut"][]; nextCursor: string | null; };
+        AlertList: { data: components["schemas"]["AlertOut"][]; nextCursor: string | null; };
+        /** @description events:write posts events; endpoints:write manages endpoints and retries deliveries; read reads */
+        ScopeName: "events:write" | "endpoints:write" | "read";
+        KeyKind: "admin" | "tenant" | "portal";
+        AdminKeyCreate: {
+            /** @description What the key is for, e.g. the client that holds it */
+            name: string;
+            expiresAt?: string | null;
+        };
+        TenantKeyCreate: {
+            /** @description What the key is for, e.g. the client that holds it */
+            name: string;
+            scopes: components["schemas"]["ScopeName"][];
+            expiresAt?: string | null;
+        };
+        PortalSessionCreate: {
+            /** @description Lifetime; default 3600 (1 h) */
+            ttlSeconds?: number;
+        };
+        ApiKeyOut: {
+            id: string;
+            kind: components["schemas"]["KeyKind"];
+            tenantId: string | null;
+            name: string | null;
+            scopes: components["schemas"]["ScopeName"][];
+            /** @description The key's first characters, to recognise it */
+            prefix: string;
+            expiresAt: string | null;
+            revokedAt: string | null;
+            lastUsedAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+        };
+        ApiKeyCreated: {
+            id: string;
+            kind: components["schemas"]["KeyKind"];
+            tenantId: string | null;
+            name: string | null;
+            scopes: components["schemas"]["ScopeName"][];
+            /** @description The key's first characters, to recognise it */
+            prefix: string;
+            expiresAt: string | null;
+            revokedAt: string | null;
+            lastUsedAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /** @description The key; shown only in this response, store it now */
+            key: string;
+        };
+        PortalSessionOut: {
+            /** @description The session's key id; DELETE /v1/keys/{id} ends it early */
+            id: string;
+            /** @description The customer console, with the token in the fragment */
+            url: string;
+            /** @description Bearer token for /v1/tenants/{tenant}/…; shown only in this response */
+            token: string;
+            tenantId: string;
+            scopes: components["schemas"]["ScopeName"][];
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            expiresAt: string;
+        };
+        SessionOut: {
+            /** @description admin: every tenant and route; tenant: one tenant, its scopes; portal: a customer-console session */
+            kind: "admin" | "tenant" | "portal";
+            tenantId: string | null;
+            scopes: components["schemas"]["ScopeName"][];
+            expiresAt: string | null;
+        };
+        ApiKeyList: { data: components["schemas"]["ApiKeyOut"][]; nextCursor: string | null; };
+    };
+    responses: {
+        /** @description An RFC 9457 problem document (application/problem+json): `code` says what failed, `errors` which fields */
+        Problem: {
+            headers: { [name: string]: unknown; };
+            content: { "application/problem+json": components["schemas"]["Problem"]; };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;

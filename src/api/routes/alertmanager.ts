@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { type Static, Type } from "typebox";
+import type { FastifyRequest } from "fastify";
+import { Type } from "typebox";
 import { FINGERPRINT_PATTERN } from "../../core/alerts.ts";
 import { ApiError, invalid } from "../../core/errors.ts";
 import { type AlertmanagerMessage, DEFAULT_TYPE_LABEL, LABEL_NAME, alertmanagerEvents } from "../../services/alertmanager.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { ingestEvents } from "../../services/events.ts";
 import { IngestBatch, Problem } from "../schemas.ts";
-import { TenantParams, errorResponses } from "./common.ts";
+import { type Api, TenantParams, errorResponses } from "./common.ts";
 
 const Labels = Type.Record(Type.String(), Type.String(), { description: "Label name -> value; values are strings" });
 const Status = Type.Enum(["firing", "resolved"]);
@@ -48,7 +48,7 @@ function locateInAlerts(e: unknown): unknown {
   return new ApiError(e.status, e.code, message, errors);
 }
 
-export function registerAlertmanagerRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerAlertmanagerRoutes(app: Api, d: ServiceDeps): void {
   const Body = Type.Object(
     {
       version: Type.Literal("4", { description: "The webhook format version; only 4 is known" }),
@@ -95,13 +95,13 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, d: ServiceDeps)
           const got = typeof version === "string" && version.length <= 20 ? JSON.stringify(version) : `a ${Array.isArray(version) ? "array" : typeof version}`;
           throw invalid("/version", `must be "4", the Alertmanager webhook format this route reads; got ${got}`);
         }
-        req.body = body;
+        req.body = body as typeof req.body; // checked by the schema next
       },
     },
     async (req, reply) => {
-      const { tenant } = req.params as Static<typeof TenantParams>;
-      const { typeLabel } = req.query as Static<typeof Query>;
-      const message = req.body as AlertmanagerMessage;
+      const { tenant } = req.params;
+      const { typeLabel } = req.query;
+      const message: AlertmanagerMessage = req.body;
       const inputs = alertmanagerEvents(message, typeLabel ?? DEFAULT_TYPE_LABEL, source.get(req) ?? message);
       const results = await ingestEvents(d, tenant, inputs, true).catch((e: unknown) => {
         throw locateInAlerts(e);

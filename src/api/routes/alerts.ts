@@ -1,10 +1,9 @@
-import type { FastifyInstance } from "fastify";
-import { type Static, Type } from "typebox";
+import { Type } from "typebox";
 import { getAlert, getBatch, listAlerts } from "../../services/alerts.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { presentAlert, presentBatch } from "../present.ts";
-import { AlertOut, AlertQuery, AttemptOut, DeliveryOut, listOf } from "../schemas.ts";
-import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+import { AlertOut, AlertQuery, AttemptOut, DeliveryOut, DeliveryStatus, AlertList } from "../schemas.ts";
+import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
 const AlertParams = Type.Object({ tenant: Type.String({ maxLength: 128 }), fingerprint: Type.String({ minLength: 1, maxLength: 256 }) });
 const BatchOut = Type.Object({
@@ -12,14 +11,14 @@ const BatchOut = Type.Object({
   tenantId: Type.String(),
   endpointId: Type.String(),
   size: Type.Integer(),
-  status: DeliveryOut.properties.status,
+  status: DeliveryStatus,
   createdAt: Type.String({ format: "date-time" }),
   deliveries: Type.Array(DeliveryOut),
   attempts: Type.Array(AttemptOut),
 });
 
 /** Alerts tracked by fingerprint (lifecycle), and batches (several events sent as one request). */
-export function registerAlertRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerAlertRoutes(app: Api, d: ServiceDeps): void {
   app.get(
     "/v1/tenants/:tenant/alerts",
     {
@@ -29,12 +28,12 @@ export function registerAlertRoutes(app: FastifyInstance, d: ServiceDeps): void 
         summary: "List a tenant's alerts by fingerprint, open or resolved",
         params: TenantParams,
         querystring: AlertQuery,
-        response: { 200: listOf(AlertOut), ...errorResponses },
+        response: { 200: AlertList, ...errorResponses },
       },
     },
     async (req) => {
-      const q = req.query as Static<typeof AlertQuery>;
-      const page = await listAlerts(d, (req.params as Static<typeof TenantParams>).tenant, { status: q.status }, pageOf(q));
+      const q = req.query;
+      const page = await listAlerts(d, req.params.tenant, { status: q.status }, pageOf(q));
       const now = d.now();
       return { data: page.data.map((a) => presentAlert(a, now)), nextCursor: page.nextCursor };
     },
@@ -46,7 +45,7 @@ export function registerAlertRoutes(app: FastifyInstance, d: ServiceDeps): void 
       schema: { tags: ["alerts"], summary: "Get one alert: start, end, duration and update count", params: AlertParams, response: { 200: AlertOut, ...errorResponses } },
     },
     async (req) => {
-      const { tenant, fingerprint } = req.params as Static<typeof AlertParams>;
+      const { tenant, fingerprint } = req.params;
       return presentAlert(await getAlert(d, tenant, fingerprint), d.now());
     },
   );
@@ -57,7 +56,7 @@ export function registerAlertRoutes(app: FastifyInstance, d: ServiceDeps): void 
       schema: { tags: ["deliveries"], summary: "Get a batch with its member deliveries and its attempts", params: TenantItemParams, response: { 200: BatchOut, ...errorResponses } },
     },
     async (req) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const { tenant, id } = req.params;
       const b = await getBatch(d, tenant, id);
       return presentBatch(b.batch, b.members, b.attempts);
     },

@@ -1,12 +1,10 @@
-import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import { deliveryStats, getDelivery, listDeliveries, retryDelivery } from "../../services/deliveries.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { presentAttempt, presentDelivery } from "../present.ts";
-import { DeliveryOut, DeliveryQuery, DeliveryStatsOut, DeliveryStatsQuery, DeliveryWithAttempts, Problem, listOf } from "../schemas.ts";
-import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+import { DeliveryOut, DeliveryQuery, DeliveryStatsOut, DeliveryStatsQuery, DeliveryWithAttempts, Problem, DeliveryList } from "../schemas.ts";
+import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
-export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerDeliveryRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["deliveries"];
   app.get(
     "/v1/tenants/:tenant/deliveries",
@@ -17,14 +15,14 @@ export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): vo
         summary: "List deliveries, newest first, filtered by endpoint, event, status, event type and creation time",
         params: TenantParams,
         querystring: DeliveryQuery,
-        response: { 200: listOf(DeliveryOut), ...errorResponses },
+        response: { 200: DeliveryList, ...errorResponses },
       },
     },
     async (req) => {
-      const q = req.query as Static<typeof DeliveryQuery>;
+      const q = req.query;
       const page = await listDeliveries(
         d,
-        (req.params as Static<typeof TenantParams>).tenant,
+        req.params.tenant,
         {
           endpointId: q.endpointId,
           eventId: q.eventId,
@@ -53,8 +51,8 @@ export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req) => {
-      const q = req.query as Static<typeof DeliveryStatsQuery>;
-      const s = await deliveryStats(d, (req.params as Static<typeof TenantParams>).tenant, {
+      const q = req.query;
+      const s = await deliveryStats(d, req.params.tenant, {
         since: Date.parse(q.since),
         until: q.until === undefined ? undefined : Date.parse(q.until),
         buckets: q.buckets ?? 24,
@@ -68,7 +66,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): vo
     "/v1/tenants/:tenant/deliveries/:id",
     { config: { scope: "read" }, schema: { tags, summary: "Get a delivery with every attempt", params: TenantItemParams, response: { 200: DeliveryWithAttempts, ...errorResponses } } },
     async (req) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const { tenant, id } = req.params;
       const { delivery, attempts } = await getDelivery(d, tenant, id);
       return { ...presentDelivery(delivery), attempts: attempts.map(presentAttempt) };
     },
@@ -86,7 +84,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req, reply) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const { tenant, id } = req.params;
       return reply.code(202).send(presentDelivery(await retryDelivery(d, tenant, id)));
     },
   );

@@ -1,5 +1,4 @@
-import type { FastifyInstance } from "fastify";
-import { type Static, Type } from "typebox";
+import { Type } from "typebox";
 import type { ServiceDeps } from "../../services/deps.ts";
 import {
   createEndpoint,
@@ -15,27 +14,11 @@ import {
   withHealth,
 } from "../../services/endpoints.ts";
 import { presentEndpoint } from "../present.ts";
-import {
-  EndpointCreate,
-  EndpointOut,
-  EndpointPatch,
-  EndpointUpdated,
-  ListQuery,
-  PreviewIn,
-  PreviewOut,
-  Problem,
-  SecretRotateIn,
-  SecretRotateOut,
-  TestCallIn,
-  TestCallOut,
-  ValidateOut,
-  listOf,
-} from "../schemas.ts";
-import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+import { EndpointCreate, EndpointOut, EndpointPatch, EndpointUpdated, ListQuery, PreviewIn, PreviewOut, Problem, SecretRotateIn, SecretRotateOut, TestCallIn, TestCallOut, ValidateOut, EndpointList } from "../schemas.ts";
+import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
-type Item = Static<typeof TenantItemParams>;
 
-export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["endpoints"];
   app.post(
     "/v1/tenants/:tenant/endpoints",
@@ -52,16 +35,16 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req, reply) => {
-      const { tenant } = req.params as Static<typeof TenantParams>;
-      return reply.code(201).send(presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body as Static<typeof EndpointCreate>))));
+      const { tenant } = req.params;
+      return reply.code(201).send(presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body))));
     },
   );
   app.get(
     "/v1/tenants/:tenant/endpoints",
-    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: listOf(EndpointOut), ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: EndpointList, ...errorResponses } } },
     async (req) => {
-      const { tenant } = req.params as Static<typeof TenantParams>;
-      const page = await listEndpoints(d, tenant, pageOf(req.query as Static<typeof ListQuery>));
+      const { tenant } = req.params;
+      const page = await listEndpoints(d, tenant, pageOf(req.query));
       await withHealth(d, tenant, page.data);
       return { data: page.data.map((e) => presentEndpoint(e)), nextCursor: page.nextCursor };
     },
@@ -70,7 +53,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
     "/v1/tenants/:tenant/endpoints/:id",
     { config: { scope: "read" }, schema: { tags, summary: "Get an endpoint", params: TenantItemParams, response: { 200: EndpointOut, ...errorResponses } } },
     async (req) => {
-      const { tenant, id } = req.params as Item;
+      const { tenant, id } = req.params;
       return presentEndpoint(await withHealth(d, tenant, await getEndpoint(d, tenant, id)));
     },
   );
@@ -89,8 +72,8 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req) => {
-      const { tenant, id } = req.params as Item;
-      const { endpoint, cleared } = await updateEndpoint(d, tenant, id, req.body as Static<typeof EndpointPatch>);
+      const { tenant, id } = req.params;
+      const { endpoint, cleared } = await updateEndpoint(d, tenant, id, req.body);
       const doc = presentEndpoint(await withHealth(d, tenant, endpoint));
       return cleared.length > 0 ? { ...doc, cleared } : doc;
     },
@@ -107,9 +90,9 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req, reply) => {
-      const { tenant, id } = req.params as Item;
+      const { tenant, id } = req.params;
       await deleteEndpoint(d, tenant, id);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
   app.get(
@@ -125,7 +108,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req) => {
-      const { tenant, id } = req.params as Item;
+      const { tenant, id } = req.params;
       return { secret: await getEndpointSecret(d, tenant, id) };
     },
   );
@@ -142,8 +125,8 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req) => {
-      const { tenant, id } = req.params as Item;
-      const r = await rotateSecret(d, tenant, id, req.body as Static<typeof SecretRotateIn>);
+      const { tenant, id } = req.params;
+      const r = await rotateSecret(d, tenant, id, req.body);
       return { ...r, previousSecretExpiresAt: r.previousSecretExpiresAt === null ? null : new Date(r.previousSecretExpiresAt).toISOString() };
     },
   );
@@ -160,8 +143,8 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req) => {
-      const { tenant, id } = req.params as Item;
-      return testEndpoint(d, tenant, id, req.body as Static<typeof TestCallIn>);
+      const { tenant, id } = req.params;
+      return testEndpoint(d, tenant, id, req.body);
     },
   );
   app.post(
@@ -177,8 +160,8 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req) => {
-      const { tenant, id } = req.params as Item;
-      return previewEndpoint(d, tenant, id, req.body as Static<typeof PreviewIn>);
+      const { tenant, id } = req.params;
+      return previewEndpoint(d, tenant, id, req.body);
     },
   );
   app.post(
@@ -193,7 +176,7 @@ export function registerEndpointRoutes(app: FastifyInstance, d: ServiceDeps): vo
       },
     },
     async (req) => {
-      const { tenant, id } = req.params as Item;
+      const { tenant, id } = req.params;
       const { endpoint, result } = await validateEndpoint(d, tenant, id);
       return { endpoint: presentEndpoint(await withHealth(d, tenant, endpoint)), result };
     },

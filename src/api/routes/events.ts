@@ -1,12 +1,11 @@
-import type { FastifyInstance } from "fastify";
-import { type Static, Type } from "typebox";
+import { Type } from "typebox";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { type EventInput, getEvent, ingestEvents, listEvents } from "../../services/events.ts";
 import { presentDelivery, presentEvent } from "../present.ts";
-import { EventIn, EventOut, EventQuery, EventWithDeliveries, IngestBatch, IngestOne, Problem, listOf } from "../schemas.ts";
-import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+import { EventIn, EventQuery, EventWithDeliveries, IngestBatch, IngestOne, Problem, EventList } from "../schemas.ts";
+import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
-export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerEventRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["events"];
   const body = {
     oneOf: [EventIn, Type.Array(EventIn, { minItems: 1, maxItems: d.config.maxBatchEvents })],
@@ -28,7 +27,7 @@ export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void 
       },
     },
     async (req, reply) => {
-      const { tenant } = req.params as Static<typeof TenantParams>;
+      const { tenant } = req.params;
       const batch = Array.isArray(req.body);
       const inputs = (batch ? req.body : [req.body]) as EventInput[];
       const results = await ingestEvents(d, tenant, inputs, batch);
@@ -39,10 +38,10 @@ export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void 
   );
   app.get(
     "/v1/tenants/:tenant/events",
-    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's events, newest first", params: TenantParams, querystring: EventQuery, response: { 200: listOf(EventOut), ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's events, newest first", params: TenantParams, querystring: EventQuery, response: { 200: EventList, ...errorResponses } } },
     async (req) => {
-      const q = req.query as Static<typeof EventQuery>;
-      const page = await listEvents(d, (req.params as Static<typeof TenantParams>).tenant, pageOf(q), { type: q.type });
+      const q = req.query;
+      const page = await listEvents(d, req.params.tenant, pageOf(q), { type: q.type });
       return { data: page.data.map(presentEvent), nextCursor: page.nextCursor };
     },
   );
@@ -50,7 +49,7 @@ export function registerEventRoutes(app: FastifyInstance, d: ServiceDeps): void 
     "/v1/tenants/:tenant/events/:id",
     { config: { scope: "read" }, schema: { tags, summary: "Get an event with its deliveries", params: TenantItemParams, response: { 200: EventWithDeliveries, ...errorResponses } } },
     async (req) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const { tenant, id } = req.params;
       const { event, deliveries } = await getEvent(d, tenant, id);
       return { ...presentEvent(event), deliveries: deliveries.map(presentDelivery) };
     },

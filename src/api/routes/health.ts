@@ -1,8 +1,8 @@
-import type { FastifyInstance } from "fastify";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { problem } from "../problem.ts";
+import type { Api } from "./common.ts";
 
-export function registerHealthRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerHealthRoutes(app: Api, d: ServiceDeps): void {
   app.get("/healthz", { config: { public: true }, schema: { tags: ["health"], summary: "The process is up", security: [] } }, async () => ({ status: "ok" }));
   app.get("/readyz", { config: { public: true }, schema: { tags: ["health"], summary: "The database answers", security: [] } }, async (_req, reply) => {
     try {

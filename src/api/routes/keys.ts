@@ -1,21 +1,10 @@
-import type { FastifyInstance } from "fastify";
 import { ApiError } from "../../core/errors.ts";
-import { type Static, Type } from "typebox";
+import { Type } from "typebox";
 import { createAdminKey, createPortalSession, createTenantKey, listKeys, listTenantKeys, revokeKey } from "../../services/api-keys.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { presentApiKey } from "../present.ts";
-import {
-  AdminKeyCreate,
-  ApiKeyCreated,
-  ApiKeyOut,
-  KeyQuery,
-  PortalSessionCreate,
-  PortalSessionOut,
-  TenantKeyCreate,
-  TenantKeyQuery,
-  listOf,
-} from "../schemas.ts";
-import { TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
+import { AdminKeyCreate, ApiKeyCreated, KeyQuery, PortalSessionCreate, PortalSessionOut, TenantKeyCreate, TenantKeyQuery, ApiKeyList } from "../schemas.ts";
+import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
@@ -37,7 +26,7 @@ const ROTATION =
   "Rotate without downtime: create a new key, move clients to it, check the old key's lastUsedAt stops advancing, then revoke the old key.";
 
 /** Key management and portal sessions: admin keys only. */
-export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerKeyRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["keys"];
   app.post(
     "/v1/keys",
@@ -52,7 +41,7 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
       },
     },
     async (req, reply) => {
-      const { key, secret } = await createAdminKey(d, req.body as Static<typeof AdminKeyCreate>);
+      const { key, secret } = await createAdminKey(d, req.body);
       return reply.code(201).send({ ...presentApiKey(key), key: secret });
     },
   );
@@ -64,11 +53,11 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
         tags,
         summary: "List every key (admin, tenant and portal sessions), revoked and expired ones included; never the keys themselves",
         querystring: KeyQuery,
-        response: { 200: listOf(ApiKeyOut), ...errorResponses },
+        response: { 200: ApiKeyList, ...errorResponses },
       },
     },
     async (req) => {
-      const q = req.query as Static<typeof KeyQuery>;
+      const q = req.query;
       const page = await listKeys(d, { kind: q.kind, tenantId: q.tenantId }, pageOf(q));
       return { data: page.data.map(presentApiKey), nextCursor: page.nextCursor };
     },
@@ -85,8 +74,8 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
       },
     },
     async (req, reply) => {
-      await revokeKey(d, (req.params as Static<typeof IdParams>).id, null);
-      return reply.code(204).send();
+      await revokeKey(d, req.params.id, null);
+      return reply.code(204).send(null);
     },
   );
 
@@ -104,8 +93,8 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
       },
     },
     async (req, reply) => {
-      const { tenant } = req.params as Static<typeof TenantParams>;
-      const { key, secret } = await createTenantKey(d, tenant, req.body as Static<typeof TenantKeyCreate>);
+      const { tenant } = req.params;
+      const { key, secret } = await createTenantKey(d, tenant, req.body);
       return reply.code(201).send({ ...presentApiKey(key), key: secret });
     },
   );
@@ -118,12 +107,12 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
         summary: "List a tenant's keys and portal sessions; never the keys themselves",
         params: TenantParams,
         querystring: TenantKeyQuery,
-        response: { 200: listOf(ApiKeyOut), ...errorResponses },
+        response: { 200: ApiKeyList, ...errorResponses },
       },
     },
     async (req) => {
-      const q = req.query as Static<typeof TenantKeyQuery>;
-      const page = await listTenantKeys(d, (req.params as Static<typeof TenantParams>).tenant, q.kind, pageOf(q));
+      const q = req.query;
+      const page = await listTenantKeys(d, req.params.tenant, q.kind, pageOf(q));
       return { data: page.data.map(presentApiKey), nextCursor: page.nextCursor };
     },
   );
@@ -139,9 +128,9 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
       },
     },
     async (req, reply) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const { tenant, id } = req.params;
       await revokeKey(d, id, tenant);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -160,10 +149,10 @@ export function registerKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
       },
     },
     async (req, reply) => {
-      const { tenant } = req.params as Static<typeof TenantParams>;
+      const { tenant } = req.params;
       // Behind a proxy the request's own scheme and Host may not be what customers use.
       const origin = d.config.publicUrl ?? `${req.protocol}://${requestHost(req.host)}`;
-      const { key, secret } = await createPortalSession(d, tenant, req.body as Static<typeof PortalSessionCreate>);
+      const { key, secret } = await createPortalSession(d, tenant, req.body);
       return reply.code(201).send({
         id: key.id,
         url: `${origin}/portal#token=${secret}`,

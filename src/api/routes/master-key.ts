@@ -1,11 +1,10 @@
-import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { ApiError } from "../../core/errors.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { Problem } from "../schemas.ts";
-import { errorResponses } from "./common.ts";
+import { type Api, errorResponses } from "./common.ts";
 
-export function registerMasterKeyRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerMasterKeyRoutes(app: Api, d: ServiceDeps): void {
   app.post(
     "/v1/master-key/rotate",
     {

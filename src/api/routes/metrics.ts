@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance } from "fastify";
 import type { Metrics } from "../../observability/metrics.ts";
 import { Problem } from "../schemas.ts";
 import { problem } from "../problem.ts";
+import type { Api } from "./common.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
@@ -16,7 +16,7 @@ export function bearerMatches(authorization: string | undefined, token: string):
  * GET /metrics in the Prometheus text format. Outside /v1, so neither API keys nor the API rate
  * limit apply; with `token` set (TOCSIN_METRICS_TOKEN) it needs `Authorization: Bearer <token>`.
  */
-export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string | null): void {
+export function registerMetricsRoute(app: Api, metrics: Metrics, token: string | null): void {
   app.get(
     "/metrics",
     {

@@ -1,13 +1,11 @@
-import type { FastifyInstance } from "fastify";
-import type { Static } from "typebox";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { getReplay, listReplays, startReplay } from "../../services/replays.ts";
 import { presentReplay } from "../present.ts";
-import { ListQuery, ReplayIn, ReplayOut, listOf } from "../schemas.ts";
-import { TenantItemParams, errorResponses, pageOf } from "./common.ts";
+import { ListQuery, ReplayIn, ReplayOut, ReplayList } from "../schemas.ts";
+import { type Api, TenantItemParams, errorResponses, pageOf } from "./common.ts";
 
 /** Replaying an endpoint's deliveries of a time range, as a job with progress. */
-export function registerReplayRoutes(app: FastifyInstance, d: ServiceDeps): void {
+export function registerReplayRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["replays"];
   app.post(
     "/v1/tenants/:tenant/endpoints/:id/replay",
@@ -25,8 +23,8 @@ export function registerReplayRoutes(app: FastifyInstance, d: ServiceDeps): void
       },
     },
     async (req, reply) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
-      const { replay, created } = await startReplay(d, tenant, id, req.body as Static<typeof ReplayIn>);
+      const { tenant, id } = req.params;
+      const { replay, created } = await startReplay(d, tenant, id, req.body);
       const doc = presentReplay(replay);
       if (!created) return reply.code(200).send(doc);
       return reply.code(202).header("location", `/v1/tenants/${encodeURIComponent(tenant)}/replays/${replay.id}`).send(doc);
@@ -34,10 +32,10 @@ export function registerReplayRoutes(app: FastifyInstance, d: ServiceDeps): void
   );
   app.get(
     "/v1/tenants/:tenant/endpoints/:id/replays",
-    { config: { scope: "read" }, schema: { tags, summary: "List the endpoint's replays, newest first", params: TenantItemParams, querystring: ListQuery, response: { 200: listOf(ReplayOut), ...errorResponses } } },
+    { config: { scope: "read" }, schema: { tags, summary: "List the endpoint's replays, newest first", params: TenantItemParams, querystring: ListQuery, response: { 200: ReplayList, ...errorResponses } } },
     async (req) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
-      const page = await listReplays(d, tenant, id, pageOf(req.query as Static<typeof ListQuery>));
+      const { tenant, id } = req.params;
+      const page = await listReplays(d, tenant, id, pageOf(req.query));
       return { data: page.data.map(presentReplay), nextCursor: page.nextCursor };
     },
   );
@@ -45,7 +43,7 @@ export function registerReplayRoutes(app: FastifyInstance, d: ServiceDeps): void
     "/v1/tenants/:tenant/replays/:id",
     { config: { scope: "read" }, schema: { tags, summary: "Get a replay job and its progress", params: TenantItemParams, response: { 200: ReplayOut, ...errorResponses } } },
     async (req) => {
-      const { tenant, id } = req.params as Static<typeof TenantItemParams>;
+      const { tenant, id } = req.params;
       return presentReplay(await getReplay(d, tenant, id));
     },
   );

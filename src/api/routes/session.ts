@@ -1,11 +1,11 @@
-import type { FastifyInstance } from "fastify";
 import { Problem, SessionOut } from "../schemas.ts";
+import type { Api } from "./common.ts";
 
 /**
  * GET /v1/session: who the calling key is. The console asks it after signing in, a portal link's
  * token in particular, to learn its tenant and what it may do; it names nothing but the caller.
  */
-export function registerSessionRoute(app: FastifyInstance): void {
+export function registerSessionRoute(app: Api): void {
   app.get(
     "/v1/session",
     {

@@ -1,6 +1,7 @@
 import { type TSchema, Type } from "typebox";
 import { EVENT_TYPE_NAME, EVENT_TYPE_PATTERN } from "../../core/event-types.ts";
 import { TENANT_ID_PATTERN } from "../../services/tenants.ts";
+import { component, componentName } from "./component.ts";
 
 // Shared pieces: timestamps, names, list pages, and the RFC 9457 problem document.
 
@@ -25,10 +26,14 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const listOf = <T extends TSchema>(item: T) =>
-  Type.Object({ data: Type.Array(item), nextCursor: Nullable(Type.String()) }, { additionalProperties: false });
+/** A page of `item`s, a named schema: `<item>List` (without the item's trailing Out). */
+export const listOf = <T extends TSchema>(item: T) => {
+  const name = componentName(item);
+  if (!name) throw new Error("listOf takes a named schema");
+  return component(`${name.replace(/Out$/, "")}List`, Type.Object({ data: Type.Array(item), nextCursor: Nullable(Type.String()) }, { additionalProperties: false }));
+};
 
-export const Problem = Type.Object(
+export const Problem = component("Problem", Type.Object(
   {
     type: Type.String(),
     title: Type.String(),
@@ -38,4 +43,4 @@ export const Problem = Type.Object(
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
   },
   { description: "RFC 9457 problem document" },
-);
+));

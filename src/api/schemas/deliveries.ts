@@ -1,12 +1,13 @@
 import { Type } from "typebox";
+import { component } from "./component.ts";
 import { EVENT_TYPE_PATTERN } from "../../core/event-types.ts";
-import { EventTypeName, ListQuery, Nullable, Timestamp } from "./common.ts";
+import { EventTypeName, ListQuery, Nullable, Timestamp, listOf } from "./common.ts";
 import { Severity } from "./endpoints.ts";
 
 // Events as stored, deliveries, attempts, alerts, and the queries and statistics over them.
 
-export const DeliveryStatus = Type.Union(["pending", "delivering", "succeeded", "failed", "cancelled"].map((s) => Type.Literal(s)));
-export const DeliveryOut = Type.Object(
+export const DeliveryStatus = component("DeliveryStatus", Type.Union([Type.Literal("pending"), Type.Literal("delivering"), Type.Literal("succeeded"), Type.Literal("failed"), Type.Literal("cancelled")]));
+const deliveryOut = Type.Object(
   {
     id: Type.String(),
     tenantId: Type.String(),
@@ -24,7 +25,7 @@ export const DeliveryOut = Type.Object(
     updatedAt: Timestamp,
   },
 );
-export const AttemptOut = Type.Object(
+export const AttemptOut = component("AttemptOut", Type.Object(
   {
     id: Type.String(),
     deliveryId: Type.String({ description: "The delivery, or the batch id for an attempt that sent a batch" }),
@@ -52,8 +53,8 @@ export const AttemptOut = Type.Object(
     willRetry: Type.Boolean(),
     nextAttemptAt: Nullable(Timestamp),
   },
-);
-export const EventOut = Type.Object(
+));
+const eventOut = Type.Object(
   {
     id: Type.String(),
     tenantId: Type.String(),
@@ -68,7 +69,7 @@ export const EventOut = Type.Object(
     updateCount: Type.Integer({ description: "Updates the alert had seen with this one (0 for its first event)" }),
   },
 );
-export const AlertOut = Type.Object({
+export const AlertOut = component("AlertOut", Type.Object({
   fingerprint: Type.String(),
   status: Type.Union([Type.Literal("open"), Type.Literal("resolved")]),
   startedAt: Timestamp,
@@ -77,9 +78,11 @@ export const AlertOut = Type.Object({
   updateCount: Type.Integer(),
   lastEventId: Type.String(),
   lastEventAt: Timestamp,
-});
-export const EventWithDeliveries = Type.Object({ ...EventOut.properties, deliveries: Type.Array(DeliveryOut) });
-export const DeliveryWithAttempts = Type.Object({ ...DeliveryOut.properties, attempts: Type.Array(AttemptOut) });
+}));
+export const DeliveryOut = component("DeliveryOut", deliveryOut);
+export const EventOut = component("EventOut", eventOut);
+export const EventWithDeliveries = component("EventWithDeliveries", Type.Intersect([EventOut, Type.Object({ deliveries: Type.Array(DeliveryOut) })]));
+export const DeliveryWithAttempts = component("DeliveryWithAttempts", Type.Intersect([DeliveryOut, Type.Object({ attempts: Type.Array(AttemptOut) })]));
 
 export const DeliveryQuery = Type.Object(
   {
@@ -104,13 +107,13 @@ export const DeliveryStatsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-export const OutcomeCounts = Type.Object({
+export const OutcomeCounts = component("OutcomeCounts", Type.Object({
   succeeded: Type.Integer(),
   failed: Type.Integer(),
   waiting: Type.Integer({ description: "pending or delivering" }),
   cancelled: Type.Integer(),
-});
-export const DeliveryStatsOut = Type.Object({
+}));
+export const DeliveryStatsOut = component("DeliveryStatsOut", Type.Object({
   since: Timestamp,
   until: Timestamp,
   bucketMs: Type.Integer({ description: "Width of each bucket" }),
@@ -128,9 +131,12 @@ export const DeliveryStatsOut = Type.Object({
     { description: "Durations of the attempts of these deliveries, in ms (nearest-rank percentiles)" },
   ),
   sampled: Type.Boolean({ description: "true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them" }),
-});
+}));
 export const EventQuery = Type.Object({ ...ListQuery.properties, type: Type.Optional(EventTypeName) }, { additionalProperties: false });
 export const AlertQuery = Type.Object(
   { ...ListQuery.properties, status: Type.Optional(Type.Union([Type.Literal("open"), Type.Literal("resolved")])) },
   { additionalProperties: false },
 );
+export const DeliveryList = listOf(DeliveryOut);
+export const EventList = listOf(EventOut);
+export const AlertList = listOf(AlertOut);

@@ -1,19 +1,20 @@
 import { Type } from "typebox";
+import { component } from "./component.ts";
 import { FINGERPRINT_PATTERN } from "../../core/alerts.ts";
-import { EventTypeName, Nullable, Text, Timestamp } from "./common.ts";
+import { EventTypeName, Nullable, Text, Timestamp, listOf } from "./common.ts";
 import { Severity } from "./endpoints.ts";
 
 // Event types, and events as they are posted.
 
-export const EventTypeCreate = Type.Object(
+export const EventTypeCreate = component("EventTypeCreate", Type.Object(
   { name: EventTypeName, description: Type.Optional(Nullable(Text)), schema: Type.Optional(Type.Unknown()), example: Type.Optional(Type.Unknown()) },
   { additionalProperties: false },
-);
-export const EventTypePatch = Type.Object(
+));
+export const EventTypePatch = component("EventTypePatch", Type.Object(
   { description: Type.Optional(Nullable(Text)), schema: Type.Optional(Type.Unknown()), example: Type.Optional(Type.Unknown()) },
   { additionalProperties: false },
-);
-export const EventTypeOut = Type.Object(
+));
+export const EventTypeOut = component("EventTypeOut", Type.Object(
   {
     name: Type.String(),
     description: Nullable(Type.String()),
@@ -22,9 +23,9 @@ export const EventTypeOut = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
-);
+));
 
-export const EventIn = Type.Object(
+export const EventIn = component("EventIn", Type.Object(
   {
     type: EventTypeName,
     severity: Type.Optional(Severity),
@@ -40,7 +41,8 @@ export const EventIn = Type.Object(
     ),
   },
   { additionalProperties: false, required: ["type", "payload"] },
-);
+));
 
-export const IngestOne = Type.Object({ id: Type.String(), deliveries: Type.Integer() });
-export const IngestBatch = Type.Object({ events: Type.Array(IngestOne) });
+export const IngestOne = component("IngestOne", Type.Object({ id: Type.String(), deliveries: Type.Integer() }));
+export const IngestBatch = component("IngestBatch", Type.Object({ events: Type.Array(IngestOne) }));
+export const EventTypeList = listOf(EventTypeOut);
