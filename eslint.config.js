@@ -13,7 +13,7 @@ const shared = {
 
 /** Files over the length limit when it came in, with their length then: they may shrink, not grow. */
 const LONG_FILES = {
-  "scripts/api-reference.ts": 535,
+  "scripts/api-reference.ts": 413,
   "src/config.ts": 503,
   "src/store/crud.ts": 480,
   "src/services/endpoints.ts": 417,
@@ -24,13 +24,16 @@ const LONG_FILES = {
   "test/fuzz/routes.ts": 665,
 };
 
+/** The workspace packages are imported by name, as their users do, never by path into packages/. */
+const BY_NAME = ["(^|/)packages/", "import @tocsin/client and @tocsin/verify by package name"];
+
 /** Imports a folder's files must not make: [regular expression, why]. */
 function layer(files, rules) {
   return [
     {
       files: [files],
       rules: {
-        "no-restricted-imports": ["error", { patterns: rules.map(([regex, message]) => ({ regex, message })) }],
+        "no-restricted-imports": ["error", { patterns: [...rules, BY_NAME].map(([regex, message]) => ({ regex, message })) }],
       },
     },
   ];
@@ -69,6 +72,8 @@ export default tseslint.config(
   // The layers: cli -> api -> services -> delivery -> store -> core; no import climbs back up, and
   // none reaches around a layer (the API uses the store's interface and errors, store/store.ts,
   // never an implementation). Each entry names what a folder must not import.
+  ...layer("src/**", []),
+  ...layer("web/src/**", []),
   ...layer("src/core/**", [["^\\.\\./", "core imports nothing of the project"]]),
   ...layer("src/signing/**", [["^\\.\\./(?!core/)", "signing imports only core"]]),
   ...layer("src/store/**", [

@@ -10,6 +10,7 @@ if (major < 24) {
   process.exit(1);
 }
 await limitHeapGrowth();
+await resolveWorkspaceSources();
 const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2), process.env);
 
@@ -41,4 +42,18 @@ async function limitHeapGrowth() {
     growing = grow;
     v8.setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`);
   }).observe({ entryTypes: ["gc"] });
+}
+
+/**
+ * The CLI imports @tocsin/client and @tocsin/verify by package name; in this repository they
+ * resolve to their TypeScript source through the "tocsin-source" condition of their exports, as
+ * they do for npm scripts (.npmrc) and the type checker (tsconfig.json).
+ */
+async function resolveWorkspaceSources() {
+  if (process.execArgv.includes("--conditions=tocsin-source") || /--conditions[= ]tocsin-source/.test(process.env.NODE_OPTIONS ?? "")) return;
+  const { registerHooks } = await import("node:module");
+  registerHooks({
+    resolve: (specifier, context, next) =>
+      specifier.startsWith("@tocsin/") ? next(specifier, { ...context, conditions: [...context.conditions, "tocsin-source"] }) : next(specifier, context),
+  });
 }

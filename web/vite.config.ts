@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
-import { defineConfig } from "vite";
+import { defaultClientConditions, defineConfig } from "vite";
 
 // `vite` (dev) proxies the API to a running Tocsin: TOCSIN_URL, default http://127.0.0.1:3000.
 const api = process.env.TOCSIN_URL ?? "http://127.0.0.1:3000";
@@ -9,6 +9,9 @@ export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "/",
   plugins: [react()],
+  // @tocsin/client by its package name, from its TypeScript source (its package.json's
+  // "tocsin-source" export), not from a build of it.
+  resolve: { conditions: ["tocsin-source", ...defaultClientConditions] },
   build: {
     outDir: fileURLToPath(new URL("./dist", import.meta.url)),
     emptyOutDir: true,

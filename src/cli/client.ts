@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type TocsinClient, createTocsinClient } from "../../packages/client/src/index.ts";
+import { type TocsinClient, createTocsinClient } from "@tocsin/client";
 
-export { TocsinApiError, unwrap } from "../../packages/client/src/index.ts";
+export { TocsinApiError, unwrap } from "@tocsin/client";
 
 /** The typed API client the CLI's client commands use (@tocsin/client). */
 export type ApiClient = TocsinClient;

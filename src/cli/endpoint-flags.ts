@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { Endpoint } from "../../packages/client/src/index.ts";
-import { parseHeader, parseHeaderList } from "../../packages/client/src/index.ts";
+import type { Endpoint } from "@tocsin/client";
+import { parseHeader, parseHeaderList } from "@tocsin/client";
 import { type Env, type Out, SEVERITIES, UsageError, exclusive, oneOf } from "./shared.ts";
 import { coerceError } from "../core/errors.ts";
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseJsonKeepingSource } from "../core/json.ts";
-import type { EndpointCreate, EndpointPatch, RequestBody } from "../../packages/client/src/index.ts";
+import type { EndpointCreate, EndpointPatch, RequestBody } from "@tocsin/client";
 import { type ApiClient, TocsinApiError, createApiClient, resolveApiKey, unwrap } from "./client.ts";
 import { coerceError } from "../core/errors.ts";
 

@@ -1,4 +1,4 @@
-import type { Signing, VerifyResult } from "../../packages/verify/src/index.ts";
+import type { Signing, VerifyResult } from "@tocsin/verify";
 import { describeSigning } from "./signing-flags.ts";
 
 /** Body bytes shown per request; --save keeps whole bodies. */

@@ -1,5 +1,5 @@
-import type { Signing } from "../../packages/verify/src/index.ts";
-import type { EndpointCreate } from "../../packages/client/src/index.ts";
+import type { Signing } from "@tocsin/verify";
+import type { EndpointCreate } from "@tocsin/client";
 import { type ApiClient, TocsinApiError, unwrap } from "./client.ts";
 import type { ListenRegister } from "./listen.ts";
 

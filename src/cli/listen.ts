@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
-import { type Signing, verifyWebhook } from "../../packages/verify/src/index.ts";
+import { type Signing, verifyWebhook } from "@tocsin/verify";
 import { describeSigning, parseSigningFlags, SIGNING_FLAG_OPTIONS, SIGNING_FLAGS_HELP } from "./signing-flags.ts";
 import { coerceError } from "../core/errors.ts";
 import { type Shown, render } from "./listen-display.ts";

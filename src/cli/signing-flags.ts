@@ -1,4 +1,4 @@
-import type { Signing } from "../../packages/verify/src/index.ts";
+import type { Signing } from "@tocsin/verify";
 
 /**
  * The signing flags `tocsin listen` and `tocsin verify` share. They mirror the endpoint's

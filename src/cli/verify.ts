@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { verifyWebhook } from "../../packages/verify/src/index.ts";
+import { verifyWebhook } from "@tocsin/verify";
 import { parseSigningFlags, SIGNING_FLAG_OPTIONS, SIGNING_FLAGS_HELP } from "./signing-flags.ts";
 import { coerceError } from "../core/errors.ts";
 

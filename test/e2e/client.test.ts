@@ -3,10 +3,11 @@ import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { type EndpointCreate, TocsinApiError, createTocsinClient, unwrap } from "../../packages/client/src/index.ts";
+import { DELIVERY_STATUSES, EVENT_TYPE_PATTERN, type EndpointCreate, OUTCOMES, TocsinApiError, createTocsinClient, unwrap } from "@tocsin/client";
 import { REGENERATE, SCHEMA_FILE, fetchOpenApiDocument, renderClientSchema } from "../../scripts/gen-client.ts";
 import { startReceiver } from "../support/receiver.ts";
 import { eventually, tempDir, withServer } from "../support/server.ts";
+import { consumerEnv } from "../support/fixtures.ts";
 
 const PACKAGE_DIR = new URL("../../packages/client/", import.meta.url).pathname;
 const TSC = new URL("../../node_modules/typescript/bin/tsc", import.meta.url).pathname;
@@ -15,7 +16,7 @@ const TYPE_ROOTS = new URL("../../node_modules/@types", import.meta.url).pathnam
 /** Runs a command to completion (killed after `timeoutMs`); returns its exit code and output. */
 function exec(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd, env: { ...consumerEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (out += c));
@@ -35,6 +36,15 @@ describe("@tocsin/client", () => {
     const fresh = await renderClientSchema(await fetchOpenApiDocument());
     const committed = readFileSync(SCHEMA_FILE, "utf8");
     assert.ok(fresh === committed, `packages/client/src/schema.ts is out of date with GET /openapi.json: run ${REGENERATE} and commit the result`);
+  });
+
+  it("its run-time constants are the document's: delivery statuses, outcomes, the event-type pattern", async () => {
+    type S = { anyOf?: { const?: unknown; enum?: unknown[] }[]; properties?: Record<string, S>; items?: S; pattern?: string };
+    const schemas = ((await fetchOpenApiDocument()) as { components: { schemas: Record<string, S> } }).components.schemas;
+    const values = (s: S) => (s.anyOf ?? []).map((v) => v.const ?? v.enum?.[0]);
+    assert.deepEqual(values(schemas.DeliveryStatus), [...DELIVERY_STATUSES]);
+    assert.deepEqual(Object.keys(schemas.OutcomeCounts.properties ?? {}), [...OUTCOMES]);
+    assert.equal(schemas.EndpointCreate.properties?.eventTypes.items?.pattern, EVENT_TYPE_PATTERN);
   });
 
   it("creates a tenant and an endpoint, posts an event, lists its delivery, and throws typed problems", async () => {
@@ -122,12 +132,13 @@ describe("@tocsin/client", () => {
       const install = await exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tgz)], app, {}, 120_000);
       assert.equal(install.code, 0, install.out);
       const installed = readdirSync(join(app, "node_modules/@tocsin/client/dist")).sort();
-      assert.deepEqual(installed, ["headers.d.ts", "headers.js", "index.d.ts", "index.js", "schema.d.ts", "schema.js"]);
+      assert.deepEqual(installed, ["constants.d.ts", "constants.js", "headers.d.ts", "headers.js", "index.d.ts", "index.js", "schema.d.ts", "schema.js"]);
 
       // Node strips no types under node_modules: this proves the package ships JavaScript.
       writeFileSync(
         join(app, "main.mjs"),
-        `import { createTocsinClient, unwrap, TocsinApiError, parseHeaderList } from "@tocsin/client";
+        `import { createTocsinClient, unwrap, TocsinApiError, parseHeaderList, OUTCOMES } from "@tocsin/client";
+if (OUTCOMES.length !== 4) throw new Error("OUTCOMES: " + JSON.stringify(OUTCOMES));
 const headers = parseHeaderList("X-Team: soc, Accept: text/html, application/json");
 const client = createTocsinClient({ baseUrl: process.env.TOCSIN_URL, apiKey: process.env.TOCSIN_API_KEY });
 const tenant = await unwrap(client.POST("/v1/tenants", { body: { id: "from-package" } }));

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { tempDir } from "../support/server.ts";
+import { consumerEnv } from "../support/fixtures.ts";
 
 // @tocsin/verify as a receiver installs it from the registry: packed, installed into a fresh
 // project's node_modules (where Node strips no TypeScript), imported from ESM and CommonJS, and
@@ -26,7 +27,7 @@ describe("@tocsin/verify as installed from a package", () => {
   it("packs compiled JavaScript with declarations and no dependencies, and works from ESM, CommonJS and TypeScript", { timeout: 120_000 }, async () => {
     const dir = tempDir("tocsin-verify-pkg-");
     try {
-      const env = { ...process.env, PATH: `${join(PKG, "../../node_modules/.bin")}:${process.env.PATH}`, npm_config_update_notifier: "false" };
+      const env = { ...consumerEnv(), PATH: `${join(PKG, "../../node_modules/.bin")}:${process.env.PATH}`, npm_config_update_notifier: "false" };
       const packed = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: PKG, env, timeout: 60_000 });
       const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
       assert.deepEqual(info.files.map((f) => f.path).sort(), ["README.md", "dist/index.d.ts", "dist/index.js", "package.json"]);
@@ -43,7 +44,7 @@ describe("@tocsin/verify as installed from a package", () => {
       writeFileSync(join(app, "esm.mjs"), `import { verifyWebhook } from "@tocsin/verify";\nconsole.log(JSON.stringify([${call}, ${tampered}]));\n`);
       writeFileSync(join(app, "cjs.cjs"), `const { verifyWebhook } = require("@tocsin/verify");\nconsole.log(JSON.stringify([${call}, ${tampered}]));\n`);
       for (const file of ["esm.mjs", "cjs.cjs"]) {
-        const out = await run(process.execPath, [file], { cwd: app, timeout: 20_000 });
+        const out = await run(process.execPath, [file], { cwd: app, env: consumerEnv(), timeout: 20_000 });
         const [good, bad] = JSON.parse(out.stdout) as { ok: boolean; reason?: string; id?: string }[];
         assert.deepEqual(good, { ok: true, id: VECTOR.headers["webhook-id"], timestamp: 1614265330, secretIndex: 0 }, file);
         assert.equal(bad.reason, "bad_signature", file);
@@ -55,9 +56,9 @@ describe("@tocsin/verify as installed from a package", () => {
         join(app, "use.ts"),
         `import { verifyWebhook, type VerifyResult } from "@tocsin/verify";\nconst r: VerifyResult = ${call.replace("now: 1614265330000", 'signing: { scheme: "hmac-sha256", header: "x-sig", encoding: "hex", prefix: "sha256=" }')};\nexport const why: string = r.ok ? String(r.secretIndex) : r.reason;\n`,
       );
-      await run(process.execPath, [TSC, "-p", "."], { cwd: app, timeout: 60_000 });
+      await run(process.execPath, [TSC, "-p", "."], { cwd: app, env: consumerEnv(), timeout: 60_000 });
       writeFileSync(join(app, "use.ts"), `import { verifyWebhook } from "@tocsin/verify";\nverifyWebhook({ secret: "s", signing: { scheme: "hmac-sha256" }, headers: {}, body: "" });\n`);
-      await assert.rejects(run(process.execPath, [TSC, "-p", "."], { cwd: app, timeout: 60_000 }), (e: { stdout: string }) => /header/.test(e.stdout));
+      await assert.rejects(run(process.execPath, [TSC, "-p", "."], { cwd: app, env: consumerEnv(), timeout: 60_000 }), (e: { stdout: string }) => /header/.test(e.stdout));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

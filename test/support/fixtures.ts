@@ -41,3 +41,13 @@ export async function createFixtures(admin: Api, tenant: string, receiverUrl: st
   const replay = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints/${endpoint}/replay`, { since: "2020-01-01T00:00:00Z", status: "failed" }), "replay").id;
   return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch, replay };
 }
+
+/**
+ * This process's environment as a project that installed Tocsin's packages from a registry has
+ * it: without the "tocsin-source" condition (.npmrc) that resolves them to this repository's
+ * TypeScript sources.
+ */
+export function consumerEnv(): NodeJS.ProcessEnv {
+  const options = (process.env.NODE_OPTIONS ?? "").replace(/--conditions[= ]tocsin-source/g, "").trim();
+  return { ...process.env, NODE_OPTIONS: options };
+}

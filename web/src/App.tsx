@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { createTocsinClient } from "../../packages/client/src/index.ts";
+import { createTocsinClient } from "@tocsin/client";
 import { Shell } from "./Shell.tsx";
 import { type ConsoleContext, Ctx } from "./context.ts";
 import { type Route, parseRoute, pathOf } from "./lib/routes.ts";

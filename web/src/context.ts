@@ -1,5 +1,5 @@
 import { createContext, useContext } from "react";
-import type { TocsinClient } from "../../packages/client/src/index.ts";
+import type { TocsinClient } from "@tocsin/client";
 import type { Route } from "./lib/routes.ts";
 import type { Session } from "./lib/session.ts";
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { TocsinApiError } from "../../packages/client/src/index.ts";
+import { TocsinApiError } from "@tocsin/client";
 
 export interface Loaded<T> {
   data: T | undefined;

@@ -3,6 +3,7 @@ import createClient, { defaultPathSerializer } from "openapi-fetch";
 import type { components, paths } from "./schema.ts";
 
 export type { components, operations, paths } from "./schema.ts";
+export { DELIVERY_STATUSES, type DeliveryStatus, EVENT_TYPE_PATTERN, OUTCOMES, type Outcome } from "./constants.ts";
 export { parseHeader, parseHeaderList } from "./headers.ts";
 
 /** A typed client of Tocsin's REST API: `client.GET("/v1/tenants/{tenant}", { params: … })` and so on. */

@@ -1,4 +1,4 @@
-import type { Delivery } from "../../../packages/client/src/index.ts";
+import type { Delivery } from "@tocsin/client";
 import { unwrap } from "../client.ts";
 import { type Command, client, clientOptions, parse, printer, required, showHelp, table } from "../shared.ts";
 

@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import type { Endpoint, EndpointCreate, EndpointPatch, TestCall } from "../../../packages/client/src/index.ts";
+import type { Endpoint, EndpointCreate, EndpointPatch, TestCall } from "@tocsin/client";
 import { unwrap } from "../client.ts";
 import { SETTINGS_HELP, eventTypesOf, settingOptions, settingsFromFlags, updateOptions } from "../endpoint-flags.ts";
 import { type Command, type Out, UsageError, client, clientOptions, exclusive, parse, parseWithPositionals, printer, required, showHelp, table } from "../shared.ts";

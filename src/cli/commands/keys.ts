@@ -1,4 +1,4 @@
-import type { ApiKey, RequestBody } from "../../../packages/client/src/index.ts";
+import type { ApiKey, RequestBody } from "@tocsin/client";
 import { unwrap } from "../client.ts";
 import { type Command, UsageError, client, clientOptions, parse, printer, required, showHelp, table } from "../shared.ts";
 import { rotateMaster } from "./rotate-master.ts";

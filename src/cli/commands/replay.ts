@@ -1,4 +1,4 @@
-import type { ReplayJob, RequestBody } from "../../../packages/client/src/index.ts";
+import type { ReplayJob, RequestBody } from "@tocsin/client";
 import { parseDuration } from "../../core/retry-policy.ts";
 import { unwrap } from "../client.ts";
 import { type Command, type Out, UsageError, client, clientOptions, oneOf, parse, printer, required, showHelp } from "../shared.ts";

@@ -1,4 +1,4 @@
-import type { RequestBody } from "../../../packages/client/src/index.ts";
+import type { RequestBody } from "@tocsin/client";
 import { unwrap } from "../client.ts";
 import { type Command, SEVERITIES, UsageError, client, clientOptions, oneOf, parse, printer, readInput, required, showHelp } from "../shared.ts";
 import { coerceError } from "../../core/errors.ts";

@@ -1,4 +1,4 @@
-import type { RequestBody } from "../../../packages/client/src/index.ts";
+import type { RequestBody } from "@tocsin/client";
 import { unwrap } from "../client.ts";
 import { type Command, client, clientOptions, parse, printer, showHelp } from "../shared.ts";
 

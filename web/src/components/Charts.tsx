@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { type TocsinClient, unwrap } from "../../../packages/client/src/index.ts";
+import { type TocsinClient, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useLoad } from "../hooks.ts";
 import { CHART_RANGES, OUTCOMES, type Outcome, formatMs, latencyBarLabel } from "../lib/deliveries.ts";

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { type Delivery, type TocsinClient, unwrap } from "../../../packages/client/src/index.ts";
+import { type Delivery, type TocsinClient, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryQuery, type DeliveryStatus, deliveryQuery, relativeTime, typeFilterError } from "../lib/deliveries.ts";

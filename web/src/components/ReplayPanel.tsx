@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from "react";
-import { type ReplayJob, unwrap } from "../../../packages/client/src/index.ts";
+import { type ReplayJob, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import { ErrorNote, formatTime } from "./ui.tsx";

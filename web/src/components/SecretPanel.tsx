@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { type Endpoint, unwrap } from "../../../packages/client/src/index.ts";
+import { type Endpoint, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
 import { ConfirmDialog, ErrorNote, formatTime } from "./ui.tsx";

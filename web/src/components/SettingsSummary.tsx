@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import type { Endpoint } from "../../../packages/client/src/index.ts";
+import type { Endpoint } from "@tocsin/client";
 import { formatTime } from "./ui.tsx";
 
 /** Every setting of a saved endpoint, read-only, in the form's groups. */

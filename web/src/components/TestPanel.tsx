@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { type Endpoint, type TestCall, unwrap } from "../../../packages/client/src/index.ts";
+import { type Endpoint, type TestCall, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
 import { BodyView, ErrorNote, HeaderTable } from "./ui.tsx";

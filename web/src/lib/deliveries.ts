@@ -3,8 +3,9 @@
  * share. Pure functions over plain values: the server filters and aggregates.
  */
 
-export const DELIVERY_STATUSES = ["pending", "delivering", "succeeded", "failed", "cancelled"] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+import { DELIVERY_STATUSES, type DeliveryStatus, EVENT_TYPE_PATTERN, OUTCOMES, type Outcome } from "@tocsin/client";
+
+export { DELIVERY_STATUSES, type DeliveryStatus, OUTCOMES, type Outcome };
 
 export interface DeliveryFilter {
   status: "" | DeliveryStatus;
@@ -19,7 +20,7 @@ export function emptyFilter(): DeliveryFilter {
 }
 
 /** The same pattern the API checks (`eventType`): names of dot-separated words, `prefix.*` or `*`. */
-const TYPE_PATTERN = /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/;
+const TYPE_PATTERN = new RegExp(EVENT_TYPE_PATTERN);
 
 /** Why a typed event-type filter cannot be sent, or null when it can. */
 export function typeFilterError(type: string): string | null {
@@ -44,8 +45,6 @@ export function deliveryQuery(f: DeliveryFilter, now: number): DeliveryQuery {
   return q;
 }
 
-export type Outcome = "succeeded" | "failed" | "waiting" | "cancelled";
-export const OUTCOMES: readonly Outcome[] = ["succeeded", "failed", "waiting", "cancelled"];
 
 /** A chart's range: its span and how many bars it is cut into. */
 export interface ChartRange {

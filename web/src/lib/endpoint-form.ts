@@ -3,7 +3,7 @@
  * from the API: an endpoint document fills the form; the form becomes a create body, or a JSON
  * merge patch holding only what changed. No React here, so it is unit-tested on its own.
  */
-import type { Endpoint, EndpointCreate, EndpointPatch } from "../../../packages/client/src/index.ts";
+import type { Endpoint, EndpointCreate, EndpointPatch } from "@tocsin/client";
 import { formatHeaderList, tryParseHeaderList } from "./headers.ts";
 
 export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;

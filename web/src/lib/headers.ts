@@ -2,7 +2,7 @@
  * The headers field takes the vendors' `X-A: 1, X-B: 2` list (or one header per line), parsed
  * exactly as the CLI's `--headers` does, so the console and `tocsin endpoint add` agree.
  */
-import { parseHeaderList } from "../../../packages/client/src/index.ts";
+import { parseHeaderList } from "@tocsin/client";
 
 export { parseHeaderList };
 

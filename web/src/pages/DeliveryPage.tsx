@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { type Delivery, unwrap } from "../../../packages/client/src/index.ts";
+import { type Delivery, unwrap } from "@tocsin/client";
 import { Badge, BodyView, ErrorNote, HeaderTable, Link, Loading, PageHeader, formatTime } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from "react";
-import { type Endpoint, TocsinApiError, unwrap } from "../../../packages/client/src/index.ts";
+import { type Endpoint, TocsinApiError, unwrap } from "@tocsin/client";
 import { EndpointFields, GROUPS } from "../components/EndpointFields.tsx";
 import { PreviewPanel } from "../components/PreviewPanel.tsx";
 import { ErrorNote, Link, Loading, PageHeader } from "../components/ui.tsx";

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { type Endpoint, unwrap } from "../../../packages/client/src/index.ts";
+import { type Endpoint, unwrap } from "@tocsin/client";
 import { DeliveryLog } from "../components/DeliveryLog.tsx";
 import { EndpointCharts } from "../components/Charts.tsx";
 import { PreviewPanel } from "../components/PreviewPanel.tsx";

@@ -1,4 +1,4 @@
-import { type Endpoint, unwrap } from "../../../packages/client/src/index.ts";
+import { type Endpoint, unwrap } from "@tocsin/client";
 import { Badge, ErrorNote, Link, Loading, PageHeader, percent } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useLoad } from "../hooks.ts";

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { unwrap } from "../../../packages/client/src/index.ts";
+import { unwrap } from "@tocsin/client";
 import { ErrorNote, Loading, PageHeader } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { unwrap } from "../../../packages/client/src/index.ts";
+import { unwrap } from "@tocsin/client";
 import { EndpointCharts } from "../components/Charts.tsx";
 import { Badge, ErrorNote, PageHeader } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";

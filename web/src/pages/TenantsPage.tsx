@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { type Tenant, unwrap } from "../../../packages/client/src/index.ts";
+import { type Tenant, unwrap } from "@tocsin/client";
 import { ErrorNote, Link, Loading, PageHeader, formatTime } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
