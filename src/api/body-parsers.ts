@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ApiError, coerceError } from "../core/errors.ts";
 import { jsonDepth, parseJsonKeepingSource } from "../core/json.ts";
+import { findInvalidUtf8 } from "../core/utf8.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -23,11 +24,19 @@ export function registerBodyParsers(app: FastifyInstance): void {
   const defaultJson = app.getDefaultJsonParser("error", "error");
   const parseJson = (
     req: { is404: boolean; routeOptions: { config: { rawNumbers?: boolean; optionalBody?: boolean } } },
-    body: string,
+    bytes: Buffer,
     done: (err: Error | null, body?: unknown) => void,
   ) => {
     // No route matched: the answer is a 404 whatever the body holds.
     if (req.is404) return done(null, undefined);
+    // JSON between systems is UTF-8 (RFC 8259 §8.1). Decoding anything else would replace bytes
+    // with U+FFFD, and the event delivered would not be the one acknowledged: refuse it instead.
+    const bad = findInvalidUtf8(bytes);
+    if (bad) {
+      const byte = `0x${bad.byte.toString(16).toUpperCase().padStart(2, "0")}`;
+      return done(new ApiError(400, "invalid_json", `the request body is not UTF-8: at byte ${bad.offset} (${byte}), ${bad.reason}; JSON must be sent as UTF-8 (RFC 8259)`));
+    }
+    const body = bytes.toString("utf8");
     if (body === "") {
       if (req.routeOptions.config.optionalBody) return done(null, {});
       return done(new ApiError(400, "invalid_json", "the request body is empty; send a JSON document"));
@@ -48,5 +57,5 @@ export function registerBodyParsers(app: FastifyInstance): void {
     });
   };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(["application/json", "application/merge-patch+json"], { parseAs: "string" }, parseJson);
+  app.addContentTypeParser(["application/json", "application/merge-patch+json"], { parseAs: "buffer" }, parseJson);
 }
