@@ -1,6 +1,5 @@
 import { isIP } from "node:net";
-import { type Cidr, type DestinationPolicy, createDestinationPolicy, parseCidrList } from "./core/addresses.ts";
-import type { HealthPolicy } from "./core/health.ts";
+import { type Cidr, parseCidrList } from "./core/addresses.ts";
 import { parseMasterKey } from "./core/secret-box.ts";
 import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
 import { coerceError } from "./core/errors.ts";
@@ -99,6 +98,8 @@ export interface Config {
   pollIntervalMs: number;
   /** SQLite `synchronous`: NORMAL survives a process crash, FULL also survives power loss. TOCSIN_SQLITE_SYNCHRONOUS. */
   sqliteSynchronous: "NORMAL" | "FULL";
+  /** The embedded database's size limit in bytes; beyond it writes are refused (503) as on a full disk. TOCSIN_SQLITE_MAX_BYTES (default none). */
+  sqliteMaxBytes: number | null;
   /** pino log level. TOCSIN_LOG_LEVEL (default info). */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Consecutive failed attempts that open an endpoint's circuit (0: never on this rule). TOCSIN_CIRCUIT_FAILURES (default 10). */
@@ -148,19 +149,6 @@ export interface Config {
   profileStatementsFile: string | null;
 }
 
-/** The circuit-breaker and auto-disable rules a configuration sets. */
-export function healthPolicy(c: Readonly<Config>): HealthPolicy {
-  return {
-    failures: c.circuitFailures,
-    failureRatePct: c.circuitFailureRatePct,
-    sample: c.circuitSample,
-    windowMs: c.circuitWindowMs,
-    cooldownMs: c.circuitCooldownMs,
-    maxCooldownMs: c.circuitMaxCooldownMs,
-    disableAfterMs: c.disableAfterMs,
-  };
-}
-
 export const DEFAULTS: Config = {
   dataDir: "./data",
   databaseUrl: null,
@@ -196,6 +184,7 @@ export const DEFAULTS: Config = {
   leaseMs: 120_000,
   pollIntervalMs: 500,
   sqliteSynchronous: "NORMAL",
+  sqliteMaxBytes: null,
   logLevel: "info",
   circuitFailures: 10,
   circuitFailureRatePct: 50,
@@ -259,18 +248,18 @@ const FRAME_ANCESTORS = "TOCSIN_CONSOLE_FRAME_ANCESTORS";
  */
 export function parseFrameAncestors(value: string | undefined): string[] {
   const tokens = (value ?? "").split(/[\s,]+/).filter(Boolean);
-  if (tokens.length === 1 && /^'?none'?$/i.test(tokens[0])) return [];
+  if (tokens.length === 1 && /^'?none'?$/i.test(tokens[0]!)) return [];
   const out: string[] = [];
   for (const t of tokens) {
     let source: string;
     if (/^'?self'?$/i.test(t)) source = "'self'";
     else {
-      const m = /^(https?):\/\/((?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?\/?$/i.exec(t);
-      if (!m || (m[3] !== undefined && Number(m[3]) > 65535)) {
+      const [, scheme, host, port] = /^(https?):\/\/((?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?\/?$/i.exec(t) ?? [];
+      if (scheme === undefined || host === undefined || (port !== undefined && Number(port) > 65535)) {
         const why = /^'?none'?$/i.test(t) ? "'none' cannot be combined with other sources" : "expected an origin such as https://app.example.com, https://*.example.com or 'self'";
         throw new ConfigError(`${FRAME_ANCESTORS}: "${t}" is not allowed (${why})`);
       }
-      source = `${m[1].toLowerCase()}://${m[2].toLowerCase()}${m[3] !== undefined ? `:${m[3]}` : ""}`;
+      source = `${scheme.toLowerCase()}://${host.toLowerCase()}${port !== undefined ? `:${port}` : ""}`;
     }
     if (!out.includes(source)) out.push(source);
   }
@@ -398,6 +387,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("requestTimeoutMs", duration(env, "TOCSIN_REQUEST_TIMEOUT", 10, 3_600_000));
   set("leaseMs", duration(env, "TOCSIN_LEASE", 1000, 7 * 86_400_000));
   set("pollIntervalMs", duration(env, "TOCSIN_POLL_INTERVAL", 10, 3_600_000));
+  set("sqliteMaxBytes", int(env, "TOCSIN_SQLITE_MAX_BYTES", 64 * 1024, Number.MAX_SAFE_INTEGER));
   const sync = env.TOCSIN_SQLITE_SYNCHRONOUS?.toUpperCase();
   if (sync) {
     if (sync !== "NORMAL" && sync !== "FULL") throw new ConfigError(`TOCSIN_SQLITE_SYNCHRONOUS must be NORMAL or FULL, got "${sync}"`);
@@ -480,7 +470,7 @@ function parseTrustProxy(v: string | undefined): false | string[] | number {
   const items = t.split(",").map((x) => x.trim()).filter(Boolean);
   for (const item of items) {
     if (PROXY_RANGES.has(item)) continue;
-    const [ip, bits, extra] = item.split("/");
+    const [ip = "", bits, extra] = item.split("/");
     const family = isIP(ip);
     const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
     if (!family || !okBits || extra !== undefined) {
@@ -488,16 +478,4 @@ function parseTrustProxy(v: string | undefined): false | string[] | number {
     }
   }
   return items;
-}
-
-const policies = new WeakMap<Readonly<Config>, DestinationPolicy>();
-
-/** The destination policy of a configuration (built once per configuration). */
-export function destinationPolicy(config: Readonly<Config>): DestinationPolicy {
-  let p = policies.get(config);
-  if (!p) {
-    p = createDestinationPolicy(config.allowPrivateNetworks, config.allowedCidrs);
-    policies.set(config, p);
-  }
-  return p;
 }

@@ -15,11 +15,20 @@ export interface DataDir {
 }
 
 export class DataDirLockedError extends Error {}
+/** The data folder's disk has no room even for the lock. */
+export class DataDirFullError extends Error {}
 
 export function openDataDir(path: string): DataDir {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
   const lockPath = join(path, "tocsin.lock");
-  if (!existsSync(lockPath)) closeSync(openSync(lockPath, "a", 0o600));
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    if (!existsSync(lockPath)) closeSync(openSync(lockPath, "a", 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOSPC" || (e as NodeJS.ErrnoException).code === "EDQUOT") {
+      throw new DataDirFullError(`The disk holding the data folder ${path} is full (${(e as Error).message}). Free some space there, then start again.`);
+    }
+    throw e;
+  }
   const lock = new DatabaseSync(lockPath, { timeout: 0 });
   try {
     lock.exec("PRAGMA locking_mode = EXCLUSIVE");
@@ -31,6 +40,12 @@ export function openDataDir(path: string): DataDir {
     // In exclusive locking mode the lock stays after COMMIT until the connection closes.
   } catch (e) {
     lock.close();
+    // SQLITE_BUSY: another process holds the lock. Anything else is not "in use": say what it is.
+    const code = Number((e as { errcode?: unknown }).errcode) & 0xff;
+    if (code === 13 || /full|no space/i.test(String((e as Error).message))) {
+      throw new DataDirFullError(`The disk holding the data folder ${path} is full (${(e as Error).message}). Free some space there, then start again.`);
+    }
+    if (code !== 5 && code !== 6) throw new DataDirLockedError(`Cannot lock the data folder ${path}: ${(e as Error).message}`, { cause: e });
     throw new DataDirLockedError(
       `The data folder ${path} is in use by another Tocsin process. Stop that process, or give this one its own folder with --data-dir or TOCSIN_DATA_DIR.`,
       { cause: e },

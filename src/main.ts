@@ -4,7 +4,8 @@ import type { FastifyInstance } from "fastify";
 import { type Logger, pino } from "pino";
 import { createMetricsServer } from "./api/metrics-server.ts";
 import { createServer } from "./api/server.ts";
-import { type Config, ConfigError, destinationPolicy, healthPolicy } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
+import { destinationPolicy, healthPolicy } from "./config-policies.ts";
 import { type SecretBox, type SwappableSecretBox, createSecretBox, parseMasterKey, swappable } from "./core/secret-box.ts";
 import { type DataDir, generateApiKey, generateMasterKey, openDataDir, readOrCreateKeyFile } from "./data-dir.ts";
 import { type ReplayRunner, startReplayRunner } from "./delivery/replayer.ts";
@@ -16,6 +17,7 @@ import type { ServiceDeps } from "./services/deps.ts";
 import { resumePendingValidations } from "./services/endpoints.ts";
 import { unaddressableTenants } from "./services/tenants.ts";
 import { instrumentStore } from "./observability/instrument-store.ts";
+import { watchStorage } from "./observability/storage-watch.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { type StatementRecorder, createStatementRecorder } from "./observability/statement-profile.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
@@ -110,7 +112,9 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
   if (statements) logger.info({ file: config.profileStatementsFile }, "TOCSIN_PROFILE_STATEMENTS is on: every SQL statement is timed; the totals are written to the file when the process stops");
   // Workers and services use the instrumented store, which counts ingests and attempt outcomes.
   const metrics = createMetrics({ config, store: backendStore, now, logger });
-  const store = instrumentStore(backendStore, metrics);
+  // ...and say, once per change, when the database cannot be written (readiness, 503s, metrics).
+  const storage = watchStorage(instrumentStore(backendStore, metrics), { logger, registry: metrics.registry, now });
+  const store = storage.store;
   let sender: Sender | null = null;
   let worker: Worker | null = null;
   let server: FastifyInstance | null = null;
@@ -126,6 +130,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     await unsubscribe?.();
     await sender?.close();
     await releaseTransforms();
+    storage.stop();
     await store.close();
     dir?.release();
     if (statements) {
@@ -180,7 +185,18 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     }
     let url: string | null = null;
     if (role !== "worker") {
-      const deps: ServiceDeps = { store, secretBox, config, now, wake: worker?.wake ?? (() => {}), sender, logger, userAgent, nudgeReplays: replays?.nudge };
+      const deps: ServiceDeps = {
+        store,
+        secretBox,
+        config,
+        now,
+        wake: worker?.wake ?? (() => {}),
+        sender,
+        logger,
+        userAgent,
+        nudgeReplays: replays?.nudge,
+        storage: storage.health,
+      };
       if (dir && !config.masterKey && "swap" in secretBox) {
         // The key lives in the data folder: this process can rotate it online (one rotation at a time).
         const box = secretBox as SwappableSecretBox;

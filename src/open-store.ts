@@ -42,7 +42,14 @@ export async function openStore(config: Readonly<Config>, dir: DataDir | null, o
   return createSqliteStore({
     path: dir.dbPath,
     synchronous: config.sqliteSynchronous,
+    maxBytes: config.sqliteMaxBytes,
     onCheckpointFailure: logger ? (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead") : undefined,
+    onCheckpointStall: logger
+      ? (message) =>
+          message === null
+            ? logger.info("WAL checkpoints work again; the WAL's disk space is given back")
+            : logger.error({ err: message }, "WAL checkpoints fail (is the disk full?); retried every second while the WAL grows")
+      : undefined,
     observe: o.observe,
   });
 }

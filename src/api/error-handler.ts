@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { ApiError } from "../core/errors.ts";
+import { FAULT_TEXT } from "../core/storage-health.ts";
 import { StoreUnavailableError } from "../store/store.ts";
 import type { ConsoleFallback } from "./console.ts";
 import { fieldErrors, problem, TITLES } from "./problem.ts";
@@ -50,9 +51,9 @@ export function registerErrorHandler(app: FastifyInstance, maxBodyBytes: number)
       return send(err.status, problem(err.status, err.code, err.message, err.errors));
     }
     if (err instanceof StoreUnavailableError) {
-      req.log.warn({ err: err.message }, "database unavailable");
-      reply.header("retry-after", "5");
-      return send(503, problem(503, "unavailable", "The database is unavailable; nothing was stored. Retry shortly."));
+      // Logged once per change of state, not here per request (observability/storage-watch.ts).
+      reply.header("retry-after", err.fault === "disk_full" ? "30" : "5");
+      return send(503, problem(503, "unavailable", `The database ${FAULT_TEXT[err.fault]}; nothing was stored. Retry later.`));
     }
     const fe = err as FastifyError & { validationContext?: string };
     // No route matched, and the body could not even be parsed (unknown media type, too large):
@@ -61,7 +62,8 @@ export function registerErrorHandler(app: FastifyInstance, maxBodyBytes: number)
     if (fe.validation) {
       const errors = fieldErrors(fe.validation, fe.validationContext);
       const first = errors[0];
-      return send(400, problem(400, "validation_failed", `${first.path || "body"}: ${first.message}`, errors));
+      const summary = first ? `${first.path || "body"}: ${first.message}` : fe.message;
+      return send(400, problem(400, "validation_failed", summary, errors));
     }
     if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       return send(413, problem(413, "payload_too_large", `the request body exceeds ${maxBodyBytes} bytes`));

@@ -1,5 +1,5 @@
 import { ConfigError } from "../config.ts";
-import { DataDirLockedError } from "../data-dir.ts";
+import { DataDirFullError, DataDirLockedError } from "../data-dir.ts";
 import { runBackup } from "./backup.ts";
 import { TocsinApiError } from "./client.ts";
 import { deliveries } from "./commands/deliveries.ts";
@@ -70,7 +70,7 @@ export async function main(argv: string[], env: Env, io: Out = { out: (s) => con
       io.err(`tocsin: ${e.message}\nRun 'tocsin ${first}${second && group && lookup(group, second) ? ` ${second}` : ""} --help' for usage.`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof TocsinApiError) {
+    if (e instanceof ConfigError || e instanceof DataDirLockedError || e instanceof DataDirFullError || e instanceof TocsinApiError) {
       io.err(`tocsin: ${e.message}`);
       return 1;
     }

@@ -8,6 +8,9 @@ import { type AttemptOptions, attemptDelivery } from "./attempt.ts";
 import { createEndpointCache } from "./endpoint-cache.ts";
 import type { Sender } from "./sender.ts";
 
+/** One delivery, or a batch's members (in membership order): never none. */
+type Members = [ClaimedDelivery, ...ClaimedDelivery[]];
+
 export interface WorkerOptions {
   store: Store;
   sender: Sender;
@@ -48,6 +51,8 @@ export interface Worker {
 const CLAIM_BATCH = 256;
 const FLUSH_BATCH = 512;
 const REAP_INTERVAL_MS = 5_000;
+/** After in-flight requests end (or the grace period), how long stopping keeps trying to record outcomes. */
+export const STOP_RECORD_MS = 5_000;
 
 /**
  * The delivery loop: claim due deliveries in batches, send each (sign afresh per attempt), and
@@ -76,6 +81,10 @@ export function createWorker(o: WorkerOptions): Worker {
   let wakeResolve: (() => void) | null = null;
   let loopDone: Promise<void> = Promise.resolve();
   let lastReap = 0;
+  // Claims, and recordings of outcomes, that failed in a row (the database unreachable or full):
+  // logged when the first fails and when one succeeds again.
+  let claimFailures = 0;
+  let recordFailures = 0;
 
   // A wake that arrives while the loop is busy claiming is remembered, not lost: that claim may
   // have run before the new work committed, and the next one would otherwise wait for the poll.
@@ -99,7 +108,7 @@ export function createWorker(o: WorkerOptions): Worker {
   };
 
   /** Sends one delivery, or one batch (its members in membership order) as one request. */
-  async function deliver(members: ClaimedDelivery[]): Promise<void> {
+  async function deliver(members: Members): Promise<void> {
     const c = members[0];
     let outcome: DeliveryOutcome | null;
     try {
@@ -137,10 +146,14 @@ export function createWorker(o: WorkerOptions): Worker {
     flushing = (async () => {
       try {
         await o.store.complete(owner, batch, o.now(), o.completion);
+        if (recordFailures > 0) {
+          o.logger.info({ failures: recordFailures }, `recording delivery outcomes again after ${recordFailures} failed attempts`);
+          recordFailures = 0;
+        }
       } catch (e) {
         // Keep the outcomes and try again; if the process dies the leases expire and the
-        // deliveries are sent again (at-least-once).
-        o.logger.error({ err: e, count: batch.length }, "could not record delivery outcomes; retrying");
+        // deliveries are sent again (at-least-once). Said once per outage, not every retry.
+        if (recordFailures++ === 0) o.logger.error({ err: e, count: batch.length }, "could not record delivery outcomes; retrying");
         buffer = batch.concat(buffer);
         await new Promise((r) => setTimeout(r, 500));
       } finally {
@@ -178,8 +191,12 @@ export function createWorker(o: WorkerOptions): Worker {
             ...(o.tenantConcurrency !== undefined ? { tenantConcurrency: o.tenantConcurrency, tenantInFlight } : {}),
           });
           claimed = batch.length;
+          if (claimFailures > 0) {
+            o.logger.info({ failures: claimFailures }, `claiming deliveries again after ${claimFailures} failed attempts`);
+            claimFailures = 0;
+          }
           // A batch's members arrive together and go as one request.
-          const batches = new Map<string, ClaimedDelivery[]>();
+          const batches = new Map<string, Members>();
           for (const c of batch) {
             if (c.batchId === null) {
               started(c.tenantId);
@@ -196,7 +213,8 @@ export function createWorker(o: WorkerOptions): Worker {
             void deliver(members);
           }
         } catch (e) {
-          o.logger.error({ err: e }, "could not claim deliveries; will retry");
+          // Once per outage, not once per poll: the count comes with the line that says it is over.
+          if (claimFailures++ === 0) o.logger.error({ err: e }, "could not claim deliveries; will retry");
         }
       }
       if (!running) break;
@@ -227,9 +245,11 @@ export function createWorker(o: WorkerOptions): Worker {
       await loopDone;
       const deadline = Date.now() + graceMs;
       while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      // Record what was sent; if the database stays unreachable, give up after the grace period:
-      // the unrecorded deliveries keep their lease and are sent again (at-least-once).
-      for (let i = 0; (buffer.length || flushing) && Date.now() < deadline + 5_000 && i < 1000; i++) await flush();
+      // Record what was sent; if the database stays unreachable or full, give up after
+      // STOP_RECORD_MS more: the unrecorded deliveries keep their lease and are sent again
+      // (at-least-once). Stopping takes at most graceMs + STOP_RECORD_MS (+ one last write).
+      const recordUntil = Date.now() + STOP_RECORD_MS;
+      for (let i = 0; (buffer.length || flushing) && Date.now() < recordUntil && i < 1000; i++) await flush();
       if (buffer.length) o.logger.error({ count: buffer.length }, "could not record some outcomes before stopping; they will be sent again");
       try {
         const released = await o.store.releaseOwned(owner, o.now());

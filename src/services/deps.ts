@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { SecretBox } from "../core/secret-box.ts";
+import type { StorageHealth } from "../core/storage-health.ts";
 import type { Sender } from "../delivery/sender.ts";
 import type { Store } from "../store/store.ts";
 import type { ReencryptResult } from "./master-key.ts";
@@ -19,6 +20,8 @@ export interface ServiceDeps {
   userAgent: string;
   /** Tells this process's replay runner that a replay was started (absent in API-only processes). */
   nudgeReplays?: () => void;
+  /** Whether the database can be written, as this process's writes found it (readiness, 503s). */
+  storage?: StorageHealth;
   /** Rotates the master key online; only where this process owns the key (the data folder's master-key). */
   rotateMasterKey?: () => Promise<ReencryptResult>;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { destinationPolicy, healthPolicy } from "../config.ts";
+import { destinationPolicy, healthPolicy } from "../config-policies.ts";
 import { healthView } from "../core/health.ts";
 import { settingsWarnings } from "../core/endpoint-settings.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";

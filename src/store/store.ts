@@ -1,5 +1,6 @@
 import type { ApiKey, ApiKeyKind, Scope } from "../core/api-keys.ts";
 import type { ReplayMethods } from "./replays.ts";
+import type { StorageFault } from "../core/storage-health.ts";
 import { DEFAULT_HEALTH_POLICY, type HealthPolicy, type HealthState } from "../core/health.ts";
 import type {
   Alert,
@@ -162,6 +163,12 @@ export interface OperationalStats {
 export interface Store extends ReplayMethods {
   /** Checks the database answers; throws when it does not. */
   ping(): Promise<void>;
+  /**
+   * After writes failed (StoreUnavailableError): whether they may succeed again, judged without
+   * writing (room on the disk and under the database's size limit; the server answering). Null
+   * when they may; otherwise what still stands in the way.
+   */
+  blockedWrites(): Promise<string | null>;
   close(): Promise<void>;
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
@@ -318,5 +325,14 @@ export interface DeliveryStatsRows {
   durations: number[];
 }
 
-/** The database cannot be reached; the API answers 503 and workers retry. */
-export class StoreUnavailableError extends Error {}
+/**
+ * The database cannot be reached or cannot be written (`fault` says which); nothing of the failed
+ * operation was stored. The API answers 503 and workers retry.
+ */
+export class StoreUnavailableError extends Error {
+  readonly fault: StorageFault;
+  constructor(message: string, options: { cause?: unknown; fault?: StorageFault } = {}) {
+    super(message, { cause: options.cause });
+    this.fault = options.fault ?? "unreachable";
+  }
+}

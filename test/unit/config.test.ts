@@ -52,6 +52,7 @@ describe("loadConfig", () => {
       leaseMs: 120_000,
       pollIntervalMs: 500,
       sqliteSynchronous: "NORMAL",
+      sqliteMaxBytes: null,
       logLevel: "info",
       circuitFailures: 10,
       circuitFailureRatePct: 50,

@@ -3,6 +3,7 @@ import type { Param, Row, SqlDb } from "../sql.ts";
 import type { StatementObserver } from "../statement-observer.ts";
 import { StoreUnavailableError } from "../store.ts";
 import { coerceError } from "../../core/errors.ts";
+import type { StorageFault } from "../../core/storage-health.ts";
 
 // Connection-level failures: the database is down, restarting or unreachable.
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "57P01", "57P02", "57P03", "53300"]);
@@ -14,9 +15,19 @@ export function isUnavailable(e: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(err.message ?? "");
 }
 
-/** Rethrows connection failures as StoreUnavailableError (503 at the API), anything else as is. */
+/** SQLSTATEs of a server that answers but cannot write: class 53 (insufficient resources) and I/O errors. */
+function writeFault(e: unknown): StorageFault | null {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (code === "53100") return "disk_full";
+  if (code === "58030") return "io_error";
+  return typeof code === "string" && code.startsWith("53") && code !== "53300" ? "disk_full" : null;
+}
+
+/** Rethrows connection failures and a full disk as StoreUnavailableError (503 at the API), anything else as is. */
 export function translate(e: unknown): never {
   if (isUnavailable(e)) throw new StoreUnavailableError(`the database is unavailable: ${coerceError(e).message}`, { cause: e });
+  const fault = writeFault(e);
+  if (fault) throw new StoreUnavailableError(`the database cannot be written: ${coerceError(e).message}`, { cause: e, fault });
   throw e;
 }
 

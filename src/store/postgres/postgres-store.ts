@@ -59,6 +59,15 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
         translate(e);
       }
     },
+    async blockedWrites() {
+      // The server reports a full disk when a write needs room; without writing, that it answers is what can be told.
+      try {
+        await pool.query("SELECT 1");
+        return null;
+      } catch (e) {
+        return coerceError(e).message;
+      }
+    },
     async close() {
       closed = true;
       await pool.end();

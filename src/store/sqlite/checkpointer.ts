@@ -15,16 +15,30 @@ const CHECKPOINT_INTERVAL_MS = 1_000;
 // file would load Node's TypeScript stripper into its isolate too, about 11 MiB of RSS for nothing.
 const THREAD_SOURCE = `
 const { DatabaseSync } = require("node:sqlite");
-const { workerData } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
 const db = new DatabaseSync(workerData.path, { timeout: 1000 });
-const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+const passive = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+const truncate = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+let stalled = false;
 setInterval(() => {
   try {
-    checkpoint.get();
+    passive.get();
+    if (stalled) {
+      // Back after a stall (a full disk): give the WAL's space back to the disk at once.
+      stalled = false;
+      try {
+        truncate.get();
+      } catch {
+        // busy: journal_size_limit truncates it at a later reset
+      }
+      parentPort.postMessage({ stalled: false });
+    }
   } catch (e) {
-    // SQLITE_BUSY and the like: the next tick tries again. Anything persistent ends the thread,
-    // and the owner falls back to automatic checkpoints.
-    if (!/busy|locked/i.test(e.message)) throw e;
+    // SQLITE_BUSY and the like: the next tick tries again. A full disk or an I/O error stalls
+    // checkpoints until it clears: said once, retried every tick, never the end of the thread.
+    if (/busy|locked/i.test(e.message)) return;
+    if (!stalled) parentPort.postMessage({ stalled: true, message: e.message });
+    stalled = true;
   }
 }, workerData.intervalMs);
 `;
@@ -34,11 +48,16 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-/**
- * Starts checkpointing `path` from a worker thread. `onFailure` is called once if the thread
- * cannot run; the caller then turns SQLite's automatic checkpoints back on.
- */
-export function startCheckpointer(path: string, onFailure: (e: Error) => void): Checkpointer {
+export interface CheckpointEvents {
+  /** The thread cannot run (called once); the caller then turns SQLite's automatic checkpoints back on. */
+  onFailure: (e: Error) => void;
+  /** Checkpoints fail (a full disk, an I/O error) and are retried every tick; null: they work again. */
+  onStall?: (message: string | null) => void;
+}
+
+/** Starts checkpointing `path` from a worker thread. */
+export function startCheckpointer(path: string, events: CheckpointEvents): Checkpointer {
+  const { onFailure, onStall } = events;
   const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { path, intervalMs: CHECKPOINT_INTERVAL_MS } });
   let stopping = false;
   let failed = false;
@@ -48,6 +67,7 @@ export function startCheckpointer(path: string, onFailure: (e: Error) => void): 
     onFailure(e);
   };
   worker.on("error", fail);
+  worker.on("message", (m: { stalled: boolean; message?: string }) => onStall?.(m.stalled ? (m.message ?? "checkpoint failed") : null));
   worker.on("exit", (code) => fail(new Error(`the checkpoint thread exited with code ${code}`)));
   // The thread must not keep the process alive on its own.
   worker.unref();

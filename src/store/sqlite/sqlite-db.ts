@@ -1,6 +1,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { Param, Row, SqlDb } from "../sql.ts";
 import type { StatementObserver } from "../statement-observer.ts";
+import { storageError } from "./sqlite-errors.ts";
 
 /**
  * node:sqlite behind the shared SqlDb surface. There is one connection, so every statement and
@@ -79,30 +80,33 @@ export class SqliteDb implements SqlDb {
   private commitGroup(): void {
     const ops = this.group;
     this.group = [];
-    const results: { ok: boolean; value: unknown }[] = [];
+    const results: { op: (typeof ops)[number]; ok: boolean; value: unknown }[] = [];
     try {
       this.exec("BEGIN IMMEDIATE");
       for (const op of ops) {
         this.exec("SAVEPOINT op");
         try {
-          results.push({ ok: true, value: op.fn() });
+          results.push({ op, ok: true, value: op.fn() });
           this.exec("RELEASE op");
         } catch (e) {
+          // A full disk or an I/O error can make SQLite roll the whole transaction back: then
+          // every call of the group fails with it (below), the ones that had run included.
+          if (!this.raw.isTransaction) throw e;
           this.exec("ROLLBACK TO op");
           this.exec("RELEASE op");
-          results.push({ ok: false, value: e });
+          results.push({ op, ok: false, value: storageError(e) });
         }
       }
       this.exec("COMMIT");
     } catch (e) {
       if (this.raw.isTransaction) this.exec("ROLLBACK");
-      for (const op of ops) op.reject(e);
+      const err = storageError(e);
+      for (const op of ops) op.reject(err);
       return;
     }
-    for (let i = 0; i < ops.length; i++) {
-      const r = results[i];
-      if (r.ok) ops[i].resolve(r.value);
-      else ops[i].reject(r.value);
+    for (const r of results) {
+      if (r.ok) r.op.resolve(r.value);
+      else r.op.reject(r.value);
     }
   }
 
@@ -114,13 +118,13 @@ export class SqliteDb implements SqlDb {
   }
 
   all(sql: string, params?: Param[]) {
-    return this.exclusive(() => this.allSync(sql, params));
+    return this.exclusive(() => storageErrors(() => this.allSync(sql, params)));
   }
   get(sql: string, params?: Param[]) {
-    return this.exclusive(() => this.getSync(sql, params));
+    return this.exclusive(() => storageErrors(() => this.getSync(sql, params)));
   }
   run(sql: string, params?: Param[]) {
-    return this.exclusive(() => this.runSync(sql, params));
+    return this.exclusive(() => storageErrors(() => this.runSync(sql, params)));
   }
   tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
     const inner: SqlDb = {
@@ -137,8 +141,17 @@ export class SqliteDb implements SqlDb {
         return out;
       } catch (e) {
         if (this.raw.isTransaction) this.exec("ROLLBACK");
-        throw e;
+        throw storageError(e);
       }
     });
+  }
+}
+
+/** Runs `f`, rethrowing what SQLite could not write for lack of room, I/O or a lock as StoreUnavailableError. */
+function storageErrors<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw storageError(e);
   }
 }
