@@ -14,6 +14,7 @@ import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import { useTransformProcesses } from "./delivery/transform.ts";
 import type { ServiceDeps } from "./services/deps.ts";
+import { notReadyReason } from "./services/readiness.ts";
 import { resumePendingValidations } from "./services/endpoints.ts";
 import { unaddressableTenants } from "./services/tenants.ts";
 import { instrumentStore } from "./observability/instrument-store.ts";
@@ -230,7 +231,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     let metricsUrl: string | null = null;
     if (role === "worker" && config.metricsPort !== null) {
       // A worker has no API port: it serves /metrics and /healthz on a port of their own.
-      metricsServer = await createMetricsServer({ metrics, token: config.metricsToken, logger });
+      metricsServer = await createMetricsServer({ metrics, token: config.metricsToken, logger, notReady: () => notReadyReason(storage.health, store) });
       metricsUrl = await metricsServer.listen({ host: config.host, port: config.metricsPort });
     }
     worker?.start();

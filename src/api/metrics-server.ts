@@ -11,11 +11,14 @@ export interface MetricsServerOptions {
   /** TOCSIN_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token. */
   token: string | null;
   logger: Logger;
+  /** Why this worker cannot do its work now (the database does not answer or take writes); null: it can. GET /readyz. */
+  notReady?: () => Promise<string | null>;
 }
 
 /**
  * The listener a `tocsin worker` opens on TOCSIN_METRICS_PORT, since it has no API port: GET
- * /metrics and GET /healthz, nothing else.
+ * /metrics, GET /healthz (the process is up) and GET /readyz (it can claim and record: the
+ * database answers and takes writes), nothing else.
  */
 export async function createMetricsServer(o: MetricsServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -41,5 +44,10 @@ export async function createMetricsServer(o: MetricsServerOptions): Promise<Fast
   for (const schema of namedSchemas()) app.addSchema(schema);
   registerMetricsRoute(app.withTypeProvider<TypeBoxTypeProvider>(), o.metrics, o.token);
   app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    const reason = o.notReady ? await o.notReady() : null;
+    if (reason === null) return { status: "ready" };
+    return reply.code(503).type("application/problem+json").send(problem(503, "unavailable", reason));
+  });
   return app;
 }

@@ -30,7 +30,7 @@ export interface paths {
     };
     "/readyz": {
         parameters: { query?: never; header?: never; path?: never; cookie?: never; };
-        /** The database answers */
+        /** The database answers and takes writes */
         get: {
             parameters: { query?: never; header?: never; path?: never; cookie?: never; };
             requestBody?: never;
