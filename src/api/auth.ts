@@ -151,10 +151,10 @@ export function registerAuth(app: FastifyInstance, deps: ServiceDeps, o: AuthOpt
     const access = accessOf(req.routeOptions.config);
     if (access.kind === "public") return;
     const h = req.headers.authorization;
-    const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+    const key = h ? /^Bearer\s+(\S+)\s*$/i.exec(h)?.[1] : undefined;
     try {
-      if (!m) throw new ApiError(401, "unauthorized", "send the API key as Authorization: Bearer <key>");
-      req.principal = await authenticate(deps, m[1], o.bootstrapKeys());
+      if (key === undefined) throw new ApiError(401, "unauthorized", "send the API key as Authorization: Bearer <key>");
+      req.principal = await authenticate(deps, key, o.bootstrapKeys());
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) throw e;
       const wait = failures.fail(req.ip);

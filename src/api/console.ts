@@ -168,12 +168,12 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const path = pathOf(req);
     if (RESERVED.test(path)) return false;
-    const file = TOP_LEVEL_FILE.exec(path);
-    if (file && file[1] !== "index.html") {
-      const found = await stat(join(dir, file[1])).catch(() => null);
+    const file = TOP_LEVEL_FILE.exec(path)?.[1];
+    if (file !== undefined && file !== "index.html") {
+      const found = await stat(join(dir, file)).catch(() => null);
       if (found?.isFile()) {
         pageHeaders(reply, path);
-        reply.code(200).sendFile(file[1], dir, { cacheControl: false, dotfiles: "ignore" });
+        reply.code(200).sendFile(file, dir, { cacheControl: false, dotfiles: "ignore" });
         return true;
       }
     }

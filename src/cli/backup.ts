@@ -201,7 +201,8 @@ export async function runBackup(args: string[], env: Env, io: Out, usage: (messa
     io.out(BACKUP_HELP);
     return 0;
   }
-  if (parsed.positionals.length === 0) throw usage("missing FILE: where to write the backup");
+  const [target] = parsed.positionals;
+  if (target === undefined) throw usage("missing FILE: where to write the backup");
   if (parsed.positionals.length > 1) throw usage(`one FILE only, not ${parsed.positionals.length}`);
   const config = loadConfig(env, { dataDir: v["data-dir"] });
   if (config.databaseUrl) {
@@ -215,7 +216,7 @@ export async function runBackup(args: string[], env: Env, io: Out, usage: (messa
   if (!existsSync(dbPath)) {
     throw new Error(`there is no database at ${dbPath}: point --data-dir (or TOCSIN_DATA_DIR) at the folder 'tocsin serve' uses`);
   }
-  const file = resolve(parsed.positionals[0]);
+  const file = resolve(target);
   if (existsSync(file) && statSync(file).isDirectory()) throw usage(`${file} is a directory; name the backup file, e.g. ${join(file, "tocsin-backup.db")}`);
   if (!existsSync(dirname(file))) throw new Error(`the folder ${dirname(file)} does not exist`);
   if (realDir(dirname(file)) === realDir(dataDir) && DATA_DIR_FILES.includes(basename(file))) {

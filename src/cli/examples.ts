@@ -54,7 +54,7 @@ export function readExample(vendor: string): Example {
   if (!VENDOR_NAME.test(vendor) || !listVendors().includes(vendor)) throw new UnknownExampleError(vendor);
   const file = (name: string) => readFileSync(new URL(`${vendor}/${name}`, EXAMPLES_DIR), "utf8");
   const readme = file("README.md");
-  const title = /^#\s+(.+)$/m.exec(readme)?.[1].trim() ?? vendor;
+  const title = /^#\s+(.+)$/m.exec(readme)?.[1]?.trim() ?? vendor;
   return {
     vendor,
     title,
@@ -174,7 +174,7 @@ export async function runExamples(cmd: "examples load" | "examples list", args: 
   }
   if (v.help) return (io.out(EXAMPLES_HELP.load), 0);
   if (parsed.positionals.length !== 1) throw usage(`name one vendor: ${listVendors().join(", ")}`);
-  const vendor = parsed.positionals[0];
+  const vendor = parsed.positionals[0]!;
   if (!listVendors().includes(vendor)) throw usage(new UnknownExampleError(vendor).message);
   if (!v.tenant) throw usage("missing --tenant");
   if (!v["receiver-url"]) throw usage("missing --receiver-url (the URL the example's webhooks go to)");

@@ -53,7 +53,7 @@ function verdict(r: VerifyResult | null, signing: Signing): string {
 }
 
 function redactAuth(value: string): string {
-  const [kind, cred = ""] = value.split(" ", 2);
+  const [kind = "", cred = ""] = value.split(" ", 2);
   if (kind.toLowerCase() === "basic") {
     const user = Buffer.from(cred, "base64").toString("utf8").split(":")[0];
     return `Basic ${user}:•••• (password hidden)`;
@@ -108,7 +108,7 @@ function indentJson(s: string): string {
     } else if (c === "{" || c === "[") {
       const close = c === "{" ? "}" : "]";
       let j = i + 1;
-      while (j < s.length && /\s/.test(s[j])) j++;
+      while (j < s.length && /\s/.test(s[j]!)) j++;
       if (s[j] === close) {
         out += c + close;
         i = j;

@@ -287,7 +287,7 @@ function validationOf(req: IncomingMessage, text: string): { mode: "challenge" |
     }
   }
   // A token-path validation by GET carries no body: the token is the path's last segment.
-  const last = (req.url ?? "").split("?")[0].split("/").pop() ?? "";
+  const last = (req.url ?? "").split("?")[0]?.split("/").pop() ?? "";
   if (req.method === "GET" && text.length === 0 && /^[0-9a-f]{32}$/.test(last)) return { mode: "token-path", token: last };
   return null;
 }

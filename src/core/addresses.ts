@@ -38,11 +38,11 @@ for (const [net, prefix] of [
 
 /** Extracts the IPv4 address embedded in IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::/96) IPv6. */
 function embeddedIpv4(ip: string): string | null {
-  const m = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(ip);
-  if (!m) return null;
-  if (m[1]) return m[1];
-  const hi = Number.parseInt(m[2], 16);
-  const lo = Number.parseInt(m[3], 16);
+  const [, v4, hiHex, loHex] = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(ip) ?? [];
+  if (v4) return v4;
+  if (hiHex === undefined || loHex === undefined) return null;
+  const hi = Number.parseInt(hiHex, 16);
+  const lo = Number.parseInt(loHex, 16);
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
@@ -79,7 +79,7 @@ export function parseCidrList(text: string): Cidr[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((entry) => {
-      const [address, bits, extra] = entry.split("/");
+      const [address = "", bits, extra] = entry.split("/");
       const family = isIP(address);
       if (!family || extra !== undefined) throw new Error(`"${entry}" is not an IP address or CIDR block`);
       const max = family === 4 ? 32 : 128;

@@ -31,19 +31,19 @@ function encode(now: number, random: Uint8Array): string {
   let t = now;
   const time = new Array<string>(10);
   for (let i = 9; i >= 0; i--) {
-    time[i] = ALPHABET[t % 32];
+    time[i] = ALPHABET.charAt(t % 32);
     t = Math.floor(t / 32);
   }
   out = time.join("");
   // 80 bits -> 16 characters of 5 bits.
   let bits = 0;
   let acc = 0;
-  for (let i = 0; i < 10; i++) {
-    acc = (acc << 8) | random[i];
+  for (const byte of random) {
+    acc = (acc << 8) | byte;
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += ALPHABET[(acc >> bits) & 31];
+      out += ALPHABET.charAt((acc >> bits) & 31);
     }
     acc &= (1 << bits) - 1;
   }
@@ -55,7 +55,7 @@ function incrementRandom(): void {
     if (lastRandom[i] === 255) {
       lastRandom[i] = 0;
     } else {
-      lastRandom[i]++;
+      lastRandom[i]!++;
       return;
     }
   }

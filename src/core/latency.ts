@@ -17,11 +17,12 @@ export function summarizeLatency(durations: readonly number[], bounds: readonly 
   const histogram: LatencySummary["histogram"] = bounds.map((b) => ({ upToMs: b, count: 0 }));
   histogram.push({ upToMs: null, count: 0 });
   for (const d of durations) {
-    const i = bounds.findIndex((b) => d <= b);
-    histogram[i === -1 ? bounds.length : i].count++;
+    // The last bar, with no bound, takes whatever the others do not.
+    const bar = histogram.find((h) => h.upToMs === null || d <= h.upToMs);
+    if (bar) bar.count++;
   }
   if (durations.length === 0) return { count: 0, p50: null, p90: null, p99: null, max: null, histogram };
   const sorted = Float64Array.from(durations).sort();
-  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return { count: sorted.length, p50: rank(50), p90: rank(90), p99: rank(99), max: sorted[sorted.length - 1], histogram };
+  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? null;
+  return { count: sorted.length, p50: rank(50), p90: rank(90), p99: rank(99), max: sorted.at(-1) ?? null, histogram };
 }

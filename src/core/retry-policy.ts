@@ -91,6 +91,7 @@ export function decide(
     delay = Math.min(policy.retryAfterMaxMs, Math.max(policy.retryAfterMinMs, outcome.retryAfterMs));
   } else {
     const base = policy.scheduleMs[attemptNo - 1];
+    if (base === undefined) throw new RangeError(`attempt numbers start at 1, got ${attemptNo}`);
     const factor = 1 + policy.jitter * (2 * random() - 1);
     delay = Math.max(0, Math.round(base * factor));
   }

@@ -42,6 +42,7 @@ const forShaping = (c: ClaimedDelivery): EventForShaping => ({
  */
 export async function attemptDelivery(members: readonly ClaimedDelivery[], o: AttemptOptions): Promise<DeliveryOutcome | null> {
   const c = members[0];
+  if (c === undefined) throw new Error("attemptDelivery: no deliveries to attempt");
   const batchId = c.batchId;
   const attemptNo = Math.max(...members.map((m) => m.attempts)) + 1;
   const profile = await o.endpoints.profileFor(c);

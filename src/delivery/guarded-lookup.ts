@@ -63,13 +63,14 @@ export function createGuardedLookup(policy: DestinationPolicy, dnsServers: reado
     resolve(hostname, options.family === 4 || options.family === 6 ? options.family : undefined).then(
       (addresses) => {
         const allowed = addresses.filter((a) => policy.permits(a.address));
-        if (allowed.length === 0) {
+        const first = allowed[0];
+        if (first === undefined) {
           const list = addresses.map((a) => a.address);
           onBlocked?.(hostname, list);
           return callback(new BlockedDestinationError(hostname, list), []);
         }
         if (options.all) return callback(null, allowed);
-        callback(null, allowed[0].address, allowed[0].family);
+        callback(null, first.address, first.family);
       },
       (err: NodeJS.ErrnoException) => callback(err, []),
     );

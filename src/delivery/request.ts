@@ -204,7 +204,7 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   if (buf.length <= maxBytes) return s;
   let end = maxBytes;
   // Step back over continuation bytes (10xxxxxx) so no character is cut in two.
-  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
   return buf.subarray(0, end).toString("utf8");
 }
 

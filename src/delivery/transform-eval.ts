@@ -100,8 +100,9 @@ function sameJson(plain: unknown, kept: unknown): boolean {
   const pk = Object.keys(plain);
   const kk = Object.keys(kept);
   if (pk.length !== kk.length) return false;
-  for (let i = 0; i < pk.length; i++) {
-    if (pk[i] !== kk[i] || !sameJson((plain as Record<string, unknown>)[pk[i]], (kept as Record<string, unknown>)[kk[i]])) return false;
+  let i = 0;
+  for (const key of pk) {
+    if (key !== kk[i++] || !sameJson((plain as Record<string, unknown>)[key], (kept as Record<string, unknown>)[key])) return false;
   }
   return true;
 }

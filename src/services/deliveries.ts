@@ -74,7 +74,9 @@ export async function deliveryStats(
   const totals = zero();
   for (const r of rows.counts) {
     const o = outcomeOf(r.status);
-    buckets[Math.min(q.buckets - 1, Math.max(0, Math.floor(r.bucket)))].counts[o] += r.n;
+    const bucket = buckets[Math.min(q.buckets - 1, Math.max(0, Math.floor(r.bucket)))];
+    if (bucket === undefined) throw new Error(`delivery stats: bucket ${r.bucket} is not one of the ${q.buckets} asked for`);
+    bucket.counts[o] += r.n;
     totals[o] += r.n;
   }
   return {

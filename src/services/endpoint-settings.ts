@@ -279,16 +279,16 @@ function checkHeaders(v: unknown, auth: AuthSettings, signing: SigningSettings):
   return out;
 }
 
-function parsePemCerts(pem: string, path: string): X509Certificate[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-  if (!blocks) throw invalid(path, "must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----)");
-  return blocks.map((b, i) => {
+function parsePemCerts(pem: string, path: string): [X509Certificate, ...X509Certificate[]] {
+  const [first, ...rest] = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b, i) => {
     try {
       return new X509Certificate(b);
     } catch (e) {
       throw invalid(path, `certificate ${i + 1} does not parse: ${coerceError(e).message}`);
     }
   });
+  if (first === undefined) throw invalid(path, "must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----)");
+  return [first, ...rest];
 }
 
 function checkTls(v: unknown, credentials: EndpointCredentials): EndpointSettings["tls"] {

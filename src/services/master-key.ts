@@ -34,7 +34,8 @@ export async function reencryptSecrets(store: Store, box: SecretBox, onProgress:
     endpoints = 0;
     for (let page = 0; page < 1_000_000; page++) {
       const rows = await store.listCiphertexts(after, 200);
-      if (rows.length === 0) break;
+      const last = rows.at(-1);
+      if (last === undefined) break;
       for (const row of rows) {
         endpoints++;
         for (const [column, field] of COLUMNS) {
@@ -49,7 +50,7 @@ export async function reencryptSecrets(store: Store, box: SecretBox, onProgress:
           }
         }
       }
-      after = rows[rows.length - 1].id;
+      after = last.id;
       onProgress(endpoints);
     }
     if (changedThisPass === 0) {

@@ -222,7 +222,8 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
           // Oldest first: a batching endpoint's deliveries wait until created + maxWaitMs, and
           // ingest makes the oldest due at once when enough wait to fill batches.
           const open = (yield all("claim: unbatched", UNBATCHED, [epId, maxEvents])).rows;
-          if (open.length === 0 || (open.length < maxEvents && Number(open[0].next_attempt_at) > now)) break;
+          const oldest = open[0];
+          if (oldest === undefined || (open.length < maxEvents && Number(oldest.next_attempt_at) > now)) break;
           const batchId = newId("bat", now);
           const openIds = open.map((r) => r.id as string);
           yield run("claim: batch insert", INSERT_BATCH, [batchId, tenantId, epId, openIds.length, now]);
@@ -264,9 +265,10 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
   }
   // Rate-limit buckets and circuit probes (on PostgreSQL under the endpoint locks this claim holds).
   for (const { ep, gate, reqs } of taking.values()) {
-    if (reqs.length === 0) continue;
+    const firstReq = reqs[0];
+    if (firstReq === undefined) continue;
     if (gate.tokens !== null) yield run("claim: rate-limit bucket", UPSERT_TOKENS, [ep.id as string, ep.tenant_id as string, gate.tokens - reqs.length, now, now]);
-    if (gate.probe) yield run("claim: circuit probe", MARK_PROBE, [reqs[0], now, ep.id as string]);
+    if (gate.probe) yield run("claim: circuit probe", MARK_PROBE, [firstReq, now, ep.id as string]);
   }
   return rows.map(rowToClaimed);
 }

@@ -2,7 +2,7 @@ import { type AlertStep, shouldSend, stepAlert } from "../core/alerts.ts";
 import { passesSeverity } from "../core/endpoint-settings.ts";
 import { matchesEventType } from "../core/event-types.ts";
 import { newId } from "../core/ids.ts";
-import { type Dialect, type Steps, all, run, table } from "./dialect.ts";
+import { type Dialect, type StepResult, type Steps, all, run, table } from "./dialect.ts";
 import {
   COUNT_UNBATCHED,
   FANOUT_ENDPOINTS,
@@ -18,7 +18,7 @@ import {
   rowToAlertRow,
   rowToFanoutEndpoint,
 } from "./fanout.ts";
-import type { Param } from "./sql.ts";
+import type { Param, Row } from "./sql.ts";
 import type { IngestResult, NewEvent } from "./store.ts";
 
 // ingest(tenant, events): events stored and fanned out to the tenant's matching endpoints in one
@@ -99,8 +99,8 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
         continue;
       }
       if ((yield all("ingest: take key", TAKE_KEY, [tenantId, key, ev.id, now + windowMs, now])).rows.length === 0) {
-        const prior = String((yield all("ingest: prior key", PRIOR_KEY, [tenantId, key])).rows[0].event_id);
-        const n = Number((yield all("ingest: prior deliveries", COUNT_EVENT_DELIVERIES, [prior])).rows[0].n);
+        const prior = String(theRow(yield all("ingest: prior key", PRIOR_KEY, [tenantId, key]), "the taken key's row").event_id);
+        const n = Number(theRow(yield all("ingest: prior deliveries", COUNT_EVENT_DELIVERIES, [prior]), "a count").n);
         out.push({ id: prior, deliveries: n, duplicate: true });
         continue;
       }
@@ -135,10 +135,17 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
   yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 7)]);
   for (const ep of batching) {
     const max = ep.batchMaxEvents!;
-    const waiting = Number((yield all("ingest: unbatched count", COUNT_UNBATCHED, [ep.id, max * FULL_BATCHES_CHECKED])).rows[0].n);
+    const waiting = Number(theRow(yield all("ingest: unbatched count", COUNT_UNBATCHED, [ep.id, max * FULL_BATCHES_CHECKED]), "a count").n);
     const full = waiting - (waiting % max);
     if (full > 0) yield run("ingest: full batches due", MARK_FULL_BATCHES_DUE, [now, ep.id, full, now]);
   }
   if (d.notify) yield all("ingest: notify", NOTIFY_DUE, [DUE_CHANNEL]);
   return out;
+}
+
+/** The row a statement always returns (an aggregate, or a row this transaction holds). */
+function theRow(result: StepResult, what: string): Row {
+  const row = result.rows[0];
+  if (row === undefined) throw new Error(`ingest: ${what} came back empty`);
+  return row;
 }

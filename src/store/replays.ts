@@ -100,7 +100,8 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
       );
       const more = rows.length > p.limit;
       const data = (more ? rows.slice(0, p.limit) : rows).map(rowToReplay);
-      return { data, nextCursor: more ? encodeCursor(data[data.length - 1].id) : null };
+      const last = data.at(-1);
+      return { data, nextCursor: more && last ? encodeCursor(last.id) : null };
     },
 
     async nextRunningReplay(afterId) {

@@ -111,8 +111,8 @@ function verifyStandard(secrets: string[], get: (name: string) => string | undef
     if (comma > 0 && part.slice(0, comma) === "v1") candidates.push(Buffer.from(part.slice(comma + 1), "base64"));
   }
   if (candidates.length === 0) return fail("bad_signature", "webhook-signature holds no v1 signature");
-  for (let i = 0; i < secrets.length; i++) {
-    const key = standardKey(secrets[i]);
+  for (const [i, secret] of secrets.entries()) {
+    const key = standardKey(secret);
     const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
     if (anyEqual(candidates, expected)) return { ok: true, id: id!, timestamp, secretIndex: i };
   }
@@ -152,8 +152,8 @@ function verifyHmac(
   if (candidates.length === 0) {
     return fail("bad_signature", `${signing.header} holds no ${encoding} SHA-256 digest${prefix ? ` after the prefix ${JSON.stringify(prefix)}` : ""}`);
   }
-  for (let i = 0; i < secrets.length; i++) {
-    const h = createHmac("sha256", Buffer.from(secrets[i], "utf8"));
+  for (const [i, secret] of secrets.entries()) {
+    const h = createHmac("sha256", Buffer.from(secret, "utf8"));
     if (timestamp !== null) h.update(`${timestamp}:`);
     if (anyEqual(candidates, h.update(body).digest())) return { ok: true, id: null, timestamp, secretIndex: i };
   }

@@ -33,6 +33,7 @@ export function registerEventRoutes(app: Api, d: ServiceDeps): void {
       const results = await ingestEvents(d, tenant, inputs, batch);
       if (batch) return reply.code(202).send({ events: results.map((r) => ({ id: r.id, deliveries: r.deliveries })) });
       const r = results[0];
+      if (r === undefined) throw new Error("ingest returned no result for the one event it was given");
       return reply.code(r.duplicate ? 200 : 202).send({ id: r.id, deliveries: r.deliveries });
     },
   );

@@ -9,7 +9,7 @@ const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest();
 /** Whether `authorization` is `Bearer <token>`; digests of equal length make the comparison constant-time. */
 export function bearerMatches(authorization: string | undefined, token: string): boolean {
   const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  return timingSafeEqual(sha256(m ? m[1] : ""), sha256(token)) && m !== null;
+  return timingSafeEqual(sha256(m?.[1] ?? ""), sha256(token)) && m !== null;
 }
 
 /**

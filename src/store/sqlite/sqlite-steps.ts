@@ -18,7 +18,7 @@ function exec(db: SqliteDb, step: SqlStep): StepResult {
   }
   // One prepared statement per row of the step's table, with the other parameters after the row's.
   const [t, ...rest] = step.params;
-  if (!isTable(t)) throw new Error(`step "${step.name}": eachRow needs a table as its first parameter; fix the step`);
+  if (t === undefined || !isTable(t)) throw new Error(`step "${step.name}": eachRow needs a table as its first parameter; fix the step`);
   const tail = rest.map(bind);
   const out: StepResult = { rows: [], changes: 0 };
   for (const row of t.table) {
