@@ -78,6 +78,7 @@ function OutcomeChart({ buckets }: { buckets: Bucket[] }) {
   const bw = innerW / Math.max(1, buckets.length);
   const label = (ms: number) => new Date(ms).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
   const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, buckets.reduce((n, b) => n + b.counts[o], 0)])) as Record<Outcome, number>;
+  const first = buckets[0];
   return (
     <>
       <svg viewBox={`0 0 ${W} ${H}`} className="chart" role="img" aria-label={`${sum} deliveries: ${OUTCOMES.map((o) => `${byOutcome[o]} ${o}`).join(", ")}`}>
@@ -104,10 +105,10 @@ function OutcomeChart({ buckets }: { buckets: Bucket[] }) {
             </g>
           );
         })}
-        {buckets.length > 0 ? (
+        {first ? (
           <>
             <text x={PAD.left} y={H - 6} className="tick">
-              {label(buckets[0].start)}
+              {label(first.start)}
             </text>
             <text x={W - PAD.right} y={H - 6} className="tick" textAnchor="end">
               now

@@ -54,12 +54,12 @@ export interface ChartRange {
   buckets: number;
 }
 
-export const CHART_RANGES: readonly ChartRange[] = [
+export const CHART_RANGES = [
   { value: "1h", label: "Last hour", ms: 3_600_000, buckets: 12 },
   { value: "24h", label: "Last 24 hours", ms: 86_400_000, buckets: 24 },
   { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000, buckets: 28 },
   { value: "30d", label: "Last 30 days", ms: 30 * 86_400_000, buckets: 30 },
-];
+] as const satisfies readonly ChartRange[];
 
 /** A histogram bar's label from its upper bound: `≤250ms`, `≤2.5s`, or `>10s` for the open-ended last bar. */
 export function latencyBarLabel(upToMs: number | null, lastBoundMs: number): string {

@@ -66,7 +66,7 @@ export function problemToFieldErrors(problem: { detail?: string; errors?: { path
     const key = field ?? "form";
     if (out[key]) continue;
     // Header errors say which header; the path's last segment is its (escaped) name.
-    const header = field === "headers" && e.path.split("/").length > 2 ? decodePointer(e.path.split("/")[2]) : "";
+    const header = field === "headers" ? decodePointer(e.path.split("/")[2] ?? "") : "";
     const which = header && !e.message.includes(header) ? `${header}: ` : "";
     out[key] = field ? `${which}${e.message}` : `${e.path || "body"}: ${e.message}`;
   }

@@ -33,7 +33,8 @@ export function parseRoute(pathname: string): Route {
         return p;
       }
     });
-  const [a, b, c, d, e] = parts;
+  // Each segment is read only where `n` says it is there; "" stands for the ones that are not.
+  const [a = "", b = "", c = "", d = "", e = ""] = parts;
   const n = parts.length;
   if (n === 0) return { page: "home" };
   if (a === "portal" && n === 1) return { page: "portal" };
