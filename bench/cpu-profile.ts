@@ -51,9 +51,10 @@ function selfMicros(p: CpuProfile): Map<number, number> {
   const deltas = p.timeDeltas ?? [];
   if (samples.length && deltas.length === samples.length) {
     let t = p.startTime;
-    for (let i = 0; i < samples.length; i++) {
-      t += deltas[i];
-      add(samples[i], i + 1 < samples.length ? deltas[i + 1] : p.endTime - t);
+    for (const [i, id] of samples.entries()) {
+      t += deltas[i]!;
+      // The last sample lasts until endTime.
+      add(id, deltas[i + 1] ?? p.endTime - t);
     }
     return self;
   }

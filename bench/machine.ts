@@ -51,9 +51,10 @@ export function cpuSeconds(pid: number | undefined): number {
 /** CPU seconds the whole machine has spent busy so far (Linux /proc/stat), or NaN. */
 export function machineBusySeconds(): number {
   try {
-    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const [cpu = ""] = readFileSync("/proc/stat", "utf8").split("\n", 1);
     // user nice system idle iowait irq softirq steal: everything but idle and iowait.
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0)) / clockTicks;
+    const [user = Number.NaN, nice = Number.NaN, system = Number.NaN, , , irq = Number.NaN, softirq = Number.NaN, steal = 0] = cpu.trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + steal) / clockTicks;
   } catch {
     return Number.NaN;
   }

@@ -45,8 +45,8 @@ export function summarize(samples: number[]): LatencySummary | null {
   const n = samples.length;
   if (n === 0) return null;
   samples.sort((a, b) => a - b);
-  const rank = (p: number) => samples[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];
+  const rank = (p: number) => samples[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))] ?? Number.NaN;
   let sum = 0;
   for (const s of samples) sum += s;
-  return { n, p50: rank(50), p90: rank(90), p99: rank(99), max: samples[n - 1], mean: sum / n };
+  return { n, p50: rank(50), p90: rank(90), p99: rank(99), max: samples.at(-1) ?? Number.NaN, mean: sum / n };
 }

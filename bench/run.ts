@@ -109,14 +109,18 @@ async function main(): Promise<number> {
   try {
     await burstScenario(api, rx, [server], "w", "warm-up", 1_000, 1);
     step("Tocsin warm-up: 1000 events delivered");
-    results.push(await burstScenario(api, rx, [server], "a", "a: 20,000 events -> 1 endpoint", 20_000, 1));
-    step(`a: ${f(results[0].perSecond, 0)} deliveries/s`);
-    results.push(await burstScenario(api, rx, [server], "b", "b: 2,000 events -> 10 endpoints", 2_000, 10));
-    step(`b: ${f(results[1].perSecond, 0)} deliveries/s`);
-    results.push(await pacedTocsin(api, rx, [server], "c", `c: @${RATE_PER_S}/s -> 1 endpoint`));
-    step(`c: p50 ${f(results[2].latency?.p50, 2)} ms, p99 ${f(results[2].latency?.p99, 2)} ms`);
-    results.push(await pacedTocsin(api, rx, [server], "d", `d: @${LOW_RATE_PER_S}/s -> 1 endpoint`, LOW_RATE_PER_S));
-    step(`d: p50 ${f(results[3].latency?.p50, 2)} ms, p99 ${f(results[3].latency?.p99, 2)} ms`);
+    const ra = await burstScenario(api, rx, [server], "a", "a: 20,000 events -> 1 endpoint", 20_000, 1);
+    results.push(ra);
+    step(`a: ${f(ra.perSecond, 0)} deliveries/s`);
+    const rb = await burstScenario(api, rx, [server], "b", "b: 2,000 events -> 10 endpoints", 2_000, 10);
+    results.push(rb);
+    step(`b: ${f(rb.perSecond, 0)} deliveries/s`);
+    const rc = await pacedTocsin(api, rx, [server], "c", `c: @${RATE_PER_S}/s -> 1 endpoint`);
+    results.push(rc);
+    step(`c: p50 ${f(rc.latency?.p50, 2)} ms, p99 ${f(rc.latency?.p99, 2)} ms`);
+    const rd = await pacedTocsin(api, rx, [server], "d", `d: @${LOW_RATE_PER_S}/s -> 1 endpoint`, LOW_RATE_PER_S);
+    results.push(rd);
+    step(`d: p50 ${f(rd.latency?.p50, 2)} ms, p99 ${f(rd.latency?.p99, 2)} ms`);
   } finally {
     await api.pool.close().catch(() => {});
   }
@@ -141,6 +145,7 @@ async function main(): Promise<number> {
   cleanupNow();
 
   const [a, b, c, d] = results;
+  if (!a || !b || !c || !d) throw new Error(`expected the results of scenarios a-d, got ${results.length}`);
   const ratioA = a.perSecond / cmax.perSecond;
   const ratioB = b.perSecond / cmax.perSecond;
   const p99Delta = (c.latency?.p99 ?? Number.NaN) - (crate.latency?.p99 ?? Number.NaN);

@@ -134,7 +134,7 @@ let deliveriesCreated = 0;
 export function ratesFromMarks(marks: number[]): { earlyRate?: number; lateRate?: number } {
   const k = marks.length;
   if (k < 11) return {};
-  return { earlyRate: 5000 / ((marks[5] - marks[0]) / 1000), lateRate: 5000 / ((marks[k - 1] - marks[k - 6]) / 1000) };
+  return { earlyRate: 5000 / ((marks[5]! - marks[0]!) / 1000), lateRate: 5000 / ((marks[k - 1]! - marks[k - 6]!) / 1000) };
 }
 
 /** CPU seconds used so far by the given Tocsin processes together. */

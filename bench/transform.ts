@@ -90,6 +90,7 @@ console.log(`${"".padEnd(40)}${"wall µs/body".padStart(14)}${"this process CPU 
 for (const [name, f] of rows) console.log(`${name.padEnd(40)}${f.wallUsPerBody.toFixed(1).padStart(14)}${f.cpuUsPerBody.toFixed(1).padStart(26)}${String(f.failed).padStart(8)}`);
 if (inThread) {
   const [seqIn, parIn, seqPool, parPool] = rows.map(([, f]) => f);
+  if (!seqIn || !parIn || !seqPool || !parPool) throw new Error(`expected four rows of figures, got ${rows.length}`);
   console.log(`ratio shapeBody / in-thread, wall: ${(seqPool.wallUsPerBody / seqIn.wallUsPerBody).toFixed(2)} (1 at a time), ${(parPool.wallUsPerBody / parIn.wallUsPerBody).toFixed(2)} (${CONCURRENT} at a time)`);
   console.log(`ratio shapeBody / in-thread, this process's CPU: ${(seqPool.cpuUsPerBody / seqIn.cpuUsPerBody).toFixed(2)} (1 at a time), ${(parPool.cpuUsPerBody / parIn.cpuUsPerBody).toFixed(2)} (${CONCURRENT} at a time)`);
 }

@@ -232,12 +232,12 @@ function authLine(op: Operation, doc: OpenApiDocument & { security?: Record<stri
 }
 
 function renderBody(r: Renderer, s: Schema, maxBatchEvents: number): string[] {
-  const variants = variantsOf(s);
+  const variants = variantsOf(s) ?? [];
+  const [one, many] = variants;
   // One item, or an array of them (POST …/events).
-  if (variants?.length === 2 && variants[1].type === "array" && variants[1].items && canonical(variants[1].items) === canonical(variants[0])) {
-    const a = variants[1];
-    const n = a.maxItems ?? maxBatchEvents;
-    return [`One object, or an array of ${a.minItems ?? 0} to ${n} of them (one batch, in one transaction):`, "", ...r.table(variants[0], false, true)];
+  if (variants.length === 2 && one && many?.type === "array" && many.items && canonical(many.items) === canonical(one)) {
+    const n = many.maxItems ?? maxBatchEvents;
+    return [`One object, or an array of ${many.minItems ?? 0} to ${n} of them (one batch, in one transaction):`, "", ...r.table(one, false, true)];
   }
   if (s.type === "array" && s.items) return [`An array (${bounds(s).join(", ") || "any length"}) of:`, "", ...r.table(unwrap(s.items).inner, false, true)];
   const table = r.table(s, false, true);
@@ -261,7 +261,7 @@ function renderResponse(r: Renderer, status: string, res: { description?: string
       continue;
     }
     if (isPage(s)) {
-      const item = s.properties!.data.items!;
+      const item = s.properties.data.items;
       out.push(`${head} a page: \`data\`, an array of ${r.typeOf(item, true)}; \`nextCursor\`, a string or null.`);
       if (!r.nameOf(item)) out.push("", ...r.table(item, true, false).map((l) => `  ${l}`));
       continue;
@@ -304,12 +304,12 @@ function renderOperation(r: Renderer, doc: OpenApiDocument, method: string, path
     }
   }
 
-  const statuses = Object.keys(op.responses).sort();
-  const ok = statuses.filter((s) => !isProblem(op.responses[s]));
-  const errors = statuses.filter((s) => isProblem(op.responses[s]));
+  const responses = Object.entries(op.responses).sort(([a], [b]) => (a < b ? -1 : 1));
+  const ok = responses.filter(([, res]) => !isProblem(res));
+  const errors = responses.filter(([, res]) => isProblem(res)).map(([s]) => s);
   if (ok.length) {
     out.push("**Responses:**", "");
-    for (const s of ok) out.push(...renderResponse(r, s, op.responses[s]));
+    for (const [s, res] of ok) out.push(...renderResponse(r, s, res));
     out.push("");
   }
   if (errors.length) out.push(`**Errors:** ${errors.join(", ")}, as [problem documents](#problem-documents).`, "");

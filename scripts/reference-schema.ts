@@ -53,7 +53,7 @@ export function inlineRefs(value: unknown, components: Components, depth = 0): u
   if (value === null || typeof value !== "object") return value;
   const { $ref, ...rest } = value as Record<string, unknown>;
   if (typeof $ref === "string") {
-    const [, kind, name] = /^#\/components\/(schemas|responses)\/(.+)$/.exec($ref) ?? [];
+    const [, kind, name = ""] = /^#\/components\/(schemas|responses)\/(.+)$/.exec($ref) ?? [];
     const target = kind === "schemas" ? components.schemas?.[name] : kind === "responses" ? components.responses?.[name] : undefined;
     if (!target) throw new Error(`unresolvable $ref ${$ref}`);
     const resolved = inlineRefs(target, components, depth + 1) as Record<string, unknown>;
@@ -79,7 +79,7 @@ export function unwrap(s: Schema): { inner: Schema; nullable: boolean } {
   if (!variants) return { inner: s, nullable: false };
   const rest = variants.filter((v) => !isNull(v));
   if (rest.length === variants.length) return { inner: s, nullable: false };
-  const inner = rest.length === 1 ? rest[0] : { ...s, anyOf: rest, oneOf: undefined };
+  const inner = rest.length === 1 ? rest[0]! : { ...s, anyOf: rest, oneOf: undefined };
   return { inner: { ...inner, description: s.description ?? inner.description }, nullable: true };
 }
 
@@ -100,7 +100,8 @@ export function enumValues(s: Schema): unknown[] | null {
 export const isObjectish = (s: Schema) => s.type === "object" || !!s.properties;
 
 /** A list's page: `data`, an array of items, and `nextCursor`. */
-export const isPage = (s: Schema) => Object.keys(s.properties ?? {}).sort().join() === "data,nextCursor" && s.properties!.data.type === "array" && !!s.properties!.data.items;
+export const isPage = (s: Schema): s is Schema & { properties: { data: Schema & { items: Schema } } } =>
+  Object.keys(s.properties ?? {}).sort().join() === "data,nextCursor" && s.properties?.data?.type === "array" && !!s.properties.data.items;
 
 export interface Field {
   schema: Schema;
@@ -115,7 +116,7 @@ export function fieldsOf(s: Schema): Map<string, Field> | null {
   if (!variants) return s.properties ? new Map(Object.entries(s.properties).map(([k, v]) => [k, { schema: v, required: !!s.required?.includes(k) }])) : null;
   if (!variants.every((v) => isObjectish(v) && v.properties)) return null;
   // A discriminator: a property in every variant, with one value in each.
-  const disc = Object.keys(variants[0].properties!).find((k) => variants.every((v) => v.properties![k] && enumValues(v.properties![k])?.length === 1));
+  const disc = Object.keys(variants[0]?.properties ?? {}).find((k) => variants.every((v) => v.properties![k] && enumValues(v.properties![k])?.length === 1));
   const out = new Map<string, Field>();
   const seen = new Map<string, Schema[]>();
   for (const v of variants) {
@@ -128,11 +129,11 @@ export function fieldsOf(s: Schema): Map<string, Field> | null {
   for (const [k, list] of seen) {
     const holders = variants.filter((v) => v.properties![k]);
     const required = holders.length === variants.length && holders.every((v) => v.required?.includes(k));
-    const schema = list.length === 1 ? list[0] : { anyOf: list };
+    const schema = list.length === 1 ? list[0]! : { anyOf: list };
     let only: string | undefined;
     if (holders.length < variants.length) {
       only = disc
-        ? `only with \`${disc}\` ${holders.map((v) => `\`${String(enumValues(v.properties![disc])![0])}\``).join(", ")}`
+        ? `only with \`${disc}\` ${holders.map((v) => `\`${String(enumValues(v.properties?.[disc] ?? {})![0])}\``).join(", ")}`
         : "only in some forms";
     }
     out.set(k, { schema, required, only });
