@@ -10,6 +10,7 @@ import { type ReceivedRequest, withReceiver } from "../support/receiver.ts";
 import { type Api, eventually, withBackendServer, withServer } from "../support/server.ts";
 
 // Every endpoint setting end to end: the real server, real loopback receivers, independent verifiers.
+const BACKENDS = await testBackends(); // before the first describe(): see test/store/query-plans.test.ts
 
 type Ep = Record<string, unknown> & { id: string; status: string; warnings: string[]; validation: { status: string; error: string | null } };
 type Problem = { detail: string; errors: { path: string; message: string }[] };
@@ -21,7 +22,6 @@ async function tenantWith(api: Api, tenant: string, endpoint: Record<string, unk
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body;
 }
-
 const hmacHex = (key: string, msg: string) => createHmac("sha256", Buffer.from(key, "utf8")).update(msg).digest("hex");
 const hmacB64 = (key: string, msg: string) => createHmac("sha256", Buffer.from(key, "utf8")).update(msg).digest("base64");
 const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -151,7 +151,7 @@ describe("endpoint settings: request shape", () => {
   });
 });
 
-for (const backend of await testBackends()) {
+for (const backend of BACKENDS) {
   describe(`${backend}: severity filter`, () => {
     it("passes events at or above minSeverity; events without severity reach only endpoints without one", async () => {
       await withReceiver(() => ({}), async (rx) => {
@@ -332,7 +332,7 @@ describe("endpoint settings: secret rotation", () => {
   });
 });
 
-for (const backend of await testBackends()) {
+for (const backend of BACKENDS) {
   describe(`${backend}: a secret set by PATCH ends a rotation's overlap`, () => {
     it("after a rotation, PATCH {secret} signs with the new secret alone, for standard and PagerDuty's v1= list", async () => {
       const old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -56,6 +56,11 @@ async function sqlitePagesRead(endpoint: SeedEndpoint, n: number): Promise<{ pag
   return out;
 }
 
+// Known before the first describe() is registered: node:test runs the file's after() hooks (and
+// the leak check) once every test registered so far has finished, which a top-level await between
+// two describe()s can let happen before the second is registered.
+const withPostgres = await pgAvailable();
+
 describe("sqlite: a claim reads the same whatever the backlog", { skip: !existsSync("/proc/self/io") && "needs /proc/self/io (Linux)" }, () => {
   for (const endpoint of [plain, batching]) {
     it(`${endpoint.batch ? "batching" : "non-batching"} endpoint: ${LARGE} due deliveries cost about what ${SMALL} do`, async (t) => {
@@ -102,7 +107,7 @@ async function pgClaimBuffers(endpoint: SeedEndpoint, n: number): Promise<Record
   return out;
 }
 
-if (await pgAvailable()) {
+if (withPostgres) {
   describe("postgres: a claim reads the same whatever the backlog", () => {
     for (const endpoint of [plain, batching]) {
       it(`${endpoint.batch ? "batching" : "non-batching"} endpoint: ${LARGE} due deliveries cost about what ${SMALL} do`, async (t) => {

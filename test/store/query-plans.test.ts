@@ -164,6 +164,11 @@ function sqliteProblems(db: DatabaseSync, h: Hot): string[] {
   return out.length ? [...out, `plan:\n    ${plan.join("\n    ")}`] : [];
 }
 
+// Known before the first describe() is registered: node:test runs the file's after() hooks (and
+// the leak check) once every test registered so far has finished, which a top-level await between
+// two describe()s can let happen before the second is registered.
+const withPostgres = await pgAvailable();
+
 describe("sqlite: plans of the hot statements", () => {
   let ctx: { db: DatabaseSync; done: () => void } | null = null;
   let open: Promise<void> | null = null;
@@ -231,7 +236,7 @@ function pgHot(): Hot[] {
   ];
 }
 
-if (await pgAvailable()) {
+if (withPostgres) {
   describe("postgres: plans of the hot statements", () => {
     let ctx: { c: pg.Client; done: () => void } | null = null;
     let open: Promise<void> | null = null;
