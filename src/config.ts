@@ -3,6 +3,10 @@ import { type Cidr, parseCidrList } from "./core/addresses.ts";
 import { parseMasterKey } from "./core/secret-box.ts";
 import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
 import { coerceError } from "./core/errors.ts";
+import { ConfigError } from "./config-error.ts";
+import { parseTrustProxy } from "./config-trust-proxy.ts";
+
+export { ConfigError };
 
 /** Everything Tocsin reads from its environment and flags, parsed once and frozen. */
 export interface Config {
@@ -66,6 +70,8 @@ export interface Config {
   retryJitter: number;
   /** Upper bound on a receiver's Retry-After. TOCSIN_RETRY_AFTER_MAX (default 1h). */
   retryAfterMaxMs: number;
+  /** Retry budget by age (see RetryPolicy.budgetMs); null: the schedule's shortest span. TOCSIN_RETRY_BUDGET. */
+  retryBudgetMs: number | null;
   /** Deliveries in flight per process. TOCSIN_CONCURRENCY (default 128). */
   concurrency: number;
   /** Deliveries in flight per endpoint, across all workers. TOCSIN_ENDPOINT_CONCURRENCY (default 16). */
@@ -175,6 +181,7 @@ export const DEFAULTS: Config = {
   retryScheduleMs: [...DEFAULT_SCHEDULE_MS],
   retryJitter: 0.1,
   retryAfterMaxMs: 3_600_000,
+  retryBudgetMs: null,
   concurrency: 128,
   endpointConcurrency: 16,
   transformProcesses: 2,
@@ -205,7 +212,6 @@ export const DEFAULTS: Config = {
   profileStatementsFile: null,
 };
 
-export class ConfigError extends Error {}
 
 function int(env: Record<string, string | undefined>, name: string, min: number, max: number): number | undefined {
   const v = env[name];
@@ -379,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     c.retryJitter = j;
   }
   set("retryAfterMaxMs", duration(env, "TOCSIN_RETRY_AFTER_MAX", 0, 7 * 86_400_000));
+  set("retryBudgetMs", duration(env, "TOCSIN_RETRY_BUDGET", 0, 30 * 86_400_000));
   set("concurrency", int(env, "TOCSIN_CONCURRENCY", 1, 10_000));
   set("endpointConcurrency", int(env, "TOCSIN_ENDPOINT_CONCURRENCY", 1, 1000));
   set("transformProcesses", int(env, "TOCSIN_TRANSFORM_PROCESSES", 1, 64));
@@ -454,28 +461,4 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   c.retryScheduleMs = Object.freeze(c.retryScheduleMs) as number[];
   c.consoleFrameAncestors = Object.freeze(c.consoleFrameAncestors) as string[];
   return Object.freeze(c);
-}
-
-const PROXY_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
-
-/** TOCSIN_TRUST_PROXY: unset or `false` is off; a whole number is a hop count; else addresses, CIDR blocks or range names, comma-separated. */
-function parseTrustProxy(v: string | undefined): false | string[] | number {
-  const t = v?.trim();
-  if (!t || t === "false") return false;
-  if (/^\d+$/.test(t)) {
-    const n = Number(t);
-    if (n < 1 || n > 100) throw new ConfigError(`TOCSIN_TRUST_PROXY: a hop count must be between 1 and 100, got ${n}`);
-    return n;
-  }
-  const items = t.split(",").map((x) => x.trim()).filter(Boolean);
-  for (const item of items) {
-    if (PROXY_RANGES.has(item)) continue;
-    const [ip = "", bits, extra] = item.split("/");
-    const family = isIP(ip);
-    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
-    if (!family || !okBits || extra !== undefined) {
-      throw new ConfigError(`TOCSIN_TRUST_PROXY: "${item}" is not an IP address, a CIDR block, loopback, linklocal or uniquelocal (or set a hop count, or false)`);
-    }
-  }
-  return items;
 }

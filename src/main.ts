@@ -25,6 +25,7 @@ import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./s
 import { openStore } from "./open-store.ts";
 import type { Store } from "./store/store.ts";
 import { coerceError } from "./core/errors.ts";
+import { retryBudgetMs } from "./core/retry-policy.ts";
 
 export const VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 
@@ -169,7 +170,13 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
         sender,
         secretBox,
         logger,
-        policy: { scheduleMs: config.retryScheduleMs, jitter: config.retryJitter, retryAfterMinMs: 1000, retryAfterMaxMs: config.retryAfterMaxMs },
+        policy: {
+          scheduleMs: config.retryScheduleMs,
+          jitter: config.retryJitter,
+          retryAfterMinMs: 1000,
+          retryAfterMaxMs: config.retryAfterMaxMs,
+          budgetMs: config.retryBudgetMs ?? retryBudgetMs(config.retryScheduleMs, config.retryJitter),
+        },
         concurrency: config.concurrency,
         endpointConcurrency: config.endpointConcurrency,
         tenantConcurrency: config.tenantConcurrency,

@@ -8,6 +8,18 @@ export interface RetryPolicy {
   /** Bounds applied to a receiver's Retry-After. */
   retryAfterMinMs: number;
   retryAfterMaxMs: number;
+  /**
+   * The retry budget by age: a delivery that has used every scheduled retry is retried on (after
+   * the receiver's Retry-After, or else the last scheduled delay) until its event is this old. So
+   * a receiver answering 429 with a short Retry-After cannot fail it sooner than the schedule
+   * itself would. Absent or 0: the count alone ends it. TOCSIN_RETRY_BUDGET; see retryBudgetMs().
+   */
+  budgetMs?: number;
+}
+
+/** The default budget: the shortest time the schedule can take (every delay at its lowest jitter). */
+export function retryBudgetMs(scheduleMs: readonly number[], jitter: number): number {
+  return Math.round(scheduleMs.reduce((a, b) => a + b, 0) * (1 - jitter));
 }
 
 export const DEFAULT_SCHEDULE_MS: readonly number[] = [
@@ -67,8 +79,9 @@ export interface Decision {
 }
 
 /**
- * The delivery state machine's transition after attempt number `attemptNo` (1-based).
- * Pure: time and randomness come in as arguments.
+ * The delivery state machine's transition after attempt number `attemptNo` (1-based) of a
+ * delivery whose event was created at `createdAt` (for the budget by age; unknown: the count
+ * alone decides). Pure: time and randomness come in as arguments.
  */
 export function decide(
   outcome: Outcome,
@@ -76,6 +89,7 @@ export function decide(
   policy: RetryPolicy,
   now: number,
   random: () => number = Math.random,
+  createdAt: number = Number.NEGATIVE_INFINITY,
 ): Decision {
   if (outcome.kind === "delivered") {
     return { status: "succeeded", nextAttemptAt: null, disableEndpoint: null, willRetry: false };
@@ -83,15 +97,17 @@ export function decide(
   if (outcome.kind === "disable") {
     return { status: "failed", nextAttemptAt: null, disableEndpoint: "gone", willRetry: false };
   }
-  if (attemptNo > policy.scheduleMs.length) {
-    return { status: "failed", nextAttemptAt: null, disableEndpoint: null, willRetry: false };
-  }
+  if (attemptNo < 1) throw new RangeError(`attempt numbers start at 1, got ${attemptNo}`);
+  const failed: Decision = { status: "failed", nextAttemptAt: null, disableEndpoint: null, willRetry: false };
+  // Every scheduled retry used: done, unless the event is younger than the budget by age.
+  if (attemptNo > policy.scheduleMs.length && now - createdAt >= (policy.budgetMs ?? 0)) return failed;
   let delay: number;
   if (outcome.retryAfterMs !== undefined) {
     delay = Math.min(policy.retryAfterMaxMs, Math.max(policy.retryAfterMinMs, outcome.retryAfterMs));
   } else {
-    const base = policy.scheduleMs[attemptNo - 1];
-    if (base === undefined) throw new RangeError(`attempt numbers start at 1, got ${attemptNo}`);
+    // Past the schedule (within the budget), the last scheduled delay again.
+    const base = policy.scheduleMs[Math.min(attemptNo, policy.scheduleMs.length) - 1];
+    if (base === undefined) return failed;
     const factor = 1 + policy.jitter * (2 * random() - 1);
     delay = Math.max(0, Math.round(base * factor));
   }

@@ -69,7 +69,7 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
     result = { startedAt: nowMs, durationMs: Math.round(o.now() - nowMs), statusCode: null, headers: null, body: null, errorClass: "transform", errorMessage: e.message };
   }
   const now = o.now();
-  const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random);
+  const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random, c.eventCreatedAt);
   const attempt: Attempt = {
     id: newId("att"),
     // A batch's attempt is recorded once, under the batch.

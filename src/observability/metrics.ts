@@ -59,6 +59,11 @@ export function createMetrics(o: MetricsOptions): Metrics {
     labelNames: ["outcome"] as const,
     registers,
   });
+  const retryAfter = new Counter({
+    name: "tocsin_retry_after_reschedules_total",
+    help: "Retries scheduled at a receiver's Retry-After (a 429 or 503 that carried one); past the schedule they go on until the retry budget by age (TOCSIN_RETRY_BUDGET)",
+    registers,
+  });
   const attemptDuration = new Histogram({
     name: "tocsin_attempt_duration_seconds",
     help: "Time from the start of an attempt to its outcome (response, error or timeout), by outcome",
@@ -195,6 +200,8 @@ export function createMetrics(o: MetricsOptions): Metrics {
         deliveries.inc({ outcome, error_class: oc.attempt.errorClass ?? "none" });
         attemptDuration.observe({ outcome }, Math.max(0, oc.attempt.durationMs) / 1000);
         if (oc.memberIds) batchMembers.inc({ outcome }, oc.memberIds.length);
+        const status = oc.attempt.statusCode;
+        if (oc.status === "pending" && (status === 429 || status === 503) && oc.attempt.responseHeaders?.["retry-after"] !== undefined) retryAfter.inc();
         if (optIn.has(oc.endpointId)) endpointDeliveries.inc({ endpoint: oc.endpointId, outcome });
       }
     },

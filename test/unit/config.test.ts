@@ -43,6 +43,7 @@ describe("loadConfig", () => {
       retryScheduleMs: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
       retryJitter: 0.1,
       retryAfterMaxMs: 3_600_000,
+      retryBudgetMs: null,
       concurrency: 128,
       endpointConcurrency: 16,
       transformProcesses: 2,

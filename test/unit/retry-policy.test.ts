@@ -9,6 +9,7 @@ import {
   parseDurationList,
   parseRetryAfter,
   type RetryPolicy,
+  retryBudgetMs,
 } from "../../src/core/retry-policy.ts";
 import type { SendResult } from "../../src/core/types.ts";
 
@@ -322,5 +323,58 @@ describe("parseDurationList", () => {
     assert.throws(() => parseDurationList("5s,,5m"), /"" is not a duration/);
     assert.throws(() => parseDurationList("5s,5m,"), /"" is not a duration/);
     assert.throws(() => parseDurationList("5s,x"), /"x" is not a duration/);
+  });
+});
+
+describe("the retry budget by age", () => {
+  const budgeted: RetryPolicy = { ...policy, budgetMs: retryBudgetMs(DEFAULT_SCHEDULE_MS, policy.jitter) };
+  /** Runs `answer` attempt after attempt from NOW until the delivery fails (at most 100,000 attempts); returns when, and how many. */
+  function runUntilFailed(answer: (n: number) => Outcome, random: () => number = () => 0.5) {
+    let now = NOW;
+    for (let n = 1; n <= 100_000; n++) {
+      const d = decide(answer(n), n, budgeted, now, random, NOW);
+      if (d.status === "failed") return { failedAfterMs: now - NOW, attempts: n };
+      assert.ok(d.nextAttemptAt !== null && d.nextAttemptAt > now);
+      now = d.nextAttemptAt;
+    }
+    throw new Error("never failed");
+  }
+
+  it("is the schedule's shortest span by default: about 25 hours for the default schedule", () => {
+    // 5 s + 5 min + 30 min + 2 h + 5 h + 10 h + 10 h = 27 h 35 min 5 s, at 90 %.
+    assert.equal(retryBudgetMs(DEFAULT_SCHEDULE_MS, 0.1), Math.round(99_305_000 * 0.9));
+    assert.equal(retryBudgetMs([], 0.1), 0);
+  });
+
+  it("keeps a delivery answered 429 with Retry-After: 1 going until the budget, not 8 attempts in 36 seconds", () => {
+    const limited: Outcome = { kind: "retry", reason: "HTTP 429", errorClass: "http_status", retryAfterMs: 1000 };
+    const r = runUntilFailed(() => limited);
+    assert.ok(r.failedAfterMs >= budgeted.budgetMs!, `failed after ${r.failedAfterMs} ms`);
+    // Past the schedule it still waits as asked, one second at a time.
+    assert.ok(r.attempts > DEFAULT_SCHEDULE_MS.length + 1);
+  });
+
+  it("leaves a delivery that ran the whole schedule with plain failures as it was: 8 attempts, whatever the jitter", () => {
+    const failure: Outcome = { kind: "retry", reason: "HTTP 500", errorClass: "http_status" };
+    for (const random of [() => 0, () => 0.5, () => 0.999999]) {
+      assert.equal(runUntilFailed(() => failure, random).attempts, DEFAULT_SCHEDULE_MS.length + 1);
+    }
+  });
+
+  it("after Retry-After answers used up the count, waits the last scheduled delay for plain failures until the budget", () => {
+    const limited: Outcome = { kind: "retry", reason: "HTTP 429", errorClass: "http_status", retryAfterMs: 1000 };
+    const failure: Outcome = { kind: "retry", reason: "HTTP 500", errorClass: "http_status" };
+    const r = runUntilFailed((n) => (n <= 8 ? limited : failure));
+    // Attempts 1-8 a second apart, 9 a second later (a 500), then 10 h (the last delay) apart:
+    // 10 at 10 h, 11 at 20 h, 12 at 30 h, past the budget (24.8 h), ends it.
+    assert.equal(r.attempts, 12);
+    assert.ok(r.failedAfterMs >= budgeted.budgetMs!);
+  });
+
+  it("without a known creation time, or without a budget, the count alone ends it (as before)", () => {
+    const limited: Outcome = { kind: "retry", reason: "HTTP 429", errorClass: "http_status", retryAfterMs: 1000 };
+    assert.equal(decide(limited, 8, budgeted, NOW).status, "failed");
+    assert.equal(decide(limited, 8, policy, NOW, () => 0.5, NOW).status, "failed");
+    assert.equal(decide(limited, 8, budgeted, NOW, () => 0.5, NOW).status, "pending");
   });
 });
