@@ -51,6 +51,9 @@ export interface Worker {
 const CLAIM_BATCH = 256;
 const FLUSH_BATCH = 512;
 const REAP_INTERVAL_MS = 5_000;
+/** A worker renews its heartbeat this often, for this long: one that missed three beats is taken for dead. */
+const HEARTBEAT_MS = 2_000;
+export const HEARTBEAT_TTL_MS = 6_000;
 /** After in-flight requests end (or the grace period), how long stopping keeps trying to record outcomes. */
 export const STOP_RECORD_MS = 5_000;
 
@@ -230,17 +233,57 @@ export function createWorker(o: WorkerOptions): Worker {
     }
   }
 
+  let heartbeat: { stop(): void } | null = null;
+
+  /**
+   * Says this worker is alive every HEARTBEAT_MS (store/heartbeats.ts), and then returns the
+   * deliveries of workers whose heartbeat lapsed. Only once its own beats have gone through for a
+   * whole HEARTBEAT_TTL_MS: after a database outage every heartbeat has lapsed, and the live
+   * workers must have had the time to beat again before any is taken for dead.
+   */
+  function startHeartbeat() {
+    let beatingSince: number | null = null;
+    let busy = false;
+    const beat = async () => {
+      const now = o.now();
+      try {
+        await o.store.heartbeat(owner, now + HEARTBEAT_TTL_MS);
+        beatingSince ??= now;
+      } catch {
+        beatingSince = null;
+        return;
+      }
+      if (now - beatingSince < HEARTBEAT_TTL_MS) return;
+      const n = await o.store.releaseDeadOwners(now).catch(() => 0);
+      if (n) {
+        o.logger.warn({ count: n }, "resuming deliveries of a worker that stopped beating (it died or lost the database); they are sent again");
+        wake();
+      }
+    };
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void beat().finally(() => (busy = false));
+    }, HEARTBEAT_MS);
+    timer.unref();
+    busy = true;
+    void beat().finally(() => (busy = false));
+    return { stop: () => clearInterval(timer) };
+  }
+
   return {
     owner,
     start() {
       if (running) return;
       running = true;
       loopDone = loop();
+      heartbeat = startHeartbeat();
     },
     wake,
     inFlight: () => inflight,
     async stop(graceMs = 30_000) {
       running = false;
+      // Beats go on while it drains: its leases are still its own.
       wake();
       await loopDone;
       const deadline = Date.now() + graceMs;
@@ -257,6 +300,7 @@ export function createWorker(o: WorkerOptions): Worker {
       } catch (e) {
         o.logger.error({ err: e }, "could not hand leased deliveries back; they return when their lease expires");
       }
+      heartbeat?.stop();
     },
   };
 }

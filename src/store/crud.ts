@@ -10,7 +10,7 @@ import type { Param, Row, SqlDb } from "./sql.ts";
 import { type DeliveryFilter, type EndpointSecrets, type Page, type PageResult, type Store, decodeCursor, encodeCursor } from "./store.ts";
 
 /** The Store methods that are plain reads and writes, written once in SQL both backends accept. */
-export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "subscribeDue" | "ping" | "blockedWrites" | "close" | "operationalStats" | "deliveryStats">;
+export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "heartbeat" | "releaseDeadOwners" | "subscribeDue" | "ping" | "blockedWrites" | "close" | "operationalStats" | "deliveryStats">;
 
 function page<T>(rows: Row[], limit: number, map: (r: Row) => T, key: (r: Row) => string): PageResult<T> {
   const last = rows.length > limit ? rows[limit - 1] : undefined;

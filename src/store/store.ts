@@ -272,6 +272,13 @@ export interface Store extends ReplayMethods {
   releaseExpiredLeases(now: number): Promise<number>;
   /** Returns every delivery leased by `owner` to `pending` (a draining worker hands its work back). */
   releaseOwned(owner: string, now: number): Promise<number>;
+  /**
+   * Records that worker `owner` is alive until `until` (store/heartbeats.ts). A no-op on SQLite,
+   * whose one process releases every lease when it starts.
+   */
+  heartbeat(owner: string, until: number): Promise<void>;
+  /** Returns to `pending` the deliveries of workers whose heartbeat lapsed before `now` (dead processes); returns how many. */
+  releaseDeadOwners(now: number): Promise<number>;
 
   /**
    * Calls `listener` when another process may have made deliveries due (PostgreSQL LISTEN/NOTIFY).

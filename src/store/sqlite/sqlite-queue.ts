@@ -7,7 +7,7 @@ import { DEFAULT_COMPLETE, type Store } from "../store.ts";
 import type { SqliteDb } from "./sqlite-db.ts";
 import { runStepsSync } from "./sqlite-steps.ts";
 
-type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned">;
+type QueueMethods = Pick<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "heartbeat" | "releaseDeadOwners">;
 
 /**
  * The hot path on SQLite: ingest, claim and complete (written once, in store/ingest.ts, claim.ts
@@ -34,6 +34,12 @@ export function createSqliteQueue(db: SqliteDb): QueueMethods {
 
     async releaseOwned(owner, now) {
       return db.run(RELEASE_OWNED, [now, owner]);
+    },
+
+    // One process: every lease is released when it starts, so there is no other owner to watch.
+    async heartbeat() {},
+    async releaseDeadOwners() {
+      return 0;
     },
   };
 }
