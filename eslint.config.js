@@ -15,7 +15,6 @@ const shared = {
 const LONG_FILES = {
   "scripts/api-reference.ts": 413,
   "src/config.ts": 464,
-  "src/store/crud.ts": 480,
   "src/services/endpoints.ts": 417,
   "src/services/endpoint-settings.ts": 411,
   "web/src/lib/endpoint-form.ts": 401,

@@ -1,0 +1,113 @@
+// Events, deliveries, their attempts and batches, and alerts: the reads behind the API, and retrying a delivery.
+import type { Delivery, EventRecord } from "../core/types.ts";
+import { rowToAlert, rowToBatch, rowToAttempt, rowToDelivery, rowToEvent } from "./rows.ts";
+import { createdBetween } from "./created-between.ts";
+import { page } from "./crud-sql.ts";
+import type { Param, SqlDb } from "./sql.ts";
+import { type DeliveryFilter, type Page, type Store, decodeCursor } from "./store.ts";
+
+/** The statement behind GET …/deliveries: a tenant's deliveries, newest first, with the list's filters. */
+export function listDeliveriesQuery(tenantId: string, f: DeliveryFilter, p: Page): { sql: string; params: Param[] } {
+  const range = createdBetween(f.since, f.until);
+  // An event has one delivery per endpoint: find them by event_id. Written so that no index can
+  // serve it, the tenant test cannot lead a planner without statistics (SQLite's default) to walk
+  // the tenant's whole history in deliveries_tenant instead.
+  const where = [f.eventId ? "tenant_id || '' = ?" : "tenant_id = ?", "id < ?", ...range.where];
+  const params: Param[] = [tenantId, decodeCursor(p.cursor) ?? "\uffff", ...range.params];
+  if (f.eventType !== undefined && f.eventType !== "*") {
+    if (f.eventType.endsWith(".*")) {
+      // substr rather than LIKE: `_` in a type name is a LIKE wildcard, and both dialects have substr.
+      const prefix = f.eventType.slice(0, -1);
+      where.push("substr(event_type, 1, ?) = ?");
+      params.push(prefix.length, prefix);
+    } else {
+      where.push("event_type = ?");
+      params.push(f.eventType);
+    }
+  }
+  for (const [col, v] of [
+    ["endpoint_id", f.endpointId],
+    ["event_id", f.eventId],
+    ["status", f.status],
+  ] as const) {
+    if (v) {
+      where.push(`${col} = ?`);
+      params.push(v);
+    }
+  }
+  return { sql: `SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, params: [...params, p.limit + 1] };
+}
+
+export type DeliveryMethods = Pick<Store, "getEvent" | "listEvents" | "listDeliveries" | "getDelivery" | "listAlerts" | "getAlert" | "getBatch" | "listAttempts" | "retryDelivery">;
+
+export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
+  return {
+    async getEvent(tenantId, id) {
+      const r = await db.get("SELECT * FROM events WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      return r ? rowToEvent(r) : null;
+    },
+    async listEvents(tenantId, p, filter) {
+      const before = decodeCursor(p.cursor) ?? "\uffff";
+      const rows = filter.type
+        ? await db.all("SELECT * FROM events WHERE tenant_id = ? AND id < ? AND type = ? ORDER BY id DESC LIMIT ?", [tenantId, before, filter.type, p.limit + 1])
+        : await db.all("SELECT * FROM events WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?", [tenantId, before, p.limit + 1]);
+      return page<EventRecord>(rows, p.limit, rowToEvent, (r) => r.id as string);
+    },
+
+    async listDeliveries(tenantId, f, p) {
+      const q = listDeliveriesQuery(tenantId, f, p);
+      const rows = await db.all(q.sql, q.params);
+      return page<Delivery>(rows, p.limit, rowToDelivery, (r) => r.id as string);
+    },
+    async getDelivery(tenantId, id) {
+      const r = await db.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      return r ? rowToDelivery(r) : null;
+    },
+    async listAlerts(tenantId, filter, p) {
+      const after = decodeCursor(p.cursor) ?? "";
+      const rows = filter.status
+        ? await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND status = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [tenantId, filter.status, after, p.limit + 1])
+        : await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [tenantId, after, p.limit + 1]);
+      return page(rows, p.limit, rowToAlert, (r) => r.fingerprint as string);
+    },
+    async getAlert(tenantId, fingerprint) {
+      const r = await db.get("SELECT * FROM alerts WHERE tenant_id = ? AND fingerprint = ?", [tenantId, fingerprint]);
+      return r ? rowToAlert(r) : null;
+    },
+    async getBatch(tenantId, id) {
+      const b = await db.get("SELECT * FROM batches WHERE tenant_id = ? AND id = ?", [tenantId, id]);
+      if (!b) return null;
+      const members = (await db.all("SELECT * FROM deliveries WHERE batch_id = ? ORDER BY id", [id])).map(rowToDelivery);
+      const attempts = (await db.all("SELECT * FROM attempts WHERE tenant_id = ? AND delivery_id = ? ORDER BY attempt_no", [tenantId, id])).map(rowToAttempt);
+      return { batch: rowToBatch(b), members, attempts };
+    },
+    async listAttempts(tenantId, deliveryId) {
+      // A batch member's attempts are its batch's (recorded once, under the batch id).
+      return (
+        await db.all(
+          `SELECT * FROM attempts WHERE tenant_id = ? AND delivery_id IN (?, (SELECT batch_id FROM deliveries WHERE tenant_id = ? AND id = ?))
+           ORDER BY attempt_no, started_at`,
+          [tenantId, deliveryId, tenantId, deliveryId],
+        )
+      ).map(rowToAttempt);
+    },
+    async retryDelivery(tenantId, id, now) {
+      return db.tx(async (tx) => {
+        const before = await tx.get("SELECT batch_id FROM deliveries WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]);
+        if (!before) return "not_found";
+        // A batch's members change state together: retrying one retries the batch.
+        const n =
+          before.batch_id === null || before.batch_id === undefined
+            ? await tx.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'", [now, now, tenantId, id])
+            : await tx.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND batch_id = ? AND status = 'failed'", [
+                now,
+                now,
+                tenantId,
+                before.batch_id as string,
+              ]);
+        if (n === 0) return "not_failed";
+        return rowToDelivery((await tx.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]))!);
+      });
+    },
+  };
+}
