@@ -14,7 +14,6 @@ const shared = {
 /** Files over the length limit when it came in, with their length then: they may shrink, not grow. */
 const LONG_FILES = {
   "scripts/api-reference.ts": 413,
-  "src/config.ts": 464,
   "src/services/endpoints.ts": 417,
   "src/services/endpoint-settings.ts": 411,
   "web/src/lib/endpoint-form.ts": 401,

@@ -1,12 +1,14 @@
-import { isIP } from "node:net";
-import { type Cidr, parseCidrList } from "./core/addresses.ts";
+import type { Cidr } from "./core/addresses.ts";
 import { parseMasterKey } from "./core/secret-box.ts";
-import { DEFAULT_SCHEDULE_MS, parseDuration, parseDurationList } from "./core/retry-policy.ts";
+import { DEFAULT_SCHEDULE_MS, parseDurationList } from "./core/retry-policy.ts";
 import { coerceError } from "./core/errors.ts";
 import { ConfigError } from "./config-error.ts";
+import { FRAME_ANCESTORS, parseFrameAncestors, parsePublicUrl } from "./config-console.ts";
+import { parseAllowedCidrs, parseDnsServers, parseEgressProxy } from "./config-network.ts";
 import { parseTrustProxy } from "./config-trust-proxy.ts";
+import { bool, duration, int } from "./config-values.ts";
 
-export { ConfigError };
+export { ConfigError, parseFrameAncestors, parsePublicUrl };
 
 /** Everything Tocsin reads from its environment and flags, parsed once and frozen. */
 export interface Config {
@@ -213,86 +215,6 @@ export const DEFAULTS: Config = {
 };
 
 
-function int(env: Record<string, string | undefined>, name: string, min: number, max: number): number | undefined {
-  const v = env[name];
-  if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v.trim())) throw new ConfigError(`${name} must be a whole number, got "${v}"`);
-  const n = Number(v);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function duration(env: Record<string, string | undefined>, name: string, min: number, max = 365 * 86_400_000): number | undefined {
-  const v = env[name];
-  if (v === undefined || v === "") return undefined;
-  let ms: number;
-  try {
-    ms = /^\d+$/.test(v.trim()) ? Number(v) : parseDuration(v);
-  } catch (e) {
-    throw new ConfigError(`${name}: ${coerceError(e).message}`);
-  }
-  if (ms < min) throw new ConfigError(`${name} must be at least ${min} ms, got "${v}"`);
-  if (ms > max) throw new ConfigError(`${name} must be at most ${max} ms, got "${v}"`);
-  return ms;
-}
-
-function bool(env: Record<string, string | undefined>, name: string): boolean | undefined {
-  const v = env[name]?.trim().toLowerCase();
-  if (v === undefined || v === "") return undefined;
-  if (["1", "true", "yes", "on"].includes(v)) return true;
-  if (["0", "false", "no", "off"].includes(v)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
-}
-
-const FRAME_ANCESTORS = "TOCSIN_CONSOLE_FRAME_ANCESTORS";
-
-/**
- * TOCSIN_CONSOLE_FRAME_ANCESTORS as CSP frame-ancestors sources: origins (`https://host[:port]`,
- * `https://*.host`) and `'self'`, separated by commas or spaces; empty or `'none'` is []. Anything
- * else is refused, as it would either let any site frame the portal (`*`, `https:`) or end up
- * verbatim in a response header.
- */
-export function parseFrameAncestors(value: string | undefined): string[] {
-  const tokens = (value ?? "").split(/[\s,]+/).filter(Boolean);
-  if (tokens.length === 1 && /^'?none'?$/i.test(tokens[0]!)) return [];
-  const out: string[] = [];
-  for (const t of tokens) {
-    let source: string;
-    if (/^'?self'?$/i.test(t)) source = "'self'";
-    else {
-      const [, scheme, host, port] = /^(https?):\/\/((?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?\/?$/i.exec(t) ?? [];
-      if (scheme === undefined || host === undefined || (port !== undefined && Number(port) > 65535)) {
-        const why = /^'?none'?$/i.test(t) ? "'none' cannot be combined with other sources" : "expected an origin such as https://app.example.com, https://*.example.com or 'self'";
-        throw new ConfigError(`${FRAME_ANCESTORS}: "${t}" is not allowed (${why})`);
-      }
-      source = `${scheme.toLowerCase()}://${host.toLowerCase()}${port !== undefined ? `:${port}` : ""}`;
-    }
-    if (!out.includes(source)) out.push(source);
-  }
-  if (out.length > 50) throw new ConfigError(`${FRAME_ANCESTORS} may name at most 50 origins`);
-  return out;
-}
-
-/**
- * TOCSIN_PUBLIC_URL as an origin without a trailing slash. Only an origin: the console routes
- * from `/` and loads `/assets/`, so Tocsin cannot be served under a path prefix.
- */
-export function parsePublicUrl(value: string | undefined): string | null {
-  const v = value?.trim();
-  if (!v) return null;
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw new ConfigError(`TOCSIN_PUBLIC_URL: "${v}" is not a URL (expected an origin such as https://hooks.example.com)`);
-  }
-  if (u.protocol !== "https:" && u.protocol !== "http:") throw new ConfigError(`TOCSIN_PUBLIC_URL must be an http or https URL, got "${v}"`);
-  if (u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) {
-    throw new ConfigError(`TOCSIN_PUBLIC_URL must be an origin only (scheme, host, optional port: no path, query, fragment or credentials), got "${v}"`);
-  }
-  return u.origin;
-}
-
 /** TOCSIN_PROFILE_STATEMENTS: the file the statement profile is written to, or null (off). */
 export function parseProfileStatements(value: string | undefined): string | null {
   const v = value?.trim();
@@ -339,36 +261,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   set("allowPrivateNetworks", bool(env, "TOCSIN_ALLOW_PRIVATE_NETWORKS"));
-  if (env.TOCSIN_ALLOWED_CIDRS) {
-    try {
-      c.allowedCidrs = parseCidrList(env.TOCSIN_ALLOWED_CIDRS);
-    } catch (e) {
-      throw new ConfigError(`TOCSIN_ALLOWED_CIDRS: ${coerceError(e).message}`);
-    }
-  }
+  set("allowedCidrs", parseAllowedCidrs(env.TOCSIN_ALLOWED_CIDRS));
   set("rateLimitPerMinute", int(env, "TOCSIN_RATE_LIMIT", 0, 10_000_000));
   set("authFailuresPerMinute", int(env, "TOCSIN_AUTH_FAILURE_LIMIT", 0, 10_000_000));
   c.trustProxy = parseTrustProxy(env.TOCSIN_TRUST_PROXY);
   set("apiRequestTimeoutMs", duration(env, "TOCSIN_API_REQUEST_TIMEOUT", 100, 3_600_000));
   set("apiHeadersTimeoutMs", duration(env, "TOCSIN_API_HEADERS_TIMEOUT", 100, 3_600_000));
-  if (env.TOCSIN_EGRESS_PROXY) {
-    let u: URL | null = null;
-    try {
-      u = new URL(env.TOCSIN_EGRESS_PROXY);
-    } catch {
-      // reported below
-    }
-    if (!u || (u.protocol !== "http:" && u.protocol !== "https:")) throw new ConfigError("TOCSIN_EGRESS_PROXY must be an http:// or https:// proxy URL");
-    c.egressProxy = u.href;
-  }
-  if (env.TOCSIN_DNS_SERVERS) {
-    c.dnsServers = env.TOCSIN_DNS_SERVERS.split(",").map((x) => x.trim()).filter(Boolean);
-    for (const server of c.dnsServers) {
-      const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$|^([0-9.]+):(\d{1,5})$|^([0-9a-fA-F:.]+)$/.exec(server);
-      const ip = m?.[1] ?? m?.[3] ?? m?.[5];
-      if (!ip || !isIP(ip)) throw new ConfigError(`TOCSIN_DNS_SERVERS: "${server}" is not an IP address, IP:port or [IPv6]:port`);
-    }
-  }
+  set("egressProxy", parseEgressProxy(env.TOCSIN_EGRESS_PROXY));
+  set("dnsServers", parseDnsServers(env.TOCSIN_DNS_SERVERS));
   set("maxPayloadBytes", int(env, "TOCSIN_MAX_PAYLOAD_BYTES", 1024, 64 * 1024 * 1024));
   set("maxBodyBytes", int(env, "TOCSIN_MAX_BODY_BYTES", 1024, 1024 * 1024 * 1024));
   set("maxBatchEvents", int(env, "TOCSIN_MAX_BATCH_EVENTS", 1, 100_000));
