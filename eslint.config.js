@@ -15,7 +15,6 @@ const shared = {
 const LONG_FILES = {
   "scripts/api-reference.ts": 413,
   "src/services/endpoints.ts": 417,
-  "src/services/endpoint-settings.ts": 411,
   "web/src/lib/endpoint-form.ts": 401,
   "test/fuzz/harness.ts": 690,
   "test/e2e/endpoint-settings.test.ts": 669,

@@ -1,11 +1,16 @@
-import { X509Certificate, type KeyObject, createPrivateKey } from "node:crypto";
 import { DEFAULT_CONNECT_MS, DEFAULT_REQUEST_MS, defaultSettings, isSeverity } from "../core/endpoint-settings.ts";
 import { coerceError, invalid } from "../core/errors.ts";
 import type { AuthSettings, EndpointCredentials, EndpointSettings, HttpMethod, Severity, SigningSettings } from "../core/types.ts";
 import { isValidHmacSecret } from "../signing/schemes.ts";
 import { isValidSecret } from "../signing/standard.ts";
 import { MAX_TRANSFORM_LENGTH, compileTransform } from "../delivery/transform.ts";
+import { checkMethod, intIn, obj, str } from "./endpoint-settings-fields.ts";
+import { checkHeaders, checkOwnHeaderName, patchHeaders } from "./endpoint-settings-headers.ts";
+import { checkTls } from "./endpoint-settings-tls.ts";
 import { mergePatch } from "./merge-patch.ts";
+
+export { MAX_HEADERS } from "./endpoint-settings-headers.ts";
+export { certificateWarnings } from "./endpoint-settings-tls.ts";
 
 /**
  * Turns what a client sent (a full document on create, a JSON merge patch on update) into
@@ -13,17 +18,7 @@ import { mergePatch } from "./merge-patch.ts";
  * error is a 400 naming the field.
  */
 
-export const MAX_HEADERS = 50;
-const MAX_HEADER_NAME = 256;
-const MAX_HEADER_VALUE = 4096;
-const MAX_PEM_BYTES = 64 * 1024;
 const MIN_TIMEOUT_MS = 100;
-
-// RFC 9110 token and field-value (visible ASCII, space and tab; no CR, LF or NUL).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
-/** Headers that HTTP or the connection owns; undici refuses most of them anyway. */
-const HTTP_OWNED = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect", "proxy-connection"]);
 
 /** The editable view of an endpoint's settings: settings with their secrets, as a client would send them. */
 export interface SettingsView {
@@ -164,19 +159,6 @@ export function checkSecretForScheme(secret: string, signing: SigningSettings, p
   return secret;
 }
 
-/** A merge patch of headers where names compare case-insensitively, as HTTP does: `x-a` replaces `X-A`. */
-function patchHeaders(base: Record<string, string>, patch: Record<string, unknown>): Record<string, unknown> {
-  const out = new Map<string, unknown>(Object.entries(base));
-  const given = new Set<string>();
-  for (const [name, value] of Object.entries(patch)) {
-    if (given.has(name.toLowerCase())) throw invalid(`/headers/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`, `${name} is given twice (header names are case-insensitive)`);
-    given.add(name.toLowerCase());
-    for (const k of out.keys()) if (k.toLowerCase() === name.toLowerCase()) out.delete(k);
-    if (value !== null) out.set(name, value);
-  }
-  return Object.fromEntries(out);
-}
-
 /** hmac-sha256's fields sent with another scheme would be silently dropped: refuse them instead. */
 function refuseStraySigningFields(input: unknown, merged: unknown): void {
   if (input === null || typeof input !== "object" || Array.isArray(input)) return;
@@ -186,25 +168,6 @@ function refuseStraySigningFields(input: unknown, merged: unknown): void {
     const v = (input as Record<string, unknown>)[f];
     if (v !== undefined && v !== null) throw invalid(`/signing/${f}`, `applies only to signing.scheme hmac-sha256 (the scheme is ${String(scheme)})`);
   }
-}
-
-const obj = (v: unknown, path: string): Record<string, unknown> => {
-  if (v === null || v === undefined) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw invalid(path, "must be an object");
-  return v as Record<string, unknown>;
-};
-
-function str(v: unknown, path: string, opts: { min?: number; max: number; pattern?: RegExp; what?: string }): string {
-  if (typeof v !== "string") throw invalid(path, "must be a string");
-  if (v.length < (opts.min ?? 0)) throw invalid(path, opts.min === 1 ? "must not be empty" : `must be at least ${opts.min} characters`);
-  if (v.length > opts.max) throw invalid(path, `must be at most ${opts.max} characters`);
-  if (opts.pattern && !opts.pattern.test(v)) throw invalid(path, opts.what ?? "has characters that are not allowed");
-  return v;
-}
-
-function checkMethod(v: unknown, path: string, allowed: string[]): string {
-  if (typeof v !== "string" || !allowed.includes(v)) throw invalid(path, `must be ${allowed.join(" or ")}`);
-  return v;
 }
 
 function checkAuth(v: unknown, credentials: EndpointCredentials): AuthSettings {
@@ -241,84 +204,6 @@ function checkSigning(v: unknown): SigningSettings {
     if (timestampHeader.toLowerCase() === header.toLowerCase()) throw invalid("/signing/timestampHeader", "must differ from signing.header");
   }
   return { scheme, header, encoding, prefix, timestampHeader };
-}
-
-/** A header name Tocsin itself will send (signature, timestamp). */
-function checkOwnHeaderName(v: unknown, path: string): string {
-  const name = str(v, path, { min: 1, max: MAX_HEADER_NAME, pattern: TOKEN, what: "must be a valid HTTP header name" });
-  const lower = name.toLowerCase();
-  if (HTTP_OWNED.has(lower) || lower.startsWith("webhook-") || ["authorization", "content-type", "user-agent"].includes(lower)) {
-    throw invalid(path, `${name} is a header Tocsin or HTTP already sets`);
-  }
-  return name;
-}
-
-function checkHeaders(v: unknown, auth: AuthSettings, signing: SigningSettings): Record<string, string> {
-  const h = obj(v, "/headers");
-  const entries = Object.entries(h);
-  if (entries.length > MAX_HEADERS) throw invalid("/headers", `must have at most ${MAX_HEADERS} headers`);
-  const out: Record<string, string> = {};
-  const seen = new Set<string>();
-  for (const [name, value] of entries) {
-    const path = `/headers/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
-    if (name.length === 0 || name.length > MAX_HEADER_NAME || !TOKEN.test(name)) throw invalid(path, `${JSON.stringify(name)} is not a valid HTTP header name`);
-    const lower = name.toLowerCase();
-    if (HTTP_OWNED.has(lower)) throw invalid(path, `${name} is set by HTTP itself and cannot be configured`);
-    if (lower.startsWith("webhook-")) throw invalid(path, `${name}: webhook-* headers are set by Tocsin (id, timestamp, signature)`);
-    if (signing.scheme === "hmac-sha256" && (lower === signing.header.toLowerCase() || lower === signing.timestampHeader?.toLowerCase())) {
-      throw invalid(path, `${name} carries the endpoint's signature and is set by Tocsin`);
-    }
-    if (lower === "authorization" && auth.type !== "none") throw invalid(path, `${name} is set by the endpoint's ${auth.type} auth; remove one of them`);
-    if (seen.has(lower)) throw invalid(path, `${name} is given twice (header names are case-insensitive)`);
-    seen.add(lower);
-    if (typeof value !== "string") throw invalid(path, "must be a string");
-    if (value.length > MAX_HEADER_VALUE) throw invalid(path, `must be at most ${MAX_HEADER_VALUE} characters`);
-    if (!FIELD_VALUE.test(value)) throw invalid(path, "must be printable ASCII (no CR, LF or other control characters)");
-    out[name] = value.trim();
-  }
-  return out;
-}
-
-function parsePemCerts(pem: string, path: string): [X509Certificate, ...X509Certificate[]] {
-  const [first, ...rest] = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b, i) => {
-    try {
-      return new X509Certificate(b);
-    } catch (e) {
-      throw invalid(path, `certificate ${i + 1} does not parse: ${coerceError(e).message}`);
-    }
-  });
-  if (first === undefined) throw invalid(path, "must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----)");
-  return [first, ...rest];
-}
-
-function checkTls(v: unknown, credentials: EndpointCredentials): EndpointSettings["tls"] {
-  const t = obj(v, "/tls");
-  const skipVerify = t.skipVerify ?? false;
-  if (typeof skipVerify !== "boolean") throw invalid("/tls/skipVerify", "must be true or false");
-  let ca: string | null = null;
-  if (t.ca !== undefined && t.ca !== null) {
-    ca = str(t.ca, "/tls/ca", { min: 1, max: MAX_PEM_BYTES });
-    parsePemCerts(ca, "/tls/ca");
-  }
-  let clientCert: string | null = null;
-  const certGiven = t.clientCert !== undefined && t.clientCert !== null;
-  const keyGiven = t.clientKey !== undefined && t.clientKey !== null;
-  if (keyGiven && !certGiven) throw invalid("/tls/clientCert", "is required with tls.clientKey");
-  if (certGiven) {
-    clientCert = str(t.clientCert, "/tls/clientCert", { min: 1, max: MAX_PEM_BYTES });
-    const [leaf] = parsePemCerts(clientCert, "/tls/clientCert");
-    if (!keyGiven) throw invalid("/tls/clientKey", "is required with tls.clientCert (PEM private key)");
-    const keyPem = str(t.clientKey, "/tls/clientKey", { min: 1, max: MAX_PEM_BYTES });
-    let key: KeyObject;
-    try {
-      key = createPrivateKey(keyPem);
-    } catch (e) {
-      throw invalid("/tls/clientKey", `is not an unencrypted PEM private key: ${coerceError(e).message}`);
-    }
-    if (!leaf.checkPrivateKey(key)) throw invalid("/tls/clientKey", "does not match tls.clientCert");
-    credentials.clientKey = keyPem;
-  }
-  return { clientCert, ca, skipVerify };
 }
 
 function checkTimeouts(v: unknown, limits: TimeoutLimits): EndpointSettings["timeouts"] {
@@ -358,12 +243,6 @@ export const MAX_BATCH_EVENTS = 1000;
 export const MAX_BATCH_WAIT_MS = 300_000;
 const MAX_ONGOING_INTERVAL_SEC = 7 * 86_400;
 
-function intIn(v: unknown, path: string, min: number, max: number, dflt: number): number {
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) throw invalid(path, `must be an integer from ${min} to ${max}`);
-  return v;
-}
-
 function checkLifecycle(v: unknown): EndpointSettings["lifecycle"] {
   const l = obj(v, "/lifecycle");
   const sendResolved = l.sendResolved ?? true;
@@ -400,12 +279,4 @@ function checkValidation(v: unknown): EndpointSettings["validation"] {
   if (mode !== "none" && mode !== "token-path" && mode !== "challenge") throw invalid("/validation/mode", "must be none, token-path or challenge");
   const method = checkMethod(x.method ?? "POST", "/validation/method", ["POST", "PUT", "GET"]) as HttpMethod | "GET";
   return { mode, method };
-}
-
-/** Warnings about the client certificate worth telling at save time. */
-export function certificateWarnings(s: EndpointSettings, now: number): string[] {
-  if (!s.tls.clientCert) return [];
-  const [leaf] = parsePemCerts(s.tls.clientCert, "/tls/clientCert");
-  const until = Date.parse(leaf.validTo);
-  return until < now ? [`tls.clientCert expired on ${new Date(until).toISOString()}: receivers will refuse it`] : [];
 }
