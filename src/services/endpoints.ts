@@ -4,14 +4,14 @@ import { healthView } from "../core/health.ts";
 import { settingsWarnings } from "../core/endpoint-settings.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
-import type { Endpoint, EndpointCredentials, EndpointStatus } from "../core/types.ts";
-import { type EndpointProfile, type PlainSecrets, type ShapedEvent, buildRequest, compileProfile, redactedHeaders, shapeBody } from "../delivery/request.ts";
-import { TransformError } from "../delivery/transform.ts";
+import type { Endpoint, EndpointStatus } from "../core/types.ts";
+import { buildRequest } from "../delivery/request.ts";
 import type { OutgoingRequest } from "../delivery/sender.ts";
-import { allowsSignatureList } from "../signing/schemes.ts";
 import { generateSecret } from "../signing/standard.ts";
-import type { EndpointChanges, EndpointSecrets, Page, PageResult } from "../store/store.ts";
+import type { EndpointChanges, Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
+import { type TestCallResult, profileOf, sendAndReport } from "./endpoint-calls.ts";
+import { decryptSecrets, encryptCredentials, getWithSecrets } from "./endpoint-secrets.ts";
 import {
   type ClearedSetting,
   type ResolvedSettings,
@@ -27,10 +27,11 @@ import {
 } from "./endpoint-settings.ts";
 import { getTenant } from "./tenants.ts";
 
+export { type TestCallResult, previewEndpoint, testEndpoint } from "./endpoint-calls.ts";
+export { ROTATION_OVERLAP_MS, type RotationResult, getEndpointSecret, rotateSecret } from "./endpoint-secrets.ts";
+
 export const MAX_URL_LENGTH = 2048;
 export const MAX_ENDPOINTS_PER_TENANT = 100;
-/** How long a rotated-out secret keeps signing alongside the new one. */
-export const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
 export interface EndpointInput extends SettingsInput {
   url: string;
@@ -94,16 +95,6 @@ function checkUrl(d: ServiceDeps, raw: string): string {
   return url.href;
 }
 
-const encryptCredentials = (d: ServiceDeps, c: EndpointCredentials): string | null =>
-  Object.keys(c).length === 0 ? null : d.secretBox.encrypt(JSON.stringify(c));
-
-function decryptSecrets(d: ServiceDeps, s: EndpointSecrets): PlainSecrets {
-  return {
-    secret: d.secretBox.decrypt(s.secretEnc),
-    previousSecret: s.previousSecretEnc === null ? null : d.secretBox.decrypt(s.previousSecretEnc),
-    credentials: s.credentialsEnc === null ? {} : (JSON.parse(d.secretBox.decrypt(s.credentialsEnc)) as EndpointCredentials),
-  };
-}
 
 function logWarnings(d: ServiceDeps, e: Endpoint): void {
   const warnings = endpointWarnings(e, d.now());
@@ -146,11 +137,6 @@ export async function getEndpoint(d: ServiceDeps, tenantId: string, id: string):
   return e;
 }
 
-async function getWithSecrets(d: ServiceDeps, tenantId: string, id: string): Promise<{ endpoint: Endpoint; secrets: EndpointSecrets }> {
-  const [endpoint, secrets] = await Promise.all([d.store.getEndpoint(tenantId, id), d.store.getEndpointSecrets(tenantId, id)]);
-  if (!endpoint || !secrets) throw notFound("endpoint", id);
-  return { endpoint, secrets };
-}
 
 export async function listEndpoints(d: ServiceDeps, tenantId: string, page: Page): Promise<PageResult<Endpoint>> {
   await getTenant(d, tenantId);
@@ -232,118 +218,6 @@ export async function deleteEndpoint(d: ServiceDeps, tenantId: string, id: strin
   if (!(await d.store.deleteEndpoint(tenantId, id, d.now()))) throw notFound("endpoint", id);
 }
 
-export async function getEndpointSecret(d: ServiceDeps, tenantId: string, id: string): Promise<string> {
-  const s = await d.store.getEndpointSecrets(tenantId, id);
-  if (s === null) throw notFound("endpoint", id);
-  return d.secretBox.decrypt(s.secretEnc);
-}
-
-export interface RotationResult {
-  secret: string;
-  /** Until when deliveries also carry the previous secret's signature; null: they switched at once. */
-  previousSecretExpiresAt: number | null;
-  overlap: boolean;
-  detail: string;
-}
-
-/**
- * Issues a new signing secret. Where the scheme's header can hold several signatures, the previous
- * secret keeps signing alongside for `ROTATION_OVERLAP_MS`, so receivers can switch at leisure.
- */
-export async function rotateSecret(d: ServiceDeps, tenantId: string, id: string, input: { secret?: string }): Promise<RotationResult> {
-  const { endpoint, secrets } = await getWithSecrets(d, tenantId, id);
-  const signing = endpoint.settings.signing;
-  const secret = input.secret === undefined ? generateSecret() : checkSecretForScheme(input.secret, signing);
-  const overlap = allowsSignatureList(signing);
-  const until = overlap ? d.now() + ROTATION_OVERLAP_MS : null;
-  const updated = await d.store.updateEndpoint(
-    tenantId,
-    id,
-    { secretEnc: d.secretBox.encrypt(secret), previousSecretEnc: overlap ? secrets.secretEnc : null, previousSecretExpiresAt: until },
-    d.now(),
-  );
-  if (!updated) throw notFound("endpoint", id);
-  const detail = overlap
-    ? `deliveries carry signatures for both the new and the previous secret until ${new Date(until!).toISOString()}`
-    : signing.scheme === "hmac-sha256"
-      ? `the ${signing.header} header holds a single signature, so deliveries are signed with the new secret only, from now on`
-      : "signing.scheme is none: deliveries are not signed; the new secret applies if signing is turned on";
-  d.logger.info({ tenant: tenantId, endpoint: id, overlap }, "endpoint secret rotated");
-  return { secret, previousSecretExpiresAt: until, overlap, detail };
-}
-
-async function profileOf(d: ServiceDeps, tenantId: string, id: string): Promise<{ endpoint: Endpoint; profile: EndpointProfile }> {
-  const { endpoint, secrets } = await getWithSecrets(d, tenantId, id);
-  return { endpoint, profile: compileProfile(endpoint, decryptSecrets(d, secrets), d.userAgent) };
-}
-
-export interface TestCallResult {
-  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
-  response: { status: number; headers: Record<string, string>; body: string } | null;
-  error: { class: string; message: string } | null;
-  durationMs: number;
-}
-
-async function sendAndReport(d: ServiceDeps, req: OutgoingRequest): Promise<TestCallResult> {
-  const r = await d.sender.send(req);
-  const transportError = r.statusCode === null;
-  return {
-    request: { method: req.method, url: req.url, headers: redactedHeaders(req.headers), body: req.body },
-    response: transportError ? null : { status: r.statusCode!, headers: r.headers ?? {}, body: r.body ?? "" },
-    error: r.errorClass === null ? null : { class: r.errorClass, message: r.errorMessage ?? "" },
-    durationMs: r.durationMs,
-  };
-}
-
-/**
- * The Test button: sends an event type's example (or a small built-in payload) through the
- * endpoint's real settings, now, outside the delivery queue, and reports what happened.
- */
-export async function testEndpoint(d: ServiceDeps, tenantId: string, id: string, input: { eventType?: string }): Promise<TestCallResult> {
-  const { profile } = await profileOf(d, tenantId, id);
-  const now = d.now();
-  const body = await shapeExample(d, profile, await exampleEvent(d, input, now), tenantId);
-  return sendAndReport(d, buildRequest(profile, { id: newId("msg", now), timestampSec: Math.floor(now / 1000), body }, now));
-}
-
-/** An example event: the given payload, else the event type's catalog example, else a built-in one. */
-async function exampleEvent(d: ServiceDeps, input: { eventType?: string; payload?: unknown }, now: number): Promise<ShapedEvent> {
-  const type = input.eventType ?? "tocsin.test";
-  if (input.payload !== undefined) return { type, createdAt: now, payload: JSON.stringify(input.payload) };
-  if (input.eventType !== undefined) {
-    const t = await d.store.getEventType(input.eventType);
-    if (!t) throw notFound("event type", input.eventType);
-    if (t.example !== null && t.example !== undefined) return { type, createdAt: now, payload: JSON.stringify(t.example) };
-  }
-  const payload = JSON.stringify({ type, message: "Test delivery from Tocsin: your endpoint is reachable.", timestamp: new Date(now).toISOString() });
-  return { type, createdAt: now, payload };
-}
-
-async function shapeExample(d: ServiceDeps, profile: EndpointProfile, e: ShapedEvent, tenantId: string): Promise<string> {
-  try {
-    return await shapeBody(
-      profile.shaping,
-      { ...e, id: newId("msg", e.createdAt), tenantId, severity: null, fingerprint: null, state: null, startedAt: e.createdAt, updateCount: 0 },
-      d.config.maxPayloadBytes * 4,
-    );
-  } catch (err) {
-    if (err instanceof TransformError) throw invalid("/format/transform", err.message);
-    throw err;
-  }
-}
-
-/** The exact body (and content type) the endpoint would receive for an example event; nothing is sent. */
-export async function previewEndpoint(
-  d: ServiceDeps,
-  tenantId: string,
-  id: string,
-  input: { eventType?: string; payload?: unknown },
-): Promise<{ contentType: string; body: string }> {
-  const { profile } = await profileOf(d, tenantId, id);
-  const body = await shapeExample(d, profile, await exampleEvent(d, input, d.now()), tenantId);
-  const contentType = profile.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "application/json";
-  return { contentType, body };
-}
 
 const inFlightValidations = new Set<string>();
 
