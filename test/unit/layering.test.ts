@@ -41,6 +41,6 @@ it("lint refuses a source file over 400 lines, and lets a listed long file shrin
     (await eslint.lintText(`${"export const x = 1;\n".repeat(1)}${"// line\n".repeat(lines - 1)}`, { filePath: file }))[0].messages.filter((m) => m.ruleId === "max-lines").length;
   assert.equal(await lengthErrors("src/core/ids.ts", 400), 0);
   assert.equal(await lengthErrors("src/core/ids.ts", 401), 1);
-  assert.equal(await lengthErrors("test/fuzz/routes.ts", 665), 0);
-  assert.equal(await lengthErrors("test/fuzz/routes.ts", 666), 1);
+  assert.equal(await lengthErrors("test/e2e/endpoint-settings.test.ts", 669), 0);
+  assert.equal(await lengthErrors("test/e2e/endpoint-settings.test.ts", 670), 1);
 });
