@@ -4,162 +4,25 @@
  * merge patch holding only what changed. No React here, so it is unit-tested on its own.
  */
 import type { Endpoint, EndpointCreate, EndpointPatch } from "@tocsin/client";
-import { formatHeaderList, tryParseHeaderList } from "./headers.ts";
+import { DEFAULTS, type EndpointForm, type FieldErrors, type FieldName, endpointToForm } from "./endpoint-form-state.ts";
+import { headersPatch, originMove } from "./endpoint-form-origin.ts";
+import { tryParseHeaderList } from "./headers.ts";
 
-export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
-export type Severity = (typeof SEVERITIES)[number];
-export type AuthType = "none" | "basic" | "bearer";
-export type SigningScheme = "standard" | "hmac-sha256" | "none";
-export type Envelope = "raw" | "standard" | "array" | "ndjson";
-export type ValidationMode = "none" | "token-path" | "challenge";
-
-export interface EndpointForm {
-  // Basics
-  name: string;
-  url: string;
-  description: string;
-  /** Comma- or space-separated patterns: `alert.*, leak`. */
-  eventTypes: string;
-  minSeverity: "" | Severity;
-  enabled: boolean;
-  // Request
-  method: "POST" | "PUT";
-  /** The `Name: value, Other: value` list. */
-  headers: string;
-  /** When the URL moves to another origin: keep the stored headers (they are removed otherwise). */
-  keepHeaders: boolean;
-  connectMs: string;
-  requestMs: string;
-  // Auth (write-only secrets: blank keeps the stored one)
-  authType: AuthType;
-  username: string;
-  password: string;
-  token: string;
-  // TLS
-  clientCert: string;
-  clientKey: string;
-  ca: string;
-  skipVerify: boolean;
-  // Payload
-  envelope: Envelope;
-  transform: string;
-  ongoingIntervalSec: string;
-  sendResolved: boolean;
-  batching: boolean;
-  batchMaxEvents: string;
-  batchMaxWaitMs: string;
-  rateLimiting: boolean;
-  ratePerSecond: string;
-  rateBurst: string;
-  // Advanced
-  signingScheme: SigningScheme;
-  signingHeader: string;
-  signingEncoding: "hex" | "base64";
-  signingPrefix: string;
-  signingTimestampHeader: string;
-  /** Blank: generated on create, kept on edit. */
-  secret: string;
-  validationMode: ValidationMode;
-  validationMethod: "POST" | "PUT" | "GET";
-}
-
-export type FieldName = keyof EndpointForm;
-/** Messages by field; `form` holds what belongs to no single field. */
-export type FieldErrors = Partial<Record<FieldName | "form", string>>;
-
-/** The server's defaults, shown as placeholders and hints. */
-export const DEFAULTS = {
-  connectMs: 20_000,
-  requestMs: 15_000,
-  ongoingIntervalSec: 300,
-  batchMaxEvents: 100,
-  batchMaxWaitMs: 1000,
-} as const;
-
-export function newEndpointForm(): EndpointForm {
-  return {
-    name: "",
-    url: "",
-    description: "",
-    eventTypes: "*",
-    minSeverity: "",
-    enabled: true,
-    method: "POST",
-    headers: "",
-    keepHeaders: false,
-    connectMs: "",
-    requestMs: "",
-    authType: "none",
-    username: "",
-    password: "",
-    token: "",
-    clientCert: "",
-    clientKey: "",
-    ca: "",
-    skipVerify: false,
-    envelope: "raw",
-    transform: "",
-    ongoingIntervalSec: String(DEFAULTS.ongoingIntervalSec),
-    sendResolved: true,
-    batching: false,
-    batchMaxEvents: "",
-    batchMaxWaitMs: "",
-    rateLimiting: false,
-    ratePerSecond: "",
-    rateBurst: "",
-    signingScheme: "standard",
-    signingHeader: "",
-    signingEncoding: "hex",
-    signingPrefix: "",
-    signingTimestampHeader: "",
-    secret: "",
-    validationMode: "none",
-    validationMethod: "POST",
-  };
-}
-
-export function endpointToForm(ep: Endpoint): EndpointForm {
-  const hmac = ep.signing.scheme === "hmac-sha256" ? ep.signing : null;
-  return {
-    name: ep.name ?? "",
-    url: ep.url,
-    description: ep.description ?? "",
-    eventTypes: ep.eventTypes.join(", "),
-    minSeverity: (ep.minSeverity ?? "") as EndpointForm["minSeverity"],
-    enabled: ep.enabled,
-    method: ep.method,
-    headers: formatHeaderList(ep.headers),
-    keepHeaders: false,
-    connectMs: String(ep.timeouts.connectMs),
-    requestMs: String(ep.timeouts.requestMs),
-    authType: ep.auth.type,
-    username: ep.auth.username ?? "",
-    password: "",
-    token: "",
-    clientCert: ep.tls.clientCert ?? "",
-    clientKey: "",
-    ca: ep.tls.ca ?? "",
-    skipVerify: ep.tls.skipVerify,
-    envelope: ep.format.envelope as Envelope,
-    transform: ep.format.transform ?? "",
-    ongoingIntervalSec: String(ep.lifecycle.ongoingIntervalSec),
-    sendResolved: ep.lifecycle.sendResolved,
-    batching: ep.batch !== null,
-    batchMaxEvents: ep.batch ? String(ep.batch.maxEvents) : "",
-    batchMaxWaitMs: ep.batch ? String(ep.batch.maxWaitMs) : "",
-    rateLimiting: ep.rateLimit !== null,
-    ratePerSecond: ep.rateLimit ? String(ep.rateLimit.perSecond) : "",
-    rateBurst: ep.rateLimit ? String(ep.rateLimit.burst) : "",
-    signingScheme: ep.signing.scheme,
-    signingHeader: hmac?.header ?? "",
-    signingEncoding: hmac?.encoding ?? "hex",
-    signingPrefix: hmac?.prefix ?? "",
-    signingTimestampHeader: hmac?.timestampHeader ?? "",
-    secret: "",
-    validationMode: ep.validation.mode,
-    validationMethod: ep.validation.method,
-  };
-}
+export {
+  type AuthType,
+  DEFAULTS,
+  type EndpointForm,
+  type Envelope,
+  type FieldErrors,
+  type FieldName,
+  SEVERITIES,
+  type Severity,
+  type SigningScheme,
+  type ValidationMode,
+  endpointToForm,
+  newEndpointForm,
+} from "./endpoint-form-state.ts";
+export { type OriginMove, headersPatch, originMove, originOf } from "./endpoint-form-origin.ts";
 
 /** `alert.*, leak` or one a line → ["alert.*", "leak"]. */
 export function parseEventTypes(text: string): string[] {
@@ -266,48 +129,6 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   return { body };
 }
 
-/** The origin (scheme, host and port) of a URL as the server compares them, or null if it does not parse. */
-export function originOf(url: string): string | null {
-  try {
-    return new URL(url.trim()).origin;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * What saving the form does to credentials when the new URL is on another origin than `ep`'s: the
- * server does not send stored credentials there, so the form asks for them again.
- */
-export interface OriginMove {
-  from: string;
-  to: string;
-  /** The stored password or token that must be typed again (or auth set to None); null when nothing is missing. */
-  authAgain: "password" | "token" | null;
-  /** The stored client certificate needs its key typed again (or the certificate cleared). */
-  clientKeyAgain: boolean;
-  /** Stored headers exist and their text is unedited, so `keepHeaders` decides whether they stay. */
-  headersAsk: boolean;
-  /** Names of the stored headers the save removes. */
-  headersCleared: string[];
-}
-
-/** The origin move the form would save, or null when the URL stays on its origin (or is not valid yet). */
-export function originMove(ep: Endpoint, f: EndpointForm): OriginMove | null {
-  const from = originOf(ep.url);
-  const to = originOf(f.url);
-  if (from === null || to === null || from === to) return null;
-  let authAgain: OriginMove["authAgain"] = null;
-  if (ep.auth.type !== "none" && f.authType === "basic" && f.password === "") authAgain = "password";
-  if (ep.auth.type !== "none" && f.authType === "bearer" && f.token.trim() === "") authAgain = "token";
-  const clientKeyAgain = ep.tls.clientKeySet && f.clientCert.trim() !== "" && f.clientKey.trim() === "";
-  // Edited headers are sent as entered (a merge onto the stored ones), which keeps them as the text shows.
-  const parsed = tryParseHeaderList(f.headers);
-  const edited = !("headers" in parsed) || headersPatch(ep.headers, parsed.headers) !== null;
-  const headersAsk = Object.keys(ep.headers).length > 0 && !edited;
-  return { from, to, authAgain, clientKeyAgain, headersAsk, headersCleared: headersAsk && !f.keepHeaders ? Object.keys(ep.headers) : [] };
-}
-
 /**
  * A merge patch of `ep` holding only what the form changed. Write-only secrets (password, token,
  * client key, signing secret) are sent only when typed in; removed headers become null. When the
@@ -382,20 +203,4 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
     body.rateLimit = { perSecond: v.ratePerSecond ?? undefined, burst: v.rateBurst };
   }
   return { body };
-}
-
-/**
- * The merge patch turning `before` into `after`, or null when they are the same. Names compare
- * case-insensitively, as the server does: `x-team` replaces `X-Team`, so the old spelling is not
- * also removed (that would name one header twice).
- */
-export function headersPatch(before: Record<string, string>, after: Record<string, string>): Record<string, string | null> | null {
-  const patch: Record<string, string | null> = {};
-  const afterLower = new Map(Object.keys(after).map((k) => [k.toLowerCase(), k]));
-  for (const [name, value] of Object.entries(after)) {
-    const old = Object.keys(before).find((k) => k.toLowerCase() === name.toLowerCase());
-    if (old !== name || before[old] !== value) patch[name] = value;
-  }
-  for (const name of Object.keys(before)) if (!afterLower.has(name.toLowerCase())) patch[name] = null;
-  return Object.keys(patch).length > 0 ? patch : null;
 }

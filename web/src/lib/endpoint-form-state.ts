@@ -1,0 +1,158 @@
+// The endpoint form's fields, as inputs hold them (strings and booleans), and how an endpoint document fills them.
+import type { Endpoint } from "@tocsin/client";
+import { formatHeaderList } from "./headers.ts";
+
+export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export type AuthType = "none" | "basic" | "bearer";
+export type SigningScheme = "standard" | "hmac-sha256" | "none";
+export type Envelope = "raw" | "standard" | "array" | "ndjson";
+export type ValidationMode = "none" | "token-path" | "challenge";
+
+export interface EndpointForm {
+  // Basics
+  name: string;
+  url: string;
+  description: string;
+  /** Comma- or space-separated patterns: `alert.*, leak`. */
+  eventTypes: string;
+  minSeverity: "" | Severity;
+  enabled: boolean;
+  // Request
+  method: "POST" | "PUT";
+  /** The `Name: value, Other: value` list. */
+  headers: string;
+  /** When the URL moves to another origin: keep the stored headers (they are removed otherwise). */
+  keepHeaders: boolean;
+  connectMs: string;
+  requestMs: string;
+  // Auth (write-only secrets: blank keeps the stored one)
+  authType: AuthType;
+  username: string;
+  password: string;
+  token: string;
+  // TLS
+  clientCert: string;
+  clientKey: string;
+  ca: string;
+  skipVerify: boolean;
+  // Payload
+  envelope: Envelope;
+  transform: string;
+  ongoingIntervalSec: string;
+  sendResolved: boolean;
+  batching: boolean;
+  batchMaxEvents: string;
+  batchMaxWaitMs: string;
+  rateLimiting: boolean;
+  ratePerSecond: string;
+  rateBurst: string;
+  // Advanced
+  signingScheme: SigningScheme;
+  signingHeader: string;
+  signingEncoding: "hex" | "base64";
+  signingPrefix: string;
+  signingTimestampHeader: string;
+  /** Blank: generated on create, kept on edit. */
+  secret: string;
+  validationMode: ValidationMode;
+  validationMethod: "POST" | "PUT" | "GET";
+}
+
+export type FieldName = keyof EndpointForm;
+/** Messages by field; `form` holds what belongs to no single field. */
+export type FieldErrors = Partial<Record<FieldName | "form", string>>;
+
+/** The server's defaults, shown as placeholders and hints. */
+export const DEFAULTS = {
+  connectMs: 20_000,
+  requestMs: 15_000,
+  ongoingIntervalSec: 300,
+  batchMaxEvents: 100,
+  batchMaxWaitMs: 1000,
+} as const;
+
+export function newEndpointForm(): EndpointForm {
+  return {
+    name: "",
+    url: "",
+    description: "",
+    eventTypes: "*",
+    minSeverity: "",
+    enabled: true,
+    method: "POST",
+    headers: "",
+    keepHeaders: false,
+    connectMs: "",
+    requestMs: "",
+    authType: "none",
+    username: "",
+    password: "",
+    token: "",
+    clientCert: "",
+    clientKey: "",
+    ca: "",
+    skipVerify: false,
+    envelope: "raw",
+    transform: "",
+    ongoingIntervalSec: String(DEFAULTS.ongoingIntervalSec),
+    sendResolved: true,
+    batching: false,
+    batchMaxEvents: "",
+    batchMaxWaitMs: "",
+    rateLimiting: false,
+    ratePerSecond: "",
+    rateBurst: "",
+    signingScheme: "standard",
+    signingHeader: "",
+    signingEncoding: "hex",
+    signingPrefix: "",
+    signingTimestampHeader: "",
+    secret: "",
+    validationMode: "none",
+    validationMethod: "POST",
+  };
+}
+
+export function endpointToForm(ep: Endpoint): EndpointForm {
+  const hmac = ep.signing.scheme === "hmac-sha256" ? ep.signing : null;
+  return {
+    name: ep.name ?? "",
+    url: ep.url,
+    description: ep.description ?? "",
+    eventTypes: ep.eventTypes.join(", "),
+    minSeverity: (ep.minSeverity ?? "") as EndpointForm["minSeverity"],
+    enabled: ep.enabled,
+    method: ep.method,
+    headers: formatHeaderList(ep.headers),
+    keepHeaders: false,
+    connectMs: String(ep.timeouts.connectMs),
+    requestMs: String(ep.timeouts.requestMs),
+    authType: ep.auth.type,
+    username: ep.auth.username ?? "",
+    password: "",
+    token: "",
+    clientCert: ep.tls.clientCert ?? "",
+    clientKey: "",
+    ca: ep.tls.ca ?? "",
+    skipVerify: ep.tls.skipVerify,
+    envelope: ep.format.envelope as Envelope,
+    transform: ep.format.transform ?? "",
+    ongoingIntervalSec: String(ep.lifecycle.ongoingIntervalSec),
+    sendResolved: ep.lifecycle.sendResolved,
+    batching: ep.batch !== null,
+    batchMaxEvents: ep.batch ? String(ep.batch.maxEvents) : "",
+    batchMaxWaitMs: ep.batch ? String(ep.batch.maxWaitMs) : "",
+    rateLimiting: ep.rateLimit !== null,
+    ratePerSecond: ep.rateLimit ? String(ep.rateLimit.perSecond) : "",
+    rateBurst: ep.rateLimit ? String(ep.rateLimit.burst) : "",
+    signingScheme: ep.signing.scheme,
+    signingHeader: hmac?.header ?? "",
+    signingEncoding: hmac?.encoding ?? "hex",
+    signingPrefix: hmac?.prefix ?? "",
+    signingTimestampHeader: hmac?.timestampHeader ?? "",
+    secret: "",
+    validationMode: ep.validation.mode,
+    validationMethod: ep.validation.method,
+  };
+}
