@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Fastify from "fastify";
-import { accessOf, registerAuth } from "../../src/api/auth.ts";
-import type { ServiceDeps } from "../../src/services/deps.ts";
+import { accessOf, registerAuth } from "../../../src/api/auth.ts";
+import type { ServiceDeps } from "../../../src/services/deps.ts";
 
 // Deny by default: a route that does not say who may call it keeps the server from starting,
 // and one that somehow says nothing (or two things) is admin-only.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkLiteralHost, createDestinationPolicy, isGlobalAddress, parseCidrList } from "../../src/core/addresses.ts";
+import { checkLiteralHost, createDestinationPolicy, isGlobalAddress, parseCidrList } from "../../../src/core/addresses.ts";
 
 function assertNotGlobal(addresses: string[]): void {
   for (const ip of addresses) {

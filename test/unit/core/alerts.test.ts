@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type AlertRow, shouldSend, stepAlert } from "../../src/core/alerts.ts";
+import { type AlertRow, shouldSend, stepAlert } from "../../../src/core/alerts.ts";
 
 const open: AlertRow = { status: "open", startedAt: 1000, endedAt: null, updateCount: 2 };
 const resolved: AlertRow = { status: "resolved", startedAt: 1000, endedAt: 5000, updateCount: 3 };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import jsonata from "jsonata";
-import { coerceError } from "../../src/core/errors.ts";
+import { coerceError } from "../../../src/core/errors.ts";
 
 it("coerceError keeps an Error, takes an error-like object's message, and describes anything else", async () => {
   const e = new TypeError("bad");

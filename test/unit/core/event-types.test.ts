@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EVENT_TYPE_NAME, EVENT_TYPE_PATTERN, matchesEventType } from "../../src/core/event-types.ts";
+import { EVENT_TYPE_NAME, EVENT_TYPE_PATTERN, matchesEventType } from "../../../src/core/event-types.ts";
 
 describe("matchesEventType", () => {
   it("matches a name exactly and nothing else", () => {

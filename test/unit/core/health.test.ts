@@ -11,7 +11,7 @@ import {
   healthView,
   recordAttempt,
   refillTokens,
-} from "../../src/core/health.ts";
+} from "../../../src/core/health.ts";
 
 const P: HealthPolicy = { ...DEFAULT_HEALTH_POLICY };
 const T0 = Date.UTC(2026, 0, 1);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type IdPrefix, newId, newUlid } from "../../src/core/ids.ts";
+import { type IdPrefix, newId, newUlid } from "../../../src/core/ids.ts";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const ULID = /^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{26}$/;

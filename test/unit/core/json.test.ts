@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isRawJson, parseJsonKeepingSource } from "../../src/core/json.ts";
+import { isRawJson, parseJsonKeepingSource } from "../../../src/core/json.ts";
 
 const roundTrip = (text: string) => JSON.stringify(parseJsonKeepingSource(text));
 

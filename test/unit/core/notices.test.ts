@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type CompletionFacts, type EndpointFacts, collectNotices, exhaustedByDelivery, hasNotices, noticeEvents } from "../../src/core/notices.ts";
-import type { DeliveryOutcome } from "../../src/core/types.ts";
+import { type CompletionFacts, type EndpointFacts, collectNotices, exhaustedByDelivery, hasNotices, noticeEvents } from "../../../src/core/notices.ts";
+import type { DeliveryOutcome } from "../../../src/core/types.ts";
 
 const T0 = 1_700_000_000_000;
 const ep: EndpointFacts = { id: "ep_1", tenantId: "acme", name: "hook", url: "https://example.com/in?token=secret" };

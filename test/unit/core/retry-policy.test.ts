@@ -10,8 +10,8 @@ import {
   parseRetryAfter,
   type RetryPolicy,
   retryBudgetMs,
-} from "../../src/core/retry-policy.ts";
-import type { SendResult } from "../../src/core/types.ts";
+} from "../../../src/core/retry-policy.ts";
+import type { SendResult } from "../../../src/core/types.ts";
 
 const NOW = Date.parse("2024-03-01T12:00:00.000Z");
 const SECOND = 1000;

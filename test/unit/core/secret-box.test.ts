@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { createSecretBox, parseMasterKey } from "../../src/core/secret-box.ts";
+import { createSecretBox, parseMasterKey } from "../../../src/core/secret-box.ts";
 
 const KEY = Buffer.alloc(32, 0x11);
 const OTHER_KEY = Buffer.alloc(32, 0x22);

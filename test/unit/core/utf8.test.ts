@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { findInvalidUtf8 } from "../../src/core/utf8.ts";
+import { findInvalidUtf8 } from "../../../src/core/utf8.ts";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
 const decodes = (b: Uint8Array) => {

@@ -3,20 +3,20 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pino from "pino";
-import { verifyWebhook } from "../../packages/verify/src/index.ts";
-import { createDestinationPolicy } from "../../src/core/addresses.ts";
-import { newId } from "../../src/core/ids.ts";
-import { DEFAULT_SCHEDULE_MS } from "../../src/core/retry-policy.ts";
-import { createSecretBox } from "../../src/core/secret-box.ts";
-import type { ClaimedDelivery } from "../../src/core/types.ts";
-import { type AttemptOptions, attemptDelivery } from "../../src/delivery/attempt.ts";
-import { createEndpointCache } from "../../src/delivery/endpoint-cache.ts";
-import { createSender } from "../../src/delivery/sender.ts";
-import { generateSecret } from "../../src/signing/standard.ts";
-import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
-import type { Store } from "../../src/store/store.ts";
-import { type Receiver, startReceiver } from "../support/receiver.ts";
-import { tempDir } from "../support/server.ts";
+import { verifyWebhook } from "../../../packages/verify/src/index.ts";
+import { createDestinationPolicy } from "../../../src/core/addresses.ts";
+import { newId } from "../../../src/core/ids.ts";
+import { DEFAULT_SCHEDULE_MS } from "../../../src/core/retry-policy.ts";
+import { createSecretBox } from "../../../src/core/secret-box.ts";
+import type { ClaimedDelivery } from "../../../src/core/types.ts";
+import { type AttemptOptions, attemptDelivery } from "../../../src/delivery/attempt.ts";
+import { createEndpointCache } from "../../../src/delivery/endpoint-cache.ts";
+import { createSender } from "../../../src/delivery/sender.ts";
+import { generateSecret } from "../../../src/signing/standard.ts";
+import { createSqliteStore } from "../../../src/store/sqlite/sqlite-store.ts";
+import type { Store } from "../../../src/store/store.ts";
+import { type Receiver, startReceiver } from "../../support/receiver.ts";
+import { tempDir } from "../../support/server.ts";
 
 // One attempt, without the delivery loop: a real SQLite store holds the endpoint (its secret
 // encrypted), a real sender posts to a real receiver on loopback, and the outcome is checked as

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createDestinationPolicy } from "../../src/core/addresses.ts";
-import { BlockedDestinationError, createGuardedLookup } from "../../src/delivery/guarded-lookup.ts";
-import { startDnsServer } from "../support/dns-server.ts";
+import { createDestinationPolicy } from "../../../src/core/addresses.ts";
+import { BlockedDestinationError, createGuardedLookup } from "../../../src/delivery/guarded-lookup.ts";
+import { startDnsServer } from "../../support/dns-server.ts";
 
 describe("guarded lookup", () => {
   it("refuses a name that resolves to private addresses without naming them to the tenant, and tells the operator which", async () => {

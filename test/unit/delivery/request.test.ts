@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { summarizeLatency } from "../../src/core/latency.ts";
-import { attemptRequestOf, truncateUtf8 } from "../../src/delivery/request.ts";
-import type { OutgoingRequest } from "../../src/delivery/sender.ts";
+import { summarizeLatency } from "../../../src/core/latency.ts";
+import { attemptRequestOf, truncateUtf8 } from "../../../src/delivery/request.ts";
+import type { OutgoingRequest } from "../../../src/delivery/sender.ts";
 
 const transport: OutgoingRequest["transport"] = { endpointId: "ep_x", poolKey: "x", connectTimeoutMs: 1, requestTimeoutMs: 1, cert: null, key: null, ca: null, skipVerify: false };
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createDestinationPolicy } from "../../src/core/addresses.ts";
-import { type OutgoingRequest, createSender } from "../../src/delivery/sender.ts";
-import { startConnectProxy } from "../support/connect-proxy.ts";
-import { startReceiver } from "../support/receiver.ts";
+import { createDestinationPolicy } from "../../../src/core/addresses.ts";
+import { type OutgoingRequest, createSender } from "../../../src/delivery/sender.ts";
+import { startConnectProxy } from "../../support/connect-proxy.ts";
+import { startReceiver } from "../../support/receiver.ts";
 
 // The sender's connection pools, against a real loopback receiver: one set per endpoint, so an
 // endpoint that hangs holds its own connections only, and pools do not pile up.

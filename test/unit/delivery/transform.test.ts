@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { TransformError, compileTransform, runTransform, transformPoolOptions, type TransformInput } from "../../src/delivery/transform.ts";
-import { type TransformPool, createTransformPool } from "../../src/delivery/transform-pool.ts";
+import { TransformError, compileTransform, runTransform, transformPoolOptions, type TransformInput } from "../../../src/delivery/transform.ts";
+import { type TransformPool, createTransformPool } from "../../../src/delivery/transform-pool.ts";
 
 const doc: TransformInput = {
   id: "msg_1",

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import pino from "pino";
-import { DEFAULT_SCHEDULE_MS } from "../../src/core/retry-policy.ts";
-import { createSecretBox } from "../../src/core/secret-box.ts";
-import type { ClaimedDelivery } from "../../src/core/types.ts";
-import { createWorker } from "../../src/delivery/worker.ts";
-import type { Store } from "../../src/store/store.ts";
+import { DEFAULT_SCHEDULE_MS } from "../../../src/core/retry-policy.ts";
+import { createSecretBox } from "../../../src/core/secret-box.ts";
+import type { ClaimedDelivery } from "../../../src/core/types.ts";
+import { createWorker } from "../../../src/delivery/worker.ts";
+import type { Store } from "../../../src/store/store.ts";
 
 // The delivery loop's wake-up, alone: a wake (an ingest commit, or a NOTIFY from another process)
 // that arrives while a claim is running must lead to another claim, not wait for the next poll.

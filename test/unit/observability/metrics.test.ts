@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadConfig } from "../../src/config.ts";
-import type { DeliveryOutcome, ErrorClass } from "../../src/core/types.ts";
-import { createMetrics } from "../../src/observability/metrics.ts";
-import { createSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
-import { histogram, parseExposition, series, value } from "../support/prometheus.ts";
-import { tempDir } from "../support/server.ts";
+import { loadConfig } from "../../../src/config.ts";
+import type { DeliveryOutcome, ErrorClass } from "../../../src/core/types.ts";
+import { createMetrics } from "../../../src/observability/metrics.ts";
+import { createSqliteStore } from "../../../src/store/sqlite/sqlite-store.ts";
+import { histogram, parseExposition, series, value } from "../../support/prometheus.ts";
+import { tempDir } from "../../support/server.ts";
 
 const T0 = 1_700_000_000_000;
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import { ConfigError, loadConfig } from "../../src/config.ts";
-import { createStatementRecorder, normaliseSql } from "../../src/observability/statement-profile.ts";
-import { SqliteDb } from "../../src/store/sqlite/sqlite-db.ts";
+import { ConfigError, loadConfig } from "../../../src/config.ts";
+import { createStatementRecorder, normaliseSql } from "../../../src/observability/statement-profile.ts";
+import { SqliteDb } from "../../../src/store/sqlite/sqlite-db.ts";
 
 describe("statement profile", () => {
   it("is off unless TOCSIN_PROFILE_STATEMENTS names a file", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
-import { type OpenApiDocument, REFERENCE_PATH, REGENERATE, loadOpenApiDocument, renderReference } from "../../scripts/api-reference.ts";
+import { type OpenApiDocument, REFERENCE_PATH, REGENERATE, loadOpenApiDocument, renderReference } from "../../../scripts/api-reference.ts";
 
 describe("docs/reference.md", () => {
   let doc: OpenApiDocument;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ApiError } from "../../src/core/errors.ts";
-import { parseJsonKeepingSource } from "../../src/core/json.ts";
-import { type AlertmanagerAlert, type AlertmanagerMessage, alertmanagerEvents, severityOf } from "../../src/services/alertmanager.ts";
+import { ApiError } from "../../../src/core/errors.ts";
+import { parseJsonKeepingSource } from "../../../src/core/json.ts";
+import { type AlertmanagerAlert, type AlertmanagerMessage, alertmanagerEvents, severityOf } from "../../../src/services/alertmanager.ts";
 
 const alert = (labels: Record<string, string>, extra: Partial<AlertmanagerAlert> = {}): AlertmanagerAlert => ({
   status: "firing",

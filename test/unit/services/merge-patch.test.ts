@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mergePatch } from "../../src/services/merge-patch.ts";
+import { mergePatch } from "../../../src/services/merge-patch.ts";
 
 // RFC 7396 Appendix A, "Example Test Cases": [original, patch, result].
 const APPENDIX_A: [string, string, string][] = [

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { defaultSettings, passesSeverity } from "../../src/core/endpoint-settings.ts";
-import type { Endpoint } from "../../src/core/types.ts";
-import { buildRequest, compileProfile, redactedHeaders } from "../../src/delivery/request.ts";
-import { tokenPathUrl } from "../../src/services/endpoints.ts";
-import { allowsSignatureList, isValidHmacSecret, keyForScheme, signatureHeaders } from "../../src/signing/schemes.ts";
+import { defaultSettings, passesSeverity } from "../../../src/core/endpoint-settings.ts";
+import type { Endpoint } from "../../../src/core/types.ts";
+import { buildRequest, compileProfile, redactedHeaders } from "../../../src/delivery/request.ts";
+import { tokenPathUrl } from "../../../src/services/endpoints.ts";
+import { allowsSignatureList, isValidHmacSecret, keyForScheme, signatureHeaders } from "../../../src/signing/schemes.ts";
 
 const WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const hex = (k: string, m: string) => createHmac("sha256", Buffer.from(k, "utf8")).update(m).digest("hex");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import { verifyWebhook } from "../../packages/verify/src/index.ts";
-import { generateSecret, isValidSecret, SECRET_PREFIX, secretKey, sign } from "../../src/signing/standard.ts";
+import { verifyWebhook } from "../../../packages/verify/src/index.ts";
+import { generateSecret, isValidSecret, SECRET_PREFIX, secretKey, sign } from "../../../src/signing/standard.ts";
 
 // The shared test vector from the Standard Webhooks specification and its reference libraries.
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseHeader, parseHeaderList } from "../../packages/client/src/index.ts";
+import { parseHeader, parseHeaderList } from "../../../../packages/client/src/index.ts";
 
 describe("cli header list (--headers)", () => {
   it("splits the vendors' comma-separated form and trims names and values", () => {

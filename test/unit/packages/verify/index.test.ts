@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Signing, verifyWebhook } from "../../packages/verify/src/index.ts";
-import type { SigningSettings } from "../../src/core/types.ts";
-import { keyForScheme, signatureHeaders } from "../../src/signing/schemes.ts";
-import { generateSecret } from "../../src/signing/standard.ts";
+import { type Signing, verifyWebhook } from "../../../../packages/verify/src/index.ts";
+import type { SigningSettings } from "../../../../src/core/types.ts";
+import { keyForScheme, signatureHeaders } from "../../../../src/signing/schemes.ts";
+import { generateSecret } from "../../../../src/signing/standard.ts";
 
 // The verification library against the delivery engine's own signing code, for every scheme.
-// The standard scheme's conformance (shared vector, official library) is in signing-standard.test.ts.
+// The standard scheme's conformance (shared vector, official library) is in test/unit/signing/standard.test.ts.
 
 const NOW = 1_790_000_000;
 const BODY = '{"type":"alert.fired","data":{"score":9.50,"name":"héllo"}}';

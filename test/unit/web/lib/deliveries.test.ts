@@ -9,7 +9,7 @@ import {
   latencyBarLabel,
   relativeTime,
   typeFilterError,
-} from "../../web/src/lib/deliveries.ts";
+} from "../../../../web/src/lib/deliveries.ts";
 
 const T0 = Date.parse("2025-01-01T00:00:00.000Z");
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();

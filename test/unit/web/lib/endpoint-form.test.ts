@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import type { Endpoint } from "../../packages/client/src/index.ts";
-import { fieldForPath, problemToFieldErrors } from "../../web/src/lib/endpoint-errors.ts";
+import type { Endpoint } from "../../../../packages/client/src/index.ts";
+import { fieldForPath, problemToFieldErrors } from "../../../../web/src/lib/endpoint-errors.ts";
 import {
   type EndpointForm,
   endpointToForm,
@@ -12,9 +12,9 @@ import {
   newEndpointForm,
   originMove,
   parseEventTypes,
-} from "../../web/src/lib/endpoint-form.ts";
-import { type Certs, makeCerts } from "../support/certs.ts";
-import { type TestServer, startServer } from "../support/server.ts";
+} from "../../../../web/src/lib/endpoint-form.ts";
+import { type Certs, makeCerts } from "../../../support/certs.ts";
+import { type TestServer, startServer } from "../../../support/server.ts";
 
 const form = (over: Partial<EndpointForm>): EndpointForm => ({ ...newEndpointForm(), ...over });
 

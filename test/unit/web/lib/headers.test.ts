@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseHeaderList as clientParse } from "../../packages/client/src/index.ts";
-import { formatHeaderList, parseHeaderList, tryParseHeaderList } from "../../web/src/lib/headers.ts";
+import { parseHeaderList as clientParse } from "../../../../packages/client/src/index.ts";
+import { formatHeaderList, parseHeaderList, tryParseHeaderList } from "../../../../web/src/lib/headers.ts";
 
 describe("web console: the headers field", () => {
   it("uses the API client's parser, the one the CLI's --headers uses (no copy to drift)", () => {

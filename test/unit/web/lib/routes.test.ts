@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Route, parseRoute, pathOf, tenantOf } from "../../web/src/lib/routes.ts";
+import { type Route, parseRoute, pathOf, tenantOf } from "../../../../web/src/lib/routes.ts";
 
 describe("web console: page paths", () => {
   it("reads every page from its path and writes the same path back", () => {

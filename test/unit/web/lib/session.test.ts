@@ -11,8 +11,8 @@ import {
   readPortalFragment,
   saveSession,
   sessionFromDocument,
-} from "../../web/src/lib/session.ts";
-import { type TestServer, startServer } from "../support/server.ts";
+} from "../../../../web/src/lib/session.ts";
+import { type TestServer, startServer } from "../../../support/server.ts";
 
 function memoryStore(): KeyValueStore & { map: Map<string, string> } {
   const map = new Map<string, string>();
