@@ -5,8 +5,8 @@
 // The document comes from a real `tocsin serve` started in this process on a temporary SQLite
 // folder and a loopback port, asked for /openapi.json through Fastify's inject(); nothing else is
 // read from it. The configuration is fixed (defaults only, never this shell's TOCSIN_* variables),
-// so the page depends on the code alone. test/unit/api-reference.test.ts checks that the
-// committed page is up to date.
+// so the page depends on the code alone. test/unit/scripts/api-reference.test.ts checks that
+// the committed page is up to date.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -8,7 +8,7 @@ import { type Api, type ChildServer, eventually, spawnRole, startServer, tempDir
 // Endpoint health, circuit breaking, auto-disable with notice, operational events and rate
 // limits, end to end with real receivers that go down and come back. Durations that would be long
 // in production (cool-downs, the five days before disabling) are configured short here; the rules
-// themselves are tested with an injected clock in test/unit/health.test.ts.
+// themselves are tested with an injected clock in test/unit/core/health.test.ts.
 
 type Health = { circuit: string; consecutiveFailures: number; successRate: number | null; failingSince: string | null; lastFailureReason: string | null; disableAt: string | null };
 type Ep = { id: string; status: string; enabled: boolean; disabledReason: string | null; health: Health; rateLimit: { perSecond: number; burst: number } | null };
