@@ -15,7 +15,6 @@ const shared = {
 const LONG_FILES = {
   "test/fuzz/harness.ts": 690,
   "test/e2e/endpoint-settings.test.ts": 669,
-  "test/fuzz/routes.ts": 665,
 };
 
 /** The workspace packages are imported by name, as their users do, never by path into packages/. */

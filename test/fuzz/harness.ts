@@ -17,11 +17,10 @@ import {
   REF_MARK,
   type Ref,
   collectionOf,
-  nodesOf,
   operationsOf,
-  pct,
-  setAt,
 } from "./routes.ts";
+import { pct } from "./requests.ts";
+import { nodesOf, setAt } from "./values.ts";
 import type { OpenApiDocument } from "../support/openapi.ts";
 
 // ---------------------------------------------------------------------------------------------
