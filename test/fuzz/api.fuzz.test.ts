@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { type Harness, type KnownBug, TARGET, startHarness } from "./harness.ts";
+import { TARGET } from "./fixtures.ts";
+import { type Harness, type KnownBug, startHarness } from "./harness.ts";
 import { requestOf, unroutedOf } from "./requests.ts";
 import type { FuzzRequest, Operation } from "./routes.ts";
 
 // Property-based fuzzing of every route in the server's OpenAPI document (a new route is fuzzed
 // without changes here), plus methods and paths no route takes. See routes.ts, values.ts and
-// requests.ts for what is generated and harness.ts for the properties and for why no request
-// leaves the machine.
+// requests.ts for what is generated, harness.ts for the properties, fixtures.ts for the seeded
+// tenants and network.ts for why no request leaves the machine.
 //
 //   TOCSIN_FUZZ_RUNS       cases per route (default 300: about 25 s for the whole file)
 //   TOCSIN_FUZZ_BUDGET_MS  time for all routes together (default 45000 below 1000 runs, else no

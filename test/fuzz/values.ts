@@ -14,7 +14,7 @@ const refString = (r: Ref) => `${REF_MARK}${r.ref}:${r.kind}:${r.n}`;
 const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?$/);
 /**
  * Receiver URLs: hosts under .invalid (RFC 2606/6761: never resolves), and URLs the server must
- * refuse. Every other host is rewritten before sending (see confineUrls in harness.ts).
+ * refuse. Every other host is rewritten before sending (see confineUrls in network.ts).
  */
 const urlArb = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.constantFrom("http", "https"), label, fc.webPath()).map(([s, l, p]) => `${s}://${l}.example.invalid${p}`) },
