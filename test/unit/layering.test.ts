@@ -41,6 +41,7 @@ it("lint refuses a source file over 400 lines, and lets a listed long file shrin
     (await eslint.lintText(`${"export const x = 1;\n".repeat(1)}${"// line\n".repeat(lines - 1)}`, { filePath: file }))[0].messages.filter((m) => m.ruleId === "max-lines").length;
   assert.equal(await lengthErrors("src/core/ids.ts", 400), 0);
   assert.equal(await lengthErrors("src/core/ids.ts", 401), 1);
-  assert.equal(await lengthErrors("test/e2e/endpoint-settings.test.ts", 669), 0);
-  assert.equal(await lengthErrors("test/e2e/endpoint-settings.test.ts", 670), 1);
+  // No file is listed in LONG_FILES: a test file may have 600 lines, not one more.
+  assert.equal(await lengthErrors("test/e2e/endpoint-settings.test.ts", 600), 0);
+  assert.equal(await lengthErrors("test/e2e/endpoint-settings.test.ts", 601), 1);
 });
