@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { startReceiver, type Receiver } from "../support/receiver.ts";
-import { type ChildServer, eventually, spawnServer, tempDir } from "../support/server.ts";
+import { type ChildServer, eventually, loggedLines, spawnServer, tempDir } from "../support/server.ts";
 
 // A database that cannot grow is an outage, and is said as one: writes answer 503 with
 // Retry-After and "nothing was stored", /readyz answers 503 with the reason, the metrics show
@@ -29,15 +29,6 @@ async function setup(s: ChildServer, rx: Receiver) {
   assert.equal(ep.status, 201, JSON.stringify(ep.body));
 }
 
-/** Lines of the server's log whose message matches `re`. */
-const logged = (s: ChildServer, re: RegExp) =>
-  s.output.filter((l) => {
-    try {
-      return re.test((JSON.parse(l) as { msg?: string }).msg ?? "");
-    } catch {
-      return false;
-    }
-  });
 
 async function stop(s: ChildServer) {
   if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill("SIGTERM");
@@ -87,7 +78,7 @@ describe("a full SQLite database (TOCSIN_SQLITE_MAX_BYTES)", () => {
           const again = await s.api("POST", "/v1/tenants/acme/events", { type: "disk.test", payload: PAYLOAD });
           assert.equal(again.status, 503, JSON.stringify(again.body));
         }
-        assert.equal(logged(s, /database.*(full|cannot write)/i).length, 1, s.output.join("\n"));
+        assert.equal(loggedLines(s, /database.*(full|cannot write)/i).length, 1, s.output.join("\n"));
 
         // Reads still work; readiness says why it is not ready; the metrics show it.
         assert.equal((await s.api("GET", "/v1/tenants/acme/events?limit=1")).status, 200);
@@ -106,7 +97,7 @@ describe("a full SQLite database (TOCSIN_SQLITE_MAX_BYTES)", () => {
         await stop(s);
         const took = Date.now() - t0;
         assert.ok(took < 50_000, `SIGTERM took ${took} ms`);
-        assert.equal(logged(s, /handed unfinished deliveries back|could not record some outcomes/).length > 0, true, s.output.join("\n"));
+        assert.equal(loggedLines(s, /handed unfinished deliveries back|could not record some outcomes/).length > 0, true, s.output.join("\n"));
       } finally {
         await stop(s);
       }
@@ -189,7 +180,7 @@ describe("a full disk (tmpfs)", { skip: "skip" in mounted ? mounted.skip : false
       await eventually(async () => (await fetch(`${s.url}/readyz`)).status === 200, 20_000, "ready again once the disk has room");
       const after = await s.api("POST", "/v1/tenants/acme/events", { type: "disk.test", payload: PAYLOAD });
       assert.equal(after.status, 202, JSON.stringify(after.body));
-      assert.equal(logged(s, /database.*(writable|can write) again/i).length, 1, s.output.join("\n"));
+      assert.equal(loggedLines(s, /database.*(writable|can write) again/i).length, 1, s.output.join("\n"));
       await allDelivered(rx, [before.body.id, ...filled.accepted]);
     } finally {
       await stop(s);

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { createPostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import { createPgClusterOrSkip, findPgBinDir } from "../support/pg-cluster.ts";
 import { freePort } from "../support/receiver.ts";
-import { type ChildServer, eventually, spawnRole, tempDir } from "../support/server.ts";
+import { type ChildServer, eventually, loggedLines, spawnRole, tempDir } from "../support/server.ts";
 
 // A worker has no API port, so its own /readyz (on TOCSIN_METRICS_PORT) must say when the
 // database it claims from is gone, while /healthz keeps saying the process is up; and the
@@ -13,15 +13,6 @@ import { type ChildServer, eventually, spawnRole, tempDir } from "../support/ser
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Lines of the process's log whose message matches `re`. */
-const logged = (s: ChildServer, re: RegExp) =>
-  s.output.filter((l) => {
-    try {
-      return re.test((JSON.parse(l) as { msg?: string }).msg ?? "");
-    } catch {
-      return false;
-    }
-  });
 
 describe("postgres: a worker's readiness during a database outage", { skip: findPgBinDir() ? false : "no PostgreSQL binaries" }, () => {
   it("answers /readyz 503 while PostgreSQL is down and 200 once it is back; /healthz stays 200; logs the outage once each way", { timeout: 90_000 }, async (t) => {
@@ -61,8 +52,8 @@ describe("postgres: a worker's readiness during a database outage", { skip: find
       await cluster.start();
       await eventually(async () => (await status("/readyz")) === 200, 30_000, "/readyz 200 once PostgreSQL is back");
       const w = worker;
-      await eventually(async () => logged(w, /claiming deliveries again after \d+ failed attempts/).length === 1, 20_000, "the end of the outage logged");
-      assert.equal(logged(w, /could not claim deliveries/).length, 1, w.output.join("\n"));
+      await eventually(async () => loggedLines(w, /claiming deliveries again after \d+ failed attempts/).length === 1, 20_000, "the end of the outage logged");
+      assert.equal(loggedLines(w, /could not claim deliveries/).length, 1, w.output.join("\n"));
     } finally {
       if (worker) {
         worker.child.kill("SIGTERM");

@@ -186,3 +186,14 @@ export async function setupTenant(api: Api, tenant: string, endpoints: { url: st
   }
   return ids;
 }
+
+/** Lines of a child process's JSON log whose message matches `re`. */
+export function loggedLines(s: ChildServer, re: RegExp): string[] {
+  return s.output.filter((l) => {
+    try {
+      return re.test((JSON.parse(l) as { msg?: string }).msg ?? "");
+    } catch {
+      return false;
+    }
+  });
+}
