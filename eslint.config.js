@@ -12,8 +12,7 @@ const shared = {
 };
 
 /** Files over the length limit when it came in, with their length then: they may shrink, not grow. */
-const LONG_FILES = {
-};
+const LONG_FILES = {};
 
 /** The workspace packages are imported by name, as their users do, never by path into packages/. */
 const BY_NAME = ["(^|/)packages/", "import @tocsin/client and @tocsin/verify by package name"];

@@ -26,7 +26,6 @@ export function alertPayload(t: number, seq: number) {
   };
 }
 
-
 /**
  * Offers `rate` items per second for `durationMs`: every `tickMs` it hands `send` the number of
  * items now due (anchored to the start, so late timers do not lower the rate).

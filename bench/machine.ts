@@ -53,7 +53,11 @@ export function machineBusySeconds(): number {
   try {
     const [cpu = ""] = readFileSync("/proc/stat", "utf8").split("\n", 1);
     // user nice system idle iowait irq softirq steal: everything but idle and iowait.
-    const [user = Number.NaN, nice = Number.NaN, system = Number.NaN, , , irq = Number.NaN, softirq = Number.NaN, steal = 0] = cpu.trim().split(/\s+/).slice(1).map(Number);
+    const [user = Number.NaN, nice = Number.NaN, system = Number.NaN, , , irq = Number.NaN, softirq = Number.NaN, steal = 0] = cpu
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     return (user + nice + system + irq + softirq + steal) / clockTicks;
   } catch {
     return Number.NaN;

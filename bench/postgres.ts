@@ -78,7 +78,15 @@ export async function pgRun(root: string, rx: ReceiverHandle, workers: number): 
     try {
       const tag = `pg${workers}`;
       const burst = await burstScenario(api, rx, procs, `${tag}b`, `${tag}: ${PG_EVENTS} events -> ${PG_ENDPOINTS} endpoints`, PG_EVENTS, PG_ENDPOINTS);
-      const paced = await pacedTocsin(api, rx, procs, `${tag}p`, `${tag}: @${PG_RATE_PER_S * PG_ENDPOINTS}/s over ${PG_ENDPOINTS} endpoints`, PG_RATE_PER_S, PG_ENDPOINTS);
+      const paced = await pacedTocsin(
+        api,
+        rx,
+        procs,
+        `${tag}p`,
+        `${tag}: @${PG_RATE_PER_S * PG_ENDPOINTS}/s over ${PG_ENDPOINTS} endpoints`,
+        PG_RATE_PER_S,
+        PG_ENDPOINTS,
+      );
       out = { workers, burst, paced };
     } finally {
       await api.pool.close().catch(() => {});
@@ -87,6 +95,10 @@ export async function pgRun(root: string, rx: ReceiverHandle, workers: number): 
     for (const p of procs.reverse()) await p.stop();
     await schema.drop().catch((e: unknown) => step(`could not drop the benchmark schema: ${(e as Error).message}`));
   }
-  if (profiles.length) out.profile = collectProfile(`PostgreSQL, tocsin api + ${workers} tocsin worker${workers > 1 ? "s" : ""} (both scenarios, start-up and stop included; all processes summed)`, profiles);
+  if (profiles.length)
+    out.profile = collectProfile(
+      `PostgreSQL, tocsin api + ${workers} tocsin worker${workers > 1 ? "s" : ""} (both scenarios, start-up and stop included; all processes summed)`,
+      profiles,
+    );
   return out;
 }

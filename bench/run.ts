@@ -57,7 +57,6 @@ for (const a of ARGS) {
 }
 const PROFILE = ARGS.includes("--profile");
 
-
 async function main(): Promise<number> {
   const overrides = tocsinOverrides();
   const started = new Date();
@@ -130,7 +129,9 @@ async function main(): Promise<number> {
   const stopped = await server.stop();
   step(`Tocsin server stopped ${stopped.graceful ? "gracefully" : "by SIGKILL"} in ${f(stopped.ms, 0)} ms`);
   const serveReport = serveProfile
-    ? collectProfile("tocsin serve on SQLite (warm-up and scenarios a-d, start-up and stop included)", [{ name: "serve", profile: serveProfile, pid: server.pid }])
+    ? collectProfile("tocsin serve on SQLite (warm-up and scenarios a-d, start-up and stop included)", [
+        { name: "serve", profile: serveProfile, pid: server.pid },
+      ])
     : null;
   // 3. PostgreSQL, 1, 2 and 4 worker processes (report only: they share the 2 cores with the
   // database, the API process and the receiver).
@@ -139,7 +140,9 @@ async function main(): Promise<number> {
     const r = await pgRun(tempDir, rx, n);
     if (!r) break;
     pgRuns.push(r);
-    step(`PostgreSQL, ${n} worker process${n > 1 ? "es" : ""}: ${f(r.burst.perSecond, 0)} deliveries/s; @${PG_RATE_PER_S * PG_ENDPOINTS}/s p99 ${f(r.paced.latency?.p99, 1)} ms`);
+    step(
+      `PostgreSQL, ${n} worker process${n > 1 ? "es" : ""}: ${f(r.burst.perSecond, 0)} deliveries/s; @${PG_RATE_PER_S * PG_ENDPOINTS}/s p99 ${f(r.paced.latency?.p99, 1)} ms`,
+    );
   }
   await rx.stop();
   cleanupNow();
@@ -163,14 +166,20 @@ async function main(): Promise<number> {
     );
   }
   log();
-  log(`ingest request round trip: a p50 ${f(a.ingestLatency?.p50)} / p99 ${f(a.ingestLatency?.p99)} ms (1000-event batches); c p50 ${f(c.ingestLatency?.p50)} / p99 ${f(c.ingestLatency?.p99)} ms (~20-event batches)`);
-  log(`receiver CPU: a ${f(a.receiverCpuSeconds, 2)} s, b ${f(b.receiverCpuSeconds, 2)} s, c ${f(c.receiverCpuSeconds, 2)} s; ceiling @${RATE_PER_S}/s ${f(crate.receiverCpuSeconds, 2)} s`);
+  log(
+    `ingest request round trip: a p50 ${f(a.ingestLatency?.p50)} / p99 ${f(a.ingestLatency?.p99)} ms (1000-event batches); c p50 ${f(c.ingestLatency?.p50)} / p99 ${f(c.ingestLatency?.p99)} ms (~20-event batches)`,
+  );
+  log(
+    `receiver CPU: a ${f(a.receiverCpuSeconds, 2)} s, b ${f(b.receiverCpuSeconds, 2)} s, c ${f(c.receiverCpuSeconds, 2)} s; ceiling @${RATE_PER_S}/s ${f(crate.receiverCpuSeconds, 2)} s`,
+  );
   log(`ceiling runs (posts/s): ${rounds.map((r) => f(r.perSecond, 0)).join(", ")}; the best is the ceiling`);
   log(
     `deliveries already in the database at the start: a ${a.rowsBefore}, b ${b.rowsBefore}, c ${c.rowsBefore}; ` +
       `delivery rate 1,000th-6,000th arrival vs last 5,000: a ${f(a.earlyRate, 0)} vs ${f(a.lateRate, 0)}/s, b ${f(b.earlyRate, 0)} vs ${f(b.lateRate, 0)}/s`,
   );
-  log(`last arrival -> every delivery shown succeeded in GET /deliveries: a ${f(a.recordLagSeconds, 2)} s, b ${f(b.recordLagSeconds, 2)} s, c ${f(c.recordLagSeconds, 2)} s`);
+  log(
+    `last arrival -> every delivery shown succeeded in GET /deliveries: a ${f(a.recordLagSeconds, 2)} s, b ${f(b.recordLagSeconds, 2)} s, c ${f(c.recordLagSeconds, 2)} s`,
+  );
   log(`deliveries with more than one attempt: a ${a.retried}, b ${b.retried}, c ${c.retried}; server warn/error log lines: ${server.problems.length}`);
   for (const p of server.problems.slice(0, 5)) log(`  ${p}`);
   const noisy = (o: { seconds: number; other: number }) => o.other > 0.1 * o.seconds;
@@ -181,14 +190,19 @@ async function main(): Promise<number> {
   );
   log(`peak RSS (VmHWM) of the Tocsin server: ${f((peakKiB ?? Number.NaN) / 1024)} MiB (receiver ${f((rxPeakKiB ?? Number.NaN) / 1024)} MiB)`);
   log();
-  log(`end-to-end / ceiling throughput, a (1 endpoint):   ${f(ratioA * 100)} %  (target >= ${THROUGHPUT_TARGET * 100} %)  ${verdict(ratioA >= THROUGHPUT_TARGET)}`);
-  log(`end-to-end / ceiling throughput, b (10 endpoints): ${f(ratioB * 100)} %  (target >= ${THROUGHPUT_TARGET * 100} %)  ${verdict(ratioB >= THROUGHPUT_TARGET)}`);
+  log(
+    `end-to-end / ceiling throughput, a (1 endpoint):   ${f(ratioA * 100)} %  (target >= ${THROUGHPUT_TARGET * 100} %)  ${verdict(ratioA >= THROUGHPUT_TARGET)}`,
+  );
+  log(
+    `end-to-end / ceiling throughput, b (10 endpoints): ${f(ratioB * 100)} %  (target >= ${THROUGHPUT_TARGET * 100} %)  ${verdict(ratioB >= THROUGHPUT_TARGET)}`,
+  );
   log(
     `p99 at ${RATE_PER_S}/s, Tocsin - ceiling: ${f(c.latency?.p99, 2)} - ${f(crate.latency?.p99, 2)} = ${f(p99Delta, 2)} ms  (target <= ${P99_DELTA_TARGET_MS} ms)  ${verdict(p99Delta <= P99_DELTA_TARGET_MS)}`,
   );
   const lowDelta = (d.latency?.p99 ?? Number.NaN) - (crateLow.latency?.p99 ?? Number.NaN);
   log(`p99 at ${LOW_RATE_PER_S}/s, Tocsin - ceiling: ${f(d.latency?.p99, 2)} - ${f(crateLow.latency?.p99, 2)} = ${f(lowDelta, 2)} ms  (report only)`);
-  if (c.perSecond < RATE_PER_S * 0.95) log(`note: c delivered ${f(c.perSecond, 0)}/s of the ${RATE_PER_S}/s offered, so its latency is mostly queueing behind the backlog`);
+  if (c.perSecond < RATE_PER_S * 0.95)
+    log(`note: c delivered ${f(c.perSecond, 0)}/s of the ${RATE_PER_S}/s offered, so its latency is mostly queueing behind the backlog`);
   if (pgRuns.length) {
     log();
     log(`PostgreSQL (${PG_URL.replace(/\/\/[^@/]*@/, "//")}), 1 API process + N worker processes, a fresh schema each; report only:`);

@@ -57,7 +57,12 @@ export function apiClient(server: ServerHandle) {
       let unattempted = 0;
       do {
         const q: string = `status=${status}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-        const page: { data: { attemptCount: number }[]; nextCursor: string | null } = await call("GET", `/v1/tenants/${tenant}/deliveries?${q}`, undefined, 200);
+        const page: { data: { attemptCount: number }[]; nextCursor: string | null } = await call(
+          "GET",
+          `/v1/tenants/${tenant}/deliveries?${q}`,
+          undefined,
+          200,
+        );
         n += page.data.length;
         for (const d of page.data) {
           if (d.attemptCount > 1) retried++;
@@ -198,7 +203,15 @@ export async function tocsinScenario(
 }
 
 /** `events` events, each to `endpointCount` endpoints, posted as fast as ingest takes them (BATCH_MAX per request). */
-export function burstScenario(api: Api, rx: ReceiverHandle, servers: ServerHandle[], name: string, label: string, events: number, endpointCount: number): Promise<ScenarioResult> {
+export function burstScenario(
+  api: Api,
+  rx: ReceiverHandle,
+  servers: ServerHandle[],
+  name: string,
+  label: string,
+  events: number,
+  endpointCount: number,
+): Promise<ScenarioResult> {
   return tocsinScenario(api, rx, servers, name, label, endpointCount, events * endpointCount, async (tenant) => {
     const batches = Math.ceil(events / BATCH_MAX);
     const ingestMs: number[] = [];
@@ -216,7 +229,15 @@ export function burstScenario(api: Api, rx: ReceiverHandle, servers: ServerHandl
 }
 
 /** Offers `rate` events per second for RATE_DURATION_MS, each fanned out to `endpointCount` endpoints. */
-export function pacedTocsin(api: Api, rx: ReceiverHandle, servers: ServerHandle[], name: string, label: string, rate = RATE_PER_S, endpointCount = 1): Promise<ScenarioResult> {
+export function pacedTocsin(
+  api: Api,
+  rx: ReceiverHandle,
+  servers: ServerHandle[],
+  name: string,
+  label: string,
+  rate = RATE_PER_S,
+  endpointCount = 1,
+): Promise<ScenarioResult> {
   const expected = Math.round((rate * RATE_DURATION_MS) / 1000) * endpointCount;
   return tocsinScenario(api, rx, servers, name, label, endpointCount, expected, async (tenant) => {
     const sends: Promise<number>[] = [];

@@ -67,7 +67,18 @@ try {
   };
   inThread = async (i) => {
     const e = event(i);
-    const doc = { id: e.id, type: e.type, severity: e.severity, state: e.state, fingerprint: e.fingerprint, tenant: e.tenantId, createdAt: "", startedAt: "", updateCount: 0, payload: JSON.parse(e.payload) };
+    const doc = {
+      id: e.id,
+      type: e.type,
+      severity: e.severity,
+      state: e.state,
+      fingerprint: e.fingerprint,
+      tenant: e.tenantId,
+      createdAt: "",
+      startedAt: "",
+      updateCount: 0,
+      payload: JSON.parse(e.payload),
+    };
     return `{"type":"ddos","timestamp":"2026-01-01T00:00:00.000Z","data":${await m.evaluateToJson(EXPRESSION, doc, 1024 * 1024, e.payload)}}`;
   };
 } catch {
@@ -87,10 +98,15 @@ rows.push([`shapeBody, ${CONCURRENT} at a time`, await measure(N, CONCURRENT, vi
 
 console.log(`${N} transformed bodies per row; ${cpus().length} CPUs; Node ${process.versions.node}`);
 console.log(`${"".padEnd(40)}${"wall µs/body".padStart(14)}${"this process CPU µs/body".padStart(26)}${"failed".padStart(8)}`);
-for (const [name, f] of rows) console.log(`${name.padEnd(40)}${f.wallUsPerBody.toFixed(1).padStart(14)}${f.cpuUsPerBody.toFixed(1).padStart(26)}${String(f.failed).padStart(8)}`);
+for (const [name, f] of rows)
+  console.log(`${name.padEnd(40)}${f.wallUsPerBody.toFixed(1).padStart(14)}${f.cpuUsPerBody.toFixed(1).padStart(26)}${String(f.failed).padStart(8)}`);
 if (inThread) {
   const [seqIn, parIn, seqPool, parPool] = rows.map(([, f]) => f);
   if (!seqIn || !parIn || !seqPool || !parPool) throw new Error(`expected four rows of figures, got ${rows.length}`);
-  console.log(`ratio shapeBody / in-thread, wall: ${(seqPool.wallUsPerBody / seqIn.wallUsPerBody).toFixed(2)} (1 at a time), ${(parPool.wallUsPerBody / parIn.wallUsPerBody).toFixed(2)} (${CONCURRENT} at a time)`);
-  console.log(`ratio shapeBody / in-thread, this process's CPU: ${(seqPool.cpuUsPerBody / seqIn.cpuUsPerBody).toFixed(2)} (1 at a time), ${(parPool.cpuUsPerBody / parIn.cpuUsPerBody).toFixed(2)} (${CONCURRENT} at a time)`);
+  console.log(
+    `ratio shapeBody / in-thread, wall: ${(seqPool.wallUsPerBody / seqIn.wallUsPerBody).toFixed(2)} (1 at a time), ${(parPool.wallUsPerBody / parIn.wallUsPerBody).toFixed(2)} (${CONCURRENT} at a time)`,
+  );
+  console.log(
+    `ratio shapeBody / in-thread, this process's CPU: ${(seqPool.cpuUsPerBody / seqIn.cpuUsPerBody).toFixed(2)} (1 at a time), ${(parPool.cpuUsPerBody / parIn.cpuUsPerBody).toFixed(2)} (${CONCURRENT} at a time)`,
+  );
 }

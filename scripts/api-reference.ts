@@ -76,7 +76,7 @@ export function renderReference(document: OpenApiDocument, maxBatchEvents: numbe
     "",
     "- **Conventions** (ids, lists and cursors, merge patches, every error code) are in [api.md](api.md);",
     "  what each endpoint setting does is in [endpoints.md](endpoints.md).",
-    "- **Auth:** `Authorization: Bearer <key>`. \"Admin keys only\" refuses tenant keys and portal",
+    '- **Auth:** `Authorization: Bearer <key>`. "Admin keys only" refuses tenant keys and portal',
     "  sessions. A scope (`events:write`, `endpoints:write`, `read`) is what a tenant key or portal",
     "  session must hold; admin keys hold every scope. See [api.md](api.md#authentication).",
     "- **Optional bodies:** the actions `…/secret/rotate`, `…/test`, `…/preview`, `…/validate`,",
@@ -92,7 +92,12 @@ export function renderReference(document: OpenApiDocument, maxBatchEvents: numbe
     "",
   ];
   for (const tag of tags) {
-    out.push(`- [${tagTitle(tag)}](#${slug(tagTitle(tag))}): ${byTag.get(tag)!.map(({ method, path }) => `[${method.toUpperCase()} ${path}](#${slug(`${method} ${path}`)})`).join(", ")}`);
+    out.push(
+      `- [${tagTitle(tag)}](#${slug(tagTitle(tag))}): ${byTag
+        .get(tag)!
+        .map(({ method, path }) => `[${method.toUpperCase()} ${path}](#${slug(`${method} ${path}`)})`)
+        .join(", ")}`,
+    );
   }
   out.push("- [Problem documents](#problem-documents)", "- [Schemas](#schemas)", "");
 
@@ -131,7 +136,10 @@ export function renderReference(document: OpenApiDocument, maxBatchEvents: numbe
     }
   }
   for (const name of [...sections.keys()].sort()) out.push(...sections.get(name)!);
-  return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+  return `${out
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trimEnd()}\n`;
 }
 
 /** The page as the code stands: starts the server, reads its document, renders it. */

@@ -80,10 +80,23 @@ async function main(): Promise<void> {
 
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-sync",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
   });
   try {
-    await api("POST", "/v1/event-types", { name: "alert.fired", description: "A detection rule matched", example: { rule: "ssh-brute-force", severity: "high", host: "db-1", score: 9.5 } });
+    await api("POST", "/v1/event-types", {
+      name: "alert.fired",
+      description: "A detection rule matched",
+      example: { rule: "ssh-brute-force", severity: "high", host: "db-1", score: 9.5 },
+    });
     await api("POST", "/v1/event-types", { name: "alert.resolved", description: "The condition cleared", example: { rule: "ssh-brute-force", host: "db-1" } });
     await api("POST", "/v1/event-types", { name: "scan.completed", description: "A scheduled scan finished", example: { target: "10.0.0.0/24", findings: 3 } });
     await api("POST", "/v1/tenants", { id: TENANT, name: "Acme Corp" });
@@ -104,7 +117,10 @@ async function main(): Promise<void> {
       chatDown = hour < 4;
       for (let k = 0; k < 2 + ((hour * 7) % 4); k++, i++) {
         const type = i % 6 === 5 ? "scan.completed" : i % 3 === 2 ? "alert.resolved" : "alert.fired";
-        const payload = type === "scan.completed" ? { target: `10.0.${i % 255}.0/24`, findings: i % 4 } : { rule: i % 2 ? "ssh-brute-force" : "port-scan", host: `web-${i % 4}`, score: 5 + (i % 5) };
+        const payload =
+          type === "scan.completed"
+            ? { target: `10.0.${i % 255}.0/24`, findings: i % 4 }
+            : { rule: i % 2 ? "ssh-brute-force" : "port-scan", host: `web-${i % 4}`, score: 5 + (i % 5) };
         await api("POST", `/v1/tenants/${TENANT}/events`, { type, severity: severities[i % severities.length], payload });
       }
       // Each hour's deliveries (and the relay's one retry, 200 ms later) are done before the clock moves on.
@@ -113,7 +129,11 @@ async function main(): Promise<void> {
     // The last few minutes, in real time, so the health column has a recent success rate.
     offset = 0;
     for (let k = 0; k < 6; k++, i++) {
-      await api("POST", `/v1/tenants/${TENANT}/events`, { type: "alert.fired", severity: severities[k % severities.length], payload: { rule: "port-scan", host: `web-${k}`, score: 7 } });
+      await api("POST", `/v1/tenants/${TENANT}/events`, {
+        type: "alert.fired",
+        severity: severities[k % severities.length],
+        payload: { rule: "port-scan", host: `web-${k}`, score: 7 },
+      });
     }
     await settle();
 

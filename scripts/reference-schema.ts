@@ -101,7 +101,11 @@ export const isObjectish = (s: Schema) => s.type === "object" || !!s.properties;
 
 /** A list's page: `data`, an array of items, and `nextCursor`. */
 export const isPage = (s: Schema): s is Schema & { properties: { data: Schema & { items: Schema } } } =>
-  Object.keys(s.properties ?? {}).sort().join() === "data,nextCursor" && s.properties?.data?.type === "array" && !!s.properties.data.items;
+  Object.keys(s.properties ?? {})
+    .sort()
+    .join() === "data,nextCursor" &&
+  s.properties?.data?.type === "array" &&
+  !!s.properties.data.items;
 
 export interface Field {
   schema: Schema;

@@ -19,7 +19,9 @@ export function parseFrameAncestors(value: string | undefined): string[] {
     else {
       const [, scheme, host, port] = /^(https?):\/\/((?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(\d{1,5}))?\/?$/i.exec(t) ?? [];
       if (scheme === undefined || host === undefined || (port !== undefined && Number(port) > 65535)) {
-        const why = /^'?none'?$/i.test(t) ? "'none' cannot be combined with other sources" : "expected an origin such as https://app.example.com, https://*.example.com or 'self'";
+        const why = /^'?none'?$/i.test(t)
+          ? "'none' cannot be combined with other sources"
+          : "expected an origin such as https://app.example.com, https://*.example.com or 'self'";
         throw new ConfigError(`${FRAME_ANCESTORS}: "${t}" is not allowed (${why})`);
       }
       source = `${scheme.toLowerCase()}://${host.toLowerCase()}${port !== undefined ? `:${port}` : ""}`;

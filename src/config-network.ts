@@ -30,7 +30,10 @@ export function parseEgressProxy(value: string | undefined): string | undefined 
 /** TOCSIN_DNS_SERVERS: IP, IP:port or [IPv6]:port, comma-separated; undefined when unset. */
 export function parseDnsServers(value: string | undefined): string[] | undefined {
   if (!value) return undefined;
-  const servers = value.split(",").map((x) => x.trim()).filter(Boolean);
+  const servers = value
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
   for (const server of servers) {
     const m = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$|^([0-9.]+):(\d{1,5})$|^([0-9a-fA-F:.]+)$/.exec(server);
     const ip = m?.[1] ?? m?.[3] ?? m?.[5];

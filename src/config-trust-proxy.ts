@@ -14,14 +14,19 @@ export function parseTrustProxy(v: string | undefined): false | string[] | numbe
     if (n < 1 || n > 100) throw new ConfigError(`TOCSIN_TRUST_PROXY: a hop count must be between 1 and 100, got ${n}`);
     return n;
   }
-  const items = t.split(",").map((x) => x.trim()).filter(Boolean);
+  const items = t
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
   for (const item of items) {
     if (PROXY_RANGES.has(item)) continue;
     const [ip = "", bits, extra] = item.split("/");
     const family = isIP(ip);
     const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
     if (!family || !okBits || extra !== undefined) {
-      throw new ConfigError(`TOCSIN_TRUST_PROXY: "${item}" is not an IP address, a CIDR block, loopback, linklocal or uniquelocal (or set a hop count, or false)`);
+      throw new ConfigError(
+        `TOCSIN_TRUST_PROXY: "${item}" is not an IP address, a CIDR block, loopback, linklocal or uniquelocal (or set a hop count, or false)`,
+      );
     }
   }
   return items;

@@ -214,14 +214,15 @@ export const DEFAULTS: Config = {
   profileStatementsFile: null,
 };
 
-
 /** TOCSIN_PROFILE_STATEMENTS: the file the statement profile is written to, or null (off). */
 export function parseProfileStatements(value: string | undefined): string | null {
   const v = value?.trim();
   if (!v) return null;
   // A flag's spelling would otherwise become a file named "1" in the working folder.
   if (/^(1|0|true|false|yes|no|on|off)$/i.test(v)) {
-    throw new ConfigError(`TOCSIN_PROFILE_STATEMENTS names the JSON file to write the statement profile to, such as /tmp/tocsin-statements.json (unset: off); got "${v}"`);
+    throw new ConfigError(
+      `TOCSIN_PROFILE_STATEMENTS names the JSON file to write the statement profile to, such as /tmp/tocsin-statements.json (unset: off); got "${v}"`,
+    );
   }
   return v;
 }
@@ -251,7 +252,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("apiKey", env.TOCSIN_API_KEY || undefined);
   set("masterKey", env.TOCSIN_MASTER_KEY || undefined);
   if (env.TOCSIN_PREVIOUS_MASTER_KEYS) {
-    c.previousMasterKeys = env.TOCSIN_PREVIOUS_MASTER_KEYS.split(",").map((k) => k.trim()).filter(Boolean);
+    c.previousMasterKeys = env.TOCSIN_PREVIOUS_MASTER_KEYS.split(",")
+      .map((k) => k.trim())
+      .filter(Boolean);
     for (const k of c.previousMasterKeys) {
       try {
         parseMasterKey(k);
@@ -316,14 +319,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("disableAfterMs", duration(env, "TOCSIN_DISABLE_AFTER", 0));
   if (env.TOCSIN_OPS_TENANT) {
     if (!/^[A-Za-z0-9._:-]{1,128}$/.test(env.TOCSIN_OPS_TENANT) || /^\.{1,2}$/.test(env.TOCSIN_OPS_TENANT)) {
-      throw new ConfigError(`TOCSIN_OPS_TENANT must be a tenant id (1-128 letters, digits, '.', '_', ':', '-'; not "." or ".."), got "${env.TOCSIN_OPS_TENANT}"`);
+      throw new ConfigError(
+        `TOCSIN_OPS_TENANT must be a tenant id (1-128 letters, digits, '.', '_', ':', '-'; not "." or ".."), got "${env.TOCSIN_OPS_TENANT}"`,
+      );
     }
     c.opsTenant = env.TOCSIN_OPS_TENANT;
   }
   set("metricsToken", env.TOCSIN_METRICS_TOKEN || undefined);
   if (env.TOCSIN_METRICS_ENDPOINTS) {
-    c.metricsEndpoints = [...new Set(env.TOCSIN_METRICS_ENDPOINTS.split(",").map((x) => x.trim()).filter(Boolean))];
-    if (c.metricsEndpoints.length > 100) throw new ConfigError("TOCSIN_METRICS_ENDPOINTS may name at most 100 endpoints (each adds label values to every endpoint metric)");
+    c.metricsEndpoints = [
+      ...new Set(
+        env.TOCSIN_METRICS_ENDPOINTS.split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ];
+    if (c.metricsEndpoints.length > 100)
+      throw new ConfigError("TOCSIN_METRICS_ENDPOINTS may name at most 100 endpoints (each adds label values to every endpoint metric)");
   }
   set("metricsTopEndpoints", int(env, "TOCSIN_METRICS_TOP_ENDPOINTS", 0, 100));
   set("metricsPort", int(env, "TOCSIN_METRICS_PORT", 0, 65535));
@@ -343,9 +355,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   if (c.leaseMs < c.connectTimeoutMs + c.requestTimeoutMs + 5_000) {
-    throw new ConfigError(
-      `TOCSIN_LEASE (${c.leaseMs} ms) must exceed the connect plus request timeouts by at least 5 s, or deliveries could be sent twice`,
-    );
+    throw new ConfigError(`TOCSIN_LEASE (${c.leaseMs} ms) must exceed the connect plus request timeouts by at least 5 s, or deliveries could be sent twice`);
   }
   if (c.apiHeadersTimeoutMs > c.apiRequestTimeoutMs) {
     throw new ConfigError(

@@ -104,14 +104,20 @@ async function checkMasterKey(store: Store, secretBox: SecretBox, config: Readon
       logger.warn("some secrets are still under a previous master key: run 'tocsin keys rotate-master' to re-encrypt them");
       return;
     }
-    throw new ConfigError("The master key does not match the one this database was created with: set TOCSIN_MASTER_KEY (or data/master-key) back to the original key.");
+    throw new ConfigError(
+      "The master key does not match the one this database was created with: set TOCSIN_MASTER_KEY (or data/master-key) back to the original key.",
+    );
   }
 }
 
 /** Starts a process in `role`. */
 export async function start(config: Readonly<Config>, role: Role, logger: Logger = createLogger(config), now: () => number = Date.now): Promise<RunningApp> {
   const { store: backendStore, secretBox, apiKey, dir, statements } = await openBackend(config, role, logger);
-  if (statements) logger.info({ file: config.profileStatementsFile }, "TOCSIN_PROFILE_STATEMENTS is on: every SQL statement is timed; the totals are written to the file when the process stops");
+  if (statements)
+    logger.info(
+      { file: config.profileStatementsFile },
+      "TOCSIN_PROFILE_STATEMENTS is on: every SQL statement is timed; the totals are written to the file when the process stops",
+    );
   // Workers and services use the instrumented store, which counts ingests and attempt outcomes.
   const metrics = createMetrics({ config, store: backendStore, now, logger });
   // ...and say, once per change, when the database cannot be written (readiness, 503s, metrics).
@@ -225,7 +231,10 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       }
       server = await createServer({ deps, logger, apiKeys: () => [apiKey!], version: VERSION, metrics });
       for (const id of await unaddressableTenants(deps)) {
-        logger.warn({ tenant: id }, `tenant ${JSON.stringify(id)} cannot be reached through the API: URLs fold "." and ".." away. Its data stays; export what you need from the database, then remove it there.`);
+        logger.warn(
+          { tenant: id },
+          `tenant ${JSON.stringify(id)} cannot be reached through the API: URLs fold "." and ".." away. Its data stays; export what you need from the database, then remove it there.`,
+        );
       }
       const resumed = await resumePendingValidations(deps);
       if (resumed) logger.info({ count: resumed }, "resuming endpoint validations that had not finished");

@@ -43,7 +43,9 @@ export async function openStore(config: Readonly<Config>, dir: DataDir | null, o
     path: dir.dbPath,
     synchronous: config.sqliteSynchronous,
     maxBytes: config.sqliteMaxBytes,
-    onCheckpointFailure: logger ? (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead") : undefined,
+    onCheckpointFailure: logger
+      ? (e) => logger.warn({ err: e.message }, "the background WAL checkpoint stopped; SQLite checkpoints automatically instead")
+      : undefined,
     onCheckpointStall: logger
       ? (message) =>
           message === null

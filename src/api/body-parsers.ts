@@ -34,7 +34,13 @@ export function registerBodyParsers(app: FastifyInstance): void {
     const bad = findInvalidUtf8(bytes);
     if (bad) {
       const byte = `0x${bad.byte.toString(16).toUpperCase().padStart(2, "0")}`;
-      return done(new ApiError(400, "invalid_json", `the request body is not UTF-8: at byte ${bad.offset} (${byte}), ${bad.reason}; JSON must be sent as UTF-8 (RFC 8259)`));
+      return done(
+        new ApiError(
+          400,
+          "invalid_json",
+          `the request body is not UTF-8: at byte ${bad.offset} (${byte}), ${bad.reason}; JSON must be sent as UTF-8 (RFC 8259)`,
+        ),
+      );
     }
     const body = bytes.toString("utf8");
     if (body === "") {

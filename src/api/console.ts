@@ -129,7 +129,9 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
     const escaped = detail.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
     return reply
       .type("text/html; charset=utf-8")
-      .send(`<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Tocsin: console not built</title>\n<h1>Service Unavailable</h1>\n<p>${escaped}</p>\n</html>\n`);
+      .send(
+        `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Tocsin: console not built</title>\n<h1>Service Unavailable</h1>\n<p>${escaped}</p>\n</html>\n`,
+      );
   };
 
   try {

@@ -29,10 +29,16 @@ export async function createMetricsServer(o: MetricsServerOptions): Promise<Fast
   app.removeAllContentTypeParsers();
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).type("application/problem+json").send(problem(err.statusCode, "invalid_request", err.message));
+      return reply
+        .code(err.statusCode)
+        .type("application/problem+json")
+        .send(problem(err.statusCode, "invalid_request", err.message));
     }
     req.log.error({ err }, "metrics request failed");
-    return reply.code(500).type("application/problem+json").send(problem(500, "internal", "Internal server error"));
+    return reply
+      .code(500)
+      .type("application/problem+json")
+      .send(problem(500, "internal", "Internal server error"));
   });
   app.setNotFoundHandler((req, reply) =>
     reply
@@ -47,7 +53,10 @@ export async function createMetricsServer(o: MetricsServerOptions): Promise<Fast
   app.get("/readyz", async (_req, reply) => {
     const reason = o.notReady ? await o.notReady() : null;
     if (reason === null) return { status: "ready" };
-    return reply.code(503).type("application/problem+json").send(problem(503, "unavailable", reason));
+    return reply
+      .code(503)
+      .type("application/problem+json")
+      .send(problem(503, "unavailable", reason));
   });
   return app;
 }

@@ -40,7 +40,10 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
 }
 
 interface OpenApiLike {
-  paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, unknown> }; responses?: Record<string, unknown>; security?: unknown[] }>>;
+  paths?: Record<
+    string,
+    Record<string, { requestBody?: { required?: boolean; content?: Record<string, unknown> }; responses?: Record<string, unknown>; security?: unknown[] }>
+  >;
 }
 
 /** Marks the request body of each `method path` in `routes` as not required. */
@@ -80,7 +83,12 @@ export function sharedProblems<T extends object>(doc: T): T {
     for (const [method, op] of Object.entries(item)) {
       if (!op?.responses) continue;
       const keyed = (op.security?.length ?? 0) > 0;
-      const codes = new Set([...Object.keys(op.responses), ...ALWAYS, ...(keyed ? WITH_KEY : []), ...(op.requestBody || BODY_METHODS.has(method) ? WITH_BODY : [])]);
+      const codes = new Set([
+        ...Object.keys(op.responses),
+        ...ALWAYS,
+        ...(keyed ? WITH_KEY : []),
+        ...(op.requestBody || BODY_METHODS.has(method) ? WITH_BODY : []),
+      ]);
       const responses: Record<string, unknown> = {};
       for (const code of [...codes].sort()) {
         responses[code] = /^[45]/.test(code) ? { $ref: "#/components/responses/Problem" } : op.responses[code];

@@ -51,7 +51,9 @@ export function fieldErrors(validation: FastifySchemaValidationError[], validati
     const pointer = `${v.instancePath}${extra ? `/${extra}` : ""}`;
     const where = validationContext === "querystring" ? "query" : validationContext === "params" ? "path" : "body";
     const path = where === "body" ? pointer : `${where}.${pointer.slice(1).replaceAll("/", ".")}`;
-    const message = params.additionalProperty ? "is not a known field" : ((v.keyword === "pattern" && PATTERN_MESSAGES[params.pattern as string]) || (v.message ?? "is invalid"));
+    const message = params.additionalProperty
+      ? "is not a known field"
+      : (v.keyword === "pattern" && PATTERN_MESSAGES[params.pattern as string]) || (v.message ?? "is invalid");
     return { path, message };
   });
 }

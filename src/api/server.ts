@@ -65,7 +65,9 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
     // must come sooner: a connection that trickles bytes is answered 408 and closed instead of
     // being held open. Node checks open requests against these once a second.
     requestTimeout: c.apiRequestTimeoutMs,
-    ...({ http: { headersTimeout: c.apiHeadersTimeoutMs, requestTimeout: c.apiRequestTimeoutMs, connectionsCheckingInterval: 1000 } satisfies ServerOptionsHttp1 } as object),
+    ...({
+      http: { headersTimeout: c.apiHeadersTimeoutMs, requestTimeout: c.apiRequestTimeoutMs, connectionsCheckingInterval: 1000 } satisfies ServerOptionsHttp1,
+    } as object),
     // Client addresses (failed-authentication limit, logs) come from X-Forwarded-For only behind
     // the proxies TOCSIN_TRUST_PROXY names; off by default, so a client cannot claim another's address.
     trustProxy: typeof c.trustProxy === "number" ? hops(c.trustProxy) : c.trustProxy,
@@ -91,9 +93,14 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
       const maxItems = s["x-max-items"] as number;
       return (data: unknown) => {
         if (!Array.isArray(data)) return item(data) ? { value: data } : { error: Object.assign(new Error("invalid"), { validation: item.errors }) };
-        if (data.length === 0) return { error: new ApiError(400, "validation_failed", "a batch must hold at least one event", [{ path: "", message: "must not be empty" }]) };
+        if (data.length === 0)
+          return { error: new ApiError(400, "validation_failed", "a batch must hold at least one event", [{ path: "", message: "must not be empty" }]) };
         if (data.length > maxItems) {
-          return { error: new ApiError(400, "validation_failed", `a batch holds at most ${maxItems} events`, [{ path: "", message: `must have at most ${maxItems} items` }]) };
+          return {
+            error: new ApiError(400, "validation_failed", `a batch holds at most ${maxItems} events`, [
+              { path: "", message: `must have at most ${maxItems} items` },
+            ]),
+          };
         }
         for (let i = 0; i < data.length; i++) {
           if (!item(data[i])) {
@@ -142,7 +149,10 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   app.addHook("preValidation", async (req) => {
     if (req.is404) return;
     for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
-      if (typeof value === "string" && CONTROL.test(value)) throw new ApiError(400, "validation_failed", `path.${name}: must not contain control characters`, [{ path: `path.${name}`, message: "must not contain control characters" }]);
+      if (typeof value === "string" && CONTROL.test(value))
+        throw new ApiError(400, "validation_failed", `path.${name}: must not contain control characters`, [
+          { path: `path.${name}`, message: "must not contain control characters" },
+        ]);
     }
   });
 

@@ -262,7 +262,13 @@ export async function runBackup(args: string[], env: Env, io: Out, usage: (messa
   // TOCSIN_MASTER_KEY in its own environment.
   const keySource = config.masterKey ? "TOCSIN_MASTER_KEY" : existsSync(keyFile) ? keyFile : `TOCSIN_MASTER_KEY of the server (there is no ${keyFile})`;
   // Mid-rotation, some secrets in the copy are still under the old key.
-  const previous = config.masterKey ? (config.previousMasterKeys.length ? "TOCSIN_PREVIOUS_MASTER_KEYS" : null) : existsSync(previousFile) ? previousFile : null;
+  const previous = config.masterKey
+    ? config.previousMasterKeys.length
+      ? "TOCSIN_PREVIOUS_MASTER_KEYS"
+      : null
+    : existsSync(previousFile)
+      ? previousFile
+      : null;
   const result = {
     file: copy.file,
     bytes: copy.bytes,

@@ -162,7 +162,10 @@ function readPem(file: string, flag: string): string {
 }
 
 export function eventTypesOf(text: string): string[] {
-  return text.split(",").map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Headers from --headers and --header; a name given twice (any case) is a usage error. */
@@ -297,7 +300,8 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   // alert lifecycle and batching
   const lifecycle: Record<string, unknown> = {};
   if (v["ongoing-interval"] !== undefined) {
-    if (!/^\d{1,6}$/.test(v["ongoing-interval"])) throw new UsageError(`--ongoing-interval must be a whole number of seconds, not ${JSON.stringify(v["ongoing-interval"])}`);
+    if (!/^\d{1,6}$/.test(v["ongoing-interval"]))
+      throw new UsageError(`--ongoing-interval must be a whole number of seconds, not ${JSON.stringify(v["ongoing-interval"])}`);
     lifecycle.ongoingIntervalSec = Number(v["ongoing-interval"]);
   }
   exclusive(v as Record<string, unknown>, ["send-resolved", "no-send-resolved"]);

@@ -149,7 +149,13 @@ const clientOptions = {
  * `tocsin examples load|list`. `usage` makes the CLI's usage error (exit code 2); `client` builds
  * the API client from --url and --api-key as every client command does.
  */
-export async function runExamples(cmd: "examples load" | "examples list", args: string[], env: Env, io: Out, usage: (message: string) => Error): Promise<number> {
+export async function runExamples(
+  cmd: "examples load" | "examples list",
+  args: string[],
+  env: Env,
+  io: Out,
+  usage: (message: string) => Error,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

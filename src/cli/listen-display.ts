@@ -28,7 +28,8 @@ export function render(s: Shown, signing: Signing): string {
   const time = s.at.slice(11, 23);
   lines.push(`── #${s.n}  ${time}  ${s.method} ${s.path}  (${s.bodyBytes} bytes)${s.validation ? `  [validation: ${s.validation}]` : ""}`);
   for (const [k, val] of Object.entries(s.headers)) {
-    for (const one of Array.isArray(val) ? val : [val ?? ""]) lines.push(`  ${k}: ${k === "authorization" || k === "proxy-authorization" ? redactAuth(one) : one}`);
+    for (const one of Array.isArray(val) ? val : [val ?? ""])
+      lines.push(`  ${k}: ${k === "authorization" || k === "proxy-authorization" ? redactAuth(one) : one}`);
   }
   if (s.bodyBytes > 0) {
     lines.push("");
@@ -38,7 +39,9 @@ export function render(s: Shown, signing: Signing): string {
   lines.push(`  ${verdict(s.verification, signing)}`);
   if (s.forwarded) {
     const f = s.forwarded;
-    lines.push(f.error ? `  → ${f.url}: failed after ${f.ms} ms: ${f.error}` : `  → ${f.url}: ${f.status} in ${f.ms} ms${f.body ? `: ${clip(f.body, 2048)}` : ""}`);
+    lines.push(
+      f.error ? `  → ${f.url}: failed after ${f.ms} ms: ${f.error}` : `  → ${f.url}: ${f.status} in ${f.ms} ms${f.body ? `: ${clip(f.body, 2048)}` : ""}`,
+    );
   }
   lines.push(`  ← answered ${s.answer.status}${s.answer.reason ? ` (${s.answer.reason})` : ""}`);
   if (s.saved) lines.push(`  saved as ${s.saved}.headers.json and ${s.saved}.body`);
@@ -48,7 +51,8 @@ export function render(s: Shown, signing: Signing): string {
 function verdict(r: VerifyResult | null, signing: Signing): string {
   if (r === null) return "· signature not checked (no --secret)";
   if (signing.scheme === "none") return "· unsigned (--scheme none)";
-  if (r.ok) return `✔ signature verified (${describeSigning(signing)}${r.timestamp !== null ? `, signed ${Math.round(Date.now() / 1000 - r.timestamp)} s ago` : ""})`;
+  if (r.ok)
+    return `✔ signature verified (${describeSigning(signing)}${r.timestamp !== null ? `, signed ${Math.round(Date.now() / 1000 - r.timestamp)} s ago` : ""})`;
   return `✘ signature NOT verified: ${r.reason}: ${r.message}`;
 }
 

@@ -53,7 +53,14 @@ export interface ListenRegistration {
   remove(): Promise<void>;
 }
 
-export type ListenRegister = (r: { tenant: string; url: string; eventTypes: string[]; signing: Signing | null; secret: string | null; name: string }) => Promise<ListenRegistration>;
+export type ListenRegister = (r: {
+  tenant: string;
+  url: string;
+  eventTypes: string[];
+  signing: Signing | null;
+  secret: string | null;
+  name: string;
+}) => Promise<ListenRegistration>;
 
 /** Flags this command adds to the client flags (--url, --api-key) that main.ts parses with it. */
 export const LISTEN_OPTIONS = {
@@ -75,7 +82,6 @@ const REMOVE_TIMEOUT_MS = 5_000;
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "host", "content-length", "proxy-connection", "te", "trailer"]);
 
 type ListenValues = Record<string, string | string[] | boolean | undefined>;
-
 
 export async function runListen(values: ListenValues, io: Out, usage: (message: string) => Error, register: ListenRegister | null): Promise<number> {
   const v = values as Record<string, string | undefined> & { secret?: string[]; keep?: boolean; json?: boolean };
@@ -122,7 +128,10 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
     }
     const text = body.toString("utf8");
     const validation = validationOf(req, text);
-    const verification = secrets.length === 0 && signing.scheme !== "none" ? null : verifyWebhook({ secret: secrets.length ? secrets : "unused", signing, headers: req.headers, body, toleranceSec: choice.toleranceSec });
+    const verification =
+      secrets.length === 0 && signing.scheme !== "none"
+        ? null
+        : verifyWebhook({ secret: secrets.length ? secrets : "unused", signing, headers: req.headers, body, toleranceSec: choice.toleranceSec });
     if (verification?.ok) verified++;
     else if (verification && signing.scheme !== "none") rejected++;
     const shown: Shown = {
@@ -143,7 +152,10 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
 
     let reply: { status: number; type: string | null; body: string | Buffer };
     if (validation) {
-      reply = validation.mode === "challenge" ? { status: 200, type: "application/json", body: JSON.stringify({ challenge: validation.token }) } : { status: 200, type: null, body: "" };
+      reply =
+        validation.mode === "challenge"
+          ? { status: 200, type: "application/json", body: JSON.stringify({ challenge: validation.token }) }
+          : { status: 200, type: null, body: "" };
       shown.answer = { status: 200, reason: validation.mode === "challenge" ? "echoed the validation challenge" : "validation by token path" };
     } else if (++webhooks <= failFirst) {
       reply = { status: 500, type: "text/plain", body: `failing on purpose (--fail-first ${failFirst}: ${webhooks} of ${failFirst})\n` };
@@ -151,7 +163,9 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
     } else if (forward) {
       const f = await relay(forward, req, body);
       shown.forwarded = { url: forward.href, status: f.status, ms: f.ms, body: f.body.toString("utf8"), error: f.error };
-      reply = f.error ? { status: 502, type: "text/plain", body: `tocsin listen could not reach ${forward.href}: ${f.error}\n` } : { status: f.status!, type: f.type, body: f.body };
+      reply = f.error
+        ? { status: 502, type: "text/plain", body: `tocsin listen could not reach ${forward.href}: ${f.error}\n` }
+        : { status: f.status!, type: f.type, body: f.body };
       shown.answer = { status: reply.status, reason: f.error ? "your app did not answer" : "your app's answer" };
     } else {
       reply = { status, type: null, body: "" };
@@ -177,7 +191,9 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    io.err(code === "EADDRINUSE" ? `port ${port} on ${host} is in use: choose another with --port` : `cannot listen on ${host}:${port}: ${coerceError(e).message}`);
+    io.err(
+      code === "EADDRINUSE" ? `port ${port} on ${host} is in use: choose another with --port` : `cannot listen on ${host}:${port}: ${coerceError(e).message}`,
+    );
     return 1;
   }
   const address = server.address();
@@ -191,7 +207,10 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
       registration = await register({
         tenant: v.tenant,
         url,
-        eventTypes: (v["event-types"] ?? "*").split(",").map((t) => t.trim()).filter(Boolean),
+        eventTypes: (v["event-types"] ?? "*")
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean),
         signing: choice.explicit ? choice.signing : null,
         secret: choice.secrets[0] ?? null,
         name: `tocsin listen on ${hostname()}:${boundPort}`,
@@ -214,7 +233,9 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
     );
   }
   banner.push(
-    secrets.length || signing.scheme === "none" ? `Signatures: ${describeSigning(signing)}, checked${choice.toleranceSec ? ` with a ${choice.toleranceSec} s tolerance` : ", any age"}` : "Signatures: not checked (give --secret, or use --tenant)",
+    secrets.length || signing.scheme === "none"
+      ? `Signatures: ${describeSigning(signing)}, checked${choice.toleranceSec ? ` with a ${choice.toleranceSec} s tolerance` : ", any age"}`
+      : "Signatures: not checked (give --secret, or use --tenant)",
   );
   if (failFirst) banner.push(`The first ${failFirst} webhook(s) get 500.`);
   if (forward) banner.push(`Relaying to ${forward.href}`);
@@ -238,7 +259,9 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
           await withTimeout(registration.remove(), REMOVE_TIMEOUT_MS);
           io.err(`Deleted endpoint ${registration.endpointId}.`);
         } catch (e) {
-          io.err(`could not delete endpoint ${registration.endpointId} (${coerceError(e).message}): remove it with 'tocsin endpoint rm --tenant ${registration.tenantId} --id ${registration.endpointId}'`);
+          io.err(
+            `could not delete endpoint ${registration.endpointId} (${coerceError(e).message}): remove it with 'tocsin endpoint rm --tenant ${registration.tenantId} --id ${registration.endpointId}'`,
+          );
         }
       }
       io.err(`Stopped. ${seen} request(s): ${webhooks} webhook(s)${secrets.length ? `, ${verified} verified, ${rejected} not verified` : ""}.`);
@@ -255,7 +278,8 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
 
 function intFlag(raw: string | undefined, name: string, min: number, max: number, dflt: number, usage: (m: string) => Error): number {
   if (raw === undefined) return dflt;
-  if (!/^\d{1,7}$/.test(raw) || Number(raw) < min || Number(raw) > max) throw usage(`--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(raw)}`);
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw usage(`--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
@@ -304,7 +328,11 @@ function save(dir: string, n: number, headers: IncomingMessage["headers"], body:
   }
 }
 
-async function relay(target: URL, req: IncomingMessage, body: Buffer): Promise<{ status: number | null; type: string | null; body: Buffer; ms: number; error: string | null }> {
+async function relay(
+  target: URL,
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number | null; type: string | null; body: Buffer; ms: number; error: string | null }> {
   const headers: Record<string, string | string[]> = {};
   for (const [k, val] of Object.entries(req.headers)) if (val !== undefined && !HOP_BY_HOP.has(k)) headers[k] = val;
   const started = performance.now();

@@ -48,7 +48,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 /** Reads the signing flags; `usage` builds the error thrown for a wrong flag (exit 2). */
 export function parseSigningFlags(v: SigningFlagValues, usage: (message: string) => Error): SigningChoice {
   const scheme = v.scheme ?? "standard";
-  if (scheme !== "standard" && scheme !== "hmac-sha256" && scheme !== "none") throw usage(`--scheme must be standard, hmac-sha256 or none, not ${JSON.stringify(scheme)}`);
+  if (scheme !== "standard" && scheme !== "hmac-sha256" && scheme !== "none")
+    throw usage(`--scheme must be standard, hmac-sha256 or none, not ${JSON.stringify(scheme)}`);
   const toleranceSec = v["tolerance-sec"] === undefined ? 300 : Number(v["tolerance-sec"]);
   if (!/^\d{1,9}$/.test(v["tolerance-sec"] ?? "0")) throw usage(`--tolerance-sec must be whole seconds, 0 or more, not ${JSON.stringify(v["tolerance-sec"])}`);
   const secrets = v.secret ?? [];

@@ -25,7 +25,13 @@ export async function runVerify(argv: string[], io: Out, usage: (message: string
   try {
     v = parseArgs({
       args: argv,
-      options: { ...SIGNING_FLAG_OPTIONS, "request-headers": { type: "string" }, body: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        ...SIGNING_FLAG_OPTIONS,
+        "request-headers": { type: "string" },
+        body: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -48,10 +54,20 @@ export async function runVerify(argv: string[], io: Out, usage: (message: string
     throw usage(`cannot read --body ${v.body}: ${(e as NodeJS.ErrnoException).code ?? coerceError(e).message}`);
   }
   // Under --scheme none there is no secret to give: the library answers not_signed whatever it is.
-  const result = verifyWebhook({ secret: choice.secrets.length ? choice.secrets : "unused", signing: choice.signing, headers, body, toleranceSec: choice.toleranceSec });
+  const result = verifyWebhook({
+    secret: choice.secrets.length ? choice.secrets : "unused",
+    signing: choice.signing,
+    headers,
+    body,
+    toleranceSec: choice.toleranceSec,
+  });
   if (v.json) io.out(JSON.stringify(result));
   else if (result.ok) {
-    const parts = [result.id && `webhook-id ${result.id}`, result.timestamp !== null && `signed ${new Date(result.timestamp * 1000).toISOString()}`, choice.secrets.length > 1 && `secret #${result.secretIndex + 1}`];
+    const parts = [
+      result.id && `webhook-id ${result.id}`,
+      result.timestamp !== null && `signed ${new Date(result.timestamp * 1000).toISOString()}`,
+      choice.secrets.length > 1 && `secret #${result.secretIndex + 1}`,
+    ];
     io.out(`verified: the signature matches${parts.some(Boolean) ? ` (${parts.filter(Boolean).join(", ")})` : ""}`);
   } else {
     io.err(`not verified (${result.reason}): ${result.message}`);
@@ -72,7 +88,8 @@ function readHeaders(file: string, usage: (message: string) => Error): Record<st
   } catch (e) {
     throw usage(`--request-headers ${file} is not JSON: ${coerceError(e).message}`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw usage(`--request-headers ${file} must hold a JSON object of header names to values`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw usage(`--request-headers ${file} must hold a JSON object of header names to values`);
   for (const [k, val] of Object.entries(parsed)) {
     const ok = typeof val === "string" || (Array.isArray(val) && val.every((x) => typeof x === "string"));
     if (!ok) throw usage(`--request-headers ${file}: header ${JSON.stringify(k)} must be a string or a list of strings`);

@@ -47,7 +47,8 @@ export function isSeverity(s: unknown): s is Severity {
  */
 export function settingsWarnings(s: EndpointSettings): string[] {
   const w: string[] = [];
-  if (s.tls.skipVerify) w.push("tls.skipVerify is on: the receiver's certificate and host name are not checked, so anyone on the path can read or change deliveries");
+  if (s.tls.skipVerify)
+    w.push("tls.skipVerify is on: the receiver's certificate and host name are not checked, so anyone on the path can read or change deliveries");
   if (s.signing.scheme === "none") w.push("signing.scheme is none: the receiver cannot tell Tocsin's requests from anyone else's");
   return w;
 }

@@ -49,6 +49,7 @@ export function notFound(what: string, id: string): ApiError {
  */
 export function coerceError(value: unknown): Error {
   if (value instanceof Error) return value;
-  if (typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string") return new Error((value as { message: string }).message);
+  if (typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string")
+    return new Error((value as { message: string }).message);
   return new Error(typeof value === "string" ? value : String(JSON.stringify(value)));
 }

@@ -70,7 +70,6 @@ export interface EndpointFacts {
   url: string;
 }
 
-
 export interface Notice {
   type: OperationalType;
   tenantId: string;
@@ -130,7 +129,14 @@ export function goneNotice(ep: EndpointFacts, o: DeliveryOutcome): Notice {
   return {
     type: "tocsin.endpoint.disabled",
     tenantId: ep.tenantId,
-    payload: { tenantId: ep.tenantId, endpoint: endpointRef(ep), reason: "gone", failingSince: null, consecutiveFailures: null, lastFailureReason: `HTTP ${o.attempt.statusCode}` },
+    payload: {
+      tenantId: ep.tenantId,
+      endpoint: endpointRef(ep),
+      reason: "gone",
+      failingSince: null,
+      consecutiveFailures: null,
+      lastFailureReason: `HTTP ${o.attempt.statusCode}`,
+    },
   };
 }
 

@@ -22,15 +22,7 @@ export function retryBudgetMs(scheduleMs: readonly number[], jitter: number): nu
   return Math.round(scheduleMs.reduce((a, b) => a + b, 0) * (1 - jitter));
 }
 
-export const DEFAULT_SCHEDULE_MS: readonly number[] = [
-  5_000,
-  5 * 60_000,
-  30 * 60_000,
-  2 * 3600_000,
-  5 * 3600_000,
-  10 * 3600_000,
-  10 * 3600_000,
-];
+export const DEFAULT_SCHEDULE_MS: readonly number[] = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 10 * 3600_000];
 
 /**
  * What one attempt means, as data (a receiver's 500 is business as usual, not an exception).

@@ -200,15 +200,7 @@ export interface Batch {
 }
 
 export type ErrorClass =
-  | "dns"
-  | "connect"
-  | "tls"
-  | "timeout_connect"
-  | "timeout_request"
-  | "http_status"
-  | "blocked_destination"
-  | "transform"
-  | "response_too_large";
+  "dns" | "connect" | "tls" | "timeout_connect" | "timeout_request" | "http_status" | "blocked_destination" | "transform" | "response_too_large";
 
 export interface Attempt {
   id: string;

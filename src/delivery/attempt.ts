@@ -66,7 +66,15 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
   } catch (e) {
     if (!(e instanceof TransformError)) throw e;
     // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
-    result = { startedAt: nowMs, durationMs: Math.round(o.now() - nowMs), statusCode: null, headers: null, body: null, errorClass: "transform", errorMessage: e.message };
+    result = {
+      startedAt: nowMs,
+      durationMs: Math.round(o.now() - nowMs),
+      statusCode: null,
+      headers: null,
+      body: null,
+      errorClass: "transform",
+      errorMessage: e.message,
+    };
   }
   const now = o.now();
   const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random, c.eventCreatedAt);

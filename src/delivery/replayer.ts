@@ -50,7 +50,15 @@ export function startReplayRunner(o: ReplayRunnerOptions): ReplayRunner {
         if (job.queued > 0) o.wake();
         if (job.state !== "running") {
           o.logger.info(
-            { replay: id, tenant: job.tenantId, endpoint: job.endpointId, state: job.state, processed: job.processed, queued: job.queued, skipped: job.skipped },
+            {
+              replay: id,
+              tenant: job.tenantId,
+              endpoint: job.endpointId,
+              state: job.state,
+              processed: job.processed,
+              queued: job.queued,
+              skipped: job.skipped,
+            },
             `replay ${job.state}`,
           );
           break;

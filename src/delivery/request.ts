@@ -170,7 +170,13 @@ export async function shapeBatch(sh: Shaping, events: EventForShaping[], maxByte
 }
 
 /** The request for one message to one endpoint, signed afresh (call it for every attempt). */
-export function buildRequest(p: EndpointProfile, m: Message, nowMs: number, url: string = p.url, method: OutgoingRequest["method"] = p.method): OutgoingRequest {
+export function buildRequest(
+  p: EndpointProfile,
+  m: Message,
+  nowMs: number,
+  url: string = p.url,
+  method: OutgoingRequest["method"] = p.method,
+): OutgoingRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of p.headers) headers[k] = v;
   if (m.contentType !== undefined && !p.customContentType) headers["content-type"] = m.contentType;

@@ -116,7 +116,13 @@ export function createSender(opts: SenderOptions): PooledSender {
       };
       const common = { connections: opts.connectionsPerEndpoint, pipelining: 1, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs };
       const pool: Dispatcher = proxy
-        ? new ProxyAgent({ ...common, uri: proxy, proxyTunnel: true, requestTls: { timeout: t.connectTimeoutMs, ...targetTls }, connect: { timeout: t.connectTimeoutMs } })
+        ? new ProxyAgent({
+            ...common,
+            uri: proxy,
+            proxyTunnel: true,
+            requestTls: { timeout: t.connectTimeoutMs, ...targetTls },
+            connect: { timeout: t.connectTimeoutMs },
+          })
         : new Pool(url.origin, { ...common, connect: { timeout: t.connectTimeoutMs, ...(lookup ? { lookup } : {}), ...targetTls } });
       p = { pool, lastUsed: 0, active: 0 };
       pools.set(k, p);

@@ -56,7 +56,12 @@ export async function evaluateToJson(expression: string, input: Record<string, u
     result = await e.evaluate(doc);
   } catch (err) {
     const x = err as { message?: string; code?: string; position?: number };
-    const why = x.code === "D1012" ? `ran longer than ${TRANSFORM_TIMEOUT_MS} ms` : x.code === "D1011" ? `nested deeper than ${TRANSFORM_MAX_DEPTH}` : (x.message ?? String(err));
+    const why =
+      x.code === "D1012"
+        ? `ran longer than ${TRANSFORM_TIMEOUT_MS} ms`
+        : x.code === "D1011"
+          ? `nested deeper than ${TRANSFORM_MAX_DEPTH}`
+          : (x.message ?? String(err));
     throw new TransformFailure(`the transform failed${x.position !== undefined ? ` at position ${x.position}` : ""}: ${why}`);
   }
   if (result === undefined) throw new TransformFailure("the transform produced nothing (no match for its input)");

@@ -156,7 +156,9 @@ export function createTransformPool(o: TransformPoolOptions): TransformPool {
     if (startFailures >= MAX_START_FAILURES && ![...slots].some((x) => x.ready)) {
       // The processes cannot start (a broken install): fail what waits rather than hang it.
       startFailures = 0;
-      const err = new Error(`could not start a transform process (${how}): ${s.stderrTail.trim().split("\n").pop() ?? ""}; check that the installation is complete`);
+      const err = new Error(
+        `could not start a transform process (${how}): ${s.stderrTail.trim().split("\n").pop() ?? ""}; check that the installation is complete`,
+      );
       for (const q of queues.values()) for (const j of q) j.reject(err);
       queues.clear();
       waiting = 0;

@@ -26,7 +26,8 @@ if (process.send) {
   process.on("message", (m: SandboxRequest) => {
     evaluateToJson(m.expression, m.input, m.maxBytes, m.payloadText).then(
       (text) => send({ id: m.id, text } satisfies SandboxReply),
-      (e: unknown) => send({ id: m.id, failure: e instanceof TransformFailure ? e.message : `the transform failed: ${coerceError(e).message}` } satisfies SandboxReply),
+      (e: unknown) =>
+        send({ id: m.id, failure: e instanceof TransformFailure ? e.message : `the transform failed: ${coerceError(e).message}` } satisfies SandboxReply),
     );
   });
   send({ ready: true } satisfies SandboxReply);

@@ -79,7 +79,7 @@ export function createMetrics(o: MetricsOptions): Metrics {
   });
   const eventsIngested = new Counter({
     name: "tocsin_events_ingested_total",
-    help: "Events accepted through the API; duplicate=\"true\" counts repeated idempotency keys, which store nothing",
+    help: 'Events accepted through the API; duplicate="true" counts repeated idempotency keys, which store nothing',
     labelNames: ["duplicate"] as const,
     registers,
   });

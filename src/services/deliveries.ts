@@ -32,8 +32,7 @@ export const STATS_MAX_ATTEMPTS = 20_000;
 type Outcome = "succeeded" | "failed" | "waiting" | "cancelled";
 type Counts = Record<Outcome, number>;
 const zero = (): Counts => ({ succeeded: 0, failed: 0, waiting: 0, cancelled: 0 });
-const outcomeOf = (status: string): Outcome =>
-  status === "succeeded" || status === "failed" || status === "cancelled" ? status : "waiting";
+const outcomeOf = (status: string): Outcome => (status === "succeeded" || status === "failed" || status === "cancelled" ? status : "waiting");
 
 export interface DeliveryStats {
   since: number;

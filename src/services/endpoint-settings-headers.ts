@@ -11,14 +11,26 @@ const MAX_HEADER_VALUE = 4096;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
 /** Headers that HTTP or the connection owns; undici refuses most of them anyway. */
-const HTTP_OWNED = new Set(["host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "expect", "proxy-connection"]);
+const HTTP_OWNED = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "proxy-connection",
+]);
 
 /** A merge patch of headers where names compare case-insensitively, as HTTP does: `x-a` replaces `X-A`. */
 export function patchHeaders(base: Record<string, string>, patch: Record<string, unknown>): Record<string, unknown> {
   const out = new Map<string, unknown>(Object.entries(base));
   const given = new Set<string>();
   for (const [name, value] of Object.entries(patch)) {
-    if (given.has(name.toLowerCase())) throw invalid(`/headers/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`, `${name} is given twice (header names are case-insensitive)`);
+    if (given.has(name.toLowerCase()))
+      throw invalid(`/headers/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`, `${name} is given twice (header names are case-insensitive)`);
     given.add(name.toLowerCase());
     for (const k of out.keys()) if (k.toLowerCase() === name.toLowerCase()) out.delete(k);
     if (value !== null) out.set(name, value);

@@ -50,11 +50,7 @@ export interface TimeoutLimits {
 }
 
 export function initialView(limits: TimeoutLimits): SettingsView {
-  return toView(
-    defaultSettings(Math.min(DEFAULT_CONNECT_MS, limits.connectTimeoutMs), Math.min(DEFAULT_REQUEST_MS, limits.requestTimeoutMs)),
-    {},
-    null,
-  );
+  return toView(defaultSettings(Math.min(DEFAULT_CONNECT_MS, limits.connectTimeoutMs), Math.min(DEFAULT_REQUEST_MS, limits.requestTimeoutMs)), {}, null);
 }
 
 export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity: Severity | null): SettingsView {
@@ -81,7 +77,8 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     if (!(key in input) || input[key] === undefined) continue;
     const v = input[key];
     if (key === "minSeverity" || key === "method") merged[key] = v;
-    else if (key === "headers" && v !== null && typeof v === "object" && !Array.isArray(v)) merged[key] = patchHeaders(base.headers, v as Record<string, unknown>);
+    else if (key === "headers" && v !== null && typeof v === "object" && !Array.isArray(v))
+      merged[key] = patchHeaders(base.headers, v as Record<string, unknown>);
     else merged[key] = v === null ? null : mergePatch(base[key] ?? {}, v);
   }
   refuseStraySigningFields(input.signing, merged.signing);
@@ -197,7 +194,8 @@ function checkSigning(v: unknown): SigningSettings {
   const header = checkOwnHeaderName(s.header, "/signing/header");
   const encoding = s.encoding ?? "hex";
   if (encoding !== "hex" && encoding !== "base64") throw invalid("/signing/encoding", "must be hex or base64");
-  const prefix = s.prefix === undefined ? "" : str(s.prefix, "/signing/prefix", { max: 64, pattern: /^[\x21-\x7e]*$/, what: "must be printable ASCII without spaces" });
+  const prefix =
+    s.prefix === undefined ? "" : str(s.prefix, "/signing/prefix", { max: 64, pattern: /^[\x21-\x7e]*$/, what: "must be printable ASCII without spaces" });
   let timestampHeader: string | null = null;
   if (s.timestampHeader !== undefined && s.timestampHeader !== null) {
     timestampHeader = checkOwnHeaderName(s.timestampHeader, "/signing/timestampHeader");

@@ -95,7 +95,6 @@ function checkUrl(d: ServiceDeps, raw: string): string {
   return url.href;
 }
 
-
 function logWarnings(d: ServiceDeps, e: Endpoint): void {
   const warnings = endpointWarnings(e, d.now());
   if (warnings.length) d.logger.warn({ tenant: e.tenantId, endpoint: e.id, warnings }, "endpoint saved with weakened security");
@@ -137,13 +136,25 @@ export async function getEndpoint(d: ServiceDeps, tenantId: string, id: string):
   return e;
 }
 
-
 export async function listEndpoints(d: ServiceDeps, tenantId: string, page: Page): Promise<PageResult<Endpoint>> {
   await getTenant(d, tenantId);
   return d.store.listEndpoints(tenantId, page);
 }
 
-const SETTING_KEYS = ["method", "headers", "auth", "tls", "timeouts", "signing", "validation", "format", "lifecycle", "batch", "rateLimit", "minSeverity"] as const;
+const SETTING_KEYS = [
+  "method",
+  "headers",
+  "auth",
+  "tls",
+  "timeouts",
+  "signing",
+  "validation",
+  "format",
+  "lifecycle",
+  "batch",
+  "rateLimit",
+  "minSeverity",
+] as const;
 
 export interface UpdateResult {
   endpoint: Endpoint;
@@ -172,7 +183,11 @@ export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: strin
     // The secret stays when the scheme changes, so it must suit the new scheme.
     if (patch.secret !== undefined) {
       // A secret set by PATCH applies at once: an earlier rotation's previous secret stops signing too.
-      Object.assign(c, { secretEnc: d.secretBox.encrypt(checkSecretForScheme(patch.secret, settings.signing)), previousSecretEnc: null, previousSecretExpiresAt: null });
+      Object.assign(c, {
+        secretEnc: d.secretBox.encrypt(checkSecretForScheme(patch.secret, settings.signing)),
+        previousSecretEnc: null,
+        previousSecretExpiresAt: null,
+      });
     } else checkSecretForScheme(plain.secret, settings.signing, "/signing/scheme");
     if (touchesSettings) {
       c.settings = r.settings;
@@ -188,12 +203,21 @@ export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: strin
   const v = settings.validation;
   if (v.mode === "none") {
     if (current.validationStatus !== "none") Object.assign(c, { validationStatus: "none", validationError: null, validatedAt: null });
-  } else if (current.validationStatus === "none" || (c.url !== undefined && c.url !== current.url) || v.mode !== current.settings.validation.mode || v.method !== current.settings.validation.method) {
+  } else if (
+    current.validationStatus === "none" ||
+    (c.url !== undefined && c.url !== current.url) ||
+    v.mode !== current.settings.validation.mode ||
+    v.method !== current.settings.validation.method
+  ) {
     Object.assign(c, { validationStatus: "pending", validationError: null, validatedAt: null });
   }
   const e = await d.store.updateEndpoint(tenantId, id, c, d.now());
   if (!e) throw notFound("endpoint", id);
-  if (cleared.length) d.logger.info({ tenant: tenantId, endpoint: id, origin: newOrigin, cleared }, "endpoint moved to another origin: the old origin's credentials were cleared");
+  if (cleared.length)
+    d.logger.info(
+      { tenant: tenantId, endpoint: id, origin: newOrigin, cleared },
+      "endpoint moved to another origin: the old origin's credentials were cleared",
+    );
   if (touchesSettings) logWarnings(d, e);
   if (c.validationStatus === "pending") scheduleValidation(d, e);
   // Re-enabling releases the deliveries that waited while it was disabled.
@@ -217,7 +241,6 @@ function resolveSettingsFor(newOrigin: string | null, base: SettingsView, patch:
 export async function deleteEndpoint(d: ServiceDeps, tenantId: string, id: string): Promise<void> {
   if (!(await d.store.deleteEndpoint(tenantId, id, d.now()))) throw notFound("endpoint", id);
 }
-
 
 const inFlightValidations = new Set<string>();
 

@@ -58,7 +58,9 @@ export async function reencryptSecrets(store: Store, box: SecretBox, onProgress:
       return { endpoints, reencrypted, passes: pass };
     }
   }
-  throw new Error("secrets kept changing under other master keys for 10 passes: make sure every process runs with the new TOCSIN_MASTER_KEY, then run this again");
+  throw new Error(
+    "secrets kept changing under other master keys for 10 passes: make sure every process runs with the new TOCSIN_MASTER_KEY, then run this again",
+  );
 }
 
 /**

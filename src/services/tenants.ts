@@ -11,10 +11,7 @@ import { mergePatch } from "./merge-patch.ts";
  */
 export const TENANT_ID_PATTERN = "^(?:[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,127}|\\.(?:[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,126}|\\.[A-Za-z0-9._:-]{1,126}))$";
 
-export async function createTenant(
-  d: ServiceDeps,
-  input: { id?: string; name?: string | null; metadata?: Record<string, unknown> },
-): Promise<Tenant> {
+export async function createTenant(d: ServiceDeps, input: { id?: string; name?: string | null; metadata?: Record<string, unknown> }): Promise<Tenant> {
   const now = d.now();
   const t: Tenant = {
     id: input.id ?? `ten_${newUlid()}`,
@@ -65,4 +62,3 @@ export async function unaddressableTenants(d: ServiceDeps): Promise<string[]> {
   const found = await Promise.all([".", ".."].map((id) => d.store.getTenant(id)));
   return found.filter((t): t is Tenant => t !== null).map((t) => t.id);
 }
-

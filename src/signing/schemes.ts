@@ -49,13 +49,7 @@ export function hmacSignature(key: KeyObject, encoding: "hex" | "base64", body: 
  * The signature headers of one request. `keys` holds the current key first, then any previous
  * key still in its overlap period.
  */
-export function signatureHeaders(
-  signing: SigningSettings,
-  keys: readonly KeyObject[],
-  id: string,
-  timestampSec: number,
-  body: string,
-): [string, string][] {
+export function signatureHeaders(signing: SigningSettings, keys: readonly KeyObject[], id: string, timestampSec: number, body: string): [string, string][] {
   if (signing.scheme === "none" || keys.length === 0) return [];
   const used = allowsSignatureList(signing) ? keys : keys.slice(0, 1);
   if (signing.scheme === "standard") return [["webhook-signature", used.map((k) => sign(k, id, timestampSec, body)).join(" ")]];

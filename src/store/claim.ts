@@ -151,7 +151,8 @@ export const CLAIM_SINGLES = {
 
 /** SQLite, (endpoint, room, now): the same choice for one endpoint, without leasing (see LEASE). */
 export const PICK_SINGLES = {
-  sqlite: "SELECT id, endpoint_id FROM deliveries WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3 AND batch_id IS NULL ORDER BY next_attempt_at LIMIT ?2",
+  sqlite:
+    "SELECT id, endpoint_id FROM deliveries WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3 AND batch_id IS NULL ORDER BY next_attempt_at LIMIT ?2",
 };
 
 /**
@@ -267,7 +268,8 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
   for (const { ep, gate, reqs } of taking.values()) {
     const firstReq = reqs[0];
     if (firstReq === undefined) continue;
-    if (gate.tokens !== null) yield run("claim: rate-limit bucket", UPSERT_TOKENS, [ep.id as string, ep.tenant_id as string, gate.tokens - reqs.length, now, now]);
+    if (gate.tokens !== null)
+      yield run("claim: rate-limit bucket", UPSERT_TOKENS, [ep.id as string, ep.tenant_id as string, gate.tokens - reqs.length, now, now]);
     if (gate.probe) yield run("claim: circuit probe", MARK_PROBE, [firstReq, now, ep.id as string]);
   }
   return rows.map(rowToClaimed);

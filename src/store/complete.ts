@@ -147,7 +147,9 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   // took 187 ms on 1M deliveries, against 31 ms as a hash join.
   if (d.planHints) yield run("complete: hash joins", "SET LOCAL enable_nestloop = off", []);
   // A batch's members take the outcome together; its attempt is recorded once.
-  const rows = outcomes.flatMap((o) => (o.memberIds ?? [o.deliveryId]).map((id): Param[] => [id, o.status, o.nextAttemptAt, o.attempt.statusCode, lastError(o)]));
+  const rows = outcomes.flatMap((o) =>
+    (o.memberIds ?? [o.deliveryId]).map((id): Param[] => [id, o.status, o.nextAttemptAt, o.attempt.statusCode, lastError(o)]),
+  );
   const updated = yield all("complete: deliveries", COMPLETE, [table(rows, 5), now, owner]);
   const held = new Set(updated.rows.map((r) => r.id as string));
   const kept = outcomes.filter((o) => (o.memberIds ?? [o.deliveryId]).some((id) => held.has(id)));
@@ -158,7 +160,9 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   // A 410 disables its endpoint first: on PostgreSQL every transaction that locks both an endpoint
   // and its health row (a claim taking rate-limit tokens or a circuit probe) takes the endpoint first.
   const goneIds = [...new Set(kept.filter((o) => o.disableEndpoint).map((o) => o.endpointId))].sort();
-  const disabledGone = goneIds.length ? new Set((yield all("complete: disable gone", DISABLE_GONE, [now, goneIds])).rows.map((r) => r.id as string)) : new Set<string>();
+  const disabledGone = goneIds.length
+    ? new Set((yield all("complete: disable gone", DISABLE_GONE, [now, goneIds])).rows.map((r) => r.id as string))
+    : new Set<string>();
   // The first 410 of each endpoint this completion disabled.
   const gone = goneIds.filter((id) => disabledGone.has(id)).map((id) => kept.find((o) => o.endpointId === id && o.disableEndpoint)!);
 
@@ -166,15 +170,28 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   if (d.rowLocks && healthRows.length < epIds.length) {
     // An endpoint's first completion: make its row, then lock every row again in order.
     const tenantOf = new Map(kept.map((o) => [o.endpointId, o.attempt.tenantId]));
-    yield run("complete: health rows", ENSURE_HEALTH, [table(epIds.map((id) => [id, tenantOf.get(id)!]), 2), now]);
+    yield run("complete: health rows", ENSURE_HEALTH, [
+      table(
+        epIds.map((id) => [id, tenantOf.get(id)!]),
+        2,
+      ),
+      now,
+    ]);
     healthRows = (yield all("complete: health", SELECT_HEALTH, [epIds])).rows;
   }
   const current = new Map(healthRows.map((r) => [r.endpoint_id as string, rowToHealth(r)]));
   const changes = applyOutcomes(current, kept, opts.health);
-  if (changes.length) yield run("complete: health write", WRITE_HEALTH, [table(changes.map((c) => healthParams(c.endpointId, c.tenantId, c.after, now)), 13)]);
+  if (changes.length)
+    yield run("complete: health write", WRITE_HEALTH, [
+      table(
+        changes.map((c) => healthParams(c.endpointId, c.tenantId, c.after, now)),
+        13,
+      ),
+    ]);
   const disabledFailing = new Set<string>();
   for (const c of changes) {
-    if (c.notices.includes("disabled") && (yield run("complete: disable failing", DISABLE_FAILING, [now, c.endpointId])).changes > 0) disabledFailing.add(c.endpointId);
+    if (c.notices.includes("disabled") && (yield run("complete: disable failing", DISABLE_FAILING, [now, c.endpointId])).changes > 0)
+      disabledFailing.add(c.endpointId);
   }
   const exhausted = exhaustedByDelivery(kept);
   // Most completions announce nothing: read what notices need only when there are some.

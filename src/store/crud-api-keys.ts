@@ -13,10 +13,17 @@ export type ApiKeyMethods = Pick<Store, "createApiKey" | "findApiKeyByHash" | "l
 export function createApiKeyMethods(db: SqlDb): ApiKeyMethods {
   return {
     async createApiKey(k) {
-      await db.run(
-        "INSERT INTO api_keys (id, kind, tenant_id, name, scopes, hash, prefix, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [k.id, k.kind, k.tenantId, k.name, JSON.stringify(k.scopes), k.hash, k.prefix, k.expiresAt, k.createdAt],
-      );
+      await db.run("INSERT INTO api_keys (id, kind, tenant_id, name, scopes, hash, prefix, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        k.id,
+        k.kind,
+        k.tenantId,
+        k.name,
+        JSON.stringify(k.scopes),
+        k.hash,
+        k.prefix,
+        k.expiresAt,
+        k.createdAt,
+      ]);
       const { hash: _hash, ...key } = k;
       return { ...key, scopes: [...k.scopes], revokedAt: null, lastUsedAt: null };
     },

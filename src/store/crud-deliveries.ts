@@ -38,7 +38,10 @@ export function listDeliveriesQuery(tenantId: string, f: DeliveryFilter, p: Page
   return { sql: `SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, params: [...params, p.limit + 1] };
 }
 
-export type DeliveryMethods = Pick<Store, "getEvent" | "listEvents" | "listDeliveries" | "getDelivery" | "listAlerts" | "getAlert" | "getBatch" | "listAttempts" | "retryDelivery">;
+export type DeliveryMethods = Pick<
+  Store,
+  "getEvent" | "listEvents" | "listDeliveries" | "getDelivery" | "listAlerts" | "getAlert" | "getBatch" | "listAttempts" | "retryDelivery"
+>;
 
 export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
   return {
@@ -49,7 +52,12 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
     async listEvents(tenantId, p, filter) {
       const before = decodeCursor(p.cursor) ?? "\uffff";
       const rows = filter.type
-        ? await db.all("SELECT * FROM events WHERE tenant_id = ? AND id < ? AND type = ? ORDER BY id DESC LIMIT ?", [tenantId, before, filter.type, p.limit + 1])
+        ? await db.all("SELECT * FROM events WHERE tenant_id = ? AND id < ? AND type = ? ORDER BY id DESC LIMIT ?", [
+            tenantId,
+            before,
+            filter.type,
+            p.limit + 1,
+          ])
         : await db.all("SELECT * FROM events WHERE tenant_id = ? AND id < ? ORDER BY id DESC LIMIT ?", [tenantId, before, p.limit + 1]);
       return page<EventRecord>(rows, p.limit, rowToEvent, (r) => r.id as string);
     },
@@ -66,7 +74,12 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
     async listAlerts(tenantId, filter, p) {
       const after = decodeCursor(p.cursor) ?? "";
       const rows = filter.status
-        ? await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND status = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [tenantId, filter.status, after, p.limit + 1])
+        ? await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND status = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [
+            tenantId,
+            filter.status,
+            after,
+            p.limit + 1,
+          ])
         : await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [tenantId, after, p.limit + 1]);
       return page(rows, p.limit, rowToAlert, (r) => r.fingerprint as string);
     },
@@ -98,13 +111,14 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
         // A batch's members change state together: retrying one retries the batch.
         const n =
           before.batch_id === null || before.batch_id === undefined
-            ? await tx.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'", [now, now, tenantId, id])
-            : await tx.run("UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND batch_id = ? AND status = 'failed'", [
-                now,
-                now,
-                tenantId,
-                before.batch_id as string,
-              ]);
+            ? await tx.run(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'",
+                [now, now, tenantId, id],
+              )
+            : await tx.run(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND batch_id = ? AND status = 'failed'",
+                [now, now, tenantId, before.batch_id as string],
+              );
         if (n === 0) return "not_failed";
         return rowToDelivery((await tx.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]))!);
       });

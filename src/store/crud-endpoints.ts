@@ -16,7 +16,23 @@ const rowToSecrets = (r: Row): EndpointSecrets => ({
 
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
-export type EndpointMethods = Pick<Store, "createEndpoint" | "getEndpoint" | "getEndpointSecrets" | "getEndpointForDelivery" | "setValidationResult" | "listCiphertexts" | "replaceCiphertext" | "listPendingValidation" | "listEndpoints" | "countEndpoints" | "updateEndpoint" | "getEndpointHealth" | "getEndpointSettingsAt" | "deleteEndpoint">;
+export type EndpointMethods = Pick<
+  Store,
+  | "createEndpoint"
+  | "getEndpoint"
+  | "getEndpointSecrets"
+  | "getEndpointForDelivery"
+  | "setValidationResult"
+  | "listCiphertexts"
+  | "replaceCiphertext"
+  | "listPendingValidation"
+  | "listEndpoints"
+  | "countEndpoints"
+  | "updateEndpoint"
+  | "getEndpointHealth"
+  | "getEndpointSettingsAt"
+  | "deleteEndpoint"
+>;
 
 export function createEndpointMethods(db: SqlDb): EndpointMethods {
   return {
@@ -69,7 +85,10 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
       return n === 1;
     },
     async listCiphertexts(afterId, limit) {
-      const rows = await db.all("SELECT id, secret_enc, previous_secret_enc, credentials_enc FROM endpoints WHERE id > ? ORDER BY id LIMIT ?", [afterId, limit]);
+      const rows = await db.all("SELECT id, secret_enc, previous_secret_enc, credentials_enc FROM endpoints WHERE id > ? ORDER BY id LIMIT ?", [
+        afterId,
+        limit,
+      ]);
       return rows.map((r) => ({ id: r.id as string, ...rowToSecrets(r) }));
     },
     async replaceCiphertext(id, column, from, to) {
@@ -80,7 +99,11 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
       return (await db.all("SELECT * FROM endpoints WHERE validation_status = 'pending' ORDER BY id LIMIT ?", [limit])).map(rowToEndpoint);
     },
     async listEndpoints(tenantId, p) {
-      const rows = await db.all("SELECT * FROM endpoints WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?", [tenantId, decodeCursor(p.cursor) ?? "", p.limit + 1]);
+      const rows = await db.all("SELECT * FROM endpoints WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?", [
+        tenantId,
+        decodeCursor(p.cursor) ?? "",
+        p.limit + 1,
+      ]);
       return page(rows, p.limit, rowToEndpoint, (r) => r.id as string);
     },
     async countEndpoints(tenantId) {
@@ -124,7 +147,8 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
             [now, tenantId, id],
           );
         }
-        const wasEnabled = c.enabled === true ? await tx.get("SELECT enabled FROM endpoints WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]) : undefined;
+        const wasEnabled =
+          c.enabled === true ? await tx.get("SELECT enabled FROM endpoints WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]) : undefined;
         const n = await tx.run(`UPDATE endpoints SET ${sets.join(", ")}, version = version + 1 WHERE tenant_id = ? AND id = ?`, [...params, tenantId, id]);
         if (n === 0) return null;
         // Enabled again by hand: a fresh start, or the old failure streak would disable it again at once.

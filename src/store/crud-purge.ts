@@ -52,7 +52,9 @@ export function createPurgeMethods(db: SqlDb): PurgeMethods {
           n += await tx.run(`DELETE FROM batches WHERE id IN (${placeholders(bat.length)})`, bat);
         }
         // Replay jobs that finished before the cut-off (running ones are kept).
-        const rpl = (await tx.all("SELECT id FROM replays WHERE id < ? AND state <> 'running' ORDER BY id LIMIT ?", [idFloor("rpl", before), limit])).map((r) => r.id as string);
+        const rpl = (await tx.all("SELECT id FROM replays WHERE id < ? AND state <> 'running' ORDER BY id LIMIT ?", [idFloor("rpl", before), limit])).map(
+          (r) => r.id as string,
+        );
         if (rpl.length) n += await tx.run(`DELETE FROM replays WHERE id IN (${placeholders(rpl.length)})`, rpl);
         // Alerts resolved before the cut-off; an alert that comes back later starts afresh.
         const resolved = await tx.all("SELECT tenant_id, fingerprint FROM alerts WHERE status = 'resolved' AND last_event_at < ? LIMIT ?", [before, limit]);
@@ -61,10 +63,10 @@ export function createPurgeMethods(db: SqlDb): PurgeMethods {
           n += await tx.run("DELETE FROM alerts WHERE tenant_id = ? AND fingerprint = ?", [a.tenant_id as string, a.fingerprint as string]);
         }
         n += await tx.run("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE kind = 'portal' AND expires_at < ? LIMIT ?)", [before, limit]);
-        n += await tx.run(
-          "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)",
-          [now, limit],
-        );
+        n += await tx.run("DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)", [
+          now,
+          limit,
+        ]);
         return n;
       });
     },

@@ -11,7 +11,22 @@ import type { Store } from "./store.ts";
 export { listDeliveriesQuery } from "./crud-deliveries.ts";
 
 /** The Store methods that are plain reads and writes, written once in SQL both backends accept. */
-export type CrudMethods = Omit<Store, "ingest" | "claimDue" | "complete" | "releaseExpiredLeases" | "releaseOwned" | "heartbeat" | "releaseDeadOwners" | "subscribeDue" | "ping" | "blockedWrites" | "close" | "operationalStats" | "deliveryStats">;
+export type CrudMethods = Omit<
+  Store,
+  | "ingest"
+  | "claimDue"
+  | "complete"
+  | "releaseExpiredLeases"
+  | "releaseOwned"
+  | "heartbeat"
+  | "releaseDeadOwners"
+  | "subscribeDue"
+  | "ping"
+  | "blockedWrites"
+  | "close"
+  | "operationalStats"
+  | "deliveryStats"
+>;
 
 export const RELEASE_EXPIRED =
   "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL WHERE status = 'delivering' AND lease_until < ?";

@@ -22,7 +22,13 @@ export function gateOf(r: Row, inflight: number, concurrency: number, now: numbe
   let tokens: number | null = null;
   if (r.rate_per_sec !== null && r.rate_per_sec !== undefined) {
     const burst = Number(r.rate_burst ?? 1);
-    tokens = refillTokens(r.tokens === null || r.tokens === undefined ? null : Number(r.tokens), r.tokens_at === null || r.tokens_at === undefined ? null : Number(r.tokens_at), Number(r.rate_per_sec), burst, now);
+    tokens = refillTokens(
+      r.tokens === null || r.tokens === undefined ? null : Number(r.tokens),
+      r.tokens_at === null || r.tokens_at === undefined ? null : Number(r.tokens_at),
+      Number(r.rate_per_sec),
+      burst,
+      now,
+    );
     room = Math.min(room, Math.floor(tokens));
   }
   return { room: Math.max(0, room), tokens, probe: Number.isFinite(byCircuit) && room > 0 };

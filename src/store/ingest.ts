@@ -112,7 +112,19 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       step = stepAlert(prev ? rowToAlertRow(prev) : null, ev.state ?? "start", now);
       yield run("ingest: alert upsert", UPSERT_ALERT, alertParams(tenantId, fp, step, ev.id, now));
     }
-    eventRows.push([ev.id, tenantId, ev.type, ev.severity ?? null, ev.payload, key, now, fp, step?.state ?? null, step?.next.startedAt ?? null, step?.next.updateCount ?? null]);
+    eventRows.push([
+      ev.id,
+      tenantId,
+      ev.type,
+      ev.severity ?? null,
+      ev.payload,
+      key,
+      now,
+      fp,
+      step?.state ?? null,
+      step?.next.startedAt ?? null,
+      step?.next.updateCount ?? null,
+    ]);
     let n = 0;
     for (const ep of endpoints) {
       if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;

@@ -81,7 +81,20 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
         await tx.run(
           `INSERT INTO replays (id, tenant_id, endpoint_id, since, until, until_given, scope, state, total, processed, queued, skipped, position, created_at, updated_at, finished_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', ?, ?, ?)`,
-          [id, r.tenantId, r.endpointId, r.since, r.until, r.untilGiven ? 1 : 0, r.scope, total === 0 ? "completed" : "running", total, now, now, total === 0 ? now : null],
+          [
+            id,
+            r.tenantId,
+            r.endpointId,
+            r.since,
+            r.until,
+            r.untilGiven ? 1 : 0,
+            r.scope,
+            total === 0 ? "completed" : "running",
+            total,
+            now,
+            now,
+            total === 0 ? now : null,
+          ],
         );
         return { replay: rowToReplay((await tx.get("SELECT * FROM replays WHERE id = ?", [id]))!), created: true };
       });
@@ -131,14 +144,25 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
             last = String(d.id);
             seen++;
             // A batch's members change state together, as with a manual retry.
-            const n = d.batch_id === null || d.batch_id === undefined ? await tx.run(REQUEUE, [now, now, d.id as string]) : await tx.run(REQUEUE_BATCH, [now, now, d.batch_id as string]);
+            const n =
+              d.batch_id === null || d.batch_id === undefined
+                ? await tx.run(REQUEUE, [now, now, d.id as string])
+                : await tx.run(REQUEUE_BATCH, [now, now, d.batch_id as string]);
             if (n > 0) queued++;
             else skipped++;
           }
         } else {
           const types = JSON.parse(String(ep.event_types)) as string[];
           const minSeverity = (ep.min_severity as string | null) ?? null;
-          const rows = await tx.all(NEXT_EVENTS, [job.tenantId, idFloor("evt", job.since), idFloor("evt", job.until + 1), job.since, job.until, position, limit]);
+          const rows = await tx.all(NEXT_EVENTS, [
+            job.tenantId,
+            idFloor("evt", job.since),
+            idFloor("evt", job.until + 1),
+            job.since,
+            job.until,
+            position,
+            limit,
+          ]);
           for (const ev of rows) {
             last = String(ev.id);
             seen++;
@@ -147,7 +171,10 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
               skipped++;
               continue;
             }
-            const existing = await tx.all("SELECT id, status, batch_id FROM deliveries WHERE event_id = ? AND endpoint_id = ?", [ev.id as string, job.endpointId]);
+            const existing = await tx.all("SELECT id, status, batch_id FROM deliveries WHERE event_id = ? AND endpoint_id = ?", [
+              ev.id as string,
+              job.endpointId,
+            ]);
             // Already on its way: sending it again now would only duplicate it.
             if (existing.some((d) => d.status === "pending" || d.status === "delivering")) {
               skipped++;

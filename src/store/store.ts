@@ -36,9 +36,7 @@ export interface NewEvent {
   state?: AlertState | null;
 }
 
-export type IngestResult =
-  | { id: string; deliveries: number; duplicate: false }
-  | { id: string; deliveries: number; duplicate: true };
+export type IngestResult = { id: string; deliveries: number; duplicate: false } | { id: string; deliveries: number; duplicate: true };
 
 export interface NewEndpoint {
   id: string;
@@ -193,7 +191,14 @@ export interface Store extends ReplayMethods {
    * Records a validation result, only if the endpoint is still at `version` (a URL changed
    * meanwhile starts a new validation). Does not bump the version. False when nothing changed.
    */
-  setValidationResult(tenantId: string, id: string, version: number, status: "pending" | "passed" | "failed", error: string | null, now: number): Promise<boolean>;
+  setValidationResult(
+    tenantId: string,
+    id: string,
+    version: number,
+    status: "pending" | "passed" | "failed",
+    error: string | null,
+    now: number,
+  ): Promise<boolean>;
   /** Every endpoint's ciphertexts, in id order after `afterId` (master-key rotation walks them). */
   listCiphertexts(afterId: string, limit: number): Promise<({ id: string } & EndpointSecrets)[]>;
   /** Replaces one ciphertext only if it is still `from` (a concurrent change wins); true when replaced. */

@@ -35,8 +35,14 @@ describe("bench profile report", () => {
       ],
     );
     assert.deepEqual(summarizeCpuProfiles([PROFILE], 1).top[0].name, "stringify");
-    const dep: CpuProfile = { ...PROFILE, nodes: PROFILE.nodes.map((n) => (n.id === 4 ? { ...n, callFrame: frame("parse", "file:///opt/x/node_modules/pg/lib/result.js", 81) } : n)) };
-    assert.deepEqual([summarizeCpuProfiles([dep], 1, "/srv/tocsin").top[0].url, summarizeCpuProfiles([dep], 1, "/srv/tocsin").top[0].line], ["node_modules/pg/lib/result.js", 82]);
+    const dep: CpuProfile = {
+      ...PROFILE,
+      nodes: PROFILE.nodes.map((n) => (n.id === 4 ? { ...n, callFrame: frame("parse", "file:///opt/x/node_modules/pg/lib/result.js", 81) } : n)),
+    };
+    assert.deepEqual(
+      [summarizeCpuProfiles([dep], 1, "/srv/tocsin").top[0].url, summarizeCpuProfiles([dep], 1, "/srv/tocsin").top[0].line],
+      ["node_modules/pg/lib/result.js", 82],
+    );
     const lines = formatCpuSummary(s);
     assert.match(lines[0], /^1 profile: 0\.01 s sampled/);
     assert.match(lines[2], /27\.3 % {2}handler {2}src\/a\.ts:10$/);

@@ -7,7 +7,15 @@ import { freePort, startReceiver } from "../support/receiver.ts";
 import { type Api, eventually, tempDir, withServer } from "../support/server.ts";
 
 type Problem = { type: string; title: string; status: number; detail: string; code: string; errors?: { path: string; message: string }[] };
-type EventDoc = { id: string; type: string; severity: string | null; payload: Record<string, unknown>; fingerprint?: string; state?: string; deliveries: unknown[] };
+type EventDoc = {
+  id: string;
+  type: string;
+  severity: string | null;
+  payload: Record<string, unknown>;
+  fingerprint?: string;
+  state?: string;
+  deliveries: unknown[];
+};
 
 // The alerts exactly as Alertmanager's webhook notifier writes them: Go's encoder, compact, with
 // &, < and > escaped as \u0026, \u003c and \u003e, nanosecond timestamps, the zero time as the
@@ -56,7 +64,10 @@ describe("Alertmanager ingest", () => {
     try {
       await withServer({}, async ({ url, api }) => {
         assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
-        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${receiver.url}/hook`, eventTypes: ["HostDiskFull", "HostHighCpu"] });
+        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", {
+          url: `${receiver.url}/hook`,
+          eventTypes: ["HostDiskFull", "HostHighCpu"],
+        });
         assert.equal(ep.status, 201, JSON.stringify(ep.body));
         const key = await tenantKey(api, "acme", ["events:write"]);
 
@@ -179,7 +190,14 @@ describe("Alertmanager ingest", () => {
         assert.equal(p.errors?.[0].path, path, `${what}: ${JSON.stringify(p)}`);
       }
 
-      const v3 = (await (await post(url, "acme", key, broken((b) => (b.version = "3")))).json()) as Problem;
+      const v3 = (await (
+        await post(
+          url,
+          "acme",
+          key,
+          broken((b) => (b.version = "3")),
+        )
+      ).json()) as Problem;
       assert.equal(v3.errors?.[0].message, 'must be "4", the Alertmanager webhook format this route reads; got "3"');
 
       for (const [what, body] of [

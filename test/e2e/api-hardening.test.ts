@@ -8,7 +8,13 @@ import { withServer } from "../support/server.ts";
 // The API's own defences that no route declares: failed authentications limited per address,
 // request and header timeouts, portal links only from a sound Host, and path-safe identifiers.
 
-function raw(base: URL, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+function raw(
+  base: URL,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: base.hostname, port: base.port, method, path, headers, setHost: !("host" in headers), timeout: 10_000 }, (res) => {
       let text = "";
@@ -83,7 +89,8 @@ describe("API hardening", () => {
       const base = new URL(url);
       const key = { authorization: `Bearer ${apiKey}` };
       const statuses: number[] = [];
-      for (const path of ["/v%31/tenants", "/%761/tenants", "/%76%31/tenants", "/v1/tenant%73", "/v%31/tenants"]) statuses.push((await raw(base, "GET", path, key)).status);
+      for (const path of ["/v%31/tenants", "/%761/tenants", "/%76%31/tenants", "/v1/tenant%73", "/v%31/tenants"])
+        statuses.push((await raw(base, "GET", path, key)).status);
       assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
       // Public routes are outside it.
       assert.equal((await raw(base, "GET", "/healthz", {})).status, 200);
@@ -108,7 +115,12 @@ describe("API hardening", () => {
       // A body of 200 bytes, one byte every 100 ms: 20 s if the server waited for all of it.
       const body = `{"type":"x","payload":"${"a".repeat(175)}"}`;
       assert.equal(body.length, 200);
-      const slowBody = await trickle(base, `POST /v1/tenants/t/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body, 100);
+      const slowBody = await trickle(
+        base,
+        `POST /v1/tenants/t/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        body,
+        100,
+      );
       assert.match(slowBody.answer, /^HTTP\/1\.1 408 /);
       assert.ok(slowBody.sent < body.length, `${slowBody.sent} bytes`);
       // Headers that never end: one character every 100 ms of a header 200 characters long.
@@ -140,7 +152,13 @@ describe("API hardening", () => {
     });
     await withServer({ TOCSIN_PUBLIC_URL: "https://hooks.example.com" }, async ({ url, api, apiKey }) => {
       assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
-      const r = await raw(new URL(url), "POST", "/v1/tenants/acme/portal-sessions", { host: "a@evil.example", authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, "{}");
+      const r = await raw(
+        new URL(url),
+        "POST",
+        "/v1/tenants/acme/portal-sessions",
+        { host: "a@evil.example", authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        "{}",
+      );
       assert.equal(r.status, 201, r.text);
       assert.ok(String(JSON.parse(r.text).url).startsWith("https://hooks.example.com/portal#token="), r.text);
     });
@@ -151,7 +169,9 @@ describe("API hardening", () => {
       for (const id of [".", ".."]) {
         const r = await api("POST", "/v1/tenants", { id });
         assert.equal(r.status, 400, JSON.stringify(r.body));
-        assert.deepEqual((r.body as { errors: { path: string; message: string }[] }).errors, [{ path: "/id", message: 'must be 1 to 128 of A-Z a-z 0-9 . _ : -, and not "." or ".."' }]);
+        assert.deepEqual((r.body as { errors: { path: string; message: string }[] }).errors, [
+          { path: "/id", message: 'must be 1 to 128 of A-Z a-z 0-9 . _ : -, and not "." or ".."' },
+        ]);
       }
       // Dots are fine inside an id.
       assert.equal((await api("POST", "/v1/tenants", { id: "a.b" })).status, 201);
@@ -159,13 +179,22 @@ describe("API hardening", () => {
       for (const fingerprint of [".", ".."]) {
         const e = await api("POST", "/v1/tenants/a.b/events", { type: "x.y", fingerprint, payload: {} });
         assert.equal(e.status, 400, JSON.stringify(e.body));
-        assert.deepEqual((e.body as { errors: { path: string; message: string }[] }).errors, [{ path: "/fingerprint", message: 'must be printable ASCII without spaces, and not "." or ".."' }]);
-        const am = await api("POST", "/v1/tenants/a.b/ingest/alertmanager", { version: "4", status: "firing", alerts: [{ status: "firing", labels: { alertname: "x" }, fingerprint }] });
+        assert.deepEqual((e.body as { errors: { path: string; message: string }[] }).errors, [
+          { path: "/fingerprint", message: 'must be printable ASCII without spaces, and not "." or ".."' },
+        ]);
+        const am = await api("POST", "/v1/tenants/a.b/ingest/alertmanager", {
+          version: "4",
+          status: "firing",
+          alerts: [{ status: "firing", labels: { alertname: "x" }, fingerprint }],
+        });
         assert.equal(am.status, 400, JSON.stringify(am.body));
       }
       const client = createTocsinClient({ baseUrl: url, apiKey });
       await assert.rejects(client.GET("/v1/tenants/{tenant}/keys", { params: { path: { tenant: ".." } } }), /may not be "\.\."/);
-      await assert.rejects(client.GET("/v1/tenants/{tenant}/alerts/{fingerprint}", { params: { path: { tenant: "a.b", fingerprint: "." } } }), /may not be "\."/);
+      await assert.rejects(
+        client.GET("/v1/tenants/{tenant}/alerts/{fingerprint}", { params: { path: { tenant: "a.b", fingerprint: "." } } }),
+        /may not be "\."/,
+      );
       const fine = await client.GET("/v1/tenants/{tenant}", { params: { path: { tenant: "..." } } });
       assert.equal(fine.response.status, 200);
     });

@@ -47,10 +47,18 @@ describe("REST API conventions", () => {
         assert.ok(r.body.type && r.body.title && r.body.detail);
         assert.equal(r.body.errors?.[0].path, field, `${method} ${path}: ${JSON.stringify(r.body)}`);
       }
-      const broken = await fetch(`${url}/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: "{" });
+      const broken = await fetch(`${url}/v1/tenants`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: "{",
+      });
       assert.equal(broken.status, 400);
       assert.equal(((await broken.json()) as Problem).code, "invalid_json");
-      const text = await fetch(`${url}/v1/tenants`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "text/plain" }, body: "hi" });
+      const text = await fetch(`${url}/v1/tenants`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "text/plain" },
+        body: "hi",
+      });
       assert.equal(text.status, 415);
       const missing = await api<Problem>("GET", "/v1/tenants/nobody/endpoints");
       assert.equal(missing.status, 404);
@@ -86,7 +94,11 @@ describe("REST API conventions", () => {
         if (!cursor) break;
       }
       assert.deepEqual(seen, ["t0", "t1", "t2", "t3", "t4"]);
-      await api("POST", "/v1/tenants/t0/events", [1, 2, 3].map((n) => ({ type: "a", payload: n })));
+      await api(
+        "POST",
+        "/v1/tenants/t0/events",
+        [1, 2, 3].map((n) => ({ type: "a", payload: n })),
+      );
       const p1 = await api<{ data: { payload: number }[]; nextCursor: string }>("GET", "/v1/tenants/t0/events?limit=2");
       assert.deepEqual(
         p1.body.data.map((e) => e.payload),
@@ -113,7 +125,11 @@ describe("REST API conventions", () => {
       assert.equal(t.status, 200);
       assert.equal(t.body.name, "Acme");
       assert.deepEqual(t.body.metadata, { plan: "pro", seats: 5 });
-      const ep = await api<Record<string, unknown>>("POST", "/v1/tenants/acme/endpoints", { url: "https://hooks.example.com/x", eventTypes: ["a.*"], name: "Main" });
+      const ep = await api<Record<string, unknown>>("POST", "/v1/tenants/acme/endpoints", {
+        url: "https://hooks.example.com/x",
+        eventTypes: ["a.*"],
+        name: "Main",
+      });
       assert.equal(ep.body.secretSet, true);
       assert.equal(ep.body.secret, undefined);
       assert.equal(ep.body.status, "active");
@@ -199,7 +215,8 @@ describe("REST API conventions", () => {
       assert.ok(errors > 100, `${errors} error responses documented`);
       // Named schemas are listed once and referred to; PATCH bodies are declared as merge patches.
       const schemas = (doc as { components?: { schemas?: Record<string, unknown> } }).components?.schemas ?? {};
-      for (const name of ["Problem", "TenantOut", "EndpointCreate", "EndpointPatch", "EndpointOut", "DeliveryOut", "EventIn"]) assert.ok(schemas[name], `components.schemas.${name}`);
+      for (const name of ["Problem", "TenantOut", "EndpointCreate", "EndpointPatch", "EndpointOut", "DeliveryOut", "EventIn"])
+        assert.ok(schemas[name], `components.schemas.${name}`);
       const patch = doc.paths["/v1/tenants/{tenant}/endpoints/{id}"].patch as { requestBody: { content: Record<string, { schema: unknown }> } };
       assert.deepEqual(Object.keys(patch.requestBody.content), ["application/merge-patch+json", "application/json"]);
       assert.deepEqual(patch.requestBody.content["application/merge-patch+json"].schema, { $ref: "#/components/schemas/EndpointPatch" });

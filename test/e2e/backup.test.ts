@@ -242,7 +242,10 @@ describe("tocsin backup", () => {
       writer.close();
       assert.ok(copy.pages > 10, `pages: ${copy.pages}`);
       assert.ok(steps.length <= copy.pages, `${steps.length} steps for ${copy.pages} pages: the copy restarted`);
-      assert.deepEqual(steps, [...steps].sort((a, b) => a - b));
+      assert.deepEqual(
+        steps,
+        [...steps].sort((a, b) => a - b),
+      );
       const restored = new DatabaseSync(copy.file, { readOnly: true });
       const marker = restored.prepare("SELECT value FROM meta WHERE key = 'marker'").get() as { value: string };
       restored.close();

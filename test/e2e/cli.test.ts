@@ -85,7 +85,11 @@ describe("cli", () => {
 
   it("endpoint add and update set every setting; show, test, validate, pause, resume, secret and rotate-secret work", async () => {
     const rx = await startReceiver((r) =>
-      r.path.startsWith("/fail") ? { status: 500, body: "boom" } : r.path.startsWith("/hook/") ? { status: 204, body: "" } : { status: 200, body: `got ${r.method}` },
+      r.path.startsWith("/fail")
+        ? { status: 500, body: "boom" }
+        : r.path.startsWith("/hook/")
+          ? { status: 204, body: "" }
+          : { status: 200, body: `got ${r.method}` },
     );
     const certs = await makeCerts();
     try {
@@ -96,11 +100,42 @@ describe("cli", () => {
         // add: PUT, a header list, basic auth (the password holds a colon), hmac signing, a severity filter.
         const add = await runOk(
           [
-            "endpoint", "add", "--tenant", "acme", "--event-types", "alert.*", "--name", "SOC",
-            "--method", "PUT", "--headers", "X-A: 1, X-B: 2", "--header", "Accept: text/plain, application/json",
-            "--basic-auth", "u:p:w", "--signing", "hmac-sha256", "--signature-header", "X-Sig", "--signature-encoding", "base64",
-            "--signature-prefix", "sha256=", "--timestamp-header", "X-Ts", "--min-severity", "high", "--envelope", "array",
-            "--connect-timeout", "3000", "--request-timeout", "4000", "--validation-method", "put",
+            "endpoint",
+            "add",
+            "--tenant",
+            "acme",
+            "--event-types",
+            "alert.*",
+            "--name",
+            "SOC",
+            "--method",
+            "PUT",
+            "--headers",
+            "X-A: 1, X-B: 2",
+            "--header",
+            "Accept: text/plain, application/json",
+            "--basic-auth",
+            "u:p:w",
+            "--signing",
+            "hmac-sha256",
+            "--signature-header",
+            "X-Sig",
+            "--signature-encoding",
+            "base64",
+            "--signature-prefix",
+            "sha256=",
+            "--timestamp-header",
+            "X-Ts",
+            "--min-severity",
+            "high",
+            "--envelope",
+            "array",
+            "--connect-timeout",
+            "3000",
+            "--request-timeout",
+            "4000",
+            "--validation-method",
+            "put",
             `${rx.url}/h`,
           ],
           env,
@@ -156,14 +191,39 @@ describe("cli", () => {
         };
         const up = await runOk(
           [
-            "endpoint", "update", "--tenant", "acme", "--id", id, "--header", "x-a: 10", "--header", "X-C: 3", "--remove-header", "x-b",
-            "--bearer-token-env", "MY_TOKEN", "--client-cert", pem("client.pem", certs.clientCert), "--client-key", pem("client.key", certs.clientKey),
-            "--ca", pem("ca.pem", certs.ca), "--skip-verify", "--min-severity", "none", "--name", "",
+            "endpoint",
+            "update",
+            "--tenant",
+            "acme",
+            "--id",
+            id,
+            "--header",
+            "x-a: 10",
+            "--header",
+            "X-C: 3",
+            "--remove-header",
+            "x-b",
+            "--bearer-token-env",
+            "MY_TOKEN",
+            "--client-cert",
+            pem("client.pem", certs.clientCert),
+            "--client-key",
+            pem("client.key", certs.clientKey),
+            "--ca",
+            pem("ca.pem", certs.ca),
+            "--skip-verify",
+            "--min-severity",
+            "none",
+            "--name",
+            "",
           ],
           env,
         );
         assert.match(up.out, new RegExp(`updated endpoint ${id} -> `));
-        assert.match(up.out, new RegExp(`tls\\s+client cert ${CLIENT_CN} \\(valid until \\d{4}-\\d\\d-\\d\\d\\), key set; extra CA \\(1 certificate\\); skip verify\n`));
+        assert.match(
+          up.out,
+          new RegExp(`tls\\s+client cert ${CLIENT_CN} \\(valid until \\d{4}-\\d\\d-\\d\\d\\), key set; extra CA \\(1 certificate\\); skip verify\n`),
+        );
         assert.match(up.out, /auth\s+bearer, token set\n/);
         assert.match(up.err, /^warning: tls\.skipVerify is on/m);
         const after = (await api<Record<string, unknown>>("GET", `/v1/tenants/acme/endpoints/${id}`)).body;
@@ -251,7 +311,12 @@ describe("cli", () => {
       await withServer({}, async ({ url, apiKey, api }) => {
         const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
         assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
-        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${a.url}/h`, eventTypes: ["*"], headers: { "X-Team": "soc" }, auth: { type: "bearer", token: "tok-a" } });
+        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", {
+          url: `${a.url}/h`,
+          eventTypes: ["*"],
+          headers: { "X-Team": "soc" },
+          auth: { type: "bearer", token: "tok-a" },
+        });
         assert.equal(ep.status, 201);
         const moved = await runCli(["endpoint", "update", "--tenant", "acme", "--id", ep.body.id, "--receiver-url", `${b.url}/h`, "--keep-headers"], env);
         assert.equal(moved.code, 0, moved.err);
@@ -287,8 +352,14 @@ describe("cli", () => {
         assert.deepEqual(ep.lifecycle, { ongoingIntervalSec: 0, sendResolved: false });
         assert.deepEqual(ep.batch, { maxEvents: 2, maxWaitMs: 30_000 });
         assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9"], env, 0, "{}")).out, /: 1 delivery/);
-        assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "ongoing"], env, 0, "{}")).out, /: 1 delivery/);
-        assert.match((await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "end"], env, 0, "{}")).out, /: 0 deliveries/);
+        assert.match(
+          (await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "ongoing"], env, 0, "{}")).out,
+          /: 1 delivery/,
+        );
+        assert.match(
+          (await runOk(["send", "--tenant", "acme", "--type", "ddos", "--fingerprint", "fp-9", "--state", "end"], env, 0, "{}")).out,
+          /: 0 deliveries/,
+        );
         const [got] = await rx.waitFor(1);
         assert.equal(got.body, "{}\n{}\n", "both updates in one NDJSON batch");
         assert.match(String(got.headers["webhook-id"]), /^bat_/);
@@ -311,44 +382,67 @@ describe("cli", () => {
     let up = false;
     const rx = await startReceiver(() => (up ? {} : { status: 503 }));
     try {
-      await withServer({ TOCSIN_RETRY_SCHEDULE: "50ms", TOCSIN_CIRCUIT_FAILURES: "6", TOCSIN_CIRCUIT_FAILURE_RATE: "0", TOCSIN_CIRCUIT_COOLDOWN: "60s" }, async ({ url, apiKey, api }) => {
-        const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
-        await runOk(["tenant", "create", "--id", "acme"], env);
-        const add = await runOk(["endpoint", "add", "--tenant", "acme", "--rate-limit", "2.5/4", rx.url], env);
-        assert.match(add.out, /rate limit\s+2\.5 a second, bursts of 4\n/);
-        assert.match(add.out, /health\s+no recent attempts; circuit closed\n/);
-        const id = /created endpoint (ep_\w+) -> /.exec(add.out)![1];
-        assert.deepEqual((await api<{ rateLimit: unknown }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.rateLimit, { perSecond: 2.5, burst: 4 });
-        for (let i = 0; i < 3; i++) await runOk(["send", "--tenant", "acme", "--type", "scan.done"], env, 0, `{"i":${i}}`);
-        await eventually(async () => (await api<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data.every((d) => d.status === "failed"), 15_000, "the deliveries to fail");
-        const show = await runOk(["endpoint", "show", "--tenant", "acme", "--id", id], env);
-        assert.match(show.out, /status\s+failing\n/);
-        assert.match(show.out, /health\s+0% of the last \d+ attempts succeeded; circuit open until \d{4}-/);
-        assert.match(show.out, /last failure \S+: HTTP 503\n/);
-        assert.match(show.out, /failing since \S+ \(\d+ failed in a row\); disabled at \S+ unless it recovers/);
-        const list = await runOk(["endpoint", "list", "--tenant", "acme"], env);
-        assert.match(list.out, new RegExp(`${id}\\s+failing\\s+0%`));
+      await withServer(
+        { TOCSIN_RETRY_SCHEDULE: "50ms", TOCSIN_CIRCUIT_FAILURES: "6", TOCSIN_CIRCUIT_FAILURE_RATE: "0", TOCSIN_CIRCUIT_COOLDOWN: "60s" },
+        async ({ url, apiKey, api }) => {
+          const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
+          await runOk(["tenant", "create", "--id", "acme"], env);
+          const add = await runOk(["endpoint", "add", "--tenant", "acme", "--rate-limit", "2.5/4", rx.url], env);
+          assert.match(add.out, /rate limit\s+2\.5 a second, bursts of 4\n/);
+          assert.match(add.out, /health\s+no recent attempts; circuit closed\n/);
+          const id = /created endpoint (ep_\w+) -> /.exec(add.out)![1];
+          assert.deepEqual((await api<{ rateLimit: unknown }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.rateLimit, { perSecond: 2.5, burst: 4 });
+          for (let i = 0; i < 3; i++) await runOk(["send", "--tenant", "acme", "--type", "scan.done"], env, 0, `{"i":${i}}`);
+          await eventually(
+            async () => (await api<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data.every((d) => d.status === "failed"),
+            15_000,
+            "the deliveries to fail",
+          );
+          const show = await runOk(["endpoint", "show", "--tenant", "acme", "--id", id], env);
+          assert.match(show.out, /status\s+failing\n/);
+          assert.match(show.out, /health\s+0% of the last \d+ attempts succeeded; circuit open until \d{4}-/);
+          assert.match(show.out, /last failure \S+: HTTP 503\n/);
+          assert.match(show.out, /failing since \S+ \(\d+ failed in a row\); disabled at \S+ unless it recovers/);
+          const list = await runOk(["endpoint", "list", "--tenant", "acme"], env);
+          assert.match(list.out, new RegExp(`${id}\\s+failing\\s+0%`));
 
-        up = true;
-        // Re-enabling by hand closes the circuit; the replay then queues the failed deliveries.
-        await runOk(["endpoint", "pause", "--tenant", "acme", "--id", id], env);
-        await runOk(["endpoint", "resume", "--tenant", "acme", "--id", id], env);
-        const replay = await runOk(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", "1h"], env);
-        assert.match(replay.err, /\[#{30}\] 100% {2}3\/3 looked at, 3 queued/);
-        assert.match(replay.out, /replay rpl_\w+ completed: 3 deliveries queued, 0 skipped, of 3 looked at/);
-        await rx.waitFor(3, 10_000, (r) => r.at > 0 && up);
-        const again = await runOk(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", new Date(Date.now() - 3_600_000).toISOString(), "--status", "all", "--no-wait", "--json"], env);
-        const job = JSON.parse(again.out) as { id: string; status: string; state: string };
-        assert.equal(job.status, "all");
-        const bad = await run(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", "last week"], env);
-        assert.equal(bad.code, 2);
-        assert.match(bad.err, /--since takes an ISO date-time/);
-        const badRate = await run(["endpoint", "update", "--tenant", "acme", "--id", id, "--rate-limit", "fast"], env);
-        assert.equal(badRate.code, 2);
-        assert.match(badRate.err, /--rate-limit takes N or N\/BURST/);
-        const off = await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--rate-limit", "off"], env);
-        assert.doesNotMatch(off.out, /rate limit/);
-      });
+          up = true;
+          // Re-enabling by hand closes the circuit; the replay then queues the failed deliveries.
+          await runOk(["endpoint", "pause", "--tenant", "acme", "--id", id], env);
+          await runOk(["endpoint", "resume", "--tenant", "acme", "--id", id], env);
+          const replay = await runOk(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", "1h"], env);
+          assert.match(replay.err, /\[#{30}\] 100% {2}3\/3 looked at, 3 queued/);
+          assert.match(replay.out, /replay rpl_\w+ completed: 3 deliveries queued, 0 skipped, of 3 looked at/);
+          await rx.waitFor(3, 10_000, (r) => r.at > 0 && up);
+          const again = await runOk(
+            [
+              "endpoint",
+              "replay",
+              "--tenant",
+              "acme",
+              "--id",
+              id,
+              "--since",
+              new Date(Date.now() - 3_600_000).toISOString(),
+              "--status",
+              "all",
+              "--no-wait",
+              "--json",
+            ],
+            env,
+          );
+          const job = JSON.parse(again.out) as { id: string; status: string; state: string };
+          assert.equal(job.status, "all");
+          const bad = await run(["endpoint", "replay", "--tenant", "acme", "--id", id, "--since", "last week"], env);
+          assert.equal(bad.code, 2);
+          assert.match(bad.err, /--since takes an ISO date-time/);
+          const badRate = await run(["endpoint", "update", "--tenant", "acme", "--id", id, "--rate-limit", "fast"], env);
+          assert.equal(badRate.code, 2);
+          assert.match(badRate.err, /--rate-limit takes N or N\/BURST/);
+          const off = await runOk(["endpoint", "update", "--tenant", "acme", "--id", id, "--rate-limit", "off"], env);
+          assert.doesNotMatch(off.out, /rate limit/);
+        },
+      );
     } finally {
       await rx.close();
     }
@@ -358,7 +452,10 @@ describe("cli", () => {
     const env = { TOCSIN_URL: "http://127.0.0.1:1", TOCSIN_API_KEY: "x" };
     const cases: [string[], RegExp][] = [
       [["endpoint", "add", "--tenant", "a", "--method", "PATCH", "http://r/x"], /--method must be POST or PUT, not "PATCH"/],
-      [["endpoint", "add", "--tenant", "a", "--headers", "X-A 1, X-B: 2", "http://r/x"], /--headers: "X-A 1" is not a header: expected "Name: value" \(missing colon\)/],
+      [
+        ["endpoint", "add", "--tenant", "a", "--headers", "X-A 1, X-B: 2", "http://r/x"],
+        /--headers: "X-A 1" is not a header: expected "Name: value" \(missing colon\)/,
+      ],
       [["endpoint", "add", "--tenant", "a", "--headers", ": v", "http://r/x"], /--headers: .*empty header name/],
       [["endpoint", "add", "--tenant", "a", "--headers", "X-A: 1", "--header", "x-a: 2", "http://r/x"], /header x-a is given twice/],
       [["endpoint", "add", "--tenant", "a", "--header", "nocolon", "http://r/x"], /--header: "nocolon" is not a header/],
@@ -398,7 +495,8 @@ describe("cli", () => {
       assert.equal(r.code, 2, `tocsin ${args.join(" ")}: ${r.err}`);
     }
     const helps = [["--help"], ["serve", "--help"], ["migrate", "--help"], ["tenant", "create", "--help"], ["send", "--help"], ["deliveries", "--help"]];
-    for (const sub of ["add", "update", "show", "list", "test", "validate", "pause", "resume", "secret", "rotate-secret", "rm"]) helps.push(["endpoint", sub, "--help"]);
+    for (const sub of ["add", "update", "show", "list", "test", "validate", "pause", "resume", "secret", "rotate-secret", "rm"])
+      helps.push(["endpoint", sub, "--help"]);
     for (const args of helps) {
       const r = await run(args, {});
       assert.equal(r.code, 0, `tocsin ${args.join(" ")}`);
@@ -416,9 +514,13 @@ describe("cli", () => {
     const old = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
     if (old.status !== 0 || Number(old.stdout.slice(1).split(".")[0]) >= 24) {
       // No older Node on this machine: make the launcher see one.
-      const r = spawnSync(process.execPath, ["--input-type=module", "-e", `Object.defineProperty(process.versions, "node", { value: "20.0.0" }); await import(${JSON.stringify(BIN)});`], {
-        encoding: "utf8",
-      });
+      const r = spawnSync(
+        process.execPath,
+        ["--input-type=module", "-e", `Object.defineProperty(process.versions, "node", { value: "20.0.0" }); await import(${JSON.stringify(BIN)});`],
+        {
+          encoding: "utf8",
+        },
+      );
       assert.equal(r.status, 1);
       assert.match(r.stderr, /Tocsin needs Node.js 24 or newer; this is Node.js 20\.0\.0/);
       return;

@@ -57,7 +57,9 @@ describe("@tocsin/client", () => {
         const tenant = await unwrap(client.POST("/v1/tenants", { body: { id: "acme", name: "Acme" } }));
         assert.equal(tenant.id, "acme");
         assert.equal(tenant.name, "Acme");
-        const ep = await unwrap(client.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant: "acme" } }, body: { url: `${rx.url}/hook`, eventTypes: ["alert.*"] } }));
+        const ep = await unwrap(
+          client.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant: "acme" } }, body: { url: `${rx.url}/hook`, eventTypes: ["alert.*"] } }),
+        );
         assert.match(ep.id, /^ep_/);
         assert.equal(ep.secretSet, true);
 
@@ -71,15 +73,24 @@ describe("@tocsin/client", () => {
         const [arrived] = await rx.waitFor(1, 10_000);
         assert.equal(arrived.body, '{"score":9.50}');
 
-        const delivered = await eventually(async () => {
-          const page = await unwrap(client.GET("/v1/tenants/{tenant}/deliveries", { params: { path: { tenant: "acme" }, query: { eventId: posted.id, limit: 10 } } }));
-          return page.data.find((d) => d.status === "succeeded");
-        }, 10_000, "the delivery to succeed");
+        const delivered = await eventually(
+          async () => {
+            const page = await unwrap(
+              client.GET("/v1/tenants/{tenant}/deliveries", { params: { path: { tenant: "acme" }, query: { eventId: posted.id, limit: 10 } } }),
+            );
+            return page.data.find((d) => d.status === "succeeded");
+          },
+          10_000,
+          "the delivery to succeed",
+        );
         assert.equal(delivered.endpointId, ep.id);
         assert.equal(delivered.lastStatusCode, 200);
 
         // Without unwrap: the problem document is the typed `error`.
-        const bad = await client.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant: "acme" } }, body: { url: "ftp://example.com/x", eventTypes: ["*"] } });
+        const bad = await client.POST("/v1/tenants/{tenant}/endpoints", {
+          params: { path: { tenant: "acme" } },
+          body: { url: "ftp://example.com/x", eventTypes: ["*"] },
+        });
         assert.equal(bad.response.status, 400);
         assert.match(bad.response.headers.get("content-type") ?? "", /^application\/problem\+json/);
         assert.equal(bad.error?.code, "validation_failed");
@@ -164,7 +175,27 @@ export async function endpointUrl(): Promise<string> {
 void client.GET("/v1/no-such-route");
 `,
       );
-      const tsc = await exec(process.execPath, [TSC, "--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", "--typeRoots", TYPE_ROOTS, "check.ts"], app);
+      const tsc = await exec(
+        process.execPath,
+        [
+          TSC,
+          "--noEmit",
+          "--strict",
+          "--skipLibCheck",
+          "--module",
+          "nodenext",
+          "--moduleResolution",
+          "nodenext",
+          "--target",
+          "es2022",
+          "--types",
+          "node",
+          "--typeRoots",
+          TYPE_ROOTS,
+          "check.ts",
+        ],
+        app,
+      );
       assert.equal(tsc.code, 0, `the installed package's types do not check:\n${tsc.out}`);
 
       await withServer({}, async ({ url, apiKey }) => {

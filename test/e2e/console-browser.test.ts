@@ -46,10 +46,14 @@ async function builtConsole(): Promise<{ dir: string; temp: boolean }> {
   }
   const dir = tempDir("tocsin-console-");
   const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
-  await promisify(execFile)(process.execPath, [vite, "build", "--config", join(WEB, "vite.config.ts"), "--outDir", dir, "--emptyOutDir", "--logLevel", "warn"], {
-    cwd: ROOT,
-    timeout: 60_000,
-  });
+  await promisify(execFile)(
+    process.execPath,
+    [vite, "build", "--config", join(WEB, "vite.config.ts"), "--outDir", dir, "--emptyOutDir", "--logLevel", "warn"],
+    {
+      cwd: ROOT,
+      timeout: 60_000,
+    },
+  );
   return { dir, temp: true };
 }
 
@@ -110,7 +114,16 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
     assert.equal((await api("POST", "/v1/event-types", { name: "alert.fired", description: "An alert fired", example })).status, 201);
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-sync", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-sync",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+      ],
       viewport: { width: 1280, height: 900 },
       timeout: 30_000,
     });
@@ -194,7 +207,8 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
   it("shows posted events arriving in the delivery log, then failures, and opens an attempt", async () => {
     await page.getByRole("link", { name: "Deliveries", exact: true }).nth(1).click();
     await page.getByRole("heading", { name: "Delivery log" }).waitFor();
-    for (let i = 0; i < 3; i++) assert.equal((await api("POST", `/v1/tenants/${TENANT}/events`, { type: "alert.fired", severity: "high", payload: { n: i } })).status, 202);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await api("POST", `/v1/tenants/${TENANT}/events`, { type: "alert.fired", severity: "high", payload: { n: i } })).status, 202);
     await rows(page, "succeeded", 3);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Integrations" }).click();
     await page.locator(`tr[data-endpoint="${endpointId}"]`, { hasText: "100%" }).waitFor();
@@ -238,7 +252,10 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
     const wire = receiver.requests.filter((r) => r.body === body);
     assert.equal(wire.length, 2, "both attempts of this delivery sent the body shown");
     const signature = await sent.getByRole("rowheader", { name: "webhook-signature" }).locator("xpath=..").locator("td").innerText();
-    assert.ok(wire.some((r) => r.headers["webhook-signature"] === signature), "the signature shown is one that was sent");
+    assert.ok(
+      wire.some((r) => r.headers["webhook-signature"] === signature),
+      "the signature shown is one that was sent",
+    );
     await latest.locator("[data-part=response]").getByRole("rowheader", { name: "content-type" }).waitFor();
     await page.getByText("Event payload").waitFor();
     await shot("05-attempt-inspector");

@@ -55,7 +55,14 @@ function assertPageHeaders(r: Raw, what: string, frameAncestors = "'none'") {
   assert.equal(r.headers["x-content-type-options"], "nosniff", what);
   assert.equal(r.headers["referrer-policy"], "no-referrer", what);
   const csp = String(r.headers["content-security-policy"]);
-  for (const directive of ["default-src 'self'", "script-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'none'", `frame-ancestors ${frameAncestors}`]) {
+  for (const directive of [
+    "default-src 'self'",
+    "script-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    `frame-ancestors ${frameAncestors}`,
+  ]) {
     assert.ok(csp.split("; ").includes(directive), `${what}: CSP ${csp} lacks ${directive}`);
   }
   assert.ok(!csp.includes("unsafe-inline") && !csp.includes("unsafe-eval"), `${what}: ${csp}`);
@@ -153,7 +160,8 @@ describe("web console serving", () => {
           const head = await raw(url, path, { method: "HEAD", headers });
           assert.equal(head.status, 200, path);
           assert.equal(head.body, "", path);
-          for (const h of ["content-type", "content-length", "cache-control", "content-security-policy"]) assert.equal(head.headers[h], get.headers[h], `${path}: ${h}`);
+          for (const h of ["content-type", "content-length", "cache-control", "content-security-policy"])
+            assert.equal(head.headers[h], get.headers[h], `${path}: ${h}`);
         }
         const missing = await raw(url, "/assets/missing.js", { method: "HEAD" });
         assert.deepEqual([missing.status, missing.body], [404, ""]);

@@ -126,10 +126,16 @@ for (const backend of await testBackends()) {
 
             // Paging keeps the filter: one at a time through the alert family.
             const first = await api<Page>("GET", "/v1/tenants/acme/deliveries?eventType=alert.*&limit=1");
-            assert.deepEqual(first.body.data.map((d) => d.eventType), ["alert.resolved"]);
+            assert.deepEqual(
+              first.body.data.map((d) => d.eventType),
+              ["alert.resolved"],
+            );
             assert.ok(first.body.nextCursor);
             const second = await api<Page>("GET", `/v1/tenants/acme/deliveries?eventType=alert.*&limit=1&cursor=${encodeURIComponent(first.body.nextCursor)}`);
-            assert.deepEqual(second.body.data.map((d) => d.eventType), ["alert.fired"]);
+            assert.deepEqual(
+              second.body.data.map((d) => d.eventType),
+              ["alert.fired"],
+            );
 
             for (const [query, field] of [
               ["eventType=not a type", "query.eventType"],
@@ -150,7 +156,9 @@ for (const backend of await testBackends()) {
     });
 
     it("counts deliveries by outcome over time and summarizes attempt latency, per tenant and per endpoint", async () => {
-      const rx = await startReceiver((req) => (req.path === "/gone" ? { status: 410 } : req.path === "/later" ? { status: 500 } : { status: 200, delayMs: 30 }));
+      const rx = await startReceiver((req) =>
+        req.path === "/gone" ? { status: 410 } : req.path === "/later" ? { status: 500 } : { status: 200, delayMs: 30 },
+      );
       const base = Date.now() - 3 * 3600_000;
       let clock = base;
       try {
@@ -214,7 +222,10 @@ for (const backend of await testBackends()) {
               ],
             );
             assert.equal(stats.sampled, false);
-            assert.equal(stats.latency.histogram.reduce((s, b) => s + b.count, 0), 4);
+            assert.equal(
+              stats.latency.histogram.reduce((s, b) => s + b.count, 0),
+              4,
+            );
             assert.ok(stats.latency.max !== null && stats.latency.max >= 30, "the 30 ms answers are measured");
 
             const one = await api<Stats>("GET", `/v1/tenants/acme/stats/deliveries?since=${since}&until=${until}&buckets=3&endpointId=${ids.ok}`);

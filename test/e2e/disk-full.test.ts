@@ -16,7 +16,10 @@ const PAYLOAD = { blob: "x".repeat(4096) };
 async function fillUp(s: ChildServer, max: number) {
   const accepted: string[] = [];
   for (let i = 0; i < max; i++) {
-    const r = await s.api<{ id: string; detail?: string; code?: string }>("POST", "/v1/tenants/acme/events", { type: "disk.test", payload: { n: i, ...PAYLOAD } });
+    const r = await s.api<{ id: string; detail?: string; code?: string }>("POST", "/v1/tenants/acme/events", {
+      type: "disk.test",
+      payload: { n: i, ...PAYLOAD },
+    });
     if (r.status !== 202) return { accepted, refusal: r };
     accepted.push(r.body.id);
   }
@@ -28,7 +31,6 @@ async function setup(s: ChildServer, rx: Receiver) {
   const ep = await s.api("POST", "/v1/tenants/acme/endpoints", { url: rx.url, eventTypes: ["*"] });
   assert.equal(ep.status, 201, JSON.stringify(ep.body));
 }
-
 
 async function stop(s: ChildServer) {
   if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill("SIGTERM");

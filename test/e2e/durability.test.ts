@@ -40,10 +40,14 @@ describe("durability", () => {
         assert.ok(duplicates <= 8, `duplicates are bounded by what was in flight (8), got ${duplicates}`);
         const pending = await second.api<{ data: unknown[] }>("GET", "/v1/tenants/acme/deliveries?status=pending");
         const delivering = await second.api<{ data: unknown[] }>("GET", "/v1/tenants/acme/deliveries?status=delivering");
-        await eventually(async () => {
-          const ok = await second.api<{ data: unknown[] }>("GET", "/v1/tenants/acme/deliveries?status=succeeded&limit=1000");
-          return ok.body.data.length === 400;
-        }, 10_000, "400 succeeded deliveries recorded");
+        await eventually(
+          async () => {
+            const ok = await second.api<{ data: unknown[] }>("GET", "/v1/tenants/acme/deliveries?status=succeeded&limit=1000");
+            return ok.body.data.length === 400;
+          },
+          10_000,
+          "400 succeeded deliveries recorded",
+        );
         assert.ok(pending.body.data.length + delivering.body.data.length <= 400);
       } finally {
         second.child.kill("SIGTERM");
@@ -61,7 +65,11 @@ describe("durability", () => {
     try {
       const s1 = await startServer({ TOCSIN_ENDPOINT_CONCURRENCY: "4", TOCSIN_CONCURRENCY: "4" }, dir);
       await setupTenant(s1.api, "acme", [{ url: `${rx.url}/hook` }]);
-      const r = await s1.api("POST", "/v1/tenants/acme/events", Array.from({ length: 300 }, (_, i) => ({ type: "a.b", payload: { i } })));
+      const r = await s1.api(
+        "POST",
+        "/v1/tenants/acme/events",
+        Array.from({ length: 300 }, (_, i) => ({ type: "a.b", payload: { i } })),
+      );
       assert.equal(r.status, 202);
       await rx.waitFor(20);
       await s1.stop();

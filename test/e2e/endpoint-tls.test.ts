@@ -163,7 +163,11 @@ describe("secrets at rest", () => {
         password: "basic-password-clear-text-1234",
         token: "bearer-token-clear-text-5678",
       };
-      const a = await endpoint(api, { url: "http://127.0.0.1:9/a", secret: secrets.signing, auth: { type: "basic", username: "user-a", password: secrets.password } });
+      const a = await endpoint(api, {
+        url: "http://127.0.0.1:9/a",
+        secret: secrets.signing,
+        auth: { type: "basic", username: "user-a", password: secrets.password },
+      });
       assert.equal(a.status, 201, JSON.stringify(a.body));
       const b = await endpoint(api, {
         url: "https://127.0.0.1:9/b",
@@ -176,7 +180,10 @@ describe("secrets at rest", () => {
       const rot = await api("POST", `/v1/tenants/acme/endpoints/${b.body.id}/secret/rotate`, { secret: secrets.rotated });
       assert.equal(rot.status, 200);
       // The key's base64 body (without the PEM armour, which is the same in every key).
-      const keyBody = certs.clientKey.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+      const keyBody = certs.clientKey
+        .split("\n")
+        .filter((l) => l && !l.startsWith("-----"))
+        .join("");
       const needles = [...Object.values(secrets), Buffer.from(secrets.signing.slice(6), "base64").toString("latin1"), keyBody.slice(0, 40)];
       const files = readdirSync(dataDir).filter((f) => f.startsWith("tocsin.db") || f.endsWith(".db") || f.includes("-wal"));
       assert.ok(files.length > 0, `database files in ${dataDir}: ${readdirSync(dataDir).join(", ")}`);

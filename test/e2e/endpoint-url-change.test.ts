@@ -47,14 +47,26 @@ async function testCall<R extends ReceivedRequest>(api: Api, tenant: string, id:
   return got[before];
 }
 
-const withTwoReceivers = (fn: (a: Receiver, b: Receiver) => Promise<void>) => withReceiver(() => ({}), (a) => withReceiver(() => ({}), (b) => fn(a, b)));
+const withTwoReceivers = (fn: (a: Receiver, b: Receiver) => Promise<void>) =>
+  withReceiver(
+    () => ({}),
+    (a) =>
+      withReceiver(
+        () => ({}),
+        (b) => fn(a, b),
+      ),
+  );
 
 for (const backend of await testBackends()) {
   describe(`${backend}: moving an endpoint to another origin`, () => {
     it("clears the stored bearer token and custom headers, says so, and the new host receives neither", async () => {
       await withTwoReceivers(async (a, b) => {
         await withBackendServer(backend, {}, async ({ api }) => {
-          const ep = await endpointAt(api, "acme", { url: `${a.url}/hook`, auth: { type: "bearer", token: "tok-for-a" }, headers: { "X-Api-Key": "key-for-a", "X-Team": "soc" } });
+          const ep = await endpointAt(api, "acme", {
+            url: `${a.url}/hook`,
+            auth: { type: "bearer", token: "tok-for-a" },
+            headers: { "X-Api-Key": "key-for-a", "X-Team": "soc" },
+          });
           const atA = await testCall(api, "acme", ep.id, a);
           assert.equal(atA.headers.authorization, "Bearer tok-for-a");
           assert.equal(atA.headers["x-api-key"], "key-for-a");
@@ -76,22 +88,29 @@ for (const backend of await testBackends()) {
     });
 
     it("a new path on the same origin keeps auth and headers, and the answer lists nothing", async () => {
-      await withReceiver(() => ({}), async (a) => {
-        await withBackendServer(backend, {}, async ({ api }) => {
-          const ep = await endpointAt(api, "acme", { url: `${a.url}/v1`, auth: { type: "basic", username: "u", password: "pw" }, headers: { "X-Api-Key": "k" } });
-          const moved = await patch(api, "acme", ep.id, { url: `${a.url}/v2?x=1` });
-          assert.equal(moved.cleared, undefined);
-          assert.deepEqual(moved.auth, { type: "basic", username: "u", passwordSet: true });
-          const r = await testCall(api, "acme", ep.id, a);
-          assert.equal(r.path, "/v2?x=1");
-          assert.equal(r.headers.authorization, `Basic ${Buffer.from("u:pw").toString("base64")}`);
-          assert.equal(r.headers["x-api-key"], "k");
-          // The same origin spelled with its default port is the same origin.
-          const p = await patch(api, "acme", ep.id, { url: "http://127.0.0.1:80/a" });
-          assert.deepEqual(p.cleared, ["auth", "headers"]);
-          assert.equal((await patch(api, "acme", ep.id, { url: "http://127.0.0.1/b", auth: { type: "bearer", token: "t" } })).cleared, undefined);
-        });
-      });
+      await withReceiver(
+        () => ({}),
+        async (a) => {
+          await withBackendServer(backend, {}, async ({ api }) => {
+            const ep = await endpointAt(api, "acme", {
+              url: `${a.url}/v1`,
+              auth: { type: "basic", username: "u", password: "pw" },
+              headers: { "X-Api-Key": "k" },
+            });
+            const moved = await patch(api, "acme", ep.id, { url: `${a.url}/v2?x=1` });
+            assert.equal(moved.cleared, undefined);
+            assert.deepEqual(moved.auth, { type: "basic", username: "u", passwordSet: true });
+            const r = await testCall(api, "acme", ep.id, a);
+            assert.equal(r.path, "/v2?x=1");
+            assert.equal(r.headers.authorization, `Basic ${Buffer.from("u:pw").toString("base64")}`);
+            assert.equal(r.headers["x-api-key"], "k");
+            // The same origin spelled with its default port is the same origin.
+            const p = await patch(api, "acme", ep.id, { url: "http://127.0.0.1:80/a" });
+            assert.deepEqual(p.cleared, ["auth", "headers"]);
+            assert.equal((await patch(api, "acme", ep.id, { url: "http://127.0.0.1/b", auth: { type: "bearer", token: "t" } })).cleared, undefined);
+          });
+        },
+      );
     });
   });
 }
@@ -118,7 +137,11 @@ describe("moving an endpoint: what the same PATCH sets again is kept", () => {
   it("a headers member keeps the old headers merged with it; {} keeps them all, null clears them", async () => {
     await withTwoReceivers(async (a, b) => {
       await withServer({}, async ({ api }) => {
-        const ep = await endpointAt(api, "acme", { url: `${a.url}/h`, headers: { "X-Team": "soc", "X-Api-Key": "old" }, auth: { type: "bearer", token: "t-a" } });
+        const ep = await endpointAt(api, "acme", {
+          url: `${a.url}/h`,
+          headers: { "X-Team": "soc", "X-Api-Key": "old" },
+          auth: { type: "bearer", token: "t-a" },
+        });
         const merged = await patch(api, "acme", ep.id, { url: `${b.url}/h`, headers: { "X-Api-Key": "new" } });
         assert.deepEqual(merged.cleared, ["auth"]);
         assert.deepEqual(merged.headers, { "X-Team": "soc", "X-Api-Key": "new" });
@@ -154,7 +177,8 @@ describe("moving an endpoint: the client certificate", () => {
   let a: TlsReceiver;
   let b: TlsReceiver;
   // Both ask for a client certificate and accept requests without one, recording what came.
-  const asking = () => startTlsReceiver({ cert: certs.serverCert, key: certs.serverKey, ca: certs.clientCa, serverOptions: { requestCert: true, rejectUnauthorized: false } });
+  const asking = () =>
+    startTlsReceiver({ cert: certs.serverCert, key: certs.serverKey, ca: certs.clientCa, serverOptions: { requestCert: true, rejectUnauthorized: false } });
   before(async () => {
     certs = await makeCerts();
     [a, b] = await Promise.all([asking(), asking()]);

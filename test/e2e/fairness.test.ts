@@ -64,7 +64,8 @@ for (const backend of await testBackends()) {
               rx.status === "fulfilled" ? rx.value.map((r) => r.at - postedAt.get(probeOf(r)!)!).sort((a, b) => a - b) : null;
             const lo = latencies(toOther);
             const ls = latencies(toShared);
-            const summary = `other origin: ${lo ? lo.join(", ") : `only ${other.requests.filter(isProbe).length} of ${PROBES} arrived`} ms; ` +
+            const summary =
+              `other origin: ${lo ? lo.join(", ") : `only ${other.requests.filter(isProbe).length} of ${PROBES} arrived`} ms; ` +
               `hanging endpoint's origin: ${ls ? ls.join(", ") : `only ${shared.requests.filter(isProbe).length} of ${PROBES} arrived`} ms; ` +
               `worker in flight ${app.worker?.inFlight()}, hanging requests at the receiver ${hangingAtStart}`;
             console.log(`${backend}: quiet tenant's delivery latencies: ${summary}`);

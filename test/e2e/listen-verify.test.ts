@@ -88,7 +88,11 @@ describe("tocsin listen and tocsin verify", () => {
         try {
           assert.equal(l.ready.tenantId, "demo");
           assert.match(l.ready.endpointId ?? "", /^ep_/);
-          const sent = await s.api<{ id: string }>("POST", "/v1/tenants/demo/events", { type: "alert.fired", severity: "high", payload: { score: 9.5, host: "db-1" } });
+          const sent = await s.api<{ id: string }>("POST", "/v1/tenants/demo/events", {
+            type: "alert.fired",
+            severity: "high",
+            payload: { score: 9.5, host: "db-1" },
+          });
           assert.equal(sent.status, 202, JSON.stringify(sent.body));
           const [got] = await eventually(async () => (l.seen().length ? l.seen() : null), 15_000, "the webhook at tocsin listen");
           assert.equal(got.method, "POST");
@@ -96,10 +100,14 @@ describe("tocsin listen and tocsin verify", () => {
           assert.equal(got.answer.status, 200);
           assert.deepEqual(JSON.parse(got.body), { score: 9.5, host: "db-1" });
           assert.equal(got.saved, join(dir, "0001"));
-          const d = await eventually(async () => {
-            const list = (await s.api<{ data: { status: string }[] }>("GET", `/v1/tenants/demo/deliveries?endpointId=${l.ready.endpointId}`)).body.data;
-            return list[0]?.status === "succeeded" ? list[0] : null;
-          }, 10_000, "the delivery to succeed");
+          const d = await eventually(
+            async () => {
+              const list = (await s.api<{ data: { status: string }[] }>("GET", `/v1/tenants/demo/deliveries?endpointId=${l.ready.endpointId}`)).body.data;
+              return list[0]?.status === "succeeded" ? list[0] : null;
+            },
+            10_000,
+            "the delivery to succeed",
+          );
           assert.ok(d);
         } finally {
           assert.equal(await l.stop(), 0, l.err.join(""));
@@ -115,12 +123,20 @@ describe("tocsin listen and tocsin verify", () => {
         const ok = await runCli(["verify", "--secret", secret, "--request-headers", headers, "--body", body], {});
         assert.equal(ok.code, 0, ok.err);
         assert.match(ok.out, /^verified: the signature matches \(webhook-id evt_\w+, signed \d{4}-/);
-        const other = await runCli(["verify", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--secret", secret, "--request-headers", headers, "--body", "-", "--json"], {}, { input: readFileSync(body, "utf8") });
+        const other = await runCli(
+          ["verify", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--secret", secret, "--request-headers", headers, "--body", "-", "--json"],
+          {},
+          { input: readFileSync(body, "utf8") },
+        );
         assert.equal(other.code, 0, other.err);
         assert.equal((JSON.parse(other.out) as { secretIndex: number }).secretIndex, 1);
 
         // Each failure exits 1 with its precise reason.
-        const changed = await runCli(["verify", "--secret", secret, "--request-headers", headers, "--body", "-"], {}, { input: readFileSync(body, "utf8").replace("db-1", "db-2") });
+        const changed = await runCli(
+          ["verify", "--secret", secret, "--request-headers", headers, "--body", "-"],
+          {},
+          { input: readFileSync(body, "utf8").replace("db-1", "db-2") },
+        );
         assert.equal(changed.code, 1);
         assert.match(changed.err, /^not verified \(bad_signature\): no signature in webhook-signature matches/);
         const h = JSON.parse(readFileSync(headers, "utf8")) as Record<string, string>;
@@ -144,7 +160,10 @@ describe("tocsin listen and tocsin verify", () => {
           [["verify", "--secret", secret, "--request-headers", body, "--body", body], /header "score" must be a string or a list of strings/],
           [["verify", "--secret", secret, "--request-headers", join(dir, "nope.json"), "--body", body], /cannot read --request-headers .*nope.json: ENOENT/],
           [["verify", "--secret", secret, "--request-headers", headers, "--body", body, "--scheme", "hmac-sha256"], /needs --signature-header/],
-          [["verify", "--secret", secret, "--request-headers", headers, "--body", body, "--prefix", "sha256="], /--prefix applies to --scheme hmac-sha256 only/],
+          [
+            ["verify", "--secret", secret, "--request-headers", headers, "--body", body, "--prefix", "sha256="],
+            /--prefix applies to --scheme hmac-sha256 only/,
+          ],
           [["verify", "--secret", secret, "--request-headers", headers, "--body", body, "--tolerance-sec", "5m"], /--tolerance-sec must be whole seconds/],
           [["listen", "--port", "70000"], /--port must be a whole number from 0 to 65535/],
           [["listen", "--forward", "http://127.0.0.1:9/", "--status", "202"], /--status does not apply with --forward/],
@@ -162,45 +181,106 @@ describe("tocsin listen and tocsin verify", () => {
   it("verifies hmac-sha256 forms, answers both validation modes, fails the first N, and prints a readable display", { timeout: 90_000 }, async () => {
     await withServer({ TOCSIN_RETRY_SCHEDULE: "200ms,200ms,200ms,1h" }, async (s) => {
       const hmacSecret = "gh-style-secret-0123456789";
-      const l = await listen(["--json", "--scheme", "hmac-sha256", "--signature-header", "X-Hub-Signature-256", "--prefix", "sha256=", "--secret", hmacSecret, "--fail-first", "2"]);
+      const l = await listen([
+        "--json",
+        "--scheme",
+        "hmac-sha256",
+        "--signature-header",
+        "X-Hub-Signature-256",
+        "--prefix",
+        "sha256=",
+        "--secret",
+        hmacSecret,
+        "--fail-first",
+        "2",
+      ]);
       try {
         const url = l.ready.listening;
         const signing = { scheme: "hmac-sha256", header: "X-Hub-Signature-256", encoding: "hex", prefix: "sha256=" };
-        const challenged = await tenantWith(s, "acme", { url: `${url}challenge`, eventTypes: ["alert.*"], signing, secret: hmacSecret, validation: { mode: "challenge" } });
-        const tokened = await tenantWith(s, "acme", { url: `${url}token`, eventTypes: ["none.*"], signing, secret: hmacSecret, validation: { mode: "token-path" } });
+        const challenged = await tenantWith(s, "acme", {
+          url: `${url}challenge`,
+          eventTypes: ["alert.*"],
+          signing,
+          secret: hmacSecret,
+          validation: { mode: "challenge" },
+        });
+        const tokened = await tenantWith(s, "acme", {
+          url: `${url}token`,
+          eventTypes: ["none.*"],
+          signing,
+          secret: hmacSecret,
+          validation: { mode: "token-path" },
+        });
         for (const ep of [challenged, tokened]) {
-          const e = await eventually(async () => {
-            const b = (await s.api<{ validation: { status: string } }>("GET", `/v1/tenants/acme/endpoints/${ep.id}`)).body;
-            return b.validation.status === "pending" ? null : b;
-          }, 15_000, "validation to finish");
+          const e = await eventually(
+            async () => {
+              const b = (await s.api<{ validation: { status: string } }>("GET", `/v1/tenants/acme/endpoints/${ep.id}`)).body;
+              return b.validation.status === "pending" ? null : b;
+            },
+            15_000,
+            "validation to finish",
+          );
           assert.equal(e.validation.status, "passed", JSON.stringify(e));
         }
         const validations = l.seen().filter((x) => x.validation);
         assert.deepEqual(validations.map((x) => x.validation).sort(), ["challenge", "token-path"]);
-        assert.ok(validations.every((x) => x.answer.status === 200 && x.verification?.ok), JSON.stringify(validations));
+        assert.ok(
+          validations.every((x) => x.answer.status === 200 && x.verification?.ok),
+          JSON.stringify(validations),
+        );
 
         // --fail-first 2: the webhook is answered 500 twice, then 200; the same webhook-id each time.
-        await s.api("POST", "/v1/tenants/acme/events", { type: "alert.fired", payload: { score: 9.50 } });
-        const tries = await eventually(async () => {
-          const w = l.seen().filter((x) => !x.validation);
-          return w.length >= 3 ? w : null;
-        }, 15_000, "three tries of the webhook");
-        assert.deepEqual(tries.map((x) => x.answer.status), [500, 500, 200]);
-        assert.ok(tries.every((x) => x.verification?.ok), JSON.stringify(tries.map((x) => x.verification)));
+        await s.api("POST", "/v1/tenants/acme/events", { type: "alert.fired", payload: { score: 9.5 } });
+        const tries = await eventually(
+          async () => {
+            const w = l.seen().filter((x) => !x.validation);
+            return w.length >= 3 ? w : null;
+          },
+          15_000,
+          "three tries of the webhook",
+        );
+        assert.deepEqual(
+          tries.map((x) => x.answer.status),
+          [500, 500, 200],
+        );
+        assert.ok(
+          tries.every((x) => x.verification?.ok),
+          JSON.stringify(tries.map((x) => x.verification)),
+        );
         assert.equal(new Set(tries.map((x) => x.headers["webhook-id"])).size, 1);
-        const d = await eventually(async () => {
-          const list = (await s.api<{ data: { status: string; attemptCount: number }[] }>("GET", `/v1/tenants/acme/deliveries?endpointId=${challenged.id}`)).body.data;
-          return list[0]?.status === "succeeded" ? list[0] : null;
-        }, 10_000, "the delivery to succeed on its third attempt");
+        const d = await eventually(
+          async () => {
+            const list = (await s.api<{ data: { status: string; attemptCount: number }[] }>("GET", `/v1/tenants/acme/deliveries?endpointId=${challenged.id}`))
+              .body.data;
+            return list[0]?.status === "succeeded" ? list[0] : null;
+          },
+          10_000,
+          "the delivery to succeed on its third attempt",
+        );
         assert.equal(d.attemptCount, 3);
       } finally {
         assert.equal(await l.stop(), 0);
       }
 
       // Text display: headers, the body indented with numbers as sent, the verdict, the answer.
-      const t = await listen(["--secret", "wrong-secret-000000000", "--scheme", "hmac-sha256", "--signature-header", "X-Hub-Signature-256", "--prefix", "sha256="]);
+      const t = await listen([
+        "--secret",
+        "wrong-secret-000000000",
+        "--scheme",
+        "hmac-sha256",
+        "--signature-header",
+        "X-Hub-Signature-256",
+        "--prefix",
+        "sha256=",
+      ]);
       try {
-        const ep = await tenantWith(s, "acme", { url: `${t.ready.listening}text`, eventTypes: ["text.*"], signing: { scheme: "hmac-sha256", header: "X-Hub-Signature-256", encoding: "hex", prefix: "sha256=" }, secret: hmacSecret, auth: { type: "basic", username: "ops", password: "pa55word" } });
+        const ep = await tenantWith(s, "acme", {
+          url: `${t.ready.listening}text`,
+          eventTypes: ["text.*"],
+          signing: { scheme: "hmac-sha256", header: "X-Hub-Signature-256", encoding: "hex", prefix: "sha256=" },
+          secret: hmacSecret,
+          auth: { type: "basic", username: "ops", password: "pa55word" },
+        });
         // Raw text, so that 9.50 reaches Tocsin as written.
         const posted = await fetch(`${s.url}/v1/tenants/acme/events`, {
           method: "POST",
@@ -238,11 +318,15 @@ describe("tocsin listen and tocsin verify", () => {
           assert.deepEqual(JSON.parse(got.body), { n: 1 });
           const [seen] = await eventually(async () => (l.seen().length ? l.seen() : null), 10_000, "the relay shown");
           assert.deepEqual([seen.forwarded?.status, seen.forwarded?.body, seen.answer.status], [201, '{"stored":true}', 201]);
-          const attempt = await eventually(async () => {
-            const list = (await s.api<{ data: { id: string; status: string }[] }>("GET", `/v1/tenants/acme/deliveries?endpointId=${ep.id}`)).body.data;
-            if (list[0]?.status !== "succeeded") return null;
-            return (await s.api<{ attempts: { statusCode: number }[] }>("GET", `/v1/tenants/acme/deliveries/${list[0].id}`)).body.attempts[0];
-          }, 10_000, "the delivery to succeed");
+          const attempt = await eventually(
+            async () => {
+              const list = (await s.api<{ data: { id: string; status: string }[] }>("GET", `/v1/tenants/acme/deliveries?endpointId=${ep.id}`)).body.data;
+              if (list[0]?.status !== "succeeded") return null;
+              return (await s.api<{ attempts: { statusCode: number }[] }>("GET", `/v1/tenants/acme/deliveries/${list[0].id}`)).body.attempts[0];
+            },
+            10_000,
+            "the delivery to succeed",
+          );
           assert.equal(attempt.statusCode, 201);
         } finally {
           assert.equal(await l.stop(), 0);

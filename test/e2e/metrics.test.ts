@@ -71,7 +71,15 @@ for (const backend of await testBackends()) {
         try {
           const { api, url } = s;
           // A batch of two events, one with an idempotency key sent twice, and one for a tenant that does not exist.
-          assert.equal((await api("POST", "/v1/tenants/acme/events", [{ type: "t.1", payload: {} }, { type: "t.2", payload: {} }])).status, 202);
+          assert.equal(
+            (
+              await api("POST", "/v1/tenants/acme/events", [
+                { type: "t.1", payload: {} },
+                { type: "t.2", payload: {} },
+              ])
+            ).status,
+            202,
+          );
           assert.equal((await api("POST", "/v1/tenants/acme/events", { type: "t.3", payload: {}, idempotencyKey: "k3" })).status, 202);
           assert.equal((await api("POST", "/v1/tenants/acme/events", { type: "t.3", payload: {}, idempotencyKey: "k3" })).status, 200);
           assert.equal((await api("POST", "/v1/tenants/nobody/events", { type: "t.1", payload: {} })).status, 404);
@@ -82,7 +90,11 @@ for (const backend of await testBackends()) {
           const m = await eventually(
             async () => {
               const x = await scrape(url);
-              return total(x, "tocsin_deliveries_total") === 9 && value(x, "tocsin_queue_depth", { status: "pending" }) === 6 && value(x, "tocsin_queue_depth", { status: "delivering" }) === 0 ? x : null;
+              return total(x, "tocsin_deliveries_total") === 9 &&
+                value(x, "tocsin_queue_depth", { status: "pending" }) === 6 &&
+                value(x, "tocsin_queue_depth", { status: "delivering" }) === 0
+                ? x
+                : null;
             },
             20_000,
             "9 recorded attempts and 6 pending retries",
@@ -95,7 +107,9 @@ for (const backend of await testBackends()) {
           assert.equal(value(m, "tocsin_deliveries_created_total"), 9);
 
           assert.deepEqual(
-            series(m, "tocsin_deliveries_total").map((x) => [x.labels.outcome, x.labels.error_class, x.value]).sort(),
+            series(m, "tocsin_deliveries_total")
+              .map((x) => [x.labels.outcome, x.labels.error_class, x.value])
+              .sort(),
             [
               ["retrying", "http_status", 6],
               ["succeeded", "none", 3],
@@ -109,16 +123,24 @@ for (const backend of await testBackends()) {
           for (const x of h) {
             assert.equal(x.buckets["+Inf"], x.count, "every attempt falls in the +Inf bucket");
             assert.ok(x.sum !== undefined && x.sum >= 0);
-            const bounds = Object.keys(x.buckets).filter((k) => k !== "+Inf").map(Number).sort((p, q) => p - q);
+            const bounds = Object.keys(x.buckets)
+              .filter((k) => k !== "+Inf")
+              .map(Number)
+              .sort((p, q) => p - q);
             assert.deepEqual([bounds[0], bounds.at(-1)], [0.005, 60]);
             const counts = bounds.map((le) => x.buckets[String(le)]);
-            assert.ok(counts.every((n, i) => i === 0 || n >= counts[i - 1]), "buckets are cumulative");
+            assert.ok(
+              counts.every((n, i) => i === 0 || n >= counts[i - 1]),
+              "buckets are cumulative",
+            );
           }
 
           assert.equal(value(m, "tocsin_queue_depth", { status: "due" }), 0, "the retries are an hour away");
           assert.equal(value(m, "tocsin_queue_oldest_due_age_seconds"), 0);
           assert.deepEqual(
-            series(m, "tocsin_endpoint_circuits").map((x) => [x.labels.state, x.value]).sort(),
+            series(m, "tocsin_endpoint_circuits")
+              .map((x) => [x.labels.state, x.value])
+              .sort(),
             [
               ["closed", 4],
               ["half_open", 0],
@@ -133,7 +155,9 @@ for (const backend of await testBackends()) {
           // Per-endpoint series: the opted-in endpoint, plus the top 2 by pending deliveries (b: 3, c: 2), never d.
           assert.deepEqual(endpointDepths(m), { [a]: 0, [b]: 3, [c]: 2 });
           assert.deepEqual(
-            series(m, "tocsin_endpoint_deliveries_total").map((x) => [x.labels.endpoint, x.labels.outcome, x.value]).sort(),
+            series(m, "tocsin_endpoint_deliveries_total")
+              .map((x) => [x.labels.endpoint, x.labels.outcome, x.value])
+              .sort(),
             [
               [a, "failed", 0],
               [a, "retrying", 0],
@@ -189,7 +213,10 @@ for (const backend of await testBackends()) {
           rx.release();
           const done = await eventually(async () => {
             const x = await scrape(url);
-            return value(x, "tocsin_deliveries_total", { outcome: "succeeded", error_class: "none" }) === 3 && value(x, "tocsin_queue_depth", { status: "pending" }) === 0 ? x : null;
+            return value(x, "tocsin_deliveries_total", { outcome: "succeeded", error_class: "none" }) === 3 &&
+              value(x, "tocsin_queue_depth", { status: "pending" }) === 0
+              ? x
+              : null;
           });
           assert.equal(value(done, "tocsin_queue_depth", { status: "due" }), 0);
           assert.equal(value(done, "tocsin_queue_depth", { status: "delivering" }), 0);
@@ -276,7 +303,9 @@ describe("postgres: metrics of a worker process", { skip: (await pgAvailable()) 
           children.push(apiProcess);
           const worker = await spawnRole("worker", dir, key, { ...env, TOCSIN_METRICS_PORT: "0" });
           children.push(worker);
-          const started = worker.output.flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as { msg?: string; metrics?: string }] : [])).find((l) => l.msg?.endsWith("worker started"));
+          const started = worker.output
+            .flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as { msg?: string; metrics?: string }] : []))
+            .find((l) => l.msg?.endsWith("worker started"));
           assert.ok(started?.metrics, "the worker logs where it serves its metrics");
           const workerUrl = started.metrics.replace(/\/metrics$/, "");
 

@@ -123,7 +123,10 @@ describe("postgres: database restart during ingest", { skip: findPgBinDir() ? fa
         [],
         `ingest answered only 202 or 503:\n${logTail()}`,
       );
-      assert.ok(outcomes.some((o) => o.answered === "before"), "events were ingested before the stop");
+      assert.ok(
+        outcomes.some((o) => o.answered === "before"),
+        "events were ingested before the stop",
+      );
       assert.deepEqual(
         outcomes.filter((o) => o.answered === "before" && o.status !== 202).map((o) => o.n),
         [],
@@ -155,10 +158,13 @@ describe("postgres: database restart during ingest", { skip: findPgBinDir() ? fa
       } catch (e) {
         const got = delivered();
         const missing = acked.filter((o) => !got.has(o.id!)).map((o) => `#${o.n} ${o.id} (${o.sent}→${o.answered})`);
-        assert.fail(`${(e as Error).message}; ${missing.length} of ${acked.length} acknowledged events never arrived: ${missing.slice(0, 20).join(", ")}\n${logTail()}`);
+        assert.fail(
+          `${(e as Error).message}; ${missing.length} of ${acked.length} acknowledged events never arrived: ${missing.slice(0, 20).join(", ")}\n${logTail()}`,
+        );
       }
       const got = delivered();
-      const byPhase = (os: Outcome[]) => (["before", "stopping", "down", "starting", "after"] as const).map((p) => `${p}=${os.filter((o) => o.sent === p).length}`).join(" ");
+      const byPhase = (os: Outcome[]) =>
+        (["before", "stopping", "down", "starting", "after"] as const).map((p) => `${p}=${os.filter((o) => o.sent === p).length}`).join(" ");
       const duplicates = receiver.requests.length - got.size;
       const unacknowledgedDelivered = [...got].filter((id) => !ackedIds.has(id)).length;
       console.log(

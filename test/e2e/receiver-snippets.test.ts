@@ -63,7 +63,10 @@ interface Snippet {
 /** Starts `command` on a free loopback port and resolves once it prints that it listens. */
 async function startSnippet(command: string[], env: Record<string, string>): Promise<Snippet> {
   const port = await freePort();
-  const child = spawn(command[0], command.slice(1), { env: { ...process.env, ...env, HOST: "127.0.0.1", PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command[0], command.slice(1), {
+    env: { ...process.env, ...env, HOST: "127.0.0.1", PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const errors: string[] = [];
   const listeners = new Set<() => void>();
@@ -132,11 +135,18 @@ async function testCall(api: Api, endpointId: string): Promise<TestCall> {
 /** Every delivery of `eventId`, once each is final; asserts each succeeded with a 204 from the snippet. */
 async function assertDelivered(api: Api, eventId: string, count: number): Promise<void> {
   type D = { status: string; lastStatusCode: number | null };
-  const list = await eventually(async () => {
-    const r = await api<{ data: D[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${eventId}`);
-    return r.body.data.length === count && r.body.data.every((d) => d.status === "succeeded") ? r.body.data : null;
-  }, WAIT_MS, `${count} deliveries of ${eventId} to succeed`);
-  assert.deepEqual(list.map((d) => d.lastStatusCode), Array(count).fill(204));
+  const list = await eventually(
+    async () => {
+      const r = await api<{ data: D[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${eventId}`);
+      return r.body.data.length === count && r.body.data.every((d) => d.status === "succeeded") ? r.body.data : null;
+    },
+    WAIT_MS,
+    `${count} deliveries of ${eventId} to succeed`,
+  );
+  assert.deepEqual(
+    list.map((d) => d.lastStatusCode),
+    Array(count).fill(204),
+  );
 }
 
 /** Runs one language's snippet against a real Tocsin server, once per signing case. */
@@ -158,13 +168,22 @@ async function exerciseSnippet(command: string[]): Promise<void> {
     const ids: string[] = [];
     for (const [i, c] of CASES.entries()) {
       const eventTypes = c.overlaps ? ["alert.*", "rotation.*"] : ["alert.*"];
-      const r = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${snippets[i].url}/hooks/tocsin`, eventTypes, signing: c.signing, secret });
+      const r = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", {
+        url: `${snippets[i].url}/hooks/tocsin`,
+        eventTypes,
+        signing: c.signing,
+        secret,
+      });
       assert.equal(r.status, 201, `${c.name}: ${JSON.stringify(r.body)}`);
       ids.push(r.body.id);
     }
 
     // A real event, posted as text: "0.90" and the non-ASCII note reach the snippet as these bytes.
-    const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", '{"type":"alert.fired","payload":{"host":"db-1","usage":0.90,"note":"disque plein ☕"}}');
+    const ev = await api<{ id: string }>(
+      "POST",
+      "/v1/tenants/acme/events",
+      '{"type":"alert.fired","payload":{"host":"db-1","usage":0.90,"note":"disque plein ☕"}}',
+    );
     assert.equal(ev.status, 202, JSON.stringify(ev.body));
     for (const [i, c] of CASES.entries()) {
       await snippets[i].waitForLine((l) => l.startsWith(`verified ${ev.body.id} `)).catch((e: Error) => assert.fail(`${c.name}: ${e.message}`));
@@ -268,7 +287,11 @@ describe("receiver snippets verify what Tocsin sends", () => {
     for (const [lang, file] of Object.entries(FILES)) {
       const shown = blocks.filter((b) => b.lang === lang);
       assert.equal(shown.length, 1, `docs/signing.md should have exactly one \`\`\`${lang} block, the copy of examples/receivers/${file}`);
-      assert.equal(shown[0].text, readFileSync(new URL(file, SNIPPETS), "utf8"), `the \`\`\`${lang} block of docs/signing.md differs from examples/receivers/${file}: copy the file into it`);
+      assert.equal(
+        shown[0].text,
+        readFileSync(new URL(file, SNIPPETS), "utf8"),
+        `the \`\`\`${lang} block of docs/signing.md differs from examples/receivers/${file}: copy the file into it`,
+      );
     }
   });
 });

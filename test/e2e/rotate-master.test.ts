@@ -64,7 +64,10 @@ describe("keys rotate-master", () => {
       s = await startServer({}, dir);
       try {
         // The secrets themselves did not change: the previous signing secret still signs too.
-        assert.equal((await s.api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.body.id}/secret`)).body.secret, "whsec_dGhpc2lzYW5vbGRzZWNyZXRmb3J0ZXN0aW5nISE=");
+        assert.equal(
+          (await s.api<{ secret: string }>("GET", `/v1/tenants/acme/endpoints/${ep.body.id}/secret`)).body.secret,
+          "whsec_dGhpc2lzYW5vbGRzZWNyZXRmb3J0ZXN0aW5nISE=",
+        );
         await s.api("POST", "/v1/tenants/acme/events", { type: "x", payload: { n: 2 } });
         const [, second] = await rx.waitFor(2);
         assert.equal(second.headers.authorization, BASIC);
@@ -87,7 +90,12 @@ describe("keys rotate-master", () => {
       const s = await startServer({}, dir);
       try {
         await s.api("POST", "/v1/tenants", { id: "acme" });
-        const ep = await s.api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/h`, eventTypes: ["*"], secret: SECRET, auth: { type: "basic", username: "u", password: PASSWORD } });
+        const ep = await s.api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", {
+          url: `${rx.url}/h`,
+          eventTypes: ["*"],
+          secret: SECRET,
+          auth: { type: "basic", username: "u", password: PASSWORD },
+        });
         const oldKey = readFileSync(join(dir, "master-key"), "utf8").trim();
         const r = await cli(["keys", "rotate-master", "--data-dir", dir], { TOCSIN_URL: s.url, TOCSIN_API_KEY: s.apiKey });
         assert.equal(r.code, 0, r.err);
@@ -133,7 +141,11 @@ describe("keys rotate-master", () => {
         const before = await startServer({ ...b.env }, dirs[0]);
         await before.api("POST", "/v1/tenants", { id: "acme" });
         for (let i = 0; i < 5; i++) {
-          const r = await before.api("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/e${i}`, eventTypes: ["*"], auth: { type: "basic", username: "u", password: PASSWORD } });
+          const r = await before.api("POST", "/v1/tenants/acme/endpoints", {
+            url: `${rx.url}/e${i}`,
+            eventTypes: ["*"],
+            auth: { type: "basic", username: "u", password: PASSWORD },
+          });
           assert.equal(r.status, 201);
         }
         await before.stop();

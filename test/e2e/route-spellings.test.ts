@@ -64,7 +64,11 @@ function bodyFor(method: string, url: string): unknown {
     "PATCH /v1/tenants/:tenant/endpoints/:id": { description: "changed" },
     "POST /v1/tenants/:tenant/endpoints/:id/replay": { since: "2020-01-01T00:00:00Z", status: "failed" },
     "POST /v1/tenants/:tenant/events": { type: "spell.none", payload: { n: 1 } },
-    "POST /v1/tenants/:tenant/ingest/alertmanager": { version: "4", status: "firing", alerts: [{ status: "firing", labels: { alertname: "spell.none" }, fingerprint: "fp-am" }] },
+    "POST /v1/tenants/:tenant/ingest/alertmanager": {
+      version: "4",
+      status: "firing",
+      alerts: [{ status: "firing", labels: { alertname: "spell.none" }, fingerprint: "fp-am" }],
+    },
     "POST /v1/event-types": { name: `spell.t${Math.random().toString(36).slice(2, 8)}` },
     "PATCH /v1/event-types/:name": { description: "changed" },
     "POST /v1/keys": { name: "spelled" },
@@ -103,11 +107,17 @@ for (const backend of await testBackends()) {
           }
           const acme = await createFixtures(admin, "acme", receiver.url, "spell");
           await createFixtures(admin, "globex", receiver.url, "spell");
-          await eventually(async () => {
-            const r = await admin<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries");
-            return r.body.data.length === 2 && r.body.data.every((d) => d.status === "succeeded");
-          }, 10_000, "the fixture deliveries to succeed");
-          const globexKey = (await admin<{ key: string }>("POST", "/v1/tenants/globex/keys", { name: "all", scopes: ["events:write", "endpoints:write", "read"] })).body.key;
+          await eventually(
+            async () => {
+              const r = await admin<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries");
+              return r.body.data.length === 2 && r.body.data.every((d) => d.status === "succeeded");
+            },
+            10_000,
+            "the fixture deliveries to succeed",
+          );
+          const globexKey = (
+            await admin<{ key: string }>("POST", "/v1/tenants/globex/keys", { name: "all", scopes: ["events:write", "endpoints:write", "read"] })
+          ).body.key;
           const portal = (await admin<{ token: string }>("POST", "/v1/tenants/acme/portal-sessions")).body.token;
           // Callers who may not go first: a spelling that gets them through to a DELETE fails the test before anything is gone.
           const callers: Caller[] = [
@@ -138,7 +148,8 @@ for (const backend of await testBackends()) {
               // The canonical answer itself follows the route's declaration.
               if (!may) {
                 const want = caller.key === null ? 401 : tenantInPath && caller.tenant !== "acme" ? 404 : 403;
-                if (canonical.status !== want) failures.push(`${caller.name}: ${route.method} ${path} -> ${canonical.status}, expected ${want}: ${canonical.text.slice(0, 200)}`);
+                if (canonical.status !== want)
+                  failures.push(`${caller.name}: ${route.method} ${path} -> ${canonical.status}, expected ${want}: ${canonical.text.slice(0, 200)}`);
               }
               for (const [name, target] of spellingsOf(path, literal)) {
                 const got = await send(base, route.method, target, caller.key, body());
@@ -148,7 +159,9 @@ for (const backend of await testBackends()) {
                 // Never more than the canonical answer: a 2xx where the canonical spelling was refused is a bypass.
                 const bypass = got.status >= 200 && got.status < 300 && !(canonical.status >= 200 && canonical.status < 300);
                 if (!ok || bypass || got.status >= 500) {
-                  failures.push(`${caller.name}: ${route.method} ${target} (${name}) -> ${got.status}, canonical ${path} -> ${canonical.status}: ${got.text.slice(0, 200)}`);
+                  failures.push(
+                    `${caller.name}: ${route.method} ${target} (${name}) -> ${got.status}, canonical ${path} -> ${canonical.status}: ${got.text.slice(0, 200)}`,
+                  );
                 }
               }
             }

@@ -82,7 +82,9 @@ describe("postgres: scale-out", { skip: available ? false : "PostgreSQL does not
       const seconds = (Date.now() - t0) / 1000;
       await new Promise((r) => setTimeout(r, 500));
       const c = counts(rx);
-      console.log(`# scale-out: ${acked.length} acknowledged, ${c.unique} delivered, ${c.duplicates} duplicates, ${(c.unique / seconds).toFixed(0)} deliveries/s`);
+      console.log(
+        `# scale-out: ${acked.length} acknowledged, ${c.unique} delivered, ${c.duplicates} duplicates, ${(c.unique / seconds).toFixed(0)} deliveries/s`,
+      );
       for (const id of acked) assert.ok(c.ids.has(id), `acknowledged event ${id} was not delivered`);
       assert.equal(c.duplicates, 0, "no event is delivered twice when no process dies");
     } finally {
@@ -132,7 +134,9 @@ describe("postgres: scale-out", { skip: available ? false : "PostgreSQL does not
       }
       await eventually(async () => counts(rx).unique >= 10_000, 90_000, "every acknowledged event after the kills");
       const c = counts(rx);
-      console.log(`# chaos: ${kills} workers killed with SIGKILL; ${acked.length} acknowledged, ${c.unique} delivered, ${c.duplicates} duplicates (bound: ${kills} x 32 in flight)`);
+      console.log(
+        `# chaos: ${kills} workers killed with SIGKILL; ${acked.length} acknowledged, ${c.unique} delivered, ${c.duplicates} duplicates (bound: ${kills} x 32 in flight)`,
+      );
       for (const id of acked) assert.ok(c.ids.has(id), `acknowledged event ${id} was lost`);
       assert.ok(kills >= 3, `the test killed workers (${kills})`);
       // Each killed worker can have had at most its two endpoints' caps (2 x 16) in flight.

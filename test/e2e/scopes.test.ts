@@ -48,7 +48,11 @@ const ROUTES: Record<string, RouteSpec> = {
   "POST /v1/tenants/{tenant}/endpoints/{id}/test": { scope: "endpoints:write", target: "endpoint", body: () => ({}) },
   "POST /v1/tenants/{tenant}/endpoints/{id}/validate": { scope: "endpoints:write", target: "endpoint", conflict: true },
   "POST /v1/tenants/{tenant}/endpoints/{id}/preview": { scope: "read", target: "endpoint", body: () => ({}) },
-  "POST /v1/tenants/{tenant}/endpoints/{id}/replay": { scope: "endpoints:write", target: "endpoint", body: () => ({ since: "2020-01-01T00:00:00Z", status: "failed" }) },
+  "POST /v1/tenants/{tenant}/endpoints/{id}/replay": {
+    scope: "endpoints:write",
+    target: "endpoint",
+    body: () => ({ since: "2020-01-01T00:00:00Z", status: "failed" }),
+  },
   "GET /v1/tenants/{tenant}/endpoints/{id}/replays": { scope: "read", target: "endpoint" },
   "GET /v1/tenants/{tenant}/replays/{id}": { scope: "read", target: "replay" },
 
@@ -161,11 +165,15 @@ describe("scopes: every route × every caller", () => {
           const acme = await createFixtures(admin, "acme", receiver.url, "matrix");
           const globex = await createFixtures(admin, "globex", receiver.url, "matrix");
           // Settled deliveries, so the other tenant's state stands still while it is probed.
-          await eventually(async () => {
-            const all = await Promise.all(["acme", "globex"].map((t) => admin<{ data: { status: string }[] }>("GET", `/v1/tenants/${t}/deliveries`)));
-            // Each tenant has the fixture delivery and the batched one.
-            return all.every((r) => r.body.data.length === 2 && r.body.data.every((d) => d.status === "succeeded"));
-          }, 10_000, "the fixture deliveries to succeed");
+          await eventually(
+            async () => {
+              const all = await Promise.all(["acme", "globex"].map((t) => admin<{ data: { status: string }[] }>("GET", `/v1/tenants/${t}/deliveries`)));
+              // Each tenant has the fixture delivery and the batched one.
+              return all.every((r) => r.body.data.length === 2 && r.body.data.every((d) => d.status === "succeeded"));
+            },
+            10_000,
+            "the fixture deliveries to succeed",
+          );
 
           const tenantKey = async (tenant: string, scopes: Scope[], expiresAt?: string) => {
             const r = await admin<{ key: string; id: string }>("POST", `/v1/tenants/${tenant}/keys`, { name: scopes.join("+"), scopes, expiresAt });
@@ -292,7 +300,12 @@ describe("scopes: every route × every caller", () => {
                 assert.deepEqual([r.status, (r.body as { data: unknown[] }).data], [200, []], q);
               }
               // Stats for another tenant's endpoint, under the caller's own tenant: as absent as any unknown endpoint.
-              const stats = await call(p, "GET", `/v1/tenants/acme/stats/deliveries?since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z&endpointId=${globex.endpoint}`, undefined);
+              const stats = await call(
+                p,
+                "GET",
+                `/v1/tenants/acme/stats/deliveries?since=2026-01-01T00:00:00Z&until=2026-01-02T00:00:00Z&endpointId=${globex.endpoint}`,
+                undefined,
+              );
               assert.deepEqual([stats.status, (stats.body as { code: string }).code], [404, "not_found"]);
             }
             // HEAD routes are guarded like their GETs.

@@ -10,7 +10,12 @@ describe("GET /v1/session", () => {
       "sqlite",
       {},
       async ({ url, api: admin }) => {
-        assert.deepEqual((await admin("GET", "/v1/session")).body, { kind: "admin", tenantId: null, scopes: ["events:write", "endpoints:write", "read"], expiresAt: null });
+        assert.deepEqual((await admin("GET", "/v1/session")).body, {
+          kind: "admin",
+          tenantId: null,
+          scopes: ["events:write", "endpoints:write", "read"],
+          expiresAt: null,
+        });
 
         const expiresAt = new Date(now() + 3_600_000).toISOString();
         const created = (await admin<{ key: string }>("POST", "/v1/keys", { name: "expiring admin", expiresAt })).body.key;
@@ -31,7 +36,12 @@ describe("GET /v1/session", () => {
 
         const portal = (await admin<{ token: string; id: string; expiresAt: string }>("POST", "/v1/tenants/acme/portal-sessions", { ttlSeconds: 600 })).body;
         const asPortal = createApi(url, portal.token);
-        assert.deepEqual((await asPortal("GET", "/v1/session")).body, { kind: "portal", tenantId: "acme", scopes: ["endpoints:write", "read"], expiresAt: portal.expiresAt });
+        assert.deepEqual((await asPortal("GET", "/v1/session")).body, {
+          kind: "portal",
+          tenantId: "acme",
+          scopes: ["endpoints:write", "read"],
+          expiresAt: portal.expiresAt,
+        });
         const head = await fetch(`${url}/v1/session`, { method: "HEAD", headers: { authorization: `Bearer ${portal.token}` } });
         assert.equal(head.status, 200);
 

@@ -67,7 +67,9 @@ describe("destination guard", () => {
         const attempt = await eventually(async () => {
           const l = await api<{ data: { id: string; attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries");
           const d = l.body.data[0];
-          return d && d.attemptCount > 0 ? (await api<{ attempts: { errorClass: string }[] }>("GET", `/v1/tenants/acme/deliveries/${d.id}`)).body.attempts[0] : null;
+          return d && d.attemptCount > 0
+            ? (await api<{ attempts: { errorClass: string }[] }>("GET", `/v1/tenants/acme/deliveries/${d.id}`)).body.attempts[0]
+            : null;
         });
         assert.equal(attempt.errorClass, "blocked_destination");
         assert.equal(rx.requests.length, 0);
@@ -101,30 +103,27 @@ describe("destination guard", () => {
     const forbidden = await startReceiver(() => ({}), good.port, "127.0.0.1");
     const dns = await startDnsServer((name, n) => (name === "rebind.test" && n === 1 ? ["127.0.0.2"] : ["127.0.0.1"]));
     try {
-      await withServer(
-        { TOCSIN_ALLOW_PRIVATE_NETWORKS: "false", TOCSIN_ALLOWED_CIDRS: "127.0.0.2/32", TOCSIN_DNS_SERVERS: dns.address },
-        async ({ api }) => {
-          await tenant(api);
-          const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `http://rebind.test:${good.port}/h`, eventTypes: ["*"] });
-          assert.equal(ep.status, 201);
-          const first = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
-          assert.equal(first.body.response?.status, 200, JSON.stringify(first.body.error));
-          assert.equal(good.requests.length, 1);
-          // The receiver closed the connection, so the next request resolves again and gets loopback.
-          const second = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
-          assert.equal(second.body.response, null);
-          assert.equal(second.body.error?.class, "blocked_destination", JSON.stringify(second.body.error));
-          // The tenant learns that the name is refused, not which internal address it resolves to.
-          assert.match(second.body.error!.message, /rebind\.test resolves to a private or reserved address/);
-          assert.doesNotMatch(second.body.error!.message, /127\.0\.0\.1/);
-          await api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
-          await eventually(async () => (await api<{ data: { attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data[0]?.attemptCount > 0);
-          assert.equal(forbidden.requests.length, 0, "nothing reached the loopback receiver");
-          // One resolution per connection: the address checked is the address connected to.
-          const aQueries = dns.queries.filter((q) => q.name === "rebind.test" && q.type === "A");
-          assert.equal(aQueries.length, 3, JSON.stringify(dns.queries));
-        },
-      );
+      await withServer({ TOCSIN_ALLOW_PRIVATE_NETWORKS: "false", TOCSIN_ALLOWED_CIDRS: "127.0.0.2/32", TOCSIN_DNS_SERVERS: dns.address }, async ({ api }) => {
+        await tenant(api);
+        const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: `http://rebind.test:${good.port}/h`, eventTypes: ["*"] });
+        assert.equal(ep.status, 201);
+        const first = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
+        assert.equal(first.body.response?.status, 200, JSON.stringify(first.body.error));
+        assert.equal(good.requests.length, 1);
+        // The receiver closed the connection, so the next request resolves again and gets loopback.
+        const second = await api<TestCall>("POST", `/v1/tenants/acme/endpoints/${ep.body.id}/test`);
+        assert.equal(second.body.response, null);
+        assert.equal(second.body.error?.class, "blocked_destination", JSON.stringify(second.body.error));
+        // The tenant learns that the name is refused, not which internal address it resolves to.
+        assert.match(second.body.error!.message, /rebind\.test resolves to a private or reserved address/);
+        assert.doesNotMatch(second.body.error!.message, /127\.0\.0\.1/);
+        await api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
+        await eventually(async () => (await api<{ data: { attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data[0]?.attemptCount > 0);
+        assert.equal(forbidden.requests.length, 0, "nothing reached the loopback receiver");
+        // One resolution per connection: the address checked is the address connected to.
+        const aQueries = dns.queries.filter((q) => q.name === "rebind.test" && q.type === "A");
+        assert.equal(aQueries.length, 3, JSON.stringify(dns.queries));
+      });
     } finally {
       await Promise.all([good.close(), forbidden.close(), dns.close()]);
     }

@@ -18,7 +18,11 @@ const TSC = new URL("../../node_modules/typescript/bin/tsc", import.meta.url).pa
 // The Standard Webhooks shared test vector.
 const VECTOR = {
   secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-  headers: { "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330", "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" },
+  headers: {
+    "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    "webhook-timestamp": "1614265330",
+    "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+  },
   body: '{"test": 2432232314}',
   now: 1614265330_000,
 };
@@ -51,14 +55,25 @@ describe("@tocsin/verify as installed from a package", () => {
       }
 
       // A TypeScript consumer type-checks against the shipped declarations, and a wrong call does not.
-      writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ["use.ts"] }));
+      writeFileSync(
+        join(app, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: { module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true, skipLibCheck: false, types: [] },
+          files: ["use.ts"],
+        }),
+      );
       writeFileSync(
         join(app, "use.ts"),
         `import { verifyWebhook, type VerifyResult } from "@tocsin/verify";\nconst r: VerifyResult = ${call.replace("now: 1614265330000", 'signing: { scheme: "hmac-sha256", header: "x-sig", encoding: "hex", prefix: "sha256=" }')};\nexport const why: string = r.ok ? String(r.secretIndex) : r.reason;\n`,
       );
       await run(process.execPath, [TSC, "-p", "."], { cwd: app, env: consumerEnv(), timeout: 60_000 });
-      writeFileSync(join(app, "use.ts"), `import { verifyWebhook } from "@tocsin/verify";\nverifyWebhook({ secret: "s", signing: { scheme: "hmac-sha256" }, headers: {}, body: "" });\n`);
-      await assert.rejects(run(process.execPath, [TSC, "-p", "."], { cwd: app, env: consumerEnv(), timeout: 60_000 }), (e: { stdout: string }) => /header/.test(e.stdout));
+      writeFileSync(
+        join(app, "use.ts"),
+        `import { verifyWebhook } from "@tocsin/verify";\nverifyWebhook({ secret: "s", signing: { scheme: "hmac-sha256" }, headers: {}, body: "" });\n`,
+      );
+      await assert.rejects(run(process.execPath, [TSC, "-p", "."], { cwd: app, env: consumerEnv(), timeout: 60_000 }), (e: { stdout: string }) =>
+        /header/.test(e.stdout),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

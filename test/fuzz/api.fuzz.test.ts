@@ -57,9 +57,21 @@ describe("API fuzzing (fast-check)", () => {
 
   it(`sends ${RUNS} random and malformed requests to every route: no 5xx, problem documents, 401 without a key, tenants kept apart`, async (t) => {
     const routes: [Operation, fc.Arbitrary<FuzzRequest>][] = h.operations.map((op) => [op, requestOf(op, h.limits, h.tenantKeys)]);
-    const unrouted: Operation = { key: "ANY (unrouted)", method: "ANY", template: "", pathParams: [], queryParams: [], body: null, public: false, roles: null, unrouted: true };
+    const unrouted: Operation = {
+      key: "ANY (unrouted)",
+      method: "ANY",
+      template: "",
+      pathParams: [],
+      queryParams: [],
+      body: null,
+      public: false,
+      roles: null,
+      unrouted: true,
+    };
     routes.push([unrouted, unroutedOf(h.operations, h.limits, h.tenantKeys)]);
-    t.diagnostic(`${h.operations.length} routes from /openapi.json, ${RUNS} cases each${BUDGET_MS ? `, ${BUDGET_MS} ms in all at most` : ""}; tenant keys: ${h.tenantKeys}`);
+    t.diagnostic(
+      `${h.operations.length} routes from /openapi.json, ${RUNS} cases each${BUDGET_MS ? `, ${BUDGET_MS} ms in all at most` : ""}; tenant keys: ${h.tenantKeys}`,
+    );
     const deadline = performance.now() + BUDGET_MS;
 
     for (const [i, [op, arbitrary]] of routes.entries()) {
@@ -73,7 +85,9 @@ describe("API fuzzing (fast-check)", () => {
         const property = fc.asyncProperty(arbitrary, async (req) => {
           s.requests++;
           // The unrouted pseudo-operation carries its method and template in each request.
-          const target = op.unrouted ? { ...op, template: req.template, pathParams: [...req.template.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], schema: {}, required: true })) } : op;
+          const target = op.unrouted
+            ? { ...op, template: req.template, pathParams: [...req.template.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], schema: {}, required: true })) }
+            : op;
           const v = await h.exercise(target, req);
           s.statuses[v.status] = (s.statuses[v.status] ?? 0) + 1;
         });
@@ -90,7 +104,9 @@ describe("API fuzzing (fast-check)", () => {
         const codes = Object.entries(s.statuses)
           .map(([k, n]) => `${k}×${n}`)
           .join(" ");
-        st.diagnostic(`${s.cases} cases${s.requests !== s.cases ? ` (${s.requests} requests sent)` : ""} in ${s.ms} ms${s.interrupted ? `, stopped by its ${limit} ms share of the budget` : ""}; statuses ${codes}`);
+        st.diagnostic(
+          `${s.cases} cases${s.requests !== s.cases ? ` (${s.requests} requests sent)` : ""} in ${s.ms} ms${s.interrupted ? `, stopped by its ${limit} ms share of the budget` : ""}; statuses ${codes}`,
+        );
         if (details.failed) assert.fail(await fc.asyncDefaultReportMessage(details));
         assert.deepEqual(await h.snapshotVictim(), victimBefore, `${op.key} changed the victim tenant's data`);
       });
@@ -102,14 +118,18 @@ describe("API fuzzing (fast-check)", () => {
       .filter(([, b]) => b.count)
       .map(([k, b]) => `${k}×${b.count}`)
       .join(", ");
-    const table = stats.map((s) => `  ${String(s.cases).padStart(6)} cases ${String(s.ms).padStart(7)} ms  ${s.route}${s.interrupted ? "  (time limit)" : ""}`).join("\n");
+    const table = stats
+      .map((s) => `  ${String(s.cases).padStart(6)} cases ${String(s.ms).padStart(7)} ms  ${s.route}${s.interrupted ? "  (time limit)" : ""}`)
+      .join("\n");
     console.log(`fuzz: ${total} cases over ${stats.length} routes in ${ms} ms (${RUNS} per route requested)\n${table}\nknown bugs hit: ${known || "none"}`);
     t.diagnostic(`${total} cases over ${stats.length} routes in ${ms} ms; known bugs hit: ${known || "none"}`);
   });
 
   it("left the victim tenant as it was, the server ready, Object.prototype clean and every connection on this machine", async (t) => {
     const hosts = new Set(h.network.connects);
-    t.diagnostic(`${h.network.connects.length} undici connections in this process (the server's and the fixtures' fetch), to ${hosts.size} hosts (${[...hosts].slice(0, 3).join(", ")}…); ${h.network.lookups.length} name lookups refused`);
+    t.diagnostic(
+      `${h.network.connects.length} undici connections in this process (the server's and the fixtures' fetch), to ${hosts.size} hosts (${[...hosts].slice(0, 3).join(", ")}…); ${h.network.lookups.length} name lookups refused`,
+    );
     assert.deepEqual(await h.snapshotVictim(), victimBefore);
     assert.equal((await fetch(`${h.server.url}/readyz`)).status, 200);
     assert.equal((await fetch(`${h.server.url}/healthz`)).status, 200);
@@ -145,13 +165,32 @@ describe("API fuzzing (fast-check)", () => {
 
   it("a request Node's parser refuses (a raw non-ASCII byte, an unknown method) is answered with a problem document", async (t) => {
     reportHits(t, "client-error");
-    const r = await h.send({ method: "GET", path: "/v1/tenants/\u00e9", headers: [["host", h.base.host], ["authorization", `Bearer ${h.server.apiKey}`]], body: null, chunked: false });
+    const r = await h.send({
+      method: "GET",
+      path: "/v1/tenants/\u00e9",
+      headers: [
+        ["host", h.base.host],
+        ["authorization", `Bearer ${h.server.apiKey}`],
+      ],
+      body: null,
+      chunked: false,
+    });
     assert.match(String(r.headers["content-type"]), /^application\/problem\+json/, `${r.status} ${r.headers["content-type"]} ${r.body}`);
   });
 
   it("an Expect header other than 100-continue gets a 417 problem document", async (t) => {
     reportHits(t, "expectation");
-    const r = await h.send({ method: "GET", path: "/v1/tenants", headers: [["host", h.base.host], ["authorization", `Bearer ${h.server.apiKey}`], ["expect", "x"]], body: null, chunked: false });
+    const r = await h.send({
+      method: "GET",
+      path: "/v1/tenants",
+      headers: [
+        ["host", h.base.host],
+        ["authorization", `Bearer ${h.server.apiKey}`],
+        ["expect", "x"],
+      ],
+      body: null,
+      chunked: false,
+    });
     assert.match(String(r.headers["content-type"]), /^application\/problem\+json/, `${r.status} ${r.headers["content-type"]} ${r.body}`);
   });
 
@@ -179,7 +218,11 @@ describe("API fuzzing (fast-check)", () => {
     let hi = 20_000;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      const r = await fetch(`${h.server.url}/v1/tenants/deep-events/events`, { method: "POST", headers, body: `{"type":"a","payload":${"[".repeat(mid)}${"]".repeat(mid)}}` });
+      const r = await fetch(`${h.server.url}/v1/tenants/deep-events/events`, {
+        method: "POST",
+        headers,
+        body: `{"type":"a","payload":${"[".repeat(mid)}${"]".repeat(mid)}}`,
+      });
       if (r.status === 202) lo = mid;
       else hi = mid;
     }

@@ -47,7 +47,11 @@ export async function seedFixtures(server: TestServer, operations: Operation[], 
       headers: { "x-fixture": s.tenant },
       auth: { type: "bearer", token: `${s.tenant}-receiver-token` },
     });
-    const ev = await must<{ id: string }>("POST", `/v1/tenants/${s.tenant}/events`, { type: `${s.tenant}.created`, severity: "high", payload: { amount: 1.5, tags: ["a", "b"] } });
+    const ev = await must<{ id: string }>("POST", `/v1/tenants/${s.tenant}/events`, {
+      type: `${s.tenant}.created`,
+      severity: "high",
+      payload: { amount: 1.5, tags: ["a", "b"] },
+    });
     const detail = await must<{ deliveries: { id: string }[] }>("GET", `/v1/tenants/${s.tenant}/events/${ev.id}`);
     s.ids.endpoints = [ep.id];
     s.ids.events = [ev.id];
@@ -77,12 +81,14 @@ export async function seedFixtures(server: TestServer, operations: Operation[], 
   await must("POST", "/v1/event-types", { name: SEEDED_TYPE, description: "seeded", schema: { type: "object" }, example: { a: 1 } });
   target.ids["event-types"] = [SEEDED_TYPE];
   // Let both deliveries fail for good (no name resolves; one retry after 10 ms) so nothing changes later.
-  await eventually(async () => {
-    const all = await Promise.all(
-      [victim, target].map((s) => api<{ data: { status: string }[] }>("GET", `/v1/tenants/${s.tenant}/deliveries`)),
-    );
-    return all.every((r) => r.body.data.length > 0 && r.body.data.every((d) => d.status === "failed"));
-  }, 15_000, "the seeded deliveries to fail");
+  await eventually(
+    async () => {
+      const all = await Promise.all([victim, target].map((s) => api<{ data: { status: string }[] }>("GET", `/v1/tenants/${s.tenant}/deliveries`)));
+      return all.every((r) => r.body.data.length > 0 && r.body.data.every((d) => d.status === "failed"));
+    },
+    15_000,
+    "the seeded deliveries to fail",
+  );
   for (const s of [victim, target]) {
     const detail = await must<{ attempts: { id: string }[] }>("GET", `/v1/tenants/${s.tenant}/deliveries/${s.ids.deliveries[0]}`);
     s.ids.attempts = detail.attempts.map((a) => a.id);
@@ -97,7 +103,10 @@ export async function seedFixtures(server: TestServer, operations: Operation[], 
       const pages: unknown[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 50; i++) {
-        const r: { status: number; body: { data?: unknown[]; nextCursor?: string | null } } = await api("GET", `${path}?limit=1000${cursor ? `&cursor=${cursor}` : ""}`);
+        const r: { status: number; body: { data?: unknown[]; nextCursor?: string | null } } = await api(
+          "GET",
+          `${path}?limit=1000${cursor ? `&cursor=${cursor}` : ""}`,
+        );
         pages.push(r.status === 200 && Array.isArray(r.body?.data) ? r.body.data : r);
         cursor = r.body?.nextCursor ?? null;
         if (!cursor) break;

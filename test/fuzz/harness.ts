@@ -113,12 +113,17 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   function classify(w: Wire, r: WireResponse, json: Record<string, unknown> | null): KnownBug | null {
     if (isProblem(r)) return null;
     // Node answers an Expect other than 100-continue itself: 417, no body.
-    if (r.status === 417 && !r.headers["content-type"] && w.headers.some(([k, v]) => k.toLowerCase() === "expect" && v.trim().toLowerCase() !== "100-continue")) {
+    if (
+      r.status === 417 &&
+      !r.headers["content-type"] &&
+      w.headers.some(([k, v]) => k.toLowerCase() === "expect" && v.trim().toLowerCase() !== "100-continue")
+    ) {
       return "expectation";
     }
     if (r.status === 400 && json?.code === "FST_ERR_BAD_URL") return "bad-url";
     if (r.status === 414 && json?.code === "FST_ERR_MAX_PARAM_LENGTH") return "param-too-long";
-    if ([400, 408, 431].includes(r.status) && typeof json?.message === "string" && json.statusCode === r.status && json.error && !json.code) return "client-error";
+    if ([400, 408, 431].includes(r.status) && typeof json?.message === "string" && json.statusCode === r.status && json.error && !json.code)
+      return "client-error";
     return null;
   }
 
@@ -204,7 +209,8 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
     if (res.status === 201 && json) {
       const large = (wire.body?.length ?? 0) > 16 * 1024;
       const e = encodeURIComponent;
-      if (op.template === "/v1/tenants/{tenant}/endpoints") await server.api("DELETE", `/v1/tenants/${e(String(json.tenantId))}/endpoints/${e(String(json.id))}`);
+      if (op.template === "/v1/tenants/{tenant}/endpoints")
+        await server.api("DELETE", `/v1/tenants/${e(String(json.tenantId))}/endpoints/${e(String(json.id))}`);
       else if (large && op.template === "/v1/tenants") await server.api("DELETE", `/v1/tenants/${e(String(json.id))}`);
       else if (large && op.template === "/v1/event-types") await server.api("DELETE", `/v1/event-types/${e(String(json.name))}`);
     }

@@ -95,7 +95,11 @@ export function confineNetwork(): NetworkGuard {
   const lookups: string[] = [];
   const original = { lookup: dns.lookup, promisesLookup: dns.promises.lookup };
   const refusal = (hostname: string) =>
-    Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (name resolution is disabled while fuzzing)`), { code: "ENOTFOUND", syscall: "getaddrinfo", hostname });
+    Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (name resolution is disabled while fuzzing)`), {
+      code: "ENOTFOUND",
+      syscall: "getaddrinfo",
+      hostname,
+    });
   // Literal addresses need no query (listen() looks up "127.0.0.1" too): those go through.
   const lookup = (hostname: string, ...rest: unknown[]) => {
     if (isIP(hostname)) return (original.lookup as (...a: unknown[]) => void)(hostname, ...rest);

@@ -1,16 +1,6 @@
 import fc from "fast-check";
 import { SPELLING_COUNT } from "../support/spellings.ts";
-import {
-  type AuthSpec,
-  type FuzzRequest,
-  type Limits,
-  type Operation,
-  type Param,
-  type Piece,
-  type QueryPart,
-  collectionOf,
-  refOf,
-} from "./routes.ts";
+import { type AuthSpec, type FuzzRequest, type Limits, type Operation, type Param, type Piece, type QueryPart, collectionOf, refOf } from "./routes.ts";
 import { bodyOf, valueOf } from "./values.ts";
 
 // Whole fuzzed requests to an operation (routes.ts), and to methods and paths the document does not
@@ -43,11 +33,82 @@ const tokenChar = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP
 const ULID = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 const SPECIAL_SEGMENTS = [
-  "", ".", "..", "../", "..%2F", "%2e%2e", "%2E%2E%2F", "..%2F..%2F..%2Fetc%2Fpasswd", "%00", "a%00b", "%2F", "/", "//", "%25", "%",
-  "%zz", "%C0%AF", "%C3%28", "%FF", "%ED%A0%80", "%F0%9F%98%80", "%u0041", "%0A", "%0D%0A", "%20", "+", "*", "~", "'", '"', "<script>",
-  "{", "}", "|", "\\", "^", "`", "[", "]", ";", "@", ":", "$", "&", "=", ",", "!", "(", ")", "#", "?", "?x=1", "#frag", "null",
-  "undefined", "NaN", "0", "-1", "1e999", "true", "__proto__", "constructor", "prototype", "hasOwnProperty", "ep_", "evt_", "dlv_",
-  "key_", "ten_", "*.*", "a.*", "tocsin.test", "SELECT", "' OR '1'='1", "%27%20OR%20%271%27%3D%271", "${jndi:ldap://x.invalid/a}",
+  "",
+  ".",
+  "..",
+  "../",
+  "..%2F",
+  "%2e%2e",
+  "%2E%2E%2F",
+  "..%2F..%2F..%2Fetc%2Fpasswd",
+  "%00",
+  "a%00b",
+  "%2F",
+  "/",
+  "//",
+  "%25",
+  "%",
+  "%zz",
+  "%C0%AF",
+  "%C3%28",
+  "%FF",
+  "%ED%A0%80",
+  "%F0%9F%98%80",
+  "%u0041",
+  "%0A",
+  "%0D%0A",
+  "%20",
+  "+",
+  "*",
+  "~",
+  "'",
+  '"',
+  "<script>",
+  "{",
+  "}",
+  "|",
+  "\\",
+  "^",
+  "`",
+  "[",
+  "]",
+  ";",
+  "@",
+  ":",
+  "$",
+  "&",
+  "=",
+  ",",
+  "!",
+  "(",
+  ")",
+  "#",
+  "?",
+  "?x=1",
+  "#frag",
+  "null",
+  "undefined",
+  "NaN",
+  "0",
+  "-1",
+  "1e999",
+  "true",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "hasOwnProperty",
+  "ep_",
+  "evt_",
+  "dlv_",
+  "key_",
+  "ten_",
+  "*.*",
+  "a.*",
+  "tocsin.test",
+  "SELECT",
+  "' OR '1'='1",
+  "%27%20OR%20%271%27%3D%271",
+  "${jndi:ldap://x.invalid/a}",
 ];
 
 /** Path segments: unicode (percent-encoded), control characters, traversal, broken escapes, long ones. */
@@ -60,7 +121,9 @@ export const rawSegment: fc.Arbitrary<{ wire: string }> = fc
     { weight: 1, arbitrary: rawHighByte },
     {
       weight: 10,
-      arbitrary: fc.tuple(fc.constantFrom("ep_", "evt_", "dlv_", "key_", "ten_", ""), fc.string({ unit: fc.constantFrom(...ULID.split("")), minLength: 1, maxLength: 30 })).map(([p, s]) => p + s),
+      arbitrary: fc
+        .tuple(fc.constantFrom("ep_", "evt_", "dlv_", "key_", "ten_", ""), fc.string({ unit: fc.constantFrom(...ULID.split("")), minLength: 1, maxLength: 30 }))
+        .map(([p, s]) => p + s),
     },
     // Long ones: Fastify's maxParamLength is 100, tenant ids may be 128 characters; a few KB at most.
     {
@@ -80,16 +143,77 @@ export const pathParam = (op: Operation, p: Param): fc.Arbitrary<Piece> =>
 // Query strings
 
 const QUERY_VALUES = [
-  "", "-1", "0", "1", "2", "50", "1000", "1001", "999999999999999999999", "1e3", "1e309", "-0", "1.5", "0x10", "%205", "5%20", "+5", "NaN", "Infinity",
-  "-Infinity", "null", "true", "false", "[]", "{}", "%00", "%zz", "%", "%25", "a%00b", "%C3%28", "%F0%9F%98%80", "pending", "failed",
-  "succeeded", "cancelled", "delivering", "lost", "admin", "tenant", "portal", "a.b", "a.*", "*", "__proto__",
+  "",
+  "-1",
+  "0",
+  "1",
+  "2",
+  "50",
+  "1000",
+  "1001",
+  "999999999999999999999",
+  "1e3",
+  "1e309",
+  "-0",
+  "1.5",
+  "0x10",
+  "%205",
+  "5%20",
+  "+5",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "null",
+  "true",
+  "false",
+  "[]",
+  "{}",
+  "%00",
+  "%zz",
+  "%",
+  "%25",
+  "a%00b",
+  "%C3%28",
+  "%F0%9F%98%80",
+  "pending",
+  "failed",
+  "succeeded",
+  "cancelled",
+  "delivering",
+  "lost",
+  "admin",
+  "tenant",
+  "portal",
+  "a.b",
+  "a.*",
+  "*",
+  "__proto__",
 ];
-const QUERY_KEYS = ["limit", "cursor", "__proto__", "constructor", "toString", "hasOwnProperty", "limit[]", "limit[0]", "limit[a]", "LIMIT", "limit%20", "%20limit", "limit+", "a.b", "", "%6Cimit", "type", "status"];
+const QUERY_KEYS = [
+  "limit",
+  "cursor",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "limit[]",
+  "limit[0]",
+  "limit[a]",
+  "LIMIT",
+  "limit%20",
+  "%20limit",
+  "limit+",
+  "a.b",
+  "",
+  "%6Cimit",
+  "type",
+  "status",
+];
 
 function queryValue(p: Param | undefined): fc.Arbitrary<Piece> {
   const known: fc.Arbitrary<Piece>[] = [];
   if (p) {
-    known.push(valueOf(p.schema, p.name).map((v) => ({ wire: pct(typeof v === "string" ? v : JSON.stringify(v) ?? "") })));
+    known.push(valueOf(p.schema, p.name).map((v) => ({ wire: pct(typeof v === "string" ? v : (JSON.stringify(v) ?? "")) })));
     if (p.name === "cursor") known.push(refOf("*").map((r) => ({ ...r, cursor: true })));
     const m = /^(.*)Id$/.exec(p.name);
     if (m) known.push(refOf(m[1] === "tenant" ? "tenant" : `${m[1]}s`, 4));
@@ -114,8 +238,25 @@ export function queryOf(op: Operation): fc.Arbitrary<{ query: QueryPart[]; rawQu
     fc.option(queryValue(op.queryParams.find((p) => p.name === key)), { nil: null, freq: 10 }).map((value) => ({ key, value })),
   );
   const raw = fc.constantFrom(
-    "", "&", "&&&", "=", "==", "a", "%", "%zz", "a=%zz", "a[b]=c", "a[]=1&a[]=2", "a=1;b=2", "#frag", "__proto__[x]=1",
-    "constructor[prototype][x]=1", "?", "??", "limit=1&limit=2&limit=3", "limit=1,2",
+    "",
+    "&",
+    "&&&",
+    "=",
+    "==",
+    "a",
+    "%",
+    "%zz",
+    "a=%zz",
+    "a[b]=c",
+    "a[]=1&a[]=2",
+    "a=1;b=2",
+    "#frag",
+    "__proto__[x]=1",
+    "constructor[prototype][x]=1",
+    "?",
+    "??",
+    "limit=1&limit=2&limit=3",
+    "limit=1,2",
   );
   type Query = { query: QueryPart[]; rawQuery: string };
   return fc.oneof(
@@ -129,20 +270,89 @@ export function queryOf(op: Operation): fc.Arbitrary<{ query: QueryPart[]; rawQu
 // Headers and credentials
 
 const CONTENT_TYPES = [
-  "application/json", "application/merge-patch+json", "application/json; charset=utf-8", "application/json; charset=latin1",
-  "application/json; charset=utf-16", "APPLICATION/JSON", "application/json;", "application/json ; x=y", "application/jsonp",
-  "application/json-seq", "application/problem+json", "text/plain", "text/json", "application/x-www-form-urlencoded",
-  "multipart/form-data; boundary=x", "*/*", "", "application/", "/json", "json", "application/json, text/plain",
+  "application/json",
+  "application/merge-patch+json",
+  "application/json; charset=utf-8",
+  "application/json; charset=latin1",
+  "application/json; charset=utf-16",
+  "APPLICATION/JSON",
+  "application/json;",
+  "application/json ; x=y",
+  "application/jsonp",
+  "application/json-seq",
+  "application/problem+json",
+  "text/plain",
+  "text/json",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "*/*",
+  "",
+  "application/",
+  "/json",
+  "json",
+  "application/json, text/plain",
 ];
 const HEADER_NAMES = [
-  "accept", "accept-encoding", "accept-language", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-real-ip",
-  "x-http-method-override", "x-method-override", "x-request-id", "if-none-match", "if-match", "if-modified-since", "range", "cookie", "origin",
-  "referer", "user-agent", "content-encoding", "content-language", "idempotency-key", "prefer", "x-tenant", "x-api-key", "expect", "te",
-  "connection", "cache-control", "pragma", "via", "max-forwards", "content-md5", "host", "content-type",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "forwarded",
+  "x-real-ip",
+  "x-http-method-override",
+  "x-method-override",
+  "x-request-id",
+  "if-none-match",
+  "if-match",
+  "if-modified-since",
+  "range",
+  "cookie",
+  "origin",
+  "referer",
+  "user-agent",
+  "content-encoding",
+  "content-language",
+  "idempotency-key",
+  "prefer",
+  "x-tenant",
+  "x-api-key",
+  "expect",
+  "te",
+  "connection",
+  "cache-control",
+  "pragma",
+  "via",
+  "max-forwards",
+  "content-md5",
+  "host",
+  "content-type",
 ];
 const HEADER_VALUES = [
-  "*/*", "application/json", "text/html", "gzip", "br", "deflate", "identity", "x", "", "bytes=0-1", "close", "keep-alive", "100-continue",
-  "trailers", "127.0.0.1", "::1", "fuzz-victim", "DELETE", "PATCH", "no-cache", "for=127.0.0.1;proto=https", "Thu, 01 Jan 1970 00:00:00 GMT", "*",
+  "*/*",
+  "application/json",
+  "text/html",
+  "gzip",
+  "br",
+  "deflate",
+  "identity",
+  "x",
+  "",
+  "bytes=0-1",
+  "close",
+  "keep-alive",
+  "100-continue",
+  "trailers",
+  "127.0.0.1",
+  "::1",
+  "fuzz-victim",
+  "DELETE",
+  "PATCH",
+  "no-cache",
+  "for=127.0.0.1;proto=https",
+  "Thu, 01 Jan 1970 00:00:00 GMT",
+  "*",
 ];
 const headerValue = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...HEADER_VALUES) },
@@ -168,7 +378,20 @@ export function authOf(tenantKeys: boolean): fc.Arbitrary<AuthSpec> {
   const bad = fc
     .oneof(
       fc.constant(null),
-      fc.constantFrom("", "Bearer", "Bearer ", "Bearer  ", "bearer", "Basic dXNlcjpwYXNz", "Token abc", "Bearer tsk_", "Bearer null", "Bearer undefined", "Bearer a b", "Bearer\tx"),
+      fc.constantFrom(
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer  ",
+        "bearer",
+        "Basic dXNlcjpwYXNz",
+        "Token abc",
+        "Bearer tsk_",
+        "Bearer null",
+        "Bearer undefined",
+        "Bearer a b",
+        "Bearer\tx",
+      ),
       fc.string({ unit: headerChar, maxLength: 60 }).map((s) => `Bearer x${s.replace(/\s/g, "")}`),
       fc.string({ unit: headerChar, maxLength: 60 }),
       fc.integer({ min: 100, max: 4000 }).map((n) => `Bearer ${"k".repeat(n)}`),
@@ -190,18 +413,20 @@ const spellingArb = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight:
 
 export function requestOf(op: Operation, limits: Limits, tenantKeys: boolean): fc.Arbitrary<FuzzRequest> {
   const methods = op.method === "GET" ? fc.constantFrom("GET", "GET", "GET", "GET", "HEAD") : fc.constant(op.method);
-  return fc.record({
-    method: methods,
-    template: fc.constant(op.template),
-    params: fc.tuple(...op.pathParams.map((p) => pathParam(op, p))),
-    q: queryOf(op),
-    body: bodyOf(op, limits),
-    contentType: contentTypeArb,
-    headers: headersArb,
-    chunked: fc.boolean(),
-    auth: authOf(tenantKeys),
-    spelling: spellingArb,
-  }).map(({ q, ...r }) => ({ ...r, query: q.query, rawQuery: q.rawQuery }));
+  return fc
+    .record({
+      method: methods,
+      template: fc.constant(op.template),
+      params: fc.tuple(...op.pathParams.map((p) => pathParam(op, p))),
+      q: queryOf(op),
+      body: bodyOf(op, limits),
+      contentType: contentTypeArb,
+      headers: headersArb,
+      chunked: fc.boolean(),
+      auth: authOf(tenantKeys),
+      spelling: spellingArb,
+    })
+    .map(({ q, ...r }) => ({ ...r, query: q.query, rawQuery: q.rawQuery }));
 }
 
 const WRONG_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "SEARCH", "PURGE", "LOCK", "FOO"];
@@ -217,10 +442,29 @@ export function unroutedOf(ops: Operation[], limits: Limits, tenantKeys: boolean
     .tuple(fc.constantFrom(...templates), fc.constantFrom(...WRONG_METHODS))
     .filter(([t, m]) => !declared.has(`${m} ${t}`) && !(m === "HEAD" && declared.has(`GET ${t}`)));
   const unknownPath = fc
-    .tuple(fc.constantFrom("/v1", "/v1/tenants/{tenant}", "", "/v2", "/v1/tenants/{tenant}/endpoints/{id}"), fc.array(rawSegment.map((s) => s.wire), { minLength: 1, maxLength: 4 }))
+    .tuple(
+      fc.constantFrom("/v1", "/v1/tenants/{tenant}", "", "/v2", "/v1/tenants/{tenant}/endpoints/{id}"),
+      fc.array(
+        rawSegment.map((s) => s.wire),
+        { minLength: 1, maxLength: 4 },
+      ),
+    )
     .map(([prefix, segs]) => `${prefix}/${segs.map((s) => s.replace(/[{}]/g, "_")).join("/")}`);
-  const target = fc.oneof(known.map(([t, m]) => ({ t, m })), fc.tuple(unknownPath, fc.constantFrom(...WRONG_METHODS.slice(0, 9))).map(([t, m]) => ({ t, m })));
-  const pseudo: Operation = { key: "ANY (unrouted)", method: "ANY", template: "", pathParams: [], queryParams: [], body: null, public: false, roles: null, unrouted: true };
+  const target = fc.oneof(
+    known.map(([t, m]) => ({ t, m })),
+    fc.tuple(unknownPath, fc.constantFrom(...WRONG_METHODS.slice(0, 9))).map(([t, m]) => ({ t, m })),
+  );
+  const pseudo: Operation = {
+    key: "ANY (unrouted)",
+    method: "ANY",
+    template: "",
+    pathParams: [],
+    queryParams: [],
+    body: null,
+    public: false,
+    roles: null,
+    unrouted: true,
+  };
   return target.chain(({ t, m }) => {
     const names = [...t.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]);
     const op: Operation = { ...pseudo, template: t, pathParams: names.map((name) => ({ name, schema: {}, required: true })) };

@@ -175,20 +175,96 @@ export function setAt(v: unknown, at: Path, value: unknown): unknown {
   return copy;
 }
 
-const BOUNDARY_NUMBERS = [0, -0, -1, 1, 1.5, 2 ** 31, 2 ** 31 - 1, -(2 ** 31), 2 ** 53, 2 ** 53 + 2, -(2 ** 63), 1e308, -1e308, 5e-324, 86_400, 86_401, 1000, 1001, 100, 101];
+const BOUNDARY_NUMBERS = [
+  0,
+  -0,
+  -1,
+  1,
+  1.5,
+  2 ** 31,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 63),
+  1e308,
+  -1e308,
+  5e-324,
+  86_400,
+  86_401,
+  1000,
+  1001,
+  100,
+  101,
+];
 const SPECIAL_STRINGS = [
-  "", " ", "\u0000", "a\u0000b", "\ud800", "\udfff\ud800", "🙂", "\u202e", "\r\n", "null", "true", "0", "-1", "NaN", "[]", "{}", "__proto__",
-  "constructor", "../../etc/passwd", "*", "a.*", "tocsin.endpoint.test", "whsec_", "whsec_AAAA", "Bearer x", "http://127.0.0.1/",
-  "https://a.example.invalid/", "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2020-02-30T00:00:00Z", "not-a-date", "ß".repeat(100),
+  "",
+  " ",
+  "\u0000",
+  "a\u0000b",
+  "\ud800",
+  "\udfff\ud800",
+  "🙂",
+  "\u202e",
+  "\r\n",
+  "null",
+  "true",
+  "0",
+  "-1",
+  "NaN",
+  "[]",
+  "{}",
+  "__proto__",
+  "constructor",
+  "../../etc/passwd",
+  "*",
+  "a.*",
+  "tocsin.endpoint.test",
+  "whsec_",
+  "whsec_AAAA",
+  "Bearer x",
+  "http://127.0.0.1/",
+  "https://a.example.invalid/",
+  "1970-01-01T00:00:00Z",
+  "9999-12-31T23:59:59Z",
+  "2020-02-30T00:00:00Z",
+  "not-a-date",
+  "ß".repeat(100),
 ];
 const UNKNOWN_KEYS = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "x", "", " ", "id", "tenantId", "secret", "version", "createdAt"];
 
 const mutation = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant("replace" as const), at: fc.nat(), value: fc.jsonValue({ maxDepth: 2 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("replace" as const), at: fc.nat(), value: fc.constantFrom<unknown>(...BOUNDARY_NUMBERS, ...SPECIAL_STRINGS, null, true, false, [], {}, [null], { "": null }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("replace" as const),
+      at: fc.nat(),
+      value: fc.constantFrom<unknown>(...BOUNDARY_NUMBERS, ...SPECIAL_STRINGS, null, true, false, [], {}, [null], { "": null }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("remove" as const), at: fc.nat(), value: fc.constant(null) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("add" as const), at: fc.nat(), key: fc.oneof(fc.constantFrom(...UNKNOWN_KEYS), fc.string({ maxLength: 10 })), value: fc.jsonValue({ maxDepth: 2 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("long" as const), at: fc.nat(), n: fc.oneof(fc.constantFrom(16, 64, 65, 128, 129, 200, 201, 255, 256, 257, 1000, 1001, 2000, 2001, 2048, 2049, 4096, 4097), fc.integer({ min: 0, max: 70_000 })), c: fc.constantFrom("a", "é", "🙂", "\u0000", "\\") }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("add" as const),
+      at: fc.nat(),
+      key: fc.oneof(fc.constantFrom(...UNKNOWN_KEYS), fc.string({ maxLength: 10 })),
+      value: fc.jsonValue({ maxDepth: 2 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant("long" as const),
+      at: fc.nat(),
+      n: fc.oneof(
+        fc.constantFrom(16, 64, 65, 128, 129, 200, 201, 255, 256, 257, 1000, 1001, 2000, 2001, 2048, 2049, 4096, 4097),
+        fc.integer({ min: 0, max: 70_000 }),
+      ),
+      c: fc.constantFrom("a", "é", "🙂", "\u0000", "\\"),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("wrap" as const), at: fc.nat(), value: fc.constant(null) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("ref" as const), at: fc.nat(), r: refOf("*", 4) }) },
 );
@@ -227,20 +303,68 @@ export function applyMutation(v: unknown, m: Mutation): unknown {
 // Bodies
 
 const INVALID_JSON = [
-  "{", "}", "[", "]", "{,}", "[,]", '{"a":}', '{"a" 1}', "{'a':1}", "{a:1}", "NaN", "Infinity", "-", "01", "1.", ".5", "+1", "0x10", '"\\x41"',
-  '"\\u12"', '"\\ud800"', '"\u0000"', '{"a":1,}', "[1,]", "//c\n{}", "/*c*/{}", "\ufeff{}", "{}{}", "{} x", "true false", "nul", "tru",
-  '"unterminated', '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}', '{"a":1,"a":2}', "1e999", "-1e999",
-  "123456789012345678901234567890", " ", "\t\n", "null", '""', "0", "[]", "{}", "[{}]", '[{"__proto__":{"polluted":1}}]',
+  "{",
+  "}",
+  "[",
+  "]",
+  "{,}",
+  "[,]",
+  '{"a":}',
+  '{"a" 1}',
+  "{'a':1}",
+  "{a:1}",
+  "NaN",
+  "Infinity",
+  "-",
+  "01",
+  "1.",
+  ".5",
+  "+1",
+  "0x10",
+  '"\\x41"',
+  '"\\u12"',
+  '"\\ud800"',
+  '"\u0000"',
+  '{"a":1,}',
+  "[1,]",
+  "//c\n{}",
+  "/*c*/{}",
+  "\ufeff{}",
+  "{}{}",
+  "{} x",
+  "true false",
+  "nul",
+  "tru",
+  '"unterminated',
+  '{"__proto__":{"polluted":1}}',
+  '{"constructor":{"prototype":{"polluted":1}}}',
+  '{"a":1,"a":2}',
+  "1e999",
+  "-1e999",
+  "123456789012345678901234567890",
+  " ",
+  "\t\n",
+  "null",
+  '""',
+  "0",
+  "[]",
+  "{}",
+  "[{}]",
+  '[{"__proto__":{"polluted":1}}]',
 ];
 
 /** Bodies for `op`: valid, mutated, arbitrary, deeply nested, sized to the limits, not JSON, empty. */
 export function bodyOf(op: Operation, limits: Limits): fc.Arbitrary<BodySpec> {
   const valid = op.body ? valueOf(op.body) : fc.jsonValue({ maxDepth: 3 });
-  const json = (variant: string) => (value: unknown): BodySpec => ({ kind: "json", value, variant });
+  const json =
+    (variant: string) =>
+    (value: unknown): BodySpec => ({ kind: "json", value, variant });
   const mutated = fc.tuple(valid, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([v, ms]) => ms.reduce(applyMutation, v));
   const withProto = fc.tuple(valid, fc.nat(), fc.constantFrom("__proto__", "constructor")).map(([v, at, key]) => {
     const text = JSON.stringify(v) ?? "null";
-    return text.startsWith("{") && text !== "{}" ? `{"${key}":{"polluted":true,"prototype":{"polluted":true}},${text.slice(1)}` : `{"${key}":{"polluted":${at}}}`;
+    return text.startsWith("{") && text !== "{}"
+      ? `{"${key}":{"polluted":true,"prototype":{"polluted":true}},${text.slice(1)}`
+      : `{"${key}":{"polluted":${at}}}`;
   });
   const batch = op.body && JSON.stringify(op.body).includes('"type":"array"') && op.method === "POST";
   const text = fc.oneof(
@@ -287,7 +411,9 @@ export function bodyOf(op: Operation, limits: Limits): fc.Arbitrary<BodySpec> {
     // A batch of exactly the limit, or one more.
     arbitraries.push({
       weight: 1,
-      arbitrary: fc.tuple(valid, fc.constantFrom(limits.maxBatchEvents, limits.maxBatchEvents + 1)).map(([v, n]) => json("batch")(Array.from({ length: n }, () => (Array.isArray(v) ? v[0] : v)))),
+      arbitrary: fc
+        .tuple(valid, fc.constantFrom(limits.maxBatchEvents, limits.maxBatchEvents + 1))
+        .map(([v, n]) => json("batch")(Array.from({ length: n }, () => (Array.isArray(v) ? v[0] : v)))),
     });
   }
   if (!op.body) {

@@ -28,13 +28,16 @@ export interface WireResponse {
 function sendOnce(base: URL, agent: http.Agent | false, w: Wire, timeoutMs: number): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = http.request({ host: base.hostname, port: base.port, method: w.method, path: w.path, headers: w.headers.flat(), agent, setHost: false }, (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
+    const req = http.request(
+      { host: base.hostname, port: base.port, method: w.method, path: w.path, headers: w.headers.flat(), agent, setHost: false },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
+      },
+    );
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "FUZZ_TIMEOUT" })));
     req.on("error", (e: NodeJS.ErrnoException) => {
       // The server may answer (413, 401, 415) and close before reading the whole body.
@@ -207,14 +210,19 @@ export function describeWire(w: Wire, note: string): string {
   const body = w.body ? w.body.toString("utf8") : "";
   const shown = body.length > 600 ? `${body.slice(0, 300)}…(${w.body!.length} bytes)…${body.slice(-100)}` : body;
   const path = w.path.length > 400 ? `${w.path.slice(0, 400)}…(${w.path.length} chars)` : w.path;
-  const headers = w.headers.map(([k, v]) => `${k}: ${k === "authorization" ? v.slice(0, 12) + (v.length > 12 ? "…" : "") : v.length > 120 ? `${v.slice(0, 120)}…(${v.length})` : v}`);
+  const headers = w.headers.map(
+    ([k, v]) => `${k}: ${k === "authorization" ? v.slice(0, 12) + (v.length > 12 ? "…" : "") : v.length > 120 ? `${v.slice(0, 120)}…(${v.length})` : v}`,
+  );
   return `${w.method} ${path}\n  ${headers.join("\n  ")}\n  body (${note}): ${JSON.stringify(shown)}`;
 }
 
 /** The `n`-th spelling (test/support/spellings.ts) of `path`, built from `template`; 0 or a path of another shape: as it is. */
 function spell(template: string, path: string, n: number): string {
   if (n === 0) return path;
-  const literal = template.split("/").slice(1).map((s) => !s.startsWith("{"));
+  const literal = template
+    .split("/")
+    .slice(1)
+    .map((s) => !s.startsWith("{"));
   if (path.split("/").length - 1 !== literal.length) return path;
   return spellingsOf(path, (i) => literal[i])[n - 1][1];
 }

@@ -7,7 +7,19 @@ import * as cl from "../../src/store/claim.ts";
 import { SqliteDb } from "../../src/store/sqlite/sqlite-db.ts";
 import { createSqliteQueue } from "../../src/store/sqlite/sqlite-queue.ts";
 import { pgAvailable } from "../support/pg.ts";
-import { type Delivery, type SeedEndpoint, type SeedTables, T0, deliveryRows, endpointRow, seedPg, seedSqlite, tenantRow, withPgSchema, withSqliteFile } from "../support/plan-seed.ts";
+import {
+  type Delivery,
+  type SeedEndpoint,
+  type SeedTables,
+  T0,
+  deliveryRows,
+  endpointRow,
+  seedPg,
+  seedSqlite,
+  tenantRow,
+  withPgSchema,
+  withSqliteFile,
+} from "../support/plan-seed.ts";
 
 // A claim reads O(rows claimed), never O(backlog): the same claim, against an endpoint with 50
 // and with 50,000 due deliveries, must read about as much. No wall time is measured.

@@ -56,7 +56,13 @@ if (await pgAvailable()) {
           // Released only after the completion resolved, or after a deadline that a completion
           // waiting for the lock would run into; the test asserts which came first.
           const deadline = new Promise<void>((r) => setTimeout(r, 15_000).unref());
-          const completion = store.complete("w", got.map((c) => failed(c, T0 + 1)), T0 + 1).then(() => released);
+          const completion = store
+            .complete(
+              "w",
+              got.map((c) => failed(c, T0 + 1)),
+              T0 + 1,
+            )
+            .then(() => released);
           const first = await Promise.race([completion.then(() => "completion" as const), deadline.then(() => "deadline" as const)]);
           released = true;
           await other.query("ROLLBACK");
@@ -80,8 +86,19 @@ if (await pgAvailable()) {
           const owner = `w${i}`;
           claims.push({ owner, got: await store.claimDue({ limit: 4, leaseMs: 60_000, owner, now: T0, endpointConcurrency: 40 }) });
         }
-        assert.equal(claims.reduce((n, c) => n + c.got.length, 0), 40);
-        await Promise.all(claims.map((c) => store.complete(c.owner, c.got.map((d) => failed(d, T0 + 1)), T0 + 1)));
+        assert.equal(
+          claims.reduce((n, c) => n + c.got.length, 0),
+          40,
+        );
+        await Promise.all(
+          claims.map((c) =>
+            store.complete(
+              c.owner,
+              c.got.map((d) => failed(d, T0 + 1)),
+              T0 + 1,
+            ),
+          ),
+        );
         const health = (await store.getEndpointHealth("acme", [epId])).get(epId);
         assert.equal(health?.consecutiveFailures, 40);
       });

@@ -80,7 +80,13 @@ function statsStatements(): Hot[] {
     // Bounded by the time range, maxDeliveries and maxAttempts. With one endpoint, a planner without
     // statistics walks all the tenant's deliveries of the range rather than the endpoint's.
     { name: "stats: deliveries by bucket", sql: all.counts.sql, params: all.counts.params, uses: ["deliveries_tenant"], temp: /GROUP BY/ },
-    { name: "stats: deliveries by bucket, one endpoint", sql: one.counts.sql, params: one.counts.params, uses: ["deliveries_tenant_endpoint|deliveries_tenant"], temp: /GROUP BY/ },
+    {
+      name: "stats: deliveries by bucket, one endpoint",
+      sql: one.counts.sql,
+      params: one.counts.params,
+      uses: ["deliveries_tenant_endpoint|deliveries_tenant"],
+      temp: /GROUP BY/,
+    },
     // Up to STATS_MAX_ATTEMPTS (20,000) attempts: against the 30,000 seeded ones PostgreSQL hashes
     // the whole table rather than probe attempts_delivery per delivery.
     {
@@ -95,9 +101,7 @@ function statsStatements(): Hot[] {
 }
 
 function sqliteHot(): Hot[] {
-  const health = [
-    "ep_big", "t0", 0, "[]", T0, null, null, null, "closed", null, 0, null, T0,
-  ];
+  const health = ["ep_big", "t0", 0, "[]", T0, null, null, null, "closed", null, 0, null, T0];
   return [
     // Ingest
     { name: "ingest: fan-out endpoints", sql: FANOUT_ENDPOINTS, params: ["t0"], uses: ["endpoints_tenant"] },

@@ -72,7 +72,11 @@ for (const backend of await testBackends()) {
         assert.equal(a.filter((c) => c.endpointId === slow).length, 3);
         assert.equal(a.filter((c) => c.endpointId === fast).length, 3);
         assert.equal(b.length, 0, "both endpoints are at their cap");
-        await store.complete("A", a.filter((c) => c.endpointId === fast).map((c) => outcome(c, "succeeded")), T0);
+        await store.complete(
+          "A",
+          a.filter((c) => c.endpointId === fast).map((c) => outcome(c, "succeeded")),
+          T0,
+        );
         const c = await store.claimDue({ limit: 100, leaseMs: 1000, owner: "B", now: T0, endpointConcurrency: 3 });
         assert.deepEqual(
           c.map((x) => x.endpointId),
@@ -180,7 +184,11 @@ for (const backend of await testBackends()) {
               inflight.get(c.endpointId)!.add(c.id);
             }
             for (const s of inflight.values()) maxInflight = Math.max(maxInflight, s.size);
-            await store.complete(owner, got.map((c) => outcome(c, "succeeded")), T0);
+            await store.complete(
+              owner,
+              got.map((c) => outcome(c, "succeeded")),
+              T0,
+            );
             for (const c of got) inflight.get(c.endpointId)!.delete(c.id);
             if (seen.size === 900) return;
             if (got.length === 0) await new Promise((r) => setTimeout(r, 2));
@@ -201,7 +209,11 @@ for (const backend of await testBackends()) {
         const oldEvents = events(5).map((e, i) => ({ ...e, id: `evt_${idAt(old + i)}` }));
         await store.ingest("acme", oldEvents, old, 1000);
         const claimed = await store.claimDue({ limit: 3, leaseMs: 1000, owner: "A", now: old, endpointConcurrency: 10 });
-        await store.complete("A", claimed.map((c) => outcome(c, "succeeded")), old);
+        await store.complete(
+          "A",
+          claimed.map((c) => outcome(c, "succeeded")),
+          old,
+        );
         await store.ingest("acme", events(2), Date.now(), 1000);
         let purged = 0;
         for (let i = 0; i < 20; i++) {
@@ -224,7 +236,18 @@ for (const backend of await testBackends()) {
         await store.createTenant({ id: "acme", name: null, metadata: {}, createdAt: T0, updatedAt: T0 });
         const settings = { ...defaultSettings(), validation: { mode: "token-path" as const, method: "POST" as const } };
         const ep = await store.createEndpoint(
-          { id: newId("ep"), tenantId: "acme", url: "http://127.0.0.1:1/x", name: null, description: null, eventTypes: ["*"], enabled: true, secretEnc: "v1:x", settings, validationStatus: "pending" },
+          {
+            id: newId("ep"),
+            tenantId: "acme",
+            url: "http://127.0.0.1:1/x",
+            name: null,
+            description: null,
+            eventTypes: ["*"],
+            enabled: true,
+            secretEnc: "v1:x",
+            settings,
+            validationStatus: "pending",
+          },
           T0,
         );
         assert.equal(ep.validationStatus, "pending");
@@ -232,7 +255,10 @@ for (const backend of await testBackends()) {
         assert.equal((await store.ingest("acme", events(3), T0, 1000))?.[0].deliveries, 1, "deliveries fan out while validation is pending");
         const claim = () => store.claimDue({ limit: 10, leaseMs: 1000, owner: "A", now: T0, endpointConcurrency: 10 });
         assert.equal((await claim()).length, 0, "pending validation: nothing is claimed");
-        assert.deepEqual((await store.listPendingValidation(10)).map((e) => e.id), [ep.id]);
+        assert.deepEqual(
+          (await store.listPendingValidation(10)).map((e) => e.id),
+          [ep.id],
+        );
         assert.equal(await store.setValidationResult("acme", ep.id, ep.version, "failed", "HTTP 404", T0 + 1), true);
         assert.equal((await claim()).length, 0, "failed validation: nothing is claimed");
         const failed = await store.getEndpoint("acme", ep.id);
@@ -261,7 +287,10 @@ for (const backend of await testBackends()) {
           T0,
           1000,
         );
-        assert.deepEqual(r?.map((x) => x.deliveries), [1, 2, 2, 1]);
+        assert.deepEqual(
+          r?.map((x) => x.deliveries),
+          [1, 2, 2, 1],
+        );
         assert.equal((await store.getEvent("acme", r![1].id))?.severity, "high");
         assert.equal((await store.getEvent("acme", r![3].id))?.severity, null);
         await store.updateEndpoint("acme", high.id, { secretEnc: "v2:k:new", previousSecretEnc: "v2:k:s", previousSecretExpiresAt: T0 + 5 }, T0 + 1);

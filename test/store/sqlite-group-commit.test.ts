@@ -57,7 +57,10 @@ describe("SqliteDb.writeTx", () => {
       await hold;
       return Promise.all(writes);
     });
-    assert.deepEqual(value, Array.from({ length: 50 }, (_, i) => i * 2));
+    assert.deepEqual(
+      value,
+      Array.from({ length: 50 }, (_, i) => i * 2),
+    );
     assert.equal(commits, 1);
     assert.equal(inTx.length, 50);
     assert.ok(inTx.every(Boolean), "every call ran inside the transaction");

@@ -7,7 +7,10 @@ import { testBackends, withTestStore } from "../support/backends.ts";
 const T0 = 1_700_000_000_000;
 
 async function addEndpoint(store: Store, id: string, eventTypes: string[]) {
-  await store.createEndpoint({ id, tenantId: "acme", url: "http://127.0.0.1:1/x", name: null, description: null, eventTypes, enabled: true, secretEnc: "v1:x" }, T0);
+  await store.createEndpoint(
+    { id, tenantId: "acme", url: "http://127.0.0.1:1/x", name: null, description: null, eventTypes, enabled: true, secretEnc: "v1:x" },
+    T0,
+  );
 }
 
 const event = (type: string) => ({ id: newId("evt"), type, payload: "{}", idempotencyKey: null });

@@ -37,8 +37,7 @@ async function tenantWith(store: Store, tenant: string, endpoints: number, batch
 
 const events = (n: number) => Array.from({ length: n }, (_, i) => ({ id: newId("evt"), type: "a.b", payload: `{"i":${i}}`, idempotencyKey: null }));
 const count = (claimed: ClaimedDelivery[], tenant: string) => claimed.filter((c) => c.tenantId === tenant).length;
-const claim = (store: Store, o: Partial<ClaimOptions>) =>
-  store.claimDue({ limit: 256, leaseMs: 60_000, owner: "w", now: T0, endpointConcurrency: 10, ...o });
+const claim = (store: Store, o: Partial<ClaimOptions>) => store.claimDue({ limit: 256, leaseMs: 60_000, owner: "w", now: T0, endpointConcurrency: 10, ...o });
 
 for (const backend of await testBackends()) {
   describe(`${backend}: claimDue with a per-tenant cap`, () => {
@@ -96,7 +95,11 @@ for (const backend of await testBackends()) {
         const first = await claim(store, { owner: "a" });
         const batches = Map.groupBy(first, (c) => c.batchId!);
         assert.equal(batches.size, 2);
-        await store.complete("a", [...batches.values()].map((m) => ({ ...outcomeOf(m[0], "pending", T0, T0), memberIds: m.map((c) => c.id) })), T0);
+        await store.complete(
+          "a",
+          [...batches.values()].map((m) => ({ ...outcomeOf(m[0], "pending", T0, T0), memberIds: m.map((c) => c.id) })),
+          T0,
+        );
         // Batching turned off; new events go alone.
         for (const id of eps) await store.updateEndpoint("noisy", id, { settings: { ...defaultSettings(), batch: null } }, T0);
         await store.ingest("noisy", events(5), T0, 0);

@@ -84,7 +84,10 @@ export async function startBlackhole(): Promise<Blackhole> {
     new Promise<string>((resolve, reject) => {
       const early = pending.shift();
       if (early !== undefined) return resolve(early);
-      const timer = setTimeout(() => fail(new Error(`blackhole: no ${what} from python3 within ${START_TIMEOUT_MS} ms${stderr ? `: ${stderr.trim()}` : ""}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(new Error(`blackhole: no ${what} from python3 within ${START_TIMEOUT_MS} ms${stderr ? `: ${stderr.trim()}` : ""}`)),
+        START_TIMEOUT_MS,
+      );
       const onExit = () => fail(new Error(`blackhole: python3 exited before ${what}${stderr ? `: ${stderr.trim()}` : ""}`));
       const onError = (err: Error) => fail(new Error(`blackhole: could not run python3: ${err.message}`, { cause: err }));
       const cleanup = () => {

@@ -109,12 +109,49 @@ function generate(): Certs {
     const newKey = (name: string) => openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", f(name));
     const selfSigned = (name: string, cn: string, ext: string) => {
       newKey(`${name}.key`);
-      openssl("req", "-config", cnf, "-new", "-x509", "-key", f(`${name}.key`), "-subj", `/CN=${cn}`, "-days", DAYS, "-set_serial", serial(), "-extensions", ext, "-out", f(`${name}.pem`));
+      openssl(
+        "req",
+        "-config",
+        cnf,
+        "-new",
+        "-x509",
+        "-key",
+        f(`${name}.key`),
+        "-subj",
+        `/CN=${cn}`,
+        "-days",
+        DAYS,
+        "-set_serial",
+        serial(),
+        "-extensions",
+        ext,
+        "-out",
+        f(`${name}.pem`),
+      );
     };
     const signed = (name: string, cn: string, ext: string, caName: string) => {
       newKey(`${name}.key`);
       openssl("req", "-config", cnf, "-new", "-key", f(`${name}.key`), "-subj", `/CN=${cn}`, "-out", f(`${name}.csr`));
-      openssl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f(`${caName}.pem`), "-CAkey", f(`${caName}.key`), "-set_serial", serial(), "-days", DAYS, "-extfile", cnf, "-extensions", ext, "-out", f(`${name}.pem`));
+      openssl(
+        "x509",
+        "-req",
+        "-in",
+        f(`${name}.csr`),
+        "-CA",
+        f(`${caName}.pem`),
+        "-CAkey",
+        f(`${caName}.key`),
+        "-set_serial",
+        serial(),
+        "-days",
+        DAYS,
+        "-extfile",
+        cnf,
+        "-extensions",
+        ext,
+        "-out",
+        f(`${name}.pem`),
+      );
     };
 
     selfSigned("ca", "tocsin test server CA", "ca_ext");

@@ -22,7 +22,10 @@ export async function createFixtures(admin: Api, tenant: string, receiverUrl: st
     return r.body;
   };
   ok(await admin("POST", "/v1/tenants", { id: tenant }), "tenant");
-  const endpoint = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: [`${prefix}.fixture`] }), "endpoint").id;
+  const endpoint = ok(
+    await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: [`${prefix}.fixture`] }),
+    "endpoint",
+  ).id;
   const event = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: `${prefix}.fixture`, payload: { tenant } }), "event").id;
   const delivery = ok(await admin<{ deliveries: { id: string }[] }>("GET", `/v1/tenants/${tenant}/events/${event}`), "event").deliveries[0].id;
   const tenantKey = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/keys`, { name: "victim", scopes: ["read"] }), "key").id;
@@ -33,12 +36,22 @@ export async function createFixtures(admin: Api, tenant: string, receiverUrl: st
   ok(await admin("POST", `/v1/tenants/${tenant}/events`, { type: `${prefix}.alert`, fingerprint: alert, payload: {} }), "alert");
   // A batch of one, sent at once.
   ok(
-    await admin("POST", `/v1/tenants/${tenant}/endpoints`, { url: receiverUrl, eventTypes: [`${prefix}.batch`], format: { envelope: "array" }, batch: { maxEvents: 1, maxWaitMs: 0 } }),
+    await admin("POST", `/v1/tenants/${tenant}/endpoints`, {
+      url: receiverUrl,
+      eventTypes: [`${prefix}.batch`],
+      format: { envelope: "array" },
+      batch: { maxEvents: 1, maxWaitMs: 0 },
+    }),
     "batching endpoint",
   );
   const batched = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/events`, { type: `${prefix}.batch`, payload: {} }), "batched event").id;
-  const batch = await eventually(async () => (await admin<{ deliveries: { batchId: string | null }[] }>("GET", `/v1/tenants/${tenant}/events/${batched}`)).body.deliveries[0]?.batchId);
-  const replay = ok(await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints/${endpoint}/replay`, { since: "2020-01-01T00:00:00Z", status: "failed" }), "replay").id;
+  const batch = await eventually(
+    async () => (await admin<{ deliveries: { batchId: string | null }[] }>("GET", `/v1/tenants/${tenant}/events/${batched}`)).body.deliveries[0]?.batchId,
+  );
+  const replay = ok(
+    await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints/${endpoint}/replay`, { since: "2020-01-01T00:00:00Z", status: "failed" }),
+    "replay",
+  ).id;
   return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch, replay };
 }
 

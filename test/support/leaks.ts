@@ -146,7 +146,7 @@ const registerAtRoot = AsyncResource.bind((fn: () => Promise<void>) => after(fn)
 async function checkForLeaks(): Promise<void> {
   checking = true;
   let extra = leftOpen(baseline, openResources());
-  for (const deadline = Date.now() + WAIT_MS; extra.size > 0 && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + WAIT_MS; extra.size > 0 && Date.now() < deadline;) {
     await sleep(POLL_MS);
     extra = leftOpen(baseline, openResources());
   }

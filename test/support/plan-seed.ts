@@ -71,7 +71,15 @@ export function deliveryRows(plan: Delivery[], startAt: number, spacingMs = 10, 
   plan.forEach((d, i) => {
     const at = startAt + i * spacingMs;
     const evId = newId("evt", at);
-    events.push({ id: evId, tenant_id: d.endpoint.tenant, type: i % 7 === 0 ? "db.down" : "cpu.high", severity: "warning", payload: `{"i":${i}}`, idempotency_key: null, created_at: at });
+    events.push({
+      id: evId,
+      tenant_id: d.endpoint.tenant,
+      type: i % 7 === 0 ? "db.down" : "cpu.high",
+      severity: "warning",
+      payload: `{"i":${i}}`,
+      idempotency_key: null,
+      created_at: at,
+    });
     const id = newId("dlv", at);
     const tried = d.status !== "pending" || !d.due;
     deliveries.push({
@@ -153,7 +161,12 @@ export function mixedDataSet(): { tables: SeedTables; endpoints: SeedEndpoint[] 
       continue;
     }
     const r = rnd();
-    plan.push({ endpoint, status: r < 0.14 ? "pending" : r < 0.2 ? "pending" : r < 0.23 ? "delivering" : r < 0.85 ? "succeeded" : "failed", due: r < 0.14, batch: null });
+    plan.push({
+      endpoint,
+      status: r < 0.14 ? "pending" : r < 0.2 ? "pending" : r < 0.23 ? "delivering" : r < 0.85 ? "succeeded" : "failed",
+      due: r < 0.14,
+      batch: null,
+    });
   }
   // A week of traffic, one delivery every 15 s.
   const tables = deliveryRows(plan, T0 - 40_000 * 15_000, 15_000);

@@ -17,70 +17,79 @@ function throwsConfigError(env: Record<string, string>, variable: string, overri
 describe("loadConfig", () => {
   it("returns the documented defaults for an empty environment", () => {
     const c = loadConfig({});
-    assert.deepEqual({ ...c, retryScheduleMs: [...c.retryScheduleMs] }, {
-      dataDir: "./data",
-      databaseUrl: null,
-      databasePoolSize: 10,
-      retentionMs: 30 * 86_400_000,
-      retentionIntervalMs: 3_600_000,
-      host: "127.0.0.1",
-      port: 3000,
-      apiKey: null,
-      masterKey: null,
-      previousMasterKeys: [],
-      allowPrivateNetworks: false,
-      allowedCidrs: [],
-      dnsServers: [],
-      egressProxy: null,
-      rateLimitPerMinute: 6000,
-      authFailuresPerMinute: 30,
-      trustProxy: false,
-      apiRequestTimeoutMs: 30_000,
-      apiHeadersTimeoutMs: 10_000,
-      maxPayloadBytes: 262_144,
-      maxBodyBytes: 10 * 1024 * 1024,
-      maxBatchEvents: 1000,
-      retryScheduleMs: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
-      retryJitter: 0.1,
-      retryAfterMaxMs: 3_600_000,
-      retryBudgetMs: null,
-      concurrency: 128,
-      endpointConcurrency: 16,
-      transformProcesses: 2,
-      tenantConcurrency: 64,
-      connectTimeoutMs: 30_000,
-      requestTimeoutMs: 60_000,
-      leaseMs: 120_000,
-      pollIntervalMs: 500,
-      sqliteSynchronous: "NORMAL",
-      sqliteMaxBytes: null,
-      logLevel: "info",
-      circuitFailures: 10,
-      circuitFailureRatePct: 50,
-      circuitSample: 20,
-      circuitWindowMs: 300_000,
-      circuitCooldownMs: 30_000,
-      circuitMaxCooldownMs: 3_600_000,
-      disableAfterMs: 5 * 86_400_000,
-      opsTenant: null,
-      metricsToken: null,
-      metricsEndpoints: [],
-      metricsTopEndpoints: 0,
-      metricsPort: null,
-      consoleEnabled: true,
-      consoleDir: null,
-      consoleFrameAncestors: [],
-      publicUrl: null,
-      profileStatementsFile: null,
-    });
+    assert.deepEqual(
+      { ...c, retryScheduleMs: [...c.retryScheduleMs] },
+      {
+        dataDir: "./data",
+        databaseUrl: null,
+        databasePoolSize: 10,
+        retentionMs: 30 * 86_400_000,
+        retentionIntervalMs: 3_600_000,
+        host: "127.0.0.1",
+        port: 3000,
+        apiKey: null,
+        masterKey: null,
+        previousMasterKeys: [],
+        allowPrivateNetworks: false,
+        allowedCidrs: [],
+        dnsServers: [],
+        egressProxy: null,
+        rateLimitPerMinute: 6000,
+        authFailuresPerMinute: 30,
+        trustProxy: false,
+        apiRequestTimeoutMs: 30_000,
+        apiHeadersTimeoutMs: 10_000,
+        maxPayloadBytes: 262_144,
+        maxBodyBytes: 10 * 1024 * 1024,
+        maxBatchEvents: 1000,
+        retryScheduleMs: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+        retryJitter: 0.1,
+        retryAfterMaxMs: 3_600_000,
+        retryBudgetMs: null,
+        concurrency: 128,
+        endpointConcurrency: 16,
+        transformProcesses: 2,
+        tenantConcurrency: 64,
+        connectTimeoutMs: 30_000,
+        requestTimeoutMs: 60_000,
+        leaseMs: 120_000,
+        pollIntervalMs: 500,
+        sqliteSynchronous: "NORMAL",
+        sqliteMaxBytes: null,
+        logLevel: "info",
+        circuitFailures: 10,
+        circuitFailureRatePct: 50,
+        circuitSample: 20,
+        circuitWindowMs: 300_000,
+        circuitCooldownMs: 30_000,
+        circuitMaxCooldownMs: 3_600_000,
+        disableAfterMs: 5 * 86_400_000,
+        opsTenant: null,
+        metricsToken: null,
+        metricsEndpoints: [],
+        metricsTopEndpoints: 0,
+        metricsPort: null,
+        consoleEnabled: true,
+        consoleDir: null,
+        consoleFrameAncestors: [],
+        publicUrl: null,
+        profileStatementsFile: null,
+      },
+    );
   });
 
   it("refuses bad circuit, operator-tenant and metrics settings by name", () => {
     assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_FAILURE_RATE: "101" }), /TOCSIN_CIRCUIT_FAILURE_RATE must be between 0 and 100/);
     assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_SAMPLE: "1" }), /TOCSIN_CIRCUIT_SAMPLE/);
-    assert.throws(() => loadConfig({ TOCSIN_CIRCUIT_COOLDOWN: "1m", TOCSIN_CIRCUIT_MAX_COOLDOWN: "30s" }), /TOCSIN_CIRCUIT_MAX_COOLDOWN .* must be at least TOCSIN_CIRCUIT_COOLDOWN/);
+    assert.throws(
+      () => loadConfig({ TOCSIN_CIRCUIT_COOLDOWN: "1m", TOCSIN_CIRCUIT_MAX_COOLDOWN: "30s" }),
+      /TOCSIN_CIRCUIT_MAX_COOLDOWN .* must be at least TOCSIN_CIRCUIT_COOLDOWN/,
+    );
     assert.throws(() => loadConfig({ TOCSIN_OPS_TENANT: "has space" }), /TOCSIN_OPS_TENANT/);
-    assert.throws(() => loadConfig({ TOCSIN_CONCURRENCY: "8", TOCSIN_TENANT_CONCURRENCY: "9" }), /TOCSIN_TENANT_CONCURRENCY \(9\) cannot exceed TOCSIN_CONCURRENCY \(8\)/);
+    assert.throws(
+      () => loadConfig({ TOCSIN_CONCURRENCY: "8", TOCSIN_TENANT_CONCURRENCY: "9" }),
+      /TOCSIN_TENANT_CONCURRENCY \(9\) cannot exceed TOCSIN_CONCURRENCY \(8\)/,
+    );
     // Unset, it follows the concurrency: half, rounded up.
     assert.equal(loadConfig({ TOCSIN_CONCURRENCY: "9" }).tenantConcurrency, 5);
     assert.equal(loadConfig({}, { concurrency: 10 }).tenantConcurrency, 5);
@@ -186,7 +195,14 @@ describe("loadConfig", () => {
   it("takes TOCSIN_PUBLIC_URL as an origin only, refusing paths, queries, credentials and other schemes", () => {
     assert.equal(loadConfig({}).publicUrl, null);
     assert.equal(loadConfig({ TOCSIN_PUBLIC_URL: " https://hooks.example.com:443 " }).publicUrl, "https://hooks.example.com");
-    for (const bad of ["hooks.example.com", "ftp://hooks.example.com", "https://hooks.example.com/tocsin", "https://hooks.example.com/?a=1", "https://u:p@hooks.example.com", "https://hooks.example.com/#x"]) {
+    for (const bad of [
+      "hooks.example.com",
+      "ftp://hooks.example.com",
+      "https://hooks.example.com/tocsin",
+      "https://hooks.example.com/?a=1",
+      "https://u:p@hooks.example.com",
+      "https://hooks.example.com/#x",
+    ]) {
       throwsConfigError({ TOCSIN_PUBLIC_URL: bad }, "TOCSIN_PUBLIC_URL");
     }
   });
@@ -199,7 +215,10 @@ describe("loadConfig", () => {
     for (const bad of ["0", "evil.example", "10.0.0.0/33", "10.0.0.1/8/1", "::1/129"]) throwsConfigError({ TOCSIN_TRUST_PROXY: bad }, "TOCSIN_TRUST_PROXY");
     const c = loadConfig({ TOCSIN_API_REQUEST_TIMEOUT: "5s", TOCSIN_API_HEADERS_TIMEOUT: "2s" });
     assert.deepEqual([c.apiRequestTimeoutMs, c.apiHeadersTimeoutMs], [5000, 2000]);
-    assert.throws(() => loadConfig({ TOCSIN_API_REQUEST_TIMEOUT: "5s", TOCSIN_API_HEADERS_TIMEOUT: "6s" }), /TOCSIN_API_HEADERS_TIMEOUT .* must not exceed TOCSIN_API_REQUEST_TIMEOUT/);
+    assert.throws(
+      () => loadConfig({ TOCSIN_API_REQUEST_TIMEOUT: "5s", TOCSIN_API_HEADERS_TIMEOUT: "6s" }),
+      /TOCSIN_API_HEADERS_TIMEOUT .* must not exceed TOCSIN_API_REQUEST_TIMEOUT/,
+    );
     for (const id of [".", ".."]) throwsConfigError({ TOCSIN_OPS_TENANT: id }, "TOCSIN_OPS_TENANT");
     assert.equal(loadConfig({ TOCSIN_OPS_TENANT: "..." }).opsTenant, "...");
   });
@@ -209,7 +228,11 @@ describe("loadConfig", () => {
     assert.deepEqual(ancestors(""), []);
     assert.deepEqual(ancestors("'none'"), []);
     assert.deepEqual(ancestors("none"), []);
-    assert.deepEqual(ancestors("HTTPS://App.Example.com/, https://*.example.org:8443 'self'"), ["https://app.example.com", "https://*.example.org:8443", "'self'"]);
+    assert.deepEqual(ancestors("HTTPS://App.Example.com/, https://*.example.org:8443 'self'"), [
+      "https://app.example.com",
+      "https://*.example.org:8443",
+      "'self'",
+    ]);
     assert.deepEqual(ancestors("self http://localhost:5173 http://localhost:5173"), ["'self'", "http://localhost:5173"]);
     assert.ok(Object.isFrozen(loadConfig({ TOCSIN_CONSOLE_FRAME_ANCESTORS: "'self'" }).consoleFrameAncestors));
     for (const bad of [
@@ -229,7 +252,10 @@ describe("loadConfig", () => {
     ]) {
       throwsConfigError({ TOCSIN_CONSOLE_FRAME_ANCESTORS: bad }, "TOCSIN_CONSOLE_FRAME_ANCESTORS");
     }
-    throwsConfigError({ TOCSIN_CONSOLE_FRAME_ANCESTORS: Array.from({ length: 51 }, (_, i) => `https://a${i}.example.com`).join(",") }, "TOCSIN_CONSOLE_FRAME_ANCESTORS");
+    throwsConfigError(
+      { TOCSIN_CONSOLE_FRAME_ANCESTORS: Array.from({ length: 51 }, (_, i) => `https://a${i}.example.com`).join(",") },
+      "TOCSIN_CONSOLE_FRAME_ANCESTORS",
+    );
   });
 
   it("reads TOCSIN_ALLOW_PRIVATE_NETWORKS from the usual spellings of true and false", () => {
@@ -347,7 +373,10 @@ describe("loadConfig", () => {
 
   it("reads TOCSIN_ALLOWED_CIDRS and TOCSIN_DNS_SERVERS, refusing malformed entries by name", () => {
     const c = loadConfig({ TOCSIN_ALLOWED_CIDRS: "10.0.0.0/8, fd00::/8", TOCSIN_DNS_SERVERS: "127.0.0.1:5353, 9.9.9.9, [::1]:53" });
-    assert.deepEqual(c.allowedCidrs.map((x) => `${x.address}/${x.prefix}`), ["10.0.0.0/8", "fd00::/8"]);
+    assert.deepEqual(
+      c.allowedCidrs.map((x) => `${x.address}/${x.prefix}`),
+      ["10.0.0.0/8", "fd00::/8"],
+    );
     assert.deepEqual(c.dnsServers, ["127.0.0.1:5353", "9.9.9.9", "[::1]:53"]);
     assert.deepEqual(loadConfig({}).allowedCidrs, []);
     throwsConfigError({ TOCSIN_ALLOWED_CIDRS: "10.0.0.0/99" }, "TOCSIN_ALLOWED_CIDRS");

@@ -9,10 +9,18 @@ import { ESLint } from "eslint";
 const cases: { file: string; refused: string[]; allowed: string[] }[] = [
   { file: "src/core/ids.ts", refused: ["../store/store.ts", "../config.ts"], allowed: ["./ids.ts"] },
   { file: "src/signing/standard.ts", refused: ["../store/store.ts", "../delivery/worker.ts"], allowed: ["../core/ids.ts"] },
-  { file: "src/store/sqlite/sqlite-db.ts", refused: ["../../delivery/worker.ts", "../../services/endpoints.ts", "../../config.ts"], allowed: ["../claim.ts", "../../core/ids.ts"] },
+  {
+    file: "src/store/sqlite/sqlite-db.ts",
+    refused: ["../../delivery/worker.ts", "../../services/endpoints.ts", "../../config.ts"],
+    allowed: ["../claim.ts", "../../core/ids.ts"],
+  },
   { file: "src/delivery/worker.ts", refused: ["../services/endpoints.ts", "../api/server.ts", "../main.ts"], allowed: ["../store/store.ts", "../core/ids.ts"] },
   { file: "src/services/endpoints.ts", refused: ["../api/server.ts", "../cli/main.ts"], allowed: ["../delivery/attempt.ts", "../store/store.ts"] },
-  { file: "src/api/routes/common.ts", refused: ["../../store/crud.ts", "../../store/sqlite/sqlite-store.ts", "../../delivery/worker.ts", "../../cli/main.ts"], allowed: ["../../store/store.ts", "../../services/endpoints.ts"] },
+  {
+    file: "src/api/routes/common.ts",
+    refused: ["../../store/crud.ts", "../../store/sqlite/sqlite-store.ts", "../../delivery/worker.ts", "../../cli/main.ts"],
+    allowed: ["../../store/store.ts", "../../services/endpoints.ts"],
+  },
 ];
 
 it("lint refuses imports that climb a layer or reach around one, and allows the rest", async () => {
@@ -38,7 +46,9 @@ it("lint refuses a promise left floating in source, and one passed where a callb
 it("lint refuses a source file over 400 lines, and lets a listed long file shrink but not grow", async () => {
   const eslint = new ESLint();
   const lengthErrors = async (file: string, lines: number) =>
-    (await eslint.lintText(`${"export const x = 1;\n".repeat(1)}${"// line\n".repeat(lines - 1)}`, { filePath: file }))[0].messages.filter((m) => m.ruleId === "max-lines").length;
+    (await eslint.lintText(`${"export const x = 1;\n".repeat(1)}${"// line\n".repeat(lines - 1)}`, { filePath: file }))[0].messages.filter(
+      (m) => m.ruleId === "max-lines",
+    ).length;
   assert.equal(await lengthErrors("src/core/ids.ts", 400), 0);
   assert.equal(await lengthErrors("src/core/ids.ts", 401), 1);
   // No file is listed in LONG_FILES: a test file may have 600 lines, not one more.

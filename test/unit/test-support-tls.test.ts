@@ -119,7 +119,10 @@ describe("test support: TLS fixtures", { timeout: 30_000 }, () => {
     });
 
     it("refuses a client cert whose key does not match", async () => {
-      assert.match(await failure(get(rx.url, { ca: certs.ca, cert: certs.clientCert, key: certs.otherKey })), /key values mismatch|KEY_VALUES_MISMATCH|X509_check_private_key/i);
+      assert.match(
+        await failure(get(rx.url, { ca: certs.ca, cert: certs.clientCert, key: certs.otherKey })),
+        /key values mismatch|KEY_VALUES_MISMATCH|X509_check_private_key/i,
+      );
     });
   });
 });

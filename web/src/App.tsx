@@ -60,7 +60,8 @@ export function App() {
       setNotice(null);
       const { route } = here();
       const landing = s.tenantId ? ({ page: "endpoints", tenant: s.tenantId } as const) : ({ page: "tenants" } as const);
-      if (route.page === "home" || route.page === "portal" || (s.tenantId && "tenant" in route && route.tenant !== s.tenantId)) navigate(landing, { replace: true });
+      if (route.page === "home" || route.page === "portal" || (s.tenantId && "tenant" in route && route.tenant !== s.tenantId))
+        navigate(landing, { replace: true });
     },
     [navigate],
   );

@@ -32,7 +32,11 @@ export function Shell() {
   const nav: { to: Route; label: string; current: boolean }[] = [];
   if (session.kind === "admin") nav.push({ to: { page: "tenants" }, label: "Tenants", current: route.page === "tenants" });
   if (tenant) {
-    nav.push({ to: { page: "endpoints", tenant }, label: "Integrations", current: ["endpoints", "endpoint", "endpoint-new", "endpoint-edit"].includes(route.page) });
+    nav.push({
+      to: { page: "endpoints", tenant },
+      label: "Integrations",
+      current: ["endpoints", "endpoint", "endpoint-new", "endpoint-edit"].includes(route.page),
+    });
     nav.push({ to: { page: "deliveries", tenant }, label: "Deliveries", current: route.page === "deliveries" || route.page === "delivery" });
     nav.push({ to: { page: "overview", tenant }, label: "Overview", current: route.page === "overview" });
     if (postsEvents) nav.push({ to: { page: "events", tenant }, label: "Events", current: route.page === "events" });
@@ -70,7 +74,9 @@ export function Shell() {
         <div className="who">
           <span className="muted">
             {session.kind === "admin" ? "Operator" : session.kind === "portal" ? "Customer portal" : "Tenant key"}
-            {session.expiresAt ? <span className="small"> · until {new Date(session.expiresAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}</span> : null}
+            {session.expiresAt ? (
+              <span className="small"> · until {new Date(session.expiresAt).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}</span>
+            ) : null}
           </span>
           <button type="button" onClick={() => signOut()}>
             Sign out

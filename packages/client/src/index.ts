@@ -74,7 +74,9 @@ export type ApiKey = ResponseData<"/v1/keys", "post">;
 export function isProblem(body: unknown): body is Problem {
   if (typeof body !== "object" || body === null) return false;
   const p = body as Record<string, unknown>;
-  return typeof p.type === "string" && typeof p.title === "string" && typeof p.status === "number" && typeof p.detail === "string" && typeof p.code === "string";
+  return (
+    typeof p.type === "string" && typeof p.title === "string" && typeof p.status === "number" && typeof p.detail === "string" && typeof p.code === "string"
+  );
 }
 
 /**

@@ -1647,59 +1647,6 @@ export interface components {
             /** @enum {string} */
             scheme: "none";
         };
-        ReplayIn: {
-            /**
-             * Format: date-time
-             * @description ISO 8601 UTC
-             */
-            since: string;
-            /**
-             * Format: date-time
-             * @description Exclusive end of the range (default: now)
-             */
-            until?: string;
-            /** @description failed (default): the endpoint's failed deliveries; all: every matching event */
-            status?: "failed" | "all";
-        };
-        ReplayOut: {
-            /** @description rpl_ id */
-            id: string;
-            tenantId: string;
-            endpointId: string;
-            /**
-             * Format: date-time
-             * @description ISO 8601 UTC
-             */
-            since: string;
-            /**
-             * Format: date-time
-             * @description ISO 8601 UTC
-             */
-            until: string;
-            /** @description What is replayed, as asked */
-            status: "failed" | "all";
-            /** @description cancelled: the endpoint was deleted */
-            state: "running" | "completed" | "cancelled";
-            /** @description Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed) */
-            total: number;
-            processed: number;
-            /** @description Deliveries queued again or created */
-            queued: number;
-            /** @description Already pending, no longer failed, or not matching the endpoint's event types and severity */
-            skipped: number;
-            progress: number;
-            /**
-             * Format: date-time
-             * @description ISO 8601 UTC
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description ISO 8601 UTC
-             */
-            updatedAt: string;
-            finishedAt: string | null;
-        };
         /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
         EndpointHealthOut: {
             successRate: number | null;
@@ -1766,6 +1713,60 @@ export interface components {
             /** @description Present when the PATCH moved the endpoint to another origin (scheme, host or port) and that cleared stored credentials the request did not set again: auth (now type none), the client certificate and key, custom headers */
             cleared?: ("auth" | "tls.clientCert" | "tls.clientKey" | "headers")[];
         };
+        EndpointList: { data: components["schemas"]["EndpointOut"][]; nextCursor: string | null; };
+        ReplayIn: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description Exclusive end of the range (default: now)
+             */
+            until?: string;
+            /** @description failed (default): the endpoint's failed deliveries; all: every matching event */
+            status?: "failed" | "all";
+        };
+        ReplayOut: {
+            /** @description rpl_ id */
+            id: string;
+            tenantId: string;
+            endpointId: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            until: string;
+            /** @description What is replayed, as asked */
+            status: "failed" | "all";
+            /** @description cancelled: the endpoint was deleted */
+            state: "running" | "completed" | "cancelled";
+            /** @description Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed) */
+            total: number;
+            processed: number;
+            /** @description Deliveries queued again or created */
+            queued: number;
+            /** @description Already pending, no longer failed, or not matching the endpoint's event types and severity */
+            skipped: number;
+            progress: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            updatedAt: string;
+            finishedAt: string | null;
+        };
         /** @description Optional: the new secret; generated when omitted */
         SecretRotateIn: {
             /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
@@ -1808,7 +1809,6 @@ export interface components {
             body: string;
         };
         ValidateOut: { endpoint: components["schemas"]["EndpointOut"]; result: components["schemas"]["TestCallOut"]; };
-        EndpointList: { data: components["schemas"]["EndpointOut"][]; nextCursor: string | null; };
         ReplayList: { data: components["schemas"]["ReplayOut"][]; nextCursor: string | null; };
         EventTypeCreate: { name: string; description?: string | null; schema?: unknown; example?: unknown; };
         EventTypePatch: { description?: string | null; schema?: unknown; example?: unknown; };

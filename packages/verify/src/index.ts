@@ -24,10 +24,7 @@ export type Signing =
   | { scheme: "none" };
 
 /** Request headers: a plain object (Node's `req.headers`, any case), a Fetch `Headers`, or pairs. */
-export type HeadersLike =
-  | Record<string, string | readonly string[] | undefined>
-  | { get(name: string): string | null }
-  | Iterable<readonly [string, string]>;
+export type HeadersLike = Record<string, string | readonly string[] | undefined> | { get(name: string): string | null } | Iterable<readonly [string, string]>;
 
 export interface VerifyWebhookOptions {
   /** The endpoint's signing secret; several during a rotation on the receiving side (any may match). */
@@ -43,12 +40,7 @@ export interface VerifyWebhookOptions {
   now?: Date | number;
 }
 
-export type VerifyFailureReason =
-  | "missing_header"
-  | "bad_timestamp"
-  | "timestamp_out_of_tolerance"
-  | "bad_signature"
-  | "not_signed";
+export type VerifyFailureReason = "missing_header" | "bad_timestamp" | "timestamp_out_of_tolerance" | "bad_signature" | "not_signed";
 
 export type VerifyResult =
   | {
@@ -116,7 +108,10 @@ function verifyStandard(secrets: string[], get: (name: string) => string | undef
     const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
     if (anyEqual(candidates, expected)) return { ok: true, id: id!, timestamp, secretIndex: i };
   }
-  return fail("bad_signature", `no signature in webhook-signature matches the ${plural(secrets.length, "secret")} (wrong secret, or the body was changed: verify the raw bytes)`);
+  return fail(
+    "bad_signature",
+    `no signature in webhook-signature matches the ${plural(secrets.length, "secret")} (wrong secret, or the body was changed: verify the raw bytes)`,
+  );
 }
 
 function verifyHmac(
@@ -157,7 +152,10 @@ function verifyHmac(
     if (timestamp !== null) h.update(`${timestamp}:`);
     if (anyEqual(candidates, h.update(body).digest())) return { ok: true, id: null, timestamp, secretIndex: i };
   }
-  return fail("bad_signature", `the signature in ${signing.header} does not match the ${plural(secrets.length, "secret")} (wrong secret, or the body was changed: verify the raw bytes)`);
+  return fail(
+    "bad_signature",
+    `the signature in ${signing.header} does not match the ${plural(secrets.length, "secret")} (wrong secret, or the body was changed: verify the raw bytes)`,
+  );
 }
 
 function checkTimestamp(raw: string, header: string, tolerance: number, nowSec: number): number | VerifyResult {

@@ -13,23 +13,21 @@ const Status = Type.Enum(["firing", "resolved"]);
 
 // Alertmanager adds fields over time (truncatedAlerts, notification_reason): unknown ones are
 // accepted, and an alert's are kept in its event's payload.
-const Alert = Type.Object(
-  {
-    status: Status,
-    labels: Labels,
-    annotations: Type.Optional(Labels),
-    startsAt: Type.Optional(Type.String()),
-    endsAt: Type.Optional(Type.String()),
-    generatorURL: Type.Optional(Type.String()),
-    // As for POST …/events: a dedupe key that also names the alert in GET …/alerts/{fingerprint}.
-    fingerprint: Type.String({
-      minLength: 1,
-      maxLength: 256,
-      pattern: FINGERPRINT_PATTERN,
-      description: "Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint; not `.` or `..`",
-    }),
-  },
-);
+const Alert = Type.Object({
+  status: Status,
+  labels: Labels,
+  annotations: Type.Optional(Labels),
+  startsAt: Type.Optional(Type.String()),
+  endsAt: Type.Optional(Type.String()),
+  generatorURL: Type.Optional(Type.String()),
+  // As for POST …/events: a dedupe key that also names the alert in GET …/alerts/{fingerprint}.
+  fingerprint: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    pattern: FINGERPRINT_PATTERN,
+    description: "Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint; not `.` or `..`",
+  }),
+});
 
 const Query = Type.Object(
   {

@@ -42,7 +42,12 @@ export function registerAlertRoutes(app: Api, d: ServiceDeps): void {
     "/v1/tenants/:tenant/alerts/:fingerprint",
     {
       config: { scope: "read" },
-      schema: { tags: ["alerts"], summary: "Get one alert: start, end, duration and update count", params: AlertParams, response: { 200: AlertOut, ...errorResponses } },
+      schema: {
+        tags: ["alerts"],
+        summary: "Get one alert: start, end, duration and update count",
+        params: AlertParams,
+        response: { 200: AlertOut, ...errorResponses },
+      },
     },
     async (req) => {
       const { tenant, fingerprint } = req.params;
@@ -53,7 +58,12 @@ export function registerAlertRoutes(app: Api, d: ServiceDeps): void {
     "/v1/tenants/:tenant/batches/:id",
     {
       config: { scope: "read" },
-      schema: { tags: ["deliveries"], summary: "Get a batch with its member deliveries and its attempts", params: TenantItemParams, response: { 200: BatchOut, ...errorResponses } },
+      schema: {
+        tags: ["deliveries"],
+        summary: "Get a batch with its member deliveries and its attempts",
+        params: TenantItemParams,
+        response: { 200: BatchOut, ...errorResponses },
+      },
     },
     async (req) => {
       const { tenant, id } = req.params;

@@ -64,7 +64,10 @@ export function registerDeliveryRoutes(app: Api, d: ServiceDeps): void {
   );
   app.get(
     "/v1/tenants/:tenant/deliveries/:id",
-    { config: { scope: "read" }, schema: { tags, summary: "Get a delivery with every attempt", params: TenantItemParams, response: { 200: DeliveryWithAttempts, ...errorResponses } } },
+    {
+      config: { scope: "read" },
+      schema: { tags, summary: "Get a delivery with every attempt", params: TenantItemParams, response: { 200: DeliveryWithAttempts, ...errorResponses } },
+    },
     async (req) => {
       const { tenant, id } = req.params;
       const { delivery, attempts } = await getDelivery(d, tenant, id);

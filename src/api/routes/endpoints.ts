@@ -14,9 +14,23 @@ import {
   withHealth,
 } from "../../services/endpoints.ts";
 import { presentEndpoint } from "../present.ts";
-import { EndpointCreate, EndpointOut, EndpointPatch, EndpointUpdated, ListQuery, PreviewIn, PreviewOut, Problem, SecretRotateIn, SecretRotateOut, TestCallIn, TestCallOut, ValidateOut, EndpointList } from "../schemas.ts";
+import {
+  EndpointCreate,
+  EndpointOut,
+  EndpointPatch,
+  EndpointUpdated,
+  ListQuery,
+  PreviewIn,
+  PreviewOut,
+  Problem,
+  SecretRotateIn,
+  SecretRotateOut,
+  TestCallIn,
+  TestCallOut,
+  ValidateOut,
+  EndpointList,
+} from "../schemas.ts";
 import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
-
 
 export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["endpoints"];
@@ -41,7 +55,10 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
   );
   app.get(
     "/v1/tenants/:tenant/endpoints",
-    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: EndpointList, ...errorResponses } } },
+    {
+      config: { scope: "read" },
+      schema: { tags, summary: "List a tenant's endpoints", params: TenantParams, querystring: ListQuery, response: { 200: EndpointList, ...errorResponses } },
+    },
     async (req) => {
       const { tenant } = req.params;
       const page = await listEndpoints(d, tenant, pageOf(req.query));

@@ -39,7 +39,16 @@ export function registerEventRoutes(app: Api, d: ServiceDeps): void {
   );
   app.get(
     "/v1/tenants/:tenant/events",
-    { config: { scope: "read" }, schema: { tags, summary: "List a tenant's events, newest first", params: TenantParams, querystring: EventQuery, response: { 200: EventList, ...errorResponses } } },
+    {
+      config: { scope: "read" },
+      schema: {
+        tags,
+        summary: "List a tenant's events, newest first",
+        params: TenantParams,
+        querystring: EventQuery,
+        response: { 200: EventList, ...errorResponses },
+      },
+    },
     async (req) => {
       const q = req.query;
       const page = await listEvents(d, req.params.tenant, pageOf(q), { type: q.type });
@@ -48,7 +57,10 @@ export function registerEventRoutes(app: Api, d: ServiceDeps): void {
   );
   app.get(
     "/v1/tenants/:tenant/events/:id",
-    { config: { scope: "read" }, schema: { tags, summary: "Get an event with its deliveries", params: TenantItemParams, response: { 200: EventWithDeliveries, ...errorResponses } } },
+    {
+      config: { scope: "read" },
+      schema: { tags, summary: "Get an event with its deliveries", params: TenantItemParams, response: { 200: EventWithDeliveries, ...errorResponses } },
+    },
     async (req) => {
       const { tenant, id } = req.params;
       const { event, deliveries } = await getEvent(d, tenant, id);

@@ -17,13 +17,16 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](
  */
 function requestHost(host: string): string {
   if (!HOST.test(host)) {
-    throw new ApiError(400, "invalid_request", "the Host header is not a plain host name and port, so no portal link can be built from it; set TOCSIN_PUBLIC_URL");
+    throw new ApiError(
+      400,
+      "invalid_request",
+      "the Host header is not a plain host name and port, so no portal link can be built from it; set TOCSIN_PUBLIC_URL",
+    );
   }
   return host;
 }
 
-const ROTATION =
-  "Rotate without downtime: create a new key, move clients to it, check the old key's lastUsedAt stops advancing, then revoke the old key.";
+const ROTATION = "Rotate without downtime: create a new key, move clients to it, check the old key's lastUsedAt stops advancing, then revoke the old key.";
 
 /** Key management and portal sessions: admin keys only. */
 export function registerKeyRoutes(app: Api, d: ServiceDeps): void {

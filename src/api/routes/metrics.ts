@@ -26,9 +26,7 @@ export function registerMetricsRoute(app: Api, metrics: Metrics, token: string |
         summary: "Prometheus metrics",
         description:
           "The process's metrics in the Prometheus text exposition format 0.0.4, names prefixed `tocsin_` (see docs/metrics.md). " +
-          (token === null
-            ? "Open: TOCSIN_METRICS_TOKEN is not set."
-            : "Needs `Authorization: Bearer <TOCSIN_METRICS_TOKEN>`; API keys are not accepted."),
+          (token === null ? "Open: TOCSIN_METRICS_TOKEN is not set." : "Needs `Authorization: Bearer <TOCSIN_METRICS_TOKEN>`; API keys are not accepted."),
         security: token === null ? [] : [{ bearer: ["metrics"] }],
         response: {
           200: { description: "Prometheus text exposition format", content: { "text/plain; version=0.0.4": { schema: { type: "string" } } } },

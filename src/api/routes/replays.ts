@@ -27,12 +27,24 @@ export function registerReplayRoutes(app: Api, d: ServiceDeps): void {
       const { replay, created } = await startReplay(d, tenant, id, req.body);
       const doc = presentReplay(replay);
       if (!created) return reply.code(200).send(doc);
-      return reply.code(202).header("location", `/v1/tenants/${encodeURIComponent(tenant)}/replays/${replay.id}`).send(doc);
+      return reply
+        .code(202)
+        .header("location", `/v1/tenants/${encodeURIComponent(tenant)}/replays/${replay.id}`)
+        .send(doc);
     },
   );
   app.get(
     "/v1/tenants/:tenant/endpoints/:id/replays",
-    { config: { scope: "read" }, schema: { tags, summary: "List the endpoint's replays, newest first", params: TenantItemParams, querystring: ListQuery, response: { 200: ReplayList, ...errorResponses } } },
+    {
+      config: { scope: "read" },
+      schema: {
+        tags,
+        summary: "List the endpoint's replays, newest first",
+        params: TenantItemParams,
+        querystring: ListQuery,
+        response: { 200: ReplayList, ...errorResponses },
+      },
+    },
     async (req) => {
       const { tenant, id } = req.params;
       const page = await listReplays(d, tenant, id, pageOf(req.query));
@@ -41,7 +53,10 @@ export function registerReplayRoutes(app: Api, d: ServiceDeps): void {
   );
   app.get(
     "/v1/tenants/:tenant/replays/:id",
-    { config: { scope: "read" }, schema: { tags, summary: "Get a replay job and its progress", params: TenantItemParams, response: { 200: ReplayOut, ...errorResponses } } },
+    {
+      config: { scope: "read" },
+      schema: { tags, summary: "Get a replay job and its progress", params: TenantItemParams, response: { 200: ReplayOut, ...errorResponses } },
+    },
     async (req) => {
       const { tenant, id } = req.params;
       return presentReplay(await getReplay(d, tenant, id));

@@ -30,17 +30,23 @@ export const ListQuery = Type.Object(
 export const listOf = <T extends TSchema>(item: T) => {
   const name = componentName(item);
   if (!name) throw new Error("listOf takes a named schema");
-  return component(`${name.replace(/Out$/, "")}List`, Type.Object({ data: Type.Array(item), nextCursor: Nullable(Type.String()) }, { additionalProperties: false }));
+  return component(
+    `${name.replace(/Out$/, "")}List`,
+    Type.Object({ data: Type.Array(item), nextCursor: Nullable(Type.String()) }, { additionalProperties: false }),
+  );
 };
 
-export const Problem = component("Problem", Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
-  },
-  { description: "RFC 9457 problem document" },
-));
+export const Problem = component(
+  "Problem",
+  Type.Object(
+    {
+      type: Type.String(),
+      title: Type.String(),
+      status: Type.Integer(),
+      detail: Type.String(),
+      code: Type.String(),
+      errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    },
+    { description: "RFC 9457 problem document" },
+  ),
+);

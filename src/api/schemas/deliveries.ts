@@ -6,27 +6,29 @@ import { Severity } from "./endpoints.ts";
 
 // Events as stored, deliveries, attempts, alerts, and the queries and statistics over them.
 
-export const DeliveryStatus = component("DeliveryStatus", Type.Union([Type.Literal("pending"), Type.Literal("delivering"), Type.Literal("succeeded"), Type.Literal("failed"), Type.Literal("cancelled")]));
-const deliveryOut = Type.Object(
-  {
-    id: Type.String(),
-    tenantId: Type.String(),
-    eventId: Type.String(),
-    endpointId: Type.String(),
-    eventType: Type.String(),
-    status: DeliveryStatus,
-    attemptCount: Type.Integer(),
-    nextAttemptAt: Nullable(Timestamp),
-    lastStatusCode: Nullable(Type.Integer()),
-    lastError: Nullable(Type.String()),
-    batchId: Nullable(Type.String({ description: "The batch (bat_ id, sent as webhook-id) this delivery went in; null when sent alone" })),
-    pinnedVersion: Nullable(Type.Integer({ description: "The endpoint version that shapes the body, fixed at the first attempt" })),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  },
+export const DeliveryStatus = component(
+  "DeliveryStatus",
+  Type.Union([Type.Literal("pending"), Type.Literal("delivering"), Type.Literal("succeeded"), Type.Literal("failed"), Type.Literal("cancelled")]),
 );
-export const AttemptOut = component("AttemptOut", Type.Object(
-  {
+const deliveryOut = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  eventId: Type.String(),
+  endpointId: Type.String(),
+  eventType: Type.String(),
+  status: DeliveryStatus,
+  attemptCount: Type.Integer(),
+  nextAttemptAt: Nullable(Timestamp),
+  lastStatusCode: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  batchId: Nullable(Type.String({ description: "The batch (bat_ id, sent as webhook-id) this delivery went in; null when sent alone" })),
+  pinnedVersion: Nullable(Type.Integer({ description: "The endpoint version that shapes the body, fixed at the first attempt" })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export const AttemptOut = component(
+  "AttemptOut",
+  Type.Object({
     id: Type.String(),
     deliveryId: Type.String({ description: "The delivery, or the batch id for an attempt that sent a batch" }),
     batchId: Nullable(Type.String()),
@@ -52,33 +54,36 @@ export const AttemptOut = component("AttemptOut", Type.Object(
     responseBody: Nullable(Type.String({ description: "First 16 KiB of the response body" })),
     willRetry: Type.Boolean(),
     nextAttemptAt: Nullable(Timestamp),
-  },
-));
-const eventOut = Type.Object(
-  {
-    id: Type.String(),
-    tenantId: Type.String(),
-    type: Type.String(),
-    severity: Nullable(Severity),
-    payload: Type.Unknown(),
-    idempotencyKey: Nullable(Type.String()),
-    createdAt: Timestamp,
-    fingerprint: Nullable(Type.String({ description: "The alert this event updated; null for other events" })),
-    state: Nullable(Type.Union([Type.Literal("start"), Type.Literal("ongoing"), Type.Literal("end")], { description: "As stored: a start for an open alert becomes ongoing" })),
-    startedAt: Type.String({ format: "date-time", description: "When the alert started (createdAt for other events)" }),
-    updateCount: Type.Integer({ description: "Updates the alert had seen with this one (0 for its first event)" }),
-  },
+  }),
 );
-export const AlertOut = component("AlertOut", Type.Object({
-  fingerprint: Type.String(),
-  status: Type.Union([Type.Literal("open"), Type.Literal("resolved")]),
-  startedAt: Timestamp,
-  endedAt: Nullable(Timestamp),
-  durationMs: Type.Integer({ description: "Until endedAt, or until now while open" }),
-  updateCount: Type.Integer(),
-  lastEventId: Type.String(),
-  lastEventAt: Timestamp,
-}));
+const eventOut = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  type: Type.String(),
+  severity: Nullable(Severity),
+  payload: Type.Unknown(),
+  idempotencyKey: Nullable(Type.String()),
+  createdAt: Timestamp,
+  fingerprint: Nullable(Type.String({ description: "The alert this event updated; null for other events" })),
+  state: Nullable(
+    Type.Union([Type.Literal("start"), Type.Literal("ongoing"), Type.Literal("end")], { description: "As stored: a start for an open alert becomes ongoing" }),
+  ),
+  startedAt: Type.String({ format: "date-time", description: "When the alert started (createdAt for other events)" }),
+  updateCount: Type.Integer({ description: "Updates the alert had seen with this one (0 for its first event)" }),
+});
+export const AlertOut = component(
+  "AlertOut",
+  Type.Object({
+    fingerprint: Type.String(),
+    status: Type.Union([Type.Literal("open"), Type.Literal("resolved")]),
+    startedAt: Timestamp,
+    endedAt: Nullable(Timestamp),
+    durationMs: Type.Integer({ description: "Until endedAt, or until now while open" }),
+    updateCount: Type.Integer(),
+    lastEventId: Type.String(),
+    lastEventAt: Timestamp,
+  }),
+);
 export const DeliveryOut = component("DeliveryOut", deliveryOut);
 export const EventOut = component("EventOut", eventOut);
 export const EventWithDeliveries = component("EventWithDeliveries", Type.Intersect([EventOut, Type.Object({ deliveries: Type.Array(DeliveryOut) })]));
@@ -107,31 +112,39 @@ export const DeliveryStatsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-export const OutcomeCounts = component("OutcomeCounts", Type.Object({
-  succeeded: Type.Integer(),
-  failed: Type.Integer(),
-  waiting: Type.Integer({ description: "pending or delivering" }),
-  cancelled: Type.Integer(),
-}));
-export const DeliveryStatsOut = component("DeliveryStatsOut", Type.Object({
-  since: Timestamp,
-  until: Timestamp,
-  bucketMs: Type.Integer({ description: "Width of each bucket" }),
-  buckets: Type.Array(Type.Object({ start: Timestamp, counts: OutcomeCounts }), { description: "Deliveries by creation time and current outcome" }),
-  totals: OutcomeCounts,
-  latency: Type.Object(
-    {
-      count: Type.Integer({ description: "Attempts measured" }),
-      p50: Nullable(Type.Integer()),
-      p90: Nullable(Type.Integer()),
-      p99: Nullable(Type.Integer()),
-      max: Nullable(Type.Integer()),
-      histogram: Type.Array(Type.Object({ upToMs: Nullable(Type.Integer({ description: "Upper bound in ms; null: slower than the last bound" })), count: Type.Integer() })),
-    },
-    { description: "Durations of the attempts of these deliveries, in ms (nearest-rank percentiles)" },
-  ),
-  sampled: Type.Boolean({ description: "true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them" }),
-}));
+export const OutcomeCounts = component(
+  "OutcomeCounts",
+  Type.Object({
+    succeeded: Type.Integer(),
+    failed: Type.Integer(),
+    waiting: Type.Integer({ description: "pending or delivering" }),
+    cancelled: Type.Integer(),
+  }),
+);
+export const DeliveryStatsOut = component(
+  "DeliveryStatsOut",
+  Type.Object({
+    since: Timestamp,
+    until: Timestamp,
+    bucketMs: Type.Integer({ description: "Width of each bucket" }),
+    buckets: Type.Array(Type.Object({ start: Timestamp, counts: OutcomeCounts }), { description: "Deliveries by creation time and current outcome" }),
+    totals: OutcomeCounts,
+    latency: Type.Object(
+      {
+        count: Type.Integer({ description: "Attempts measured" }),
+        p50: Nullable(Type.Integer()),
+        p90: Nullable(Type.Integer()),
+        p99: Nullable(Type.Integer()),
+        max: Nullable(Type.Integer()),
+        histogram: Type.Array(
+          Type.Object({ upToMs: Nullable(Type.Integer({ description: "Upper bound in ms; null: slower than the last bound" })), count: Type.Integer() }),
+        ),
+      },
+      { description: "Durations of the attempts of these deliveries, in ms (nearest-rank percentiles)" },
+    ),
+    sampled: Type.Boolean({ description: "true: the range held more deliveries than one query reads (100,000), and the figures cover the newest of them" }),
+  }),
+);
 export const EventQuery = Type.Object({ ...ListQuery.properties, type: Type.Optional(EventTypeName) }, { additionalProperties: false });
 export const AlertQuery = Type.Object(
   { ...ListQuery.properties, status: Type.Optional(Type.Union([Type.Literal("open"), Type.Literal("resolved")])) },

@@ -1,17 +1,21 @@
 import { Type } from "typebox";
 import { component } from "./component.ts";
-import { EventTypeName, EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
+import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
 
 export const Secret = Type.String({
-  description: "Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters.",
+  description:
+    "Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters.",
   minLength: 16,
   maxLength: 256,
 });
-export const Severity = component("Severity", Type.Union([Type.Literal("info"), Type.Literal("low"), Type.Literal("medium"), Type.Literal("high"), Type.Literal("critical")], {
-  description: "info < low < medium < high < critical",
-}));
+export const Severity = component(
+  "Severity",
+  Type.Union([Type.Literal("info"), Type.Literal("low"), Type.Literal("medium"), Type.Literal("high"), Type.Literal("critical")], {
+    description: "info < low < medium < high < critical",
+  }),
+);
 export const Method = component("Method", Type.Union([Type.Literal("POST"), Type.Literal("PUT")]));
 export const HeaderName = Type.String({ minLength: 1, maxLength: 256 });
 export const Pem = Type.String({ maxLength: 65536, description: "PEM text" });
@@ -20,99 +24,145 @@ export const Pem = Type.String({ maxLength: 65536, description: "PEM text" });
 // patches of the current value (null removes a member). The service checks what each type needs
 // and answers 400 naming the field.
 export const HeadersIn = Type.Record(Type.String(), Nullable(Type.String({ maxLength: 4096 })), {
-  description: "Extra request headers, name -> value (null removes one in a PATCH). Not allowed: host, content-length, transfer-encoding, connection, webhook-*, the signature headers, authorization when auth is set.",
+  description:
+    "Extra request headers, name -> value (null removes one in a PATCH). Not allowed: host, content-length, transfer-encoding, connection, webhook-*, the signature headers, authorization when auth is set.",
   maxProperties: 50,
 });
-export const AuthIn = component("AuthIn", Type.Object(
-  {
-    type: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("basic"), Type.Literal("bearer")])),
-    username: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
-    password: Type.Optional(Nullable(Type.String({ maxLength: 1024, description: "Write-only; encrypted at rest" }))),
-    token: Type.Optional(Nullable(Type.String({ maxLength: 4096, description: "Write-only; encrypted at rest" }))),
-  },
-  { additionalProperties: false, description: '{"type": "none"}, {"type": "basic", "username", "password"} or {"type": "bearer", "token"}' },
-));
-export const TlsIn = component("TlsIn", Type.Object(
-  {
-    clientCert: Type.Optional(Nullable(Pem)),
-    clientKey: Type.Optional(Nullable(Type.String({ maxLength: 65536, description: "PEM private key matching clientCert; write-only, encrypted at rest" }))),
-    ca: Type.Optional(Nullable(Type.String({ maxLength: 65536, description: "Extra CA certificates (PEM) trusted besides the usual roots" }))),
-    skipVerify: Type.Optional(Nullable(Type.Boolean({ description: "Do not check the receiver's certificate (warned about)" }))),
-  },
-  { additionalProperties: false },
-));
-export const TimeoutsIn = component("TimeoutsIn", Type.Object(
-  {
-    connectMs: Type.Optional(Nullable(Type.Integer({ description: "Default 20000; at most TOCSIN_CONNECT_TIMEOUT" }))),
-    requestMs: Type.Optional(Nullable(Type.Integer({ description: "Default 15000; at most TOCSIN_REQUEST_TIMEOUT" }))),
-  },
-  { additionalProperties: false },
-));
-export const SigningIn = component("SigningIn", Type.Object(
-  {
-    scheme: Type.Optional(Type.Union([Type.Literal("standard"), Type.Literal("hmac-sha256"), Type.Literal("none")])),
-    header: Type.Optional(Nullable(HeaderName)),
-    encoding: Type.Optional(Nullable(Type.Union([Type.Literal("hex"), Type.Literal("base64")]))),
-    prefix: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
-    timestampHeader: Type.Optional(Nullable(HeaderName)),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret\'s UTF-8 bytes, as prefix + hex/base64 in `header`. none: unsigned.',
-  },
-));
-export const ValidationIn = component("ValidationIn", Type.Object(
-  {
-    mode: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("token-path"), Type.Literal("challenge")])),
-    method: Type.Optional(Nullable(Type.Union([Type.Literal("POST"), Type.Literal("PUT"), Type.Literal("GET")]))),
-  },
-  { additionalProperties: false, description: "token-path: a request to <url>/<token> must answer 2xx. challenge: a signed POST whose challenge must be echoed." },
-));
-export const FormatIn = component("FormatIn", Type.Object(
-  {
-    envelope: Type.Optional(
-      Nullable(Type.Union([Type.Literal("raw"), Type.Literal("standard"), Type.Literal("array"), Type.Literal("ndjson")], {
-        description: 'raw (default): the payload as is; standard: {"type", "timestamp", "data"}; array: [payload] (Wallarm); ndjson: one JSON document a line, application/x-ndjson',
-      })),
-    ),
-    transform: Type.Optional(
-      Nullable(
-        Type.String({
-          maxLength: 10_000,
-          description:
-            'JSONata expression over {"id","type","severity","state","fingerprint","tenant","createdAt","startedAt","updateCount","payload"}; its result is the body before the envelope (custom field names). Checked on save.',
+export const AuthIn = component(
+  "AuthIn",
+  Type.Object(
+    {
+      type: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("basic"), Type.Literal("bearer")])),
+      username: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
+      password: Type.Optional(Nullable(Type.String({ maxLength: 1024, description: "Write-only; encrypted at rest" }))),
+      token: Type.Optional(Nullable(Type.String({ maxLength: 4096, description: "Write-only; encrypted at rest" }))),
+    },
+    { additionalProperties: false, description: '{"type": "none"}, {"type": "basic", "username", "password"} or {"type": "bearer", "token"}' },
+  ),
+);
+export const TlsIn = component(
+  "TlsIn",
+  Type.Object(
+    {
+      clientCert: Type.Optional(Nullable(Pem)),
+      clientKey: Type.Optional(Nullable(Type.String({ maxLength: 65536, description: "PEM private key matching clientCert; write-only, encrypted at rest" }))),
+      ca: Type.Optional(Nullable(Type.String({ maxLength: 65536, description: "Extra CA certificates (PEM) trusted besides the usual roots" }))),
+      skipVerify: Type.Optional(Nullable(Type.Boolean({ description: "Do not check the receiver's certificate (warned about)" }))),
+    },
+    { additionalProperties: false },
+  ),
+);
+export const TimeoutsIn = component(
+  "TimeoutsIn",
+  Type.Object(
+    {
+      connectMs: Type.Optional(Nullable(Type.Integer({ description: "Default 20000; at most TOCSIN_CONNECT_TIMEOUT" }))),
+      requestMs: Type.Optional(Nullable(Type.Integer({ description: "Default 15000; at most TOCSIN_REQUEST_TIMEOUT" }))),
+    },
+    { additionalProperties: false },
+  ),
+);
+export const SigningIn = component(
+  "SigningIn",
+  Type.Object(
+    {
+      scheme: Type.Optional(Type.Union([Type.Literal("standard"), Type.Literal("hmac-sha256"), Type.Literal("none")])),
+      header: Type.Optional(Nullable(HeaderName)),
+      encoding: Type.Optional(Nullable(Type.Union([Type.Literal("hex"), Type.Literal("base64")]))),
+      prefix: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+      timestampHeader: Type.Optional(Nullable(HeaderName)),
+    },
+    {
+      additionalProperties: false,
+      description:
+        'standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret\'s UTF-8 bytes, as prefix + hex/base64 in `header`. none: unsigned.',
+    },
+  ),
+);
+export const ValidationIn = component(
+  "ValidationIn",
+  Type.Object(
+    {
+      mode: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("token-path"), Type.Literal("challenge")])),
+      method: Type.Optional(Nullable(Type.Union([Type.Literal("POST"), Type.Literal("PUT"), Type.Literal("GET")]))),
+    },
+    {
+      additionalProperties: false,
+      description: "token-path: a request to <url>/<token> must answer 2xx. challenge: a signed POST whose challenge must be echoed.",
+    },
+  ),
+);
+export const FormatIn = component(
+  "FormatIn",
+  Type.Object(
+    {
+      envelope: Type.Optional(
+        Nullable(
+          Type.Union([Type.Literal("raw"), Type.Literal("standard"), Type.Literal("array"), Type.Literal("ndjson")], {
+            description:
+              'raw (default): the payload as is; standard: {"type", "timestamp", "data"}; array: [payload] (Wallarm); ndjson: one JSON document a line, application/x-ndjson',
+          }),
+        ),
+      ),
+      transform: Type.Optional(
+        Nullable(
+          Type.String({
+            maxLength: 10_000,
+            description:
+              'JSONata expression over {"id","type","severity","state","fingerprint","tenant","createdAt","startedAt","updateCount","payload"}; its result is the body before the envelope (custom field names). Checked on save.',
+          }),
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+export const LifecycleIn = component(
+  "LifecycleIn",
+  Type.Object(
+    {
+      ongoingIntervalSec: Type.Optional(
+        Nullable(
+          Type.Integer({ minimum: 0, maximum: 604_800, description: "At most one ongoing update per alert per interval (default 300); 0: every update" }),
+        ),
+      ),
+      sendResolved: Type.Optional(Nullable(Type.Boolean({ description: "Whether end (resolved) updates are sent (default true)" }))),
+    },
+    { additionalProperties: false, description: "How updates of alerts (events with a fingerprint) are sent" },
+  ),
+);
+export const BatchIn = component(
+  "BatchIn",
+  Type.Object(
+    {
+      maxEvents: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000, description: "Send when this many events wait (default 100)" }))),
+      maxWaitMs: Type.Optional(
+        Nullable(Type.Integer({ minimum: 0, maximum: 300_000, description: "...or when the oldest has waited this long (default 1000)" })),
+      ),
+    },
+    { additionalProperties: false, description: "Several events in one request; needs format.envelope array or ndjson. null: one event a request." },
+  ),
+);
+export const RateLimitIn = component(
+  "RateLimitIn",
+  Type.Object(
+    {
+      perSecond: Type.Optional(
+        Type.Number({
+          minimum: 0.001,
+          maximum: 100_000,
+          description: "Requests a second, across every worker (a batch is one request); fractions allowed. Required unless already set.",
         }),
       ),
-    ),
-  },
-  { additionalProperties: false },
-));
-export const LifecycleIn = component("LifecycleIn", Type.Object(
-  {
-    ongoingIntervalSec: Type.Optional(
-      Nullable(Type.Integer({ minimum: 0, maximum: 604_800, description: "At most one ongoing update per alert per interval (default 300); 0: every update" })),
-    ),
-    sendResolved: Type.Optional(Nullable(Type.Boolean({ description: "Whether end (resolved) updates are sent (default true)" }))),
-  },
-  { additionalProperties: false, description: "How updates of alerts (events with a fingerprint) are sent" },
-));
-export const BatchIn = component("BatchIn", Type.Object(
-  {
-    maxEvents: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1000, description: "Send when this many events wait (default 100)" }))),
-    maxWaitMs: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 300_000, description: "...or when the oldest has waited this long (default 1000)" }))),
-  },
-  { additionalProperties: false, description: "Several events in one request; needs format.envelope array or ndjson. null: one event a request." },
-));
-export const RateLimitIn = component("RateLimitIn", Type.Object(
-  {
-    perSecond: Type.Optional(
-      Type.Number({ minimum: 0.001, maximum: 100_000, description: "Requests a second, across every worker (a batch is one request); fractions allowed. Required unless already set." }),
-    ),
-    burst: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100_000, description: "Requests that may go at once after a quiet spell (default: perSecond rounded up)" }))),
-  },
-  { additionalProperties: false, description: "Deliveries beyond the rate wait; they never fail for it. null: no limit." },
-));
+      burst: Type.Optional(
+        Nullable(
+          Type.Integer({ minimum: 1, maximum: 100_000, description: "Requests that may go at once after a quiet spell (default: perSecond rounded up)" }),
+        ),
+      ),
+    },
+    { additionalProperties: false, description: "Deliveries beyond the rate wait; they never fail for it. null: no limit." },
+  ),
+);
 export const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -127,89 +177,80 @@ export const settingsIn = {
   batch: Type.Optional(Nullable(BatchIn)),
   rateLimit: Type.Optional(Nullable(RateLimitIn)),
 };
-export const EndpointCreate = component("EndpointCreate", Type.Object(
-  {
-    url: Type.String({ maxLength: 2048, description: "http or https URL of the receiver" }),
-    name: Type.Optional(Nullable(Name)),
-    description: Type.Optional(Nullable(Text)),
-    eventTypes: EventTypePatterns,
-    enabled: Type.Optional(Type.Boolean({ default: true })),
-    secret: Type.Optional(Secret),
-    ...settingsIn,
-  },
-  { additionalProperties: false },
-));
-export const EndpointPatch = component("EndpointPatch", Type.Object(
-  {
-    url: Type.Optional(Type.String({ maxLength: 2048 })),
-    name: Type.Optional(Nullable(Name)),
-    description: Type.Optional(Nullable(Text)),
-    eventTypes: Type.Optional(EventTypePatterns),
-    enabled: Type.Optional(Type.Boolean()),
-    secret: Type.Optional(Secret),
-    ...settingsIn,
-  },
-  { additionalProperties: false },
-));
-export const SigningOut = component("SigningOut", Type.Union([
-  Type.Object({ scheme: Type.Literal("standard") }),
-  Type.Object({
-    scheme: Type.Literal("hmac-sha256"),
-    header: Type.String(),
-    encoding: Type.Union([Type.Literal("hex"), Type.Literal("base64")]),
-    prefix: Type.String(),
-    timestampHeader: Nullable(Type.String()),
-  }),
-  Type.Object({ scheme: Type.Literal("none") }),
-]));
-export const ReplayIn = component("ReplayIn", Type.Object(
-  {
-    since: Timestamp,
-    until: Type.Optional(Type.String({ format: "date-time", description: "Exclusive end of the range (default: now)" })),
-    status: Type.Optional(Type.Union([Type.Literal("failed"), Type.Literal("all")], { description: "failed (default): the endpoint's failed deliveries; all: every matching event" })),
-  },
-  { additionalProperties: false },
-));
-
-export const ReplayOut = component("ReplayOut", Type.Object({
-  id: Type.String({ description: "rpl_ id" }),
-  tenantId: Type.String(),
-  endpointId: Type.String(),
-  since: Timestamp,
-  until: Timestamp,
-  status: Type.Union([Type.Literal("failed"), Type.Literal("all")], { description: "What is replayed, as asked" }),
-  state: Type.Union([Type.Literal("running"), Type.Literal("completed"), Type.Literal("cancelled")], { description: "cancelled: the endpoint was deleted" }),
-  total: Type.Integer({ description: "Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed)" }),
-  processed: Type.Integer(),
-  queued: Type.Integer({ description: "Deliveries queued again or created" }),
-  skipped: Type.Integer({ description: "Already pending, no longer failed, or not matching the endpoint's event types and severity" }),
-  progress: Type.Number({ minimum: 0, maximum: 1 }),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-  finishedAt: Nullable(Timestamp),
-}));
-
-export const EndpointHealthOut = component("EndpointHealthOut", Type.Object(
-  {
-    successRate: Nullable(Type.Number({ description: "Share of successful attempts within the health window (TOCSIN_CIRCUIT_WINDOW); null without attempts" })),
-    windowAttempts: Type.Integer({ description: "Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept)" }),
-    windowFailures: Type.Integer(),
-    consecutiveFailures: Type.Integer({ description: "Failed attempts since the last success" }),
-    lastSuccessAt: Nullable(Timestamp),
-    lastFailureAt: Nullable(Timestamp),
-    lastFailureReason: Nullable(Type.String({ description: "e.g. HTTP 503, or connect: ECONNREFUSED" })),
-    failingSince: Nullable(Timestamp),
-    circuit: Type.Union([Type.Literal("closed"), Type.Literal("open"), Type.Literal("half_open")], {
-      description: "closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight",
+export const EndpointCreate = component(
+  "EndpointCreate",
+  Type.Object(
+    {
+      url: Type.String({ maxLength: 2048, description: "http or https URL of the receiver" }),
+      name: Type.Optional(Nullable(Name)),
+      description: Type.Optional(Nullable(Text)),
+      eventTypes: EventTypePatterns,
+      enabled: Type.Optional(Type.Boolean({ default: true })),
+      secret: Type.Optional(Secret),
+      ...settingsIn,
+    },
+    { additionalProperties: false },
+  ),
+);
+export const EndpointPatch = component(
+  "EndpointPatch",
+  Type.Object(
+    {
+      url: Type.Optional(Type.String({ maxLength: 2048 })),
+      name: Type.Optional(Nullable(Name)),
+      description: Type.Optional(Nullable(Text)),
+      eventTypes: Type.Optional(EventTypePatterns),
+      enabled: Type.Optional(Type.Boolean()),
+      secret: Type.Optional(Secret),
+      ...settingsIn,
+    },
+    { additionalProperties: false },
+  ),
+);
+export const SigningOut = component(
+  "SigningOut",
+  Type.Union([
+    Type.Object({ scheme: Type.Literal("standard") }),
+    Type.Object({
+      scheme: Type.Literal("hmac-sha256"),
+      header: Type.String(),
+      encoding: Type.Union([Type.Literal("hex"), Type.Literal("base64")]),
+      prefix: Type.String(),
+      timestampHeader: Nullable(Type.String()),
     }),
-    circuitUntil: Nullable(Timestamp),
-    disableAt: Nullable(Timestamp),
-  },
-  { description: "Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince)" },
-));
+    Type.Object({ scheme: Type.Literal("none") }),
+  ]),
+);
+export const EndpointHealthOut = component(
+  "EndpointHealthOut",
+  Type.Object(
+    {
+      successRate: Nullable(
+        Type.Number({ description: "Share of successful attempts within the health window (TOCSIN_CIRCUIT_WINDOW); null without attempts" }),
+      ),
+      windowAttempts: Type.Integer({ description: "Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept)" }),
+      windowFailures: Type.Integer(),
+      consecutiveFailures: Type.Integer({ description: "Failed attempts since the last success" }),
+      lastSuccessAt: Nullable(Timestamp),
+      lastFailureAt: Nullable(Timestamp),
+      lastFailureReason: Nullable(Type.String({ description: "e.g. HTTP 503, or connect: ECONNREFUSED" })),
+      failingSince: Nullable(Timestamp),
+      circuit: Type.Union([Type.Literal("closed"), Type.Literal("open"), Type.Literal("half_open")], {
+        description: "closed: sending; open: nothing is sent until circuitUntil, then one probe; half_open: the probe is in flight",
+      }),
+      circuitUntil: Nullable(Timestamp),
+      disableAt: Nullable(Timestamp),
+    },
+    {
+      description:
+        "Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince)",
+    },
+  ),
+);
 
-export const EndpointOut = component("EndpointOut", Type.Object(
-  {
+export const EndpointOut = component(
+  "EndpointOut",
+  Type.Object({
     id: Type.String(),
     tenantId: Type.String(),
     url: Type.String(),
@@ -235,7 +276,10 @@ export const EndpointOut = component("EndpointOut", Type.Object(
       error: Nullable(Type.String()),
       validatedAt: Nullable(Timestamp),
     }),
-    format: Type.Object({ envelope: Type.Union([Type.Literal("raw"), Type.Literal("standard"), Type.Literal("array"), Type.Literal("ndjson")]), transform: Nullable(Type.String()) }),
+    format: Type.Object({
+      envelope: Type.Union([Type.Literal("raw"), Type.Literal("standard"), Type.Literal("array"), Type.Literal("ndjson")]),
+      transform: Nullable(Type.String()),
+    }),
     lifecycle: Type.Object({ ongoingIntervalSec: Type.Integer(), sendResolved: Type.Boolean() }),
     batch: Nullable(Type.Object({ maxEvents: Type.Integer(), maxWaitMs: Type.Integer() })),
     rateLimit: Nullable(Type.Object({ perSecond: Type.Number(), burst: Type.Integer() })),
@@ -255,8 +299,8 @@ export const EndpointOut = component("EndpointOut", Type.Object(
     version: Type.Integer(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
-  },
-));
+  }),
+);
 
 /** The PATCH answer: the endpoint, and what moving it to another origin cleared. */
 export const EndpointUpdated = component(
@@ -264,52 +308,14 @@ export const EndpointUpdated = component(
   Type.Intersect([
     EndpointOut,
     Type.Object({
-  cleared: Type.Optional(
-    Type.Array(Type.Union([Type.Literal("auth"), Type.Literal("tls.clientCert"), Type.Literal("tls.clientKey"), Type.Literal("headers")]), {
-      description:
-        "Present when the PATCH moved the endpoint to another origin (scheme, host or port) and that cleared stored credentials the request did not set again: auth (now type none), the client certificate and key, custom headers",
-    }),
-  ),
+      cleared: Type.Optional(
+        Type.Array(Type.Union([Type.Literal("auth"), Type.Literal("tls.clientCert"), Type.Literal("tls.clientKey"), Type.Literal("headers")]), {
+          description:
+            "Present when the PATCH moved the endpoint to another origin (scheme, host or port) and that cleared stored credentials the request did not set again: auth (now type none), the client certificate and key, custom headers",
+        }),
+      ),
     }),
   ]),
 );
 
-export const SecretRotateIn = component("SecretRotateIn", Type.Object(
-  { secret: Type.Optional(Secret) },
-  { additionalProperties: false, description: "Optional: the new secret; generated when omitted" },
-));
-export const SecretRotateOut = component("SecretRotateOut", Type.Object({
-  secret: Type.String(),
-  previousSecretExpiresAt: Nullable(Timestamp),
-  overlap: Type.Boolean({ description: "true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once" }),
-  detail: Type.String(),
-}));
-export const TestCallIn = component("TestCallIn", Type.Object(
-  { eventType: Type.Optional(EventTypeName) },
-  { additionalProperties: false, description: "eventType: send that type's example payload; omitted: a small built-in payload" },
-));
-export const TestCallOut = component("TestCallOut", Type.Object({
-  request: Type.Object({
-    method: Type.String(),
-    url: Type.String(),
-    headers: Type.Record(Type.String(), Type.String(), { description: "As sent; credentials redacted" }),
-    body: Nullable(Type.String()),
-  }),
-  response: Nullable(Type.Object({ status: Type.Integer(), headers: Type.Record(Type.String(), Type.String()), body: Type.String({ description: "First 16 KiB" }) })),
-  error: Nullable(Type.Object({ class: Type.String(), message: Type.String() })),
-  durationMs: Type.Integer(),
-}));
-export const PreviewIn = component("PreviewIn", Type.Object(
-  {
-    eventType: Type.Optional(EventTypeName),
-    payload: Type.Optional(Type.Unknown({ description: "The payload to render; default: the event type's example, or a built-in one" })),
-  },
-  { additionalProperties: false },
-));
-export const PreviewOut = component("PreviewOut", Type.Object({
-  contentType: Type.String(),
-  body: Type.String({ description: "Exactly the bytes the endpoint would receive" }),
-}));
-export const ValidateOut = component("ValidateOut", Type.Object({ endpoint: EndpointOut, result: TestCallOut }));
 export const EndpointList = listOf(EndpointOut);
-export const ReplayList = listOf(ReplayOut);

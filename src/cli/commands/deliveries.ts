@@ -28,8 +28,6 @@ export const deliveries: Command = async (args, env, io) => {
   };
   const api = client(v, env);
   const page = await unwrap(api.GET("/v1/tenants/{tenant}/deliveries", { params: { path: { tenant: required(v.tenant, "tenant") }, query } }));
-  print(v.json, page, () =>
-    table(page.data, ["id", "status", "eventType", "endpointId", "attemptCount", "lastStatusCode", "nextAttemptAt", "lastError"]),
-  );
+  print(v.json, page, () => table(page.data, ["id", "status", "eventType", "endpointId", "attemptCount", "lastStatusCode", "nextAttemptAt", "lastError"]));
   return 0;
 };

@@ -2,7 +2,20 @@ import { X509Certificate } from "node:crypto";
 import type { Endpoint, EndpointCreate, EndpointPatch, TestCall } from "@tocsin/client";
 import { unwrap } from "../client.ts";
 import { SETTINGS_HELP, eventTypesOf, settingOptions, settingsFromFlags, updateOptions } from "../endpoint-flags.ts";
-import { type Command, type Out, UsageError, client, clientOptions, exclusive, parse, parseWithPositionals, printer, required, showHelp, table } from "../shared.ts";
+import {
+  type Command,
+  type Out,
+  UsageError,
+  client,
+  clientOptions,
+  exclusive,
+  parse,
+  parseWithPositionals,
+  printer,
+  required,
+  showHelp,
+  table,
+} from "../shared.ts";
 import { replay } from "./replay.ts";
 
 /** `tocsin endpoint …`: an endpoint's settings, status, secret, test calls and validation. */
@@ -22,7 +35,13 @@ ${SETTINGS_HELP}`;
 
 const add: Command = async (args, env, io) => {
   const print = printer(io);
-  const parsed = parseWithPositionals(args, { ...clientOptions, ...settingOptions, tenant: { type: "string" }, secret: { type: "string" }, disabled: { type: "boolean" } });
+  const parsed = parseWithPositionals(args, {
+    ...clientOptions,
+    ...settingOptions,
+    tenant: { type: "string" },
+    secret: { type: "string" },
+    disabled: { type: "boolean" },
+  });
   const v = parsed.values;
   if (v.help) return showHelp(io, ADD_HELP);
   const tenant = required(v.tenant, "tenant");
@@ -93,7 +112,8 @@ const update: Command = async (args, env, io) => {
   const ep = await unwrap(api.PATCH("/v1/tenants/{tenant}/endpoints/{id}", { params: { path }, body: body as EndpointPatch }));
   print(v.json, ep, () => `updated endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}`);
   printWarnings(io, ep);
-  if (ep.cleared?.length) io.err(`note: the URL moved to another origin, so these were cleared: ${ep.cleared.join(", ")}; set them again if the new receiver needs them`);
+  if (ep.cleared?.length)
+    io.err(`note: the URL moved to another origin, so these were cleared: ${ep.cleared.join(", ")}; set them again if the new receiver needs them`);
   return 0;
 };
 
@@ -151,7 +171,13 @@ receiver's status, the time taken and its response body, or the error. --verbose
 
 const test: Command = async (args, env, io) => {
   const print = printer(io);
-  const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, "event-type": { type: "string" }, verbose: { type: "boolean", short: "v" } });
+  const v = parse(args, {
+    ...clientOptions,
+    tenant: { type: "string" },
+    id: { type: "string" },
+    "event-type": { type: "string" },
+    verbose: { type: "boolean", short: "v" },
+  });
   if (v.help) return showHelp(io, TEST_HELP);
   const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
   const body = v["event-type"] !== undefined ? { eventType: v["event-type"] } : {};
@@ -174,11 +200,7 @@ const validate: Command = async (args, env, io) => {
   const r = await unwrap(client(v, env).POST("/v1/tenants/{tenant}/endpoints/{id}/validate", { params: { path } }));
   const val = r.endpoint.validation;
   print(v.json, r, () =>
-    [
-      `validation ${val.status}${val.error ? `: ${val.error}` : ""}`,
-      `status:   ${r.endpoint.status}`,
-      describeCall(r.result, v.verbose),
-    ].join("\n"),
+    [`validation ${val.status}${val.error ? `: ${val.error}` : ""}`, `status:   ${r.endpoint.status}`, describeCall(r.result, v.verbose)].join("\n"),
   );
   return val.status === "passed" ? 0 : 1;
 };
@@ -286,7 +308,14 @@ function describeEndpoint(e: EndpointDoc): string {
   const headers = Object.entries(e.headers);
   if (headers.length) rows.push(["headers", headers.map(([k, v]) => `${k}: ${v}`).join(", ")]);
   const a = e.auth;
-  rows.push(["auth", a.type === "basic" ? `basic, user ${a.username}${a.passwordSet ? ", password set" : ""}` : a.type === "bearer" ? `bearer${a.tokenSet ? ", token set" : ""}` : "none"]);
+  rows.push([
+    "auth",
+    a.type === "basic"
+      ? `basic, user ${a.username}${a.passwordSet ? ", password set" : ""}`
+      : a.type === "bearer"
+        ? `bearer${a.tokenSet ? ", token set" : ""}`
+        : "none",
+  ]);
   const s = e.signing;
   rows.push([
     "signing",
@@ -323,7 +352,11 @@ function describeEndpoint(e: EndpointDoc): string {
     rows.push(["health", `${rate}; circuit ${h.circuit}${h.circuitUntil ? ` until ${h.circuitUntil}` : ""}`]);
     if (h.lastSuccessAt) rows.push(["", `last success ${h.lastSuccessAt}`]);
     if (h.lastFailureAt) rows.push(["", `last failure ${h.lastFailureAt}: ${h.lastFailureReason ?? "-"}`]);
-    if (h.failingSince) rows.push(["", `failing since ${h.failingSince} (${h.consecutiveFailures} failed in a row)${h.disableAt ? `; disabled at ${h.disableAt} unless it recovers` : ""}`]);
+    if (h.failingSince)
+      rows.push([
+        "",
+        `failing since ${h.failingSince} (${h.consecutiveFailures} failed in a row)${h.disableAt ? `; disabled at ${h.disableAt} unless it recovers` : ""}`,
+      ]);
   }
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `  ${k.padEnd(width)}  ${val}`).join("\n");

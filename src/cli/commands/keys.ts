@@ -13,18 +13,32 @@ Rotation without downtime: create a new key, move clients to it, then revoke the
 
 const create: Command = async (args, env, io) => {
   const print = printer(io);
-  const v = parse(args, { ...clientOptions, tenant: { type: "string" }, name: { type: "string" }, scopes: { type: "string" }, "expires-at": { type: "string" } });
+  const v = parse(args, {
+    ...clientOptions,
+    tenant: { type: "string" },
+    name: { type: "string" },
+    scopes: { type: "string" },
+    "expires-at": { type: "string" },
+  });
   if (v.help) return showHelp(io, CREATE_HELP);
   const name = required(v.name, "name");
   const expiresAt = v["expires-at"] ? v["expires-at"] : undefined;
   if (v.scopes !== undefined && !v.tenant) throw new UsageError("--scopes needs --tenant: admin keys have every scope");
   const api = client(v, env);
   // The server checks the scope names.
-  const scopes = (v.scopes ?? "read").split(",").map((x) => x.trim()).filter(Boolean) as RequestBody<"/v1/tenants/{tenant}/keys", "post">["scopes"];
+  const scopes = (v.scopes ?? "read")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean) as RequestBody<"/v1/tenants/{tenant}/keys", "post">["scopes"];
   const k = v.tenant
     ? await unwrap(api.POST("/v1/tenants/{tenant}/keys", { params: { path: { tenant: v.tenant } }, body: { name, expiresAt, scopes } }))
     : await unwrap(api.POST("/v1/keys", { body: { name, expiresAt } }));
-  print(v.json, k, () => `created ${k.kind} key ${k.id}${v.tenant ? ` for tenant ${v.tenant} (${k.scopes.join(", ")})` : ""}\n${k.key}\nThis is the only time the key is shown.`);
+  print(
+    v.json,
+    k,
+    () =>
+      `created ${k.kind} key ${k.id}${v.tenant ? ` for tenant ${v.tenant} (${k.scopes.join(", ")})` : ""}\n${k.key}\nThis is the only time the key is shown.`,
+  );
   return 0;
 };
 
@@ -52,7 +66,11 @@ const revoke: Command = async (args, env, io) => {
   if (v.help) return showHelp(io, REVOKE_HELP);
   const id = required(v.id, "id");
   const api = client(v, env);
-  await unwrap(v.tenant ? api.DELETE("/v1/tenants/{tenant}/keys/{id}", { params: { path: { tenant: v.tenant, id } } }) : api.DELETE("/v1/keys/{id}", { params: { path: { id } } }));
+  await unwrap(
+    v.tenant
+      ? api.DELETE("/v1/tenants/{tenant}/keys/{id}", { params: { path: { tenant: v.tenant, id } } })
+      : api.DELETE("/v1/keys/{id}", { params: { path: { id } } }),
+  );
   io.out(`revoked key ${v.id}`);
   return 0;
 };

@@ -21,7 +21,15 @@ job completed, 1 when it was cancelled (the endpoint was deleted).`;
 
 export const replay: Command = async (args, env, io) => {
   const print = printer(io);
-  const v = parse(args, { ...clientOptions, tenant: { type: "string" }, id: { type: "string" }, since: { type: "string" }, until: { type: "string" }, status: { type: "string" }, "no-wait": { type: "boolean" } });
+  const v = parse(args, {
+    ...clientOptions,
+    tenant: { type: "string" },
+    id: { type: "string" },
+    since: { type: "string" },
+    until: { type: "string" },
+    status: { type: "string" },
+    "no-wait": { type: "boolean" },
+  });
   if (v.help) return showHelp(io, REPLAY_HELP);
   const tenant = required(v.tenant, "tenant");
   const now = Date.now();
@@ -51,7 +59,8 @@ export const replay: Command = async (args, env, io) => {
 /** An ISO date-time as given, or a duration ago ("2h", "3d") as one. */
 function timeFlag(v: string, flag: string, now: number): string {
   if (/^\d+(ms|s|m|h|d)$/.test(v)) return new Date(now - parseDuration(v)).toISOString();
-  if (!Number.isFinite(Date.parse(v))) throw new UsageError(`--${flag} takes an ISO date-time (2026-11-23T08:00:00Z) or a duration ago (2h, 3d), not ${JSON.stringify(v)}`);
+  if (!Number.isFinite(Date.parse(v)))
+    throw new UsageError(`--${flag} takes an ISO date-time (2026-11-23T08:00:00Z) or a duration ago (2h, 3d), not ${JSON.stringify(v)}`);
   return v;
 }
 

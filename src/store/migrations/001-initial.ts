@@ -86,11 +86,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("deliveries_tenant").on("deliveries").columns(["tenant_id", "id"]).execute();
   await db.schema.createIndex("deliveries_event").on("deliveries").columns(["event_id"]).execute();
   // The due-delivery lookup: per endpoint, pending rows in next_attempt_at order.
-  await db.schema
-    .createIndex("deliveries_due")
-    .on("deliveries")
-    .columns(["endpoint_id", "status", "next_attempt_at"])
-    .execute();
+  await db.schema.createIndex("deliveries_due").on("deliveries").columns(["endpoint_id", "status", "next_attempt_at"]).execute();
   // In-flight deliveries (per-endpoint concurrency, expired leases) without scanning finished rows.
   await db.schema
     .createIndex("deliveries_leased")

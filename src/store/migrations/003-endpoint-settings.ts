@@ -25,7 +25,16 @@ export async function up(db: Kysely<any>): Promise<void> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see up()
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("events").dropColumn("severity").execute();
-  for (const name of ["previous_secret_expires_at", "previous_secret_enc", "validated_at", "validation_error", "validation_status", "min_severity", "credentials_enc", "settings"]) {
+  for (const name of [
+    "previous_secret_expires_at",
+    "previous_secret_enc",
+    "validated_at",
+    "validation_error",
+    "validation_status",
+    "min_severity",
+    "credentials_enc",
+    "settings",
+  ]) {
     await db.schema.alterTable("endpoints").dropColumn(name).execute();
   }
 }

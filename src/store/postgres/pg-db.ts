@@ -12,7 +12,9 @@ export function isUnavailable(e: unknown): boolean {
   const err = e as { code?: string; message?: string } | undefined;
   if (!err) return false;
   if (err.code && (UNAVAILABLE_CODES.has(err.code) || err.code.startsWith("08"))) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(err.message ?? "");
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
+    err.message ?? "",
+  );
 }
 
 /** SQLSTATEs of a server that answers but cannot write: class 53 (insufficient resources) and I/O errors. */

@@ -22,7 +22,8 @@ export class SqliteDb implements SqlDb {
     // Chosen once: without an observer the prototype's methods run and no clock is read.
     if (observe) {
       // Wraps a method so that each call, by its SQL text, is timed (the text is the first argument).
-      const timed = <A extends [string, ...unknown[]], R>(f: (...args: A) => R) =>
+      const timed =
+        <A extends [string, ...unknown[]], R>(f: (...args: A) => R) =>
         (...args: A): R => {
           const t0 = process.hrtime.bigint();
           try {

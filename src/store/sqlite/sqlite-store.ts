@@ -56,7 +56,10 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   } catch (e) {
     const err = storageError(e);
     if (err instanceof StoreUnavailableError && err.fault === "disk_full") {
-      throw new StoreUnavailableError(`The disk holding the database ${opts.path} is full (${coerceError(e).message}). Free some space there, then start again.`, err);
+      throw new StoreUnavailableError(
+        `The disk holding the database ${opts.path} is full (${coerceError(e).message}). Free some space there, then start again.`,
+        err,
+      );
     }
     throw e;
   }

@@ -30,10 +30,26 @@ describe("route access declarations", () => {
     app.get("/v1/things", { config: { scope: "read" } }, async () => ({}));
     await app.ready();
     const table = app.routeTable().map((r) => `${r.method} ${r.url} ${r.access.kind}`);
-    assert.deepEqual(table.sort(), ["GET /healthz public", "GET /v1/session any", "GET /v1/things scope", "HEAD /healthz public", "HEAD /v1/session any", "HEAD /v1/things scope", "POST /v1/keys admin"].sort());
+    assert.deepEqual(
+      table.sort(),
+      [
+        "GET /healthz public",
+        "GET /v1/session any",
+        "GET /v1/things scope",
+        "HEAD /healthz public",
+        "HEAD /v1/session any",
+        "HEAD /v1/things scope",
+        "POST /v1/keys admin",
+      ].sort(),
+    );
     // Without a key, everything but the public route is a 401.
     assert.equal((await app.inject({ method: "GET", url: "/healthz" })).statusCode, 200);
-    for (const [method, url] of [["POST", "/v1/keys"], ["GET", "/v1/session"], ["GET", "/v1/things"], ["GET", "/v%31/things"]] as const) {
+    for (const [method, url] of [
+      ["POST", "/v1/keys"],
+      ["GET", "/v1/session"],
+      ["GET", "/v1/things"],
+      ["GET", "/v%31/things"],
+    ] as const) {
       assert.equal((await app.inject({ method, url })).statusCode, 401, `${method} ${url}`);
     }
     await app.close();

@@ -7,7 +7,11 @@ const resolved: AlertRow = { status: "resolved", startedAt: 1000, endedAt: 5000,
 
 describe("stepAlert", () => {
   it("start opens an unknown or resolved alert, and counts as ongoing for an open one", () => {
-    assert.deepEqual(stepAlert(null, "start", 9000), { state: "start", next: { status: "open", startedAt: 9000, endedAt: null, updateCount: 0 }, repeatedEnd: false });
+    assert.deepEqual(stepAlert(null, "start", 9000), {
+      state: "start",
+      next: { status: "open", startedAt: 9000, endedAt: null, updateCount: 0 },
+      repeatedEnd: false,
+    });
     assert.deepEqual(stepAlert(resolved, "start", 9000).next, { status: "open", startedAt: 9000, endedAt: null, updateCount: 0 });
     assert.deepEqual(stepAlert(open, "start", 9000), { state: "ongoing", next: { ...open, updateCount: 3 }, repeatedEnd: false });
   });
@@ -18,8 +22,16 @@ describe("stepAlert", () => {
     assert.deepEqual(fresh.next, { status: "open", startedAt: 9000, endedAt: null, updateCount: 0 });
   });
   it("end resolves an open alert, is delivered once for an unknown one, and not again for a resolved one", () => {
-    assert.deepEqual(stepAlert(open, "end", 9000), { state: "end", next: { status: "resolved", startedAt: 1000, endedAt: 9000, updateCount: 3 }, repeatedEnd: false });
-    assert.deepEqual(stepAlert(null, "end", 9000), { state: "end", next: { status: "resolved", startedAt: 9000, endedAt: 9000, updateCount: 0 }, repeatedEnd: false });
+    assert.deepEqual(stepAlert(open, "end", 9000), {
+      state: "end",
+      next: { status: "resolved", startedAt: 1000, endedAt: 9000, updateCount: 3 },
+      repeatedEnd: false,
+    });
+    assert.deepEqual(stepAlert(null, "end", 9000), {
+      state: "end",
+      next: { status: "resolved", startedAt: 9000, endedAt: 9000, updateCount: 0 },
+      repeatedEnd: false,
+    });
     const again = stepAlert(resolved, "end", 9000);
     assert.equal(again.repeatedEnd, true);
     assert.equal(again.next.endedAt, 5000, "the first end's time is kept");

@@ -7,10 +7,12 @@ it("coerceError keeps an Error, takes an error-like object's message, and descri
   const e = new TypeError("bad");
   assert.equal(coerceError(e), e);
   // JSONata throws plain objects, not Errors: their message is what a caller shows.
-  const thrown: unknown = await jsonata("$undefinedFunction()").evaluate({}).then(
-    () => null,
-    (x: unknown) => x,
-  );
+  const thrown: unknown = await jsonata("$undefinedFunction()")
+    .evaluate({})
+    .then(
+      () => null,
+      (x: unknown) => x,
+    );
   assert.ok(thrown !== null && !(thrown instanceof Error), "JSONata's error is a plain object");
   assert.match(coerceError(thrown).message, /undefinedFunction|not a function|function/i);
   assert.equal(coerceError("text").message, "text");

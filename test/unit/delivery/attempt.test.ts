@@ -31,7 +31,11 @@ describe("attemptDelivery against a real receiver", () => {
   const secret = generateSecret();
   const secretBox = createSecretBox(Buffer.alloc(32, 7));
   const sender = createSender({ policy: createDestinationPolicy(true), connectionsPerEndpoint: 2, maxResponseBytes: 1024, now: Date.now });
-  const replies = new Map<string, number>([["/ok", 200], ["/fail", 500], ["/gone", 410]]);
+  const replies = new Map<string, number>([
+    ["/ok", 200],
+    ["/fail", 500],
+    ["/gone", 410],
+  ]);
 
   before(async () => {
     dir = tempDir("tocsin-attempt-");
@@ -57,7 +61,16 @@ describe("attemptDelivery against a real receiver", () => {
   /** A new endpoint at `path` with one event claimed for it. */
   async function claimedFor(path: string): Promise<ClaimedDelivery> {
     const ep = await store.createEndpoint(
-      { id: newId("ep"), tenantId: "acme", url: `${rx.url}${path}`, name: null, description: null, eventTypes: ["*"], enabled: true, secretEnc: secretBox.encrypt(secret) },
+      {
+        id: newId("ep"),
+        tenantId: "acme",
+        url: `${rx.url}${path}`,
+        name: null,
+        description: null,
+        eventTypes: ["*"],
+        enabled: true,
+        secretEnc: secretBox.encrypt(secret),
+      },
       T0,
     );
     await store.ingest("acme", [{ id: newId("evt"), type: "scan.finding", payload: '{"host":"10.0.0.1","n":1.50}', idempotencyKey: null }], T0, 1000);

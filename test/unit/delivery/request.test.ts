@@ -4,7 +4,16 @@ import { summarizeLatency } from "../../../src/core/latency.ts";
 import { attemptRequestOf, truncateUtf8 } from "../../../src/delivery/request.ts";
 import type { OutgoingRequest } from "../../../src/delivery/sender.ts";
 
-const transport: OutgoingRequest["transport"] = { endpointId: "ep_x", poolKey: "x", connectTimeoutMs: 1, requestTimeoutMs: 1, cert: null, key: null, ca: null, skipVerify: false };
+const transport: OutgoingRequest["transport"] = {
+  endpointId: "ep_x",
+  poolKey: "x",
+  connectTimeoutMs: 1,
+  requestTimeoutMs: 1,
+  cert: null,
+  key: null,
+  ca: null,
+  skipVerify: false,
+};
 
 describe("attempt records", () => {
   it("truncateUtf8 keeps the longest prefix that fits, never half a character", () => {
@@ -36,7 +45,13 @@ describe("attempt records", () => {
     assert.equal(r.bodyBytes, Buffer.byteLength(body));
     assert.equal(r.body, '{"t":"üüüüü', "16 bytes: 6 ASCII and five two-byte characters");
     assert.equal(req.headers.authorization, "Bearer sekret", "the request itself is not changed");
-    assert.deepEqual(attemptRequestOf({ ...req, method: "GET", body: null }, 16), { method: "GET", url: req.url, headers: r.headers, body: null, bodyBytes: 0 });
+    assert.deepEqual(attemptRequestOf({ ...req, method: "GET", body: null }, 16), {
+      method: "GET",
+      url: req.url,
+      headers: r.headers,
+      body: null,
+      bodyBytes: 0,
+    });
     assert.equal(attemptRequestOf(req, 1024).body, body, "a body under the limit is kept whole");
   });
 
@@ -55,10 +70,26 @@ describe("attempt records", () => {
     assert.equal(s.max, 100);
     assert.deepEqual(
       s.histogram.map((b) => [b.upToMs, b.count]),
-      [[10, 10], [25, 15], [50, 25], [100, 50], [250, 0], [500, 0], [1000, 0], [2500, 0], [5000, 0], [10_000, 0], [null, 0]],
+      [
+        [10, 10],
+        [25, 15],
+        [50, 25],
+        [100, 50],
+        [250, 0],
+        [500, 0],
+        [1000, 0],
+        [2500, 0],
+        [5000, 0],
+        [10_000, 0],
+        [null, 0],
+      ],
     );
     const slow = summarizeLatency([10, 10_000, 10_001, 60_000]);
-    assert.deepEqual(slow.histogram.map((b) => b.count), [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2], "a bound is inclusive; slower than the last goes in the last bar");
+    assert.deepEqual(
+      slow.histogram.map((b) => b.count),
+      [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2],
+      "a bound is inclusive; slower than the last goes in the last bar",
+    );
     assert.equal(slow.p50, 10_000);
     assert.equal(summarizeLatency([7]).p99, 7);
   });

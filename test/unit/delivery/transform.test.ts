@@ -18,12 +18,20 @@ const doc: TransformInput = {
 
 describe("transform", () => {
   it("renames fields and sees every field of the event document", async () => {
-    const t = compileTransform('{"alert_id": id, "kind": type, "sev": severity, "phase": state, "key": fingerprint, "n": updateCount, "ip": payload.srcip, "tag": payload.tags[1]}');
-    assert.equal(await runTransform(t, doc, 1000), '{"alert_id":"msg_1","kind":"ddos","sev":"high","phase":"start","key":"fp-1","n":0,"ip":"198.51.100.7","tag":"b"}');
+    const t = compileTransform(
+      '{"alert_id": id, "kind": type, "sev": severity, "phase": state, "key": fingerprint, "n": updateCount, "ip": payload.srcip, "tag": payload.tags[1]}',
+    );
+    assert.equal(
+      await runTransform(t, doc, 1000),
+      '{"alert_id":"msg_1","kind":"ddos","sev":"high","phase":"start","key":"fp-1","n":0,"ip":"198.51.100.7","tag":"b"}',
+    );
   });
 
   it("names the position of a syntax error", () => {
-    assert.throws(() => compileTransform('{"a": payload.'), (e: unknown) => e instanceof TransformError && /^position \d+: /.test(e.message));
+    assert.throws(
+      () => compileTransform('{"a": payload.'),
+      (e: unknown) => e instanceof TransformError && /^position \d+: /.test(e.message),
+    );
     assert.throws(() => compileTransform("$$$("), TransformError);
   });
 
@@ -63,7 +71,10 @@ describe("transform", () => {
       await run('$merge([payload, {"event_id": id}])'),
       '{"srcip":"198.51.100.7","metrics":{"avg":0.00,"max":12345678901234567890},"list":[1.50,{"q":"a\\u0041"}],"score":9.5,"event_id":"msg_1"}',
     );
-    assert.equal(await run('{"src_ip": payload.srcip, "m": payload.metrics, "s": payload.score, "double": payload.score * 2}'), '{"src_ip":"198.51.100.7","m":{"avg":0.00,"max":12345678901234567890},"s":9.5,"double":19}');
+    assert.equal(
+      await run('{"src_ip": payload.srcip, "m": payload.metrics, "s": payload.score, "double": payload.score * 2}'),
+      '{"src_ip":"198.51.100.7","m":{"avg":0.00,"max":12345678901234567890},"s":9.5,"double":19}',
+    );
     // Without the payload text (as before), every number is written plain.
     assert.equal(await runTransform(compileTransform("payload.metrics"), input, 10_000), '{"avg":0,"max":12345678901234567000}');
   });
@@ -100,7 +111,10 @@ describe("transform limits (each run in a transform process)", () => {
   });
 
   it("stops a half-gigabyte $pad at the time or memory limit", async () => {
-    await assert.rejects(runTransform(compileTransform('$length($pad("", 500000000))'), doc, 1000), isTransformError(/ran longer than 100 ms|more than 64 MB of memory/));
+    await assert.rejects(
+      runTransform(compileTransform('$length($pad("", 500000000))'), doc, 1000),
+      isTransformError(/ran longer than 100 ms|more than 64 MB of memory/),
+    );
     assert.equal(await runTransform(compileTransform("payload.tags"), doc, 1000), '["a","b"]');
   });
 

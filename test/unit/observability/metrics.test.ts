@@ -11,7 +11,13 @@ import { tempDir } from "../../support/server.ts";
 
 const T0 = 1_700_000_000_000;
 
-function outcome(status: DeliveryOutcome["status"], errorClass: ErrorClass | null, durationMs: number, endpointId = "ep_1", memberIds?: string[]): DeliveryOutcome {
+function outcome(
+  status: DeliveryOutcome["status"],
+  errorClass: ErrorClass | null,
+  durationMs: number,
+  endpointId = "ep_1",
+  memberIds?: string[],
+): DeliveryOutcome {
   return {
     deliveryId: memberIds ? "bat_1" : "dlv_1",
     ...(memberIds ? { memberIds } : {}),
@@ -72,21 +78,28 @@ describe("metrics", () => {
       metrics.recordIngestError();
       const m = await parseExposition(await metrics.scrape());
       assert.deepEqual(
-        series(m, "tocsin_deliveries_total").map((s) => [s.labels.outcome, s.labels.error_class, s.value]).sort(),
+        series(m, "tocsin_deliveries_total")
+          .map((s) => [s.labels.outcome, s.labels.error_class, s.value])
+          .sort(),
         [
           ["failed", "timeout_request", 1],
           ["retrying", "http_status", 1],
           ["succeeded", "none", 1],
         ],
       );
-      assert.deepEqual(series(m, "tocsin_batch_members_total").map((s) => [s.labels.outcome, s.value]), [["retrying", 3]]);
+      assert.deepEqual(
+        series(m, "tocsin_batch_members_total").map((s) => [s.labels.outcome, s.value]),
+        [["retrying", 3]],
+      );
       const h = Object.fromEntries(histogram(m, "tocsin_attempt_duration_seconds").map((s) => [s.labels.outcome, s]));
       assert.equal(h.succeeded.buckets["0.005"], 1, "4 ms falls in the first bucket");
       assert.equal(h.failed.buckets["10"], 0);
       assert.equal(h.failed.buckets["15"], 1, "15 s falls in the 15 s bucket");
       assert.equal(h.retrying.sum, 0.12);
       assert.deepEqual(
-        series(m, "tocsin_endpoint_deliveries_total").map((s) => [s.labels.endpoint, s.labels.outcome, s.value]).sort(),
+        series(m, "tocsin_endpoint_deliveries_total")
+          .map((s) => [s.labels.endpoint, s.labels.outcome, s.value])
+          .sort(),
         [
           ["ep_1", "failed", 1],
           ["ep_1", "retrying", 0],

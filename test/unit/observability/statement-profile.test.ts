@@ -11,7 +11,10 @@ describe("statement profile", () => {
     assert.equal(loadConfig({ TOCSIN_PROFILE_STATEMENTS: " " }).profileStatementsFile, null);
     assert.equal(loadConfig({ TOCSIN_PROFILE_STATEMENTS: "/tmp/statements.json" }).profileStatementsFile, "/tmp/statements.json");
     for (const flag of ["1", "true", "on", "0"]) {
-      assert.throws(() => loadConfig({ TOCSIN_PROFILE_STATEMENTS: flag }), (e: unknown) => e instanceof ConfigError && /TOCSIN_PROFILE_STATEMENTS names the JSON file/.test(e.message));
+      assert.throws(
+        () => loadConfig({ TOCSIN_PROFILE_STATEMENTS: flag }),
+        (e: unknown) => e instanceof ConfigError && /TOCSIN_PROFILE_STATEMENTS names the JSON file/.test(e.message),
+      );
     }
   });
 
@@ -40,8 +43,19 @@ describe("statement profile", () => {
     const db = new SqliteDb(raw, (sql) => seen.push(sql));
     await db.run("CREATE TABLE t (x INTEGER)");
     await db.writeTx(() => db.runSync("INSERT INTO t (x) VALUES (?)", [1]));
-    assert.deepEqual((await db.all("SELECT x FROM t")).map((r) => ({ ...r })), [{ x: 1 }]);
-    assert.deepEqual(seen, ["CREATE TABLE t (x INTEGER)", "BEGIN IMMEDIATE", "SAVEPOINT op", "INSERT INTO t (x) VALUES (?)", "RELEASE op", "COMMIT", "SELECT x FROM t"]);
+    assert.deepEqual(
+      (await db.all("SELECT x FROM t")).map((r) => ({ ...r })),
+      [{ x: 1 }],
+    );
+    assert.deepEqual(seen, [
+      "CREATE TABLE t (x INTEGER)",
+      "BEGIN IMMEDIATE",
+      "SAVEPOINT op",
+      "INSERT INTO t (x) VALUES (?)",
+      "RELEASE op",
+      "COMMIT",
+      "SELECT x FROM t",
+    ]);
     raw.close();
 
     // Off: the prototype's methods, untouched.

@@ -53,7 +53,8 @@ describe("signing schemes", () => {
   it("accepts 16 to 256 printable characters as an hmac secret, nothing else", () => {
     assert.equal(isValidHmacSecret("a".repeat(16)), true);
     assert.equal(isValidHmacSecret("a".repeat(256)), true);
-    for (const bad of ["a".repeat(15), "a".repeat(257), "with space in it!!", "tab\there-0123456789", "ünïcödé-0123456789"]) assert.equal(isValidHmacSecret(bad), false, bad);
+    for (const bad of ["a".repeat(15), "a".repeat(257), "with space in it!!", "tab\there-0123456789", "ünïcödé-0123456789"])
+      assert.equal(isValidHmacSecret(bad), false, bad);
   });
 
   it("sends only the first key where the header holds one signature", () => {
@@ -65,12 +66,27 @@ describe("signing schemes", () => {
 
 describe("request builder", () => {
   it("orders headers, lets custom headers replace content-type, adds auth and both standard signatures while the overlap lasts", () => {
-    const e = endpoint({ method: "PUT", headers: { "Content-Type": "text/plain", "X-Team": "soc" }, auth: { type: "basic", username: "u" } }, { previousSecretExpiresAt: 2_000_000 });
-    const p = compileProfile(e, { secret: WHSEC, previousSecret: "whsec_dGhpc2lzYW5vbGRzZWNyZXRmb3J0ZXN0aW5nISE=", credentials: { password: "p" } }, "Tocsin/test");
+    const e = endpoint(
+      { method: "PUT", headers: { "Content-Type": "text/plain", "X-Team": "soc" }, auth: { type: "basic", username: "u" } },
+      { previousSecretExpiresAt: 2_000_000 },
+    );
+    const p = compileProfile(
+      e,
+      { secret: WHSEC, previousSecret: "whsec_dGhpc2lzYW5vbGRzZWNyZXRmb3J0ZXN0aW5nISE=", credentials: { password: "p" } },
+      "Tocsin/test",
+    );
     const ts = Math.floor(Date.now() / 1000);
     const during = buildRequest(p, { id: "evt_1", timestampSec: ts, body: "{}" }, 1_999_999);
     assert.equal(during.method, "PUT");
-    assert.deepEqual(Object.keys(during.headers), ["Content-Type", "user-agent", "X-Team", "webhook-id", "webhook-timestamp", "webhook-signature", "authorization"]);
+    assert.deepEqual(Object.keys(during.headers), [
+      "Content-Type",
+      "user-agent",
+      "X-Team",
+      "webhook-id",
+      "webhook-timestamp",
+      "webhook-signature",
+      "authorization",
+    ]);
     assert.equal(during.headers["Content-Type"], "text/plain");
     assert.equal(during.headers.authorization, `Basic ${Buffer.from("u:p").toString("base64")}`);
     assert.equal(during.headers["webhook-signature"].split(" ").length, 2);
@@ -84,7 +100,11 @@ describe("request builder", () => {
   it("shares a pool key between endpoints without TLS options, and gives TLS options their own", () => {
     const plain = compileProfile(endpoint({}), { secret: WHSEC, previousSecret: null, credentials: {} }, "ua");
     const other = compileProfile(endpoint({}, { id: "ep_2" }), { secret: WHSEC, previousSecret: null, credentials: {} }, "ua");
-    const tls = compileProfile(endpoint({ tls: { clientCert: null, ca: null, skipVerify: true } }), { secret: WHSEC, previousSecret: null, credentials: {} }, "ua");
+    const tls = compileProfile(
+      endpoint({ tls: { clientCert: null, ca: null, skipVerify: true } }),
+      { secret: WHSEC, previousSecret: null, credentials: {} },
+      "ua",
+    );
     assert.equal(plain.transport.poolKey, other.transport.poolKey);
     assert.notEqual(tls.transport.poolKey, plain.transport.poolKey);
     assert.equal(tls.transport.skipVerify, true);

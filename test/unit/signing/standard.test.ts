@@ -95,10 +95,7 @@ describe("verifyWebhook, standard scheme", () => {
     const ts = nowSec();
     const body = '{"type":"alert.fired","payload":{"n":1}}';
     const signature = sign(secretKey(secret), "msg_1", ts, body);
-    assert.deepEqual(
-      verify({ secret, id: "msg_1", timestamp: String(ts), signatureHeader: signature, body, nowSec: ts }),
-      { ok: true },
-    );
+    assert.deepEqual(verify({ secret, id: "msg_1", timestamp: String(ts), signatureHeader: signature, body, nowSec: ts }), { ok: true });
     assert.deepEqual(new Webhook(secret).verify(body, headers("msg_1", ts, signature)), JSON.parse(body));
   });
 
@@ -109,14 +106,7 @@ describe("verifyWebhook, standard scheme", () => {
   });
 
   it("reports missing_header when any of id, timestamp or signature is absent or empty, as the official library does", () => {
-    for (const over of [
-      { id: undefined },
-      { timestamp: undefined },
-      { signatureHeader: undefined },
-      { id: "" },
-      { timestamp: "" },
-      { signatureHeader: "" },
-    ]) {
+    for (const over of [{ id: undefined }, { timestamp: undefined }, { signatureHeader: undefined }, { id: "" }, { timestamp: "" }, { signatureHeader: "" }]) {
       assert.deepEqual(verify(input(over)), { ok: false, reason: "missing_header" }, JSON.stringify(over));
     }
     const ts = nowSec();
@@ -159,10 +149,7 @@ describe("verifyWebhook, standard scheme", () => {
     assert.deepEqual(verify(input({ signatureHeader: EXPECTED.slice(3) })), { ok: false, reason: "bad_signature" });
     assert.deepEqual(verify(input({ signatureHeader: EXPECTED.slice(0, -4) })), { ok: false, reason: "bad_signature" });
     const ts = nowSec();
-    assert.equal(
-      officialVerify(SECRET, '{"test": 2432232315}', headers(MSG_ID, ts, sign(key, MSG_ID, ts, BODY))),
-      "No matching signature found",
-    );
+    assert.equal(officialVerify(SECRET, '{"test": 2432232315}', headers(MSG_ID, ts, sign(key, MSG_ID, ts, BODY))), "No matching signature found");
   });
 
   it("accepts a header with several space-separated signatures when one of them matches", () => {

@@ -2,7 +2,15 @@ import { useEffect, useState } from "react";
 import { type Delivery, type TocsinClient, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
-import { DELIVERY_STATUSES, type DeliveryFilter, type DeliveryQuery, type DeliveryStatus, deliveryQuery, relativeTime, typeFilterError } from "../lib/deliveries.ts";
+import {
+  DELIVERY_STATUSES,
+  type DeliveryFilter,
+  type DeliveryQuery,
+  type DeliveryStatus,
+  deliveryQuery,
+  relativeTime,
+  typeFilterError,
+} from "../lib/deliveries.ts";
 import { can } from "../lib/session.ts";
 import { Badge, ErrorNote, Link, Loading } from "./ui.tsx";
 
@@ -176,12 +184,12 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
                 {endpointId ? null : <td data-label="Webhook">{names.get(d.endpointId) ?? <code className="small">{d.endpointId}</code>}</td>}
                 <td>
                   <div className="row-actions">
-                  <Link to={{ page: "delivery", tenant, id: d.id }}>Inspect</Link>
-                  {writable && d.status === "failed" ? (
-                    <button type="button" onClick={() => void retryOne(d.id)} disabled={retry.busy}>
-                      Retry
-                    </button>
-                  ) : null}
+                    <Link to={{ page: "delivery", tenant, id: d.id }}>Inspect</Link>
+                    {writable && d.status === "failed" ? (
+                      <button type="button" onClick={() => void retryOne(d.id)} disabled={retry.busy}>
+                        Retry
+                      </button>
+                    ) : null}
                   </div>
                 </td>
               </tr>

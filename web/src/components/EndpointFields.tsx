@@ -25,13 +25,22 @@ export const GROUPS = [
 /** Every endpoint setting, grouped as the vendors' webhook pages group them. */
 export function EndpointFields({ form, set, errors, editing, stored, knownTypes, move = null }: Props) {
   const b = { form, set, errors, idPrefix: "ep" } as const;
-  const keep = (isSet: boolean) => (editing && isSet ? (move ? "Stored for the old URL only: enter it again for the new one." : "Stored. Leave blank to keep it.") : undefined);
+  const keep = (isSet: boolean) =>
+    editing && isSet ? (move ? "Stored for the old URL only: enter it again for the new one." : "Stored. Leave blank to keep it.") : undefined;
   return (
     <>
       <fieldset id="basics">
         <legend>Basics</legend>
         <TextField {...b} name="name" label="Name" placeholder="SOC webhook" />
-        <TextField {...b} name="url" label="URL" type="url" required placeholder="https://hooks.example.com/alerts" hint="http or https; where the webhooks are sent." />
+        <TextField
+          {...b}
+          name="url"
+          label="URL"
+          type="url"
+          required
+          placeholder="https://hooks.example.com/alerts"
+          hint="http or https; where the webhooks are sent."
+        />
         {move ? <OriginMoveNote move={move} form={form} set={set} errors={errors} /> : null}
         <TextArea {...b} name="description" label="Description" rows={2} />
         <TextField
@@ -42,7 +51,13 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           hint={
             <>
               Names, <code>prefix.*</code> or <code>*</code> (every type except <code>tocsin.*</code>), separated by commas. Empty: receives nothing.
-              {knownTypes.length > 0 ? <> Catalog: {knownTypes.slice(0, 12).join(", ")}{knownTypes.length > 12 ? ", …" : ""}.</> : null}
+              {knownTypes.length > 0 ? (
+                <>
+                  {" "}
+                  Catalog: {knownTypes.slice(0, 12).join(", ")}
+                  {knownTypes.length > 12 ? ", …" : ""}.
+                </>
+              ) : null}
             </>
           }
         />
@@ -57,7 +72,15 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
 
       <fieldset id="request">
         <legend>Request</legend>
-        <SelectField {...b} name="method" label="Method" options={[{ value: "POST", label: "POST (default)" }, { value: "PUT", label: "PUT" }]} />
+        <SelectField
+          {...b}
+          name="method"
+          label="Method"
+          options={[
+            { value: "POST", label: "POST (default)" },
+            { value: "PUT", label: "PUT" },
+          ]}
+        />
         <TextArea
           {...b}
           name="headers"
@@ -91,18 +114,37 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
             <TextField {...b} name="password" label="Password" type="password" autoComplete="new-password" hint={keep(stored.password)} />
           </div>
         ) : null}
-        {form.authType === "bearer" ? <TextField {...b} name="token" label="Token" type="password" autoComplete="new-password" hint={keep(stored.token)} /> : null}
+        {form.authType === "bearer" ? (
+          <TextField {...b} name="token" label="Token" type="password" autoComplete="new-password" hint={keep(stored.token)} />
+        ) : null}
       </fieldset>
 
       <fieldset id="tls">
         <legend>TLS</legend>
-        <TextArea {...b} name="clientCert" label="Client certificate (PEM)" rows={3} mono placeholder="-----BEGIN CERTIFICATE-----" hint="For mutual TLS; clear it to remove the certificate and its key." />
-        <TextArea {...b} name="clientKey" label="Client key (PEM)" rows={3} mono placeholder="-----BEGIN PRIVATE KEY-----" hint={keep(stored.clientKey) ?? "Unencrypted PKCS#8 or traditional PEM; stored encrypted, never shown again."} />
+        <TextArea
+          {...b}
+          name="clientCert"
+          label="Client certificate (PEM)"
+          rows={3}
+          mono
+          placeholder="-----BEGIN CERTIFICATE-----"
+          hint="For mutual TLS; clear it to remove the certificate and its key."
+        />
+        <TextArea
+          {...b}
+          name="clientKey"
+          label="Client key (PEM)"
+          rows={3}
+          mono
+          placeholder="-----BEGIN PRIVATE KEY-----"
+          hint={keep(stored.clientKey) ?? "Unencrypted PKCS#8 or traditional PEM; stored encrypted, never shown again."}
+        />
         <TextArea {...b} name="ca" label="Extra CA certificates (PEM)" rows={3} mono hint="Trusted besides the usual roots, for receivers with a private CA." />
         <CheckField {...b} name="skipVerify" label="Skip certificate verification" />
         {form.skipVerify ? (
           <p className="warning" role="note">
-            ⚠ Any certificate and host name will be accepted: someone between Tocsin and the receiver could read and change the webhooks. Prefer adding the receiver's CA above.
+            ⚠ Any certificate and host name will be accepted: someone between Tocsin and the receiver could read and change the webhooks. Prefer adding the
+            receiver's CA above.
           </p>
         ) : null}
       </fieldset>
@@ -120,9 +162,24 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
             { value: "ndjson", label: "NDJSON: one line a payload" },
           ]}
         />
-        <TextArea {...b} name="transform" label="Transform (JSONata)" rows={2} mono placeholder='{"event_id": id, "src_ip": payload.srcip}' hint="Optional: its result becomes the body, before the envelope." />
+        <TextArea
+          {...b}
+          name="transform"
+          label="Transform (JSONata)"
+          rows={2}
+          mono
+          placeholder='{"event_id": id, "src_ip": payload.srcip}'
+          hint="Optional: its result becomes the body, before the envelope."
+        />
         <div className="row">
-          <TextField {...b} name="ongoingIntervalSec" label="Alert update interval (s)" type="number" placeholder={`${DEFAULTS.ongoingIntervalSec} (default)`} hint="At most one ongoing update per alert per interval; 0: every one." />
+          <TextField
+            {...b}
+            name="ongoingIntervalSec"
+            label="Alert update interval (s)"
+            type="number"
+            placeholder={`${DEFAULTS.ongoingIntervalSec} (default)`}
+            hint="At most one ongoing update per alert per interval; 0: every one."
+          />
           <CheckField {...b} name="sendResolved" label="Send resolved (end) updates" />
         </div>
         <CheckField {...b} name="batching" label="Batch several events in one request" hint="Needs the array or ndjson envelope." />
@@ -162,11 +219,25 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           <>
             <div className="row">
               <TextField {...b} name="signingHeader" label="Signature header" placeholder="X-Hub-Signature-256" />
-              <SelectField {...b} name="signingEncoding" label="Encoding" options={[{ value: "hex", label: "hex (default)" }, { value: "base64", label: "base64" }]} />
+              <SelectField
+                {...b}
+                name="signingEncoding"
+                label="Encoding"
+                options={[
+                  { value: "hex", label: "hex (default)" },
+                  { value: "base64", label: "base64" },
+                ]}
+              />
             </div>
             <div className="row">
               <TextField {...b} name="signingPrefix" label="Prefix" placeholder="sha256=" />
-              <TextField {...b} name="signingTimestampHeader" label="Timestamp header" placeholder="optional" hint="When set, the signed bytes are <unix seconds>:<body>." />
+              <TextField
+                {...b}
+                name="signingTimestampHeader"
+                label="Timestamp header"
+                placeholder="optional"
+                hint="When set, the signed bytes are <unix seconds>:<body>."
+              />
             </div>
           </>
         ) : null}
@@ -176,7 +247,11 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           label="Signing secret"
           type="password"
           autoComplete="new-password"
-          hint={editing ? "Leave blank to keep the current secret; a value replaces it at once and stops any earlier one signing (rotation instead keeps the old one signing for 24 h)." : "Leave blank to have one generated (whsec_…)."}
+          hint={
+            editing
+              ? "Leave blank to keep the current secret; a value replaces it at once and stops any earlier one signing (rotation instead keeps the old one signing for 24 h)."
+              : "Leave blank to have one generated (whsec_…)."
+          }
         />
         <div className="row">
           <SelectField
@@ -225,7 +300,8 @@ function OriginMoveNote({ move, form, set, errors }: { move: OriginMove } & Pick
         ) : null}
         {move.headersAsk ? (
           <li>
-            Headers: {form.keepHeaders ? "kept for the new URL." : `${move.headersCleared.join(", ")} will be removed, as they often carry keys for the old receiver.`}
+            Headers:{" "}
+            {form.keepHeaders ? "kept for the new URL." : `${move.headersCleared.join(", ")} will be removed, as they often carry keys for the old receiver.`}
             <CheckField {...b} name="keepHeaders" label="Keep the headers for the new URL" />
           </li>
         ) : null}

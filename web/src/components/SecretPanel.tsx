@@ -53,13 +53,25 @@ export function SecretPanel({ tenant, endpoint }: { tenant: string; endpoint: En
           Rotated. {rotated}
         </p>
       ) : null}
-      {endpoint.previousSecretExpiresAt ? <p className="muted small">The previous secret keeps signing until {formatTime(endpoint.previousSecretExpiresAt)}.</p> : null}
+      {endpoint.previousSecretExpiresAt ? (
+        <p className="muted small">The previous secret keeps signing until {formatTime(endpoint.previousSecretExpiresAt)}.</p>
+      ) : null}
       <button type="button" onClick={() => setConfirm(true)} disabled={busy}>
         Rotate secret
       </button>
       <ErrorNote error={error} />
-      <ConfirmDialog open={confirm} title="Rotate the signing secret?" confirmLabel="Rotate" busy={busy} onConfirm={() => void rotate()} onCancel={() => setConfirm(false)}>
-        <p>A new secret is generated. Where the signature header can carry two signatures, the current secret keeps signing alongside for 24 hours; otherwise the receiver must switch at once.</p>
+      <ConfirmDialog
+        open={confirm}
+        title="Rotate the signing secret?"
+        confirmLabel="Rotate"
+        busy={busy}
+        onConfirm={() => void rotate()}
+        onCancel={() => setConfirm(false)}
+      >
+        <p>
+          A new secret is generated. Where the signature header can carry two signatures, the current secret keeps signing alongside for 24 hours; otherwise the
+          receiver must switch at once.
+        </p>
       </ConfirmDialog>
     </section>
   );

@@ -31,7 +31,12 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
       "Auth",
       [
         ["Type", e.auth.type],
-        ...(e.auth.type === "basic" ? ([["Username", e.auth.username ?? ""], ["Password", e.auth.passwordSet ? "set" : "not set"]] as [string, ReactNode][]) : []),
+        ...(e.auth.type === "basic"
+          ? ([
+              ["Username", e.auth.username ?? ""],
+              ["Password", e.auth.passwordSet ? "set" : "not set"],
+            ] as [string, ReactNode][])
+          : []),
         ...(e.auth.type === "bearer" ? ([["Token", e.auth.tokenSet ? "set" : "not set"]] as [string, ReactNode][]) : []),
       ],
     ],

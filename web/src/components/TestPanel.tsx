@@ -30,7 +30,8 @@ export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: 
     <section className="card" aria-labelledby="test-title">
       <h2 id="test-title">Send a test webhook</h2>
       <p className="muted">
-        Sends one request now with the webhook's method, headers, auth, TLS and signature. It works while the webhook is disabled too, and it is not recorded as a delivery.
+        Sends one request now with the webhook's method, headers, auth, TLS and signature. It works while the webhook is disabled too, and it is not recorded as
+        a delivery.
       </p>
       <div className="row align-end">
         <ExampleTypeSelect id="test-type" value={eventType} onChange={setEventType} types={knownTypes} />

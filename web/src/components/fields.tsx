@@ -41,7 +41,13 @@ function Help({ id, hint, error }: { id: string; hint?: ReactNode; error?: strin
 }
 
 export function TextField<F extends Values, K extends keyof F & string>(
-  p: Common<F, K> & { type?: "text" | "url" | "password" | "number"; placeholder?: string; required?: boolean; autoComplete?: string; inputMode?: "numeric" | "decimal" },
+  p: Common<F, K> & {
+    type?: "text" | "url" | "password" | "number";
+    placeholder?: string;
+    required?: boolean;
+    autoComplete?: string;
+    inputMode?: "numeric" | "decimal";
+  },
 ) {
   const id = `${p.idPrefix ?? "f"}-${p.name}`;
   const error = p.errors?.[p.name];
@@ -49,7 +55,12 @@ export function TextField<F extends Values, K extends keyof F & string>(
     <div className={`field${error ? " has-error" : ""}`}>
       <label htmlFor={id}>
         {p.label}
-        {p.required ? <span className="required" aria-hidden="true"> *</span> : null}
+        {p.required ? (
+          <span className="required" aria-hidden="true">
+            {" "}
+            *
+          </span>
+        ) : null}
       </label>
       <input
         id={id}
@@ -99,7 +110,14 @@ export function SelectField<F extends Values, K extends keyof F & string>(p: Com
   return (
     <div className={`field${error ? " has-error" : ""}`}>
       <label htmlFor={id}>{p.label}</label>
-      <select id={id} name={p.name} value={String(p.form[p.name])} disabled={p.disabled} onChange={(e) => p.set(p.name, e.target.value as F[K])} {...describe(id, p.hint, error)}>
+      <select
+        id={id}
+        name={p.name}
+        value={String(p.form[p.name])}
+        disabled={p.disabled}
+        onChange={(e) => p.set(p.name, e.target.value as F[K])}
+        {...describe(id, p.hint, error)}
+      >
         {p.options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
@@ -116,7 +134,15 @@ export function CheckField<F extends Values, K extends keyof F & string>(p: Comm
   const error = p.errors?.[p.name];
   return (
     <div className={`field check${error ? " has-error" : ""}`}>
-      <input id={id} name={p.name} type="checkbox" checked={p.form[p.name] === true} disabled={p.disabled} onChange={(e) => p.set(p.name, e.target.checked as F[K])} {...describe(id, p.hint, error)} />
+      <input
+        id={id}
+        name={p.name}
+        type="checkbox"
+        checked={p.form[p.name] === true}
+        disabled={p.disabled}
+        onChange={(e) => p.set(p.name, e.target.checked as F[K])}
+        {...describe(id, p.hint, error)}
+      />
       <label htmlFor={id}>{p.label}</label>
       <Help id={id} hint={p.hint} error={error} />
     </div>

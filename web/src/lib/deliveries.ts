@@ -45,7 +45,6 @@ export function deliveryQuery(f: DeliveryFilter, now: number): DeliveryQuery {
   return q;
 }
 
-
 /** A chart's range: its span and how many bars it is cut into. */
 export interface ChartRange {
   value: string;

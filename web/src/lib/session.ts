@@ -92,7 +92,13 @@ export function sessionFromDocument(key: string, body: unknown): Session | null 
   if (!isKind(d.kind)) return null;
   if (d.kind !== "admin" && (typeof d.tenantId !== "string" || d.tenantId === "")) return null;
   const scopes = d.scopes === undefined ? (d.kind === "portal" ? [...PORTAL_SCOPES] : [...ALL_SCOPES]) : scopesOf(d.scopes, d.kind);
-  return { key, kind: d.kind, tenantId: d.kind === "admin" ? null : (d.tenantId as string), scopes, expiresAt: typeof d.expiresAt === "string" ? d.expiresAt : null };
+  return {
+    key,
+    kind: d.kind,
+    tenantId: d.kind === "admin" ? null : (d.tenantId as string),
+    scopes,
+    expiresAt: typeof d.expiresAt === "string" ? d.expiresAt : null,
+  };
 }
 
 export function can(s: Session, scope: Scope): boolean {

@@ -106,7 +106,9 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
 
       <section className="card" aria-labelledby="event-title">
         <h2 id="event-title">Event</h2>
-        <p className="muted small">The event's payload as the browser reads it (number text such as 9.50 may show as 9.5 here). Each attempt above shows the exact bytes it sent.</p>
+        <p className="muted small">
+          The event's payload as the browser reads it (number text such as 9.50 may show as 9.5 here). Each attempt above shows the exact bytes it sent.
+        </p>
         {event.data ? <BodyView body={JSON.stringify(event.data.payload)} label="Event payload" /> : <ErrorNote error={event.error} />}
       </section>
     </section>
@@ -151,7 +153,11 @@ function AttemptView({ a, open }: { a: Attempt; open: boolean }) {
           {a.request ? (
             <SentRequest request={a.request} />
           ) : (
-            <p className="muted">{a.errorClass === "transform" ? "Nothing was sent: the payload transform failed (see the error above)." : "This attempt was recorded without its request."}</p>
+            <p className="muted">
+              {a.errorClass === "transform"
+                ? "Nothing was sent: the payload transform failed (see the error above)."
+                : "This attempt was recorded without its request."}
+            </p>
           )}
         </section>
         <section aria-label={`Response of attempt ${a.attemptNo}`} data-part="response">

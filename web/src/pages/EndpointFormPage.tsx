@@ -19,7 +19,14 @@ export function EndpointFormPage({ tenant, id }: { tenant: string; id?: string }
 
   if (id && existing.loading && !existing.data) return <Loading />;
   if (id && existing.error) return <ErrorNote error={existing.error} />;
-  return <EndpointEditor key={existing.data?.version ?? "new"} tenant={tenant} endpoint={existing.data ?? null} knownTypes={(types.data?.data ?? []).map((t) => t.name)} />;
+  return (
+    <EndpointEditor
+      key={existing.data?.version ?? "new"}
+      tenant={tenant}
+      endpoint={existing.data ?? null}
+      knownTypes={(types.data?.data ?? []).map((t) => t.name)}
+    />
+  );
 }
 
 function EndpointEditor({ tenant, endpoint, knownTypes }: { tenant: string; endpoint: Endpoint | null; knownTypes: string[] }) {

@@ -25,7 +25,11 @@ export function EndpointPage({ tenant, id, tab }: { tenant: string; id: string; 
   const { client, session, navigate } = useConsole();
   const [deleting, setDeleting] = useState(false);
   // No refresh once a delete is under way: the document is about to be gone.
-  const ep = useLoad(() => unwrap(client.GET("/v1/tenants/{tenant}/endpoints/{id}", { params: { path: { tenant, id } } })), [client, tenant, id], deleting ? undefined : 5000);
+  const ep = useLoad(
+    () => unwrap(client.GET("/v1/tenants/{tenant}/endpoints/{id}", { params: { path: { tenant, id } } })),
+    [client, tenant, id],
+    deleting ? undefined : 5000,
+  );
   const types = useLoad(() => unwrap(client.GET("/v1/event-types", { params: { query: { limit: 200 } } })), [client]);
   const action = useAction();
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -111,7 +115,9 @@ export function EndpointPage({ tenant, id, tab }: { tenant: string; id: string; 
       ))}
       {!e.enabled ? (
         <p className="notice">
-          Disabled{e.disabledReason === "gone" ? " after the receiver answered 410 Gone" : e.disabledReason === "failing" ? " after failing for too long" : " by hand"}. Waiting deliveries are kept and sent when it is enabled again.
+          Disabled
+          {e.disabledReason === "gone" ? " after the receiver answered 410 Gone" : e.disabledReason === "failing" ? " after failing for too long" : " by hand"}.
+          Waiting deliveries are kept and sent when it is enabled again.
         </p>
       ) : null}
       <nav className="tabs" aria-label="Webhook sections">
@@ -145,7 +151,8 @@ export function EndpointPage({ tenant, id, tab }: { tenant: string; id: string; 
         onCancel={() => setConfirmDelete(false)}
       >
         <p>
-          <strong className="break">{e.name || e.url}</strong> will stop receiving events. Its waiting deliveries are cancelled; its delivery history is kept for the retention period.
+          <strong className="break">{e.name || e.url}</strong> will stop receiving events. Its waiting deliveries are cancelled; its delivery history is kept
+          for the retention period.
         </p>
       </ConfirmDialog>
     </section>

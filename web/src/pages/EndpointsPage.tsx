@@ -80,7 +80,13 @@ export function EndpointsPage({ tenant }: { tenant: string }) {
                     {ep.health.windowAttempts > 0 ? <span className="muted small"> of {ep.health.windowAttempts}</span> : null}
                   </td>
                   <td data-label="Last attempt">
-                    {last.ok === null ? <span className="muted">never</span> : <span className={last.ok ? "ok-text" : "bad-text"}>{last.ok ? "✓" : "✗"} {relativeTime(last.at, now)}</span>}
+                    {last.ok === null ? (
+                      <span className="muted">never</span>
+                    ) : (
+                      <span className={last.ok ? "ok-text" : "bad-text"}>
+                        {last.ok ? "✓" : "✗"} {relativeTime(last.at, now)}
+                      </span>
+                    )}
                     {last.ok === false && ep.health.lastFailureReason ? <div className="muted small">{ep.health.lastFailureReason}</div> : null}
                   </td>
                   <td data-label="Event types">

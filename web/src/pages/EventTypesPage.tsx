@@ -9,7 +9,9 @@ export function EventTypesPage() {
   const { client } = useConsole();
   const list = useLoad(() => unwrap(client.GET("/v1/event-types", { params: { query: { limit: 1000 } } })), [client]);
   const [query, setQuery] = useState("");
-  const types = (list.data?.data ?? []).filter((t) => !query.trim() || t.name.includes(query.trim()) || (t.description ?? "").toLowerCase().includes(query.trim().toLowerCase()));
+  const types = (list.data?.data ?? []).filter(
+    (t) => !query.trim() || t.name.includes(query.trim()) || (t.description ?? "").toLowerCase().includes(query.trim().toLowerCase()),
+  );
   return (
     <section aria-labelledby="types-title">
       <PageHeader title={<span id="types-title">Event types</span>} subtitle="What webhooks can receive. The Test button sends a type's example." />
@@ -19,7 +21,11 @@ export function EventTypesPage() {
       </div>
       {list.loading && !list.data ? <Loading /> : null}
       <ErrorNote error={list.error} />
-      {list.data && list.data.data.length === 0 ? <p className="empty">The catalog is empty. Operators add types with POST /v1/event-types or <code>tocsin examples load</code>.</p> : null}
+      {list.data && list.data.data.length === 0 ? (
+        <p className="empty">
+          The catalog is empty. Operators add types with POST /v1/event-types or <code>tocsin examples load</code>.
+        </p>
+      ) : null}
       <ul className="catalog plain">
         {types.map((t) => (
           <li key={t.name} className="card">
@@ -33,7 +39,11 @@ export function EventTypesPage() {
             </details>
             <details>
               <summary>Example</summary>
-              {t.example === null || t.example === undefined ? <p className="muted">No example: the Test button sends a built-in payload.</p> : <pre tabIndex={0}>{JSON.stringify(t.example, null, 2)}</pre>}
+              {t.example === null || t.example === undefined ? (
+                <p className="muted">No example: the Test button sends a built-in payload.</p>
+              ) : (
+                <pre tabIndex={0}>{JSON.stringify(t.example, null, 2)}</pre>
+              )}
             </details>
           </li>
         ))}

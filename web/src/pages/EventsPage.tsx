@@ -10,7 +10,11 @@ import { relativeTime } from "../lib/deliveries.ts";
 export function EventsPage({ tenant }: { tenant: string }) {
   const { client } = useConsole();
   const catalog = useLoad(() => unwrap(client.GET("/v1/event-types", { params: { query: { limit: 1000 } } })), [client]);
-  const recent = useLoad(() => unwrap(client.GET("/v1/tenants/{tenant}/events", { params: { path: { tenant }, query: { limit: 20 } } })), [client, tenant], 5000);
+  const recent = useLoad(
+    () => unwrap(client.GET("/v1/tenants/{tenant}/events", { params: { path: { tenant }, query: { limit: 20 } } })),
+    [client, tenant],
+    5000,
+  );
   const [type, setType] = useState("");
   const [severity, setSeverity] = useState("");
   const [payload, setPayload] = useState('{\n  "message": "Hello from Tocsin"\n}');
@@ -56,7 +60,16 @@ export function EventsPage({ tenant }: { tenant: string }) {
           <h2 id="post-title">Post an event</h2>
           <div className="field">
             <label htmlFor="event-type">Type</label>
-            <input id="event-type" list="event-type-names" value={type} onChange={(e) => chooseType(e.target.value)} required autoComplete="off" spellCheck={false} placeholder="alert.fired" />
+            <input
+              id="event-type"
+              list="event-type-names"
+              value={type}
+              onChange={(e) => chooseType(e.target.value)}
+              required
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="alert.fired"
+            />
             <datalist id="event-type-names">
               {(catalog.data?.data ?? []).map((t) => (
                 <option key={t.name} value={t.name} />
@@ -77,7 +90,13 @@ export function EventsPage({ tenant }: { tenant: string }) {
             </div>
             <div className="field">
               <label htmlFor="event-fingerprint">Fingerprint</label>
-              <input id="event-fingerprint" value={fingerprint} onChange={(e) => setFingerprint(e.target.value)} autoComplete="off" placeholder="optional alert id" />
+              <input
+                id="event-fingerprint"
+                value={fingerprint}
+                onChange={(e) => setFingerprint(e.target.value)}
+                autoComplete="off"
+                placeholder="optional alert id"
+              />
             </div>
             <div className="field">
               <label htmlFor="event-state">State</label>
@@ -111,7 +130,8 @@ export function EventsPage({ tenant }: { tenant: string }) {
           <ul className="plain events">
             {(recent.data?.data ?? []).map((ev) => (
               <li key={ev.id}>
-                <code>{ev.type}</code> {ev.severity ? <span className="muted">{ev.severity}</span> : null} <span className="muted small">{relativeTime(ev.createdAt, Date.now())}</span>
+                <code>{ev.type}</code> {ev.severity ? <span className="muted">{ev.severity}</span> : null}{" "}
+                <span className="muted small">{relativeTime(ev.createdAt, Date.now())}</span>
                 <div className="muted small">
                   <code>{ev.id}</code>
                 </div>

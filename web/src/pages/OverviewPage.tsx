@@ -8,7 +8,11 @@ import { useLoad } from "../hooks.ts";
 /** The tenant at a glance: its webhooks' states, and deliveries and latency over time. */
 export function OverviewPage({ tenant }: { tenant: string }) {
   const { client } = useConsole();
-  const endpoints = useLoad(() => unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } })), [client, tenant], 15_000);
+  const endpoints = useLoad(
+    () => unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } })),
+    [client, tenant],
+    15_000,
+  );
   const [endpointId, setEndpointId] = useState("");
   const counts = new Map<string, number>();
   for (const e of endpoints.data?.data ?? []) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);

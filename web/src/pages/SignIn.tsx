@@ -91,7 +91,16 @@ export function SignIn({ portal, notice, onSignedIn }: Props) {
           {needTenant ? (
             <div className="field">
               <label htmlFor="signin-tenant">Tenant id</label>
-              <input id="signin-tenant" name="tenant" value={tenant} onChange={(e) => setTenant(e.target.value)} autoComplete="off" spellCheck={false} aria-describedby="signin-tenant-hint" autoFocus />
+              <input
+                id="signin-tenant"
+                name="tenant"
+                value={tenant}
+                onChange={(e) => setTenant(e.target.value)}
+                autoComplete="off"
+                spellCheck={false}
+                aria-describedby="signin-tenant-hint"
+                autoFocus
+              />
               <p className="hint" id="signin-tenant-hint">
                 {needTenant === "portal" ? "This link does not say which account it belongs to." : "This key belongs to one tenant."} Enter its id.
               </p>
@@ -113,9 +122,7 @@ export function SignIn({ portal, notice, onSignedIn }: Props) {
             </button>
           ) : null}
         </form>
-        {portalMode && error ? (
-          <p className="hint">Ask for a new link: portal links expire after at most 24 hours.</p>
-        ) : null}
+        {portalMode && error ? <p className="hint">Ask for a new link: portal links expire after at most 24 hours.</p> : null}
       </div>
     </main>
   );

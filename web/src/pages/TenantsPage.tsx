@@ -79,7 +79,15 @@ export function TenantsPage() {
           <h2 id="new-tenant-title">New tenant</h2>
           <div className="field">
             <label htmlFor="tenant-id">Tenant id</label>
-            <input id="tenant-id" name="id" value={id} onChange={(e) => setId(e.target.value)} autoComplete="off" spellCheck={false} aria-describedby="tenant-id-hint" />
+            <input
+              id="tenant-id"
+              name="id"
+              value={id}
+              onChange={(e) => setId(e.target.value)}
+              autoComplete="off"
+              spellCheck={false}
+              aria-describedby="tenant-id-hint"
+            />
             <p className="hint" id="tenant-id-hint">
               Your own customer id (letters, digits, <code>. _ : -</code>), or leave blank for a generated one.
             </p>

@@ -21,7 +21,12 @@ const HMAC_FORMS: SigningSettings[] = [
 /** What the engine sends for `body` signed by `secrets` (current first), as a header object. */
 function sent(signing: SigningSettings, secrets: string[], ts = NOW, body = BODY): Record<string, string> {
   const keys = secrets.map((s) => keyForScheme(signing, s)!);
-  return Object.fromEntries(signatureHeaders(signing, keys, "msg_2x0", ts, body).concat([["webhook-id", "msg_2x0"], ["webhook-timestamp", String(ts)]]));
+  return Object.fromEntries(
+    signatureHeaders(signing, keys, "msg_2x0", ts, body).concat([
+      ["webhook-id", "msg_2x0"],
+      ["webhook-timestamp", String(ts)],
+    ]),
+  );
 }
 
 const hmacSecret = "mon1tor-secret-0123456789";
@@ -44,7 +49,10 @@ describe("verifyWebhook", () => {
     for (const signing of [{ scheme: "standard" } as SigningSettings, HMAC_FORMS[3]]) {
       const headers = sent(signing, [next, prev]);
       for (const secret of [next, prev]) {
-        assert.ok(verifyWebhook({ secret, signing: signing as Signing, headers, body: BODY, now: NOW * 1000 }).ok, `${signing.scheme} ${secret === next ? "new" : "old"}`);
+        assert.ok(
+          verifyWebhook({ secret, signing: signing as Signing, headers, body: BODY, now: NOW * 1000 }).ok,
+          `${signing.scheme} ${secret === next ? "new" : "old"}`,
+        );
       }
       const r = verifyWebhook({ secret: other, signing: signing as Signing, headers, body: BODY, now: NOW * 1000 });
       assert.equal(r.ok ? "ok" : r.reason, "bad_signature");
@@ -53,7 +61,13 @@ describe("verifyWebhook", () => {
 
   it("takes several secrets of its own and tells which one matched", () => {
     const signing = HMAC_FORMS[1];
-    const r = verifyWebhook({ secret: ["another-secret-abcdefgh", hmacSecret], signing: signing as Signing, headers: sent(signing, [hmacSecret]), body: BODY, now: NOW * 1000 });
+    const r = verifyWebhook({
+      secret: ["another-secret-abcdefgh", hmacSecret],
+      signing: signing as Signing,
+      headers: sent(signing, [hmacSecret]),
+      body: BODY,
+      now: NOW * 1000,
+    });
     assert.deepEqual(r, { ok: true, id: null, timestamp: null, secretIndex: 1 });
   });
 
@@ -91,15 +105,26 @@ describe("verifyWebhook", () => {
   it("checks the signed timestamp against the tolerance, either side, and skips the check at 0", () => {
     const signing = HMAC_FORMS[2];
     const headers = sent(signing, [hmacSecret]);
-    const at = (nowSec: number, toleranceSec?: number) => verifyWebhook({ secret: hmacSecret, signing: signing as Signing, headers, body: BODY, now: nowSec * 1000, toleranceSec });
+    const at = (nowSec: number, toleranceSec?: number) =>
+      verifyWebhook({ secret: hmacSecret, signing: signing as Signing, headers, body: BODY, now: nowSec * 1000, toleranceSec });
     assert.ok(at(NOW + 300).ok);
     assert.ok(at(NOW - 300).ok);
     const late = at(NOW + 301);
-    assert.deepEqual(late, { ok: false, reason: "timestamp_out_of_tolerance", message: `x-timestamp ${NOW} is 301 s in the past, more than the tolerance of 300 s (a replayed request, or a clock off)` });
+    assert.deepEqual(late, {
+      ok: false,
+      reason: "timestamp_out_of_tolerance",
+      message: `x-timestamp ${NOW} is 301 s in the past, more than the tolerance of 300 s (a replayed request, or a clock off)`,
+    });
     assert.match(!at(NOW - 61, 60).ok ? (at(NOW - 61, 60) as { message: string }).message : "", /61 s in the future/);
     assert.ok(at(NOW + 86_400 * 365, 0).ok, "toleranceSec 0 turns the check off");
     // A timestamp changed to fit the window breaks the signature instead.
-    const moved = verifyWebhook({ secret: hmacSecret, signing: signing as Signing, headers: { ...headers, "x-timestamp": String(NOW + 1) }, body: BODY, now: NOW * 1000 });
+    const moved = verifyWebhook({
+      secret: hmacSecret,
+      signing: signing as Signing,
+      headers: { ...headers, "x-timestamp": String(NOW + 1) },
+      body: BODY,
+      now: NOW * 1000,
+    });
     assert.equal(!moved.ok && moved.reason, "bad_signature");
     const bad = verifyWebhook({ secret: hmacSecret, signing: signing as Signing, headers: { ...headers, "x-timestamp": "soon" }, body: BODY, now: NOW * 1000 });
     assert.equal(!bad.ok && bad.reason, "bad_timestamp");
@@ -125,6 +150,9 @@ describe("verifyWebhook", () => {
     assert.throws(() => verifyWebhook({ secret: [], headers: {}, body: "" }), TypeError);
     assert.throws(() => verifyWebhook({ secret: "s", headers: {}, body: "", toleranceSec: -1 }), TypeError);
     assert.throws(() => verifyWebhook({ secret: "s", signing: { scheme: "ed25519" } as unknown as Signing, headers: {}, body: "" }), /unknown signing.scheme/);
-    assert.throws(() => verifyWebhook({ secret: "s", signing: { scheme: "hmac-sha256" } as unknown as Signing, headers: {}, body: "" }), /signing.header is required/);
+    assert.throws(
+      () => verifyWebhook({ secret: "s", signing: { scheme: "hmac-sha256" } as unknown as Signing, headers: {}, body: "" }),
+      /signing.header is required/,
+    );
   });
 });

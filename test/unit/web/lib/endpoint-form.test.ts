@@ -20,7 +20,9 @@ const form = (over: Partial<EndpointForm>): EndpointForm => ({ ...newEndpointFor
 
 describe("web console: endpoint form → create body", () => {
   it("sends only the URL and event types when nothing else is changed", () => {
-    assert.deepEqual(formToCreate(form({ url: " https://h.example/a ", eventTypes: "alert.*, leak" })), { body: { url: "https://h.example/a", eventTypes: ["alert.*", "leak"] } });
+    assert.deepEqual(formToCreate(form({ url: " https://h.example/a ", eventTypes: "alert.*, leak" })), {
+      body: { url: "https://h.example/a", eventTypes: ["alert.*", "leak"] },
+    });
   });
 
   it("maps every group of settings to its API field", () => {
@@ -82,7 +84,9 @@ describe("web console: endpoint form → create body", () => {
   });
 
   it("collects every local error at once, under the field it belongs to", () => {
-    const r = formToCreate(form({ url: "", headers: "no colon", connectMs: "fast", rateLimiting: true, batching: true, signingScheme: "hmac-sha256", clientKey: "KEY" }));
+    const r = formToCreate(
+      form({ url: "", headers: "no colon", connectMs: "fast", rateLimiting: true, batching: true, signingScheme: "hmac-sha256", clientKey: "KEY" }),
+    );
     assert.ok(r.errors);
     assert.deepEqual(Object.keys(r.errors).sort(), ["batching", "clientCert", "connectMs", "headers", "ratePerSecond", "signingHeader", "url"]);
     assert.match(r.errors.headers!, /missing colon/);
@@ -214,10 +218,29 @@ describe("web console: the form against a real server", () => {
 
   it("patches only what changed, keeps stored secrets, and undoes settings back to the defaults", async () => {
     const ep = await create(
-      form({ url: "https://h.example/p", headers: "X-A: 1, X-B: 2", authType: "basic", username: "u", password: "pw", batching: true, envelope: "array", signingScheme: "hmac-sha256", signingHeader: "X-Sig" }),
+      form({
+        url: "https://h.example/p",
+        headers: "X-A: 1, X-B: 2",
+        authType: "basic",
+        username: "u",
+        password: "pw",
+        batching: true,
+        envelope: "array",
+        signingScheme: "hmac-sha256",
+        signingHeader: "X-Sig",
+      }),
     );
     const f = endpointToForm(ep);
-    const edited: EndpointForm = { ...f, username: "v", headers: "x-a: 1, X-C: 3", batching: false, envelope: "raw", signingScheme: "standard", secret: "", connectMs: "" };
+    const edited: EndpointForm = {
+      ...f,
+      username: "v",
+      headers: "x-a: 1, X-C: 3",
+      batching: false,
+      envelope: "raw",
+      signingScheme: "standard",
+      secret: "",
+      connectMs: "",
+    };
     const r = formToPatch(ep, edited);
     assert.deepEqual(r.body, {
       headers: { "x-a": "1", "X-C": "3", "X-B": null },
@@ -248,7 +271,14 @@ describe("web console: the form against a real server", () => {
 
   it("moving to another origin asks for the token and client key again, and keeps the headers only when told", async () => {
     const ep = await create(
-      form({ url: "https://a.example/h", headers: "X-Api-Key: k, X-Team: soc", authType: "bearer", token: "t-a", clientCert: certs.clientCert, clientKey: certs.clientKey }),
+      form({
+        url: "https://a.example/h",
+        headers: "X-Api-Key: k, X-Team: soc",
+        authType: "bearer",
+        token: "t-a",
+        clientCert: certs.clientCert,
+        clientKey: certs.clientKey,
+      }),
     );
     const moved: EndpointForm = { ...endpointToForm(ep), url: "https://b.example:8443/h" };
     assert.deepEqual(originMove(ep, moved), {
@@ -266,7 +296,12 @@ describe("web console: the form against a real server", () => {
 
     const again: EndpointForm = { ...moved, token: "t-b", clientKey: certs.clientKey, keepHeaders: true };
     assert.deepEqual(originMove(ep, again), { ...originMove(ep, moved)!, authAgain: null, clientKeyAgain: false, headersCleared: [] });
-    assert.deepEqual(formToPatch(ep, again).body, { url: "https://b.example:8443/h", headers: {}, auth: { type: "bearer", token: "t-b" }, tls: { clientKey: certs.clientKey.trim() } });
+    assert.deepEqual(formToPatch(ep, again).body, {
+      url: "https://b.example:8443/h",
+      headers: {},
+      auth: { type: "bearer", token: "t-b" },
+      tls: { clientKey: certs.clientKey.trim() },
+    });
     const after = await patch(ep, again);
     assert.equal((after as { cleared?: string[] }).cleared, undefined, "nothing was cleared: everything was given again");
     assert.equal(after.auth.tokenSet, true);

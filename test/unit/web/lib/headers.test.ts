@@ -10,7 +10,13 @@ describe("web console: the headers field", () => {
   });
 
   it("writes headers back as a list that parses to the same object", () => {
-    const cases: Record<string, string>[] = [{}, { "X-Team": "soc" }, { "X-A": "1", "X-B": "2" }, { Accept: "text/html, application/json", "X-B": "2" }, { "X-Time": "12:30:00", "X-Url": "https://a.example/x" }];
+    const cases: Record<string, string>[] = [
+      {},
+      { "X-Team": "soc" },
+      { "X-A": "1", "X-B": "2" },
+      { Accept: "text/html, application/json", "X-B": "2" },
+      { "X-Time": "12:30:00", "X-Url": "https://a.example/x" },
+    ];
     for (const headers of cases) assert.deepEqual(parseHeaderList(formatHeaderList(headers)), headers);
     assert.equal(formatHeaderList({ "X-A": "1", "X-B": "2" }), "X-A: 1, X-B: 2");
     assert.equal(formatHeaderList({ Accept: "a, b", "X-B": "2" }), "Accept: a, b\nX-B: 2");
