@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { TARGET } from "./fixtures.ts";
 import { type Harness, type KnownBug, startHarness } from "./harness.ts";
-import { requestOf, unroutedOf } from "./requests.ts";
+import { UNROUTED, requestOf, unroutedOf } from "./requests.ts";
 import type { FuzzRequest, Operation } from "./routes.ts";
 
 // Property-based fuzzing of every route in the server's OpenAPI document (a new route is fuzzed
@@ -57,18 +57,7 @@ describe("API fuzzing (fast-check)", () => {
 
   it(`sends ${RUNS} random and malformed requests to every route: no 5xx, problem documents, 401 without a key, tenants kept apart`, async (t) => {
     const routes: [Operation, fc.Arbitrary<FuzzRequest>][] = h.operations.map((op) => [op, requestOf(op, h.limits, h.tenantKeys)]);
-    const unrouted: Operation = {
-      key: "ANY (unrouted)",
-      method: "ANY",
-      template: "",
-      pathParams: [],
-      queryParams: [],
-      body: null,
-      public: false,
-      roles: null,
-      unrouted: true,
-    };
-    routes.push([unrouted, unroutedOf(h.operations, h.limits, h.tenantKeys)]);
+    routes.push([UNROUTED, unroutedOf(h.operations, h.limits, h.tenantKeys)]);
     t.diagnostic(
       `${h.operations.length} routes from /openapi.json, ${RUNS} cases each${BUDGET_MS ? `, ${BUDGET_MS} ms in all at most` : ""}; tenant keys: ${h.tenantKeys}`,
     );

@@ -431,6 +431,19 @@ export function requestOf(op: Operation, limits: Limits, tenantKeys: boolean): f
 
 const WRONG_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "SEARCH", "PURGE", "LOCK", "FOO"];
 
+/** The operation that stands for every request no route takes (wrong methods on known paths, unknown paths). */
+export const UNROUTED: Operation = {
+  key: "ANY (unrouted)",
+  method: "ANY",
+  template: "",
+  pathParams: [],
+  queryParams: [],
+  body: null,
+  public: false,
+  roles: null,
+  unrouted: true,
+};
+
 /**
  * Requests the document does not describe: methods a known path does not take, and paths that do
  * not exist (under /v1 and elsewhere). They must be problem documents too.
@@ -454,17 +467,7 @@ export function unroutedOf(ops: Operation[], limits: Limits, tenantKeys: boolean
     known.map(([t, m]) => ({ t, m })),
     fc.tuple(unknownPath, fc.constantFrom(...WRONG_METHODS.slice(0, 9))).map(([t, m]) => ({ t, m })),
   );
-  const pseudo: Operation = {
-    key: "ANY (unrouted)",
-    method: "ANY",
-    template: "",
-    pathParams: [],
-    queryParams: [],
-    body: null,
-    public: false,
-    roles: null,
-    unrouted: true,
-  };
+  const pseudo = UNROUTED;
   return target.chain(({ t, m }) => {
     const names = [...t.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]);
     const op: Operation = { ...pseudo, template: t, pathParams: names.map((name) => ({ name, schema: {}, required: true })) };
