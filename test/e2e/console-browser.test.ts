@@ -1,106 +1,36 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
-import { type BrowserContext, type Page, chromium } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { type Browser, type BuiltConsole, browserMissing, builtConsole, launchBrowser, removeBuilt, rows } from "../support/browser.ts";
 import { type Receiver, startReceiver } from "../support/receiver.ts";
-import { type TestServer, startServer, tempDir } from "../support/server.ts";
+import { type TestServer, startServer } from "../support/server.ts";
 
 // The seed flow in a real browser: sign in, add a webhook, Test it, watch deliveries arrive,
 // inspect an attempt, retry and replay, rotate the secret, disable, delete; then a customer's
 // portal link. Any console message of level error, or uncaught page error, fails the test.
 
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = new URL("../../", import.meta.url).pathname;
-const WEB = join(ROOT, "web");
-const ARTIFACTS = join(ROOT, "test-artifacts", "console");
 const TENANT = "acme-e2e";
 const OTHER = "other-e2e";
 
-const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium); the browser test cannot run`;
-if (missing && process.env.CI === "true") throw new Error(`${missing}, and CI=true requires it`);
-if (missing) console.log(`# SKIP console-browser: ${missing}`);
-
-/** The newest modification time under `dir` (the console's sources), in ms. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === "dist" || e.name === "node_modules") continue;
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/**
- * The built console to serve: web/dist when it is newer than every source file (`npm test`
- * builds it first), else a fresh build in a temp folder, so web/dist is never rewritten under
- * another test.
- */
-async function builtConsole(): Promise<{ dir: string; temp: boolean }> {
-  const index = join(WEB, "dist", "index.html");
-  if (existsSync(index) && statSync(index).mtimeMs >= Math.max(newest(join(WEB, "src")), statSync(join(WEB, "index.html")).mtimeMs)) {
-    return { dir: join(WEB, "dist"), temp: false };
-  }
-  const dir = tempDir("tocsin-console-");
-  const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
-  await promisify(execFile)(
-    process.execPath,
-    [vite, "build", "--config", join(WEB, "vite.config.ts"), "--outDir", dir, "--emptyOutDir", "--logLevel", "warn"],
-    {
-      cwd: ROOT,
-      timeout: 60_000,
-    },
-  );
-  return { dir, temp: true };
-}
-
-/**
- * Waits until the delivery log shows exactly `n` rows of `status` (it refreshes itself). Polled from
- * here: the page's CSP forbids the string evaluation `waitForFunction` would need.
- */
-async function rows(page: Page, status: string, n: number, timeoutMs = 15_000): Promise<void> {
-  const locator = page.locator(`tr[data-status="${status}"]`);
-  const deadline = Date.now() + timeoutMs;
-  let count = await locator.count();
-  while (count !== n) {
-    if (Date.now() > deadline) throw new Error(`the delivery log shows ${count} ${status} deliveries, not ${n}, after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-    count = await locator.count();
-  }
-}
+const missing = browserMissing("console-browser");
 
 describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }, () => {
   let server: TestServer;
   let receiver: Receiver;
+  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let built: { dir: string; temp: boolean };
+  let built: BuiltConsole;
   let answer = 200;
-  const userDataDir = tempDir("tocsin-chromium-");
-  const problems: string[] = [];
-  /** Responses the test provokes on purpose (a refused form): their console lines are expected. */
-  const expectedFailures = new Set<string>();
-
-  const watch = (p: Page) => {
-    p.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    p.on("console", (m) => {
-      if (m.type() !== "error") return;
-      const url = m.location().url;
-      if (/^Failed to load resource/.test(m.text()) && url && expectedFailures.has(new URL(url).pathname)) return;
-      problems.push(`console error: ${m.text()} (${url})`);
-    });
-  };
-  const shot = (name: string, p = page) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  let problems: string[] = [];
+  let expectedFailures = new Set<string>();
+  const watch = (p: Page) => browser.watch(p);
+  const shot = (name: string, p = page) => browser.shot(name, p);
   const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
   const noProblems = (step: string) => assert.deepEqual(problems, [], `browser problems after ${step}`);
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    // Screenshots stay out of git without touching the repository's .gitignore.
-    writeFileSync(join(ROOT, "test-artifacts", ".gitignore"), "*\n");
     built = await builtConsole();
     receiver = await startReceiver(() => ({ status: answer, body: answer === 200 ? "ok" : "receiver is down" }));
     server = await startServer({
@@ -112,33 +42,16 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
     });
     const example = { rule: "ssh-brute-force", score: 9.5, host: "db-1" };
     assert.equal((await api("POST", "/v1/event-types", { name: "alert.fired", description: "An alert fired", example })).status, 201);
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-sync",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000,
-    });
-    context.setDefaultTimeout(10_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    watch(page);
+    browser = await launchBrowser();
+    ({ context, page, problems, expectedFailures } = browser);
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.stop();
     await receiver?.close();
     if (server) rmSync(server.dataDir, { recursive: true, force: true });
-    if (built?.temp) rmSync(built.dir, { recursive: true, force: true });
-    rmSync(userDataDir, { recursive: true, force: true });
+    removeBuilt(built);
   });
 
   let endpointId = "";
