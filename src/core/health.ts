@@ -170,12 +170,14 @@ export interface HealthView {
   circuitUntil: number | null;
   /** When the endpoint is disabled if it keeps failing; null while it is not failing or never disabled. */
   disableAt: number | null;
+  /** In one word, from the fields above (see healthStatus). */
+  status: HealthStatus;
 }
 
 export function healthView(h: Readonly<HealthState> | null, now: number, p: HealthPolicy): HealthView {
   const s = h ?? INITIAL_HEALTH;
   const { attempts, failures } = windowCounts(s.recent, now, p.windowMs);
-  return {
+  const view: Omit<HealthView, "status"> = {
     successRate: attempts === 0 ? null : Math.round(((attempts - failures) / attempts) * 1000) / 1000,
     windowAttempts: attempts,
     windowFailures: failures,
@@ -188,4 +190,96 @@ export function healthView(h: Readonly<HealthState> | null, now: number, p: Heal
     circuitUntil: s.circuit === "open" ? s.circuitUntil : null,
     disableAt: s.failingSince !== null && p.disableAfterMs > 0 ? s.failingSince + p.disableAfterMs : null,
   };
+  return { ...view, status: healthStatus(view) };
+}
+
+/**
+ * How an endpoint is doing, in one word, from its health view (thresholds below):
+ * - failing: the circuit is not closed, or at least FAILING_STREAK attempts in a row failed;
+ * - degraded: the latest attempt failed, or under DEGRADED_BELOW of the attempts within the window succeeded;
+ * - unknown: no attempt yet;
+ * - healthy: otherwise.
+ */
+export type HealthStatus = "healthy" | "degraded" | "failing" | "unknown";
+export const FAILING_STREAK = 3;
+export const DEGRADED_BELOW = 0.9;
+
+export function healthStatus(
+  h: Pick<HealthView, "circuit" | "consecutiveFailures" | "successRate" | "windowAttempts" | "lastSuccessAt" | "lastFailureAt">,
+): HealthStatus {
+  if (h.circuit !== "closed" || h.consecutiveFailures >= FAILING_STREAK) return "failing";
+  if (h.consecutiveFailures > 0 || (h.windowAttempts > 0 && h.successRate !== null && h.successRate < DEGRADED_BELOW)) return "degraded";
+  if (h.lastSuccessAt === null && h.lastFailureAt === null) return "unknown";
+  return "healthy";
+}
+
+/** The endpoint state that decides when its pending deliveries can go. */
+export interface EndpointGateState {
+  enabled: boolean;
+  validationStatus: "none" | "pending" | "passed" | "failed";
+  /** The endpoint collects deliveries into batches. */
+  batching: boolean;
+  circuit: CircuitState;
+  circuitUntil: number | null;
+  rateLimit: { perSecond: number; burst: number } | null;
+  /** The rate-limit bucket as last written; null: full. */
+  tokens: number | null;
+  tokensAt: number | null;
+}
+
+/**
+ * What a pending delivery waits for:
+ * - sending: an attempt is under way (status delivering);
+ * - endpoint_disabled / endpoint_validation: nothing is sent until the endpoint is enabled / validated;
+ * - circuit_open: the circuit is open until `until`; circuit_probe: a probe is in flight or about to go;
+ * - retry: the next attempt after a failure, at `until`; batch: the batch is sent at `until`;
+ *   scheduled: a first attempt not due before `until`;
+ * - rate_limit: the endpoint's rate limit lets the next request go at `until`;
+ * - queue: due now, waiting for a free sender.
+ */
+export type WaitReason =
+  "sending" | "endpoint_disabled" | "endpoint_validation" | "circuit_open" | "circuit_probe" | "retry" | "batch" | "scheduled" | "rate_limit" | "queue";
+
+export interface WaitingFor {
+  reason: WaitReason;
+  until: number | null;
+}
+
+/** When the rate limit lets the next request go, or null when it lets one go now. */
+export function rateLimitUntil(g: Pick<EndpointGateState, "rateLimit" | "tokens" | "tokensAt">, now: number): number | null {
+  if (g.rateLimit === null) return null;
+  const tokens = refillTokens(g.tokens, g.tokensAt, g.rateLimit.perSecond, g.rateLimit.burst, now);
+  if (tokens >= 1) return null;
+  return now + Math.ceil(((1 - tokens) * 1000) / g.rateLimit.perSecond);
+}
+
+/** What a delivery waits for; null once it has settled (succeeded, failed, cancelled). `g` null: the endpoint is gone. */
+export function waitingFor(
+  d: { status: string; attempts: number; nextAttemptAt: number | null; batchId: string | null },
+  g: EndpointGateState | null,
+  now: number,
+): WaitingFor | null {
+  if (d.status === "delivering") return { reason: "sending", until: null };
+  if (d.status !== "pending") return null;
+  if (g !== null && !g.enabled) return { reason: "endpoint_disabled", until: null };
+  if (g !== null && (g.validationStatus === "pending" || g.validationStatus === "failed")) return { reason: "endpoint_validation", until: null };
+  const due = d.nextAttemptAt ?? now;
+  const circuitUntil = g !== null && g.circuit === "open" && g.circuitUntil !== null && g.circuitUntil > now ? g.circuitUntil : null;
+  // Whichever ends later holds the delivery: its own schedule or the circuit's cool-down.
+  if (circuitUntil !== null && circuitUntil >= due) return { reason: "circuit_open", until: circuitUntil };
+  if (due > now) {
+    const reason = d.attempts > 0 ? "retry" : g?.batching && d.batchId === null ? "batch" : "scheduled";
+    return { reason, until: due };
+  }
+  if (g !== null && g.circuit !== "closed") return { reason: "circuit_probe", until: null };
+  const rate = g === null ? null : rateLimitUntil(g, now);
+  if (rate !== null) return { reason: "rate_limit", until: rate };
+  return { reason: "queue", until: null };
+}
+
+/** Why "retry now" cannot make a pending delivery due: the circuit is open, or the rate limit holds; null: it can. */
+export function retryNowBlocked(g: EndpointGateState, now: number): { reason: "circuit_open"; until: number } | { reason: "rate_limit"; until: number } | null {
+  if (g.circuit === "open" && g.circuitUntil !== null && g.circuitUntil > now) return { reason: "circuit_open", until: g.circuitUntil };
+  const rate = rateLimitUntil(g, now);
+  return rate === null ? null : { reason: "rate_limit", until: rate };
 }

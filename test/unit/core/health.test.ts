@@ -8,9 +8,14 @@ import {
   INITIAL_HEALTH,
   circuitRoom,
   cooldownFor,
+  type EndpointGateState,
+  FAILING_STREAK,
+  healthStatus,
   healthView,
   recordAttempt,
   refillTokens,
+  retryNowBlocked,
+  waitingFor,
 } from "../../../src/core/health.ts";
 
 const P: HealthPolicy = { ...DEFAULT_HEALTH_POLICY };
@@ -192,5 +197,89 @@ describe("endpoint health: the view and the rate-limit bucket", () => {
     assert.equal(refillTokens(0, T0, 10, 5, T0 + 10_000), 5);
     assert.equal(refillTokens(2, T0, 0.5, 3, T0 + 1000), 2.5);
     assert.equal(refillTokens(1, T0, 10, 5, T0 - 1000), 1, "a clock going back adds nothing");
+  });
+});
+
+describe("health status", () => {
+  const status = (results: boolean[], at = T0 + results.length * 1000) => healthView(feed(results).h, at, P).status;
+
+  it("is unknown before any attempt, healthy while attempts succeed", () => {
+    assert.equal(healthView(null, T0, P).status, "unknown");
+    assert.equal(status([true, true, true]), "healthy");
+    assert.equal(status([true], T0 + DAY), "healthy", "a quiet endpoint whose last attempt succeeded stays healthy");
+  });
+
+  it("is failing once FAILING_STREAK attempts in a row failed, though the circuit is still closed", () => {
+    const h = feed(Array<boolean>(FAILING_STREAK).fill(false)).h;
+    assert.equal(h.circuit, "closed");
+    assert.equal(healthView(h, T0 + 5000, P).status, "failing");
+    assert.equal(status([true, true, ...Array<boolean>(FAILING_STREAK).fill(false)]), "failing");
+  });
+
+  it("is failing while the circuit is open or half-open, whatever the streak", () => {
+    const v = healthView(null, T0, P);
+    assert.equal(healthStatus({ ...v, circuit: "open" }), "failing");
+    assert.equal(healthStatus({ ...v, circuit: "half_open", lastSuccessAt: T0 }), "failing");
+  });
+
+  it("is degraded when the latest attempt failed, or under 90 % of the recent attempts succeeded", () => {
+    assert.equal(status([true, true, false]), "degraded");
+    assert.equal(status([false]), "degraded", "one failed attempt, nothing else");
+    assert.equal(status([false, false, true, true, true, true, true, true, true, true]), "degraded", "80 % with the last one fine");
+    assert.equal(status([false, ...Array<boolean>(9).fill(true)]), "healthy", "90 %");
+  });
+});
+
+describe("what a delivery waits for", () => {
+  const G: EndpointGateState = {
+    enabled: true,
+    validationStatus: "none",
+    batching: false,
+    circuit: "closed",
+    circuitUntil: null,
+    rateLimit: null,
+    tokens: null,
+    tokensAt: null,
+  };
+  const pending = { status: "pending", attempts: 0, nextAttemptAt: T0, batchId: null };
+
+  it("is nothing once settled, and the send itself while delivering", () => {
+    for (const status of ["succeeded", "failed", "cancelled"]) assert.equal(waitingFor({ ...pending, status }, G, T0), null);
+    assert.deepEqual(waitingFor({ ...pending, status: "delivering" }, G, T0), { reason: "sending", until: null });
+  });
+
+  it("is a free sender when due now, never a time in the past", () => {
+    assert.deepEqual(waitingFor({ ...pending, nextAttemptAt: T0 - 8000 }, G, T0), { reason: "queue", until: null });
+  });
+
+  it("names the endpoint when it is disabled or not validated", () => {
+    assert.deepEqual(waitingFor(pending, { ...G, enabled: false }, T0), { reason: "endpoint_disabled", until: null });
+    assert.deepEqual(waitingFor(pending, { ...G, validationStatus: "failed" }, T0), { reason: "endpoint_validation", until: null });
+  });
+
+  it("is the retry or the batch at its time, or the open circuit when that ends later", () => {
+    const retrying = { ...pending, attempts: 2, nextAttemptAt: T0 + 5000 };
+    assert.deepEqual(waitingFor(retrying, G, T0), { reason: "retry", until: T0 + 5000 });
+    assert.deepEqual(waitingFor({ ...pending, nextAttemptAt: T0 + 900 }, { ...G, batching: true }, T0), { reason: "batch", until: T0 + 900 });
+    const open = { ...G, circuit: "open" as const, circuitUntil: T0 + 30_000 };
+    assert.deepEqual(waitingFor(retrying, open, T0), { reason: "circuit_open", until: T0 + 30_000 });
+    assert.deepEqual(waitingFor({ ...retrying, nextAttemptAt: T0 + 60_000 }, open, T0), { reason: "retry", until: T0 + 60_000 });
+    assert.deepEqual(waitingFor(pending, { ...open, circuitUntil: T0 - 1 }, T0), { reason: "circuit_probe", until: null }, "cool-down over");
+  });
+
+  it("is the rate limit, until the bucket holds a whole token", () => {
+    const limited = { ...G, rateLimit: { perSecond: 2, burst: 1 }, tokens: 0, tokensAt: T0 - 100 };
+    assert.deepEqual(waitingFor(pending, limited, T0), { reason: "rate_limit", until: T0 + 400 });
+    assert.deepEqual(waitingFor(pending, { ...limited, tokensAt: T0 - 600 }, T0), { reason: "queue", until: null });
+  });
+
+  it("blocks retry-now only while the circuit is open or the rate limit holds", () => {
+    assert.equal(retryNowBlocked(G, T0), null);
+    assert.deepEqual(retryNowBlocked({ ...G, circuit: "open", circuitUntil: T0 + 10 }, T0), { reason: "circuit_open", until: T0 + 10 });
+    assert.equal(retryNowBlocked({ ...G, circuit: "half_open", circuitUntil: null }, T0), null);
+    assert.deepEqual(retryNowBlocked({ ...G, rateLimit: { perSecond: 1, burst: 1 }, tokens: 0.5, tokensAt: T0 }, T0), {
+      reason: "rate_limit",
+      until: T0 + 500,
+    });
   });
 });
