@@ -129,3 +129,20 @@ function indentJson(s: string): string {
   }
   return out;
 }
+
+/**
+ * The command the banner suggests to send a first webhook: pasted as is into another terminal of
+ * the checkout, it runs the CLI through npm (no alias needed), with an event type the endpoint
+ * subscribes to and the severity as the event's (a payload member would not be).
+ */
+export function sendHint(tenant: string, eventTypes: string[], url: string | undefined): string {
+  const first = eventTypes[0] ?? "*";
+  const type = first === "*" ? "alert.fired" : first.endsWith(".*") ? `${first.slice(0, -2)}.test` : first;
+  const flags = [`--tenant ${shellWord(tenant)}`, `--type ${shellWord(type)}`, "--severity high", ...(url === undefined ? [] : [`--url ${shellWord(url)}`])];
+  return `echo '{"host": "db-1", "score": 9.50}' | npm run -s tocsin -- send ${flags.join(" ")}`;
+}
+
+/** `s` as one shell word: as is when it holds no character the shell treats specially. */
+function shellWord(s: string): string {
+  return /^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}

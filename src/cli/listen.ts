@@ -6,7 +6,7 @@ import { request } from "undici";
 import { type Signing, verifyWebhook } from "@tocsin/verify";
 import { describeSigning, parseSigningFlags, SIGNING_FLAG_OPTIONS, SIGNING_FLAGS_HELP } from "./signing-flags.ts";
 import { coerceError } from "../core/errors.ts";
-import { type Shown, render } from "./listen-display.ts";
+import { type Shown, render, sendHint } from "./listen-display.ts";
 
 /**
  * `tocsin listen`: a local receiver that shows each webhook as it arrives (request, pretty body,
@@ -202,15 +202,16 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
   const url = `http://${shownHost}:${boundPort}/`;
 
   let registration: ListenRegistration | null = null;
+  const eventTypes = (v["event-types"] ?? "*")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (v.tenant !== undefined && register) {
     try {
       registration = await register({
         tenant: v.tenant,
         url,
-        eventTypes: (v["event-types"] ?? "*")
-          .split(",")
-          .map((t) => t.trim())
-          .filter(Boolean),
+        eventTypes,
         signing: choice.explicit ? choice.signing : null,
         secret: choice.secrets[0] ?? null,
         name: `tocsin listen on ${hostname()}:${boundPort}`,
@@ -239,7 +240,7 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
   );
   if (failFirst) banner.push(`The first ${failFirst} webhook(s) get 500.`);
   if (forward) banner.push(`Relaying to ${forward.href}`);
-  if (registration) banner.push(`Try: echo '{"severity":"high"}' | tocsin send --tenant ${registration.tenantId} --type test.ping`);
+  if (registration) banner.push(`Try: ${sendHint(registration.tenantId, eventTypes, v.url)}`);
   io.err(banner.join("\n"));
   if (json) io.out(JSON.stringify({ listening: url, endpointId: registration?.endpointId ?? null, tenantId: registration?.tenantId ?? null }));
 

@@ -10,6 +10,7 @@ import { eventually, tempDir, type TestServer, withServer } from "../support/ser
 // `tocsin listen` and `tocsin verify`, run as processes against a real server.
 
 const BIN = new URL("../../bin/tocsin.js", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
 
 interface Seen {
   n: number;
@@ -70,6 +71,21 @@ async function listen(args: string[], env: Record<string, string> = {}): Promise
       return await exited;
     },
   };
+}
+
+/** Runs `command` with bash in the repository's root, as a user pastes it there; killed after 60 s. */
+function runShell(command: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", ["-c", command], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
 }
 
 async function tenantWith(s: TestServer, tenant: string, endpoint: Record<string, unknown>): Promise<{ id: string; secret: string }> {
@@ -176,6 +192,33 @@ describe("tocsin listen and tocsin verify", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("prints a Try: command that, pasted as is into a shell in the checkout, sends an event that arrives verified", { timeout: 90_000 }, async () => {
+    await withServer({}, async (s) => {
+      // The shell of a user whose key is in their environment; the hint brings the --url it was given.
+      const env = { TOCSIN_API_KEY: s.apiKey };
+      for (const [tenant, eventTypes] of [
+        ["demo", []],
+        ["scans", ["--event-types", "scan.*"]],
+      ] as [string, string[]][]) {
+        const l = await listen(["--tenant", tenant, "--url", s.url, ...eventTypes], env);
+        try {
+          const hint = /^Try: (.+)$/m.exec(l.err.join(""))?.[1];
+          assert.ok(hint, l.err.join(""));
+          const sent = await runShell(hint, env);
+          assert.equal(sent.code, 0, `${hint}\n${sent.out}`);
+          const id = /^event (evt_\w+): 1 delivery$/m.exec(sent.out)?.[1];
+          assert.ok(id, `the event reaches the listening endpoint: ${sent.out}`);
+          await eventually(async () => /✔ signature verified/.test(l.out.join("\n")), 15_000, "the hint's webhook at tocsin listen");
+          assert.match(l.out.join("\n"), /"score": 9\.50/);
+          const event = await s.api<{ severity: string | null; type: string }>("GET", `/v1/tenants/${tenant}/events/${id}`);
+          assert.equal(event.body.severity, "high", "the severity is the event's, which endpoints filter on");
+        } finally {
+          assert.equal(await l.stop(), 0, l.err.join(""));
+        }
+      }
+    });
   });
 
   it("verifies hmac-sha256 forms, answers both validation modes, fails the first N, and prints a readable display", { timeout: 90_000 }, async () => {
