@@ -7,6 +7,7 @@ import * as m005 from "./005-payloads.ts";
 import * as m006 from "./006-operations.ts";
 import * as m007 from "./007-attempt-requests.ts";
 import * as m008 from "./008-unbatched-index.ts";
+import * as m009 from "./009-replay-requests.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   "006-operations": m006,
   "007-attempt-requests": m007,
   "008-unbatched-index": m008,
+  "009-replay-requests": m009,
 };
 
 export const migrationProvider: MigrationProvider = {
