@@ -3,6 +3,7 @@ import { parseJsonKeepingSource } from "../core/json.ts";
 import { DEFAULT_HEALTH_POLICY, type HealthView, healthView } from "../core/health.ts";
 import type { Alert, Attempt, Batch, Delivery, Endpoint, EventRecord, EventType, Replay, Tenant } from "../core/types.ts";
 import { endpointStatus, endpointWarnings } from "../services/endpoints.ts";
+import { clientCertInfo } from "../services/endpoint-settings-tls.ts";
 
 // Domain objects -> API documents: ISO timestamps, derived fields, secrets replaced by `<field>Set`.
 
@@ -61,7 +62,13 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     method: s.method,
     headers: s.headers,
     auth,
-    tls: { clientCert: s.tls.clientCert, clientKeySet: s.tls.clientCert !== null, ca: s.tls.ca, skipVerify: s.tls.skipVerify },
+    tls: {
+      clientCert: s.tls.clientCert,
+      clientCertInfo: clientCertInfo(s.tls.clientCert),
+      clientKeySet: s.tls.clientCert !== null,
+      ca: s.tls.ca,
+      skipVerify: s.tls.skipVerify,
+    },
     timeouts: s.timeouts,
     eventTypes: e.eventTypes,
     minSeverity: e.minSeverity,

@@ -6,7 +6,7 @@ import { startBlackhole } from "../support/blackhole.ts";
 import { CLIENT_CN, type Certs, makeCerts } from "../support/certs.ts";
 import { type TlsReceiver, startTlsReceiver } from "../support/tls-receiver.ts";
 import { startReceiver } from "../support/receiver.ts";
-import { type Api, eventually, spawnServer, tempDir, withServer } from "../support/server.ts";
+import { type Api, eventually, spawnServer, tempDir, withBackendServer, withServer } from "../support/server.ts";
 
 // TLS settings, connect timeouts and secrets at rest, against real HTTPS servers on loopback with
 // certificates made for this run (nothing private is committed).
@@ -106,10 +106,14 @@ describe("endpoint TLS settings", { timeout: 120_000 }, () => {
   it("validates certificates and keys on save: they must parse and match", async () => {
     await withServer({}, async ({ api }) => {
       const cases: [Record<string, unknown>, string, RegExp][] = [
-        [{ clientCert: certs.clientCert, clientKey: certs.otherKey }, "/tls/clientKey", /does not match/],
+        [{ clientCert: certs.clientCert, clientKey: certs.otherKey }, "/tls/clientKey", /does not belong to this certificate/],
         [{ clientCert: certs.clientCert }, "/tls/clientKey", /required/],
         [{ clientKey: certs.clientKey }, "/tls/clientCert", /required/],
-        [{ clientCert: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----", clientKey: certs.clientKey }, "/tls/clientCert", /does not parse/],
+        [
+          { clientCert: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----", clientKey: certs.clientKey },
+          "/tls/clientCert",
+          /not valid base64 PEM/,
+        ],
         [{ clientCert: "hello", clientKey: certs.clientKey }, "/tls/clientCert", /PEM certificate/],
         [{ clientCert: certs.clientCert, clientKey: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" }, "/tls/clientKey", /private key/],
         [{ ca: "not a certificate" }, "/tls/ca", /PEM certificate/],
@@ -130,8 +134,68 @@ describe("endpoint TLS settings", { timeout: 120_000 }, () => {
       assert.equal(keep.status, 200, JSON.stringify(keep.body));
       assert.equal(keep.body.tls.clientKeySet, true);
       const dropped = await api<Ep>("PATCH", `/v1/tenants/acme/endpoints/${ok.body.id}`, { tls: { clientCert: null, clientKey: null } });
-      assert.deepEqual(dropped.body.tls, { clientCert: null, clientKeySet: false, ca: certs.ca, skipVerify: false });
+      assert.deepEqual(dropped.body.tls, { clientCert: null, clientCertInfo: null, clientKeySet: false, ca: certs.ca, skipVerify: false });
     });
+  });
+
+  it("reports every bad TLS field at once, each in a sentence that says what is wrong", async () => {
+    await withServer({}, async ({ api }) => {
+      const damaged = certs.clientKey.replace(/\n[A-Za-z0-9+/]{8}/, "\n!!not-b64");
+      const r = await endpoint(api, { url: "https://127.0.0.1:9/x", tls: { ca: "not a certificate", clientCert: certs.clientCert, clientKey: damaged } });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.deepEqual(
+        r.body.errors.map((e) => e.path),
+        ["/tls/ca", "/tls/clientKey"],
+      );
+      assert.match(r.body.errors[1].message, /^is not valid base64 PEM/);
+      const sentences: [Record<string, unknown>, RegExp][] = [
+        [{ clientCert: certs.clientCert, clientKey: certs.otherKey }, /^does not belong to this certificate/],
+        [{ clientCert: certs.clientCert, clientKey: certs.clientCert }, /^is a certificate, not a private key/],
+        [{ clientCert: certs.clientKey, clientKey: certs.clientKey }, /^holds a private key, not a certificate/],
+        [
+          { clientCert: certs.clientCert, clientKey: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----" },
+          /encrypted with a passphrase/,
+        ],
+        [
+          { clientCert: certs.clientCert, clientKey: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" },
+          /^is not a private key: its base64 decodes/,
+        ],
+      ];
+      for (const [tls, message] of sentences) {
+        const one = await endpoint(api, { url: "https://127.0.0.1:9/x", tls });
+        assert.equal(one.status, 400, JSON.stringify(one.body));
+        assert.equal(one.body.errors.length, 1, JSON.stringify(one.body.errors));
+        assert.match(one.body.errors[0].message, message);
+        assert.doesNotMatch(one.body.errors[0].message, /routines|ERR_OSSL|DECODER/);
+      }
+    });
+  });
+
+  it("shows the stored client certificate's subject, issuer and expiry, and warns within 30 days of it", async () => {
+    await withServer({}, async ({ api }) => {
+      const r = await endpoint(api, { url: "https://127.0.0.1:9/x", tls: { clientCert: certs.clientCert, clientKey: certs.clientKey } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const info = r.body.tls.clientCertInfo as { subject: string; issuer: string; notAfter: string };
+      assert.equal(info.subject, CLIENT_CN);
+      assert.notEqual(info.issuer, CLIENT_CN, "the issuer is the client CA");
+      // The test certificates are valid for two days.
+      const left = Date.parse(info.notAfter) - Date.now();
+      assert.ok(left > 0 && left <= 2 * 86_400_000 + 60_000, info.notAfter);
+      assert.match(r.body.warnings.join("\n"), new RegExp(`tls.clientCert expires on ${info.notAfter.slice(0, 10)} \\(in [01] days?\\)`));
+      const plain = await endpoint(api, { url: "https://127.0.0.1:9/y" });
+      assert.equal(plain.body.tls.clientCertInfo, null);
+      assert.deepEqual(plain.body.warnings, []);
+    });
+    // Three days on, the same certificate has expired.
+    await withBackendServer(
+      "sqlite",
+      {},
+      async ({ api }) => {
+        const r = await endpoint(api, { url: "https://127.0.0.1:9/x", tls: { clientCert: certs.clientCert, clientKey: certs.clientKey } });
+        assert.match(r.body.warnings.join("\n"), /tls.clientCert expired on .*: receivers will refuse it/);
+      },
+      () => Date.now() + 3 * 86_400_000,
+    );
   });
 });
 

@@ -241,7 +241,7 @@ export interface paths {
         put?: never;
         /**
          * Create an endpoint (a webhook integration); a signing secret is generated unless given
-         * @description Every setting is optional except url and eventTypes: method, headers, auth, tls, timeouts, minSeverity, signing, validation. Secrets (secret, auth.password, auth.token, tls.clientKey) are encrypted at rest and never returned. With validation.mode other than none the endpoint starts as pending_validation and deliveries wait until it passes.
+         * @description Every setting is optional except url and eventTypes: method, headers, auth, tls, timeouts, minSeverity, signing, validation. Secrets (secret, auth.password, auth.token, tls.clientKey) are encrypted at rest and never returned. With validation.mode other than none the endpoint starts as pending_validation and deliveries wait until it passes. The answer's warnings also say when the URL's host name resolves only to refused addresses (private, loopback, reserved) or does not resolve; admin keys are told the addresses. The name is given 2 s to resolve; a slower resolver adds no warning.
          *
          *     Tenant keys need the `endpoints:write` scope.
          */
@@ -323,7 +323,7 @@ export interface paths {
         head?: never;
         /**
          * Update an endpoint (JSON merge patch); enabling it resumes its waiting deliveries
-         * @description Moving the endpoint to another origin (scheme, host or port) clears its auth, client certificate and key, and headers unless the same request sets them again; the answer's `cleared` lists what was cleared. A new path on the same origin keeps everything.
+         * @description Moving the endpoint to another origin (scheme, host or port) clears its auth, client certificate and key, and headers unless the same request sets them again; the answer's `cleared` lists what was cleared. A new path on the same origin keeps everything. As on create, the answer's warnings say when the URL's host name resolves only to refused addresses or does not resolve.
          *
          *     Tenant keys need the `endpoints:write` scope.
          */
@@ -526,7 +526,7 @@ export interface paths {
         put?: never;
         /**
          * Replay the endpoint's failed deliveries (status failed) or all its events (status all) of a time range
-         * @description Starts a replay job (202, with Location) that re-queues failed deliveries, or for status all sends every event of [since, until) that the endpoint subscribes to now, except those already pending. The same request again within 24 hours returns the same job (200).
+         * @description Starts a replay job (202, with Location) that re-queues failed deliveries, or for status all sends every event of [since, until) that the endpoint subscribes to now, except those already pending. since and until are date-times or durations before the request (1h), resolved by the server; the job shows the resolved range. The same request again within 24 hours returns the same job (200): same status, and since and until as given (1h matches 1h asked later that day; a date-time matches the same time; an omitted until matches an omitted until).
          *
          *     Tenant keys need the `endpoints:write` scope.
          */
@@ -538,6 +538,47 @@ export interface paths {
                 200: {
                     headers: { [name: string]: unknown; };
                     content: { "application/json": components["schemas"]["ReplayOut"]; };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["ReplayOut"]; };
+                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/deliveries/retry-failed": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+        get?: never;
+        put?: never;
+        /**
+         * Retry every failed delivery matching the delivery log's filter, as a job
+         * @description With dryRun, counts the matching failed deliveries (200, counted up to 100000). Otherwise starts a replay job (202, with Location; follow it at GET /v1/tenants/{tenant}/replays/{id}) that queues each matching failed delivery again once; a batch is retried whole, as with a manual retry. The same request again within 24 hours answers 202 with the same job and queues nothing more: same endpointId, eventType, and since and until as given (an omitted until matches an omitted until).
+         *
+         *     Tenant keys need the `endpoints:write` scope.
+         */
+        post: {
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["RetryFailedIn"]; }; };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["RetryFailedCount"]; };
                 };
                 /** @description Default Response */
                 202: {
@@ -908,7 +949,7 @@ export interface paths {
                             startsAt?: string;
                             endsAt?: string;
                             generatorURL?: string;
-                            /** @description Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint; not `.` or `..` */
+                            /** @description Alertmanager's fingerprint of the alert's labels (16 hex digits), or whatever key sends it; the event's fingerprint. Any Unicode text of 1 to 256 bytes in UTF-8, compared exactly (no normalisation): spaces inside are fine; no control characters (U+0000–U+001F, U+007F–U+009F), no lone surrogates, no white space at either end, and not `.` or `..` */
                             fingerprint: string;
                         }[];
                         receiver?: string;
@@ -1080,8 +1121,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Retry a failed delivery now (one more attempt)
-         * @description Tenant keys need the `endpoints:write` scope.
+         * Retry a failed delivery, or send a pending one now
+         * @description A failed delivery becomes pending, due now, and gets one more attempt; a pending one becomes due now. A batch's members go together. 409 for a delivery that is being sent, succeeded or was cancelled, and for a pending one while its endpoint's circuit is open (the detail says until when) or its rate limit holds: it is sent when they allow.
+         *
+         *     Tenant keys need the `endpoints:write` scope.
          */
         post: {
             parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
@@ -1154,7 +1197,16 @@ export interface paths {
          * @description Tenant keys need the `read` scope.
          */
         get: {
-            parameters: { query?: never; header?: never; path: { tenant: string; fingerprint: string; }; cookie?: never; };
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant: string;
+                    /** @description The alert's fingerprint, percent-encoded. Any Unicode text of 1 to 256 bytes in UTF-8, compared exactly (no normalisation): spaces inside are fine; no control characters (U+0000–U+001F, U+007F–U+009F), no lone surrogates, no white space at either end, and not `.` or `..` */
+                    fingerprint: string;
+                };
+                cookie?: never;
+            };
             requestBody?: never;
             responses: {
                 /** @description Default Response */
@@ -1647,7 +1699,7 @@ export interface components {
             /** @enum {string} */
             scheme: "none";
         };
-        /** @description Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
+        /** @description Delivery health. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince) */
         EndpointHealthOut: {
             successRate: number | null;
             /** @description Attempts within the window (at most TOCSIN_CIRCUIT_SAMPLE are kept) */
@@ -1663,6 +1715,25 @@ export interface components {
             circuit: "closed" | "open" | "half_open";
             circuitUntil: string | null;
             disableAt: string | null;
+            /** @description failing: the circuit is not closed, or the last 3 or more attempts failed; degraded: the last attempt failed, or under 90 % of the attempts within the window succeeded; unknown: no attempt yet; healthy: otherwise */
+            status: "healthy" | "degraded" | "failing" | "unknown";
+        };
+        /** @description What the client certificate (its first one) says; the endpoint's warnings tell when it expires within 30 days or has expired */
+        ClientCertInfo: {
+            /** @description The subject's common name (CN), or the whole subject when it has none */
+            subject: string;
+            /** @description The issuer's common name (CN), or the whole issuer when it has none */
+            issuer: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            notBefore: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            notAfter: string;
         };
         EndpointOut: {
             id: string;
@@ -1673,7 +1744,13 @@ export interface components {
             method: components["schemas"]["Method"];
             headers: { [key: string]: string; };
             auth: { type: "none" | "basic" | "bearer"; username?: string; passwordSet?: boolean; tokenSet?: boolean; };
-            tls: { clientCert: string | null; clientKeySet: boolean; ca: string | null; skipVerify: boolean; };
+            tls: {
+                clientCert: string | null;
+                clientCertInfo: components["schemas"]["ClientCertInfo"] | null;
+                clientKeySet: boolean;
+                ca: string | null;
+                skipVerify: boolean;
+            };
             timeouts: { connectMs: number; requestMs: number; };
             eventTypes: string[];
             minSeverity: components["schemas"]["Severity"] | null;
@@ -1692,10 +1769,11 @@ export interface components {
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;
+            /** @description In this order: disabled, pending_validation, validation_failed, failing (health.status is failing: the circuit is not closed, or the last 3 or more attempts failed), else active (health.status tells a degraded one apart) */
             status: "active" | "disabled" | "pending_validation" | "validation_failed" | "failing";
             secretSet: boolean;
             previousSecretExpiresAt: string | null;
-            /** @description Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates */
+            /** @description Settings that are allowed but weaken security (skipVerify, unsigned), a client certificate that expired or expires within 30 days; on the create and PATCH answers also a host name that resolves to a refused address */
             warnings: string[];
             version: number;
             /**
@@ -1715,15 +1793,9 @@ export interface components {
         };
         EndpointList: { data: components["schemas"]["EndpointOut"][]; nextCursor: string | null; };
         ReplayIn: {
-            /**
-             * Format: date-time
-             * @description ISO 8601 UTC
-             */
+            /** @description Start of the range (inclusive): an RFC 3339 date-time (2026-11-23T08:00:00Z) or a duration before the request (30m, 1h, 3d) */
             since: string;
-            /**
-             * Format: date-time
-             * @description Exclusive end of the range (default: now)
-             */
+            /** @description Exclusive end of the range (default: now): an RFC 3339 date-time (2026-11-23T08:00:00Z) or a duration before the request (30m, 1h, 3d) */
             until?: string;
             /** @description failed (default): the endpoint's failed deliveries; all: every matching event */
             status?: "failed" | "all";
@@ -1732,17 +1804,20 @@ export interface components {
             /** @description rpl_ id */
             id: string;
             tenantId: string;
-            endpointId: string;
+            endpointId: string | null;
+            eventType: string | null;
             /**
              * Format: date-time
-             * @description ISO 8601 UTC
+             * @description Start of the range as resolved when the job was made (ISO 8601 UTC)
              */
             since: string;
             /**
              * Format: date-time
-             * @description ISO 8601 UTC
+             * @description Exclusive end of the range as resolved when the job was made (ISO 8601 UTC)
              */
             until: string;
+            sinceAgo: string | null;
+            untilAgo: string | null;
             /** @description What is replayed, as asked */
             status: "failed" | "all";
             /** @description cancelled: the endpoint was deleted */
@@ -1766,6 +1841,23 @@ export interface components {
              */
             updatedAt: string;
             finishedAt: string | null;
+        };
+        /** @description The delivery log's filter; the status is failed */
+        RetryFailedIn: {
+            /** @description Only this endpoint's failed deliveries (default: every endpoint) */
+            endpointId?: string;
+            /** @description An event type, `prefix.*` for a family, or `*` for any (default) */
+            eventType?: string;
+            /** @description Only deliveries created at or after this time (default: all): an RFC 3339 date-time (2026-11-23T08:00:00Z) or a duration before the request (30m, 1h, 3d) */
+            since?: string;
+            /** @description Only deliveries created before this time (default: now): an RFC 3339 date-time (2026-11-23T08:00:00Z) or a duration before the request (30m, 1h, 3d) */
+            until?: string;
+            /** @description true: only count the matching failed deliveries (200 RetryFailedCount); nothing is queued */
+            dryRun?: boolean;
+        };
+        RetryFailedCount: {
+            /** @description Failed deliveries matching the filter, counted up to 100000 */
+            matched: number;
         };
         /** @description Optional: the new secret; generated when omitted */
         SecretRotateIn: {
@@ -1836,7 +1928,7 @@ export interface components {
             /** @description Any JSON value; numbers keep their source text on the wire */
             payload: unknown;
             idempotencyKey?: string;
-            /** @description The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`) */
+            /** @description The alert this event updates: a dedupe key, such as the vendor's own alert key. Any Unicode text of 1 to 256 bytes in UTF-8, compared exactly (no normalisation): spaces inside are fine; no control characters (U+0000–U+001F, U+007F–U+009F), no lone surrogates, no white space at either end, and not `.` or `..` */
             fingerprint?: string;
             /** @description The alert's phase (needs fingerprint; default start). A start for an open alert counts as ongoing. */
             state?: "start" | "ongoing" | "end";
@@ -1906,6 +1998,11 @@ export interface components {
             lastError: string | null;
             batchId: string | null;
             pinnedVersion: number | null;
+            waitingFor?: {
+                /** @description sending: an attempt is under way; endpoint_disabled / endpoint_validation: held until the endpoint is enabled / validated; circuit_open: the endpoint's circuit is open until `until`; circuit_probe: a probe decides whether the circuit closes; retry: the next attempt after a failure, at `until`; batch: sent with its batch at `until`; scheduled: a first attempt due at `until`; rate_limit: the endpoint's rate limit lets it go at `until`; queue: due now, waiting for a free sender */
+                reason: "sending" | "endpoint_disabled" | "endpoint_validation" | "circuit_open" | "circuit_probe" | "retry" | "batch" | "scheduled" | "rate_limit" | "queue";
+                until: string | null;
+            } | null;
             /**
              * Format: date-time
              * @description ISO 8601 UTC

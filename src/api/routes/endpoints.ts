@@ -50,7 +50,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     },
     async (req, reply) => {
       const { tenant } = req.params;
-      return reply.code(201).send(presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body))));
+      return reply.code(201).send(presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body)), d.now()));
     },
   );
   app.get(
@@ -63,7 +63,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
       const { tenant } = req.params;
       const page = await listEndpoints(d, tenant, pageOf(req.query));
       await withHealth(d, tenant, page.data);
-      return { data: page.data.map((e) => presentEndpoint(e)), nextCursor: page.nextCursor };
+      return { data: page.data.map((e) => presentEndpoint(e, d.now())), nextCursor: page.nextCursor };
     },
   );
   app.get(
@@ -71,7 +71,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     { config: { scope: "read" }, schema: { tags, summary: "Get an endpoint", params: TenantItemParams, response: { 200: EndpointOut, ...errorResponses } } },
     async (req) => {
       const { tenant, id } = req.params;
-      return presentEndpoint(await withHealth(d, tenant, await getEndpoint(d, tenant, id)));
+      return presentEndpoint(await withHealth(d, tenant, await getEndpoint(d, tenant, id)), d.now());
     },
   );
   app.patch(
@@ -91,7 +91,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     async (req) => {
       const { tenant, id } = req.params;
       const { endpoint, cleared } = await updateEndpoint(d, tenant, id, req.body);
-      const doc = presentEndpoint(await withHealth(d, tenant, endpoint));
+      const doc = presentEndpoint(await withHealth(d, tenant, endpoint), d.now());
       return cleared.length > 0 ? { ...doc, cleared } : doc;
     },
   );
@@ -195,7 +195,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     async (req) => {
       const { tenant, id } = req.params;
       const { endpoint, result } = await validateEndpoint(d, tenant, id);
-      return { endpoint: presentEndpoint(await withHealth(d, tenant, endpoint)), result };
+      return { endpoint: presentEndpoint(await withHealth(d, tenant, endpoint), d.now()), result };
     },
   );
 }

@@ -248,6 +248,19 @@ export const EndpointHealthOut = component(
   ),
 );
 
+export const ClientCertInfo = component(
+  "ClientCertInfo",
+  Type.Object(
+    {
+      subject: Type.String({ description: "The subject's common name (CN), or the whole subject when it has none" }),
+      issuer: Type.String({ description: "The issuer's common name (CN), or the whole issuer when it has none" }),
+      notBefore: Timestamp,
+      notAfter: Timestamp,
+    },
+    { description: "What the client certificate (its first one) says; the endpoint's warnings tell when it expires within 30 days or has expired" },
+  ),
+);
+
 export const EndpointOut = component(
   "EndpointOut",
   Type.Object({
@@ -264,7 +277,13 @@ export const EndpointOut = component(
       passwordSet: Type.Optional(Type.Boolean()),
       tokenSet: Type.Optional(Type.Boolean()),
     }),
-    tls: Type.Object({ clientCert: Nullable(Type.String()), clientKeySet: Type.Boolean(), ca: Nullable(Type.String()), skipVerify: Type.Boolean() }),
+    tls: Type.Object({
+      clientCert: Nullable(Type.String()),
+      clientCertInfo: Nullable(ClientCertInfo),
+      clientKeySet: Type.Boolean(),
+      ca: Nullable(Type.String()),
+      skipVerify: Type.Boolean(),
+    }),
     timeouts: Type.Object({ connectMs: Type.Integer(), requestMs: Type.Integer() }),
     eventTypes: Type.Array(Type.String()),
     minSeverity: Nullable(Severity),
@@ -295,7 +314,10 @@ export const EndpointOut = component(
     ]),
     secretSet: Type.Boolean(),
     previousSecretExpiresAt: Nullable(Timestamp),
-    warnings: Type.Array(Type.String(), { description: "Settings that are allowed but weaken security (skipVerify, unsigned), expired certificates" }),
+    warnings: Type.Array(Type.String(), {
+      description:
+        "Settings that are allowed but weaken security (skipVerify, unsigned), a client certificate that expired or expires within 30 days; on the create and PATCH answers also a host name that resolves to a refused address",
+    }),
     version: Type.Integer(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
