@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { startConnectProxy } from "../support/connect-proxy.ts";
 import { startDnsServer } from "../support/dns-server.ts";
 import { startReceiver } from "../support/receiver.ts";
-import { type Api, eventually, withServer } from "../support/server.ts";
+import { type Api, createApi, eventually, withServer } from "../support/server.ts";
 
 // The destination guard end to end, on loopback only: 127.0.0.2 stands in for "a public address"
 // by being allow-listed (TOCSIN_ALLOWED_CIDRS), while 127.0.0.1 stays refused.
@@ -79,6 +79,45 @@ describe("destination guard", () => {
     }
   });
 
+  it("warns when a saved host name resolves to a refused address: operators see the address, tenants and portal users a sentence", async () => {
+    const dns = await startDnsServer((name) => (name === "internal.test" ? ["10.1.2.3"] : name === "public.test" ? ["127.0.0.2"] : []));
+    try {
+      await withServer(
+        { TOCSIN_ALLOW_PRIVATE_NETWORKS: "false", TOCSIN_ALLOWED_CIDRS: "127.0.0.2/32", TOCSIN_DNS_SERVERS: dns.address },
+        async ({ api, url }) => {
+          await tenant(api);
+          type Saved = { id: string; warnings: string[] };
+          const created = await api<Saved>("POST", "/v1/tenants/acme/endpoints", { url: "http://internal.test/h", eventTypes: ["*"] });
+          assert.equal(created.status, 201, "a name is not refused on save: it may resolve elsewhere by delivery time");
+          const [operator] = created.body.warnings;
+          assert.match(operator ?? "", /^url: internal\.test resolves to 10\.1\.2\.3, a private or reserved address/, JSON.stringify(created.body.warnings));
+          // GET does not resolve names: the warning belongs to the save.
+          assert.deepEqual((await api<Saved>("GET", `/v1/tenants/acme/endpoints/${created.body.id}`)).body.warnings, []);
+
+          const key = (await api<{ key: string }>("POST", "/v1/tenants/acme/keys", { name: "ci", scopes: ["endpoints:write", "read"] })).body.key;
+          const portal = (await api<{ token: string }>("POST", "/v1/tenants/acme/portal-sessions", { ttlSeconds: 600 })).body.token;
+          for (const [who, as] of [
+            ["tenant key", createApi(url, key)],
+            ["portal user", createApi(url, portal)],
+          ] as const) {
+            const patched = await as<Saved>("PATCH", `/v1/tenants/acme/endpoints/${created.body.id}`, { name: who });
+            assert.equal(patched.status, 200, JSON.stringify(patched.body));
+            const text = patched.body.warnings.join("\n");
+            assert.match(text, /internal\.test resolves to a private or reserved address/, who);
+            assert.doesNotMatch(text, /10\.1\.2\.3|TOCSIN_/, `${who} is not told internal addresses or settings`);
+          }
+
+          const unknown = await api<Saved>("POST", "/v1/tenants/acme/endpoints", { url: "http://nowhere.test/h", eventTypes: ["*"] });
+          assert.deepEqual(unknown.body.warnings, ["url: nowhere.test does not resolve (no such name): deliveries will fail until it does"]);
+          const fine = await api<Saved>("POST", "/v1/tenants/acme/endpoints", { url: "http://public.test/h", eventTypes: ["*"] });
+          assert.deepEqual(fine.body.warnings, []);
+        },
+      );
+    } finally {
+      await dns.close();
+    }
+  });
+
   it("TOCSIN_ALLOWED_CIDRS opens exactly the listed blocks", async () => {
     const allowed = await startReceiver(() => ({}), 0, "127.0.0.2");
     try {
@@ -101,7 +140,8 @@ describe("destination guard", () => {
     // Both receivers on one port: the allowed one on 127.0.0.2, the forbidden one on 127.0.0.1.
     const good = await startReceiver(() => ({ headers: { connection: "close" } }), 0, "127.0.0.2");
     const forbidden = await startReceiver(() => ({}), good.port, "127.0.0.1");
-    const dns = await startDnsServer((name, n) => (name === "rebind.test" && n === 1 ? ["127.0.0.2"] : ["127.0.0.1"]));
+    // Query 1 is the save's own check (a warning, not a guard); query 2 is the first test call's.
+    const dns = await startDnsServer((name, n) => (name === "rebind.test" && n <= 2 ? ["127.0.0.2"] : ["127.0.0.1"]));
     try {
       await withServer({ TOCSIN_ALLOW_PRIVATE_NETWORKS: "false", TOCSIN_ALLOWED_CIDRS: "127.0.0.2/32", TOCSIN_DNS_SERVERS: dns.address }, async ({ api }) => {
         await tenant(api);
@@ -120,9 +160,9 @@ describe("destination guard", () => {
         await api("POST", "/v1/tenants/acme/events", { type: "x", payload: {} });
         await eventually(async () => (await api<{ data: { attemptCount: number }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data[0]?.attemptCount > 0);
         assert.equal(forbidden.requests.length, 0, "nothing reached the loopback receiver");
-        // One resolution per connection: the address checked is the address connected to.
+        // One resolution per connection (after the save's): the address checked is the address connected to.
         const aQueries = dns.queries.filter((q) => q.name === "rebind.test" && q.type === "A");
-        assert.equal(aQueries.length, 3, JSON.stringify(dns.queries));
+        assert.equal(aQueries.length, 4, JSON.stringify(dns.queries));
       });
     } finally {
       await Promise.all([good.close(), forbidden.close(), dns.close()]);

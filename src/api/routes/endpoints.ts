@@ -1,4 +1,6 @@
+import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
+import { type Audience, destinationWarnings } from "../../services/endpoint-settings-destination.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import {
   createEndpoint,
@@ -32,6 +34,9 @@ import {
 } from "../schemas.ts";
 import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
+/** Operators (admin keys) are told the addresses a name resolves to; tenant keys and portal users are not. */
+const audienceOf = (req: FastifyRequest): Audience => (req.principal?.kind === "admin" ? "operator" : "tenant");
+
 export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["endpoints"];
   app.post(
@@ -42,7 +47,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
         tags,
         summary: "Create an endpoint (a webhook integration); a signing secret is generated unless given",
         description:
-          "Every setting is optional except url and eventTypes: method, headers, auth, tls, timeouts, minSeverity, signing, validation. Secrets (secret, auth.password, auth.token, tls.clientKey) are encrypted at rest and never returned. With validation.mode other than none the endpoint starts as pending_validation and deliveries wait until it passes.",
+          "Every setting is optional except url and eventTypes: method, headers, auth, tls, timeouts, minSeverity, signing, validation. Secrets (secret, auth.password, auth.token, tls.clientKey) are encrypted at rest and never returned. With validation.mode other than none the endpoint starts as pending_validation and deliveries wait until it passes. The answer's warnings also say when the URL's host name resolves only to refused addresses (private, loopback, reserved) or does not resolve; admin keys are told the addresses. The name is given 2 s to resolve; a slower resolver adds no warning.",
         params: TenantParams,
         body: EndpointCreate,
         response: { 201: EndpointOut, 409: Problem, ...errorResponses },
@@ -50,7 +55,8 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     },
     async (req, reply) => {
       const { tenant } = req.params;
-      return reply.code(201).send(presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body)), d.now()));
+      const doc = presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body)), d.now());
+      return reply.code(201).send({ ...doc, warnings: [...doc.warnings, ...(await destinationWarnings(d, doc.url, audienceOf(req)))] });
     },
   );
   app.get(
@@ -83,7 +89,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
         summary: "Update an endpoint (JSON merge patch); enabling it resumes its waiting deliveries",
         params: TenantItemParams,
         description:
-          "Moving the endpoint to another origin (scheme, host or port) clears its auth, client certificate and key, and headers unless the same request sets them again; the answer's `cleared` lists what was cleared. A new path on the same origin keeps everything.",
+          "Moving the endpoint to another origin (scheme, host or port) clears its auth, client certificate and key, and headers unless the same request sets them again; the answer's `cleared` lists what was cleared. A new path on the same origin keeps everything. As on create, the answer's warnings say when the URL's host name resolves only to refused addresses or does not resolve.",
         body: EndpointPatch,
         response: { 200: EndpointUpdated, ...errorResponses },
       },
@@ -91,7 +97,8 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     async (req) => {
       const { tenant, id } = req.params;
       const { endpoint, cleared } = await updateEndpoint(d, tenant, id, req.body);
-      const doc = presentEndpoint(await withHealth(d, tenant, endpoint), d.now());
+      const presented = presentEndpoint(await withHealth(d, tenant, endpoint), d.now());
+      const doc = { ...presented, warnings: [...presented.warnings, ...(await destinationWarnings(d, presented.url, audienceOf(req)))] };
       return cleared.length > 0 ? { ...doc, cleared } : doc;
     },
   );
