@@ -1,6 +1,6 @@
 import type { ApiKey } from "../core/api-keys.ts";
 import { parseJsonKeepingSource } from "../core/json.ts";
-import { DEFAULT_HEALTH_POLICY, type HealthView, healthView } from "../core/health.ts";
+import { DEFAULT_HEALTH_POLICY, type HealthView, type WaitingFor, healthView } from "../core/health.ts";
 import type { Alert, Attempt, Batch, Delivery, Endpoint, EventRecord, EventType, Replay, Tenant } from "../core/types.ts";
 import { endpointStatus, endpointWarnings } from "../services/endpoints.ts";
 import { clientCertInfo } from "../services/endpoint-settings-tls.ts";
@@ -50,6 +50,8 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
   const auth =
     s.auth.type === "basic"
       ? { type: "basic" as const, username: s.auth.username, passwordSet: true }
+  const health = e.health ?? healthView(null, now, DEFAULT_HEALTH_POLICY);
+  const status = endpointStatus(e);
       : s.auth.type === "bearer"
         ? { type: "bearer" as const, tokenSet: true }
         : { type: "none" as const };
@@ -84,10 +86,11 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     lifecycle: s.lifecycle,
     batch: s.batch,
     rateLimit: s.rateLimit,
-    health: presentHealth(e.health ?? healthView(null, now, DEFAULT_HEALTH_POLICY)),
+    health: presentHealth(health),
     enabled: e.enabled,
     disabledReason: e.disabledReason,
-    status: endpointStatus(e),
+    // An enabled, validated endpoint whose attempts keep failing is failing before its circuit opens.
+    status: status === "active" && health.status === "failing" ? ("failing" as const) : status,
     secretSet: true,
     previousSecretExpiresAt: e.previousSecretExpiresAt !== null && e.previousSecretExpiresAt > now ? iso(e.previousSecretExpiresAt) : null,
     warnings: endpointWarnings(e, now),
@@ -117,7 +120,8 @@ export function presentEvent(e: EventRecord) {
   };
 }
 
-export function presentDelivery(d: Delivery) {
+/** A delivery; with `waitingFor` when the caller worked it out (services/deliveries.ts). */
+export function presentDelivery(d: Delivery & { waitingFor?: WaitingFor | null }) {
   return {
     id: d.id,
     tenantId: d.tenantId,
@@ -134,6 +138,7 @@ export function presentDelivery(d: Delivery) {
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
   };
+    ...(d.waitingFor === undefined ? {} : { waitingFor: d.waitingFor && { reason: d.waitingFor.reason, until: isoOrNull(d.waitingFor.until) } }),
 }
 
 export function presentAttempt(a: Attempt) {

@@ -1,27 +1,61 @@
 import { ApiError, invalid, notFound } from "../core/errors.ts";
+import { type WaitingFor, waitingFor } from "../core/health.ts";
 import { type LatencySummary, summarizeLatency } from "../core/latency.ts";
 import type { Attempt, Delivery } from "../core/types.ts";
 import type { DeliveryFilter, Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
 
-export async function listDeliveries(d: ServiceDeps, tenantId: string, filter: DeliveryFilter, page: Page): Promise<PageResult<Delivery>> {
-  if (!(await d.store.getTenant(tenantId))) throw notFound("tenant", tenantId);
-  return d.store.listDeliveries(tenantId, filter, page);
+/** A delivery with what it waits for (null once settled). */
+export type WaitingDelivery = Delivery & { waitingFor: WaitingFor | null };
+
+/** Adds what each delivery waits for, from its endpoint's state now (one query for all of them). */
+async function withWaiting(d: ServiceDeps, tenantId: string, list: Delivery[]): Promise<WaitingDelivery[]> {
+  const ids = [...new Set(list.filter((x) => x.status === "pending").map((x) => x.endpointId))];
+  const gates = await d.store.getEndpointGates(tenantId, ids);
+  const now = d.now();
+  return list.map((x) => ({ ...x, waitingFor: waitingFor(x, gates.get(x.endpointId) ?? null, now) }));
 }
 
-export async function getDelivery(d: ServiceDeps, tenantId: string, id: string): Promise<{ delivery: Delivery; attempts: Attempt[] }> {
+export async function listDeliveries(d: ServiceDeps, tenantId: string, filter: DeliveryFilter, page: Page): Promise<PageResult<WaitingDelivery>> {
+  if (!(await d.store.getTenant(tenantId))) throw notFound("tenant", tenantId);
+  const r = await d.store.listDeliveries(tenantId, filter, page);
+  return { ...r, data: await withWaiting(d, tenantId, r.data) };
+}
+
+export async function getDelivery(d: ServiceDeps, tenantId: string, id: string): Promise<{ delivery: WaitingDelivery; attempts: Attempt[] }> {
   const delivery = await d.store.getDelivery(tenantId, id);
   if (!delivery) throw notFound("delivery", id);
-  return { delivery, attempts: await d.store.listAttempts(tenantId, id) };
+  const [waiting] = await withWaiting(d, tenantId, [delivery]);
+  return { delivery: waiting!, attempts: await d.store.listAttempts(tenantId, id) };
 }
 
-/** Manual retry of a failed delivery: it becomes pending, due now, and gets one more attempt. */
-export async function retryDelivery(d: ServiceDeps, tenantId: string, id: string): Promise<Delivery> {
+const PHASE: Record<string, string> = { delivering: "being sent", succeeded: "succeeded", cancelled: "cancelled" };
+
+/**
+ * Retry now: a failed delivery becomes pending, due now, and gets one more attempt; a pending one
+ * becomes due now, unless its endpoint's circuit is open or its rate limit holds (409 naming which).
+ */
+export async function retryDelivery(d: ServiceDeps, tenantId: string, id: string): Promise<WaitingDelivery> {
   const r = await d.store.retryDelivery(tenantId, id, d.now());
   if (r === "not_found") throw notFound("delivery", id);
-  if (r === "not_failed") throw new ApiError(409, "conflict", `delivery ${id} is not failed; only failed deliveries can be retried`);
+  if (r === "not_retryable") {
+    const now = await d.store.getDelivery(tenantId, id);
+    const phase = now ? (PHASE[now.status] ?? now.status) : "gone";
+    throw new ApiError(409, "conflict", `delivery ${id} is ${phase}; only failed and pending deliveries can be retried`);
+  }
+  if ("blocked" in r) {
+    const until = new Date(r.until).toISOString();
+    throw new ApiError(
+      409,
+      "conflict",
+      r.blocked === "circuit_open"
+        ? `the endpoint's circuit is open until ${until}; the delivery is sent when the circuit lets requests through again`
+        : `the endpoint's rate limit holds until ${until}; the delivery is sent as soon as it allows`,
+    );
+  }
   d.wake();
-  return r;
+  const [waiting] = await withWaiting(d, tenantId, [r]);
+  return waiting!;
 }
 
 /** The widest range one stats query may cover, and what it reads at most. */

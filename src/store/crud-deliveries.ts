@@ -1,8 +1,10 @@
 // Events, deliveries, their attempts and batches, and alerts: the reads behind the API, and retrying a delivery.
+import { retryNowBlocked } from "../core/health.ts";
 import type { Delivery, EventRecord } from "../core/types.ts";
 import { rowToAlert, rowToBatch, rowToAttempt, rowToDelivery, rowToEvent } from "./rows.ts";
 import { createdBetween } from "./created-between.ts";
 import { page } from "./crud-sql.ts";
+import { GATE_COLUMNS, rowToGate } from "./operations.ts";
 import type { Param, SqlDb } from "./sql.ts";
 import { type DeliveryFilter, type Page, type Store, decodeCursor } from "./store.ts";
 
@@ -106,20 +108,25 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
     },
     async retryDelivery(tenantId, id, now) {
       return db.tx(async (tx) => {
-        const before = await tx.get("SELECT batch_id FROM deliveries WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]);
+        const before = await tx.get("SELECT status, batch_id, endpoint_id FROM deliveries WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]);
         if (!before) return "not_found";
+        const status = before.status as string;
+        if (status !== "failed" && status !== "pending") return "not_retryable";
+        if (status === "pending") {
+          // Made due now, unless the endpoint would hold it anyway: then the caller says why.
+          const g = await tx.get(`SELECT ${GATE_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id WHERE e.id = ?`, [
+            before.endpoint_id as string,
+          ]);
+          const blocked = g ? retryNowBlocked(rowToGate(g), now) : null;
+          if (blocked) return { blocked: blocked.reason, until: blocked.until };
+        }
         // A batch's members change state together: retrying one retries the batch.
-        const n =
-          before.batch_id === null || before.batch_id === undefined
-            ? await tx.run(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'failed'",
-                [now, now, tenantId, id],
-              )
-            : await tx.run(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND batch_id = ? AND status = 'failed'",
-                [now, now, tenantId, before.batch_id as string],
-              );
-        if (n === 0) return "not_failed";
+        const batchId = before.batch_id === null || before.batch_id === undefined ? null : (before.batch_id as string);
+        const n = await tx.run(
+          `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND ${batchId === null ? "id" : "batch_id"} = ? AND status = ?`,
+          [now, now, tenantId, batchId ?? id, status],
+        );
+        if (n === 0) return "not_retryable";
         return rowToDelivery((await tx.get("SELECT * FROM deliveries WHERE tenant_id = ? AND id = ?", [tenantId, id]))!);
       });
     },

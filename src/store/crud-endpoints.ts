@@ -2,7 +2,7 @@
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { rowToEndpoint } from "./rows.ts";
 import { CANCEL, page, placeholders } from "./crud-sql.ts";
-import { RESET_HEALTH, rowToHealth } from "./operations.ts";
+import { GATE_COLUMNS, RESET_HEALTH, rowToGate, rowToHealth } from "./operations.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type EndpointSecrets, type Store, decodeCursor } from "./store.ts";
 
@@ -30,6 +30,7 @@ export type EndpointMethods = Pick<
   | "countEndpoints"
   | "updateEndpoint"
   | "getEndpointHealth"
+  | "getEndpointGates"
   | "getEndpointSettingsAt"
   | "deleteEndpoint"
 >;
@@ -160,6 +161,14 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
       if (ids.length === 0) return new Map();
       const rows = await db.all(`SELECT * FROM endpoint_health WHERE tenant_id = ? AND endpoint_id IN (${placeholders(ids.length)})`, [tenantId, ...ids]);
       return new Map(rows.map((r) => [r.endpoint_id as string, rowToHealth(r)]));
+    },
+    async getEndpointGates(tenantId, ids) {
+      if (ids.length === 0) return new Map();
+      const rows = await db.all(
+        `SELECT ${GATE_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id WHERE e.tenant_id = ? AND e.id IN (${placeholders(ids.length)})`,
+        [tenantId, ...ids],
+      );
+      return new Map(rows.map((r) => [r.id as string, rowToGate(r)]));
     },
     async getEndpointSettingsAt(id, version) {
       // Settings change only through updateEndpoint, which keeps the replaced version's settings:

@@ -1,4 +1,4 @@
-import type { HealthState } from "../core/health.ts";
+import type { EndpointGateState, HealthState } from "../core/health.ts";
 import type { EndpointFacts, ExhaustedDelivery } from "../core/notices.ts";
 import type { Param, Row } from "./sql.ts";
 
@@ -53,6 +53,24 @@ export function rowToHealth(r: Row): HealthState {
     circuitUntil: numOrNull(r.circuit_until),
     trips: Number(r.trips ?? 0),
     probeId: (r.probe_id as string | null) ?? null,
+  };
+}
+
+/** An endpoint's row joined with its endpoint_health row (`e`, `h`): what rowToGate reads. */
+export const GATE_COLUMNS =
+  "e.id, e.enabled, e.validation_status, e.batch_max_events, e.rate_per_sec, e.rate_burst, h.circuit, h.circuit_until, h.tokens, h.tokens_at";
+
+export function rowToGate(r: Row): EndpointGateState {
+  const perSecond = numOrNull(r.rate_per_sec);
+  return {
+    enabled: Number(r.enabled) === 1,
+    validationStatus: ((r.validation_status as string | null) ?? "none") as EndpointGateState["validationStatus"],
+    batching: numOrNull(r.batch_max_events) !== null,
+    circuit: (r.circuit as HealthState["circuit"] | null) ?? "closed",
+    circuitUntil: numOrNull(r.circuit_until),
+    rateLimit: perSecond === null ? null : { perSecond, burst: Number(r.rate_burst ?? 1) },
+    tokens: numOrNull(r.tokens),
+    tokensAt: numOrNull(r.tokens_at),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { ApiKey, ApiKeyKind, Scope } from "../core/api-keys.ts";
 import type { ReplayMethods } from "./replays.ts";
 import type { StorageFault } from "../core/storage-health.ts";
-import { DEFAULT_HEALTH_POLICY, type HealthPolicy, type HealthState } from "../core/health.ts";
+import { DEFAULT_HEALTH_POLICY, type EndpointGateState, type HealthPolicy, type HealthState } from "../core/health.ts";
 import type {
   Alert,
   AlertState,
@@ -154,6 +154,9 @@ export interface OperationalStats {
   perEndpoint: { id: string; pending: number }[];
 }
 
+/** Why a retry did not happen (see Store.retryDelivery). */
+export type RetryRefusal = "not_found" | "not_retryable" | { blocked: "circuit_open" | "rate_limit"; until: number };
+
 /**
  * The one persistence interface. Services and workers see only this; each backend (SQLite now,
  * PostgreSQL next) holds its dialect's differences. Every method is tenant-scoped where the data is.
@@ -216,6 +219,8 @@ export interface Store extends ReplayMethods {
   getEndpointSettingsAt(id: string, version: number): Promise<{ settings: EndpointSettings } | null>;
   /** The health of some of a tenant's endpoints; an endpoint that has never had an attempt has none. */
   getEndpointHealth(tenantId: string, ids: string[]): Promise<Map<string, HealthState>>;
+  /** What decides when some of a tenant's endpoints send their pending deliveries; missing: the endpoint is gone. */
+  getEndpointGates(tenantId: string, ids: string[]): Promise<Map<string, EndpointGateState>>;
   /** Deletes an endpoint; its unfinished deliveries become `cancelled`. */
   deleteEndpoint(tenantId: string, id: string, now: number): Promise<boolean>;
 
@@ -258,8 +263,12 @@ export interface Store extends ReplayMethods {
   listDeliveries(tenantId: string, filter: DeliveryFilter, page: Page): Promise<PageResult<Delivery>>;
   getDelivery(tenantId: string, id: string): Promise<Delivery | null>;
   listAttempts(tenantId: string, deliveryId: string): Promise<Attempt[]>;
-  /** Puts a `failed` delivery back to `pending`, due now. */
-  retryDelivery(tenantId: string, id: string, now: number): Promise<Delivery | "not_found" | "not_failed">;
+  /**
+   * Puts a `failed` delivery back to `pending`, due now, or makes a `pending` one due now unless
+   * its endpoint's circuit is open or its rate limit holds (`blocked`, with when that ends). A
+   * batch's members go together. `not_retryable`: delivering, succeeded or cancelled.
+   */
+  retryDelivery(tenantId: string, id: string, now: number): Promise<Delivery | RetryRefusal>;
 
   /**
    * Leases up to `limit` due deliveries to `owner` until `now + leaseMs`, respecting the

@@ -11,6 +11,7 @@ type AttemptRequest = { method: string; url: string; headers: Record<string, str
 type Attempt = { attemptNo: number; statusCode: number | null; request: AttemptRequest | null };
 type Delivery = { id: string; status: string; eventType: string; createdAt: string; attemptCount: number; attempts: Attempt[] };
 type Page = { data: Delivery[]; nextCursor: string | null };
+type WaitingDoc = { waitingFor?: { reason: string; until: string | null } | null };
 
 async function tenantWith(api: Api, tenant: string, endpoint: Record<string, unknown>): Promise<string> {
   assert.equal((await api("POST", "/v1/tenants", { id: tenant })).status, 201);
@@ -247,6 +248,134 @@ for (const backend of await testBackends()) {
             assert.equal((await api("GET", `/v1/tenants/nobody/stats/deliveries?since=${since}`)).status, 404);
           },
           () => clock,
+        );
+      } finally {
+        await rx.close();
+      }
+    });
+
+    it("says what a pending delivery waits for, and Retry now makes it due at once", async () => {
+      let ok = false;
+      const rx = await startReceiver(() => ({ status: ok ? 204 : 503 }));
+      try {
+        // Circuit rules off: the delivery waits an hour for its retry, and nothing else holds it.
+        await withBackendServer(backend, { TOCSIN_RETRY_SCHEDULE: "1h", TOCSIN_CIRCUIT_FAILURES: "0", TOCSIN_CIRCUIT_FAILURE_RATE: "0" }, async ({ api }) => {
+          const ep = await tenantWith(api, "acme", { url: `${rx.url}/hook` });
+          const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
+          await rx.waitFor(1);
+          const pending = await eventually(async () => {
+            const r = await api<Page>("GET", `/v1/tenants/acme/deliveries?eventId=${ev.body.id}`);
+            const d = r.body.data[0] as Delivery & WaitingDoc;
+            return d?.status === "pending" && d.attemptCount === 1 ? d : null;
+          });
+          assert.equal(pending.waitingFor?.reason, "retry");
+          assert.ok(Date.parse(pending.waitingFor!.until!) > Date.now() + 30 * 60_000, "the retry an hour away, not a time in the past");
+          const one = await api<Delivery & WaitingDoc>("GET", `/v1/tenants/acme/deliveries/${pending.id}`);
+          assert.deepEqual(one.body.waitingFor, pending.waitingFor);
+
+          ok = true;
+          const r = await api<Delivery & WaitingDoc & { nextAttemptAt: string }>("POST", `/v1/tenants/acme/deliveries/${pending.id}/retry`);
+          assert.equal(r.status, 202, JSON.stringify(r.body));
+          assert.equal(r.body.status, "pending");
+          assert.ok(Date.parse(r.body.nextAttemptAt) <= Date.now(), "due now");
+          await rx.waitFor(2);
+          const done = await eventually(async () => {
+            const x = await api<Delivery & WaitingDoc>("GET", `/v1/tenants/acme/deliveries/${pending.id}`);
+            return x.body.status === "succeeded" ? x.body : null;
+          });
+          assert.equal(done.waitingFor, null, "settled: waits for nothing");
+          const again = await api<{ detail: string }>("POST", `/v1/tenants/acme/deliveries/${pending.id}/retry`);
+          assert.equal(again.status, 409);
+          assert.match(again.body.detail, /succeeded; only failed and pending deliveries can be retried/);
+          assert.equal((await api("GET", `/v1/tenants/acme/endpoints/${ep}`)).status, 200);
+        });
+      } finally {
+        await rx.close();
+      }
+    });
+
+    it("refuses Retry now while the endpoint's circuit is open, naming it and until when", async () => {
+      const rx = await startReceiver(() => ({ status: 503 }));
+      try {
+        await withBackendServer(
+          backend,
+          { TOCSIN_RETRY_SCHEDULE: "1h", TOCSIN_CIRCUIT_FAILURES: "1", TOCSIN_CIRCUIT_COOLDOWN: "1h", TOCSIN_CIRCUIT_MAX_COOLDOWN: "2h" },
+          async ({ api }) => {
+            const ep = await tenantWith(api, "acme", { url: `${rx.url}/hook` });
+            await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
+            const health = await eventually(async () => {
+              const e = await api<{ health: { circuit: string; circuitUntil: string; status: string }; status: string }>(
+                "GET",
+                `/v1/tenants/acme/endpoints/${ep}`,
+              );
+              return e.body.health.circuit === "open" ? e.body : null;
+            });
+            assert.equal(health.status, "failing");
+            assert.equal(health.health.status, "failing");
+            const [d] = (await api<{ data: (Delivery & WaitingDoc)[] }>("GET", "/v1/tenants/acme/deliveries")).body.data;
+            assert.equal(d.status, "pending");
+            const r = await api<{ status: number; code: string; detail: string }>("POST", `/v1/tenants/acme/deliveries/${d.id}/retry`);
+            assert.equal(r.status, 409);
+            assert.equal(r.body.code, "conflict");
+            assert.equal(r.body.detail.includes(`the endpoint's circuit is open until ${health.health.circuitUntil}`), true, r.body.detail);
+            assert.equal(rx.requests.length, 1, "nothing more was sent");
+          },
+        );
+      } finally {
+        await rx.close();
+      }
+    });
+
+    it("refuses Retry now while the endpoint's rate limit holds, and says the delivery waits for it", async () => {
+      const rx = await startReceiver(() => ({ status: 204 }));
+      try {
+        await withBackendServer(backend, {}, async ({ api }) => {
+          // One request every 1000 s: the second event's delivery waits for the bucket.
+          await tenantWith(api, "acme", { url: `${rx.url}/hook`, rateLimit: { perSecond: 0.001, burst: 1 } });
+          await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: { n: 1 } });
+          await rx.waitFor(1);
+          const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "a.b", payload: { n: 2 } });
+          const d = await eventually(async () => {
+            const r = await api<{ data: (Delivery & WaitingDoc)[] }>("GET", `/v1/tenants/acme/deliveries?eventId=${ev.body.id}`);
+            return r.body.data[0]?.waitingFor?.reason === "rate_limit" ? r.body.data[0] : null;
+          });
+          assert.equal(d.status, "pending");
+          assert.ok(Date.parse(d.waitingFor!.until!) > Date.now() + 60_000, "the bucket refills in minutes");
+          const r = await api<{ detail: string }>("POST", `/v1/tenants/acme/deliveries/${d.id}/retry`);
+          assert.equal(r.status, 409);
+          assert.match(r.body.detail, /the endpoint's rate limit holds until /);
+          assert.equal(rx.requests.length, 1);
+        });
+      } finally {
+        await rx.close();
+      }
+    });
+
+    it("calls an endpoint failing after 3 failed attempts in a row, though its circuit is still closed", async () => {
+      const rx = await startReceiver(() => ({ status: 500 }));
+      try {
+        await withBackendServer(
+          backend,
+          { TOCSIN_RETRY_SCHEDULE: "50ms,50ms,1h", TOCSIN_CIRCUIT_FAILURES: "0", TOCSIN_CIRCUIT_FAILURE_RATE: "0" },
+          async ({ api }) => {
+            const ep = await tenantWith(api, "acme", { url: `${rx.url}/hook` });
+            type Ep = { status: string; health: { status: string; circuit: string; consecutiveFailures: number } };
+            assert.equal((await api<Ep>("GET", `/v1/tenants/acme/endpoints/${ep}`)).body.health.status, "unknown");
+            await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} });
+            await rx.waitFor(1);
+            const first = await eventually(async () => {
+              const e = (await api<Ep>("GET", `/v1/tenants/acme/endpoints/${ep}`)).body;
+              return e.health.consecutiveFailures >= 1 ? e : null;
+            });
+            if (first.health.consecutiveFailures < 3) assert.equal(first.health.status, "degraded");
+            const e = await eventually(async () => {
+              const x = (await api<Ep>("GET", `/v1/tenants/acme/endpoints/${ep}`)).body;
+              return x.health.consecutiveFailures >= 3 ? x : null;
+            });
+            assert.equal(e.health.circuit, "closed");
+            assert.equal(e.health.status, "failing");
+            assert.equal(e.status, "failing", "not a green active");
+          },
         );
       } finally {
         await rx.close();

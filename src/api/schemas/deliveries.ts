@@ -23,6 +23,38 @@ const deliveryOut = Type.Object({
   lastError: Nullable(Type.String()),
   batchId: Nullable(Type.String({ description: "The batch (bat_ id, sent as webhook-id) this delivery went in; null when sent alone" })),
   pinnedVersion: Nullable(Type.Integer({ description: "The endpoint version that shapes the body, fixed at the first attempt" })),
+  waitingFor: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          reason: Type.Union(
+            [
+              Type.Literal("sending"),
+              Type.Literal("endpoint_disabled"),
+              Type.Literal("endpoint_validation"),
+              Type.Literal("circuit_open"),
+              Type.Literal("circuit_probe"),
+              Type.Literal("retry"),
+              Type.Literal("batch"),
+              Type.Literal("scheduled"),
+              Type.Literal("rate_limit"),
+              Type.Literal("queue"),
+            ],
+            {
+              description:
+                "sending: an attempt is under way; endpoint_disabled / endpoint_validation: held until the endpoint is enabled / validated; circuit_open: the endpoint's circuit is open until `until`; circuit_probe: a probe decides whether the circuit closes; retry: the next attempt after a failure, at `until`; batch: sent with its batch at `until`; scheduled: a first attempt due at `until`; rate_limit: the endpoint's rate limit lets it go at `until`; queue: due now, waiting for a free sender",
+            },
+          ),
+          until: Nullable(Timestamp),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "What a pending or delivering delivery waits for, from its endpoint's state now; null once settled. In the delivery list, a delivery's document and the retry answer (not in an event's or a batch's deliveries)",
+        },
+      ),
+    ),
+  ),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -240,10 +240,13 @@ export const EndpointHealthOut = component(
       }),
       circuitUntil: Nullable(Timestamp),
       disableAt: Nullable(Timestamp),
+      status: Type.Union([Type.Literal("healthy"), Type.Literal("degraded"), Type.Literal("failing"), Type.Literal("unknown")], {
+        description:
+          "failing: the circuit is not closed, or the last 3 or more attempts failed; degraded: the last attempt failed, or under 90 % of the attempts within the window succeeded; unknown: no attempt yet; healthy: otherwise",
+      }),
     },
     {
-      description:
-        "Delivery health; status is failing while the circuit is not closed. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince)",
+      description: "Delivery health. disableAt: when the endpoint is disabled if it keeps failing (TOCSIN_DISABLE_AFTER after failingSince)",
     },
   ),
 );
@@ -305,13 +308,13 @@ export const EndpointOut = component(
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
-    status: Type.Union([
-      Type.Literal("active"),
-      Type.Literal("disabled"),
-      Type.Literal("pending_validation"),
-      Type.Literal("validation_failed"),
-      Type.Literal("failing"),
-    ]),
+    status: Type.Union(
+      [Type.Literal("active"), Type.Literal("disabled"), Type.Literal("pending_validation"), Type.Literal("validation_failed"), Type.Literal("failing")],
+      {
+        description:
+          "In this order: disabled, pending_validation, validation_failed, failing (health.status is failing: the circuit is not closed, or the last 3 or more attempts failed), else active (health.status tells a degraded one apart)",
+      },
+    ),
     secretSet: Type.Boolean(),
     previousSecretExpiresAt: Nullable(Timestamp),
     warnings: Type.Array(Type.String(), {
