@@ -1,5 +1,4 @@
 import type { FastifySchemaValidationError } from "fastify";
-import { FINGERPRINT_PATTERN } from "../core/alerts.ts";
 import type { ErrorCode, FieldError } from "../core/errors.ts";
 import { TENANT_ID_PATTERN } from "../services/tenants.ts";
 
@@ -37,7 +36,6 @@ export function problem(status: number, code: ErrorCode, detail: string, errors?
 /** What a pattern of an identifier means, said in words instead of the regular expression. */
 const PATTERN_MESSAGES: Record<string, string> = {
   [TENANT_ID_PATTERN]: 'must be 1 to 128 of A-Z a-z 0-9 . _ : -, and not "." or ".."',
-  [FINGERPRINT_PATTERN]: 'must be printable ASCII without spaces, and not "." or ".."',
 };
 
 /**

@@ -1,3 +1,4 @@
+import { fingerprintProblem } from "../core/alerts.ts";
 import { invalid } from "../core/errors.ts";
 import { EVENT_TYPE_NAME } from "../core/event-types.ts";
 import type { Severity } from "../core/types.ts";
@@ -63,7 +64,8 @@ const pointerSegment = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~
  * The events of one notification. `message` is the body as plain JSON values (labels are read
  * from it); `source` is the same body as parsed with number and string source text kept, and
  * becomes the payloads, so receivers get the text Alertmanager sent. An alert without the type
- * label, or whose value is not an event type name, is a 400 naming that label.
+ * label, or whose value is not an event type name, is a 400 naming that label; a fingerprint that
+ * breaks the rule of fingerprints (core/alerts.ts) is a 400 naming it.
  */
 export function alertmanagerEvents(message: AlertmanagerMessage, typeLabel: string = DEFAULT_TYPE_LABEL, source: unknown = message): EventInput[] {
   const raw = source as { alerts: Record<string, unknown>[]; commonLabels?: unknown; commonAnnotations?: unknown };
@@ -76,6 +78,8 @@ export function alertmanagerEvents(message: AlertmanagerMessage, typeLabel: stri
     if (type.length > 200 || !eventTypeName.test(type)) {
       throw invalid(path, "must be an event type name: dot-separated segments of letters, digits, _ and -, at most 200 characters");
     }
+    const problem = fingerprintProblem(alert.fingerprint);
+    if (problem) throw invalid(`/alerts/${i}/fingerprint`, problem);
     const event: EventInput = {
       type,
       fingerprint: alert.fingerprint,

@@ -1,3 +1,4 @@
+import { fingerprintProblem } from "../core/alerts.ts";
 import { ApiError, invalid, notFound } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import type { AlertState, Delivery, EventRecord, Severity } from "../core/types.ts";
@@ -32,6 +33,8 @@ export async function ingestEvents(d: ServiceDeps, tenantId: string, inputs: Eve
         { path, message: `must be at most ${d.config.maxPayloadBytes} bytes` },
       ]);
     }
+    const problem = e.fingerprint === undefined ? null : fingerprintProblem(e.fingerprint);
+    if (problem) throw invalid(batch ? `/${i}/fingerprint` : "/fingerprint", problem);
     if (e.state !== undefined && e.fingerprint === undefined) {
       const path = batch ? `/${i}/state` : "/state";
       throw invalid(path, "needs a fingerprint: the state belongs to the alert the fingerprint names");

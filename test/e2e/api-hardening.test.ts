@@ -180,7 +180,7 @@ describe("API hardening", () => {
         const e = await api("POST", "/v1/tenants/a.b/events", { type: "x.y", fingerprint, payload: {} });
         assert.equal(e.status, 400, JSON.stringify(e.body));
         assert.deepEqual((e.body as { errors: { path: string; message: string }[] }).errors, [
-          { path: "/fingerprint", message: 'must be printable ASCII without spaces, and not "." or ".."' },
+          { path: "/fingerprint", message: 'must not be "." or "..", which URLs fold away as dot segments' },
         ]);
         const am = await api("POST", "/v1/tenants/a.b/ingest/alertmanager", {
           version: "4",

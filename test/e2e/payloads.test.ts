@@ -135,7 +135,7 @@ describe("alert lifecycle: bad input", () => {
       const cases: [unknown, string][] = [
         [{ type: "x", state: "start", payload: {} }, "/state"],
         [{ type: "x", fingerprint: "a", state: "firing", payload: {} }, "/state"],
-        [{ type: "x", fingerprint: "has space", payload: {} }, "/fingerprint"],
+        [{ type: "x", fingerprint: "ends with a space ", payload: {} }, "/fingerprint"],
         [{ type: "x", fingerprint: "", payload: {} }, "/fingerprint"],
         [{ type: "x", fingerprint: "a".repeat(257), payload: {} }, "/fingerprint"],
         [

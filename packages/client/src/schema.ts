@@ -949,7 +949,7 @@ export interface paths {
                             startsAt?: string;
                             endsAt?: string;
                             generatorURL?: string;
-                            /** @description Alertmanager's fingerprint of the alert's labels (16 hex digits), or whatever key sends it; the event's fingerprint. Any Unicode text of 1 to 256 bytes in UTF-8, compared exactly (no normalisation): spaces inside are fine; no control characters (U+0000–U+001F, U+007F–U+009F), no lone surrogates, no white space at either end, and not `.` or `..` */
+                            /** @description Alertmanager's fingerprint of the alert's labels (16 hex digits); the event's fingerprint. Any Unicode text of 1 to 256 bytes in UTF-8, compared exactly (no normalisation): spaces inside are fine; no control characters (U+0000–U+001F, U+007F–U+009F), no lone surrogates, no white space at either end, and not `.` or `..` */
                             fingerprint: string;
                         }[];
                         receiver?: string;

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
-import { FINGERPRINT_PATTERN } from "../../core/alerts.ts";
+import { FINGERPRINT_RULE } from "../../core/alerts.ts";
 import { ApiError, invalid } from "../../core/errors.ts";
 import { type AlertmanagerMessage, DEFAULT_TYPE_LABEL, LABEL_NAME, alertmanagerEvents } from "../../services/alertmanager.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
@@ -20,12 +20,10 @@ const Alert = Type.Object({
   startsAt: Type.Optional(Type.String()),
   endsAt: Type.Optional(Type.String()),
   generatorURL: Type.Optional(Type.String()),
-  // As for POST …/events: a dedupe key that also names the alert in GET …/alerts/{fingerprint}.
+  // As for POST …/events: a dedupe key that also names the alert in GET …/alerts/{fingerprint},
+  // checked by the same rule (services/alertmanager.ts).
   fingerprint: Type.String({
-    minLength: 1,
-    maxLength: 256,
-    pattern: FINGERPRINT_PATTERN,
-    description: "Alertmanager's fingerprint of the alert's labels (printable ASCII, no spaces); the event's fingerprint; not `.` or `..`",
+    description: `Alertmanager's fingerprint of the alert's labels (16 hex digits); the event's fingerprint. ${FINGERPRINT_RULE}`,
   }),
 });
 

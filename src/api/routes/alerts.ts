@@ -1,11 +1,18 @@
 import { Type } from "typebox";
+import { FINGERPRINT_RULE, fingerprintProblem } from "../../core/alerts.ts";
+import { invalid } from "../../core/errors.ts";
 import { getAlert, getBatch, listAlerts } from "../../services/alerts.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { presentAlert, presentBatch } from "../present.ts";
 import { AlertOut, AlertQuery, AttemptOut, DeliveryOut, DeliveryStatus, AlertList } from "../schemas.ts";
 import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
-const AlertParams = Type.Object({ tenant: Type.String({ maxLength: 128 }), fingerprint: Type.String({ minLength: 1, maxLength: 256 }) });
+// The fingerprint is percent-encoded as one path segment (a space as %20, `/` as %2F); one that
+// no alert can have is a 400 saying why, not a 404.
+const AlertParams = Type.Object({
+  tenant: Type.String({ maxLength: 128 }),
+  fingerprint: Type.String({ description: `The alert's fingerprint, percent-encoded. ${FINGERPRINT_RULE}` }),
+});
 const BatchOut = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),
@@ -51,6 +58,8 @@ export function registerAlertRoutes(app: Api, d: ServiceDeps): void {
     },
     async (req) => {
       const { tenant, fingerprint } = req.params;
+      const problem = fingerprintProblem(fingerprint);
+      if (problem) throw invalid("path.fingerprint", problem);
       return presentAlert(await getAlert(d, tenant, fingerprint), d.now());
     },
   );

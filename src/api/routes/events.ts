@@ -5,6 +5,19 @@ import { presentDelivery, presentEvent } from "../present.ts";
 import { EventIn, EventQuery, EventWithDeliveries, IngestBatch, IngestOne, Problem, EventList } from "../schemas.ts";
 import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
+/**
+ * The body is parsed keeping the source text of numbers and escaped strings, which payloads need
+ * (see core/json.ts). Every other field is read as its plain value, so that `"caf\u00e9"` is the
+ * fingerprint "café" and an escaped lone surrogate is refused for what it is.
+ */
+function plainOutsidePayload(body: unknown): unknown {
+  const plain = (event: unknown) =>
+    typeof event !== "object" || event === null || Array.isArray(event) || JSON.isRawJSON(event)
+      ? event
+      : Object.fromEntries(Object.entries(event).map(([k, v]) => [k, k === "payload" ? v : (JSON.parse(JSON.stringify(v)) as unknown)]));
+  return Array.isArray(body) ? body.map(plain) : plain(body);
+}
+
 export function registerEventRoutes(app: Api, d: ServiceDeps): void {
   const tags = ["events"];
   const body = {
@@ -24,6 +37,9 @@ export function registerEventRoutes(app: Api, d: ServiceDeps): void {
         params: TenantParams,
         body,
         response: { 200: IngestOne, 202: Type.Union([IngestOne, IngestBatch]), 413: Problem, ...errorResponses },
+      },
+      preValidation: async (req) => {
+        if (req.body !== undefined) req.body = plainOutsidePayload(req.body) as typeof req.body;
       },
     },
     async (req, reply) => {

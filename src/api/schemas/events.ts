@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { component } from "./component.ts";
-import { FINGERPRINT_PATTERN } from "../../core/alerts.ts";
+import { FINGERPRINT_RULE } from "../../core/alerts.ts";
 import { EventTypeName, Nullable, Text, Timestamp, listOf } from "./common.ts";
 import { Severity } from "./endpoints.ts";
 
@@ -42,10 +42,7 @@ export const EventIn = component(
       idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
       fingerprint: Type.Optional(
         Type.String({
-          minLength: 1,
-          maxLength: 256,
-          pattern: FINGERPRINT_PATTERN,
-          description: "The alert this event updates (a dedupe key: printable ASCII, no spaces, not `.` or `..`)",
+          description: `The alert this event updates: a dedupe key, such as the vendor's own alert key. ${FINGERPRINT_RULE}`,
         }),
       ),
       state: Type.Optional(
