@@ -169,14 +169,24 @@ export interface Alert {
 
 export type ReplayScope = "failed" | "all";
 
-/** A replay job: re-sends an endpoint's failed deliveries, or all its events, of a time range. */
+/**
+ * A replay job: re-sends an endpoint's failed deliveries, or all its events, of a time range; or,
+ * with no endpoint, the failed deliveries of every endpoint of the tenant ("retry all failed").
+ */
 export interface Replay {
   id: string;
   tenantId: string;
-  endpointId: string;
+  /** Null: every endpoint of the tenant (scope failed only). */
+  endpointId: string | null;
+  /** Only deliveries of this event type (`prefix.*` for a family); null: every type. */
+  eventType: string | null;
   since: number;
   /** Exclusive. */
   until: number;
+  /** The start as the request gave it when it was a duration before the request ("1h"), else null. */
+  sinceAgo: string | null;
+  /** The end as the request gave it when it was a duration before the request, else null. */
+  untilAgo: string | null;
   scope: ReplayScope;
   state: "running" | "completed" | "cancelled";
   /** Items to walk (failed deliveries, or events), counted at the start and corrected as it goes. */

@@ -2,29 +2,43 @@ import { passesSeverity } from "../core/endpoint-settings.ts";
 import { matchesEventType } from "../core/event-types.ts";
 import { idFloor, newId } from "../core/ids.ts";
 import type { Replay, ReplayScope } from "../core/types.ts";
-import type { Row, SqlDb } from "./sql.ts";
+import { createdBetween } from "./created-between.ts";
+import type { Param, Row, SqlDb } from "./sql.ts";
 import { type Page, type PageResult, decodeCursor, encodeCursor } from "./page.ts";
 
 // Replay jobs, written once for both backends. A job walks its range in steps of one transaction
 // each; the step records where it stopped, so a job resumes after a crash without sending twice
 // what it already queued.
 
-export interface NewReplay {
+/** Which failed deliveries a job (or a count) covers: created in [since, until), of one endpoint or all. */
+export interface FailedFilter {
   tenantId: string;
-  endpointId: string;
+  /** Null: every endpoint of the tenant. */
+  endpointId: string | null;
+  /** An event type, or `prefix.*` for a family; null: every type. */
+  eventType: string | null;
   since: number;
   until: number;
+}
+
+export interface NewReplay extends FailedFilter {
   /** False when the request named no end (until is then its time): such requests are the same job. */
   untilGiven: boolean;
+  /** The start or end as given when it was a duration before the request ("1h"): matched as text. */
+  sinceAgo: string | null;
+  untilAgo: string | null;
   scope: ReplayScope;
 }
 
 export interface ReplayMethods {
   /**
-   * Starts a replay, or returns the one asked with the same range and scope within `sameWithinMs`
-   * (`created: false`). Null when the endpoint does not exist.
+   * Starts a replay, or returns the one asked with the same request (endpoint, event type, scope,
+   * and the range as given) within `sameWithinMs` (`created: false`). Null when the endpoint (or,
+   * for a job of every endpoint, the tenant) does not exist.
    */
   createReplay(r: NewReplay, now: number, sameWithinMs: number): Promise<{ replay: Replay; created: boolean } | null>;
+  /** How many failed deliveries match, counting no further than `cap`. */
+  countFailed(f: FailedFilter, cap: number): Promise<number>;
   getReplay(tenantId: string, id: string): Promise<Replay | null>;
   listReplays(tenantId: string, endpointId: string, page: Page): Promise<PageResult<Replay>>;
   /** A running replay's id (oldest first), or null. */
@@ -36,9 +50,12 @@ export interface ReplayMethods {
 const rowToReplay = (r: Row): Replay => ({
   id: String(r.id),
   tenantId: String(r.tenant_id),
-  endpointId: String(r.endpoint_id),
+  endpointId: r.endpoint_id === null || r.endpoint_id === undefined ? null : String(r.endpoint_id),
+  eventType: r.event_type === null || r.event_type === undefined ? null : String(r.event_type),
   since: Number(r.since),
   until: Number(r.until),
+  sinceAgo: r.since_ago === null || r.since_ago === undefined ? null : String(r.since_ago),
+  untilAgo: r.until_ago === null || r.until_ago === undefined ? null : String(r.until_ago),
   scope: r.scope as ReplayScope,
   state: r.state as Replay["state"],
   total: Number(r.total),
@@ -50,13 +67,62 @@ const rowToReplay = (r: Row): Replay => ({
   finishedAt: r.finished_at === null || r.finished_at === undefined ? null : Number(r.finished_at),
 });
 
-// What each scope walks: failed deliveries of the endpoint, or every event of the tenant, in the range.
-const COUNT_FAILED = "SELECT count(*) AS n FROM deliveries WHERE endpoint_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ?";
+// What each scope walks: failed deliveries (of an endpoint or of the tenant, optionally of one type),
+// or every event of the tenant, in the range.
 const COUNT_EVENTS = "SELECT count(*) AS n FROM events WHERE tenant_id = ? AND id >= ? AND id < ? AND created_at >= ? AND created_at < ?";
-const NEXT_FAILED = `SELECT id, batch_id FROM deliveries WHERE endpoint_id = ? AND status = 'failed' AND created_at >= ? AND created_at < ? AND id > ?
-  ORDER BY id LIMIT ?`;
 const NEXT_EVENTS = `SELECT id, type, severity FROM events WHERE tenant_id = ? AND id >= ? AND id < ? AND created_at >= ? AND created_at < ? AND id > ?
   ORDER BY id LIMIT ?`;
+
+/** WHERE conditions and parameters for the failed deliveries a filter covers. */
+function failedWhere(f: FailedFilter): { where: string; params: Param[] } {
+  const range = createdBetween(f.since, f.until);
+  const where = ["tenant_id = ?", "status = 'failed'", ...range.where];
+  const params: Param[] = [f.tenantId, ...range.params];
+  if (f.endpointId !== null) {
+    where.push("endpoint_id = ?");
+    params.push(f.endpointId);
+  }
+  if (f.eventType !== null && f.eventType !== "*") {
+    if (f.eventType.endsWith(".*")) {
+      // substr rather than LIKE: `_` in a type name is a LIKE wildcard (as in the delivery log's filter).
+      const prefix = f.eventType.slice(0, -1);
+      where.push("substr(event_type, 1, ?) = ?");
+      params.push(prefix.length, prefix);
+    } else {
+      where.push("event_type = ?");
+      params.push(f.eventType);
+    }
+  }
+  return { where: where.join(" AND "), params };
+}
+
+/** The job asked with the same request: same target, scope and range as given (see NewReplay). */
+function sameRequest(r: NewReplay, createdAfter: number): { sql: string; params: Param[] } {
+  const where = ["tenant_id = ?", "scope = ?", "created_at >= ?"];
+  const params: Param[] = [r.tenantId, r.scope, createdAfter];
+  const eq = (col: string, v: string | null) => {
+    if (v === null) where.push(`${col} IS NULL`);
+    else {
+      where.push(`${col} = ?`);
+      params.push(v);
+    }
+  };
+  eq("endpoint_id", r.endpointId);
+  eq("event_type", r.eventType);
+  if (r.sinceAgo !== null) eq("since_ago", r.sinceAgo);
+  else {
+    where.push("since_ago IS NULL", "since = ?");
+    params.push(r.since);
+  }
+  if (!r.untilGiven) where.push("until_given = 0");
+  else if (r.untilAgo !== null) eq("until_ago", r.untilAgo);
+  else {
+    where.push("until_given = 1", "until_ago IS NULL", "until = ?");
+    params.push(r.until);
+  }
+  return { sql: `SELECT * FROM replays WHERE ${where.join(" AND ")} ORDER BY created_at DESC LIMIT 1`, params };
+}
+
 const REQUEUE = "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed'";
 const REQUEUE_BATCH = "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE batch_id = ? AND status = 'failed'";
 
@@ -64,30 +130,35 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
   return {
     async createReplay(r, now, sameWithinMs) {
       return db.tx(async (tx) => {
-        // The endpoint's lock serialises identical requests, so they find one job.
-        const ep = await tx.get("SELECT id FROM endpoints WHERE tenant_id = ? AND id = ? FOR UPDATE", [r.tenantId, r.endpointId]);
-        if (!ep) return null;
-        const same = await tx.get(
-          `SELECT * FROM replays WHERE endpoint_id = ? AND since = ? AND scope = ? AND created_at >= ? AND until_given = ? AND (until_given = 0 OR until = ?)
-           ORDER BY created_at DESC LIMIT 1`,
-          [r.endpointId, r.since, r.scope, now - sameWithinMs, r.untilGiven ? 1 : 0, r.until],
-        );
+        // The endpoint's (or the tenant's) lock serialises identical requests, so they find one job.
+        const owner =
+          r.endpointId === null
+            ? await tx.get("SELECT id FROM tenants WHERE id = ? FOR UPDATE", [r.tenantId])
+            : await tx.get("SELECT id FROM endpoints WHERE tenant_id = ? AND id = ? FOR UPDATE", [r.tenantId, r.endpointId]);
+        if (!owner) return null;
+        const q = sameRequest(r, now - sameWithinMs);
+        const same = await tx.get(q.sql, q.params);
         if (same) return { replay: rowToReplay(same), created: false };
+        const failed = failedWhere(r);
         const total =
           r.scope === "failed"
-            ? Number((await tx.get(COUNT_FAILED, [r.endpointId, r.since, r.until]))!.n)
+            ? Number((await tx.get(`SELECT count(*) AS n FROM deliveries WHERE ${failed.where}`, failed.params))!.n)
             : Number((await tx.get(COUNT_EVENTS, [r.tenantId, idFloor("evt", r.since), idFloor("evt", r.until + 1), r.since, r.until]))!.n);
         const id = newId("rpl", now);
         await tx.run(
-          `INSERT INTO replays (id, tenant_id, endpoint_id, since, until, until_given, scope, state, total, processed, queued, skipped, position, created_at, updated_at, finished_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', ?, ?, ?)`,
+          `INSERT INTO replays (id, tenant_id, endpoint_id, event_type, since, until, until_given, since_ago, until_ago, scope, state, total, processed, queued,
+             skipped, position, created_at, updated_at, finished_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, '', ?, ?, ?)`,
           [
             id,
             r.tenantId,
             r.endpointId,
+            r.eventType,
             r.since,
             r.until,
             r.untilGiven ? 1 : 0,
+            r.sinceAgo,
+            r.untilAgo,
             r.scope,
             total === 0 ? "completed" : "running",
             total,
@@ -98,6 +169,12 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
         );
         return { replay: rowToReplay((await tx.get("SELECT * FROM replays WHERE id = ?", [id]))!), created: true };
       });
+    },
+
+    async countFailed(f, cap) {
+      const q = failedWhere(f);
+      const r = await db.get(`SELECT count(*) AS n FROM (SELECT 1 FROM deliveries WHERE ${q.where} LIMIT ?) matched`, [...q.params, cap]);
+      return Number(r!.n);
     },
 
     async getReplay(tenantId, id) {
@@ -129,8 +206,10 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
         const job = rowToReplay(row);
         if (job.state !== "running") return job;
         const position = String(row.position ?? "");
-        const ep = await tx.get("SELECT id, tenant_id, event_types, min_severity FROM endpoints WHERE id = ?", [job.endpointId]);
-        if (!ep) {
+        // A job of every endpoint has no endpoint to lose.
+        const ep =
+          job.endpointId === null ? null : await tx.get("SELECT id, tenant_id, event_types, min_severity FROM endpoints WHERE id = ?", [job.endpointId]);
+        if (job.endpointId !== null && !ep) {
           await tx.run("UPDATE replays SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?", [now, now, id]);
           return { ...job, state: "cancelled", finishedAt: now, updatedAt: now };
         }
@@ -139,7 +218,8 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
         let last = position;
         let seen = 0;
         if (job.scope === "failed") {
-          const rows = await tx.all(NEXT_FAILED, [job.endpointId, job.since, job.until, position, limit]);
+          const q = failedWhere(job);
+          const rows = await tx.all(`SELECT id, batch_id FROM deliveries WHERE ${q.where} AND id > ? ORDER BY id LIMIT ?`, [...q.params, position, limit]);
           for (const d of rows) {
             last = String(d.id);
             seen++;
@@ -151,7 +231,7 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
             if (n > 0) queued++;
             else skipped++;
           }
-        } else {
+        } else if (ep && job.endpointId !== null) {
           const types = JSON.parse(String(ep.event_types)) as string[];
           const minSeverity = (ep.min_severity as string | null) ?? null;
           const rows = await tx.all(NEXT_EVENTS, [

@@ -426,6 +426,7 @@ describe("cli", () => {
               new Date(Date.now() - 3_600_000).toISOString(),
               "--status",
               "all",
+              "--yes",
               "--no-wait",
               "--json",
             ],

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { testBackends } from "../support/backends.ts";
+import { runCli } from "../support/cli.ts";
 import { withReceiver } from "../support/receiver.ts";
 import { type Api, eventually, withBackendServer } from "../support/server.ts";
 
@@ -141,6 +142,89 @@ for (const backend of await testBackends()) {
               assert.equal((await deliveries(api, ep.id)).length, 2 * matching);
             },
           );
+        },
+      );
+    });
+
+    it("treats a relative --since as the request typed: the same replay within a day is the same job", { timeout: 60_000 }, async () => {
+      await withReceiver(
+        () => ({ status: 500 }),
+        async (rx) => {
+          await withBackendServer(
+            backend,
+            { TOCSIN_RETRY_SCHEDULE: "50ms", TOCSIN_CIRCUIT_FAILURES: "0", TOCSIN_CIRCUIT_FAILURE_RATE: "0" },
+            async ({ api, url, apiKey }) => {
+              const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
+              await api("POST", "/v1/tenants", { id: "acme" });
+              const ep = (await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: rx.url, eventTypes: ["*"] })).body;
+              assert.equal(
+                (
+                  await api("POST", "/v1/tenants/acme/events", [
+                    { type: "a.b", payload: {} },
+                    { type: "a.b", payload: {} },
+                  ])
+                ).status,
+                202,
+              );
+              await eventually(async () => (await deliveries(api, ep.id)).every((d) => d.status === "failed"), 20_000, "the deliveries to fail");
+              const args = ["endpoint", "replay", "--tenant", "acme", "--id", ep.id, "--since", "1h", "--no-wait", "--json"];
+              const first = await runCli(args, env);
+              assert.equal(first.code, 0, first.err);
+              const job = JSON.parse(first.out) as Replay & { since: string; until: string; sinceAgo: string | null };
+              await sleep(1100);
+              const second = await runCli(args, env);
+              assert.equal(second.code, 0, second.err);
+              assert.equal((JSON.parse(second.out) as Replay).id, job.id, "the second request is the first job");
+              // The window is resolved by the server, at the time of the first request.
+              assert.equal(job.sinceAgo, "1h");
+              assert.equal(Date.parse(job.until) - Date.parse(job.since), 3_600_000);
+              // Said plainly to a person.
+              const third = await runCli(
+                args.filter((a) => a !== "--json"),
+                env,
+              );
+              assert.equal(third.code, 0, third.err);
+              assert.match(third.out, new RegExp(`same as replay ${job.id} started at \\S+; nothing new queued`));
+              assert.match(third.out, /window: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z → \d{4}-/);
+              const listed = (await api<{ data: Replay[] }>("GET", `/v1/tenants/acme/endpoints/${ep.id}/replays`)).body.data;
+              assert.deepEqual(
+                listed.map((r) => r.id),
+                [job.id],
+              );
+              // Another duration, or an explicit time, is another request.
+              const other = await api<Replay>("POST", `/v1/tenants/acme/endpoints/${ep.id}/replay`, { since: "2h" });
+              assert.equal(other.status, 202);
+              assert.notEqual(other.body.id, job.id);
+              const sameApi = await api<Replay>("POST", `/v1/tenants/acme/endpoints/${ep.id}/replay`, { since: "2h" });
+              assert.equal(sameApi.status, 200);
+              assert.equal(sameApi.body.id, other.body.id);
+            },
+          );
+        },
+      );
+    });
+
+    it("re-sends delivered events (status all) only when told yes", { timeout: 60_000 }, async () => {
+      await withReceiver(
+        () => ({}),
+        async (rx) => {
+          await withBackendServer(backend, {}, async ({ api, url, apiKey }) => {
+            const env = { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey };
+            await api("POST", "/v1/tenants", { id: "acme" });
+            const ep = (await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", { url: rx.url, eventTypes: ["*"] })).body;
+            assert.equal((await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} })).status, 202);
+            await rx.waitFor(1, 10_000);
+            const args = ["endpoint", "replay", "--tenant", "acme", "--id", ep.id, "--since", "1h", "--status", "all"];
+            // No terminal to ask on, and no --yes: refused before anything is asked of the server.
+            const refused = await runCli(args, env);
+            assert.equal(refused.code, 2, refused.out);
+            assert.match(refused.err, /already succeeded.*add --yes/s);
+            assert.deepEqual((await api<{ data: Replay[] }>("GET", `/v1/tenants/acme/endpoints/${ep.id}/replays`)).body.data, []);
+            const yes = await runCli([...args, "--yes"], env);
+            assert.equal(yes.code, 0, yes.err);
+            assert.match(yes.out, /replay rpl_\w+ completed: 1 deliveries queued/);
+            await rx.waitFor(2, 10_000);
+          });
         },
       );
     });

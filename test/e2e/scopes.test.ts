@@ -67,6 +67,7 @@ const ROUTES: Record<string, RouteSpec> = {
   "GET /v1/tenants/{tenant}/deliveries": { scope: "read" },
   "GET /v1/tenants/{tenant}/deliveries/{id}": { scope: "read", target: "delivery" },
   "POST /v1/tenants/{tenant}/deliveries/{id}/retry": { scope: "endpoints:write", target: "delivery", conflict: true },
+  "POST /v1/tenants/{tenant}/deliveries/retry-failed": { scope: "endpoints:write", body: () => ({ dryRun: true }) },
   "GET /v1/tenants/{tenant}/stats/deliveries": { scope: "read", query: "since=2026-01-01T00:00:00Z&until=2026-01-31T00:00:00Z" },
   "GET /v1/tenants/{tenant}/batches/{id}": { scope: "read", target: "batch" },
   "GET /v1/tenants/{tenant}/alerts": { scope: "read" },

@@ -1,4 +1,6 @@
 import { Type } from "typebox";
+import { EVENT_TYPE_PATTERN } from "../../core/event-types.ts";
+import { RETRY_FAILED_COUNT_CAP } from "../../services/replays.ts";
 import { component } from "./component.ts";
 import { EventTypeName, Nullable, Timestamp, listOf } from "./common.ts";
 import { EndpointOut, Secret } from "./endpoints.ts";
@@ -6,12 +8,16 @@ import { EndpointOut, Secret } from "./endpoints.ts";
 // What is done to an endpoint besides its settings: replays, secret rotation, test calls,
 // previews and validation.
 
+/** A point in time as a request may give it; the server resolves a duration when it receives the request. */
+const GivenTime = (description: string) =>
+  Type.String({ maxLength: 64, description: `${description}: an RFC 3339 date-time (2026-11-23T08:00:00Z) or a duration before the request (30m, 1h, 3d)` });
+
 export const ReplayIn = component(
   "ReplayIn",
   Type.Object(
     {
-      since: Timestamp,
-      until: Type.Optional(Type.String({ format: "date-time", description: "Exclusive end of the range (default: now)" })),
+      since: GivenTime("Start of the range (inclusive)"),
+      until: Type.Optional(GivenTime("Exclusive end of the range (default: now)")),
       status: Type.Optional(
         Type.Union([Type.Literal("failed"), Type.Literal("all")], {
           description: "failed (default): the endpoint's failed deliveries; all: every matching event",
@@ -27,9 +33,12 @@ export const ReplayOut = component(
   Type.Object({
     id: Type.String({ description: "rpl_ id" }),
     tenantId: Type.String(),
-    endpointId: Type.String(),
-    since: Timestamp,
-    until: Timestamp,
+    endpointId: Nullable(Type.String({ description: "null: every endpoint of the tenant (a retry of all failed deliveries)" })),
+    eventType: Nullable(Type.String({ description: "Only deliveries of this event type (`prefix.*` for a family); null: every type" })),
+    since: Type.String({ format: "date-time", description: "Start of the range as resolved when the job was made (ISO 8601 UTC)" }),
+    until: Type.String({ format: "date-time", description: "Exclusive end of the range as resolved when the job was made (ISO 8601 UTC)" }),
+    sinceAgo: Nullable(Type.String({ description: "since as the request gave it, when it was a duration before the request (1h); null for a date-time" })),
+    untilAgo: Nullable(Type.String({ description: "until as the request gave it, when it was a duration; null for a date-time or none" })),
     status: Type.Union([Type.Literal("failed"), Type.Literal("all")], { description: "What is replayed, as asked" }),
     state: Type.Union([Type.Literal("running"), Type.Literal("completed"), Type.Literal("cancelled")], { description: "cancelled: the endpoint was deleted" }),
     total: Type.Integer({ description: "Items to walk: failed deliveries, or events of the range (counted at the start, exact once completed)" }),
@@ -40,6 +49,29 @@ export const ReplayOut = component(
     createdAt: Timestamp,
     updatedAt: Timestamp,
     finishedAt: Nullable(Timestamp),
+  }),
+);
+
+export const RetryFailedIn = component(
+  "RetryFailedIn",
+  Type.Object(
+    {
+      endpointId: Type.Optional(Type.String({ maxLength: 100, description: "Only this endpoint's failed deliveries (default: every endpoint)" })),
+      eventType: Type.Optional(
+        Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 200, description: "An event type, `prefix.*` for a family, or `*` for any (default)" }),
+      ),
+      since: Type.Optional(GivenTime("Only deliveries created at or after this time (default: all)")),
+      until: Type.Optional(GivenTime("Only deliveries created before this time (default: now)")),
+      dryRun: Type.Optional(Type.Boolean({ description: "true: only count the matching failed deliveries (200 RetryFailedCount); nothing is queued" })),
+    },
+    { additionalProperties: false, description: "The delivery log's filter; the status is failed" },
+  ),
+);
+
+export const RetryFailedCount = component(
+  "RetryFailedCount",
+  Type.Object({
+    matched: Type.Integer({ minimum: 0, description: `Failed deliveries matching the filter, counted up to ${RETRY_FAILED_COUNT_CAP}` }),
   }),
 );
 

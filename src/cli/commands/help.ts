@@ -30,6 +30,7 @@ Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY
   endpoint rm             Delete an endpoint
   send                    Post an event from a file or stdin
   deliveries              List deliveries
+  deliveries retry-failed Queue every failed delivery of a filter again, as a job with progress
   examples list           List the ready-made vendor integrations
   examples load           Load one (event types, tenant, endpoint) into the server
 
