@@ -82,6 +82,21 @@ describe("examples: the command", () => {
   });
 });
 
+describe("examples: the payload files the READMEs post", () => {
+  it("each file is its event type's example: same members, order and number text", () => {
+    for (const [vendor, type, file] of [
+      ["leakix", "leakix.leak", "l9event.json"],
+      ["wallarm", "wallarm.hit", "hit.json"],
+      ["netography", "netography.event", "event.json"],
+      ["mon1tor", "mon1tor.alert", "alert.json"],
+    ]) {
+      const text = readFileSync(new URL(`${vendor}/${file}`, EXAMPLES), "utf8");
+      assert.equal(JSON.stringify(parseJsonKeepingSource(text)), exampleText(vendor, type), `examples/${vendor}/${file}`);
+      assert.match(readFileSync(new URL(`${vendor}/README.md`, EXAMPLES), "utf8"), new RegExp(`--file examples/${vendor}/${file.replace(".", "\\.")}\\b`));
+    }
+  });
+});
+
 describe("examples: each vendor's documented payload, delivered as the vendor sends it", () => {
   it("leakix: the l9event arrives as is; below the severity threshold nothing is delivered; loading again updates", T, async () => {
     const doc = exampleText("leakix", "leakix.leak");
