@@ -35,8 +35,13 @@ import { tempDir } from "../support/server.ts";
 //   end each is stopped as Ctrl-C does (SIGINT to its group), then SIGKILL if it is still there.
 // - Every other command runs in one bash, in order (so an alias or a variable set by one line is
 //   there for the next), with stdin closed; it must exit 0.
-// - The docs end with a signed webhook verified at `tocsin listen`: its output must show
-//   `✔ signature verified`, and its Ctrl-C must delete its endpoint and print the summary.
+// - README and getting-started end with a signed webhook verified at `tocsin listen`: its output
+//   must show `✔ signature verified`, and its Ctrl-C must delete its endpoint and print the
+//   summary; getting-started's output blocks are listen's output, and each of their lines must be
+//   in what it printed (ids, secrets, times and signatures aside). docs/examples.md and the vendor
+//   READMEs run after what docs/examples.md says to start (Tocsin allowing loopback receivers,
+//   `tocsin listen` on port 4000), and every `--receiver-url` they name must get a webhook.
+// - A `curl` line is skipped, with a note, where curl is not installed.
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -47,6 +52,8 @@ interface DocRun {
   setup?: string[];
   /** The end: a webhook that `tocsin listen --tenant` verifies, or one at each `--receiver-url` the commands name. */
   expect: "verified" | "received";
+  /** The docs' output blocks (fenced, no language) show tocsin listen's output: each of their lines must be in it. */
+  listenOutput?: boolean;
 }
 
 const VENDORS = readdirSync(join(ROOT, "examples"), { withFileTypes: true })
@@ -55,7 +62,7 @@ const VENDORS = readdirSync(join(ROOT, "examples"), { withFileTypes: true })
   .sort();
 const RUNS: DocRun[] = [
   { docs: ["README.md"], expect: "verified" },
-  { docs: ["docs/getting-started.md"], expect: "verified" },
+  { docs: ["docs/getting-started.md"], expect: "verified", listenOutput: true },
   // docs/examples.md: start Tocsin allowing loopback receivers, and tocsin listen on port 4000.
   { docs: ["docs/examples.md", ...VENDORS], setup: ["TOCSIN_ALLOW_PRIVATE_NETWORKS=true npm start", "npm run -s tocsin -- listen"], expect: "received" },
 ];
@@ -92,6 +99,35 @@ export function commandBlocks(markdown: string): DocBlock[] {
     i = j;
   }
   return blocks;
+}
+
+/** The lines of the fenced blocks without a language: the output the docs show. */
+export function outputBlocks(markdown: string): DocCommand[] {
+  const lines = markdown.split("\n");
+  const out: DocCommand[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^\s*(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i]!);
+    if (!open) continue;
+    let j = i + 1;
+    while (j < lines.length && !lines[j]!.trimStart().startsWith(open[1]!)) {
+      if (open[2] === "" && lines[j]!.trim() !== "") out.push({ line: j + 1, text: lines[j]! });
+      j++;
+    }
+    i = j;
+  }
+  return out;
+}
+
+/** A line of tocsin listen's output with what differs from run to run (ids, secrets, times, signatures) made constant. */
+function normalised(line: string): string {
+  return line
+    .trimEnd()
+    .replace(/\b(ep|evt)_[0-9A-Z]{26}\b/g, "$1_…")
+    .replace(/whsec_\S+/g, "whsec_…")
+    .replace(/\b\d\d:\d\d:\d\d\.\d{3}\b/g, "hh:mm:ss.mmm")
+    .replace(/(webhook-timestamp: )\d+/, "$1…")
+    .replace(/(webhook-signature: v1,)\S+/, "$1…")
+    .replace(/signed \d+ s ago/, "signed … s ago");
 }
 
 function commandsOf(body: string[], prompted: boolean, firstLine: number): DocCommand[] {
@@ -197,6 +233,14 @@ class Shell {
     return { code: null, output: `${output}\n[not finished within ${STEP_TIMEOUT_MS / 1000} s: the shell was stopped]` };
   }
 
+  async runAndClose(command: string): Promise<{ code: number | null; output: string }> {
+    try {
+      return await this.run(command);
+    } finally {
+      await this.close();
+    }
+  }
+
   async close(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.stdin!.end();
@@ -269,6 +313,7 @@ async function runDocs(t: TestContext, run: DocRun): Promise<void> {
     return;
   }
   const port = await freePort();
+  const hasCurl = (await new Shell(ROOT, readerEnv({})).runAndClose("command -v curl")).code === 0;
   const dir = checkoutCopy();
   const builtConsole = existsSync(join(ROOT, "web/dist/index.html"));
   if (builtConsole) t.diagnostic("web/dist is built: npm start runs without its prestart build (npm ignore-scripts)");
@@ -295,6 +340,10 @@ async function runDocs(t: TestContext, run: DocRun): Promise<void> {
           const command = c.text.replace(/\b(localhost|127\.0\.0\.1):3000\b/g, `$1:${port}`);
           if (plan.run === "skip") {
             t.diagnostic(`${where}: skipped (${plan.why}): ${c.text}`);
+            continue;
+          }
+          if (/^curl\s/.test(command.trim()) && !hasCurl) {
+            t.diagnostic(`${where}: skipped (curl is not installed here): ${c.text.split("\n")[0]}`);
             continue;
           }
           ran++;
@@ -349,6 +398,14 @@ async function runDocs(t: TestContext, run: DocRun): Promise<void> {
     // npm passes Ctrl-C on and then ends by it, as in a terminal: listen's own summary says how it stopped.
     await last.stop();
     assert.doesNotMatch(last.output, /again: stopping now|could not delete endpoint/);
+    if (run.listenOutput) {
+      const shown = new Set(last.output.split("\n").map(normalised));
+      for (const doc of run.docs) {
+        for (const l of outputBlocks(readFileSync(join(ROOT, doc), "utf8"))) {
+          assert.ok(shown.has(normalised(l.text)), `${doc}:${l.line} shows a line tocsin listen did not print:\n${l.text}\nIt printed:\n${last.output}`);
+        }
+      }
+    }
     if (run.expect === "verified") {
       assert.match(last.output, /Deleted endpoint ep_\w+\./);
       assert.match(last.output, /Stopped\. \d+ request\(s\): \d+ webhook\(s\), [1-9]\d* verified/);
