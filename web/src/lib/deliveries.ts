@@ -45,6 +45,53 @@ export function deliveryQuery(f: DeliveryFilter, now: number): DeliveryQuery {
   return q;
 }
 
+/** The log's time choices: deliveries created within the last this many ms. */
+export const LOG_SINCE: readonly { value: string; label: string; ms: number | null }[] = [
+  { value: "", label: "Any time", ms: null },
+  { value: "15m", label: "Last 15 minutes", ms: 15 * 60_000 },
+  { value: "1h", label: "Last hour", ms: 3_600_000 },
+  { value: "24h", label: "Last 24 hours", ms: 86_400_000 },
+  { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000 },
+];
+
+/** The log's filters as they stand in the address (`?status=failed&type=alert.*&since=1h&endpoint=ep_…`). */
+export interface LogSearch {
+  status: "" | DeliveryStatus;
+  type: string;
+  since: string;
+  endpoint: string;
+}
+
+/** Reads the log's filters from a query string; values the log does not offer read as blank. */
+export function logSearchOf(search: string): LogSearch {
+  const p = new URLSearchParams(search);
+  const status = p.get("status") ?? "";
+  const since = p.get("since") ?? "";
+  return {
+    status: (DELIVERY_STATUSES as readonly string[]).includes(status) ? (status as DeliveryStatus) : "",
+    type: p.get("type") ?? "",
+    since: LOG_SINCE.some((s) => s.value === since) ? since : "",
+    endpoint: p.get("endpoint") ?? "",
+  };
+}
+
+/** The query-string changes that record `f` (blank fields removed). */
+export function logSearchChanges(f: Partial<LogSearch>): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(f)) out[k] = v === "" || v === undefined ? null : v;
+  return out;
+}
+
+/** The body of `POST …/deliveries/retry-failed` for the log's current filter: endpoint, event type and time. */
+export function retryFailedBody(f: { endpointId?: string; type: string; withinMs: number | null }, now: number) {
+  const q = deliveryQuery({ status: "", type: f.type, withinMs: f.withinMs }, now);
+  return {
+    ...(f.endpointId ? { endpointId: f.endpointId } : {}),
+    ...(q.eventType ? { eventType: q.eventType } : {}),
+    ...(q.since ? { since: q.since, until: new Date(now).toISOString() } : {}),
+  };
+}
+
 /** A chart's range: its span and how many bars it is cut into. */
 export interface ChartRange {
   value: string;
@@ -59,6 +106,48 @@ export const CHART_RANGES = [
   { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000, buckets: 28 },
   { value: "30d", label: "Last 30 days", ms: 30 * 86_400_000, buckets: 30 },
 ] as const satisfies readonly ChartRange[];
+
+export type ChartRangeValue = (typeof CHART_RANGES)[number]["value"];
+
+export function chartRangeOf(value: string | null): (typeof CHART_RANGES)[number] | null {
+  return CHART_RANGES.find((r) => r.value === value) ?? null;
+}
+
+/**
+ * The range a chart opens with: the shortest that holds the newest delivery (created at
+ * `newest`), so recent activity fills the chart; the longest when the newest is older; 24 hours
+ * when there is none.
+ */
+export function fittedRange(newest: number | null, now: number): ChartRangeValue {
+  if (newest === null) return "24h";
+  const age = Math.max(0, now - newest);
+  return CHART_RANGES.find((r) => age < r.ms * 0.9)?.value ?? "30d";
+}
+
+/** Axis ticks: about `most` bucket edges, evenly spaced, from the first to the end of the range. */
+export function axisTicks(since: number, bucketMs: number, buckets: number, most = 6): number[] {
+  const step = Math.max(1, Math.ceil(buckets / Math.max(1, most - 1)));
+  const out: number[] = [];
+  for (let i = 0; i <= buckets; i += step) out.push(since + i * bucketMs);
+  if (out[out.length - 1] !== since + buckets * bucketMs) out.push(since + buckets * bucketMs);
+  return out;
+}
+
+/** A tick's text: the time of day for a range up to a day, the date (and hour when needed) beyond. */
+export function tickLabel(ms: number, spanMs: number, timeZone?: string): string {
+  const d = new Date(ms);
+  if (spanMs <= 86_400_000) return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", timeZone });
+  if (spanMs <= 7 * 86_400_000) return d.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", timeZone });
+  return d.toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone });
+}
+
+/** A bar's tooltip heading: the time range it covers, `Dec 6, 10:00 – 10:05`. */
+export function bucketRangeLabel(start: number, bucketMs: number, timeZone?: string): string {
+  const end = start + bucketMs;
+  const day = (ms: number) => new Date(ms).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone });
+  const time = (ms: number) => new Date(ms).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", timeZone });
+  return day(start) === day(end) ? `${day(start)}, ${time(start)} – ${time(end)}` : `${day(start)}, ${time(start)} – ${day(end)}, ${time(end)}`;
+}
 
 /** A histogram bar's label from its upper bound: `≤250ms`, `≤2.5s`, or `>10s` for the open-ended last bar. */
 export function latencyBarLabel(upToMs: number | null, lastBoundMs: number): string {

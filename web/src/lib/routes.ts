@@ -95,3 +95,16 @@ export function pathOf(r: Route): string {
 export function tenantOf(r: Route): string | null {
   return "tenant" in r ? r.tenant : null;
 }
+
+/**
+ * A query string with `changes` applied: a null or blank value removes the key; other keys keep
+ * their order. Returned without `?` ("" when nothing is left).
+ */
+export function withSearch(search: string, changes: Record<string, string | null | undefined>): string {
+  const p = new URLSearchParams(search);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null || v === undefined || v === "") p.delete(k);
+    else p.set(k, v);
+  }
+  return p.toString();
+}

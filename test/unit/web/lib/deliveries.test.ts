@@ -2,12 +2,20 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   CHART_RANGES,
+  axisTicks,
+  bucketRangeLabel,
+  chartRangeOf,
   deliveryQuery,
   emptyFilter,
   formatBytes,
   formatMs,
+  fittedRange,
   latencyBarLabel,
+  logSearchChanges,
+  logSearchOf,
   relativeTime,
+  retryFailedBody,
+  tickLabel,
   typeFilterError,
 } from "../../../../web/src/lib/deliveries.ts";
 
@@ -62,5 +70,53 @@ describe("web console: charts", () => {
     assert.equal(relativeTime(at(-2), T0), "2 min ago");
     assert.equal(relativeTime(at(90), T0), "in 2 h");
     assert.equal(relativeTime(at(0), T0), "just now");
+  });
+});
+
+describe("web console: the log's filters in the address, and Retry all failed", () => {
+  it("reads the filters from the query string, dropping values the log does not offer", () => {
+    assert.deepEqual(logSearchOf("status=failed&type=alert.*&since=1h&endpoint=ep_1"), { status: "failed", type: "alert.*", since: "1h", endpoint: "ep_1" });
+    assert.deepEqual(logSearchOf("status=bogus&since=9y"), { status: "", type: "", since: "", endpoint: "" });
+    assert.deepEqual(logSearchChanges({ status: "", since: "24h" }), { status: null, since: "24h" });
+  });
+
+  it("asks to retry the failed deliveries of the log's endpoint, type and time, not its status", () => {
+    assert.deepEqual(retryFailedBody({ type: "", withinMs: null }, T0), {});
+    assert.deepEqual(retryFailedBody({ endpointId: "ep_1", type: " alert.* ", withinMs: 3_600_000 }, T0), {
+      endpointId: "ep_1",
+      eventType: "alert.*",
+      since: at(-60),
+      until: at(0),
+    });
+    assert.deepEqual(retryFailedBody({ type: "*", withinMs: null }, T0), {}, "* is any type");
+  });
+});
+
+describe("web console: chart ranges and axes", () => {
+  it("opens on the shortest range that holds the newest delivery", () => {
+    assert.equal(fittedRange(null, T0), "24h");
+    assert.equal(fittedRange(T0 - 5 * 60_000, T0), "1h");
+    assert.equal(fittedRange(T0 - 3 * 3_600_000, T0), "24h");
+    assert.equal(fittedRange(T0 - 2 * 86_400_000, T0), "7d");
+    assert.equal(fittedRange(T0 - 20 * 86_400_000, T0), "30d");
+    assert.equal(fittedRange(T0 - 90 * 86_400_000, T0), "30d");
+    assert.equal(chartRangeOf("7d")?.buckets, 28);
+    assert.equal(chartRangeOf("nope"), null);
+  });
+
+  it("puts ticks on bucket edges, first to last", () => {
+    const r = CHART_RANGES[1];
+    const ticks = axisTicks(T0, r.ms / r.buckets, r.buckets);
+    assert.equal(ticks[0], T0);
+    assert.equal(ticks[ticks.length - 1], T0 + r.ms);
+    assert.ok(ticks.length >= 4 && ticks.length <= 8, `${ticks.length} ticks`);
+    for (const t of ticks) assert.equal((t - T0) % (r.ms / r.buckets), 0);
+  });
+
+  it("labels ticks with times, and each bar with the time range it covers", () => {
+    assert.match(tickLabel(T0 + 13.5 * 3_600_000, 86_400_000, "UTC"), /1:30|13:30/);
+    assert.match(tickLabel(T0 + 3 * 86_400_000, 30 * 86_400_000, "UTC"), /Jan 4|4 Jan/);
+    assert.match(bucketRangeLabel(T0 + 3_600_000, 300_000, "UTC"), /^Jan 1, .*1:00.* – .*1:05/);
+    assert.match(bucketRangeLabel(T0 - 3_600_000, 2 * 3_600_000, "UTC"), /Dec 31, .* – Jan 1, /);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type Route, parseRoute, pathOf, tenantOf } from "../../../../web/src/lib/routes.ts";
+import { type Route, parseRoute, pathOf, tenantOf, withSearch } from "../../../../web/src/lib/routes.ts";
 
 describe("web console: page paths", () => {
   it("reads every page from its path and writes the same path back", () => {
@@ -39,5 +39,14 @@ describe("web console: page paths", () => {
   it("answers not-found for anything else, a malformed escape included", () => {
     for (const p of ["/nope", "/tenants/acme/endpoints/ep_1/bogus", "/tenants/acme/x", "/portal/extra"]) assert.equal(parseRoute(p).page, "not-found", p);
     assert.deepEqual(parseRoute("/tenants/%E0%A4%A/endpoints"), { page: "endpoints", tenant: "%E0%A4%A" });
+  });
+});
+
+describe("web console: state in the query string", () => {
+  it("sets, replaces and removes keys, keeping the others", () => {
+    assert.equal(withSearch("", { status: "failed" }), "status=failed");
+    assert.equal(withSearch("status=failed&since=1h", { status: "pending" }), "status=pending&since=1h");
+    assert.equal(withSearch("status=failed&since=1h", { status: null, since: "" }), "");
+    assert.equal(withSearch("type=alert.*", { range: "7d" }), "type=alert.*&range=7d");
   });
 });
