@@ -30,7 +30,8 @@ export async function confirm(what: string, yes: boolean | undefined, io: Out): 
   }
 }
 
-const isoSeconds = (t: string) => t.replace(/\.000Z$/, "Z");
+/** A time as people read it: to the second (the JSON has the milliseconds). */
+const isoSeconds = (t: string) => t.replace(/\.\d+Z$/, "Z");
 
 /** The job's range as the server resolved it. */
 export function windowLine(job: ReplayJob): string {
