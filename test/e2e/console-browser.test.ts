@@ -246,6 +246,8 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
     assert.equal(await page.getByLabel("Headers").inputValue(), "X-Team: soc, X-Env: e2e");
     await page.getByLabel("Name", { exact: true }).fill("E2E receiver (renamed)");
     await page.getByRole("button", { name: "Save changes" }).click();
+    // The form stays, confirms the save, and links back.
+    await page.getByRole("link", { name: "Back to the webhook" }).click();
     await page.getByRole("heading", { name: /E2E receiver \(renamed\)/ }).waitFor();
 
     await page.getByRole("button", { name: "Disable" }).click();

@@ -1,5 +1,9 @@
+import type { Endpoint } from "@tocsin/client";
 import { CheckField, SelectField, TextArea, TextField } from "./fields.tsx";
+import { CopyButton } from "./ui.tsx";
 import { DEFAULTS, type EndpointForm, type FieldErrors, type OriginMove, SEVERITIES } from "../lib/endpoint-form.ts";
+import { SIGNING_PRESETS, presetOf, receiverCommand, rotationEffect } from "../lib/endpoint-signing.ts";
+import { certExpiry, expirySentence } from "../lib/endpoint-tls.ts";
 
 interface Props {
   form: EndpointForm;
@@ -8,6 +12,10 @@ interface Props {
   editing: boolean;
   /** Write-only values already stored (shown as "set; leave blank to keep"). */
   stored: { password: boolean; token: boolean; clientKey: boolean };
+  /** The stored client certificate and what it says, when editing one. */
+  storedCert?: { pem: string; info: NonNullable<Endpoint["tls"]["clientCertInfo"]> } | null;
+  /** Sets several fields at once (a signing preset). */
+  setMany?: (fields: Partial<EndpointForm>) => void;
   knownTypes: string[];
   /** Set while an edit moves the URL to another origin: stored credentials are not sent there. */
   move?: OriginMove | null;
@@ -23,7 +31,7 @@ export const GROUPS = [
 ] as const;
 
 /** Every endpoint setting, grouped as the vendors' webhook pages group them. */
-export function EndpointFields({ form, set, errors, editing, stored, knownTypes, move = null }: Props) {
+export function EndpointFields({ form, set, setMany, errors, editing, stored, storedCert = null, knownTypes, move = null }: Props) {
   const b = { form, set, errors, idPrefix: "ep" } as const;
   const keep = (isSet: boolean) =>
     editing && isSet ? (move ? "Stored for the old URL only: enter it again for the new one." : "Stored. Leave blank to keep it.") : undefined;
@@ -31,14 +39,14 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
     <>
       <fieldset id="basics">
         <legend>Basics</legend>
-        <TextField {...b} name="name" label="Name" placeholder="SOC webhook" />
+        <TextField {...b} name="name" label="Name" placeholder="e.g. SOC webhook" />
         <TextField
           {...b}
           name="url"
           label="URL"
           type="url"
           required
-          placeholder="https://hooks.example.com/alerts"
+          placeholder="e.g. https://hooks.example.com/alerts"
           hint="http or https; where the webhooks are sent."
         />
         {move ? <OriginMoveNote move={move} form={form} set={set} errors={errors} /> : null}
@@ -47,7 +55,7 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           {...b}
           name="eventTypes"
           label="Event types"
-          placeholder="alert.*, leak"
+          placeholder="e.g. alert.*, leak"
           hint={
             <>
               Names, <code>prefix.*</code> or <code>*</code> (every type except <code>tocsin.*</code>), separated by commas. Empty: receives nothing.
@@ -87,12 +95,12 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           label="Headers"
           rows={2}
           mono
-          placeholder="X-Team: soc, X-Env: prod"
+          placeholder="e.g. X-Team: soc, X-Env: prod"
           hint="Extra headers as Name: value, separated by commas or new lines."
         />
         <div className="row">
-          <TextField {...b} name="connectMs" label="Connect timeout (ms)" type="number" placeholder={`${DEFAULTS.connectMs} (default)`} />
-          <TextField {...b} name="requestMs" label="Request timeout (ms)" type="number" placeholder={`${DEFAULTS.requestMs} (default)`} />
+          <TextField {...b} name="connectMs" label="Connect timeout (ms)" type="number" placeholder={`default: ${DEFAULTS.connectMs}`} />
+          <TextField {...b} name="requestMs" label="Request timeout (ms)" type="number" placeholder={`default: ${DEFAULTS.requestMs}`} />
         </div>
       </fieldset>
 
@@ -127,16 +135,17 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           label="Client certificate (PEM)"
           rows={3}
           mono
-          placeholder="-----BEGIN CERTIFICATE-----"
+          placeholder="e.g. -----BEGIN CERTIFICATE-----"
           hint="For mutual TLS; clear it to remove the certificate and its key."
         />
+        {storedCert && form.clientCert.trim() === storedCert.pem.trim() ? <CertSummary info={storedCert.info} /> : null}
         <TextArea
           {...b}
           name="clientKey"
           label="Client key (PEM)"
           rows={3}
           mono
-          placeholder="-----BEGIN PRIVATE KEY-----"
+          placeholder="e.g. -----BEGIN PRIVATE KEY-----"
           hint={keep(stored.clientKey) ?? "Unencrypted PKCS#8 or traditional PEM; stored encrypted, never shown again."}
         />
         <TextArea {...b} name="ca" label="Extra CA certificates (PEM)" rows={3} mono hint="Trusted besides the usual roots, for receivers with a private CA." />
@@ -168,7 +177,7 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           label="Transform (JSONata)"
           rows={2}
           mono
-          placeholder='{"event_id": id, "src_ip": payload.srcip}'
+          placeholder='e.g. {"event_id": id, "src_ip": payload.srcip}'
           hint="Optional: its result becomes the body, before the envelope."
         />
         <div className="row">
@@ -177,7 +186,7 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
             name="ongoingIntervalSec"
             label="Alert update interval (s)"
             type="number"
-            placeholder={`${DEFAULTS.ongoingIntervalSec} (default)`}
+            placeholder={`default: ${DEFAULTS.ongoingIntervalSec}`}
             hint="At most one ongoing update per alert per interval; 0: every one."
           />
           <CheckField {...b} name="sendResolved" label="Send resolved (end) updates" />
@@ -185,8 +194,8 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
         <CheckField {...b} name="batching" label="Batch several events in one request" hint="Needs the array or ndjson envelope." />
         {form.batching ? (
           <div className="row">
-            <TextField {...b} name="batchMaxEvents" label="Max events a batch" type="number" placeholder={`${DEFAULTS.batchMaxEvents} (default)`} />
-            <TextField {...b} name="batchMaxWaitMs" label="Max wait (ms)" type="number" placeholder={`${DEFAULTS.batchMaxWaitMs} (default)`} />
+            <TextField {...b} name="batchMaxEvents" label="Max events a batch" type="number" placeholder={`default: ${DEFAULTS.batchMaxEvents}`} />
+            <TextField {...b} name="batchMaxWaitMs" label="Max wait (ms)" type="number" placeholder={`default: ${DEFAULTS.batchMaxWaitMs}`} />
           </div>
         ) : null}
         <CheckField {...b} name="rateLimiting" label="Limit the request rate" hint="Deliveries beyond the rate wait; they never fail for it." />
@@ -200,6 +209,7 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
 
       <fieldset id="advanced">
         <legend>Advanced</legend>
+        {setMany ? <SigningPresets form={form} setMany={setMany} /> : null}
         <SelectField
           {...b}
           name="signingScheme"
@@ -218,7 +228,7 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
         {form.signingScheme === "hmac-sha256" ? (
           <>
             <div className="row">
-              <TextField {...b} name="signingHeader" label="Signature header" placeholder="X-Hub-Signature-256" />
+              <TextField {...b} name="signingHeader" label="Signature header" required placeholder="e.g. X-Signature" />
               <SelectField
                 {...b}
                 name="signingEncoding"
@@ -230,17 +240,18 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
               />
             </div>
             <div className="row">
-              <TextField {...b} name="signingPrefix" label="Prefix" placeholder="sha256=" />
+              <TextField {...b} name="signingPrefix" label="Prefix" placeholder="none" hint="Text before the digest, e.g. sha256=." />
               <TextField
                 {...b}
                 name="signingTimestampHeader"
                 label="Timestamp header"
-                placeholder="optional"
+                placeholder="none"
                 hint="When set, the signed bytes are <unix seconds>:<body>."
               />
             </div>
           </>
         ) : null}
+        <ReceiverSnippet form={form} />
         <TextField
           {...b}
           name="secret"
@@ -249,7 +260,7 @@ export function EndpointFields({ form, set, errors, editing, stored, knownTypes,
           autoComplete="new-password"
           hint={
             editing
-              ? "Leave blank to keep the current secret; a value replaces it at once and stops any earlier one signing (rotation instead keeps the old one signing for 24 h)."
+              ? `Leave blank to keep the current secret; a value replaces it at once and stops any earlier one signing. To switch gently, use Rotate secret on the webhook's page: ${rotationEffect(signingOfForm(form)).overlap ? "with these settings the old secret keeps signing for 24 hours." : "with these settings the header carries one signature, so rotation switches at once too."}`
               : "Leave blank to have one generated (whsec_…)."
           }
         />
@@ -307,5 +318,76 @@ function OriginMoveNote({ move, form, set, errors }: { move: OriginMove } & Pick
         ) : null}
       </ul>
     </div>
+  );
+}
+
+const signingOfForm = (f: EndpointForm) => ({ scheme: f.signingScheme, header: f.signingHeader.trim(), prefix: f.signingPrefix.trim() });
+
+/** One click sets the signing fields as a vendor's receivers expect them. */
+function SigningPresets({ form, setMany }: { form: EndpointForm; setMany: (fields: Partial<EndpointForm>) => void }) {
+  const current = presetOf(form);
+  return (
+    <div className="field" role="group" aria-labelledby="presets-label">
+      <span className="label" id="presets-label">
+        Signing preset
+      </span>
+      <div className="presets">
+        {SIGNING_PRESETS.map((p) => (
+          <button key={p.id} type="button" aria-pressed={current?.id === p.id} onClick={() => setMany(p.fields)} title={p.summary}>
+            {p.label}
+          </button>
+        ))}
+      </div>
+      <p className="hint">
+        {current
+          ? `${current.label}: ${current.summary}.`
+          : form.signingScheme === "none"
+            ? "Unsigned."
+            : "Custom HMAC-SHA256 settings. A preset sets the scheme, header, encoding, prefix and timestamp header at once."}
+      </p>
+    </div>
+  );
+}
+
+/** The command that runs the example receiver with the verification these settings need. */
+function ReceiverSnippet({ form }: { form: EndpointForm }) {
+  const command = receiverCommand(form);
+  if (!command) return null;
+  return (
+    <details className="snippet">
+      <summary>Receiver code for these settings</summary>
+      <p className="hint">
+        examples/receivers holds a receiver in TypeScript, Python and Go that checks this signature (docs/signing.md); with the webhook&apos;s secret in
+        TOCSIN_SECRET:
+      </p>
+      <pre tabIndex={0} aria-label="Receiver command">
+        {command}
+      </pre>
+      <CopyButton text={command} label="Copy command" />
+    </details>
+  );
+}
+
+/** What the stored client certificate says: subject, issuer and expiry, warned about within 30 days. */
+function CertSummary({ info }: { info: NonNullable<Endpoint["tls"]["clientCertInfo"]> }) {
+  const expiry = certExpiry(info.notAfter, Date.now());
+  return (
+    <dl className={`cert-info${expiry.state === "valid" ? "" : " warning"}`} aria-label="Stored client certificate">
+      <div>
+        <dt>Subject</dt>
+        <dd>{info.subject}</dd>
+      </div>
+      <div>
+        <dt>Issuer</dt>
+        <dd>{info.issuer}</dd>
+      </div>
+      <div>
+        <dt>Expires</dt>
+        <dd data-testid="cert-expiry">
+          {expiry.state === "valid" ? null : "⚠ "}
+          {expirySentence(expiry)}
+        </dd>
+      </div>
+    </dl>
   );
 }

@@ -2,7 +2,8 @@ import { useState } from "react";
 import { type Endpoint, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
-import { ConfirmDialog, ErrorNote, formatTime } from "./ui.tsx";
+import { ConfirmDialog, CopyButton, ErrorNote, formatTime } from "./ui.tsx";
+import { rotationEffect } from "../lib/endpoint-signing.ts";
 
 /** The signing secret: fetched only when the user asks to see it; rotation asks for confirmation. */
 export function SecretPanel({ tenant, endpoint }: { tenant: string; endpoint: Endpoint }) {
@@ -12,6 +13,7 @@ export function SecretPanel({ tenant, endpoint }: { tenant: string; endpoint: En
   const [confirm, setConfirm] = useState(false);
   const { busy, error, act } = useAction();
   const path = { params: { path: { tenant, id: endpoint.id } } };
+  const effect = rotationEffect(endpoint.signing);
 
   const reveal = () =>
     act(async () => {
@@ -35,7 +37,7 @@ export function SecretPanel({ tenant, endpoint }: { tenant: string; endpoint: En
       </p>
       {secret ? (
         <p className="secret">
-          <code aria-label="Signing secret">{secret}</code>{" "}
+          <code aria-label="Signing secret">{secret}</code> <CopyButton text={secret} label="Copy secret" />{" "}
           <button type="button" onClick={() => setSecret(null)}>
             Hide
           </button>
@@ -68,10 +70,8 @@ export function SecretPanel({ tenant, endpoint }: { tenant: string; endpoint: En
         onConfirm={() => void rotate()}
         onCancel={() => setConfirm(false)}
       >
-        <p>
-          A new secret is generated. Where the signature header can carry two signatures, the current secret keeps signing alongside for 24 hours; otherwise the
-          receiver must switch at once.
-        </p>
+        <p>A new secret is generated for this webhook.</p>
+        <p data-testid="rotation-effect">{effect.text}</p>
       </ConfirmDialog>
     </section>
   );

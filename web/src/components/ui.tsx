@@ -161,3 +161,35 @@ export function percent(rate: number | null | undefined): string {
   if (rate === null || rate === undefined) return "—";
   return `${Math.round(rate * 1000) / 10}%`;
 }
+
+/** Copies `text` to the clipboard and says so; where the Clipboard API is refused, through a selected hidden textarea. */
+export function CopyButton({ text, label = "Copy" }: { text: string; label?: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setState("copied");
+    } catch {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      setState(ok ? "copied" : "failed");
+    }
+  };
+  return (
+    <>
+      <button type="button" onClick={() => void copy()}>
+        {label}
+      </button>
+      <span className="muted small" role="status">
+        {state === "copied" ? " Copied." : state === "failed" ? " Could not copy: select the text and copy it by hand." : ""}
+      </span>
+    </>
+  );
+}

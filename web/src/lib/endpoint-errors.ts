@@ -50,6 +50,44 @@ const PATHS: Record<string, FieldName> = {
   "/validation/method": "validationMethod",
 };
 
+/** The form's labels for the API's dotted names, longest first, so messages speak the form's language. */
+const LABELS: [string, string][] = (
+  [
+    ["tls.clientCert", "Client certificate"],
+    ["tls.clientKey", "Client key"],
+    ["tls.ca", "Extra CA certificates"],
+    ["tls.skipVerify", "Skip certificate verification"],
+    ["signing.scheme", "Signing scheme"],
+    ["signing.header", "Signature header"],
+    ["signing.timestampHeader", "Timestamp header"],
+    ["signing.prefix", "Prefix"],
+    ["signing.encoding", "Encoding"],
+    ["format.envelope", "Envelope"],
+    ["format.transform", "Transform"],
+    ["timeouts.connectMs", "Connect timeout"],
+    ["timeouts.requestMs", "Request timeout"],
+    ["auth.password", "Password"],
+    ["auth.token", "Token"],
+    ["auth.username", "Username"],
+    ["rateLimit.perSecond", "Requests a second"],
+    ["batch.maxEvents", "Max events a batch"],
+    ["batch.maxWaitMs", "Max wait"],
+    ["validation.mode", "Validation"],
+  ] as [string, string][]
+).sort((a, b) => b[0].length - a[0].length);
+
+/**
+ * An API message or warning with the API's field names (`tls.clientCert`, `/tls/clientKey`) put
+ * as the form labels them ("Client certificate", "Client key"); a leading `url:` becomes "URL:".
+ */
+export function withFormLabels(message: string): string {
+  let out = message.replace(/^url: /, "URL: ");
+  for (const [name, label] of LABELS) {
+    out = out.replaceAll(`/${name.replace(".", "/")}`, label).replace(new RegExp(`(^|[^\\w.])${name.replace(".", "\\.")}(?![\\w])`, "g"), `$1${label}`);
+  }
+  return out;
+}
+
 /** The form field a problem document's `errors[].path` (a JSON Pointer into the body) names, if any. */
 export function fieldForPath(path: string): FieldName | null {
   if (PATHS[path]) return PATHS[path];
@@ -68,7 +106,7 @@ export function problemToFieldErrors(problem: { detail?: string; errors?: { path
     // Header errors say which header; the path's last segment is its (escaped) name.
     const header = field === "headers" ? decodePointer(e.path.split("/")[2] ?? "") : "";
     const which = header && !e.message.includes(header) ? `${header}: ` : "";
-    out[key] = field ? `${which}${e.message}` : `${e.path || "body"}: ${e.message}`;
+    out[key] = withFormLabels(field ? `${which}${e.message}` : `${e.path || "body"}: ${e.message}`);
   }
   if (Object.keys(out).length === 0) out.form = problem.detail ?? "The server refused the endpoint.";
   return out;

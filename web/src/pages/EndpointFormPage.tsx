@@ -3,9 +3,10 @@ import { type Endpoint, TocsinApiError, unwrap } from "@tocsin/client";
 import { EndpointFields, GROUPS } from "../components/EndpointFields.tsx";
 import { PreviewPanel } from "../components/PreviewPanel.tsx";
 import { ErrorNote, Link, Loading, PageHeader } from "../components/ui.tsx";
+import { rememberSaved } from "../lib/endpoint-saved.ts";
 import { useConsole } from "../context.ts";
 import { messageOf, useLoad } from "../hooks.ts";
-import { problemToFieldErrors } from "../lib/endpoint-errors.ts";
+import { problemToFieldErrors, withFormLabels } from "../lib/endpoint-errors.ts";
 import { type EndpointForm, type FieldErrors, endpointToForm, formToCreate, formToPatch, newEndpointForm, originMove } from "../lib/endpoint-form.ts";
 
 /** Add a webhook (no `id`) or edit one: every setting, inline errors from the API's problem documents. */
@@ -16,20 +17,33 @@ export function EndpointFormPage({ tenant, id }: { tenant: string; id?: string }
     [client, tenant, id],
   );
   const types = useLoad(() => unwrap(client.GET("/v1/event-types", { params: { query: { limit: 200 } } })), [client]);
+  // The answer of the last save on this page: it replaces the loaded document and is confirmed with its warnings.
+  const [saved, setSaved] = useState<{ endpoint: Endpoint; at: Date } | null>(null);
 
   if (id && existing.loading && !existing.data) return <Loading />;
   if (id && existing.error) return <ErrorNote error={existing.error} />;
+  const endpoint = saved?.endpoint ?? existing.data ?? null;
   return (
     <EndpointEditor
-      key={existing.data?.version ?? "new"}
+      key={endpoint?.version ?? "new"}
       tenant={tenant}
-      endpoint={existing.data ?? null}
+      endpoint={endpoint}
       knownTypes={(types.data?.data ?? []).map((t) => t.name)}
+      saved={saved}
+      onSaved={(e) => setSaved({ endpoint: e, at: new Date() })}
     />
   );
 }
 
-function EndpointEditor({ tenant, endpoint, knownTypes }: { tenant: string; endpoint: Endpoint | null; knownTypes: string[] }) {
+interface EditorProps {
+  tenant: string;
+  endpoint: Endpoint | null;
+  knownTypes: string[];
+  saved: { endpoint: Endpoint; at: Date } | null;
+  onSaved: (e: Endpoint) => void;
+}
+
+function EndpointEditor({ tenant, endpoint, knownTypes, saved, onSaved }: EditorProps) {
   const { client, navigate } = useConsole();
   const [form, setForm] = useState<EndpointForm>(() => (endpoint ? endpointToForm(endpoint) : newEndpointForm()));
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -39,6 +53,14 @@ function EndpointEditor({ tenant, endpoint, knownTypes }: { tenant: string; endp
   const set = <K extends keyof EndpointForm>(name: K, value: EndpointForm[K]) => {
     setForm((f) => ({ ...f, [name]: value }));
     setErrors((e) => (e[name] || e.form ? { ...e, [name]: undefined, form: undefined } : e));
+  };
+  const setMany = (fields: Partial<EndpointForm>) => {
+    setForm((f) => ({ ...f, ...fields }));
+    setErrors((e) => {
+      const next = { ...e, form: undefined };
+      for (const k of Object.keys(fields)) delete next[k as keyof EndpointForm];
+      return next;
+    });
   };
 
   // After a failed save, move focus to the first field with an error, so keyboard and screen-reader users land on it.
@@ -61,7 +83,11 @@ function EndpointEditor({ tenant, endpoint, knownTypes }: { tenant: string; endp
       const saved = endpoint
         ? await unwrap(client.PATCH("/v1/tenants/{tenant}/endpoints/{id}", { params: { path: { tenant, id: endpoint.id } }, body: mapped.body }))
         : await unwrap(client.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant } }, body: mapped.body as never }));
-      navigate({ page: "endpoint", tenant, id: saved.id, tab: endpoint ? "overview" : "test" });
+      if (endpoint) onSaved(saved);
+      else {
+        rememberSaved({ id: saved.id, warnings: saved.warnings, created: true });
+        navigate({ page: "endpoint", tenant, id: saved.id, tab: "test" });
+      }
     } catch (err) {
       setErrors(err instanceof TocsinApiError && err.problem ? problemToFieldErrors(err.problem) : { form: messageOf(err) });
       setFocusFirst((n) => n + 1);
@@ -85,6 +111,18 @@ function EndpointEditor({ tenant, endpoint, knownTypes }: { tenant: string; endp
           </a>
         ))}
       </nav>
+      {saved && endpoint && count === 0 ? (
+        <div className="saved" role="status" id="saved-note">
+          <p className="notice">
+            ✓ Saved at {saved.at.toLocaleTimeString()}. <Link to={{ page: "endpoint", tenant, id: endpoint.id, tab: "overview" }}>Back to the webhook</Link>
+          </p>
+          {saved.endpoint.warnings.map((w) => (
+            <p key={w} className="warning">
+              ⚠ Warning: {withFormLabels(w)}
+            </p>
+          ))}
+        </div>
+      ) : null}
       <form className="endpoint-form" onSubmit={(e) => void submit(e)} noValidate>
         {count > 0 ? (
           <p className="error-note" role="alert" id="form-error" tabIndex={-1}>
@@ -94,9 +132,11 @@ function EndpointEditor({ tenant, endpoint, knownTypes }: { tenant: string; endp
         <EndpointFields
           form={form}
           set={set}
+          setMany={setMany}
           errors={errors}
           editing={Boolean(endpoint)}
           stored={{ password: Boolean(endpoint?.auth.passwordSet), token: Boolean(endpoint?.auth.tokenSet), clientKey: Boolean(endpoint?.tls.clientKeySet) }}
+          storedCert={endpoint?.tls.clientCert && endpoint.tls.clientCertInfo ? { pem: endpoint.tls.clientCert, info: endpoint.tls.clientCertInfo } : null}
           knownTypes={knownTypes}
           move={endpoint ? originMove(endpoint, form) : null}
         />
