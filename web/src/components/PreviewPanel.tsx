@@ -4,6 +4,7 @@ import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
 import { BodyView, ErrorNote } from "./ui.tsx";
 import { ExampleTypeSelect } from "./ExampleTypeSelect.tsx";
+import { subscribedTypes } from "../lib/endpoint-types.ts";
 
 /** `POST …/preview`: the exact body the endpoint would receive for an event type's example; nothing is sent. */
 export function PreviewPanel({ tenant, endpoint, knownTypes, note }: { tenant: string; endpoint: Endpoint; knownTypes: string[]; note?: string }) {
@@ -28,7 +29,13 @@ export function PreviewPanel({ tenant, endpoint, knownTypes, note }: { tenant: s
       <h2 id="preview-title">Payload preview</h2>
       {note ? <p className="muted">{note}</p> : null}
       <div className="row align-end">
-        <ExampleTypeSelect id="preview-type" value={eventType} onChange={setEventType} types={knownTypes} />
+        <ExampleTypeSelect
+          id="preview-type"
+          value={eventType}
+          onChange={setEventType}
+          types={subscribedTypes(endpoint.eventTypes, knownTypes)}
+          subscribed={endpoint.eventTypes}
+        />
         <button type="button" onClick={() => void run()} disabled={busy}>
           Preview
         </button>

@@ -1,15 +1,25 @@
 import { useState } from "react";
+import { withFormLabels } from "../lib/endpoint-errors.ts";
+import { takeSaved } from "../lib/endpoint-saved.ts";
+import { tlsAdvice } from "../lib/endpoint-tls.ts";
+import { subscribedTypes } from "../lib/endpoint-types.ts";
 import { type Endpoint, type TestCall, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
 import { useAction } from "../hooks.ts";
-import { BodyView, ErrorNote, HeaderTable } from "./ui.tsx";
+import { BodyView, ErrorNote, HeaderTable, Link } from "./ui.tsx";
 import { ExampleTypeSelect } from "./ExampleTypeSelect.tsx";
 import { SentRequest } from "./SentRequest.tsx";
 
 /** The Test button: one request now, through the endpoint's real settings, outside the queue. */
 export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: string; endpoint: Endpoint; knownTypes: string[]; writable: boolean }) {
   const { client } = useConsole();
-  const [eventType, setEventType] = useState("");
+  const types = subscribedTypes(endpoint.eventTypes, knownTypes);
+  // Test with the first subscribed type's example unless another is chosen.
+  // (The catalog may arrive after the panel: until a choice is made, the default follows it.)
+  const [choice, setEventType] = useState<string | null>(null);
+  const eventType = choice ?? types[0] ?? "";
+  // Just added on the form: confirm it, with the save's warnings (some are checked only when saving).
+  const [saved] = useState(() => takeSaved(endpoint.id));
   const [result, setResult] = useState<TestCall | null>(null);
   const { busy, error, act } = useAction();
   const send = () =>
@@ -28,13 +38,23 @@ export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: 
   const ok = result?.response && result.response.status >= 200 && result.response.status < 300;
   return (
     <section className="card" aria-labelledby="test-title">
+      {saved ? (
+        <div role="status" id="saved-note">
+          <p className="notice">✓ Webhook added. Send a test to check the receiver gets it.</p>
+          {saved.warnings.map((w) => (
+            <p key={w} className="warning">
+              ⚠ Warning: {withFormLabels(w)}
+            </p>
+          ))}
+        </div>
+      ) : null}
       <h2 id="test-title">Send a test webhook</h2>
       <p className="muted">
         Sends one request now with the webhook's method, headers, auth, TLS and signature. It works while the webhook is disabled too, and it is not recorded as
         a delivery.
       </p>
       <div className="row align-end">
-        <ExampleTypeSelect id="test-type" value={eventType} onChange={setEventType} types={knownTypes} />
+        <ExampleTypeSelect id="test-type" value={eventType} onChange={setEventType} types={types} subscribed={endpoint.eventTypes} />
         <button type="button" className="primary" onClick={() => void send()} disabled={busy || !writable}>
           {busy ? "Sending…" : "Send test"}
         </button>
@@ -48,6 +68,7 @@ export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: 
             {result.error && result.response ? ` (${result.error.class})` : null} · {result.durationMs} ms
           </p>
           {result.error ? <p className="muted">{result.error.message}</p> : null}
+          {result.error?.class === "tls" ? <TlsHint tenant={tenant} endpoint={endpoint} message={result.error.message} /> : null}
           <div className="split">
             <section aria-labelledby="test-req">
               <h3 id="test-req">Request</h3>
@@ -71,5 +92,21 @@ export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: 
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** A TLS failure in words, and the setting that fixes it (Extra CA certificates for an unknown or private CA). */
+function TlsHint({ tenant, endpoint, message }: { tenant: string; endpoint: Endpoint; message: string }) {
+  const advice = tlsAdvice(message);
+  if (!advice) return null;
+  return (
+    <div className="warning" role="note" data-testid="tls-advice">
+      <p>{advice.sentence}</p>
+      {advice.action ? (
+        <p>
+          {advice.action} <Link to={{ page: "endpoint-edit", tenant, id: endpoint.id }}>Edit the settings</Link>
+        </p>
+      ) : null}
+    </div>
   );
 }
