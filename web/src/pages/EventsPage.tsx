@@ -1,10 +1,14 @@
 import { type FormEvent, useState } from "react";
 import { unwrap } from "@tocsin/client";
-import { ErrorNote, Loading, PageHeader } from "../components/ui.tsx";
+import { ErrorNote, Link, Loading, PageHeader } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import { SEVERITIES } from "../lib/endpoint-form.ts";
 import { relativeTime } from "../lib/deliveries.ts";
+import { pathOf } from "../lib/routes.ts";
+
+/** The delivery log filtered to one event's deliveries. */
+const deliveriesOf = (tenant: string, eventId: string) => `${pathOf({ page: "deliveries", tenant })}?event=${encodeURIComponent(eventId)}`;
 
 /** Operators only: post an event for this tenant by hand, and see the latest ones. */
 export function EventsPage({ tenant }: { tenant: string }) {
@@ -20,7 +24,7 @@ export function EventsPage({ tenant }: { tenant: string }) {
   const [payload, setPayload] = useState('{\n  "message": "Hello from Tocsin"\n}');
   const [fingerprint, setFingerprint] = useState("");
   const [state, setState] = useState("");
-  const [posted, setPosted] = useState<string | null>(null);
+  const [posted, setPosted] = useState<{ text: string; id: string | null } | null>(null);
   const post = useAction();
 
   const chooseType = (name: string) => {
@@ -47,7 +51,11 @@ export function EventsPage({ tenant }: { tenant: string }) {
       const r = await unwrap(
         client.POST("/v1/tenants/{tenant}/events", { params: { path: { tenant } }, body: JSON.parse(text) as never, bodySerializer: () => text }),
       );
-      setPosted("id" in r ? `Event ${r.id} posted: ${r.deliveries} ${r.deliveries === 1 ? "delivery" : "deliveries"} created.` : "Events posted.");
+      setPosted(
+        "id" in r
+          ? { text: `Event ${r.id} posted: ${r.deliveries} ${r.deliveries === 1 ? "delivery" : "deliveries"} created.`, id: r.id }
+          : { text: "Events posted.", id: null },
+      );
       recent.reload();
     });
   };
@@ -115,7 +123,7 @@ export function EventsPage({ tenant }: { tenant: string }) {
           <ErrorNote error={post.error} />
           {posted ? (
             <p className="notice" role="status">
-              {posted}
+              {posted.text} {posted.id ? <Link to={deliveriesOf(tenant, posted.id)}>See its deliveries</Link> : null}
             </p>
           ) : null}
           <button type="submit" className="primary" disabled={post.busy || !type.trim()}>
@@ -133,7 +141,7 @@ export function EventsPage({ tenant }: { tenant: string }) {
                 <code>{ev.type}</code> {ev.severity ? <span className="muted">{ev.severity}</span> : null}{" "}
                 <span className="muted small">{relativeTime(ev.createdAt, Date.now())}</span>
                 <div className="muted small">
-                  <code>{ev.id}</code>
+                  <code>{ev.id}</code> · <Link to={deliveriesOf(tenant, ev.id)}>Deliveries</Link>
                 </div>
               </li>
             ))}
