@@ -86,6 +86,11 @@ export function SignIn({ portal, notice, onSignedIn }: Props) {
               <p className="hint" id="signin-key-hint">
                 An admin key, or a tenant key (<code>tsk_…</code>). It is kept in this tab only and is never put in the address.
               </p>
+              <p className="hint" id="signin-admin-hint">
+                Where is the admin key? On the server, in the file <code>admin-key</code> in the data folder (<code>./data/admin-key</code> unless{" "}
+                <code>TOCSIN_DATA_DIR</code> names another folder): <code>cat data/admin-key</code>. When the server was started with{" "}
+                <code>TOCSIN_API_KEY</code>, that value is the admin key and no file is written.
+              </p>
             </div>
           ) : null}
           {needTenant ? (
