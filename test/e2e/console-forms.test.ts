@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { type Browser, type BuiltConsole, browserMissing, builtConsole, launchBrowser, removeBuilt } from "../support/browser.ts";
+import { CLIENT_CN, type Certs, makeCerts } from "../support/certs.ts";
+import { type DnsServer, startDnsServer } from "../support/dns-server.ts";
+import { type Receiver, startReceiver } from "../support/receiver.ts";
+import { type TlsReceiver, startTlsReceiver } from "../support/tls-receiver.ts";
+import { type TestServer, startServer } from "../support/server.ts";
+
+// The console's forms in a real browser: sign-in help, signing presets and their receiver command,
+// the Saved confirmation, TLS in words, the secret's copy button and rotation dialog, the event-type
+// catalog's editor and Test, and warnings that only a save can give. Any console error fails a test.
+
+const TENANT = "forms-e2e";
+const missing = browserMissing("console-forms");
+
+type Ep = { id: string; signing: Record<string, unknown>; tls: { clientCertInfo: { notAfter: string } | null }; warnings: string[] };
+
+async function signIn(page: Page, url: string, key: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Tenants" }).waitFor();
+}
+
+describe("console forms in Chromium", { skip: missing ?? false, timeout: 180_000 }, () => {
+  let server: TestServer;
+  let receiver: Receiver;
+  let selfSigned: TlsReceiver;
+  let certs: Certs;
+  let browser: Browser;
+  let page: Page;
+  let built: BuiltConsole;
+  let problems: string[] = [];
+  let expectedFailures = new Set<string>();
+  const api = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => server.api<T>(method, path, body);
+  const noProblems = (step: string) => assert.deepEqual(problems, [], `browser problems after ${step}`);
+  let endpointId = "";
+
+  before(async () => {
+    built = await builtConsole();
+    certs = await makeCerts();
+    receiver = await startReceiver();
+    selfSigned = await startTlsReceiver({ cert: certs.selfSignedCert, key: certs.selfSignedKey });
+    server = await startServer({ TOCSIN_CONSOLE_DIR: built.dir });
+    assert.equal((await api("POST", "/v1/tenants", { id: TENANT })).status, 201);
+    browser = await launchBrowser();
+    ({ page, problems, expectedFailures } = browser);
+    await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await Promise.all([receiver?.close(), selfSigned?.close()]);
+    certs?.cleanup();
+    if (server) rmSync(server.dataDir, { recursive: true, force: true });
+    removeBuilt(built);
+  });
+
+  it("the sign-in page says where the admin key is", async () => {
+    await page.goto(`${server.url}/`);
+    const hint = await page.locator("#signin-admin-hint").innerText();
+    assert.match(hint, /admin-key/);
+    assert.match(hint, /data folder/);
+    assert.match(hint, /TOCSIN_API_KEY/);
+    await signIn(page, server.url, server.apiKey);
+    noProblems("sign-in");
+  });
+
+  it("sets the GitHub signing with one click, shows its receiver command, and keeps placeholders from looking like values", async () => {
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/new`);
+    await page.getByRole("heading", { name: "Add webhook" }).waitFor();
+    const url = page.getByLabel("URL");
+    assert.match((await url.getAttribute("placeholder")) ?? "", /^e\.g\. /);
+    assert.equal(await url.evaluate((el) => getComputedStyle(el, "::placeholder").fontStyle), "italic");
+    await url.fill(`${receiver.url}/gh`);
+    await page.getByLabel("Event types").fill("alert.*");
+
+    const presets = page.getByRole("group", { name: "Signing preset" });
+    assert.equal(await presets.getByRole("button", { name: "Standard Webhooks" }).getAttribute("aria-pressed"), "true");
+    await presets.getByRole("button", { name: "GitHub" }).click();
+    assert.equal(await presets.getByRole("button", { name: "GitHub" }).getAttribute("aria-pressed"), "true");
+    assert.equal(await page.getByLabel("Signing scheme").inputValue(), "hmac-sha256");
+    assert.equal(await page.getByLabel("Signature header").inputValue(), "X-Hub-Signature-256");
+    assert.equal(await page.getByLabel("Prefix").inputValue(), "sha256=");
+    assert.equal(await page.getByLabel("Timestamp header").inputValue(), "");
+    await page.getByText("Receiver code for these settings").click();
+    const command = await page.getByLabel("Receiver command").innerText();
+    assert.match(command, /SIGNING_SCHEME=hmac-sha256 SIGNATURE_HEADER=X-Hub-Signature-256 SIGNATURE_PREFIX=sha256=/);
+
+    // Grafana's preset sets a timestamp header too; back to GitHub clears it.
+    await presets.getByRole("button", { name: "Grafana" }).click();
+    assert.equal(await page.getByLabel("Timestamp header").inputValue(), "X-Grafana-Alerting-Signature-Timestamp");
+    await presets.getByRole("button", { name: "GitHub" }).click();
+
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    await page.getByRole("heading", { name: "Send a test webhook" }).waitFor();
+    await page.locator("#saved-note").getByText("Webhook added.").waitFor();
+    endpointId = new URL(page.url()).pathname.split("/")[4]!;
+    const ep = await api<Ep>("GET", `/v1/tenants/${TENANT}/endpoints/${endpointId}`);
+    assert.deepEqual(ep.body.signing, { scheme: "hmac-sha256", header: "X-Hub-Signature-256", encoding: "hex", prefix: "sha256=", timestampHeader: null });
+    noProblems("the GitHub preset");
+  });
+
+  it("copies the revealed secret and says what rotating does for this webhook's header", async () => {
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}`);
+    await page.getByRole("button", { name: "Reveal secret" }).click();
+    const secret = await page.locator("code[aria-label='Signing secret']").innerText();
+    await page.getByRole("button", { name: "Copy secret" }).click();
+    await page.getByText("Copied.").waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    const dialog = page.getByRole("dialog", { name: "Rotate the signing secret?" });
+    assert.match(
+      await dialog.getByTestId("rotation-effect").innerText(),
+      /^X-Hub-Signature-256 carries a single signature, so the new secret signs every webhook/,
+    );
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+
+    // PagerDuty's v1= list carries two signatures: the dialog promises the 24-hour overlap.
+    assert.equal(
+      (await api("PATCH", `/v1/tenants/${TENANT}/endpoints/${endpointId}`, { signing: { header: "X-PagerDuty-Signature", prefix: "v1=" } })).status,
+      200,
+    );
+    await page.reload();
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    assert.match(await dialog.getByTestId("rotation-effect").innerText(), /For 24 hours every webhook carries two signatures in X-PagerDuty-Signature/);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    noProblems("the secret");
+  });
+
+  it("confirms a saved edit on the form, with a way back to the webhook", async () => {
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/edit`);
+    await page.getByLabel("Name", { exact: true }).fill("Forms receiver");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    const saved = page.locator("#saved-note");
+    await saved.getByText(/^✓ Saved at /).waitFor();
+    assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Forms receiver");
+    await saved.getByRole("link", { name: "Back to the webhook" }).click();
+    await page.getByRole("heading", { name: /Forms receiver/ }).waitFor();
+    noProblems("the saved edit");
+  });
+
+  it("names every bad TLS field at once by its label, and describes the stored certificate with its expiry", async () => {
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/edit`);
+    await page.getByLabel("Client certificate (PEM)").fill(certs.clientCert);
+    await page.getByLabel("Client key (PEM)").fill(certs.clientKey.replace(/\n[A-Za-z0-9+/]{8}/, "\n!!not-b64"));
+    await page.getByLabel("Extra CA certificates (PEM)").fill("not a certificate");
+    expectedFailures.add(`/v1/tenants/${TENANT}/endpoints/${endpointId}`);
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.locator("#ep-clientKey-error").waitFor();
+    assert.match(await page.locator("#form-error").innerText(), /2 fields/);
+    assert.match(await page.locator("#ep-clientKey-error").innerText(), /^is not valid base64 PEM/);
+    assert.match(await page.locator("#ep-ca-error").innerText(), /PEM certificate/);
+    assert.doesNotMatch(await page.locator("form.endpoint-form").innerText(), /tls\.|\/tls\/|ERR_OSSL|routines/);
+    expectedFailures.clear();
+
+    await page.getByLabel("Client key (PEM)").fill(certs.clientKey);
+    await page.getByLabel("Extra CA certificates (PEM)").fill("");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page
+      .locator("#saved-note")
+      .getByText(/^✓ Saved at /)
+      .waitFor();
+    // The test certificates are valid for two days: inside the 30-day warning.
+    const warning = await page.locator("#saved-note .warning").allInnerTexts();
+    assert.ok(
+      warning.some((w) => /^⚠ Warning: Client certificate expires on \d{4}-\d\d-\d\d \(in [01] days?\)/.test(w)),
+      JSON.stringify(warning),
+    );
+    const info = page.getByLabel("Stored client certificate");
+    assert.match(await info.innerText(), new RegExp(CLIENT_CN));
+    assert.match(await info.getByTestId("cert-expiry").innerText(), /^⚠ Expires on .* renew it before receivers refuse it/);
+    noProblems("TLS fields");
+  });
+
+  it("suggests the Extra CA field when Test meets a self-signed receiver", async () => {
+    const created = await api<Ep>("POST", `/v1/tenants/${TENANT}/endpoints`, { url: `${selfSigned.url}/tls`, eventTypes: ["*"], name: "Self-signed" });
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${created.body.id}/test`);
+    await page.getByRole("button", { name: "Send test" }).click();
+    const advice = page.getByTestId("tls-advice");
+    await advice.waitFor();
+    assert.match(await advice.innerText(), /self-signed/);
+    assert.match(await advice.innerText(), /Extra CA certificates/);
+    await advice.getByRole("link", { name: "Edit the settings" }).click();
+    await page.getByLabel("Extra CA certificates (PEM)").fill(certs.selfSignedCert);
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page
+      .locator("#saved-note")
+      .getByText(/^✓ Saved at /)
+      .waitFor();
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${created.body.id}/test`);
+    await page.getByRole("button", { name: "Send test" }).click();
+    await page
+      .getByTestId("test-outcome")
+      .getByText(/HTTP 200/)
+      .waitFor();
+    noProblems("the TLS advice");
+  });
+
+  it("adds and edits event types with errors at their line, Tests a type's example, and offers only subscribed types", async () => {
+    await page.goto(`${server.url}/event-types`);
+    await page.getByRole("button", { name: "Add event type" }).click();
+    const form = page.getByRole("form", { name: "Add an event type" });
+    await form.getByLabel("Name").fill("alert.fired");
+    await form.getByLabel("JSON Schema").fill('{"type": "object",\n "required": ["host"]\n "x": 1}');
+    await form.getByRole("button", { name: "Add event type" }).click();
+    assert.match(await page.locator("#et-schema-error").innerText(), /^is not valid JSON at line 3, column 2/);
+    await form.getByLabel("JSON Schema").fill('{"type": "object", "required": ["host"]}');
+    await form.getByLabel("Example payload").fill('{"rule": "ssh"}');
+    expectedFailures.add("/v1/event-types");
+    await form.getByRole("button", { name: "Add event type" }).click();
+    assert.match(await page.locator("#et-example-error").innerText(), /does not match the schema/);
+    expectedFailures.clear();
+    await form.getByLabel("Example payload").fill('{"rule": "ssh", "host": "db-1"}');
+    await form.getByRole("button", { name: "Add event type" }).click();
+    await page.getByText("✓ Added alert.fired.").waitFor();
+
+    await page.getByRole("button", { name: "Edit alert.fired" }).click();
+    await page.getByRole("form", { name: "Edit alert.fired" }).getByLabel("Description").fill("An alert fired");
+    await page.getByRole("button", { name: "Save event type" }).click();
+    await page.getByText("✓ Saved alert.fired.").waitFor();
+    assert.equal((await api<{ description: string }>("GET", "/v1/event-types/alert.fired")).body.description, "An alert fired");
+    assert.equal((await api("POST", "/v1/event-types", { name: "leak", example: { leaked: true } })).status, 201);
+
+    // Test sends the example to a webhook that receives the type: only those are offered.
+    await page.reload();
+    await page.getByRole("button", { name: "Test alert.fired" }).click();
+    const test = page.getByRole("group", { name: "Test alert.fired on a webhook" });
+    await test.getByLabel("Tenant").selectOption(TENANT);
+    await test.getByLabel("Webhook").locator("option", { hasText: "Forms receiver" }).waitFor({ state: "attached" });
+    assert.equal(await test.getByLabel("Webhook").locator("option", { hasText: "Self-signed" }).count(), 1, "* receives alert.fired");
+    await test.getByLabel("Webhook").selectOption({ label: "Forms receiver" });
+    await test.getByRole("button", { name: "Send test" }).click();
+    await page
+      .getByTestId("type-test-outcome")
+      .getByText(/HTTP 200/)
+      .waitFor();
+    const got = await receiver.waitFor(1);
+    assert.deepEqual(JSON.parse(got.at(-1)!.body), { rule: "ssh", host: "db-1" });
+
+    // The webhook subscribes to alert.*: its Test and Preview pickers leave leak out.
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/test`);
+    await page.getByLabel("Event type").locator("option", { hasText: "alert.fired" }).waitFor({ state: "attached" });
+    const options = await page.getByLabel("Event type").locator("option").allInnerTexts();
+    assert.deepEqual(options, ["Built-in sample payload", "alert.fired (catalog example)"]);
+    assert.equal(await page.getByLabel("Event type").inputValue(), "alert.fired", "Test starts with the first subscribed type's example");
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/settings`);
+    await page.getByLabel("Event type").locator("option", { hasText: "alert.fired" }).waitFor({ state: "attached" });
+    assert.deepEqual(await page.getByLabel("Event type").locator("option").allInnerTexts(), ["Built-in sample payload", "alert.fired (catalog example)"]);
+    noProblems("event types");
+  });
+
+  it("links a posted event to its deliveries", async () => {
+    await page.goto(`${server.url}/tenants/${TENANT}/events`);
+    await page.getByLabel("Type").fill("alert.fired");
+    await page.getByRole("button", { name: "Post event" }).click();
+    const link = page.getByRole("link", { name: "See its deliveries" });
+    await link.waitFor();
+    const posted = (await page.getByRole("status").filter({ hasText: "posted" }).innerText()).match(/Event (evt_\S+) posted/)![1]!;
+    await link.click();
+    assert.equal(new URL(page.url()).pathname, `/tenants/${TENANT}/deliveries`);
+    assert.equal(new URL(page.url()).searchParams.get("event"), posted);
+    noProblems("the events page");
+  });
+});
+
+describe("console save-time warnings in Chromium", { skip: missing ?? false, timeout: 120_000 }, () => {
+  let server: TestServer;
+  let dns: DnsServer;
+  let browser: Browser;
+  let built: BuiltConsole;
+
+  before(async () => {
+    built = await builtConsole();
+    dns = await startDnsServer((name) => (name === "internal.test" ? ["10.1.2.3"] : []));
+    server = await startServer({ TOCSIN_CONSOLE_DIR: built.dir, TOCSIN_ALLOW_PRIVATE_NETWORKS: "false", TOCSIN_DNS_SERVERS: dns.address });
+    assert.equal((await server.api("POST", "/v1/tenants", { id: TENANT })).status, 201);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await dns?.close();
+    if (server) rmSync(server.dataDir, { recursive: true, force: true });
+    removeBuilt(built);
+  });
+
+  it("flags a host name that resolves to a blocked address when saved: the address for operators, a sentence for customers", async () => {
+    const { page } = browser;
+    await signIn(page, server.url, server.apiKey);
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/new`);
+    await page.getByLabel("URL").fill("http://internal.test/hook");
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    const note = page.locator("#saved-note");
+    await note.getByText("Webhook added.").waitFor();
+    assert.match(await note.locator(".warning").innerText(), /^⚠ Warning: URL: internal\.test resolves to 10\.1\.2\.3, a private or reserved address/);
+    const id = new URL(page.url()).pathname.split("/")[4]!;
+
+    const portal = await server.api<{ url: string }>("POST", `/v1/tenants/${TENANT}/portal-sessions`, { ttlSeconds: 600 });
+    const customer = await browser.context.newPage();
+    browser.watch(customer);
+    await customer.goto(portal.body.url);
+    await customer.getByRole("heading", { name: "Integrations" }).waitFor();
+    await customer.goto(`${server.url}/tenants/${TENANT}/endpoints/${id}/edit`);
+    await customer.getByLabel("Name", { exact: true }).fill("Intranet");
+    await customer.getByRole("button", { name: "Save changes" }).click();
+    const warning = await customer.locator("#saved-note .warning").innerText();
+    assert.match(warning, /internal\.test resolves to a private or reserved address, so deliveries to it will be refused/);
+    assert.doesNotMatch(warning, /10\.1\.2\.3|TOCSIN_/);
+    await customer.close();
+    assert.deepEqual(browser.problems, []);
+  });
+});
