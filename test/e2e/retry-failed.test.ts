@@ -35,8 +35,9 @@ for (const backend of await testBackends()) {
   describe(`retry all failed (${backend})`, () => {
     it("counts, then queues exactly the matching failed deliveries once, and answers the same job when asked again", { timeout: 90_000 }, async () => {
       let up = false;
+      let bDown = false;
       await withReceiver(
-        () => (up ? {} : { status: 500 }),
+        (r) => (up && !(bDown && r.path === "/b") ? {} : { status: 500 }),
         async (rx) => {
           await withBackendServer(
             backend,
@@ -118,20 +119,39 @@ for (const backend of await testBackends()) {
               assert.equal(refused.code, 2, refused.out);
               assert.match(refused.err, /^2 failed deliveries match\n/);
               assert.match(refused.err, /This queues 2 failed deliveries again: add --yes to go ahead/);
+              // B is down again: what the job queues fails again, and so matches again.
+              bDown = true;
               const yes = await runCli([...cliArgs, "--yes"], env);
               assert.equal(yes.code, 0, yes.err);
               assert.match(yes.err, /\[#{30}\] 100% {2}2\/2 looked at, 2 queued/);
               assert.match(yes.out, /^window: the start → \S+\nretry rpl_\w+ completed: 2 deliveries queued, 0 skipped, of 2 looked at\n$/);
-              await rx.waitFor(sent + 5, 10_000);
+              await eventually(
+                async () => failedOf(await deliveries(api, "acme"), b, "b.y").every((d) => d.status === "failed") && rx.requests.length > sent + 3,
+                10_000,
+                "B's retried deliveries to fail again",
+              );
+              await sleep(300);
+              const afterCli = rx.requests.length;
+              assert.ok(rx.requests.slice(sent + 3).every((r) => r.path === "/b"));
+              // Asked again within the day: the same job, said plainly, and nothing is sent.
+              await sleep(1100);
+              const sameCli = await runCli([...cliArgs, "--yes"], env);
+              assert.equal(sameCli.code, 0, sameCli.err);
+              assert.match(sameCli.err, /^2 failed deliveries match\n/);
+              assert.match(sameCli.out, /^same as retry rpl_\w+ started at \S+; nothing new queued\nwindow: /);
+              await sleep(300);
+              assert.equal(rx.requests.length, afterCli);
+              bDown = false;
 
               // Every endpoint of the tenant, and no other tenant's.
               const rest = await retry<Job>({});
               assert.equal(rest.status, 202);
               assert.equal(rest.body.endpointId, null);
-              assert.equal((await follow(api, rest.body.id)).queued, 5);
-              await rx.waitFor(sent + 10, 10_000);
+              // A's two b.y, and B's three a.x and two b.y.
+              assert.equal((await follow(api, rest.body.id)).queued, 7);
+              await rx.waitFor(afterCli + 7, 10_000);
               await sleep(300);
-              assert.equal(rx.requests.length, sent + 10);
+              assert.equal(rx.requests.length, afterCli + 7);
               assert.ok(!rx.requests.slice(sent).some((r) => r.path === "/other"), "another tenant's deliveries are not retried");
               assert.ok((await deliveries(api, "other")).every((d) => d.status === "failed"));
             },

@@ -1,6 +1,6 @@
 import type { Delivery, RequestBody } from "@tocsin/client";
 import { unwrap } from "../client.ts";
-import { confirm, followJob, jobLine, timeFlag, windowLine } from "../job.ts";
+import { confirm, followJob, jobLine, sameJobLine, timeFlag, windowLine } from "../job.ts";
 import { type Command, client, clientOptions, parse, printer, required, showHelp, table } from "../shared.ts";
 
 /** `tocsin deliveries`: lists a tenant's deliveries; `tocsin deliveries retry-failed` queues the failed ones again. */
@@ -72,7 +72,10 @@ const retryFailed: Command = async (args, env, io) => {
   if (v.until !== undefined) body.until = timeFlag(v.until, "until");
   const api = client(v, env);
   const path = { params: { path: { tenant } } };
-  const count = await unwrap(api.POST("/v1/tenants/{tenant}/deliveries/retry-failed", { ...path, body: { ...body, dryRun: true } }));
+  const counted = await api.POST("/v1/tenants/{tenant}/deliveries/retry-failed", { ...path, body: { ...body, dryRun: true } });
+  const count = await unwrap(counted);
+  // The server's time of the count (to the second): a job made before it is one this request found again.
+  const countedAt = Date.parse(counted.response.headers.get("date") ?? "");
   const matched = "matched" in count ? count.matched : 0;
   io.err(`${matched} failed ${matched === 1 ? "delivery matches" : "deliveries match"}`);
   if (matched === 0) {
@@ -82,7 +85,8 @@ const retryFailed: Command = async (args, env, io) => {
   if (!(await confirm(`This queues ${matched} failed ${matched === 1 ? "delivery" : "deliveries"} again`, v.yes, io))) return 1;
   const started = await unwrap(api.POST("/v1/tenants/{tenant}/deliveries/retry-failed", { ...path, body }));
   if ("matched" in started) throw new Error("the server counted instead of starting a job; upgrade it");
+  const same = Date.parse(started.createdAt) < countedAt;
   const job = v["no-wait"] ? started : await followJob(api, tenant, started, io);
-  print(v.json, job, () => [windowLine(job), jobLine("retry", tenant, job)].join("\n"));
+  print(v.json, job, () => [...(same ? [sameJobLine("retry", job)] : []), windowLine(job), jobLine("retry", tenant, job)].join("\n"));
   return 0;
 };
