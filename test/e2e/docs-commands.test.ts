@@ -9,9 +9,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../support/receiver.ts";
 import { tempDir } from "../support/server.ts";
 
-// The command blocks of README.md and docs/getting-started.md, run in order as a reader pastes
-// them, against the server they start themselves, so a documented command that stops working
-// fails here.
+// The command blocks of README.md, docs/getting-started.md, docs/examples.md and the vendor
+// READMEs in examples/, run in order as a reader pastes them, against the server they start, so
+// a documented command that stops working fails here.
 //
 // - Each doc runs in a fresh copy of the checkout: a temporary folder of symbolic links to the
 //   repository's top-level entries, without `data/`, so `npm start` and every `npm run -s tocsin`
@@ -32,7 +32,8 @@ import { tempDir } from "../support/server.ts";
 //   the background, each in its own process group, and are waited for: a server until its
 //   /readyz answers, `tocsin listen` until it prints that it listens. A server started while one
 //   runs replaces it, as a reader stops the first with Ctrl-C (the data folder is locked). At the
-//   end each is stopped as Ctrl-C does (SIGINT to its group), then SIGKILL if it is still there.
+//   end each is stopped as Ctrl-C does (SIGINT to its group), then SIGKILL to the group if any of
+//   it is still there after 15 s. Nothing outside those groups is signalled.
 // - Every other command runs in one bash, in order (so an alias or a variable set by one line is
 //   there for the next), with stdin closed; it must exit 0.
 // - README and getting-started end with a signed webhook verified at `tocsin listen`: its output
@@ -242,21 +243,32 @@ class Shell {
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.stdin!.end();
-      const code = await Promise.race([this.exited, sleep(5_000, "late" as const, { ref: false })]);
-      if (code === "late") killGroup(this.child, "SIGKILL");
-    }
-    await this.exited;
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.stdin!.end();
+    await groupGone(this.child, this.exited, 5_000);
   }
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+/** Sends `signal` to the process group `child` leads (it and what it started, nothing else); false when none of them is left. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-child.pid!, signal);
+    return true;
   } catch {
-    // already gone
+    return false;
   }
+}
+
+/** Waits until `child` and every process of its group have exited: up to `ms`, then SIGKILL to the group. */
+async function groupGone(child: ChildProcess, exited: Promise<number | null>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (let n = 0; n < ms / POLL_MS && Date.now() < deadline; n++) {
+    if (child.exitCode === null && child.signalCode === null) await Promise.race([exited, sleep(POLL_MS, undefined, { ref: false })]);
+    else if (!signalGroup(child, 0)) return true;
+    else await sleep(POLL_MS);
+  }
+  signalGroup(child, "SIGKILL");
+  await exited;
+  return false;
 }
 
 /** A long-running command, in its own process group. */
@@ -283,12 +295,8 @@ class Background {
 
   /** Stops it as Ctrl-C in its terminal does (SIGINT to the process group), then SIGKILL after 15 s. */
   async stop(): Promise<number | null> {
-    if (this.running()) {
-      killGroup(this.child, "SIGINT");
-      const code = await Promise.race([this.exited, sleep(15_000, "late" as const, { ref: false })]);
-      if (code !== "late") return code;
+    if (signalGroup(this.child, "SIGINT") && !(await groupGone(this.child, this.exited, 15_000))) {
       this.output += "\n[still running 15 s after Ctrl-C: killed]";
-      killGroup(this.child, "SIGKILL");
     }
     return await this.exited;
   }
