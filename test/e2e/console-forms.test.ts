@@ -175,6 +175,12 @@ describe("console forms in Chromium", { skip: missing ?? false, timeout: 180_000
     const info = page.getByLabel("Stored client certificate");
     assert.match(await info.innerText(), new RegExp(CLIENT_CN));
     assert.match(await info.getByTestId("cert-expiry").innerText(), /^⚠ Expires on .* renew it before receivers refuse it/);
+    // The webhook's page and its settings say it in the same words.
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/settings`);
+    assert.match(await page.getByTestId("summary-cert").innerText(), new RegExp(`^${CLIENT_CN}, issued by .*⚠ Expires on `));
+    const warnings = (await page.locator("p.warning").allInnerTexts()).join("\n");
+    assert.match(warnings, /Client certificate expires on/);
+    assert.doesNotMatch(warnings, /tls\./);
     noProblems("TLS fields");
   });
 

@@ -1,6 +1,12 @@
 import type { ReactNode } from "react";
 import type { Endpoint } from "@tocsin/client";
 import { formatTime } from "./ui.tsx";
+import { certExpiry, expirySentence } from "../lib/endpoint-tls.ts";
+
+const certLine = (notAfter: string) => {
+  const e = certExpiry(notAfter, Date.now());
+  return `${e.state === "valid" ? "" : "⚠ "}${expirySentence(e)}`;
+};
 
 /** Every setting of a saved endpoint, read-only, in the form's groups. */
 export function SettingsSummary({ e }: { e: Endpoint }) {
@@ -43,7 +49,18 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
     [
       "TLS",
       [
-        ["Client certificate", e.tls.clientCert ? "set" : "none"],
+        [
+          "Client certificate",
+          e.tls.clientCertInfo ? (
+            <span data-testid="summary-cert">
+              {e.tls.clientCertInfo.subject}, issued by {e.tls.clientCertInfo.issuer}. {certLine(e.tls.clientCertInfo.notAfter)}
+            </span>
+          ) : e.tls.clientCert ? (
+            "set"
+          ) : (
+            "none"
+          ),
+        ],
         ["Client key", e.tls.clientKeySet ? "set" : "none"],
         ["Extra CA", e.tls.ca ? "set" : "none"],
         ["Skip verification", yes(e.tls.skipVerify)],

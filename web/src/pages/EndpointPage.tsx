@@ -11,6 +11,7 @@ import { Badge, ConfirmDialog, ErrorNote, Link, Loading, PageHeader, formatTime,
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import type { EndpointTab } from "../lib/routes.ts";
+import { withFormLabels } from "../lib/endpoint-errors.ts";
 import { can } from "../lib/session.ts";
 
 const TABS: { tab: EndpointTab; label: string }[] = [
@@ -110,7 +111,7 @@ export function EndpointPage({ tenant, id, tab }: { tenant: string; id: string; 
       <ErrorNote error={action.error ?? ep.error} />
       {e.warnings.map((w) => (
         <p key={w} className="warning" role="note">
-          ⚠ {w}
+          ⚠ {withFormLabels(w)}
         </p>
       ))}
       {!e.enabled ? (
