@@ -50,11 +50,11 @@ export function presentHealth(h: HealthView) {
 
 export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
   const s = e.settings;
+  const health = e.health ?? healthView(null, now, DEFAULT_HEALTH_POLICY);
+  const status = endpointStatus(e);
   const auth =
     s.auth.type === "basic"
       ? { type: "basic" as const, username: s.auth.username, passwordSet: true }
-  const health = e.health ?? healthView(null, now, DEFAULT_HEALTH_POLICY);
-  const status = endpointStatus(e);
       : s.auth.type === "bearer"
         ? { type: "bearer" as const, tokenSet: true }
         : { type: "none" as const };
@@ -138,10 +138,10 @@ export function presentDelivery(d: Delivery & { waitingFor?: WaitingFor | null }
     lastError: d.lastError,
     batchId: d.batchId,
     pinnedVersion: d.pinnedVersion,
+    ...(d.waitingFor === undefined ? {} : { waitingFor: d.waitingFor && { reason: d.waitingFor.reason, until: isoOrNull(d.waitingFor.until) } }),
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
   };
-    ...(d.waitingFor === undefined ? {} : { waitingFor: d.waitingFor && { reason: d.waitingFor.reason, until: isoOrNull(d.waitingFor.until) } }),
 }
 
 export function presentAttempt(a: Attempt) {
