@@ -16,6 +16,11 @@ import { type TestServer, startServer } from "../support/server.ts";
 const TENANT = "forms-e2e";
 const missing = browserMissing("console-forms");
 
+/** The browser globals the page functions below use (the tests are type-checked without the DOM library). */
+type BrowserGlobals = {
+  getComputedStyle(el: unknown, pseudo: string): { fontStyle: string };
+  navigator: { clipboard: { readText(): Promise<string> } };
+};
 type Ep = { id: string; signing: Record<string, unknown>; tls: { clientCertInfo: { notAfter: string } | null }; warnings: string[] };
 
 async function signIn(page: Page, url: string, key: string): Promise<void> {
@@ -75,7 +80,7 @@ describe("console forms in Chromium", { skip: missing ?? false, timeout: 180_000
     await page.getByRole("heading", { name: "Add webhook" }).waitFor();
     const url = page.getByLabel("URL");
     assert.match((await url.getAttribute("placeholder")) ?? "", /^e\.g\. /);
-    assert.equal(await url.evaluate((el) => getComputedStyle(el, "::placeholder").fontStyle), "italic");
+    assert.equal(await url.evaluate((el) => (globalThis as unknown as BrowserGlobals).getComputedStyle(el, "::placeholder").fontStyle), "italic");
     await url.fill(`${receiver.url}/gh`);
     await page.getByLabel("Event types").fill("alert.*");
 
@@ -111,7 +116,7 @@ describe("console forms in Chromium", { skip: missing ?? false, timeout: 180_000
     const secret = await page.locator("code[aria-label='Signing secret']").innerText();
     await page.getByRole("button", { name: "Copy secret" }).click();
     await page.getByText("Copied.").waitFor();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText()), secret);
 
     await page.getByRole("button", { name: "Rotate secret" }).click();
     const dialog = page.getByRole("dialog", { name: "Rotate the signing secret?" });
