@@ -76,7 +76,7 @@ export function EventsPage({ tenant }: { tenant: string }) {
               required
               autoComplete="off"
               spellCheck={false}
-              placeholder="alert.fired"
+              placeholder="e.g. alert.fired"
             />
             <datalist id="event-type-names">
               {(catalog.data?.data ?? []).map((t) => (
@@ -103,7 +103,7 @@ export function EventsPage({ tenant }: { tenant: string }) {
                 value={fingerprint}
                 onChange={(e) => setFingerprint(e.target.value)}
                 autoComplete="off"
-                placeholder="optional alert id"
+                placeholder="optional, e.g. an alert id"
               />
             </div>
             <div className="field">
