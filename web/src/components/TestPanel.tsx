@@ -1,6 +1,6 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { withFormLabels } from "../lib/endpoint-errors.ts";
-import { takeSaved } from "../lib/endpoint-saved.ts";
+import { forgetSaved, savedNote } from "../lib/endpoint-saved.ts";
 import { tlsAdvice } from "../lib/endpoint-tls.ts";
 import { subscribedTypes } from "../lib/endpoint-types.ts";
 import { type Endpoint, type TestCall, unwrap } from "@tocsin/client";
@@ -19,7 +19,8 @@ export function TestPanel({ tenant, endpoint, knownTypes, writable }: { tenant: 
   const [choice, setEventType] = useState<string | null>(null);
   const eventType = choice ?? types[0] ?? "";
   // Just added on the form: confirm it, with the save's warnings (some are checked only when saving).
-  const [saved] = useState(() => takeSaved(endpoint.id));
+  const [saved] = useState(() => savedNote(endpoint.id));
+  useEffect(() => forgetSaved(endpoint.id), [endpoint.id]);
   const [result, setResult] = useState<TestCall | null>(null);
   const { busy, error, act } = useAction();
   const send = () =>

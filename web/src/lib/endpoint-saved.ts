@@ -16,10 +16,12 @@ export function rememberSaved(note: SavedNote): void {
   last = note;
 }
 
-/** The note for endpoint `id`, once: a second call (or another endpoint) gets null. */
-export function takeSaved(id: string): SavedNote | null {
-  if (last?.id !== id) return null;
-  const note = last;
-  last = null;
-  return note;
+/** The note for endpoint `id`, or null. It stays until `forgetSaved`, so a render run twice (React's StrictMode) sees it both times. */
+export function savedNote(id: string): SavedNote | null {
+  return last?.id === id ? last : null;
+}
+
+/** Drops the note once it has been shown, so coming back to the page later does not show it again. */
+export function forgetSaved(id: string): void {
+  if (last?.id === id) last = null;
 }
