@@ -195,7 +195,7 @@ export async function runExamples(
       ...r.eventTypes.map((t) => `event type ${t.name} ${t.created ? "created" : "updated"}`),
       `${r.endpointCreated ? "created" : "updated"} endpoint ${ep.id} -> ${ep.url}${ep.status === "pending_validation" ? " (validating)" : ""}`,
       `signing secret: ${r.secret}`,
-      `try it: tocsin endpoint test --tenant ${r.tenant.id} --id ${ep.id} --event-type ${r.eventTypes[0]?.name ?? ""}`,
+      `try it: npm run -s tocsin -- endpoint test --tenant ${r.tenant.id} --id ${ep.id} --event-type ${r.eventTypes[0]?.name ?? ""}${v.url === undefined ? "" : ` --url ${v.url}`}`,
     ];
     return lines.join("\n");
   });

@@ -8,6 +8,7 @@ import { createApiClient } from "../../src/cli/client.ts";
 import { loadExample } from "../../src/cli/examples.ts";
 import { main } from "../../src/cli/main.ts";
 import { parseJsonKeepingSource } from "../../src/core/json.ts";
+import { runShell } from "../support/cli.ts";
 import { withReceiver } from "../support/receiver.ts";
 import { type Api, eventually, withServer } from "../support/server.ts";
 
@@ -328,6 +329,12 @@ describe("examples: each vendor's documented payload, delivered as the vendor se
             assert.equal(v.status, 200, JSON.stringify(v.body));
             assert.equal(v.body.result.response.status, 204);
             assert.equal(v.body.endpoint.status, "active");
+            // The printed hint works pasted as is into a shell in the checkout.
+            const hint = /^try it: (.+)$/m.exec(load.out)?.[1];
+            assert.ok(hint, load.out);
+            const tried = await runShell(hint, { TOCSIN_URL: url, TOCSIN_API_KEY: apiKey });
+            assert.equal(tried.code, 0, `${hint}\n${tried.out}`);
+            assert.match(tried.out, /response: HTTP 200/, tried.out);
           });
         },
       );

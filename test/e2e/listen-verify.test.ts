@@ -3,14 +3,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { runCli } from "../support/cli.ts";
+import { runCli, runShell } from "../support/cli.ts";
 import { startReceiver } from "../support/receiver.ts";
 import { eventually, tempDir, type TestServer, withServer } from "../support/server.ts";
 
 // `tocsin listen` and `tocsin verify`, run as processes against a real server.
 
 const BIN = new URL("../../bin/tocsin.js", import.meta.url).pathname;
-const ROOT = new URL("../../", import.meta.url).pathname;
 
 interface Seen {
   n: number;
@@ -74,20 +73,6 @@ async function listen(args: string[], env: Record<string, string> = {}): Promise
 }
 
 /** Runs `command` with bash in the repository's root, as a user pastes it there; killed after 60 s. */
-function runShell(command: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", command], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
-    child.stderr!.on("data", (c: Buffer) => (out += c.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
-
 async function tenantWith(s: TestServer, tenant: string, endpoint: Record<string, unknown>): Promise<{ id: string; secret: string }> {
   if ((await s.api("GET", `/v1/tenants/${tenant}`)).status === 404) assert.equal((await s.api("POST", "/v1/tenants", { id: tenant })).status, 201);
   const r = await s.api<{ id: string; secret: string }>("POST", `/v1/tenants/${tenant}/endpoints`, endpoint);

@@ -46,3 +46,23 @@ export function runCli(args: string[], env: Record<string, string>, o: CliOption
     });
   });
 }
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/**
+ * Runs a command line with bash in the checkout's root, as a reader pastes a printed hint into their
+ * shell there; stdout and stderr together, killed (code null) after a minute.
+ */
+export function runShell(command: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", ["-c", command], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
