@@ -11,10 +11,17 @@ import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from
  * fingerprint "café" and an escaped lone surrogate is refused for what it is.
  */
 function plainOutsidePayload(body: unknown): unknown {
-  const plain = (event: unknown) =>
-    typeof event !== "object" || event === null || Array.isArray(event) || JSON.isRawJSON(event)
-      ? event
-      : Object.fromEntries(Object.entries(event).map(([k, v]) => [k, k === "payload" ? v : (JSON.parse(JSON.stringify(v)) as unknown)]));
+  const plain = (event: unknown) => {
+    if (typeof event !== "object" || event === null || Array.isArray(event) || JSON.isRawJSON(event)) return event;
+    // Only wrapped values are objects among the fields of an event read this way: strings and numbers
+    // without escapes are plain already, so the common event allocates nothing here.
+    const e = event as Record<string, unknown>;
+    for (const k in e) {
+      const v = e[k];
+      if (k !== "payload" && typeof v === "object" && v !== null) e[k] = JSON.parse(JSON.stringify(v)) as unknown;
+    }
+    return e;
+  };
   return Array.isArray(body) ? body.map(plain) : plain(body);
 }
 
