@@ -177,7 +177,8 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
 
   it("retries one failed delivery and replays the other with a progress bar", async () => {
     answer = 200;
-    await page.getByRole("button", { name: "Retry now" }).click();
+    await page.getByRole("button", { name: "Retry", exact: true }).click();
+    await page.getByRole("dialog", { name: "Retry this delivery?" }).getByRole("button", { name: "Retry", exact: true }).click();
     await page.locator("h1 .badge", { hasText: "succeeded" }).waitFor({ timeout: 15_000 });
 
     await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/deliveries`);

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { TocsinApiError } from "@tocsin/client";
+import { useConsole } from "./context.ts";
+import { withSearch } from "./lib/routes.ts";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -82,4 +84,24 @@ export function useAction() {
     }
   }, []);
   return { busy, error, setError, act };
+}
+
+/**
+ * The page's state kept in the address's query string (filters, a chart's range), so a link
+ * shares it and Back returns to the previous one. `set` adds a history entry (or replaces the
+ * current one) and leaves the scroll position alone.
+ */
+export function useSearchState(): [string, (changes: Record<string, string | null>, opts?: { replace?: boolean }) => void] {
+  const { search } = useConsole();
+  const set = useCallback((changes: Record<string, string | null>, opts: { replace?: boolean } = {}) => {
+    const current = window.location.search.replace(/^\?/, "");
+    const next = withSearch(current, changes);
+    if (next === current) return;
+    const url = window.location.pathname + (next ? `?${next}` : "");
+    if (opts.replace) window.history.replaceState(null, "", url);
+    else window.history.pushState(null, "", url);
+    // The console's router follows popstate (App.tsx); this is the same change, made here.
+    window.dispatchEvent(new PopStateEvent("popstate"));
+  }, []);
+  return [search, set];
 }

@@ -1,8 +1,18 @@
-import { useState } from "react";
 import { type TocsinClient, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
-import { useLoad } from "../hooks.ts";
-import { CHART_RANGES, OUTCOMES, type Outcome, formatMs, latencyBarLabel } from "../lib/deliveries.ts";
+import { useLoad, useSearchState } from "../hooks.ts";
+import {
+  CHART_RANGES,
+  OUTCOMES,
+  type Outcome,
+  axisTicks,
+  bucketRangeLabel,
+  chartRangeOf,
+  fittedRange,
+  formatMs,
+  latencyBarLabel,
+  tickLabel,
+} from "../lib/deliveries.ts";
 import { ErrorNote, Loading } from "./ui.tsx";
 
 interface Bucket {
@@ -21,21 +31,44 @@ async function loadStats(client: TocsinClient, tenant: string, endpointId: strin
   );
 }
 
-/** Deliveries over time by outcome, and attempt latency, for a tenant or one endpoint (GET …/stats/deliveries). */
+/** When the newest delivery (of the endpoint, or of the tenant) was created; null without any. */
+async function newestDelivery(client: TocsinClient, tenant: string, endpointId: string | undefined): Promise<number | null> {
+  const page = await unwrap(
+    client.GET("/v1/tenants/{tenant}/deliveries", { params: { path: { tenant }, query: { limit: 1, ...(endpointId ? { endpointId } : {}) } } }),
+  );
+  const d = page.data[0];
+  return d ? Date.parse(d.createdAt) : null;
+}
+
+/**
+ * Deliveries over time by outcome, and attempt latency, for a tenant or one endpoint
+ * (GET …/stats/deliveries). The range is in the address (`?range=7d`); without one, the chart
+ * opens on the shortest range that holds the newest delivery.
+ */
 export function EndpointCharts({ tenant, endpointId }: { tenant: string; endpointId?: string }) {
   const { client } = useConsole();
-  const [range, setRange] = useState("24h");
-  const r = CHART_RANGES.find((x) => x.value === range) ?? CHART_RANGES[1];
-  const data = useLoad(() => loadStats(client, tenant, endpointId, r.ms, r.buckets), [client, tenant, endpointId, r.ms, r.buckets], 30_000);
-  const stats = data.data;
+  const [search, setSearch] = useSearchState();
+  const chosen = chartRangeOf(new URLSearchParams(search).get("range"));
+  // The range and its figures come together, so the chart never shows one range under another's name.
+  const data = useLoad(
+    async () => {
+      const range = chosen ?? chartRangeOf(fittedRange(await newestDelivery(client, tenant, endpointId), Date.now())) ?? CHART_RANGES[1];
+      return { range, stats: await loadStats(client, tenant, endpointId, range.ms, range.buckets) };
+    },
+    [client, tenant, endpointId, chosen?.value],
+    30_000,
+  );
+  const r = chosen ?? data.data?.range ?? CHART_RANGES[1];
+  const stats = data.data?.stats;
   const buckets: Bucket[] = (stats?.buckets ?? []).map((b) => ({ start: Date.parse(b.start), counts: b.counts }));
+  const total = stats ? OUTCOMES.reduce((n, o) => n + stats.totals[o], 0) : 0;
   return (
     <section className="charts" aria-labelledby="charts-title">
       <div className="chart-head">
         <h2 id="charts-title">Activity</h2>
         <div className="field">
           <label htmlFor="chart-range">Range</label>
-          <select id="chart-range" value={range} onChange={(e) => setRange(e.target.value)}>
+          <select id="chart-range" value={r.value} onChange={(e) => setSearch({ range: e.target.value })}>
             {CHART_RANGES.map((x) => (
               <option key={x.value} value={x.value}>
                 {x.label}
@@ -44,16 +77,26 @@ export function EndpointCharts({ tenant, endpointId }: { tenant: string; endpoin
           </select>
         </div>
       </div>
+      <p className="muted small chart-note">
+        Deliveries by the time their event arrived, in their state now. Test calls (the Send test button) are sent outside the delivery queue and are not
+        counted.
+      </p>
       {data.loading && !stats ? <Loading /> : null}
       <ErrorNote error={data.error} />
-      {stats ? (
+      {stats && total === 0 ? (
+        <p className="empty" data-chart="empty">
+          No deliveries in the {r.label.toLowerCase()}
+          {r.value !== "30d" ? "; a longer range may hold older ones" : ""}.
+        </p>
+      ) : null}
+      {stats && total > 0 ? (
         <div className="chart-grid">
           <figure className="card" data-chart="outcomes">
             <figcaption>
               Deliveries by outcome
               {stats.sampled ? <span className="muted small"> (the newest 100,000 of this range)</span> : null}
             </figcaption>
-            <OutcomeChart buckets={buckets} />
+            <OutcomeChart buckets={buckets} bucketMs={stats.bucketMs} spanMs={r.ms} />
           </figure>
           <figure className="card" data-chart="latency">
             <figcaption>Attempt latency</figcaption>
@@ -69,16 +112,16 @@ const W = 600;
 const H = 180;
 const PAD = { left: 36, right: 8, top: 10, bottom: 24 };
 
-function OutcomeChart({ buckets }: { buckets: Bucket[] }) {
+function OutcomeChart({ buckets, bucketMs, spanMs }: { buckets: Bucket[]; bucketMs: number; spanMs: number }) {
   const totals = buckets.map((b) => OUTCOMES.reduce((n, o) => n + b.counts[o], 0));
   const max = Math.max(1, ...totals);
   const sum = totals.reduce((a, b) => a + b, 0);
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const bw = innerW / Math.max(1, buckets.length);
-  const label = (ms: number) => new Date(ms).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
   const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, buckets.reduce((n, b) => n + b.counts[o], 0)])) as Record<Outcome, number>;
   const first = buckets[0];
+  const ticks = first ? axisTicks(first.start, bucketMs, buckets.length) : [];
   return (
     <>
       <svg viewBox={`0 0 ${W} ${H}`} className="chart" role="img" aria-label={`${sum} deliveries: ${OUTCOMES.map((o) => `${byOutcome[o]} ${o}`).join(", ")}`}>
@@ -91,30 +134,46 @@ function OutcomeChart({ buckets }: { buckets: Bucket[] }) {
         </text>
         {buckets.map((b, i) => {
           let y = H - PAD.bottom;
+          const n = OUTCOMES.reduce((k, o) => k + b.counts[o], 0);
+          const tip = `${bucketRangeLabel(b.start, bucketMs)}: ${
+            n === 0
+              ? "no deliveries"
+              : OUTCOMES.filter((x) => b.counts[x] > 0)
+                  .map((x) => `${b.counts[x]} ${x}`)
+                  .join(", ")
+          }`;
           return (
-            <g key={b.start}>
+            <g key={b.start} data-bucket={new Date(b.start).toISOString()}>
+              {/* The whole column answers hover, empty or not, with the bucket's time range. */}
+              <rect x={PAD.left + i * bw} y={PAD.top} width={bw} height={innerH} className="bucket-hit">
+                <title>{tip}</title>
+              </rect>
               {OUTCOMES.map((o) => {
                 const h = (b.counts[o] / max) * innerH;
                 y -= h;
                 return h > 0 ? (
                   <rect key={o} x={PAD.left + i * bw + 1} y={y} width={Math.max(1, bw - 2)} height={h} className={`seg-${o}`}>
-                    <title>{`${label(b.start)}: ${b.counts[o]} ${o}`}</title>
+                    <title>{tip}</title>
                   </rect>
                 ) : null;
               })}
             </g>
           );
         })}
-        {first ? (
-          <>
-            <text x={PAD.left} y={H - 6} className="tick">
-              {label(first.start)}
-            </text>
-            <text x={W - PAD.right} y={H - 6} className="tick" textAnchor="end">
-              now
-            </text>
-          </>
-        ) : null}
+        {first
+          ? ticks.map((t, i) => {
+              const x = PAD.left + ((t - first.start) / bucketMs) * bw;
+              const last = i === ticks.length - 1;
+              return (
+                <g key={t} className="axis-tick">
+                  <line x1={x} x2={x} y1={H - PAD.bottom} y2={H - PAD.bottom + 4} className="axis" />
+                  <text x={x} y={H - 6} className="tick" textAnchor={i === 0 ? "start" : last ? "end" : "middle"}>
+                    {last ? "now" : tickLabel(t, spanMs)}
+                  </text>
+                </g>
+              );
+            })
+          : null}
       </svg>
       <ul className="legend plain">
         {OUTCOMES.map((o) => (

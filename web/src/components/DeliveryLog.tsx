@@ -1,29 +1,26 @@
 import { useEffect, useState } from "react";
 import { type Delivery, type TocsinClient, unwrap } from "@tocsin/client";
 import { useConsole } from "../context.ts";
-import { useAction, useLoad } from "../hooks.ts";
+import { useAction, useLoad, useSearchState } from "../hooks.ts";
 import {
   DELIVERY_STATUSES,
   type DeliveryFilter,
   type DeliveryQuery,
   type DeliveryStatus,
+  LOG_SINCE,
   deliveryQuery,
+  logSearchChanges,
+  logSearchOf,
   relativeTime,
   typeFilterError,
 } from "../lib/deliveries.ts";
+import { waitingText } from "../lib/health.ts";
 import { can } from "../lib/session.ts";
-import { Badge, ErrorNote, Link, Loading } from "./ui.tsx";
+import { RetryFailed } from "./RetryFailed.tsx";
+import { Badge, Breakable, ConfirmDialog, ErrorNote, Link, Loading } from "./ui.tsx";
 
 type Row = Omit<Delivery, "attempts">;
 const PAGE = 50;
-
-const SINCE: { value: string; label: string; ms: number | null }[] = [
-  { value: "", label: "Any time", ms: null },
-  { value: "15m", label: "Last 15 minutes", ms: 15 * 60_000 },
-  { value: "1h", label: "Last hour", ms: 3_600_000 },
-  { value: "24h", label: "Last 24 hours", ms: 86_400_000 },
-  { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000 },
-];
 
 /** One page of the log, filtered by the server (status, event type, creation time). */
 async function fetchPage(client: TocsinClient, tenant: string, endpointId: string | undefined, q: DeliveryQuery, cursor?: string) {
@@ -34,38 +31,56 @@ async function fetchPage(client: TocsinClient, tenant: string, endpointId: strin
   );
 }
 
-/** The delivery log of a tenant, or of one endpoint: filterable, live, with retry for failed deliveries. */
-export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId?: string }) {
+/**
+ * The delivery log of a tenant, or of one endpoint: filterable (the filters live in the address),
+ * live, with Retry for failed deliveries, Retry now for pending ones and Retry all failed.
+ */
+export function DeliveryLog({ tenant, endpointId: fixedEndpoint }: { tenant: string; endpointId?: string }) {
   const { client, session } = useConsole();
-  const [status, setStatus] = useState<"" | DeliveryStatus>("");
-  const [typeInput, setTypeInput] = useState("");
+  const [search, setSearch] = useSearchState();
+  const applied = logSearchOf(search);
+  const { status, type } = applied;
+  const endpointId = fixedEndpoint ?? (applied.endpoint || undefined);
+  const [typeInput, setTypeInput] = useState(type);
+  // Back and shared links change the address: the field follows.
+  useEffect(() => setTypeInput(type), [type]);
   // The type filter applies once typing pauses, not at every keystroke.
-  const [type, setType] = useState("");
   useEffect(() => {
-    const t = window.setTimeout(() => setType(typeInput), 400);
+    if (typeInput === type) return;
+    const t = window.setTimeout(() => setSearch(logSearchChanges({ type: typeInput.trim() === "" ? "" : typeInput }), { replace: true }), 400);
     return () => window.clearTimeout(t);
+    // Only typing schedules a change; `type` following the address must not.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [typeInput]);
   const typeError = typeFilterError(typeInput);
-  const [sinceChoice, setSinceChoice] = useState("");
   const [live, setLive] = useState(true);
   const [extra, setExtra] = useState<{ items: Row[]; cursor: string | null } | null>(null);
-  const withinMs = SINCE.find((s) => s.value === sinceChoice)?.ms ?? null;
+  const withinMs = LOG_SINCE.find((s) => s.value === applied.since)?.ms ?? null;
   const filter: DeliveryFilter = { status, type, withinMs };
+  // Deliveries retried here stay in view with their new state, whatever the filter.
+  const [retried, setRetried] = useState<string[]>([]);
 
   const first = useLoad(
     async () => {
       // The query (its time window included) is kept with the page, so "Load older" continues it.
-      const query = deliveryQuery(filter, Date.now());
-      const page = await fetchPage(client, tenant, endpointId, query);
-      return { items: page.data, cursor: page.nextCursor, query };
+      const query = { ...deliveryQuery(filter, Date.now()), ...(applied.event ? { eventId: applied.event } : {}) };
+      const [page, kept] = await Promise.all([
+        fetchPage(client, tenant, endpointId, query),
+        Promise.all(retried.map((id) => unwrap(client.GET("/v1/tenants/{tenant}/deliveries/{id}", { params: { path: { tenant, id } } })).catch(() => null))),
+      ]);
+      return { items: page.data, cursor: page.nextCursor, query, kept: kept.filter((d): d is Delivery => d !== null) };
     },
-    [client, tenant, endpointId, status, type, withinMs],
+    [client, tenant, endpointId, status, type, withinMs, applied.event, retried],
     live ? 2000 : undefined,
   );
-  useEffect(() => setExtra(null), [status, type, withinMs]);
+  useEffect(() => {
+    setExtra(null);
+    setRetried([]);
+  }, [status, type, withinMs, endpointId, applied.event]);
   const endpoints = useLoad(
-    () => (endpointId ? Promise.resolve(null) : unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } }))),
-    [client, tenant, endpointId],
+    () =>
+      fixedEndpoint ? Promise.resolve(null) : unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } })),
+    [client, tenant, fixedEndpoint],
   );
   const names = new Map((endpoints.data?.data ?? []).map((e) => [e.id, e.name || e.url]));
 
@@ -79,21 +94,32 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
     });
 
   const retry = useAction();
-  const retryOne = (id: string) =>
+  const [confirm, setConfirm] = useState<Row | null>(null);
+  const [done, setDone] = useState<{ id: string; text: string } | null>(null);
+  const retryOne = (d: Row) =>
     retry.act(async () => {
-      await unwrap(client.POST("/v1/tenants/{tenant}/deliveries/{id}/retry", { params: { path: { tenant, id } } }));
+      const r = await unwrap(client.POST("/v1/tenants/{tenant}/deliveries/{id}/retry", { params: { path: { tenant, id: d.id } } }));
+      setConfirm(null);
+      setRetried((ids) => (ids.includes(d.id) ? ids : [...ids, d.id]));
+      setDone({ id: d.id, text: d.status === "failed" ? "Retried: it is pending again and goes now." : "Sent now: it is due at once." });
+      setFresh((m) => new Map(m).set(d.id, r));
       first.reload();
     });
+  // The retry's own answer, shown until the next load brings the row.
+  const [fresh, setFresh] = useState<Map<string, Row>>(new Map());
+  useEffect(() => setFresh(new Map()), [first.data]);
 
   const seen = new Set<string>();
-  const all = [...(first.data?.items ?? []), ...(extra?.items ?? [])].filter((d) => {
-    if (seen.has(d.id)) return false;
-    seen.add(d.id);
-    return true;
-  });
-  const rows = all;
+  const loaded = [...(first.data?.items ?? []), ...(extra?.items ?? [])];
+  const rows = [...loaded, ...(first.data?.kept ?? []).filter((k) => !loaded.some((d) => d.id === k.id))]
+    .map((d) => fresh.get(d.id) ?? (first.data?.kept.find((k) => k.id === d.id) as Row | undefined) ?? d)
+    .filter((d) => {
+      if (seen.has(d.id)) return false;
+      seen.add(d.id);
+      return true;
+    });
   // Whether the page shown was filtered: by what was sent, not by what is being typed.
-  const filtered = Object.keys(first.data?.query ?? {}).length > 0;
+  const filtered = Object.keys(first.data?.query ?? {}).length > 0 || endpointId !== fixedEndpoint;
   const now = Date.now();
   const writable = can(session, "endpoints:write");
 
@@ -103,7 +129,7 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
       <form className="filters" role="search" aria-label="Filter deliveries" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="log-status">Status</label>
-          <select id="log-status" value={status} onChange={(e) => setStatus(e.target.value as "" | DeliveryStatus)}>
+          <select id="log-status" value={status} onChange={(e) => setSearch(logSearchChanges({ status: e.target.value as "" | DeliveryStatus }))}>
             <option value="">All</option>
             {DELIVERY_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -132,21 +158,47 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
         </div>
         <div className="field">
           <label htmlFor="log-since">Time</label>
-          <select id="log-since" value={sinceChoice} onChange={(e) => setSinceChoice(e.target.value)}>
-            {SINCE.map((s) => (
+          <select id="log-since" value={applied.since} onChange={(e) => setSearch(logSearchChanges({ since: e.target.value }))}>
+            {LOG_SINCE.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
               </option>
             ))}
           </select>
         </div>
+        {fixedEndpoint ? null : (
+          <div className="field">
+            <label htmlFor="log-endpoint">Webhook</label>
+            <select id="log-endpoint" value={applied.endpoint} onChange={(e) => setSearch(logSearchChanges({ endpoint: e.target.value }))}>
+              <option value="">All webhooks</option>
+              {(endpoints.data?.data ?? []).map((e) => (
+                <option key={e.id} value={e.id}>
+                  {e.name || e.url}
+                </option>
+              ))}
+              {applied.endpoint && !names.has(applied.endpoint) ? <option value={applied.endpoint}>{applied.endpoint}</option> : null}
+            </select>
+          </div>
+        )}
         <div className="field check">
           <input id="log-live" type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
           <label htmlFor="log-live">Live (refresh every 2 s)</label>
         </div>
       </form>
+      {applied.event ? (
+        <p className="notice">
+          The deliveries of event <code>{applied.event}</code>.{" "}
+          <button type="button" className="link-button" onClick={() => setSearch({ event: null })}>
+            Show every event's
+          </button>
+        </p>
+      ) : null}
+      {/* Retry all failed works on the filters the route takes: webhook, type and time, not one event. */}
+      {writable && !applied.event ? (
+        <RetryFailed tenant={tenant} endpointId={endpointId} type={typeError === null ? type : ""} withinMs={withinMs} onDone={first.reload} />
+      ) : null}
       {first.loading && !first.data ? <Loading /> : null}
-      <ErrorNote error={first.error ?? retry.error} />
+      <ErrorNote error={first.error ?? (confirm ? null : retry.error)} />
       {first.data && rows.length === 0 ? <p className="empty">No deliveries{filtered ? " match these filters" : " yet"}.</p> : null}
       {rows.length > 0 ? (
         <table className="list deliveries" aria-label="Deliveries">
@@ -157,7 +209,7 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
               <th scope="col">Status</th>
               <th scope="col">Attempts</th>
               <th scope="col">Last result</th>
-              {endpointId ? null : <th scope="col">Webhook</th>}
+              {fixedEndpoint ? null : <th scope="col">Webhook</th>}
               <th scope="col">
                 <span className="visually-hidden">Actions</span>
               </th>
@@ -179,15 +231,33 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
                 <td data-label="Last result">
                   {d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : null}
                   {d.lastError && d.status !== "succeeded" ? <div className="muted small">{d.lastError}</div> : null}
-                  {d.status === "pending" && d.nextAttemptAt ? <div className="muted small">next {relativeTime(d.nextAttemptAt, now)}</div> : null}
+                  {d.waitingFor ? (
+                    <div className="muted small" data-waiting={d.waitingFor.reason}>
+                      {waitingText(d.waitingFor, now)}
+                    </div>
+                  ) : null}
+                  {done?.id === d.id ? (
+                    <div className="ok-text small" role="status">
+                      {done.text}
+                    </div>
+                  ) : null}
                 </td>
-                {endpointId ? null : <td data-label="Webhook">{names.get(d.endpointId) ?? <code className="small">{d.endpointId}</code>}</td>}
+                {fixedEndpoint ? null : (
+                  <td data-label="Webhook" className="break">
+                    {names.has(d.endpointId) ? <Breakable text={names.get(d.endpointId)!} /> : <code className="small">{d.endpointId}</code>}
+                  </td>
+                )}
                 <td>
                   <div className="row-actions">
                     <Link to={{ page: "delivery", tenant, id: d.id }}>Inspect</Link>
                     {writable && d.status === "failed" ? (
-                      <button type="button" onClick={() => void retryOne(d.id)} disabled={retry.busy}>
+                      <button type="button" onClick={() => setConfirm(d)} disabled={retry.busy}>
                         Retry
+                      </button>
+                    ) : null}
+                    {writable && d.status === "pending" ? (
+                      <button type="button" onClick={() => setConfirm(d)} disabled={retry.busy}>
+                        Retry now
                       </button>
                     ) : null}
                   </div>
@@ -203,6 +273,25 @@ export function DeliveryLog({ tenant, endpointId }: { tenant: string; endpointId
         </button>
       ) : null}
       <ErrorNote error={more.error} />
+      <ConfirmDialog
+        open={confirm !== null}
+        title={confirm?.status === "pending" ? "Send this delivery now?" : "Retry this delivery?"}
+        confirmLabel={confirm?.status === "pending" ? "Send now" : "Retry"}
+        busy={retry.busy}
+        onConfirm={() => confirm && void retryOne(confirm)}
+        onCancel={() => {
+          setConfirm(null);
+          retry.setError(null);
+        }}
+      >
+        <p>
+          {confirm?.status === "pending"
+            ? "It stops waiting for its retry time and goes at once, unless the webhook's circuit is open or its rate limit holds."
+            : `It gets one more attempt now (attempt ${(confirm?.attemptCount ?? 0) + 1}).`}{" "}
+          <code className="small">{confirm?.eventType}</code>
+        </p>
+        <ErrorNote error={retry.error} />
+      </ConfirmDialog>
     </section>
   );
 }

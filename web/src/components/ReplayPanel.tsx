@@ -10,19 +10,9 @@ function toLocalInput(ms: number): string {
   return d.toISOString().slice(0, 16);
 }
 
-/** Replays what an endpoint missed since a time: a background job whose progress is shown as it runs. */
-export function ReplayPanel({ tenant, endpointId }: { tenant: string; endpointId: string }) {
+/** Follows a running replay job (a replay, or a retry of all failed) until it completes, updating it with each poll. */
+export function useFollowJob(tenant: string, job: ReplayJob | null, setJob: (j: ReplayJob) => void, setError: (e: string) => void): void {
   const { client } = useConsole();
-  const [since, setSince] = useState(() => toLocalInput(Date.now() - 86_400_000));
-  const [what, setWhat] = useState<"failed" | "all">("failed");
-  const [job, setJob] = useState<ReplayJob | null>(null);
-  const { busy, error, setError, act } = useAction();
-  const history = useLoad(
-    () => unwrap(client.GET("/v1/tenants/{tenant}/endpoints/{id}/replays", { params: { path: { tenant, id: endpointId }, query: { limit: 5 } } })),
-    [client, tenant, endpointId, job?.state],
-  );
-
-  // Follow a running job until it completes.
   const running = job?.state === "running";
   const jobId = job?.id;
   useEffect(() => {
@@ -47,7 +37,37 @@ export function ReplayPanel({ tenant, endpointId }: { tenant: string; endpointId
     return () => {
       stop = true;
     };
-  }, [running, jobId, client, tenant, setError]);
+  }, [running, jobId, client, tenant, setJob, setError]);
+}
+
+/** A job's progress bar with what it has done so far. */
+export function JobProgress({ id, what, job }: { id: string; what: string; job: ReplayJob }) {
+  return (
+    <div className="replay-progress" aria-live="polite">
+      <label htmlFor={id}>
+        {what} {job.state}: {job.processed} of {job.total} processed, {job.queued} queued, {job.skipped} skipped
+      </label>
+      <progress id={id} max={1} value={job.progress} data-state={job.state}>
+        {Math.round(job.progress * 100)}%
+      </progress>
+    </div>
+  );
+}
+
+/** Replays what an endpoint missed since a time: a background job whose progress is shown as it runs. */
+export function ReplayPanel({ tenant, endpointId }: { tenant: string; endpointId: string }) {
+  const { client } = useConsole();
+  const [since, setSince] = useState(() => toLocalInput(Date.now() - 86_400_000));
+  const [what, setWhat] = useState<"failed" | "all">("failed");
+  const [job, setJob] = useState<ReplayJob | null>(null);
+  const { busy, error, setError, act } = useAction();
+  const history = useLoad(
+    () => unwrap(client.GET("/v1/tenants/{tenant}/endpoints/{id}/replays", { params: { path: { tenant, id: endpointId }, query: { limit: 5 } } })),
+    [client, tenant, endpointId, job?.state],
+  );
+
+  useFollowJob(tenant, job, setJob, setError);
+  const running = job?.state === "running";
 
   const start = (e: FormEvent) => {
     e.preventDefault();
@@ -86,16 +106,7 @@ export function ReplayPanel({ tenant, endpointId }: { tenant: string; endpointId
         </button>
       </form>
       <ErrorNote error={error} />
-      {job ? (
-        <div className="replay-progress" aria-live="polite">
-          <label htmlFor="replay-bar">
-            Replay {job.state === "running" ? "running" : job.state}: {job.processed} of {job.total} processed, {job.queued} queued, {job.skipped} skipped
-          </label>
-          <progress id="replay-bar" max={1} value={job.progress} data-state={job.state}>
-            {Math.round(job.progress * 100)}%
-          </progress>
-        </div>
-      ) : null}
+      {job ? <JobProgress id="replay-bar" what="Replay" job={job} /> : null}
       {history.data && history.data.data.length > 0 ? (
         <details>
           <summary>Recent replays</summary>

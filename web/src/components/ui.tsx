@@ -1,6 +1,7 @@
-import { type MouseEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { Fragment, type MouseEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { useConsole } from "../context.ts";
 import { type Route, pathOf } from "../lib/routes.ts";
+import { breakPoints } from "../lib/text.ts";
 
 /** An ordinary link that navigates without reloading (modifier clicks still open a new tab). */
 export function Link(props: { to: Route | string; children: ReactNode; className?: string; "aria-current"?: "page" }) {
@@ -46,6 +47,7 @@ const STATUS_TONE: Record<string, string> = {
   delivering: "wait",
   running: "wait",
   pending_validation: "wait",
+  degraded: "warn",
   failing: "bad",
   failed: "bad",
   validation_failed: "bad",
@@ -53,6 +55,20 @@ const STATUS_TONE: Record<string, string> = {
 
 export function Badge({ status, label }: { status: string; label?: string }) {
   return <span className={`badge badge-${STATUS_TONE[status] ?? "off"}`}>{label ?? status.replaceAll("_", " ")}</span>;
+}
+
+/** A URL or id that wraps only at its separators (see lib/text.ts), never mid-word. */
+export function Breakable({ text }: { text: string }) {
+  return (
+    <>
+      {breakPoints(text).map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 ? <wbr /> : null}
+          {part}
+        </Fragment>
+      ))}
+    </>
+  );
 }
 
 export function PageHeader(props: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode }) {

@@ -30,6 +30,7 @@ export function typeFilterError(type: string): string | null {
 }
 
 export interface DeliveryQuery {
+  eventId?: string;
   status?: DeliveryStatus;
   eventType?: string;
   since?: string;
@@ -54,12 +55,14 @@ export const LOG_SINCE: readonly { value: string; label: string; ms: number | nu
   { value: "7d", label: "Last 7 days", ms: 7 * 86_400_000 },
 ];
 
-/** The log's filters as they stand in the address (`?status=failed&type=alert.*&since=1h&endpoint=ep_…`). */
+/** The log's filters as they stand in the address (`?status=failed&type=alert.*&since=1h&endpoint=ep_…&event=evt_…`). */
 export interface LogSearch {
   status: "" | DeliveryStatus;
   type: string;
   since: string;
   endpoint: string;
+  /** One event's deliveries (the Events page links here). */
+  event: string;
 }
 
 /** Reads the log's filters from a query string; values the log does not offer read as blank. */
@@ -72,6 +75,7 @@ export function logSearchOf(search: string): LogSearch {
     type: p.get("type") ?? "",
     since: LOG_SINCE.some((s) => s.value === since) ? since : "",
     endpoint: p.get("endpoint") ?? "",
+    event: p.get("event") ?? "",
   };
 }
 

@@ -1,10 +1,11 @@
 import { useState } from "react";
 import { type Delivery, unwrap } from "@tocsin/client";
-import { Badge, BodyView, ErrorNote, HeaderTable, Link, Loading, PageHeader, formatTime } from "../components/ui.tsx";
+import { Badge, BodyView, ConfirmDialog, ErrorNote, HeaderTable, Link, Loading, PageHeader, formatTime } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import { formatMs } from "../lib/deliveries.ts";
 import { SentRequest } from "../components/SentRequest.tsx";
+import { waitingText } from "../lib/health.ts";
 import { can } from "../lib/session.ts";
 
 type Attempt = Delivery["attempts"][number];
@@ -40,6 +41,8 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
     [client, tenant, endpointId],
   );
   const retry = useAction();
+  const [confirm, setConfirm] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
 
   if (d.loading && !d.data) return <Loading />;
   if (!d.data) return <ErrorNote error={d.error} />;
@@ -49,9 +52,12 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
   const doRetry = () =>
     retry.act(async () => {
       await unwrap(client.POST("/v1/tenants/{tenant}/deliveries/{id}/retry", { params: { path: { tenant, id } } }));
+      setConfirm(false);
+      setDone(del.status === "failed" ? "Retried: it is pending again and goes now." : "Sent now: it is due at once.");
       setWaiting(true);
       d.reload();
     });
+  const pending = del.status === "pending";
 
   const attempts = [...del.attempts].sort((a, b) => b.attemptNo - a.attemptNo);
   return (
@@ -67,14 +73,19 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
         }
         subtitle={<code>{del.id}</code>}
         actions={
-          can(session, "endpoints:write") && del.status === "failed" ? (
-            <button type="button" className="primary" onClick={() => void doRetry()} disabled={retry.busy}>
-              Retry now
+          can(session, "endpoints:write") && (del.status === "failed" || pending) ? (
+            <button type="button" className="primary" onClick={() => setConfirm(true)} disabled={retry.busy}>
+              {pending ? "Retry now" : "Retry"}
             </button>
           ) : null
         }
       />
-      <ErrorNote error={retry.error ?? d.error} />
+      <ErrorNote error={confirm ? d.error : (retry.error ?? d.error)} />
+      {done ? (
+        <p className="notice" role="status">
+          {done} Status: {del.status}.
+        </p>
+      ) : null}
       <dl className="stats">
         <div>
           <dt>Webhook</dt>
@@ -87,7 +98,11 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
         <div>
           <dt>Attempts</dt>
           <dd>{del.attemptCount}</dd>
-          {del.nextAttemptAt ? <dd className="muted small">next at {formatTime(del.nextAttemptAt)}</dd> : null}
+          {del.waitingFor ? (
+            <dd className="muted small" data-waiting={del.waitingFor.reason}>
+              {waitingText(del.waitingFor, Date.now())}
+            </dd>
+          ) : null}
         </div>
         <div>
           <dt>Event</dt>
@@ -97,6 +112,25 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
           {del.batchId ? <dd className="muted small">in batch {del.batchId}</dd> : null}
         </div>
       </dl>
+
+      <ConfirmDialog
+        open={confirm}
+        title={pending ? "Send this delivery now?" : "Retry this delivery?"}
+        confirmLabel={pending ? "Send now" : "Retry"}
+        busy={retry.busy}
+        onConfirm={() => void doRetry()}
+        onCancel={() => {
+          setConfirm(false);
+          retry.setError(null);
+        }}
+      >
+        <p>
+          {pending
+            ? "It stops waiting and goes at once, unless the webhook's circuit is open or its rate limit holds."
+            : `It gets one more attempt now (attempt ${del.attemptCount + 1}).`}
+        </p>
+        <ErrorNote error={retry.error} />
+      </ConfirmDialog>
 
       <h2>Attempts</h2>
       {attempts.length === 0 ? <p className="empty">No attempt yet{del.status === "pending" ? ": it is waiting to be sent" : ""}.</p> : null}

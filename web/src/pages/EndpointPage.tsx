@@ -7,7 +7,8 @@ import { ReplayPanel } from "../components/ReplayPanel.tsx";
 import { SecretPanel } from "../components/SecretPanel.tsx";
 import { SettingsSummary } from "../components/SettingsSummary.tsx";
 import { TestPanel } from "../components/TestPanel.tsx";
-import { Badge, ConfirmDialog, ErrorNote, Link, Loading, PageHeader, formatTime, percent } from "../components/ui.tsx";
+import { HealthBadge } from "../components/HealthBadge.tsx";
+import { Badge, Breakable, ConfirmDialog, ErrorNote, Link, Loading, PageHeader, formatTime, percent } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import type { EndpointTab } from "../lib/routes.ts";
@@ -73,12 +74,12 @@ export function EndpointPage({ tenant, id, tab }: { tenant: string; id: string; 
       <PageHeader
         title={
           <span id="endpoint-title">
-            {e.name || "Webhook"} <Badge status={e.status} />
+            {e.name || "Webhook"} <HealthBadge endpoint={e} />
           </span>
         }
         subtitle={
           <span className="break">
-            {e.method} {e.url}
+            {e.method} <Breakable text={e.url} />
           </span>
         }
         actions={
@@ -111,7 +112,7 @@ export function EndpointPage({ tenant, id, tab }: { tenant: string; id: string; 
       <ErrorNote error={action.error ?? ep.error} />
       {e.warnings.map((w) => (
         <p key={w} className="warning" role="note">
-          ⚠ {withFormLabels(w)}
+          <span aria-hidden="true">⚠</span> <strong>Warning:</strong> {withFormLabels(w)}
         </p>
       ))}
       {!e.enabled ? (
@@ -167,7 +168,9 @@ function Overview({ tenant, e, writable }: { tenant: string; e: Endpoint; writab
       <dl className="stats">
         <div>
           <dt>Success rate</dt>
-          <dd>{percent(h.successRate)}</dd>
+          <dd>
+            {percent(h.successRate)} <Badge status={h.status === "healthy" ? "active" : h.status === "unknown" ? "disabled" : h.status} label={h.status} />
+          </dd>
           <dd className="muted small">{h.windowAttempts} recent attempts</dd>
         </div>
         <div>
@@ -182,7 +185,7 @@ function Overview({ tenant, e, writable }: { tenant: string; e: Endpoint; writab
         <div>
           <dt>Circuit</dt>
           <dd>{h.circuit.replace("_", " ")}</dd>
-          {h.circuitUntil ? <dd className="muted small">until {formatTime(h.circuitUntil)}</dd> : null}
+          {h.circuitUntil ? <dd className="muted small">next probe at {formatTime(h.circuitUntil)}</dd> : null}
           {h.consecutiveFailures > 0 ? <dd className="muted small">{h.consecutiveFailures} failures in a row</dd> : null}
         </div>
         {e.validation.mode !== "none" ? (
@@ -195,7 +198,11 @@ function Overview({ tenant, e, writable }: { tenant: string; e: Endpoint; writab
           </div>
         ) : null}
       </dl>
-      {h.disableAt ? <p className="warning">⚠ Will be disabled on {formatTime(h.disableAt)} if it keeps failing.</p> : null}
+      {h.disableAt ? (
+        <p className="warning" role="note">
+          <span aria-hidden="true">⚠</span> <strong>Warning:</strong> it will be disabled on {formatTime(h.disableAt)} if it keeps failing.
+        </p>
+      ) : null}
       {writable ? <SecretPanel tenant={tenant} endpoint={e} /> : null}
       <EndpointCharts tenant={tenant} endpointId={e.id} />
     </>

@@ -1,5 +1,6 @@
 import { type Endpoint, unwrap } from "@tocsin/client";
-import { Badge, ErrorNote, Link, Loading, PageHeader, percent } from "../components/ui.tsx";
+import { HealthBadge, WarningMark } from "../components/HealthBadge.tsx";
+import { Breakable, ErrorNote, Link, Loading, PageHeader, percent } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useLoad } from "../hooks.ts";
 import { relativeTime } from "../lib/deliveries.ts";
@@ -63,16 +64,21 @@ export function EndpointsPage({ tenant }: { tenant: string }) {
               return (
                 <tr key={ep.id} data-endpoint={ep.id}>
                   <td data-label="Webhook">
-                    <Link to={{ page: "endpoint", tenant, id: ep.id, tab: "overview" }}>{ep.name || ep.url}</Link>
-                    {ep.name ? <div className="muted small break">{ep.url}</div> : null}
+                    <Link to={{ page: "endpoint", tenant, id: ep.id, tab: "overview" }}>
+                      <span className="break">{ep.name || <Breakable text={ep.url} />}</span>
+                    </Link>
+                    {ep.name ? (
+                      <div className="muted small break">
+                        <Breakable text={ep.url} />
+                      </div>
+                    ) : null}
                   </td>
                   <td data-label="Status">
-                    <Badge status={ep.status} />
+                    <HealthBadge endpoint={ep} now={now} />
                     {ep.warnings.length > 0 ? (
-                      <span className="warn-mark" title={ep.warnings.join("\n")} aria-label={`${ep.warnings.length} warning(s)`}>
-                        {" "}
-                        ⚠
-                      </span>
+                      <div className="small">
+                        <WarningMark warnings={ep.warnings} />
+                      </div>
                     ) : null}
                   </td>
                   <td data-label="Success rate">

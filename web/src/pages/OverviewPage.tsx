@@ -1,9 +1,9 @@
-import { useState } from "react";
 import { unwrap } from "@tocsin/client";
 import { EndpointCharts } from "../components/Charts.tsx";
 import { Badge, ErrorNote, PageHeader } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
-import { useLoad } from "../hooks.ts";
+import { useLoad, useSearchState } from "../hooks.ts";
+import { countByHealth } from "../lib/health.ts";
 
 /** The tenant at a glance: its webhooks' states, and deliveries and latency over time. */
 export function OverviewPage({ tenant }: { tenant: string }) {
@@ -13,9 +13,10 @@ export function OverviewPage({ tenant }: { tenant: string }) {
     [client, tenant],
     15_000,
   );
-  const [endpointId, setEndpointId] = useState("");
-  const counts = new Map<string, number>();
-  for (const e of endpoints.data?.data ?? []) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);
+  const [search, setSearch] = useSearchState();
+  const endpointId = new URLSearchParams(search).get("endpoint") ?? "";
+  // Counted by what each webhook's badge says: one whose attempts all fail is not active.
+  const counts = countByHealth(endpoints.data?.data ?? [], Date.now());
   return (
     <section>
       <PageHeader title="Overview" subtitle={`Tenant ${tenant}`} />
@@ -25,8 +26,8 @@ export function OverviewPage({ tenant }: { tenant: string }) {
           <dt>Webhooks</dt>
           <dd>{endpoints.data?.data.length ?? "…"}</dd>
         </div>
-        {[...counts].map(([status, n]) => (
-          <div key={status}>
+        {counts.map(([status, n]) => (
+          <div key={status} data-count={status}>
             <dt>
               <Badge status={status} />
             </dt>
@@ -36,7 +37,7 @@ export function OverviewPage({ tenant }: { tenant: string }) {
       </dl>
       <div className="field narrow">
         <label htmlFor="overview-endpoint">Webhook</label>
-        <select id="overview-endpoint" value={endpointId} onChange={(e) => setEndpointId(e.target.value)}>
+        <select id="overview-endpoint" value={endpointId} onChange={(e) => setSearch({ endpoint: e.target.value || null })}>
           <option value="">All webhooks</option>
           {(endpoints.data?.data ?? []).map((e) => (
             <option key={e.id} value={e.id}>

@@ -75,8 +75,14 @@ describe("web console: charts", () => {
 
 describe("web console: the log's filters in the address, and Retry all failed", () => {
   it("reads the filters from the query string, dropping values the log does not offer", () => {
-    assert.deepEqual(logSearchOf("status=failed&type=alert.*&since=1h&endpoint=ep_1"), { status: "failed", type: "alert.*", since: "1h", endpoint: "ep_1" });
-    assert.deepEqual(logSearchOf("status=bogus&since=9y"), { status: "", type: "", since: "", endpoint: "" });
+    assert.deepEqual(logSearchOf("status=failed&type=alert.*&since=1h&endpoint=ep_1&event=evt_2"), {
+      status: "failed",
+      type: "alert.*",
+      since: "1h",
+      endpoint: "ep_1",
+      event: "evt_2",
+    });
+    assert.deepEqual(logSearchOf("status=bogus&since=9y"), { status: "", type: "", since: "", endpoint: "", event: "" });
     assert.deepEqual(logSearchChanges({ status: "", since: "24h" }), { status: null, since: "24h" });
   });
 
