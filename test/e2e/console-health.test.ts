@@ -161,6 +161,28 @@ describe("web console health, waits and retries in Chromium", { skip: missing ??
     noProblems("retry now");
   });
 
+  it("says the same on the delivery's and the webhook's pages, and refuses Retry now there while the circuit is open", async () => {
+    const [down] = (await deliveriesOf(ids["/c"]!)).filter((d) => d.status === "pending");
+    await page.goto(`${server.url}/tenants/${TENANT}/deliveries/${down!.id}`);
+    assert.match(await page.locator("[data-waiting=circuit_open]").innerText(), /^waiting: circuit open until /);
+    expectedFailures.add(`/v1/tenants/${TENANT}/deliveries/${down!.id}/retry`);
+    await page.getByRole("button", { name: "Retry now" }).click();
+    const dialog = page.getByRole("dialog", { name: "Send this delivery now?" });
+    await dialog.getByRole("button", { name: "Send now" }).click();
+    await dialog
+      .getByRole("alert")
+      .filter({ hasText: /the endpoint's circuit is open until/ })
+      .waitFor();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expectedFailures.clear();
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${ids["/c"]}`);
+    assert.match(await page.locator("h1 [data-health=failing]").innerText(), /^circuit open — next probe at /);
+    await page.getByText(/^next probe at /).waitFor();
+    await page.goto(`${server.url}/tenants/${TENANT}/deliveries?status=pending`);
+    await page.getByRole("heading", { name: "Delivery log" }).waitFor();
+    noProblems("the delivery's page");
+  });
+
   it("Retry on a failed delivery asks first, then shows the row's new state instead of removing it", async () => {
     answers["/a"] = 200;
     await page.getByLabel("Status").selectOption("failed");
