@@ -8,6 +8,7 @@ import {
   axisTicks,
   bucketRangeLabel,
   chartRangeOf,
+  filledSpan,
   fittedRange,
   formatMs,
   latencyBarLabel,
@@ -31,19 +32,36 @@ async function loadStats(client: TocsinClient, tenant: string, endpointId: strin
   );
 }
 
-/** When the newest delivery (of the endpoint, or of the tenant) was created; null without any. */
-async function newestDelivery(client: TocsinClient, tenant: string, endpointId: string | undefined): Promise<number | null> {
-  const page = await unwrap(
-    client.GET("/v1/tenants/{tenant}/deliveries", { params: { path: { tenant }, query: { limit: 1, ...(endpointId ? { endpointId } : {}) } } }),
-  );
-  const d = page.data[0];
-  return d ? Date.parse(d.createdAt) : null;
+type Stats = Awaited<ReturnType<typeof loadStats>>;
+type Range = (typeof CHART_RANGES)[number];
+
+/**
+ * The range that holds every delivery of the last 30 days, with its figures: the month's daily
+ * buckets find the oldest day; when all of it is within the last day, the day's hourly buckets
+ * find the oldest hour. At most three stats calls, each bounded by the route.
+ */
+async function fittedStats(client: TocsinClient, tenant: string, endpointId: string | undefined): Promise<{ range: Range; stats: Stats }> {
+  const load = (r: Range) => loadStats(client, tenant, endpointId, r.ms, r.buckets);
+  const byRange = (v: string): Range => chartRangeOf(v) ?? CHART_RANGES[1];
+  const month = byRange("30d");
+  const day = byRange("24h");
+  const monthly = await load(month);
+  let span = filledSpan(monthly.buckets, month.ms / month.buckets);
+  let dayStats: Stats | null = null;
+  if (span !== null && span <= day.ms) {
+    dayStats = await load(day);
+    span = filledSpan(dayStats.buckets, day.ms / day.buckets) ?? span;
+  }
+  const range = byRange(fittedRange(span));
+  if (range === month) return { range, stats: monthly };
+  if (range === day && dayStats) return { range, stats: dayStats };
+  return { range, stats: await load(range) };
 }
 
 /**
  * Deliveries over time by outcome, and attempt latency, for a tenant or one endpoint
  * (GET …/stats/deliveries). The range is in the address (`?range=7d`); without one, the chart
- * opens on the shortest range that holds the newest delivery.
+ * opens on the shortest range that holds every delivery of the last 30 days.
  */
 export function EndpointCharts({ tenant, endpointId }: { tenant: string; endpointId?: string }) {
   const { client } = useConsole();
@@ -52,8 +70,8 @@ export function EndpointCharts({ tenant, endpointId }: { tenant: string; endpoin
   // The range and its figures come together, so the chart never shows one range under another's name.
   const data = useLoad(
     async () => {
-      const range = chosen ?? chartRangeOf(fittedRange(await newestDelivery(client, tenant, endpointId), Date.now())) ?? CHART_RANGES[1];
-      return { range, stats: await loadStats(client, tenant, endpointId, range.ms, range.buckets) };
+      if (!chosen) return fittedStats(client, tenant, endpointId);
+      return { range: chosen, stats: await loadStats(client, tenant, endpointId, chosen.ms, chosen.buckets) };
     },
     [client, tenant, endpointId, chosen?.value],
     30_000,

@@ -118,14 +118,19 @@ export function chartRangeOf(value: string | null): (typeof CHART_RANGES)[number
 }
 
 /**
- * The range a chart opens with: the shortest that holds the newest delivery (created at
- * `newest`), so recent activity fills the chart; the longest when the newest is older; 24 hours
- * when there is none.
+ * The range a chart opens with: the shortest that holds `span`, the time from the oldest delivery
+ * of the last 30 days (its bucket's start) to now, so every recent delivery is on the chart and
+ * fills as much of it as it can; 24 hours when there is none (the chart then says it is empty).
  */
-export function fittedRange(newest: number | null, now: number): ChartRangeValue {
-  if (newest === null) return "24h";
-  const age = Math.max(0, now - newest);
-  return CHART_RANGES.find((r) => age < r.ms * 0.9)?.value ?? "30d";
+export function fittedRange(span: number | null): ChartRangeValue {
+  if (span === null) return "24h";
+  return CHART_RANGES.find((r) => span <= r.ms)?.value ?? "30d";
+}
+
+/** The time from the start of the first bucket that counts any delivery to the end of the last; null when all are empty. */
+export function filledSpan(buckets: readonly { counts: Record<Outcome, number> }[], bucketMs: number): number | null {
+  const first = buckets.findIndex((b) => OUTCOMES.some((o) => b.counts[o] > 0));
+  return first < 0 ? null : (buckets.length - first) * bucketMs;
 }
 
 /** Axis ticks: about `most` bucket edges, evenly spaced, from the first to the end of the range. */

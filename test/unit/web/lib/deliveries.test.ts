@@ -9,6 +9,7 @@ import {
   emptyFilter,
   formatBytes,
   formatMs,
+  filledSpan,
   fittedRange,
   latencyBarLabel,
   logSearchChanges,
@@ -100,12 +101,17 @@ describe("web console: the log's filters in the address, and Retry all failed", 
 
 describe("web console: chart ranges and axes", () => {
   it("opens on the shortest range that holds the newest delivery", () => {
-    assert.equal(fittedRange(null, T0), "24h");
-    assert.equal(fittedRange(T0 - 5 * 60_000, T0), "1h");
-    assert.equal(fittedRange(T0 - 3 * 3_600_000, T0), "24h");
-    assert.equal(fittedRange(T0 - 2 * 86_400_000, T0), "7d");
-    assert.equal(fittedRange(T0 - 20 * 86_400_000, T0), "30d");
-    assert.equal(fittedRange(T0 - 90 * 86_400_000, T0), "30d");
+    assert.equal(fittedRange(null), "24h");
+    assert.equal(fittedRange(5 * 60_000), "1h");
+    assert.equal(fittedRange(3_600_000), "1h", "the last hourly bucket of a day is within the hour");
+    assert.equal(fittedRange(3 * 3_600_000), "24h");
+    assert.equal(fittedRange(86_400_000), "24h");
+    assert.equal(fittedRange(2 * 86_400_000), "7d");
+    assert.equal(fittedRange(20 * 86_400_000), "30d");
+    assert.equal(fittedRange(90 * 86_400_000), "30d");
+    const none = { succeeded: 0, failed: 0, waiting: 0, cancelled: 0 };
+    assert.equal(filledSpan([{ counts: none }, { counts: none }], 60_000), null);
+    assert.equal(filledSpan([{ counts: none }, { counts: { ...none, failed: 1 } }, { counts: { ...none, succeeded: 3 } }], 3_600_000), 2 * 3_600_000);
     assert.equal(chartRangeOf("7d")?.buckets, 28);
     assert.equal(chartRangeOf("nope"), null);
   });
