@@ -15,6 +15,11 @@ export interface RetryPolicy {
    * itself would. Absent or 0: the count alone ends it. TOCSIN_RETRY_BUDGET; see retryBudgetMs().
    */
   budgetMs?: number;
+  /**
+   * An endpoint's retry.maxAgeMs: no retry is scheduled later than this long after the event was
+   * created (Retry-After included); the delivery fails instead. Absent: no such limit.
+   */
+  maxAgeMs?: number;
 }
 
 /** The default budget: the shortest time the schedule can take (every delay at its lowest jitter). */
@@ -23,6 +28,72 @@ export function retryBudgetMs(scheduleMs: readonly number[], jitter: number): nu
 }
 
 export const DEFAULT_SCHEDULE_MS: readonly number[] = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 10 * 3600_000];
+
+/** Bounds of an endpoint's retry policy, checked when it is saved (services/endpoint-settings-retry.ts). */
+export const RETRY_LIMITS = {
+  /** Attempts in all, the first included: so a schedule has at most 49 steps. */
+  maxAttempts: 50,
+  /** The shortest step, unless the server's own schedule has a shorter one (see minRetryStepMs). */
+  minStepMs: 1000,
+  maxStepMs: 7 * 86_400_000,
+  /** The sum of the steps, and maxAgeMs. */
+  maxTotalMs: 30 * 86_400_000,
+} as const;
+
+/** The shortest step an endpoint may ask for: 1 s, or the server schedule's shortest step when that is shorter. */
+export function minRetryStepMs(serverScheduleMs: readonly number[]): number {
+  let min: number = RETRY_LIMITS.minStepMs;
+  for (const step of serverScheduleMs) if (step < min) min = Math.max(1, step);
+  return min;
+}
+
+/**
+ * `scheduleMs` for `maxAttempts` attempts in all: its first maxAttempts - 1 steps when it has as
+ * many, else the whole schedule followed by its last step repeated. An empty schedule stays empty.
+ */
+export function scheduleForAttempts(scheduleMs: readonly number[], maxAttempts: number): number[] {
+  const retries = Math.max(0, maxAttempts - 1);
+  if (retries <= scheduleMs.length) return scheduleMs.slice(0, retries);
+  const last = scheduleMs[scheduleMs.length - 1];
+  if (last === undefined) return [];
+  const out = scheduleMs.slice();
+  while (out.length < retries) out.push(last);
+  return out;
+}
+
+/** An endpoint's `retry` setting (core/types.ts RetrySettings): at least one member is set. */
+export interface EndpointRetry {
+  readonly scheduleMs: readonly number[] | null;
+  readonly maxAttempts: number | null;
+  readonly maxAgeMs: number | null;
+}
+
+/**
+ * The policy that decides an endpoint's retries: the server's as is when the endpoint has none
+ * (`retry: null`), else the server's with the endpoint's schedule and limits. Computed once per
+ * endpoint version (delivery/endpoint-cache.ts), not per delivery.
+ * - scheduleMs replaces the server's schedule; maxAttempts cuts the schedule (the endpoint's or
+ *   else the server's) to maxAttempts - 1 retries or extends it by repeating its last step.
+ * - With either, the count ends the retries: the server's budget by age does not add any.
+ * - maxAgeMs alone: the schedule is the server's, its last step repeated past its end, until the
+ *   next retry would fall more than maxAgeMs after the event's creation. With a count, both limits
+ *   apply, whichever comes first.
+ */
+export function endpointRetryPolicy(server: RetryPolicy, r: EndpointRetry | null): RetryPolicy {
+  if (r === null) return server;
+  const base = r.scheduleMs ?? server.scheduleMs;
+  const scheduleMs = Object.freeze(r.maxAttempts === null ? base.slice() : scheduleForAttempts(base, r.maxAttempts));
+  const counted = r.scheduleMs !== null || r.maxAttempts !== null;
+  const policy: RetryPolicy = {
+    scheduleMs,
+    jitter: server.jitter,
+    retryAfterMinMs: server.retryAfterMinMs,
+    retryAfterMaxMs: server.retryAfterMaxMs,
+    budgetMs: counted || r.maxAgeMs === null ? 0 : r.maxAgeMs,
+  };
+  if (r.maxAgeMs !== null) policy.maxAgeMs = r.maxAgeMs;
+  return policy;
+}
 
 /**
  * What one attempt means, as data (a receiver's 500 is business as usual, not an exception).
@@ -103,7 +174,10 @@ export function decide(
     const factor = 1 + policy.jitter * (2 * random() - 1);
     delay = Math.max(0, Math.round(base * factor));
   }
-  return { status: "pending", nextAttemptAt: now + delay, disableEndpoint: null, willRetry: true };
+  const next = now + delay;
+  // The endpoint's age limit (only with a known creation time).
+  if (policy.maxAgeMs !== undefined && createdAt > Number.NEGATIVE_INFINITY && next - createdAt > policy.maxAgeMs) return failed;
+  return { status: "pending", nextAttemptAt: next, disableEndpoint: null, willRetry: true };
 }
 
 /** Parses `5s,5m,30m,2h` (units ms, s, m, h, d) into milliseconds. */
@@ -111,6 +185,19 @@ export function parseDurationList(text: string): number[] {
   const parts = text.split(",").map((s) => s.trim());
   if (parts.length === 1 && parts[0] === "") return [];
   return parts.map(parseDuration);
+}
+
+/** A duration as parseDuration reads it, in the largest unit that divides it: 300000 -> 5m, 1500 -> 1500ms. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 export function parseDuration(text: string): number {

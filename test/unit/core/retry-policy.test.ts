@@ -4,12 +4,15 @@ import {
   classifyResponse,
   DEFAULT_SCHEDULE_MS,
   decide,
+  endpointRetryPolicy,
+  minRetryStepMs,
   type Outcome,
   parseDuration,
   parseDurationList,
   parseRetryAfter,
   type RetryPolicy,
   retryBudgetMs,
+  scheduleForAttempts,
 } from "../../../src/core/retry-policy.ts";
 import type { SendResult } from "../../../src/core/types.ts";
 
@@ -376,5 +379,117 @@ describe("the retry budget by age", () => {
     assert.equal(decide(limited, 8, budgeted, NOW).status, "failed");
     assert.equal(decide(limited, 8, policy, NOW, () => 0.5, NOW).status, "failed");
     assert.equal(decide(limited, 8, budgeted, NOW, () => 0.5, NOW).status, "pending");
+  });
+});
+
+describe("an endpoint's retry policy", () => {
+  const server: RetryPolicy = { ...policy, budgetMs: retryBudgetMs(DEFAULT_SCHEDULE_MS, policy.jitter) };
+  const failure: Outcome = { kind: "retry", reason: "HTTP 500", errorClass: "http_status" };
+  const limited: Outcome = { kind: "retry", reason: "HTTP 429", errorClass: "http_status", retryAfterMs: 1000 };
+  const none = { scheduleMs: null, maxAttempts: null, maxAgeMs: null };
+
+  /** Attempts from NOW, each at the time the previous decision set, until one fails (at most 10,000). */
+  function attemptsUntilFailed(p: RetryPolicy, answer: Outcome = failure, random: () => number = () => 0.5) {
+    let now = NOW;
+    const times = [NOW];
+    for (let n = 1; n <= 10_000; n++) {
+      const d = decide(answer, n, p, now, random, NOW);
+      if (d.status === "failed") return { attempts: n, times };
+      assert.ok(d.nextAttemptAt !== null && d.nextAttemptAt > now);
+      now = d.nextAttemptAt;
+      times.push(now);
+    }
+    throw new Error("never failed");
+  }
+
+  it("is the server's own policy object when the endpoint has none", () => {
+    assert.equal(endpointRetryPolicy(server, null), server);
+  });
+
+  it("cuts the schedule to maxAttempts - 1 retries", () => {
+    assert.deepEqual(scheduleForAttempts(DEFAULT_SCHEDULE_MS, 3), [5 * SECOND, 5 * MINUTE]);
+    assert.deepEqual(scheduleForAttempts(DEFAULT_SCHEDULE_MS, 1), []);
+    assert.deepEqual(scheduleForAttempts(DEFAULT_SCHEDULE_MS, 8), [...DEFAULT_SCHEDULE_MS]);
+  });
+
+  it("extends the schedule by repeating its last step", () => {
+    assert.deepEqual(scheduleForAttempts([1000, 2000], 6), [1000, 2000, 2000, 2000, 2000]);
+    assert.deepEqual(scheduleForAttempts([], 6), []);
+  });
+
+  it("with maxAttempts, makes exactly that many attempts, whatever the jitter", () => {
+    for (const maxAttempts of [1, 3, 8, 12]) {
+      const p = endpointRetryPolicy(server, { ...none, maxAttempts });
+      for (const random of [() => 0, () => 0.5, () => 0.999999]) assert.equal(attemptsUntilFailed(p, failure, random).attempts, maxAttempts);
+    }
+  });
+
+  it("with maxAttempts beyond the schedule, waits the last step again between the extra attempts", () => {
+    const p = endpointRetryPolicy({ ...server, jitter: 0 }, { ...none, maxAttempts: 10 });
+    const { times } = attemptsUntilFailed(p);
+    assert.equal(times.length, 10);
+    assert.equal(times[9]! - times[8]!, 10 * HOUR);
+    assert.equal(times[8]! - times[7]!, 10 * HOUR);
+  });
+
+  it("with scheduleMs, follows it and ends after it, even when Retry-After answers come faster than the server's budget", () => {
+    const p = endpointRetryPolicy({ ...server, jitter: 0 }, { ...none, scheduleMs: [200, 300] });
+    const plain = attemptsUntilFailed(p);
+    assert.equal(plain.attempts, 3);
+    assert.deepEqual(
+      plain.times.map((t) => t - NOW),
+      [0, 200, 500],
+    );
+    // The server's budget (about 25 h) would keep a 429 going; the endpoint's count does not.
+    assert.equal(attemptsUntilFailed(p, limited).attempts, 3);
+  });
+
+  it("with scheduleMs and maxAttempts, cuts or extends the endpoint's schedule", () => {
+    assert.deepEqual(endpointRetryPolicy(server, { ...none, scheduleMs: [200, 300, 400], maxAttempts: 2 }).scheduleMs, [200]);
+    assert.deepEqual(endpointRetryPolicy(server, { ...none, scheduleMs: [200, 300], maxAttempts: 5 }).scheduleMs, [200, 300, 300, 300]);
+  });
+
+  it("with maxAgeMs alone, follows the server's schedule past its end until the next retry would fall beyond the age", () => {
+    const p = endpointRetryPolicy({ ...server, jitter: 0 }, { ...none, maxAgeMs: 60 * HOUR });
+    const { attempts, times } = attemptsUntilFailed(p);
+    // 27 h 35 min 5 s for the whole schedule, then 10 h steps: 37 h 35 min, 47 h 35 min, 57 h 35 min; the next (67 h 35 min) is past 60 h.
+    assert.equal(attempts, 11);
+    assert.ok(times.every((t) => t - NOW <= 60 * HOUR));
+    assert.equal(times[7]! - times[6]!, 10 * HOUR);
+  });
+
+  it("with maxAgeMs shorter than the schedule, stops the retries early", () => {
+    const p = endpointRetryPolicy({ ...server, jitter: 0 }, { ...none, maxAgeMs: HOUR });
+    // 0, 5 s, 5 min 5 s, 35 min 5 s; the next, 2 h later, is past 1 h.
+    assert.equal(attemptsUntilFailed(p).attempts, 4);
+    // A receiver's Retry-After is held to the age too.
+    const r = attemptsUntilFailed(p, limited);
+    assert.ok(r.times.every((t) => t - NOW <= HOUR));
+    assert.ok(r.attempts > 8);
+  });
+
+  it("with maxAgeMs and a count, stops at whichever comes first", () => {
+    const byCount = endpointRetryPolicy({ ...server, jitter: 0 }, { ...none, maxAttempts: 3, maxAgeMs: 30 * 86_400_000 });
+    assert.equal(attemptsUntilFailed(byCount).attempts, 3);
+    const byAge = endpointRetryPolicy({ ...server, jitter: 0 }, { ...none, scheduleMs: [1000, 1000, 5000], maxAgeMs: 3000 });
+    assert.equal(attemptsUntilFailed(byAge).attempts, 3);
+  });
+
+  it("keeps the server's jitter and Retry-After bounds", () => {
+    const p = endpointRetryPolicy(server, { ...none, scheduleMs: [10 * SECOND] });
+    assert.equal(p.jitter, server.jitter);
+    assert.equal(p.retryAfterMaxMs, server.retryAfterMaxMs);
+    assert.equal(decide(failure, 1, p, NOW, () => 0).nextAttemptAt, NOW + 9 * SECOND);
+  });
+
+  it("ignores maxAgeMs without a known creation time", () => {
+    const p = endpointRetryPolicy(server, { ...none, scheduleMs: [HOUR], maxAgeMs: SECOND });
+    assert.equal(decide(failure, 1, p, NOW, () => 0.5).status, "pending");
+  });
+
+  it("lets steps go down to 1 s, or to the server schedule's shortest step when that is shorter", () => {
+    assert.equal(minRetryStepMs(DEFAULT_SCHEDULE_MS), 1000);
+    assert.equal(minRetryStepMs([250, 5000]), 250);
+    assert.equal(minRetryStepMs([]), 1000);
   });
 });
