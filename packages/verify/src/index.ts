@@ -1,15 +1,18 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { type KeyObject, createHmac, createPublicKey, timingSafeEqual, verify } from "node:crypto";
 
 /**
  * Verification of the webhooks Tocsin sends, for the receiving side. One function,
  * `verifyWebhook`, checks a request against the endpoint's `signing` object and its secret, for
- * every scheme Tocsin signs with. It never throws on what the request carries: a bad request is a
+ * every scheme Tocsin signs with: a `whsec_` secret checks Standard Webhooks `v1` (HMAC) signatures,
+ * a `whpk_` public key checks `v1a` (ed25519) ones. It never throws on what the request carries: a bad request is a
  * result with a reason. It throws a TypeError only when the options themselves are wrong.
  */
 
 /** The endpoint's `signing` object, as the Tocsin API shows it. */
 export type Signing =
   | { scheme: "standard" }
+  /** Standard Webhooks asymmetric signatures (v1a), checked with the endpoint's `whpk_` public key. */
+  | { scheme: "ed25519" }
   | {
       scheme: "hmac-sha256";
       /** The header that carries the signature, e.g. `x-hub-signature-256`. */
@@ -27,7 +30,11 @@ export type Signing =
 export type HeadersLike = Record<string, string | readonly string[] | undefined> | { get(name: string): string | null } | Iterable<readonly [string, string]>;
 
 export interface VerifyWebhookOptions {
-  /** The endpoint's signing secret; several during a rotation on the receiving side (any may match). */
+  /**
+   * The endpoint's signing secret, or under ed25519 its public key (`whpk_…`); several during a
+   * rotation on the receiving side (any may match). Under the standard header a `whpk_` key checks
+   * the v1a signatures only, a secret the v1 ones only.
+   */
   secret: string | readonly string[];
   /** The endpoint's `signing` object (default `{ scheme: "standard" }`). */
   signing?: Signing;
@@ -49,7 +56,7 @@ export type VerifyResult =
       id: string | null;
       /** The signed unix seconds, when the scheme signs a timestamp; else null. */
       timestamp: number | null;
-      /** Which of the given secrets matched (0 for a single secret). */
+      /** Which of the given secrets (or public keys) matched (0 for a single one). */
       secretIndex: number;
     }
   | {
@@ -61,6 +68,9 @@ export type VerifyResult =
 
 const DEFAULT_TOLERANCE_SEC = 300;
 const STANDARD_PREFIX = "whsec_";
+const PUBLIC_KEY_PREFIX = "whpk_";
+// The DER (SPKI) prefix of an ed25519 public key; the 32 raw bytes follow.
+const SPKI_ED25519 = Buffer.from("302a300506032b6570032100", "hex");
 
 /** Verifies one webhook request. Constant-time in the signature bytes; any one signature of a list may match. */
 export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
@@ -79,7 +89,19 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
 
   switch (signing.scheme) {
     case "standard":
-      return verifyStandard(secrets, get, body, tolerance, nowSec);
+      return verifyStandard(secrets.map(standardVerifier), get, body, tolerance, nowSec);
+    case "ed25519":
+      return verifyStandard(
+        secrets.map((s) => {
+          const v = standardVerifier(s);
+          if (v.kind !== "v1a") throw new TypeError("verifyWebhook: signing.scheme ed25519 verifies with the endpoint's public key (whpk_…), not a secret");
+          return v;
+        }),
+        get,
+        body,
+        tolerance,
+        nowSec,
+      );
     case "hmac-sha256":
       return verifyHmac(signing, secrets, get, body, tolerance, nowSec);
     case "none":
@@ -89,7 +111,24 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifyResult {
   }
 }
 
-function verifyStandard(secrets: string[], get: (name: string) => string | undefined, body: Uint8Array, tolerance: number, nowSec: number): VerifyResult {
+/** How one given secret or key checks a Standard Webhooks header: v1 (HMAC) with a secret, v1a (ed25519) with a `whpk_` key. */
+type StandardVerifier = { kind: "v1"; key: Buffer } | { kind: "v1a"; key: KeyObject };
+
+function standardVerifier(secret: string): StandardVerifier {
+  if (!secret.startsWith(PUBLIC_KEY_PREFIX)) return { kind: "v1", key: standardKey(secret) };
+  const b64 = secret.slice(PUBLIC_KEY_PREFIX.length);
+  const raw = /^[A-Za-z0-9+/]+={0,2}$/.test(b64) ? Buffer.from(b64, "base64") : Buffer.alloc(0);
+  if (raw.length !== 32) throw new TypeError("verifyWebhook: a whpk_ public key must be whpk_ + base64 of 32 bytes");
+  return { kind: "v1a", key: createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: "der", type: "spki" }) };
+}
+
+function verifyStandard(
+  verifiers: StandardVerifier[],
+  get: (name: string) => string | undefined,
+  body: Uint8Array,
+  tolerance: number,
+  nowSec: number,
+): VerifyResult {
   const id = get("webhook-id");
   const ts = get("webhook-timestamp");
   const sig = get("webhook-signature");
@@ -97,20 +136,28 @@ function verifyStandard(secrets: string[], get: (name: string) => string | undef
   if (missing.length) return fail("missing_header", `missing header ${missing.join(", ")}`);
   const timestamp = checkTimestamp(ts!, "webhook-timestamp", tolerance, nowSec);
   if (typeof timestamp !== "number") return timestamp;
-  const candidates: Buffer[] = [];
+  const candidates = { v1: [] as Buffer[], v1a: [] as Buffer[] };
   for (const part of sig!.trim().split(/\s+/)) {
     const comma = part.indexOf(",");
-    if (comma > 0 && part.slice(0, comma) === "v1") candidates.push(Buffer.from(part.slice(comma + 1), "base64"));
+    const version = comma > 0 ? part.slice(0, comma) : "";
+    if (version === "v1" || version === "v1a") candidates[version].push(Buffer.from(part.slice(comma + 1), "base64"));
   }
-  if (candidates.length === 0) return fail("bad_signature", "webhook-signature holds no v1 signature");
-  for (const [i, secret] of secrets.entries()) {
-    const key = standardKey(secret);
-    const expected = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest();
-    if (anyEqual(candidates, expected)) return { ok: true, id: id!, timestamp, secretIndex: i };
+  const wanted = [...new Set(verifiers.map((v) => v.kind))];
+  if (wanted.every((k) => candidates[k].length === 0)) return fail("bad_signature", `webhook-signature holds no ${wanted.join(" or ")} signature`);
+  let signed: Buffer | null = null;
+  for (const [i, v] of verifiers.entries()) {
+    if (v.kind === "v1") {
+      const expected = createHmac("sha256", v.key).update(`${id}.${timestamp}.`).update(body).digest();
+      if (anyEqual(candidates.v1, expected)) return { ok: true, id: id!, timestamp, secretIndex: i };
+    } else {
+      signed ??= Buffer.concat([Buffer.from(`${id}.${timestamp}.`, "utf8"), body]);
+      for (const c of candidates.v1a) if (c.length === 64 && verify(null, signed, v.key, c)) return { ok: true, id: id!, timestamp, secretIndex: i };
+    }
   }
+  const what = wanted.length === 2 ? "secret or key" : wanted[0] === "v1a" ? "public key" : "secret";
   return fail(
     "bad_signature",
-    `no signature in webhook-signature matches the ${plural(secrets.length, "secret")} (wrong secret, or the body was changed: verify the raw bytes)`,
+    `no signature in webhook-signature matches the ${plural(verifiers.length, what)} (wrong ${what}, or the body was changed: verify the raw bytes)`,
   );
 }
 
