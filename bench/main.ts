@@ -1,5 +1,5 @@
 // `npm run bench [-- --profile]`: the delivery benchmark (bench/run.ts), then the cost of a
-// transformed body (bench/transform.ts). npm appends arguments to the script's last command, so
+// transformed body (bench/transform.ts) and of an ed25519 signature (bench/signing.ts). npm appends arguments to the script's last command, so
 // this entry hands them to bench/run.ts, whose options they are; the transform bench runs with
 // its defaults, and only when the first one succeeded.
 
@@ -15,4 +15,5 @@ const run = (script: string, args: string[]): number => {
 const args = process.argv.slice(2);
 let code = run("./run.ts", args);
 if (code === 0 && !args.includes("--help") && !args.includes("-h")) code = run("./transform.ts", []);
+if (code === 0 && !args.includes("--help") && !args.includes("-h")) code = run("./signing.ts", []);
 process.exitCode = code;

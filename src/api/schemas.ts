@@ -4,6 +4,7 @@
 export { TenantId, EventTypeName, ListQuery, Problem } from "./schemas/common.ts";
 export { TenantCreate, TenantPatch, TenantOut, TenantList } from "./schemas/tenants.ts";
 export { EndpointCreate, EndpointPatch, EndpointHealthOut, EndpointOut, EndpointUpdated, EndpointList } from "./schemas/endpoints.ts";
+export { EndpointSecretOut, PublicKeyOut } from "./schemas/signing-keys.ts";
 export {
   ReplayIn,
   ReplayOut,

@@ -3,6 +3,8 @@ import type { Endpoint } from "@tocsin/client";
 import { parseHeader, parseHeaderList } from "@tocsin/client";
 import { type Env, type Out, SEVERITIES, UsageError, exclusive, oneOf } from "./shared.ts";
 import { coerceError } from "../core/errors.ts";
+import { OAUTH2_HELP, type OAuth2Flags, oauth2Flags, oauth2Options } from "./endpoint-flags-oauth2.ts";
+import { formatDuration, parseDuration, parseDurationList } from "../core/retry-policy.ts";
 
 /** The endpoint settings flags `endpoint add` and `endpoint update` share, their help, and the body they make. */
 
@@ -19,6 +21,7 @@ export const SETTINGS_HELP = `Settings:
   --basic-auth-env VAR        The same, read from environment variable VAR
   --bearer-token TOKEN        Sends Authorization: Bearer TOKEN
   --bearer-token-env VAR      The same, read from environment variable VAR
+${OAUTH2_HELP}
   --client-cert FILE          Client certificate (PEM) for mutual TLS, with --client-key
   --client-key FILE           Its private key (unencrypted PEM)
   --ca FILE                   Extra CA certificates (PEM) trusted for the receiver
@@ -28,7 +31,9 @@ export const SETTINGS_HELP = `Settings:
   --request-timeout MS        Request timeout in ms (default 15000, at most the server's limit)
   --min-severity LEVEL        Deliver only events of LEVEL or above: info, low, medium, high,
                               critical (events without a severity are then skipped); none: all
-  --signing SCHEME            standard (Standard Webhooks; default), hmac-sha256 or none (unsigned)
+  --signing SCHEME            standard (Standard Webhooks; default), hmac-sha256, ed25519 (Standard
+                              Webhooks v1a: a key pair Tocsin keeps; receivers get the public key)
+                              or none (unsigned)
   --signature-header NAME     hmac-sha256: the header carrying the signature (required)
   --signature-encoding ENC    hmac-sha256: hex (default) or base64
   --signature-prefix TEXT     hmac-sha256: text before the digest, e.g. sha256=
@@ -51,9 +56,17 @@ export const SETTINGS_HELP = `Settings:
   --batch N[/MS]              Up to N events a request, sent when N wait or the oldest has waited
                               MS milliseconds (default 1000); needs --envelope array or ndjson.
                               'off' sends one event a request again
+  --retry-schedule LIST       This endpoint's retry delays, e.g. 5s,5m,30m (units ms, s, m, h, d):
+                              one attempt more than delays, instead of the server's schedule
+  --retry-max-attempts N      Attempts in all, the first included: the schedule (this endpoint's or
+                              the server's) is cut, or extended by repeating its last delay
+  --retry-max-age DURATION    No retry later than this after the event was created, e.g. 2d; alone,
+                              the server's schedule is followed (its last delay repeated) until then
+                              Each of the three takes 'default' to drop it again
+  --retry-default             The server's retry policy again (drops all three)
 
-Secrets given as flags (--basic-auth, --bearer-token, --secret) are visible to other users of this
-machine in 'ps' and stay in your shell history: prefer --basic-auth-env and --bearer-token-env.`;
+Secrets given as flags (--basic-auth, --bearer-token, --oauth2-client-secret, --secret) are visible
+to other users of this machine in 'ps' and stay in your shell history: prefer the -env flags.`;
 
 /** The setting flags `endpoint add` and `endpoint update` share. */
 export const settingOptions = {
@@ -64,6 +77,7 @@ export const settingOptions = {
   "basic-auth-env": { type: "string" },
   "bearer-token": { type: "string" },
   "bearer-token-env": { type: "string" },
+  ...oauth2Options,
   "client-cert": { type: "string" },
   "client-key": { type: "string" },
   ca: { type: "string" },
@@ -86,6 +100,10 @@ export const settingOptions = {
   "no-send-resolved": { type: "boolean" },
   batch: { type: "string" },
   "rate-limit": { type: "string" },
+  "retry-schedule": { type: "string" },
+  "retry-max-attempts": { type: "string" },
+  "retry-max-age": { type: "string" },
+  "retry-default": { type: "boolean" },
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -104,7 +122,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags {
+interface SettingFlags extends OAuth2Flags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -134,6 +152,10 @@ interface SettingFlags {
   "no-send-resolved"?: boolean;
   batch?: string;
   "rate-limit"?: string;
+  "retry-schedule"?: string;
+  "retry-max-attempts"?: string;
+  "retry-max-age"?: string;
+  "retry-default"?: boolean;
   "remove-header"?: string[];
   "no-auth"?: boolean;
   "no-client-cert"?: boolean;
@@ -244,6 +266,11 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   } else if (v["no-auth"]) {
     body.auth = { type: "none" };
   }
+  const oauth2 = oauth2Flags(v, env);
+  if (oauth2 !== null) {
+    if (body.auth !== undefined) throw new UsageError("the --oauth2-* flags cannot be combined with another auth flag");
+    body.auth = oauth2;
+  }
 
   // tls
   exclusive(v as Record<string, unknown>, ["skip-verify", "no-skip-verify"]);
@@ -273,7 +300,7 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
 
   // signing
   const signing: Record<string, unknown> = {};
-  if (v.signing !== undefined) signing.scheme = oneOf(v.signing, "signing", ["standard", "hmac-sha256", "none"]);
+  if (v.signing !== undefined) signing.scheme = oneOf(v.signing, "signing", ["standard", "hmac-sha256", "ed25519", "none"]);
   const details = (["signature-header", "signature-encoding", "signature-prefix", "timestamp-header"] as const).filter((f) => v[f] !== undefined);
   if (details.length) {
     const scheme = (signing.scheme as string | undefined) ?? (update ? (await current()).signing.scheme : "standard");
@@ -320,5 +347,48 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
     else if (!m) throw new UsageError(`--rate-limit takes N or N/BURST (requests a second, burst) or off, not ${JSON.stringify(v["rate-limit"])}`);
     else body.rateLimit = { perSecond: Number(m[1]), ...(m[2] !== undefined ? { burst: Number(m[2]) } : {}) };
   }
+  const retry = retryFlags(v);
+  if (retry !== undefined) body.retry = retry;
   return body;
+}
+
+/** `retry` from the --retry-* flags: null for --retry-default, a merge patch of the members given, or undefined. */
+function retryFlags(v: SettingFlags): Record<string, unknown> | null | undefined {
+  exclusive(v as Record<string, unknown>, ["retry-default", "retry-schedule"]);
+  exclusive(v as Record<string, unknown>, ["retry-default", "retry-max-attempts"]);
+  exclusive(v as Record<string, unknown>, ["retry-default", "retry-max-age"]);
+  if (v["retry-default"]) return null;
+  const retry: Record<string, unknown> = {};
+  const given = (flag: "retry-schedule" | "retry-max-attempts" | "retry-max-age", parse: (text: string) => unknown): unknown => {
+    const text = v[flag];
+    if (text === undefined) return undefined;
+    if (text.trim() === "default") return null;
+    try {
+      return parse(text);
+    } catch (e) {
+      throw new UsageError(`--${flag}: ${coerceError(e).message}`);
+    }
+  };
+  const schedule = given("retry-schedule", (t) => {
+    const steps = parseDurationList(t);
+    if (steps.length === 0) throw new Error("give at least one delay, e.g. 5s,5m,30m (or default)");
+    return steps;
+  });
+  if (schedule !== undefined) retry.scheduleMs = schedule;
+  const attempts = given("retry-max-attempts", (t) => {
+    if (!/^\d{1,3}$/.test(t.trim())) throw new Error(`must be a whole number of attempts, not ${JSON.stringify(t)}`);
+    return Number(t.trim());
+  });
+  if (attempts !== undefined) retry.maxAttempts = attempts;
+  const age = given("retry-max-age", parseDuration);
+  if (age !== undefined) retry.maxAgeMs = age;
+  return Object.keys(retry).length ? retry : undefined;
+}
+
+/** An endpoint's own retry policy in a line: "delays 5s, 5m; 4 attempts in all; none later than 2d after the event". */
+export function retrySummary(r: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null }): string {
+  const parts = [r.scheduleMs === null ? "the server's delays" : `delays ${r.scheduleMs.map(formatDuration).join(", ")}`];
+  if (r.maxAttempts !== null) parts.push(`${r.maxAttempts} attempt${r.maxAttempts === 1 ? "" : "s"} in all`);
+  if (r.maxAgeMs !== null) parts.push(`none later than ${formatDuration(r.maxAgeMs)} after the event`);
+  return parts.join("; ");
 }

@@ -120,7 +120,8 @@ export async function loadExample(api: ApiClient, vendor: string, tenant: string
   const endpoint: LoadResult["endpoint"] = existing
     ? await unwrap(api.PATCH("/v1/tenants/{tenant}/endpoints/{id}", { params: { path: { tenant, id: existing.id } }, body: body as EndpointPatch }))
     : await unwrap(api.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant } }, body: body as EndpointCreate }));
-  const { secret } = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path: { tenant, id: endpoint.id } } }));
+  const got = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path: { tenant, id: endpoint.id } } }));
+  const secret = "secret" in got ? got.secret : got.publicKey;
   return { vendor, tenant: { id: tenant, created: tenantCreated }, eventTypes, endpoint, endpointCreated: !existing, secret };
 }
 

@@ -26,7 +26,8 @@ export function apiRegistrar(api: ApiClient): ListenRegister {
     return {
       tenantId: tenant,
       endpointId: ep.id,
-      secret: got.secret,
+      // Under ed25519 the receiver verifies with the public key.
+      secret: "secret" in got ? got.secret : got.publicKey,
       signing: ep.signing as Signing,
       createdTenant,
       async remove() {

@@ -6,8 +6,10 @@ import type { Signing } from "@tocsin/verify";
  */
 
 export const SIGNING_FLAGS_HELP = `Signing (as the endpoint's "signing" object):
-  --secret SECRET             The endpoint's signing secret (repeatable: any may match)
-  --scheme SCHEME             standard (Standard Webhooks; default), hmac-sha256 or none
+  --secret SECRET             The endpoint's signing secret (repeatable: any may match); a whpk_
+                              public key checks the v1a (ed25519) signatures of the standard header
+  --public-key KEY            The endpoint's whpk_ public key, for ed25519 (repeatable)
+  --scheme SCHEME             standard (Standard Webhooks; default), hmac-sha256, ed25519 or none
   --signature-header NAME     hmac-sha256: the header carrying the signature (required)
   --encoding hex|base64       hmac-sha256: how the digest is written (default hex)
   --prefix TEXT               hmac-sha256: text before the digest, e.g. sha256= (default none)
@@ -16,6 +18,7 @@ export const SIGNING_FLAGS_HELP = `Signing (as the endpoint's "signing" object):
 
 export const SIGNING_FLAG_OPTIONS = {
   secret: { type: "string", multiple: true },
+  "public-key": { type: "string", multiple: true },
   scheme: { type: "string" },
   "signature-header": { type: "string" },
   encoding: { type: "string" },
@@ -26,6 +29,7 @@ export const SIGNING_FLAG_OPTIONS = {
 
 export interface SigningFlagValues {
   secret?: string[];
+  "public-key"?: string[];
   scheme?: string;
   "signature-header"?: string;
   encoding?: string;
@@ -48,12 +52,18 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 /** Reads the signing flags; `usage` builds the error thrown for a wrong flag (exit 2). */
 export function parseSigningFlags(v: SigningFlagValues, usage: (message: string) => Error): SigningChoice {
   const scheme = v.scheme ?? "standard";
-  if (scheme !== "standard" && scheme !== "hmac-sha256" && scheme !== "none")
-    throw usage(`--scheme must be standard, hmac-sha256 or none, not ${JSON.stringify(scheme)}`);
+  if (scheme !== "standard" && scheme !== "hmac-sha256" && scheme !== "ed25519" && scheme !== "none")
+    throw usage(`--scheme must be standard, hmac-sha256, ed25519 or none, not ${JSON.stringify(scheme)}`);
   const toleranceSec = v["tolerance-sec"] === undefined ? 300 : Number(v["tolerance-sec"]);
   if (!/^\d{1,9}$/.test(v["tolerance-sec"] ?? "0")) throw usage(`--tolerance-sec must be whole seconds, 0 or more, not ${JSON.stringify(v["tolerance-sec"])}`);
-  const secrets = v.secret ?? [];
+  const publicKeys = v["public-key"] ?? [];
+  if (publicKeys.some((k) => !/^whpk_[A-Za-z0-9+/]{43}=$/.test(k))) throw usage("--public-key must be whpk_ followed by base64 of 32 bytes");
+  if (publicKeys.length > 0 && scheme !== "standard" && scheme !== "ed25519")
+    throw usage(`--public-key applies to --scheme ed25519 or standard (the scheme is ${scheme})`);
+  const secrets = [...(v.secret ?? []), ...publicKeys];
   if (secrets.some((s) => s.length === 0)) throw usage("--secret must not be empty");
+  if (scheme === "ed25519" && secrets.some((s) => !s.startsWith("whpk_")))
+    throw usage("--scheme ed25519 verifies with the endpoint's public key: give --public-key whpk_… (tocsin endpoint secret prints it)");
   const explicit = HMAC_ONLY.some((f) => v[f] !== undefined) || v.scheme !== undefined;
   if (scheme !== "hmac-sha256") {
     const stray = HMAC_ONLY.find((f) => v[f] !== undefined);
@@ -72,6 +82,7 @@ export function parseSigningFlags(v: SigningFlagValues, usage: (message: string)
 
 /** One line describing the signing settings, for people. */
 export function describeSigning(s: Signing): string {
+  if (s.scheme === "ed25519") return "ed25519 (Standard Webhooks v1a, verified with the public key)";
   if (s.scheme !== "hmac-sha256") return s.scheme === "standard" ? "standard (Standard Webhooks)" : "none (unsigned)";
   const ts = s.timestampHeader ? `, timestamp in ${s.timestampHeader}` : "";
   return `hmac-sha256 in ${s.header} (${s.encoding ?? "hex"}${s.prefix ? `, prefix ${s.prefix}` : ""}${ts})`;

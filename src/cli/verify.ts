@@ -8,7 +8,7 @@ import { coerceError } from "../core/errors.ts";
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
-export const VERIFY_HELP = `Usage: tocsin verify --secret SECRET --request-headers FILE --body FILE|- [SIGNING] [--json]
+export const VERIFY_HELP = `Usage: tocsin verify --secret SECRET|--public-key whpk_… --request-headers FILE --body FILE|- [SIGNING] [--json]
 
 Checks a webhook request's signature the way a receiver must: exits 0 when it verifies, 1 with the
 reason when it does not (bad signature, timestamp outside the tolerance, missing header), 2 on a
@@ -43,7 +43,8 @@ export async function runVerify(argv: string[], io: Out, usage: (message: string
     return 0;
   }
   const choice = parseSigningFlags(v, usage);
-  if (choice.secrets.length === 0 && choice.signing.scheme !== "none") throw usage("--secret is required (the endpoint's signing secret)");
+  if (choice.secrets.length === 0 && choice.signing.scheme !== "none")
+    throw usage("--secret is required (the endpoint's signing secret), or --public-key whpk_… for ed25519");
   if (v["request-headers"] === undefined) throw usage("--request-headers FILE is required (the request's headers as a JSON object)");
   if (v.body === undefined) throw usage("--body FILE is required (- reads the body from stdin)");
   const headers = readHeaders(v["request-headers"], usage);
@@ -54,19 +55,26 @@ export async function runVerify(argv: string[], io: Out, usage: (message: string
     throw usage(`cannot read --body ${v.body}: ${(e as NodeJS.ErrnoException).code ?? coerceError(e).message}`);
   }
   // Under --scheme none there is no secret to give: the library answers not_signed whatever it is.
-  const result = verifyWebhook({
-    secret: choice.secrets.length ? choice.secrets : "unused",
-    signing: choice.signing,
-    headers,
-    body,
-    toleranceSec: choice.toleranceSec,
-  });
+  let result;
+  try {
+    result = verifyWebhook({
+      secret: choice.secrets.length ? choice.secrets : "unused",
+      signing: choice.signing,
+      headers,
+      body,
+      toleranceSec: choice.toleranceSec,
+    });
+  } catch (e) {
+    // The library throws only on wrong options (a malformed whpk_ key): a usage error.
+    if (e instanceof TypeError) throw usage(e.message.replace(/^verifyWebhook: /, ""));
+    throw e;
+  }
   if (v.json) io.out(JSON.stringify(result));
   else if (result.ok) {
     const parts = [
       result.id && `webhook-id ${result.id}`,
       result.timestamp !== null && `signed ${new Date(result.timestamp * 1000).toISOString()}`,
-      choice.secrets.length > 1 && `secret #${result.secretIndex + 1}`,
+      choice.secrets.length > 1 && `${choice.secrets[result.secretIndex]?.startsWith("whpk_") ? "key" : "secret"} #${result.secretIndex + 1}`,
     ];
     io.out(`verified: the signature matches${parts.some(Boolean) ? ` (${parts.filter(Boolean).join(", ")})` : ""}`);
   } else {

@@ -25,10 +25,28 @@ export type AlertState = (typeof ALERT_STATES)[number];
 export type SigningSettings =
   | { scheme: "standard" }
   | { scheme: "hmac-sha256"; header: string; encoding: "hex" | "base64"; prefix: string; timestampHeader: string | null }
+  | { scheme: "ed25519" }
   | { scheme: "none" };
 
 /** Auth as stored in the clear: which kind, and the username; passwords and tokens are credentials. */
-export type AuthSettings = { type: "none" } | { type: "basic"; username: string } | { type: "bearer" };
+export type AuthSettings = { type: "none" } | { type: "basic"; username: string } | { type: "bearer" } | OAuth2Settings;
+
+/**
+ * OAuth2 client credentials (RFC 6749 §4.4): a token fetched from `tokenUrl` is sent as a bearer
+ * token. The client secret is a credential (EndpointCredentials.clientSecret).
+ */
+export interface OAuth2Settings {
+  type: "oauth2";
+  tokenUrl: string;
+  clientId: string;
+  /** Sent space-joined as `scope`; empty: no scope parameter. */
+  scopes: string[];
+  audience: string | null;
+  /** More form parameters for the token request (never the ones Tocsin sets). */
+  extraParams: Record<string, string>;
+  /** How the client authenticates: HTTP Basic (client_secret_basic, the default) or in the form (client_secret_post). */
+  clientAuth: "basic" | "post";
+}
 
 export type ValidationMode = "none" | "token-path" | "challenge";
 export type ValidationStatus = "none" | "pending" | "passed" | "failed";
@@ -52,6 +70,21 @@ export interface EndpointSettings {
   batch: BatchSettings | null;
   /** At most this many requests a second (a batch is one), across every worker; null: no limit. */
   rateLimit: RateLimitSettings | null;
+  /** The endpoint's own retry policy, or null: the server's (TOCSIN_RETRY_SCHEDULE, TOCSIN_RETRY_BUDGET). */
+  retry: RetrySettings | null;
+}
+
+/**
+ * An endpoint's retry policy; at least one member is set (core/retry-policy.ts endpointRetryPolicy
+ * says how they combine with the server's schedule).
+ */
+export interface RetrySettings {
+  /** Delays after the 1st, 2nd, ... failed attempt; null: the server's schedule. */
+  scheduleMs: number[] | null;
+  /** Attempts in all, the first included: the schedule cut, or extended by its last step. */
+  maxAttempts: number | null;
+  /** No retry is scheduled past this age of the event; alone, it replaces the count. */
+  maxAgeMs: number | null;
 }
 
 export interface RateLimitSettings {
@@ -82,6 +115,8 @@ export interface EndpointCredentials {
   password?: string;
   token?: string;
   clientKey?: string;
+  /** auth.type oauth2's client secret. */
+  clientSecret?: string;
 }
 
 export interface Endpoint {
@@ -210,7 +245,7 @@ export interface Batch {
 }
 
 export type ErrorClass =
-  "dns" | "connect" | "tls" | "timeout_connect" | "timeout_request" | "http_status" | "blocked_destination" | "transform" | "response_too_large";
+  "dns" | "connect" | "tls" | "timeout_connect" | "timeout_request" | "http_status" | "blocked_destination" | "transform" | "response_too_large" | "oauth2";
 
 export interface Attempt {
   id: string;

@@ -6,7 +6,9 @@ import { isValidSecret } from "../signing/standard.ts";
 import { MAX_TRANSFORM_LENGTH, compileTransform } from "../delivery/transform.ts";
 import { checkMethod, intIn, obj, str } from "./endpoint-settings-fields.ts";
 import { checkHeaders, checkOwnHeaderName, patchHeaders } from "./endpoint-settings-headers.ts";
+import { type TokenUrlPolicy, checkOAuth2 } from "./endpoint-settings-oauth2.ts";
 import { checkTls } from "./endpoint-settings-tls.ts";
+import { type RetryLimits, checkRetry } from "./endpoint-settings-retry.ts";
 import { mergePatch } from "./merge-patch.ts";
 
 export { MAX_HEADERS } from "./endpoint-settings-headers.ts";
@@ -24,7 +26,7 @@ const MIN_TIMEOUT_MS = 100;
 export interface SettingsView {
   method: HttpMethod;
   headers: Record<string, string>;
-  auth: { type: string; username?: string; password?: string; token?: string };
+  auth: { type: string; username?: string; password?: string; token?: string; clientSecret?: string; [oauth2: string]: unknown };
   tls: { clientCert: string | null; clientKey?: string; ca: string | null; skipVerify: boolean };
   timeouts: { connectMs: number; requestMs: number };
   signing: Record<string, unknown>;
@@ -33,6 +35,7 @@ export interface SettingsView {
   lifecycle: { ongoingIntervalSec: number; sendResolved: boolean };
   batch: { maxEvents: number; maxWaitMs: number } | null;
   rateLimit: { perSecond: number; burst: number } | null;
+  retry: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null } | null;
   minSeverity: Severity | null;
 }
 
@@ -44,7 +47,7 @@ export interface ResolvedSettings {
   minSeverity: Severity | null;
 }
 
-export interface TimeoutLimits {
+export interface TimeoutLimits extends RetryLimits, TokenUrlPolicy {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
 }
@@ -57,7 +60,12 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
   return {
     method: s.method,
     headers: { ...s.headers },
-    auth: { ...s.auth, ...(c.password !== undefined ? { password: c.password } : {}), ...(c.token !== undefined ? { token: c.token } : {}) },
+    auth: {
+      ...s.auth,
+      ...(c.password !== undefined ? { password: c.password } : {}),
+      ...(c.token !== undefined ? { token: c.token } : {}),
+      ...(c.clientSecret !== undefined ? { clientSecret: c.clientSecret } : {}),
+    },
     tls: { ...s.tls, ...(c.clientKey !== undefined ? { clientKey: c.clientKey } : {}) },
     timeouts: { ...s.timeouts },
     signing: { ...s.signing },
@@ -66,6 +74,7 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
     lifecycle: { ...s.lifecycle },
     batch: s.batch === null ? null : { ...s.batch },
     rateLimit: s.rateLimit === null ? null : { ...s.rateLimit },
+    retry: s.retry === null ? null : { ...s.retry, scheduleMs: s.retry.scheduleMs === null ? null : [...s.retry.scheduleMs] },
     minSeverity,
   };
 }
@@ -83,7 +92,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
   }
   refuseStraySigningFields(input.signing, merged.signing);
   const credentials: EndpointCredentials = {};
-  const auth = checkAuth(merged.auth, credentials);
+  const auth = checkAuth(merged.auth, credentials, base.auth, input.auth, limits);
   const signing = checkSigning(merged.signing);
   const settings: EndpointSettings = {
     method: checkMethod(merged.method ?? "POST", "/method", ["POST", "PUT"]) as HttpMethod,
@@ -97,6 +106,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     lifecycle: checkLifecycle(merged.lifecycle),
     batch: checkBatch(merged.batch),
     rateLimit: checkRateLimit(merged.rateLimit),
+    retry: checkRetry(merged.retry, limits),
   };
   if (settings.batch !== null && settings.format.envelope !== "array" && settings.format.envelope !== "ndjson") {
     throw invalid("/batch", "needs format.envelope array or ndjson, the bodies that can hold several events");
@@ -128,7 +138,7 @@ export function baseForNewOrigin(base: SettingsView, input: SettingsInput): { ba
   const cleared: ClearedSetting[] = [];
   const next: SettingsView = { ...base };
   if (base.auth.type !== "none") {
-    const { password: _password, token: _token, ...rest } = base.auth;
+    const { password: _password, token: _token, clientSecret: _clientSecret, ...rest } = base.auth;
     if (input.auth === undefined) cleared.push("auth");
     next.auth = input.auth === undefined ? { type: "none" } : rest;
   }
@@ -146,8 +156,12 @@ export function baseForNewOrigin(base: SettingsView, input: SettingsInput): { ba
   return { base: next, cleared };
 }
 
+export const ED25519_SECRET_REFUSED =
+  "cannot be set under signing.scheme ed25519: Tocsin makes the endpoint's key pair and keeps the private key; POST …/secret/rotate makes a new one";
+
 /** A signing secret the client supplied, checked against the scheme it will sign under. */
 export function checkSecretForScheme(secret: string, signing: SigningSettings, path = "/secret"): string {
+  if (signing.scheme === "ed25519") throw invalid(path, ED25519_SECRET_REFUSED);
   if (signing.scheme === "standard") {
     if (!isValidSecret(secret)) throw invalid(path, "must be whsec_ followed by base64 of 24 to 64 bytes for signing.scheme standard");
   } else if (!isValidHmacSecret(secret) && !isValidSecret(secret)) {
@@ -167,7 +181,7 @@ function refuseStraySigningFields(input: unknown, merged: unknown): void {
   }
 }
 
-function checkAuth(v: unknown, credentials: EndpointCredentials): AuthSettings {
+function checkAuth(v: unknown, credentials: EndpointCredentials, before: SettingsView["auth"], given: unknown, policy: TokenUrlPolicy): AuthSettings {
   const a = obj(v, "/auth");
   const type = a.type ?? "none";
   if (type === "none") return { type: "none" };
@@ -182,14 +196,15 @@ function checkAuth(v: unknown, credentials: EndpointCredentials): AuthSettings {
     credentials.token = str(a.token, "/auth/token", { min: 1, max: 4096, pattern: /^[\x21-\x7e]+$/, what: "must be printable ASCII without spaces" });
     return { type: "bearer" };
   }
-  throw invalid("/auth/type", "must be none, basic or bearer");
+  if (type === "oauth2") return checkOAuth2(a, credentials, before, given, policy);
+  throw invalid("/auth/type", "must be none, basic, bearer or oauth2");
 }
 
 function checkSigning(v: unknown): SigningSettings {
   const s = obj(v, "/signing");
   const scheme = s.scheme ?? "standard";
-  if (scheme === "standard" || scheme === "none") return { scheme };
-  if (scheme !== "hmac-sha256") throw invalid("/signing/scheme", "must be standard, hmac-sha256 or none");
+  if (scheme === "standard" || scheme === "ed25519" || scheme === "none") return { scheme };
+  if (scheme !== "hmac-sha256") throw invalid("/signing/scheme", "must be standard, hmac-sha256, ed25519 or none");
   if (s.header === undefined) throw invalid("/signing/header", "is required for hmac-sha256 (e.g. x-hub-signature-256)");
   const header = checkOwnHeaderName(s.header, "/signing/header");
   const encoding = s.encoding ?? "hex";

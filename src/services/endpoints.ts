@@ -7,11 +7,10 @@ import { newId } from "../core/ids.ts";
 import type { Endpoint, EndpointStatus } from "../core/types.ts";
 import { buildRequest } from "../delivery/request.ts";
 import type { OutgoingRequest } from "../delivery/sender.ts";
-import { generateSecret } from "../signing/standard.ts";
 import type { EndpointChanges, Page, PageResult } from "../store/store.ts";
 import type { ServiceDeps } from "./deps.ts";
 import { type TestCallResult, profileOf, sendAndReport } from "./endpoint-calls.ts";
-import { decryptSecrets, encryptCredentials, getWithSecrets } from "./endpoint-secrets.ts";
+import { decryptSecrets, encryptCredentials, getWithSecrets, initialSecret, secretForSchemeChange } from "./endpoint-secrets.ts";
 import {
   type ClearedSetting,
   type ResolvedSettings,
@@ -28,7 +27,7 @@ import {
 import { getTenant } from "./tenants.ts";
 
 export { type TestCallResult, previewEndpoint, testEndpoint } from "./endpoint-calls.ts";
-export { ROTATION_OVERLAP_MS, type RotationResult, getEndpointSecret, rotateSecret } from "./endpoint-secrets.ts";
+export { ROTATION_OVERLAP_MS, type RotationResult, getEndpointSecret, getPublicKey, rotateSecret } from "./endpoint-secrets.ts";
 
 export const MAX_URL_LENGTH = 2048;
 export const MAX_ENDPOINTS_PER_TENANT = 100;
@@ -104,7 +103,7 @@ export async function createEndpoint(d: ServiceDeps, tenantId: string, input: En
   await getTenant(d, tenantId);
   const url = checkUrl(d, input.url);
   const r = resolveSettings(initialView(d.config), input, d.config);
-  const secret = input.secret === undefined ? generateSecret() : checkSecretForScheme(input.secret, r.settings.signing);
+  const secret = initialSecret(r.settings.signing, input.secret);
   if ((await d.store.countEndpoints(tenantId)) >= MAX_ENDPOINTS_PER_TENANT) {
     throw new ApiError(409, "conflict", `tenant ${tenantId} already has the maximum of ${MAX_ENDPOINTS_PER_TENANT} endpoints`);
   }
@@ -153,6 +152,7 @@ const SETTING_KEYS = [
   "lifecycle",
   "batch",
   "rateLimit",
+  "retry",
   "minSeverity",
 ] as const;
 
@@ -188,7 +188,7 @@ export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: strin
         previousSecretEnc: null,
         previousSecretExpiresAt: null,
       });
-    } else checkSecretForScheme(plain.secret, settings.signing, "/signing/scheme");
+    } else Object.assign(c, secretForSchemeChange(d, current.settings.signing, settings.signing, plain.secret));
     if (touchesSettings) {
       c.settings = r.settings;
       c.minSeverity = r.minSeverity;

@@ -464,7 +464,7 @@ describe("cli", () => {
       [["endpoint", "add", "--tenant", "a", "--basic-auth", "u:p", "--bearer-token", "t", "http://r/x"], /--basic-auth and --bearer-token cannot be combined/],
       [["endpoint", "add", "--tenant", "a", "--bearer-token-env", "TOCSIN_NO_SUCH_VAR", "http://r/x"], /environment variable TOCSIN_NO_SUCH_VAR is not set/],
       [["endpoint", "add", "--tenant", "a", "--signature-header", "X-S", "http://r/x"], /--signature-header applies to --signing hmac-sha256 only/],
-      [["endpoint", "add", "--tenant", "a", "--signing", "hmac", "http://r/x"], /--signing must be standard, hmac-sha256 or none/],
+      [["endpoint", "add", "--tenant", "a", "--signing", "hmac", "http://r/x"], /--signing must be standard, hmac-sha256, ed25519 or none/],
       [["endpoint", "add", "--tenant", "a", "--min-severity", "urgent", "http://r/x"], /--min-severity must be info, low, medium, high, critical or none/],
       [["endpoint", "add", "--tenant", "a", "--connect-timeout", "5s", "http://r/x"], /--connect-timeout must be a whole number of milliseconds/],
       [["endpoint", "add", "--tenant", "a", "--validation", "yes", "http://r/x"], /--validation must be none, token-path or challenge/],

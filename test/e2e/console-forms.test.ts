@@ -150,6 +150,135 @@ describe("console forms in Chromium", { skip: missing ?? false, timeout: 180_000
     noProblems("the saved edit");
   });
 
+  it("sets the webhook's own retries in words, names a refused delay under its field, and goes back to the server's", async () => {
+    const retryOf = async () => (await api<{ retry: unknown }>("GET", `/v1/tenants/${TENANT}/endpoints/${endpointId}`)).body.retry;
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/edit`);
+    const save = () => page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByLabel("Retry delays").fill("5s, 5m, 30m");
+    await page.getByLabel("Max attempts").fill("none");
+    await page.getByLabel("Give up after").fill("2d");
+    await save();
+    // The form's own check, before anything is sent.
+    assert.match(await page.locator("#ep-retryMaxAttempts-error").innerText(), /whole number from 1 to 50/);
+    await page.getByLabel("Max attempts").fill("6");
+    await save();
+    await page
+      .locator("#saved-note")
+      .getByText(/^✓ Saved at /)
+      .waitFor();
+    assert.deepEqual(await retryOf(), { scheduleMs: [5000, 300_000, 1_800_000], maxAttempts: 6, maxAgeMs: 172_800_000 });
+    // The server's limits: the second delay is under its shortest step.
+    await page.getByLabel("Retry delays").fill("5s, 100ms");
+    expectedFailures.add(`/v1/tenants/${TENANT}/endpoints/${endpointId}`);
+    await save();
+    assert.match(await page.locator("#ep-retrySchedule-error").innerText(), /delay 2 must be an integer from 1000/);
+    expectedFailures.clear();
+    assert.deepEqual(await retryOf(), { scheduleMs: [5000, 300_000, 1_800_000], maxAttempts: 6, maxAgeMs: 172_800_000 });
+
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/settings`);
+    const row = page.locator("dl.kv-list > div", { has: page.locator("dt", { hasText: /^Retries$/ }) });
+    assert.equal(await row.locator("dd").innerText(), "5s, 5m, 30m; 6 attempts in all; until 2d after the event");
+
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/edit`);
+    assert.equal(await page.getByLabel("Retry delays").inputValue(), "5s, 5m, 30m");
+    for (const label of ["Retry delays", "Max attempts", "Give up after"]) await page.getByLabel(label).fill("");
+    await save();
+    await page
+      .locator("#saved-note")
+      .getByText(/^✓ Saved at /)
+      .waitFor();
+    assert.equal(await retryOf(), null);
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/settings`);
+    assert.equal(await row.locator("dd").innerText(), "server default");
+    noProblems("the retries");
+  });
+
+  it("sets OAuth2 client credentials, keeps the secret write-only, and asks for it again when the token URL changes", async () => {
+    type Auth = { auth: Record<string, unknown> };
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/new`);
+    await page.getByRole("heading", { name: "Add webhook" }).waitFor();
+    await page.getByLabel("URL").fill(`${receiver.url}/oauth`);
+    await page.getByLabel("Authentication").selectOption({ label: "OAuth2 client credentials" });
+    await page.getByLabel("Token URL").fill("https://login.example.com/oauth2/token");
+    await page.getByLabel("Client ID").fill("tocsin-alerts");
+    await page.getByLabel("Client secret").fill("oauth-form-secret");
+    await page.getByLabel("Scopes").fill("alerts:write, read");
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    await page.locator("#saved-note").getByText("Webhook added.").waitFor();
+    const id = new URL(page.url()).pathname.split("/")[4]!;
+    const saved = (await api<Auth>("GET", `/v1/tenants/${TENANT}/endpoints/${id}`)).body.auth;
+    assert.deepEqual(saved, {
+      type: "oauth2",
+      tokenUrl: "https://login.example.com/oauth2/token",
+      clientId: "tocsin-alerts",
+      clientSecretSet: true,
+      scopes: ["alerts:write", "read"],
+      audience: null,
+      extraParams: {},
+      clientAuth: "basic",
+    });
+
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${id}/edit`);
+    assert.equal(await page.getByLabel("Token URL").inputValue(), "https://login.example.com/oauth2/token");
+    assert.equal(await page.getByLabel("Scopes").inputValue(), "alerts:write read");
+    assert.equal(await page.getByLabel("Client secret").inputValue(), "", "the secret is never sent back to the form");
+    await page.getByLabel("Token URL").fill("https://sso.example.net/token");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    assert.match(await page.locator("#ep-oauthClientSecret-error").innerText(), /enter it again/);
+    await page.getByLabel("Client secret").fill("oauth-form-secret-2");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page
+      .locator("#saved-note")
+      .getByText(/^✓ Saved at /)
+      .waitFor();
+    assert.equal((await api<Auth>("GET", `/v1/tenants/${TENANT}/endpoints/${id}`)).body.auth.tokenUrl, "https://sso.example.net/token");
+    assert.equal(await page.getByLabel("Client secret").inputValue(), "");
+    assert.ok(!(await page.content()).includes("oauth-form-secret"), "the secret is not in the page");
+    assert.equal((await api("DELETE", `/v1/tenants/${TENANT}/endpoints/${id}`)).status, 204);
+    noProblems("OAuth2 client credentials");
+  });
+
+  it("chooses Ed25519 signing, shows the public key to copy instead of a secret, and rotates to a new key pair", async () => {
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/new`);
+    await page.getByRole("heading", { name: "Add webhook" }).waitFor();
+    await page.getByLabel("URL").fill(`${receiver.url}/ed25519`);
+    await page.getByLabel("Signing scheme").selectOption({ label: "Ed25519 (Standard Webhooks v1a)" });
+    assert.match(await page.getByTestId("key-pair-note").innerText(), /keeps the private key; the receiver verifies with the public key/);
+    assert.equal(await page.getByLabel("Signing secret").count(), 0, "no secret to type in");
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    await page.locator("#saved-note").getByText("Webhook added.").waitFor();
+    const id = new URL(page.url()).pathname.split("/")[4]!;
+    assert.deepEqual((await api<Ep>("GET", `/v1/tenants/${TENANT}/endpoints/${id}`)).body.signing, { scheme: "ed25519" });
+    const keys = async () => (await api<{ publicKey: string; previousPublicKey?: string }>("GET", `/v1/tenants/${TENANT}/endpoints/${id}/public-key`)).body;
+    const first = (await keys()).publicKey;
+
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${id}`);
+    const shown = page.locator("code[aria-label='Public key']");
+    await shown.waitFor();
+    assert.equal(await shown.innerText(), first);
+    assert.equal(await page.getByRole("button", { name: "Reveal secret" }).count(), 0);
+    await page.getByRole("button", { name: "Copy public key" }).click();
+    await page.getByText("Copied.").waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText()), first);
+
+    await page.getByRole("button", { name: "Rotate key pair" }).click();
+    const dialog = page.getByRole("dialog", { name: "Make a new key pair?" });
+    assert.match(await dialog.getByTestId("rotation-effect").innerText(), /^A new key pair is made\. For 24 hours every webhook carries two v1a signatures/);
+    await dialog.getByRole("button", { name: "Rotate" }).click();
+    await page
+      .getByRole("status")
+      .getByText(/^Rotated\. a new key pair was made/)
+      .waitFor();
+    const after = await keys();
+    assert.notEqual(after.publicKey, first);
+    assert.equal(after.previousPublicKey, first);
+    await page.locator("code[aria-label='Previous public key']").getByText(first).waitFor();
+    assert.equal(await shown.innerText(), after.publicKey);
+    assert.ok(!(await page.content()).includes("whsk_"), "no private key in the page");
+    assert.equal((await api("DELETE", `/v1/tenants/${TENANT}/endpoints/${id}`)).status, 204);
+    noProblems("Ed25519 signing");
+  });
+
   it("names every bad TLS field at once by its label, and describes the stored certificate with its expiry", async () => {
     await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/edit`);
     await page.getByLabel("Client certificate (PEM)").fill(certs.clientCert);

@@ -9,7 +9,7 @@ import { freePort } from "../support/receiver.ts";
 import { type Api, type TestServer, eventually, startServer, tempDir } from "../support/server.ts";
 
 // The receiver snippets of examples/receivers/, run as real processes against what a real Tocsin
-// server sends under each signing scheme, and the copies of them in docs/signing.md.
+// server sends under each signing scheme (ed25519 included), and the copies of them in docs/signing.md.
 
 const SNIPPETS = new URL("../../examples/receivers/", import.meta.url);
 const FILES = { typescript: "typescript/receiver.ts", python: "python/receiver.py", go: "go/main.go" } as const;
@@ -243,6 +243,73 @@ async function exerciseSnippet(command: string[]): Promise<void> {
   }
 }
 
+/**
+ * signing.scheme ed25519 (Standard Webhooks v1a): the snippet gets only the endpoint's whpk_ public
+ * key. It verifies deliveries and test calls, refuses tampered, unsigned and old requests, and
+ * after a rotation still verifies with the key it holds (the previous one signs beside the new).
+ */
+async function exerciseEd25519(command: string[]): Promise<void> {
+  let clockOffsetMs = 0;
+  const dataDir = tempDir();
+  const server = await startServer({}, dataDir, () => Date.now() + clockOffsetMs);
+  let snippet: Snippet | undefined;
+  try {
+    const { api } = server;
+    assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
+    // Made paused first: its URL is the snippet's, which needs the public key to start.
+    const ep = await api<{ id: string }>("POST", "/v1/tenants/acme/endpoints", {
+      url: "http://127.0.0.1:9/",
+      eventTypes: ["*"],
+      signing: { scheme: "ed25519" },
+      enabled: false,
+    });
+    assert.equal(ep.status, 201, JSON.stringify(ep.body));
+    const id = ep.body.id;
+    const { publicKey } = (await api<{ publicKey: string }>("GET", `/v1/tenants/acme/endpoints/${id}/public-key`)).body;
+    snippet = await startSnippet(command, { SIGNING_SCHEME: "ed25519", TOCSIN_PUBLIC_KEY: publicKey, TOCSIN_SECRET: "" });
+    const s = snippet;
+    assert.equal((await api("PATCH", `/v1/tenants/acme/endpoints/${id}`, { url: `${s.url}/hooks/tocsin`, enabled: true })).status, 200);
+
+    const ev = await api<{ id: string }>("POST", "/v1/tenants/acme/events", '{"type":"alert.fired","payload":{"usage":0.90,"note":"disque plein ☕"}}');
+    await s.waitForLine((l) => l.startsWith(`verified ${ev.body.id} `));
+    await assertDelivered(api, ev.body.id, 1);
+
+    const call = await testCall(api, id);
+    assert.equal(call.response?.status, 204, JSON.stringify(call));
+    const { request } = call;
+    assert.match(request.headers["webhook-signature"], /^v1a,\S+$/);
+    assert.equal((await resend(request, request.body)).status, 204);
+    for (const body of [request.body.replace("tocsin.test", "tocsin.tampered"), JSON.stringify(JSON.parse(request.body), null, 2)]) {
+      assert.notEqual(body, request.body);
+      assert.deepEqual(await resend(request, body), { status: 401, text: "bad signature" }, body);
+    }
+    // A v1 (HMAC) entry where the v1a one was: the snippet checks only v1a.
+    const asV1 = { ...request.headers, "webhook-signature": request.headers["webhook-signature"].replace(/^v1a,/, "v1,") };
+    assert.deepEqual(await resend(request, request.body, asV1), { status: 401, text: "bad signature" });
+    const { "webhook-signature": _gone, ...unsigned } = request.headers;
+    assert.match((await resend(request, request.body, unsigned)).text, /^missing /);
+    clockOffsetMs = -600_000;
+    const old = await testCall(api, id).finally(() => (clockOffsetMs = 0));
+    assert.equal(old.response?.status, 401, JSON.stringify(old));
+    assert.equal(old.response?.body.trim(), "timestamp outside tolerance");
+
+    // A rotation: the snippet keeps the previous public key, whose signature still comes second.
+    const rot = await api<{ overlap: boolean; publicKey: string }>("POST", `/v1/tenants/acme/endpoints/${id}/secret/rotate`, {});
+    assert.equal(rot.body.overlap, true);
+    assert.notEqual(rot.body.publicKey, publicKey);
+    const after = await testCall(api, id);
+    assert.equal(after.request.headers["webhook-signature"].split(" ").length, 2);
+    assert.equal(after.response?.status, 204, JSON.stringify(after));
+    const ev2 = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "rotation.check", payload: { n: 2 } });
+    await s.waitForLine((l) => l.startsWith(`verified ${ev2.body.id} `));
+    await assertDelivered(api, ev2.body.id, 1);
+  } finally {
+    await snippet?.stop();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** The command's output, or null when it cannot be run (not installed). */
 function probe(command: string, args: string[]): string | null {
   const r = spawnSync(command, args, { encoding: "utf8", timeout: 10_000 });
@@ -261,7 +328,20 @@ describe("receiver snippets verify what Tocsin sends", () => {
     await exerciseSnippet([python, new URL(FILES.python, SNIPPETS).pathname]);
   });
 
-  it("go: the same cases (skipped without a Go toolchain)", { timeout: 120_000 }, async (t) => {
+  it("typescript: ed25519 verified with the public key alone, through a rotation", { timeout: 60_000 }, async () => {
+    await exerciseEd25519([process.execPath, new URL(FILES.typescript, SNIPPETS).pathname]);
+  });
+
+  it("python: ed25519 (skipped without the cryptography package: apt install python3-cryptography)", { timeout: 60_000 }, async (t) => {
+    const python = probe("python3", ["-c", "import sys, cryptography; print(sys.executable)"]);
+    if (python === null) {
+      t.skip("python3 cannot import cryptography (Debian: python3-cryptography): the ed25519 case of examples/receivers/python/receiver.py was not checked");
+      return;
+    }
+    await exerciseEd25519([python, new URL(FILES.python, SNIPPETS).pathname]);
+  });
+
+  it("go: the same cases and ed25519 (skipped without a Go toolchain)", { timeout: 120_000 }, async (t) => {
     if (probe("go", ["version"]) === null) {
       t.skip("go is not installed: examples/receivers/go/main.go was not checked");
       return;
@@ -276,6 +356,7 @@ describe("receiver snippets verify what Tocsin sends", () => {
         ),
       );
       await exerciseSnippet([binary]);
+      await exerciseEd25519([binary]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -44,6 +44,8 @@ const ROUTES: Record<string, RouteSpec> = {
   "PATCH /v1/tenants/{tenant}/endpoints/{id}": { scope: "endpoints:write", target: "endpoint", body: () => ({ description: "changed" }) },
   "DELETE /v1/tenants/{tenant}/endpoints/{id}": { scope: "endpoints:write", target: "endpoint", consumes: "endpoint" },
   "GET /v1/tenants/{tenant}/endpoints/{id}/secret": { scope: "endpoints:write", target: "endpoint" },
+  // The fixture endpoint signs with standard, which has no public key: the allowed answer is 409.
+  "GET /v1/tenants/{tenant}/endpoints/{id}/public-key": { scope: "read", target: "endpoint", conflict: true },
   "POST /v1/tenants/{tenant}/endpoints/{id}/secret/rotate": { scope: "endpoints:write", target: "endpoint", body: () => ({}) },
   "POST /v1/tenants/{tenant}/endpoints/{id}/test": { scope: "endpoints:write", target: "endpoint", body: () => ({}) },
   "POST /v1/tenants/{tenant}/endpoints/{id}/validate": { scope: "endpoints:write", target: "endpoint", conflict: true },

@@ -1,9 +1,11 @@
 // A webhook receiver that checks Tocsin's signature before trusting a request.
 // Go standard library only: TOCSIN_SECRET=whsec_... PORT=8080 go run main.go
+// ed25519: SIGNING_SCHEME=ed25519 TOCSIN_PUBLIC_KEY=whpk_... PORT=8080 go run main.go
 // Settings and schemes: docs/signing.md.
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -22,12 +24,14 @@ import (
 
 var (
 	secret          = os.Getenv("TOCSIN_SECRET")
-	scheme          = envOr("SIGNING_SCHEME", "standard") // standard | hmac-sha256
+	publicKey       = os.Getenv("TOCSIN_PUBLIC_KEY")      // ed25519 only: whpk_...
+	scheme          = envOr("SIGNING_SCHEME", "standard") // standard | hmac-sha256 | ed25519
 	header          = os.Getenv("SIGNATURE_HEADER")       // hmac-sha256 only, e.g. x-hub-signature-256
 	encoding        = envOr("SIGNATURE_ENCODING", "hex")  // hex | base64
 	prefix          = os.Getenv("SIGNATURE_PREFIX")       // e.g. sha256= or v1=
 	timestampHeader = os.Getenv("TIMESTAMP_HEADER")       // optional
 	key             []byte
+	ed25519Key      ed25519.PublicKey
 	digits          = regexp.MustCompile(`^[0-9]{1,12}$`)
 )
 
@@ -56,13 +60,24 @@ func check(h http.Header, body []byte) string {
 	mac := hmac.New(sha256.New, key)
 	var expected string
 	var received []string
-	if scheme == "standard" {
+	if scheme == "standard" || scheme == "ed25519" {
 		id, ts, signatures := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
 		if id == "" || ts == "" || signatures == "" {
 			return "missing webhook-id, webhook-timestamp or webhook-signature"
 		}
 		if problem := timestampProblem(ts); problem != "" {
 			return problem
+		}
+		if scheme == "ed25519" {
+			// v1a entries, one per key while a rotation overlaps; any may verify.
+			signed := append([]byte(id+"."+ts+"."), body...)
+			for _, s := range strings.Split(signatures, " ") {
+				sig, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "v1a,"))
+				if strings.HasPrefix(s, "v1a,") && err == nil && ed25519.Verify(ed25519Key, signed, sig) {
+					return ""
+				}
+			}
+			return "bad signature"
 		}
 		mac.Write([]byte(id + "." + ts + "."))
 		mac.Write(body)
@@ -120,8 +135,15 @@ func handle(w http.ResponseWriter, r *http.Request) {
 }
 
 func main() {
-	if secret == "" || (scheme != "standard" && scheme != "hmac-sha256") || (scheme == "hmac-sha256" && header == "") {
-		log.Fatal("Set TOCSIN_SECRET, SIGNING_SCHEME (standard or hmac-sha256) and, for hmac-sha256, SIGNATURE_HEADER.")
+	keyed := secret != ""
+	if scheme == "ed25519" {
+		// The 32 raw bytes the whpk_ public key encodes: it can check signatures, not make them.
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(publicKey, "whpk_"))
+		keyed = strings.HasPrefix(publicKey, "whpk_") && err == nil && len(raw) == ed25519.PublicKeySize
+		ed25519Key = ed25519.PublicKey(raw)
+	}
+	if !keyed || (scheme != "standard" && scheme != "hmac-sha256" && scheme != "ed25519") || (scheme == "hmac-sha256" && header == "") {
+		log.Fatal("Set SIGNING_SCHEME (standard, hmac-sha256 or ed25519), TOCSIN_SECRET (TOCSIN_PUBLIC_KEY=whpk_... for ed25519) and, for hmac-sha256, SIGNATURE_HEADER.")
 	}
 	// standard keys the HMAC with the bytes the whsec_ secret encodes; hmac-sha256 with the text itself.
 	key = []byte(secret)

@@ -357,19 +357,57 @@ export interface paths {
     "/v1/tenants/{tenant}/endpoints/{id}/secret": {
         parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
-         * Reveal the endpoint's signing secret
+         * Reveal the endpoint's signing secret; under signing.scheme ed25519, its public key (the private key is never shown)
          * @description Tenant keys need the `endpoints:write` scope.
          */
         get: {
             parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: { headers: { [name: string]: unknown; }; content: { "application/json": { secret: string; }; }; };
+                /** @description Under signing.scheme ed25519, the public key receivers verify with (the private key is never shown); otherwise the secret */
+                200: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["EndpointSecretOut"]; };
+                };
                 400: components["responses"]["Problem"];
                 401: components["responses"]["Problem"];
                 403: components["responses"]["Problem"];
                 404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/endpoints/{id}/public-key": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+        /**
+         * The public key receivers verify signing.scheme ed25519 (Standard Webhooks v1a) deliveries with, and the previous one during a rotation
+         * @description 409 when the endpoint signs with another scheme (those have a shared secret, no public key).
+         *
+         *     Tenant keys need the `read` scope.
+         */
+        get: {
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
+            requestBody?: never;
+            responses: {
+                /** @description What receivers verify signing.scheme ed25519 (Standard Webhooks v1a) deliveries with. During the 24 h after a rotation, deliveries carry a v1a signature of each key, and previousPublicKey and previousExpiresAt say which key still signs and until when. */
+                200: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["PublicKeyOut"]; };
+                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
                 429: components["responses"]["Problem"];
                 500: components["responses"]["Problem"];
                 503: components["responses"]["Problem"];
@@ -389,13 +427,15 @@ export interface paths {
         put?: never;
         /**
          * Issue a new signing secret; where the scheme allows several signatures, the previous secret keeps signing for 24 h
-         * @description Tenant keys need the `endpoints:write` scope.
+         * @description Under signing.scheme ed25519 a new key pair is made (a given secret is refused with a 400 naming /secret) and the answer carries its public key instead of a secret; the previous key keeps signing (a second v1a signature) for 24 h.
+         *
+         *     Tenant keys need the `endpoints:write` scope.
          */
         post: {
             parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
             requestBody?: { content: { "application/json": components["schemas"]["SecretRotateIn"]; }; };
             responses: {
-                /** @description Default Response */
+                /** @description The new secret; under signing.scheme ed25519 a new key pair is made and only its public key is answered */
                 200: {
                     headers: { [name: string]: unknown; };
                     content: { "application/json": components["schemas"]["SecretRotateOut"]; };
@@ -1601,16 +1641,23 @@ export interface components {
             updatedAt: string;
         };
         TenantList: { data: components["schemas"]["TenantOut"][]; nextCursor: string | null; };
-        /** @description info < low < medium < high < critical */
-        Severity: "info" | "low" | "medium" | "high" | "critical";
-        Method: "POST" | "PUT";
-        /** @description {"type": "none"}, {"type": "basic", "username", "password"} or {"type": "bearer", "token"} */
+        /** @description {"type": "none"}, {"type": "basic", "username", "password"}, {"type": "bearer", "token"} or {"type": "oauth2", "tokenUrl", "clientId", "clientSecret", "scopes"?, "audience"?, "extraParams"?, "clientAuth"?} (OAuth2 client credentials: a token fetched from tokenUrl is sent as a bearer token) */
         AuthIn: {
-            type?: "none" | "basic" | "bearer";
+            type?: "none" | "basic" | "bearer" | "oauth2";
             username?: string | null;
             password?: string | null;
             token?: string | null;
+            tokenUrl?: string | null;
+            clientId?: string | null;
+            clientSecret?: string | null;
+            scopes?: string[] | null;
+            audience?: string | null;
+            extraParams?: { [key: string]: string | null; } | null;
+            clientAuth?: ("basic" | "post") | null;
         };
+        /** @description info < low < medium < high < critical */
+        Severity: "info" | "low" | "medium" | "high" | "critical";
+        Method: "POST" | "PUT";
         TlsIn: {
             clientCert?: string | null;
             clientKey?: string | null;
@@ -1618,9 +1665,9 @@ export interface components {
             skipVerify?: boolean | null;
         };
         TimeoutsIn: { connectMs?: number | null; requestMs?: number | null; };
-        /** @description standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret's UTF-8 bytes, as prefix + hex/base64 in `header`. none: unsigned. */
+        /** @description standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret's UTF-8 bytes, as prefix + hex/base64 in `header`. ed25519: Standard Webhooks asymmetric (v1a) with a key pair Tocsin makes for the endpoint; receivers verify with the whpk_ public key (GET …/public-key), the private key never leaves the server. none: unsigned. */
         SigningIn: {
-            scheme?: "standard" | "hmac-sha256" | "none";
+            scheme?: "standard" | "hmac-sha256" | "ed25519" | "none";
             header?: string | null;
             encoding?: ("hex" | "base64") | null;
             prefix?: string | null;
@@ -1639,6 +1686,9 @@ export interface components {
             perSecond?: number;
             burst?: number | null;
         };
+        /** @description The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time. */
+        RetryIn: { scheduleMs?: number[] | null; maxAttempts?: number | null; maxAgeMs?: number | null; };
+        RetryOut: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null; };
         EndpointCreate: {
             /** @description http or https URL of the receiver */
             url: string;
@@ -1648,7 +1698,7 @@ export interface components {
             eventTypes: string[];
             /** @default true */
             enabled?: boolean;
-            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
+            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. Not accepted under ed25519: its key pair is made by Tocsin (rotate to replace it). */
             secret?: string;
             method?: components["schemas"]["Method"] | null;
             headers?: { [key: string]: string | null; } | null;
@@ -1662,6 +1712,7 @@ export interface components {
             lifecycle?: components["schemas"]["LifecycleIn"] | null;
             batch?: components["schemas"]["BatchIn"] | null;
             rateLimit?: components["schemas"]["RateLimitIn"] | null;
+            retry?: components["schemas"]["RetryIn"] | null;
         };
         EndpointPatch: {
             url?: string;
@@ -1670,7 +1721,7 @@ export interface components {
             /** @description Names, `prefix.*` or `*` (every type except tocsin.*). [] receives nothing. */
             eventTypes?: string[];
             enabled?: boolean;
-            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
+            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. Not accepted under ed25519: its key pair is made by Tocsin (rotate to replace it). */
             secret?: string;
             method?: components["schemas"]["Method"] | null;
             headers?: { [key: string]: string | null; } | null;
@@ -1684,6 +1735,7 @@ export interface components {
             lifecycle?: components["schemas"]["LifecycleIn"] | null;
             batch?: components["schemas"]["BatchIn"] | null;
             rateLimit?: components["schemas"]["RateLimitIn"] | null;
+            retry?: components["schemas"]["RetryIn"] | null;
         };
         SigningOut: {
             /** @enum {string} */
@@ -1695,6 +1747,9 @@ export interface components {
             encoding: "hex" | "base64";
             prefix: string;
             timestampHeader: string | null;
+        } | {
+            /** @enum {string} */
+            scheme: "ed25519";
         } | {
             /** @enum {string} */
             scheme: "none";
@@ -1743,7 +1798,19 @@ export interface components {
             description: string | null;
             method: components["schemas"]["Method"];
             headers: { [key: string]: string; };
-            auth: { type: "none" | "basic" | "bearer"; username?: string; passwordSet?: boolean; tokenSet?: boolean; };
+            auth: {
+                type: "none" | "basic" | "bearer" | "oauth2";
+                username?: string;
+                passwordSet?: boolean;
+                tokenSet?: boolean;
+                tokenUrl?: string;
+                clientId?: string;
+                clientSecretSet?: boolean;
+                scopes?: string[];
+                audience?: string | null;
+                extraParams?: { [key: string]: string; };
+                clientAuth?: "basic" | "post";
+            };
             tls: {
                 clientCert: string | null;
                 clientCertInfo: components["schemas"]["ClientCertInfo"] | null;
@@ -1766,6 +1833,7 @@ export interface components {
             lifecycle: { ongoingIntervalSec: number; sendResolved: boolean; };
             batch: { maxEvents: number; maxWaitMs: number; } | null;
             rateLimit: { perSecond: number; burst: number; } | null;
+            retry: components["schemas"]["RetryOut"] | null;
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;
@@ -1792,6 +1860,30 @@ export interface components {
             cleared?: ("auth" | "tls.clientCert" | "tls.clientKey" | "headers")[];
         };
         EndpointList: { data: components["schemas"]["EndpointOut"][]; nextCursor: string | null; };
+        /** @description Under signing.scheme ed25519, the public key receivers verify with (the private key is never shown); otherwise the secret */
+        EndpointSecretOut: {
+            /** @description The signing secret (signing.scheme standard, hmac-sha256 or none) */
+            secret: string;
+        } | {
+            /** @enum {string} */
+            scheme: "ed25519";
+            /** @description Standard Webhooks public key: whpk_ + base64 of the 32-byte raw ed25519 public key */
+            publicKey: string;
+        };
+        /** @description What receivers verify signing.scheme ed25519 (Standard Webhooks v1a) deliveries with. During the 24 h after a rotation, deliveries carry a v1a signature of each key, and previousPublicKey and previousExpiresAt say which key still signs and until when. */
+        PublicKeyOut: {
+            /** @enum {string} */
+            scheme: "ed25519";
+            /** @description Standard Webhooks public key: whpk_ + base64 of the 32-byte raw ed25519 public key */
+            publicKey: string;
+            /** @description Standard Webhooks public key: whpk_ + base64 of the 32-byte raw ed25519 public key */
+            previousPublicKey?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            previousExpiresAt?: string;
+        };
         ReplayIn: {
             /** @description Start of the range (inclusive): an RFC 3339 date-time (2026-11-23T08:00:00Z) or a duration before the request (30m, 1h, 3d) */
             since: string;
@@ -1861,11 +1953,19 @@ export interface components {
         };
         /** @description Optional: the new secret; generated when omitted */
         SecretRotateIn: {
-            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. */
+            /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. Not accepted under ed25519: its key pair is made by Tocsin (rotate to replace it). */
             secret?: string;
         };
+        /** @description The new secret; under signing.scheme ed25519 a new key pair is made and only its public key is answered */
         SecretRotateOut: {
             secret: string;
+            previousSecretExpiresAt: string | null;
+            /** @description true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once */
+            overlap: boolean;
+            detail: string;
+        } | {
+            /** @description signing.scheme ed25519: the new key pair's public key (whpk_…); the private key is never shown */
+            publicKey: string;
             previousSecretExpiresAt: string | null;
             /** @description true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once */
             overlap: boolean;

@@ -7,6 +7,7 @@ import {
   deleteEndpoint,
   getEndpoint,
   getEndpointSecret,
+  getPublicKey,
   listEndpoints,
   previewEndpoint,
   rotateSecret,
@@ -20,11 +21,13 @@ import {
   EndpointCreate,
   EndpointOut,
   EndpointPatch,
+  EndpointSecretOut,
   EndpointUpdated,
   ListQuery,
   PreviewIn,
   PreviewOut,
   Problem,
+  PublicKeyOut,
   SecretRotateIn,
   SecretRotateOut,
   TestCallIn,
@@ -126,14 +129,33 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
       config: { scope: "endpoints:write" },
       schema: {
         tags,
-        summary: "Reveal the endpoint's signing secret",
+        summary: "Reveal the endpoint's signing secret; under signing.scheme ed25519, its public key (the private key is never shown)",
         params: TenantItemParams,
-        response: { 200: Type.Object({ secret: Type.String() }), ...errorResponses },
+        response: { 200: EndpointSecretOut, ...errorResponses },
       },
     },
     async (req) => {
       const { tenant, id } = req.params;
-      return { secret: await getEndpointSecret(d, tenant, id) };
+      return getEndpointSecret(d, tenant, id);
+    },
+  );
+  app.get(
+    "/v1/tenants/:tenant/endpoints/:id/public-key",
+    {
+      // A public key lets its holder verify, not sign: a reader's right.
+      config: { scope: "read" },
+      schema: {
+        tags,
+        summary: "The public key receivers verify signing.scheme ed25519 (Standard Webhooks v1a) deliveries with, and the previous one during a rotation",
+        description: "409 when the endpoint signs with another scheme (those have a shared secret, no public key).",
+        params: TenantItemParams,
+        response: { 200: PublicKeyOut, 409: Problem, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { tenant, id } = req.params;
+      const { previousExpiresAt, ...k } = await getPublicKey(d, tenant, id);
+      return previousExpiresAt === undefined ? k : { ...k, previousExpiresAt: new Date(previousExpiresAt).toISOString() };
     },
   );
   app.post(
@@ -143,6 +165,8 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
       schema: {
         tags,
         summary: "Issue a new signing secret; where the scheme allows several signatures, the previous secret keeps signing for 24 h",
+        description:
+          "Under signing.scheme ed25519 a new key pair is made (a given secret is refused with a 400 naming /secret) and the answer carries its public key instead of a secret; the previous key keeps signing (a second v1a signature) for 24 h.",
         params: TenantItemParams,
         body: SecretRotateIn,
         response: { 200: SecretRotateOut, ...errorResponses },

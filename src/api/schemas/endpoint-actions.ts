@@ -79,14 +79,23 @@ export const SecretRotateIn = component(
   "SecretRotateIn",
   Type.Object({ secret: Type.Optional(Secret) }, { additionalProperties: false, description: "Optional: the new secret; generated when omitted" }),
 );
+const rotation = {
+  previousSecretExpiresAt: Nullable(Timestamp),
+  overlap: Type.Boolean({ description: "true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once" }),
+  detail: Type.String(),
+};
 export const SecretRotateOut = component(
   "SecretRotateOut",
-  Type.Object({
-    secret: Type.String(),
-    previousSecretExpiresAt: Nullable(Timestamp),
-    overlap: Type.Boolean({ description: "true: deliveries carry both signatures until previousSecretExpiresAt; false: the new secret applies at once" }),
-    detail: Type.String(),
-  }),
+  Type.Union(
+    [
+      Type.Object({ secret: Type.String(), ...rotation }),
+      Type.Object({
+        publicKey: Type.String({ description: "signing.scheme ed25519: the new key pair's public key (whpk_…); the private key is never shown" }),
+        ...rotation,
+      }),
+    ],
+    { description: "The new secret; under signing.scheme ed25519 a new key pair is made and only its public key is answered" },
+  ),
 );
 export const TestCallIn = component(
   "TestCallIn",

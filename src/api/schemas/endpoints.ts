@@ -1,12 +1,13 @@
 import { Type } from "typebox";
 import { component } from "./component.ts";
+import { AuthIn, AuthOut } from "./auth.ts";
 import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
 
 export const Secret = Type.String({
   description:
-    "Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters.",
+    "Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. Not accepted under ed25519: its key pair is made by Tocsin (rotate to replace it).",
   minLength: 16,
   maxLength: 256,
 });
@@ -28,18 +29,6 @@ export const HeadersIn = Type.Record(Type.String(), Nullable(Type.String({ maxLe
     "Extra request headers, name -> value (null removes one in a PATCH). Not allowed: host, content-length, transfer-encoding, connection, webhook-*, the signature headers, authorization when auth is set.",
   maxProperties: 50,
 });
-export const AuthIn = component(
-  "AuthIn",
-  Type.Object(
-    {
-      type: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("basic"), Type.Literal("bearer")])),
-      username: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
-      password: Type.Optional(Nullable(Type.String({ maxLength: 1024, description: "Write-only; encrypted at rest" }))),
-      token: Type.Optional(Nullable(Type.String({ maxLength: 4096, description: "Write-only; encrypted at rest" }))),
-    },
-    { additionalProperties: false, description: '{"type": "none"}, {"type": "basic", "username", "password"} or {"type": "bearer", "token"}' },
-  ),
-);
 export const TlsIn = component(
   "TlsIn",
   Type.Object(
@@ -66,7 +55,7 @@ export const SigningIn = component(
   "SigningIn",
   Type.Object(
     {
-      scheme: Type.Optional(Type.Union([Type.Literal("standard"), Type.Literal("hmac-sha256"), Type.Literal("none")])),
+      scheme: Type.Optional(Type.Union([Type.Literal("standard"), Type.Literal("hmac-sha256"), Type.Literal("ed25519"), Type.Literal("none")])),
       header: Type.Optional(Nullable(HeaderName)),
       encoding: Type.Optional(Nullable(Type.Union([Type.Literal("hex"), Type.Literal("base64")]))),
       prefix: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
@@ -75,7 +64,7 @@ export const SigningIn = component(
     {
       additionalProperties: false,
       description:
-        'standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret\'s UTF-8 bytes, as prefix + hex/base64 in `header`. none: unsigned.',
+        'standard (default): Standard Webhooks. hmac-sha256: HMAC-SHA256 of the body (or "<unix seconds>:<body>" with timestampHeader) keyed with the secret\'s UTF-8 bytes, as prefix + hex/base64 in `header`. ed25519: Standard Webhooks asymmetric (v1a) with a key pair Tocsin makes for the endpoint; receivers verify with the whpk_ public key (GET …/public-key), the private key never leaves the server. none: unsigned.',
     },
   ),
 );
@@ -163,6 +152,57 @@ export const RateLimitIn = component(
     { additionalProperties: false, description: "Deliveries beyond the rate wait; they never fail for it. null: no limit." },
   ),
 );
+// An endpoint's retry policy (Outpost's and Svix's per-destination retries); null: the server's.
+export const RetryIn = component(
+  "RetryIn",
+  Type.Object(
+    {
+      scheduleMs: Type.Optional(
+        Nullable(
+          Type.Array(Type.Integer({ minimum: 1, maximum: 604_800_000 }), {
+            minItems: 1,
+            maxItems: 49,
+            description:
+              "Delays in milliseconds after the 1st, 2nd, ... failed attempt (each from 1000, or the server schedule's shortest step when shorter, to 7 days; at most 30 days in all). Replaces TOCSIN_RETRY_SCHEDULE for this endpoint.",
+          }),
+        ),
+      ),
+      maxAttempts: Type.Optional(
+        Nullable(
+          Type.Integer({
+            minimum: 1,
+            maximum: 50,
+            description:
+              "Attempts in all, the first included: the schedule (this one's or the server's) is cut to maxAttempts - 1 retries, or extended by repeating its last step",
+          }),
+        ),
+      ),
+      maxAgeMs: Type.Optional(
+        Nullable(
+          Type.Integer({
+            minimum: 1,
+            maximum: 2_592_000_000,
+            description:
+              "No retry is scheduled later than this long after the event was created (at most 30 days). Alone, the server's schedule is followed, its last step repeated, until then; replaces TOCSIN_RETRY_BUDGET for this endpoint.",
+          }),
+        ),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description:
+        "The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time.",
+    },
+  ),
+);
+export const RetryOut = component(
+  "RetryOut",
+  Type.Object({
+    scheduleMs: Nullable(Type.Array(Type.Integer())),
+    maxAttempts: Nullable(Type.Integer()),
+    maxAgeMs: Nullable(Type.Integer()),
+  }),
+);
 export const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -176,6 +216,7 @@ export const settingsIn = {
   lifecycle: Type.Optional(Nullable(LifecycleIn)),
   batch: Type.Optional(Nullable(BatchIn)),
   rateLimit: Type.Optional(Nullable(RateLimitIn)),
+  retry: Type.Optional(Nullable(RetryIn)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -218,6 +259,7 @@ export const SigningOut = component(
       prefix: Type.String(),
       timestampHeader: Nullable(Type.String()),
     }),
+    Type.Object({ scheme: Type.Literal("ed25519") }),
     Type.Object({ scheme: Type.Literal("none") }),
   ]),
 );
@@ -274,12 +316,7 @@ export const EndpointOut = component(
     description: Nullable(Type.String()),
     method: Method,
     headers: Type.Record(Type.String(), Type.String()),
-    auth: Type.Object({
-      type: Type.Union([Type.Literal("none"), Type.Literal("basic"), Type.Literal("bearer")]),
-      username: Type.Optional(Type.String()),
-      passwordSet: Type.Optional(Type.Boolean()),
-      tokenSet: Type.Optional(Type.Boolean()),
-    }),
+    auth: AuthOut,
     tls: Type.Object({
       clientCert: Nullable(Type.String()),
       clientCertInfo: Nullable(ClientCertInfo),
@@ -305,6 +342,7 @@ export const EndpointOut = component(
     lifecycle: Type.Object({ ongoingIntervalSec: Type.Integer(), sendResolved: Type.Boolean() }),
     batch: Nullable(Type.Object({ maxEvents: Type.Integer(), maxWaitMs: Type.Integer() })),
     rateLimit: Nullable(Type.Object({ perSecond: Type.Number(), burst: Type.Integer() })),
+    retry: Nullable(RetryOut),
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),

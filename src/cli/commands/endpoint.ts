@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import type { Endpoint, EndpointCreate, EndpointPatch, TestCall } from "@tocsin/client";
 import { unwrap } from "../client.ts";
-import { SETTINGS_HELP, eventTypesOf, settingOptions, settingsFromFlags, updateOptions } from "../endpoint-flags.ts";
+import { SETTINGS_HELP, eventTypesOf, retrySummary, settingOptions, settingsFromFlags, updateOptions } from "../endpoint-flags.ts";
 import {
   type Command,
   type Out,
@@ -59,8 +59,8 @@ const add: Command = async (args, env, io) => {
   const api = client(v, env);
   // Flags build the body field by field; the server checks it as it checks any request.
   const ep = await unwrap(api.POST("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant } }, body: body as EndpointCreate }));
-  const { secret } = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path: { tenant, id: ep.id } } }));
-  print(v.json, { ...ep, secret }, () => `created endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}\nsigning secret: ${secret}`);
+  const got = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path: { tenant, id: ep.id } } }));
+  print(v.json, { ...ep, ...got }, () => `created endpoint ${ep.id} -> ${ep.url}\n${describeEndpoint(ep)}\n${secretLine(got)}`);
   printWarnings(io, ep);
   return 0;
 };
@@ -227,7 +227,8 @@ function pauseOrResume(resume: boolean): Command {
 
 const SECRET_HELP = `Usage: tocsin endpoint secret --tenant ID --id ENDPOINT_ID [--json]
 
-Prints the endpoint's signing secret (only the secret, for scripts).`;
+Prints the endpoint's signing secret (only the secret, for scripts). Under --signing ed25519 it
+prints the public key (whpk_…) receivers verify with: the private key never leaves the server.`;
 
 const printSecret: Command = async (args, env, io) => {
   const print = printer(io);
@@ -236,15 +237,21 @@ const printSecret: Command = async (args, env, io) => {
   const api = client(v, env);
   const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
   const r = await unwrap(api.GET("/v1/tenants/{tenant}/endpoints/{id}/secret", { params: { path } }));
-  print(v.json, r, () => r.secret);
+  print(v.json, r, () => ("secret" in r ? r.secret : r.publicKey));
   return 0;
 };
+
+/** The line `endpoint add` ends with: the secret, or under ed25519 the public key. */
+function secretLine(got: { secret: string } | { publicKey: string }): string {
+  return "secret" in got ? `signing secret: ${got.secret}` : `public key (verify with it; the private key stays on the server): ${got.publicKey}`;
+}
 
 const ROTATE_SECRET_HELP = `Usage: tocsin endpoint rotate-secret --tenant ID --id ENDPOINT_ID [--secret SECRET] [--json]
 
 Issues a new signing secret (generated unless --secret gives one) and prints it. Where the
 signature header can hold several signatures (standard), the previous secret keeps signing
-alongside for 24 hours; otherwise the new one applies at once. The output says which.`;
+alongside for 24 hours; otherwise the new one applies at once. The output says which.
+Under --signing ed25519 a new key pair is made and its public key printed (--secret is refused).`;
 
 const rotateSecret: Command = async (args, env, io) => {
   const print = printer(io);
@@ -253,7 +260,7 @@ const rotateSecret: Command = async (args, env, io) => {
   const path = { tenant: required(v.tenant, "tenant"), id: required(v.id, "id") };
   const body = v.secret !== undefined ? { secret: v.secret } : {};
   const r = await unwrap(client(v, env).POST("/v1/tenants/{tenant}/endpoints/{id}/secret/rotate", { params: { path }, body }));
-  print(v.json, r, () => `new signing secret: ${r.secret}\n${r.detail}`);
+  print(v.json, r, () => ("secret" in r ? `new signing secret: ${r.secret}\n${r.detail}` : `new public key: ${r.publicKey}\n${r.detail}`));
   return 0;
 };
 
@@ -314,7 +321,9 @@ function describeEndpoint(e: EndpointDoc): string {
       ? `basic, user ${a.username}${a.passwordSet ? ", password set" : ""}`
       : a.type === "bearer"
         ? `bearer${a.tokenSet ? ", token set" : ""}`
-        : "none",
+        : a.type === "oauth2"
+          ? `oauth2, client ${a.clientId} at ${a.tokenUrl}${a.scopes?.length ? `, scopes ${a.scopes.join(" ")}` : ""}${a.clientSecretSet ? ", secret set" : ""}`
+          : "none",
   ]);
   const s = e.signing;
   rows.push([
@@ -323,7 +332,9 @@ function describeEndpoint(e: EndpointDoc): string {
       ? `hmac-sha256 in ${s.header}, ${s.encoding}${s.prefix ? `, prefix ${s.prefix}` : ""}${s.timestampHeader ? `, timestamp in ${s.timestampHeader}` : ""}`
       : s.scheme === "standard"
         ? "standard (Standard Webhooks)"
-        : "none (unsigned)",
+        : s.scheme === "ed25519"
+          ? "ed25519 (Standard Webhooks v1a; tocsin endpoint secret prints the public key)"
+          : "none (unsigned)",
   ]);
   if (e.previousSecretExpiresAt) rows.push(["", `the previous secret also signs until ${e.previousSecretExpiresAt}`]);
   const tls: string[] = [];
@@ -346,6 +357,7 @@ function describeEndpoint(e: EndpointDoc): string {
   }
   if (e.batch) rows.push(["batch", `up to ${e.batch.maxEvents} events, waiting at most ${e.batch.maxWaitMs} ms`]);
   if (e.rateLimit) rows.push(["rate limit", `${e.rateLimit.perSecond} a second, bursts of ${e.rateLimit.burst}`]);
+  if (e.retry) rows.push(["retries", retrySummary(e.retry)]);
   const h = e.health;
   if (h) {
     const rate = h.successRate === null ? "no recent attempts" : `${Math.round(h.successRate * 1000) / 10}% of the last ${h.windowAttempts} attempts succeeded`;

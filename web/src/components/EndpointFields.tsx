@@ -1,6 +1,9 @@
 import type { Endpoint } from "@tocsin/client";
 import { CheckField, SelectField, TextArea, TextField } from "./fields.tsx";
 import { CopyButton } from "./ui.tsx";
+import { KeyPairNote } from "./KeyPairNote.tsx";
+import { AuthFields } from "./AuthFields.tsx";
+import { RetryFields } from "./RetryFields.tsx";
 import { DEFAULTS, type EndpointForm, type FieldErrors, type OriginMove, SEVERITIES } from "../lib/endpoint-form.ts";
 import { SIGNING_PRESETS, presetOf, receiverCommand, rotationEffect } from "../lib/endpoint-signing.ts";
 import { certExpiry, expirySentence } from "../lib/endpoint-tls.ts";
@@ -11,7 +14,7 @@ interface Props {
   errors: FieldErrors;
   editing: boolean;
   /** Write-only values already stored (shown as "set; leave blank to keep"). */
-  stored: { password: boolean; token: boolean; clientKey: boolean };
+  stored: { password: boolean; token: boolean; clientKey: boolean; clientSecret?: boolean };
   /** The stored client certificate and what it says, when editing one. */
   storedCert?: { pem: string; info: NonNullable<Endpoint["tls"]["clientCertInfo"]> } | null;
   /** Sets several fields at once (a signing preset). */
@@ -102,30 +105,10 @@ export function EndpointFields({ form, set, setMany, errors, editing, stored, st
           <TextField {...b} name="connectMs" label="Connect timeout (ms)" type="number" placeholder={`default: ${DEFAULTS.connectMs}`} />
           <TextField {...b} name="requestMs" label="Request timeout (ms)" type="number" placeholder={`default: ${DEFAULTS.requestMs}`} />
         </div>
+        <RetryFields {...b} />
       </fieldset>
 
-      <fieldset id="auth">
-        <legend>Auth</legend>
-        <SelectField
-          {...b}
-          name="authType"
-          label="Authentication"
-          options={[
-            { value: "none", label: "None" },
-            { value: "basic", label: "Basic (username and password)" },
-            { value: "bearer", label: "Bearer token" },
-          ]}
-        />
-        {form.authType === "basic" ? (
-          <div className="row">
-            <TextField {...b} name="username" label="Username" />
-            <TextField {...b} name="password" label="Password" type="password" autoComplete="new-password" hint={keep(stored.password)} />
-          </div>
-        ) : null}
-        {form.authType === "bearer" ? (
-          <TextField {...b} name="token" label="Token" type="password" autoComplete="new-password" hint={keep(stored.token)} />
-        ) : null}
-      </fieldset>
+      <AuthFields form={form} set={set} errors={errors} stored={stored} keep={keep} />
 
       <fieldset id="tls">
         <legend>TLS</legend>
@@ -217,6 +200,7 @@ export function EndpointFields({ form, set, setMany, errors, editing, stored, st
           options={[
             { value: "standard", label: "Standard Webhooks (default)" },
             { value: "hmac-sha256", label: "HMAC-SHA256 in a header of your choice" },
+            { value: "ed25519", label: "Ed25519 (Standard Webhooks v1a)" },
             { value: "none", label: "None (unsigned)" },
           ]}
         />
@@ -252,18 +236,22 @@ export function EndpointFields({ form, set, setMany, errors, editing, stored, st
           </>
         ) : null}
         <ReceiverSnippet form={form} />
-        <TextField
-          {...b}
-          name="secret"
-          label="Signing secret"
-          type="password"
-          autoComplete="new-password"
-          hint={
-            editing
-              ? `Leave blank to keep the current secret; a value replaces it at once and stops any earlier one signing. To switch gently, use Rotate secret on the webhook's page: ${rotationEffect(signingOfForm(form)).overlap ? "with these settings the old secret keeps signing for 24 hours." : "with these settings the header carries one signature, so rotation switches at once too."}`
-              : "Leave blank to have one generated (whsec_…)."
-          }
-        />
+        {form.signingScheme === "ed25519" ? (
+          <KeyPairNote />
+        ) : (
+          <TextField
+            {...b}
+            name="secret"
+            label="Signing secret"
+            type="password"
+            autoComplete="new-password"
+            hint={
+              editing
+                ? `Leave blank to keep the current secret; a value replaces it at once and stops any earlier one signing. To switch gently, use Rotate secret on the webhook's page: ${rotationEffect(signingOfForm(form)).overlap ? "with these settings the old secret keeps signing for 24 hours." : "with these settings the header carries one signature, so rotation switches at once too."}`
+                : "Leave blank to have one generated (whsec_…)."
+            }
+          />
+        )}
         <div className="row">
           <SelectField
             {...b}

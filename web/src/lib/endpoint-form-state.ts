@@ -1,11 +1,12 @@
 // The endpoint form's fields, as inputs hold them (strings and booleans), and how an endpoint document fills them.
 import type { Endpoint } from "@tocsin/client";
 import { formatHeaderList } from "./headers.ts";
+import { retryToFields } from "./endpoint-form-retry.ts";
 
 export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
-export type AuthType = "none" | "basic" | "bearer";
-export type SigningScheme = "standard" | "hmac-sha256" | "none";
+export type AuthType = "none" | "basic" | "bearer" | "oauth2";
+export type SigningScheme = "standard" | "hmac-sha256" | "ed25519" | "none";
 export type Envelope = "raw" | "standard" | "array" | "ndjson";
 export type ValidationMode = "none" | "token-path" | "challenge";
 
@@ -26,11 +27,21 @@ export interface EndpointForm {
   keepHeaders: boolean;
   connectMs: string;
   requestMs: string;
+  /** Retries (endpoint-form-retry.ts): delays as `5s, 5m, 30m`, attempts in all, an age like `2d`; all blank: the server's. */
+  retrySchedule: string;
+  retryMaxAttempts: string;
+  retryMaxAge: string;
   // Auth (write-only secrets: blank keeps the stored one)
   authType: AuthType;
   username: string;
   password: string;
   token: string;
+  /** OAuth2 client credentials; scopes space- or comma-separated. */
+  oauthTokenUrl: string;
+  oauthClientId: string;
+  oauthClientSecret: string;
+  oauthScopes: string;
+  oauthAudience: string;
   // TLS
   clientCert: string;
   clientKey: string;
@@ -85,10 +96,18 @@ export function newEndpointForm(): EndpointForm {
     keepHeaders: false,
     connectMs: "",
     requestMs: "",
+    retrySchedule: "",
+    retryMaxAttempts: "",
+    retryMaxAge: "",
     authType: "none",
     username: "",
     password: "",
     token: "",
+    oauthTokenUrl: "",
+    oauthClientId: "",
+    oauthClientSecret: "",
+    oauthScopes: "",
+    oauthAudience: "",
     clientCert: "",
     clientKey: "",
     ca: "",
@@ -128,10 +147,16 @@ export function endpointToForm(ep: Endpoint): EndpointForm {
     keepHeaders: false,
     connectMs: String(ep.timeouts.connectMs),
     requestMs: String(ep.timeouts.requestMs),
+    ...retryToFields(ep.retry),
     authType: ep.auth.type,
     username: ep.auth.username ?? "",
     password: "",
     token: "",
+    oauthTokenUrl: ep.auth.tokenUrl ?? "",
+    oauthClientId: ep.auth.clientId ?? "",
+    oauthClientSecret: "",
+    oauthScopes: (ep.auth.scopes ?? []).join(" "),
+    oauthAudience: ep.auth.audience ?? "",
     clientCert: ep.tls.clientCert ?? "",
     clientKey: "",
     ca: ep.tls.ca ?? "",

@@ -75,6 +75,7 @@ function shellWord(v: string): string {
  */
 export function receiverCommand(f: SigningFields): string | null {
   if (f.signingScheme === "none") return null;
+  if (f.signingScheme === "ed25519") return "SIGNING_SCHEME=ed25519 TOCSIN_PUBLIC_KEY=whpk_… \\\n  node examples/receivers/typescript/receiver.ts";
   const env: [string, string][] = [["TOCSIN_SECRET", "whsec_…"]];
   if (f.signingScheme === "hmac-sha256") {
     env.push(["SIGNING_SCHEME", "hmac-sha256"], ["SIGNATURE_HEADER", f.signingHeader.trim() || "<header>"]);
@@ -95,6 +96,12 @@ export function receiverCommand(f: SigningFields): string | null {
 export function rotationEffect(signing: { scheme: string; header?: string; prefix?: string }): { overlap: boolean; text: string } {
   if (signing.scheme === "none") {
     return { overlap: false, text: "This webhook is unsigned: rotating replaces the stored secret, which signs again once signing is turned on." };
+  }
+  if (signing.scheme === "ed25519") {
+    return {
+      overlap: true,
+      text: "A new key pair is made. For 24 hours every webhook carries two v1a signatures in webhook-signature: one with the new key and one with the current one. Give the receiver the new public key at any time in those 24 hours.",
+    };
   }
   if (signing.scheme === "standard") {
     return {
