@@ -331,7 +331,9 @@ function SigningPresets({ form, setMany }: { form: EndpointForm; setMany: (field
           ? `${current.label}: ${current.summary}.`
           : form.signingScheme === "none"
             ? "Unsigned."
-            : "Custom HMAC-SHA256 settings. A preset sets the scheme, header, encoding, prefix and timestamp header at once."}
+            : form.signingScheme === "ed25519"
+              ? "Ed25519: signed with a key pair Tocsin keeps, verified with its public key; the presets are HMAC forms."
+              : "Custom HMAC-SHA256 settings. A preset sets the scheme, header, encoding, prefix and timestamp header at once."}
       </p>
     </div>
   );

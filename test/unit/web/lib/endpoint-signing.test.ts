@@ -41,11 +41,17 @@ describe("web console: signing presets", () => {
     assert.match(receiverCommand(applyPreset(newEndpointForm(), "github"))!, / SIGNATURE_PREFIX=sha256= /);
     assert.match(receiverCommand({ ...applyPreset(newEndpointForm(), "github"), signingEncoding: "base64" })!, / SIGNATURE_ENCODING=base64 /);
     assert.equal(receiverCommand({ ...newEndpointForm(), signingScheme: "none" }), null);
+    assert.equal(
+      receiverCommand({ ...newEndpointForm(), signingScheme: "ed25519" }),
+      "SIGNING_SCHEME=ed25519 TOCSIN_PUBLIC_KEY=whpk_… \\\n  node examples/receivers/typescript/receiver.ts",
+    );
+    assert.equal(presetOf({ ...newEndpointForm(), signingScheme: "ed25519" }), null);
   });
 
   it("says rotation overlaps exactly where the server lets the header carry two signatures", () => {
     const cases: SigningSettings[] = [
       { scheme: "standard" },
+      { scheme: "ed25519" },
       { scheme: "none" },
       ...SIGNING_PRESETS.filter((p) => p.fields.signingScheme === "hmac-sha256").map((p): SigningSettings => ({
         scheme: "hmac-sha256",
@@ -65,5 +71,6 @@ describe("web console: signing presets", () => {
       rotationEffect({ scheme: "hmac-sha256", header: "X-Hub-Signature-256", prefix: "sha256=" }).text,
       /^X-Hub-Signature-256 carries a single signature/,
     );
+    assert.match(rotationEffect({ scheme: "ed25519" }).text, /^A new key pair is made\. For 24 hours every webhook carries two v1a signatures/);
   });
 });
