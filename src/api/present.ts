@@ -57,7 +57,9 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
       ? { type: "basic" as const, username: s.auth.username, passwordSet: true }
       : s.auth.type === "bearer"
         ? { type: "bearer" as const, tokenSet: true }
-        : { type: "none" as const };
+        : s.auth.type === "oauth2"
+          ? { ...s.auth, clientSecretSet: true }
+          : { type: "none" as const };
   return {
     id: e.id,
     tenantId: e.tenantId,
@@ -89,6 +91,7 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     lifecycle: s.lifecycle,
     batch: s.batch,
     rateLimit: s.rateLimit,
+    retry: s.retry,
     health: presentHealth(health),
     enabled: e.enabled,
     disabledReason: e.disabledReason,

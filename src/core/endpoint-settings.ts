@@ -17,6 +17,7 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     lifecycle: { ongoingIntervalSec: 300, sendResolved: true },
     batch: null,
     rateLimit: null,
+    retry: null,
   };
 }
 

@@ -61,8 +61,10 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
       ...(shaping !== profile.shaping ? { contentType: contentTypeOf(shaping.envelope) } : {}),
     };
     const req = buildRequest(profile, message, nowMs);
-    sent = attemptRequestOf(req, o.maxLoggedBodyBytes ?? 16 * 1024);
     result = await o.sender.send(req);
+    // Recorded once sent: an OAuth2 bearer token is in the headers only then (and redacted); a
+    // token request that failed sent nothing to the receiver.
+    if (result.errorClass !== "oauth2" || req.headers.authorization !== undefined) sent = attemptRequestOf(req, o.maxLoggedBodyBytes ?? 16 * 1024);
   } catch (e) {
     if (!(e instanceof TransformError)) throw e;
     // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
@@ -77,7 +79,7 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
     };
   }
   const now = o.now();
-  const decision = decide(classifyResponse(result, now), attemptNo, o.policy, now, o.random, c.eventCreatedAt);
+  const decision = decide(classifyResponse(result, now), attemptNo, o.endpoints.retryPolicyFor(profile, o.policy), now, o.random, c.eventCreatedAt);
   const attempt: Attempt = {
     id: newId("att"),
     // A batch's attempt is recorded once, under the batch.

@@ -1,5 +1,6 @@
+import { type RetryPolicy, endpointRetryPolicy } from "../core/retry-policy.ts";
 import type { SecretBox } from "../core/secret-box.ts";
-import type { ClaimedDelivery, EndpointCredentials } from "../core/types.ts";
+import type { ClaimedDelivery, EndpointCredentials, RetrySettings } from "../core/types.ts";
 import type { Store } from "../store/store.ts";
 import { type EndpointProfile, type Shaping, compileProfile, compileShaping } from "./request.ts";
 
@@ -9,6 +10,11 @@ export interface EndpointCache {
   profileFor(c: ClaimedDelivery): Promise<EndpointProfile | null>;
   /** The shaping of the version the delivery is pinned to (its body never changes). */
   shapingFor(p: EndpointProfile, c: ClaimedDelivery): Promise<Shaping> | Shaping;
+  /**
+   * The retry policy of the profile's endpoint version: `server` itself when the endpoint has none,
+   * else the two combined, computed once per version (core/retry-policy.ts endpointRetryPolicy).
+   */
+  retryPolicyFor(p: EndpointProfile, server: RetryPolicy): RetryPolicy;
 }
 
 /** Entries kept per map before it is emptied (the next claims load what they need again). */
@@ -24,12 +30,14 @@ export function createEndpointCache(o: { store: Store; secretBox: SecretBox; use
   const profiles = new Map<string, { version: number; profile: Promise<EndpointProfile | null> }>();
   // Shaping of older endpoint versions, for deliveries pinned to one.
   const shapings = new Map<string, Promise<Shaping>>();
+  // Each profile's retry settings, and the policy they make (kept as long as the profile is).
+  const retries = new WeakMap<EndpointProfile, { settings: RetrySettings; server: RetryPolicy | null; policy: RetryPolicy | null }>();
 
   async function loadProfile(endpointId: string): Promise<EndpointProfile | null> {
     const found = await o.store.getEndpointForDelivery(endpointId);
     if (!found) return null;
     const { endpoint, secrets } = found;
-    return compileProfile(
+    const profile = compileProfile(
       endpoint,
       {
         secret: o.secretBox.decrypt(secrets.secretEnc),
@@ -38,6 +46,8 @@ export function createEndpointCache(o: { store: Store; secretBox: SecretBox; use
       },
       o.userAgent,
     );
+    if (endpoint.settings.retry !== null) retries.set(profile, { settings: endpoint.settings.retry, server: null, policy: null });
+    return profile;
   }
 
   return {
@@ -63,6 +73,16 @@ export function createEndpointCache(o: { store: Store; secretBox: SecretBox; use
         s.catch(() => shapings.delete(key));
       }
       return s;
+    },
+
+    retryPolicyFor(p, server) {
+      const r = retries.get(p);
+      if (r === undefined) return server;
+      if (r.server !== server || r.policy === null) {
+        r.server = server;
+        r.policy = endpointRetryPolicy(server, r.settings);
+      }
+      return r.policy;
     },
   };
 }

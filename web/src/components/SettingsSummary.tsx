@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import type { Endpoint } from "@tocsin/client";
 import { formatTime } from "./ui.tsx";
 import { certExpiry, expirySentence } from "../lib/endpoint-tls.ts";
+import { retrySummary } from "../lib/endpoint-form-retry.ts";
 
 const certLine = (notAfter: string) => {
   const e = certExpiry(notAfter, Date.now());
@@ -31,6 +32,7 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
         ["Headers", headers.length ? <code>{headers.map(([k, v]) => `${k}: ${v}`).join(", ")}</code> : "none"],
         ["Connect timeout", `${e.timeouts.connectMs} ms`],
         ["Request timeout", `${e.timeouts.requestMs} ms`],
+        ["Retries", retrySummary(e.retry)],
       ],
     ],
     [

@@ -38,6 +38,10 @@ const PATHS: Record<string, FieldName> = {
   "/rateLimit": "ratePerSecond",
   "/rateLimit/perSecond": "ratePerSecond",
   "/rateLimit/burst": "rateBurst",
+  "/retry": "retrySchedule",
+  "/retry/scheduleMs": "retrySchedule",
+  "/retry/maxAttempts": "retryMaxAttempts",
+  "/retry/maxAgeMs": "retryMaxAge",
   "/signing": "signingScheme",
   "/signing/scheme": "signingScheme",
   "/signing/header": "signingHeader",
@@ -72,6 +76,9 @@ const LABELS: [string, string][] = (
     ["rateLimit.perSecond", "Requests a second"],
     ["batch.maxEvents", "Max events a batch"],
     ["batch.maxWaitMs", "Max wait"],
+    ["retry.scheduleMs", "Retry delays"],
+    ["retry.maxAttempts", "Max attempts"],
+    ["retry.maxAgeMs", "Give up after"],
     ["validation.mode", "Validation"],
   ] as [string, string][]
 ).sort((a, b) => b[0].length - a[0].length);

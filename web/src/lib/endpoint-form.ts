@@ -7,6 +7,7 @@ import type { Endpoint, EndpointCreate, EndpointPatch } from "@tocsin/client";
 import { DEFAULTS, type EndpointForm, type FieldErrors, type FieldName, endpointToForm } from "./endpoint-form-state.ts";
 import { headersPatch, originMove } from "./endpoint-form-origin.ts";
 import { tryParseHeaderList } from "./headers.ts";
+import { parseRetryFields } from "./endpoint-form-retry.ts";
 
 export {
   type AuthType,
@@ -63,6 +64,7 @@ function parseFields(f: EndpointForm) {
   const headers = "headers" in parsed ? parsed.headers : {};
   if ("error" in parsed) errors.headers = parsed.error;
   if (f.authType === "basic" && f.username.includes(":")) errors.username = "must not contain a colon";
+  if (f.authType === "oauth2") oauth2Errors(f, errors);
   if (f.signingScheme === "hmac-sha256" && f.signingHeader.trim() === "") errors.signingHeader = "is required for HMAC-SHA256 (e.g. X-Hub-Signature-256)";
   if (f.clientKey.trim() !== "" && f.clientCert.trim() === "") errors.clientCert = "is required with a client key";
   const values = {
@@ -74,6 +76,7 @@ function parseFields(f: EndpointForm) {
     batchMaxWaitMs: int("batchMaxWaitMs", 0, 300_000),
     ratePerSecond: num("ratePerSecond", 0.001, 100_000),
     rateBurst: int("rateBurst", 1, 100_000),
+    retry: parseRetryFields(f, errors),
   };
   if (f.rateLimiting && values.ratePerSecond === null && !errors.ratePerSecond) errors.ratePerSecond = "is required with a rate limit";
   if (f.batching && f.envelope !== "array" && f.envelope !== "ndjson") errors.batching = "needs the array or ndjson envelope";
@@ -94,6 +97,22 @@ function signingOf(f: EndpointForm): NonNullable<EndpointCreate["signing"]> {
   };
 }
 
+/** OAuth2 client credentials as the form holds them (the secret is added where it was typed). */
+function oauth2Of(f: EndpointForm) {
+  return {
+    type: "oauth2" as const,
+    tokenUrl: f.oauthTokenUrl.trim(),
+    clientId: f.oauthClientId.trim(),
+    scopes: parseEventTypes(f.oauthScopes),
+    audience: orNull(f.oauthAudience),
+  };
+}
+
+function oauth2Errors(f: EndpointForm, errors: FieldErrors): void {
+  if (!/^https?:\/\/\S+$/i.test(f.oauthTokenUrl.trim())) errors.oauthTokenUrl = "must start with http:// or https://";
+  if (f.oauthClientId.trim() === "") errors.oauthClientId = "is required";
+}
+
 /** The body of `POST …/endpoints`: only what differs from the server's defaults. */
 export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   const { values: v, errors } = parseFields(f);
@@ -111,6 +130,7 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   }
   if (f.authType === "basic") body.auth = { type: "basic", username: f.username, password: f.password };
   if (f.authType === "bearer") body.auth = { type: "bearer", token: f.token.trim() };
+  if (f.authType === "oauth2") body.auth = { ...oauth2Of(f), clientSecret: f.oauthClientSecret };
   if (f.clientCert.trim() || f.clientKey.trim() || f.ca.trim() || f.skipVerify) {
     body.tls = {
       ...(f.clientCert.trim() ? { clientCert: f.clientCert.trim() } : {}),
@@ -126,6 +146,7 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   if (interval !== DEFAULTS.ongoingIntervalSec || !f.sendResolved) body.lifecycle = { ongoingIntervalSec: interval, sendResolved: f.sendResolved };
   if (f.batching) body.batch = { maxEvents: v.batchMaxEvents, maxWaitMs: v.batchMaxWaitMs };
   if (f.rateLimiting && v.ratePerSecond !== null) body.rateLimit = { perSecond: v.ratePerSecond, burst: v.rateBurst };
+  if (v.retry !== null) body.retry = v.retry;
   return { body };
 }
 
@@ -141,6 +162,10 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
   const again = "the stored one is not sent to another origin";
   if (move?.authAgain === "password") errors.password = `enter it again: ${again} (or choose None)`;
   if (move?.authAgain === "token") errors.token = `enter it again: ${again} (or choose None)`;
+  if (move?.authAgain === "client secret") errors.oauthClientSecret = `enter it again: ${again} (or choose None)`;
+  if (f.authType === "oauth2" && ep.auth.type === "oauth2" && f.oauthTokenUrl.trim() !== ep.auth.tokenUrl && f.oauthClientSecret === "") {
+    errors.oauthClientSecret = "enter it again: the stored one is not sent to another token URL";
+  }
   if (move?.clientKeyAgain) errors.clientKey = `enter it again: ${again} (or clear the certificate)`;
   if (hasErrors(errors)) return { errors };
   const o = endpointToForm(ep);
@@ -173,6 +198,10 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
     if (changed("authType", "username") || f.password !== "") {
       body.auth = { type: "basic", username: f.username, ...(f.password !== "" ? { password: f.password } : {}) };
     }
+  } else if (f.authType === "oauth2") {
+    if (changed("authType", "oauthTokenUrl", "oauthClientId", "oauthScopes", "oauthAudience") || f.oauthClientSecret !== "") {
+      body.auth = { ...oauth2Of(f), ...(f.oauthClientSecret !== "" ? { clientSecret: f.oauthClientSecret } : {}) };
+    }
   } else if (changed("authType") || f.token.trim() !== "") {
     body.auth = { type: "bearer", ...(f.token.trim() !== "" ? { token: f.token.trim() } : {}) };
   }
@@ -202,5 +231,7 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
   } else if (changed("rateLimiting", "ratePerSecond", "rateBurst")) {
     body.rateLimit = { perSecond: v.ratePerSecond ?? undefined, burst: v.rateBurst };
   }
+  // The whole document: members left blank go back to the server's (null).
+  if (changed("retrySchedule", "retryMaxAttempts", "retryMaxAge")) body.retry = v.retry;
   return { body };
 }
