@@ -230,7 +230,7 @@ export async function runListen(values: ListenValues, io: Out, usage: (message: 
   if (registration) {
     banner.push(
       `Endpoint ${registration.endpointId} of tenant ${registration.tenantId}${registration.createdTenant ? " (tenant created)" : ""} delivers here; ${v.keep ? "it stays after listen stops" : "it is deleted when listen stops"}.`,
-      `Secret: ${registration.secret}`,
+      registration.secret.startsWith("whpk_") ? `Public key: ${registration.secret}` : `Secret: ${registration.secret}`,
     );
   }
   banner.push(

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { generateKeyPair, privateKeyObject, signV1a } from "../../src/signing/ed25519.ts";
 import { runCli } from "../support/cli.ts";
 import { withReceiver } from "../support/receiver.ts";
-import { tempDir, withServer } from "../support/server.ts";
+import { eventually, tempDir, withServer } from "../support/server.ts";
 import { verifyWebhook } from "../../packages/verify/src/index.ts";
 
 // The CLI with signing.scheme ed25519: tocsin verify with a whpk_ key, and tocsin endpoint add,
@@ -106,5 +107,39 @@ describe("tocsin endpoint with --signing ed25519", () => {
         });
       },
     );
+  });
+});
+
+describe("tocsin listen --scheme ed25519", () => {
+  it("registers an ed25519 endpoint, shows its public key, and verifies the webhook with it", { timeout: 90_000 }, async () => {
+    await withServer({}, async (s) => {
+      const bin = new URL("../../bin/tocsin.js", import.meta.url).pathname;
+      const child = spawn(
+        process.execPath,
+        [bin, "listen", "--port", "0", "--json", "--tenant", "demo", "--scheme", "ed25519", "--url", s.url, "--api-key", s.apiKey],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      const out: string[] = [];
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => out.push(...c.toString("utf8").split("\n").filter(Boolean)));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const kill = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      try {
+        const ready = JSON.parse(await eventually(async () => out[0] ?? null, 15_000, "tocsin listen to start")) as { endpointId: string };
+        const { publicKey } = (await s.api<{ publicKey: string }>("GET", `/v1/tenants/demo/endpoints/${ready.endpointId}/public-key`)).body;
+        assert.match(err, new RegExp(`Public key: ${publicKey.replace(/[+/]/g, "\\$&")}`));
+        assert.match(err, /Signatures: ed25519 \(Standard Webhooks v1a/);
+        await s.api("POST", "/v1/tenants/demo/events", { type: "alert.fired", payload: { a: 1 } });
+        const seen = await eventually(async () => out.find((l) => l.startsWith('{"n":')) ?? null, 15_000, "the webhook at tocsin listen");
+        assert.equal((JSON.parse(seen) as { verification: { ok: boolean } }).verification.ok, true, seen);
+      } finally {
+        child.kill("SIGINT");
+        assert.equal(await exited, 0, err);
+        clearTimeout(kill);
+      }
+    });
   });
 });
