@@ -1951,7 +1951,7 @@ export interface components {
             /** @description Failed deliveries matching the filter, counted up to 100000 */
             matched: number;
         };
-        /** @description Optional: the new secret; generated when omitted */
+        /** @description Optional: the new secret; generated when omitted. Under signing.scheme ed25519 a new key pair is always made, and a secret is refused (400 naming /secret) */
         SecretRotateIn: {
             /** @description Signing secret. signing.scheme standard: whsec_ + base64 of 24 to 64 random bytes. hmac-sha256 and none: also any 16 to 256 printable ASCII characters. Not accepted under ed25519: its key pair is made by Tocsin (rotate to replace it). */
             secret?: string;

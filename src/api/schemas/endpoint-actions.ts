@@ -77,7 +77,14 @@ export const RetryFailedCount = component(
 
 export const SecretRotateIn = component(
   "SecretRotateIn",
-  Type.Object({ secret: Type.Optional(Secret) }, { additionalProperties: false, description: "Optional: the new secret; generated when omitted" }),
+  Type.Object(
+    { secret: Type.Optional(Secret) },
+    {
+      additionalProperties: false,
+      description:
+        "Optional: the new secret; generated when omitted. Under signing.scheme ed25519 a new key pair is always made, and a secret is refused (400 naming /secret)",
+    },
+  ),
 );
 const rotation = {
   previousSecretExpiresAt: Nullable(Timestamp),
