@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import type { AttemptRequest, Endpoint, EndpointCredentials, EndpointSettings, Envelope, SigningSettings } from "../core/types.ts";
 import { keyForScheme, signatureHeaders } from "../signing/schemes.ts";
 import { type CompiledTransform, type TransformInput, compileTransform, runTransform } from "./transform.ts";
+import { type OAuth2Client, compileOAuth2 } from "./oauth2.ts";
 import type { OutgoingRequest, Transport } from "./sender.ts";
 
 /** An endpoint's decrypted secrets, held only in memory where requests are built. */
@@ -23,6 +24,8 @@ export interface EndpointProfile {
   /** Fixed headers in wire order; the per-message ones are added after them. */
   headers: [string, string][];
   authorization: string | null;
+  /** auth.type oauth2: how the sender gets the bearer token (authorization is null then). */
+  oauth2: OAuth2Client | null;
   signing: SigningSettings;
   /** How bodies are shaped at this version (a delivery pinned to an older version uses that one's). */
   shaping: Shaping;
@@ -78,6 +81,10 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
     method: s.method,
     headers: [...fixed.values()],
     authorization,
+    oauth2:
+      s.auth.type === "oauth2" && secrets.credentials.clientSecret !== undefined
+        ? compileOAuth2(e.id, e.version, s.auth, secrets.credentials.clientSecret, s.timeouts, userAgent)
+        : null,
     signing: s.signing,
     shaping: compileShaping(s),
     customContentType: Object.keys(s.headers).some((h) => h.toLowerCase() === "content-type"),
@@ -187,7 +194,7 @@ export function buildRequest(
   if (p.previousKey && p.previousKeyUntil !== null && nowMs < p.previousKeyUntil) keys.push(p.previousKey);
   for (const [k, v] of signatureHeaders(p.signing, keys, m.id, m.timestampSec, m.body)) headers[k] = v;
   if (p.authorization !== null) headers.authorization = p.authorization;
-  return { url, method, headers, body: method === "GET" ? null : m.body, transport: p.transport };
+  return { url, method, headers, body: method === "GET" ? null : m.body, transport: p.transport, oauth2: p.oauth2 };
 }
 
 /**

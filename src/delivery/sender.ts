@@ -3,6 +3,10 @@ import { type Dispatcher, Pool, ProxyAgent } from "undici";
 import type { ErrorClass, SendResult } from "../core/types.ts";
 import type { DestinationPolicy } from "../core/addresses.ts";
 import { type OnBlocked, createGuardedLookup } from "./guarded-lookup.ts";
+import { type OAuth2Client, createTokenCache, sendWithToken } from "./oauth2.ts";
+import type { Transport } from "./transport.ts";
+
+export type { Transport } from "./transport.ts";
 
 export interface SenderOptions {
   /** Where requests may go; checked on the literal host and on every address a name resolves to. */
@@ -29,29 +33,14 @@ export interface SenderOptions {
   now: () => number;
 }
 
-/** How to reach an endpoint: what its connection pool is made with. */
-export interface Transport {
-  /** The endpoint the request is for (or about): each endpoint's requests go through pools of its own. */
-  endpointId: string;
-  /** An endpoint's requests with equal keys (and origins) share a keep-alive pool; it changes when these settings do. */
-  poolKey: string;
-  connectTimeoutMs: number;
-  /** Time allowed for the response headers once the request is sent, and between body chunks. */
-  requestTimeoutMs: number;
-  /** Client certificate and key (PEM) for mutual TLS. */
-  cert: string | null;
-  key: string | null;
-  /** Extra CA certificates (PEM), trusted in addition to the usual roots. */
-  ca: string | null;
-  skipVerify: boolean;
-}
-
 export interface OutgoingRequest {
   url: string;
   method: "POST" | "PUT" | "GET";
   headers: Record<string, string>;
   body: string | null;
   transport: Transport;
+  /** auth.type oauth2: the sender fetches (or reuses) the endpoint's token and sends it as a bearer token. */
+  oauth2?: OAuth2Client | null;
 }
 
 export interface Sender {
@@ -131,8 +120,12 @@ export function createSender(opts: SenderOptions): PooledSender {
     return p;
   }
 
-  return {
+  // OAuth2 tokens per endpoint, fetched through this sender (same guard, pools and timeouts).
+  const tokens = createTokenCache((r) => sender.send(r), opts.now);
+
+  const sender: PooledSender = {
     async send(req) {
+      if (req.oauth2) return sendWithToken((r) => sender.send(r), tokens, req, req.oauth2, opts.now);
       const startedAt = opts.now();
       const started = performance.now();
       const fail = (errorClass: ErrorClass, errorMessage: string): SendResult => ({
@@ -213,6 +206,7 @@ export function createSender(opts: SenderOptions): PooledSender {
       pools.clear();
     },
   };
+  return sender;
 }
 
 /** Maps a network or undici error to the attempt log's error class. */

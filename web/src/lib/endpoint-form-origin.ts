@@ -20,7 +20,7 @@ export interface OriginMove {
   from: string;
   to: string;
   /** The stored password or token that must be typed again (or auth set to None); null when nothing is missing. */
-  authAgain: "password" | "token" | null;
+  authAgain: "password" | "token" | "client secret" | null;
   /** The stored client certificate needs its key typed again (or the certificate cleared). */
   clientKeyAgain: boolean;
   /** Stored headers exist and their text is unedited, so `keepHeaders` decides whether they stay. */
@@ -37,6 +37,7 @@ export function originMove(ep: Endpoint, f: EndpointForm): OriginMove | null {
   let authAgain: OriginMove["authAgain"] = null;
   if (ep.auth.type !== "none" && f.authType === "basic" && f.password === "") authAgain = "password";
   if (ep.auth.type !== "none" && f.authType === "bearer" && f.token.trim() === "") authAgain = "token";
+  if (ep.auth.type !== "none" && f.authType === "oauth2" && f.oauthClientSecret === "") authAgain = "client secret";
   const clientKeyAgain = ep.tls.clientKeySet && f.clientCert.trim() !== "" && f.clientKey.trim() === "";
   // Edited headers are sent as entered (a merge onto the stored ones), which keeps them as the text shows.
   const parsed = tryParseHeaderList(f.headers);

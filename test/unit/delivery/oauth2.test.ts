@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { OAuth2Settings, SendResult } from "../../../src/core/types.ts";
+import {
+  DEFAULT_TOKEN_LIFETIME_MS,
+  OAuth2Error,
+  type TokenRequest,
+  compileOAuth2,
+  createTokenCache,
+  parseTokenResponse,
+  refreshMarginMs,
+  sendWithToken,
+} from "../../../src/delivery/oauth2.ts";
+
+// The OAuth2 token cache and token request without a network: a fake `send` answers as told.
+
+const settings = (over: Partial<OAuth2Settings> = {}): OAuth2Settings => ({
+  type: "oauth2",
+  tokenUrl: "https://login.example/token",
+  clientId: "svc a:b",
+  scopes: ["alerts:write", "read"],
+  audience: "https://rx.example",
+  extraParams: { resource: "urn:rx" },
+  clientAuth: "basic",
+  ...over,
+});
+const client = (version = 1, over: Partial<OAuth2Settings> = {}) =>
+  compileOAuth2("ep_1", version, settings(over), "s3cr%t+/", { connectMs: 1000, requestMs: 1000 }, "Tocsin/test");
+
+const answer = (status: number | null, body: unknown, extra: Partial<SendResult> = {}): SendResult => ({
+  startedAt: 0,
+  durationMs: 1,
+  statusCode: status,
+  headers: status === null ? null : {},
+  body: typeof body === "string" ? body : JSON.stringify(body),
+  errorClass: status === null ? "connect" : status >= 200 && status < 300 ? null : "http_status",
+  errorMessage: status === null ? "ECONNREFUSED" : null,
+  ...extra,
+});
+
+/** A token server that issues tok-1, tok-2, ... with `expiresIn`, answering when `release` is called (or at once). */
+function fakeTokenServer(expiresIn: number | undefined = 3600) {
+  const requests: TokenRequest[] = [];
+  let n = 0;
+  const send = async (req: TokenRequest): Promise<SendResult> => {
+    requests.push(req);
+    await new Promise((r) => setImmediate(r));
+    n++;
+    return answer(200, { access_token: `tok-${n}`, token_type: "Bearer", ...(expiresIn !== undefined ? { expires_in: expiresIn } : {}) });
+  };
+  return { requests, send };
+}
+
+describe("OAuth2 token request", () => {
+  it("is a client credentials form with Basic client authentication, the id and secret form-urlencoded first (RFC 6749 §2.3.1)", () => {
+    const c = client();
+    const form = new URLSearchParams(c.form);
+    assert.equal(form.get("grant_type"), "client_credentials");
+    assert.equal(form.get("scope"), "alerts:write read");
+    assert.equal(form.get("audience"), "https://rx.example");
+    assert.equal(form.get("resource"), "urn:rx");
+    assert.equal(form.get("client_secret"), null);
+    assert.equal(c.headers["content-type"], "application/x-www-form-urlencoded");
+    const basic = Buffer.from(c.headers.authorization!.replace(/^Basic /, ""), "base64").toString("utf8");
+    assert.equal(basic, "svc+a%3Ab:s3cr%25t%2B%2F");
+  });
+
+  it("with clientAuth post, carries the id and secret in the form and no authorization header", () => {
+    const c = client(1, { clientAuth: "post", scopes: [], audience: null, extraParams: {} });
+    assert.equal(c.headers.authorization, undefined);
+    assert.equal(c.form, "grant_type=client_credentials&client_id=svc+a%3Ab&client_secret=s3cr%25t%2B%2F");
+  });
+
+  it("reads access_token, a Bearer token_type in any case and expires_in (a number or digits); refuses the rest with a reason", () => {
+    const c = client();
+    assert.deepEqual(parseTokenResponse(answer(200, { access_token: "a", token_type: "bearer", expires_in: 60 }), c), { accessToken: "a", lifetimeMs: 60_000 });
+    assert.deepEqual(parseTokenResponse(answer(200, { access_token: "a", token_type: "BEARER", expires_in: "30" }), c), {
+      accessToken: "a",
+      lifetimeMs: 30_000,
+    });
+    assert.equal(parseTokenResponse(answer(200, { access_token: "a", token_type: "Bearer" }), c).lifetimeMs, DEFAULT_TOKEN_LIFETIME_MS);
+    const refused: [SendResult, RegExp][] = [
+      [answer(200, { access_token: "a", token_type: "mac" }), /token_type "mac"; only Bearer/],
+      [answer(200, { token_type: "Bearer" }), /without an access_token/],
+      [answer(200, { access_token: "a b", token_type: "Bearer" }), /cannot be sent/],
+      [answer(200, "[1]"), /without a JSON object/],
+      [
+        answer(401, { error: "invalid_client", error_description: "bad secret s3cr%t+/" }),
+        /^token endpoint answered HTTP 401 invalid_client: bad secret \[redacted\]$/,
+      ],
+      [answer(503, "busy"), /^token endpoint answered HTTP 503$/],
+      [answer(null, ""), /^token endpoint unreachable: connect: ECONNREFUSED$/],
+    ];
+    for (const [r, message] of refused)
+      assert.throws(
+        () => parseTokenResponse(r, c),
+        (e: unknown) => e instanceof OAuth2Error && message.test(e.message),
+      );
+  });
+});
+
+describe("OAuth2 token cache", () => {
+  it("shares one token request among concurrent attempts, then answers from memory without waiting", async () => {
+    const t = fakeTokenServer();
+    const cache = createTokenCache(t.send, () => 1000);
+    const c = client();
+    const got = await Promise.all(Array.from({ length: 20 }, () => cache.token(c)));
+    assert.deepEqual(new Set(got), new Set(["tok-1"]));
+    assert.equal(t.requests.length, 1);
+    assert.equal(cache.token(c), "tok-1", "a cached token is a plain value, not a promise");
+  });
+
+  it("replaces a token shortly before it expires (10 % early, at most a minute), and when the endpoint's version changes", async () => {
+    const t = fakeTokenServer(100);
+    let now = 0;
+    const cache = createTokenCache(t.send, () => now);
+    assert.equal(await cache.token(client()), "tok-1");
+    now = 100_000 - refreshMarginMs(100_000) - 1;
+    assert.equal(cache.token(client()), "tok-1");
+    now += 1;
+    assert.equal(await cache.token(client()), "tok-2");
+    assert.equal(await cache.token(client(2)), "tok-3", "a new version gets a new token");
+    assert.equal(refreshMarginMs(3_600_000), 60_000);
+  });
+
+  it("drops a token only while it is still the endpoint's, and does not keep a failure", async () => {
+    const t = fakeTokenServer();
+    const cache = createTokenCache(t.send, () => 0);
+    const c = client();
+    assert.equal(await cache.token(c), "tok-1");
+    cache.drop(c, "tok-1");
+    cache.drop(c, "tok-1");
+    assert.equal(await cache.token(c), "tok-2");
+    cache.drop(c, "tok-1");
+    assert.equal(cache.token(c), "tok-2", "a stale drop leaves the new token");
+
+    let fail = true;
+    const flaky = createTokenCache(
+      async () => (fail ? answer(500, { error: "server_error" }) : answer(200, { access_token: "ok", token_type: "Bearer" })),
+      () => 0,
+    );
+    await assert.rejects(Promise.resolve(flaky.token(c)), /HTTP 500 server_error/);
+    fail = false;
+    assert.equal(await flaky.token(c), "ok");
+  });
+
+  it("sendWithToken resends once with a new token after a 401, and never loops", async () => {
+    const t = fakeTokenServer();
+    const cache = createTokenCache(t.send, () => 0);
+    const seen: string[] = [];
+    const receiver = async (r: { headers: Record<string, string> }) => {
+      seen.push(r.headers.authorization!);
+      return answer(401, "no");
+    };
+    const req = { headers: {} as Record<string, string>, oauth2: client() };
+    const r = await sendWithToken(receiver, cache, req, client(), () => 0);
+    assert.equal(r.statusCode, 401);
+    assert.deepEqual(seen, ["Bearer tok-1", "Bearer tok-2"]);
+    assert.equal(req.headers.authorization, "Bearer tok-2", "the caller's request holds the token it was sent with, for the (redacted) record");
+  });
+});
