@@ -149,7 +149,10 @@ describe("verifyWebhook", () => {
     assert.throws(() => verifyWebhook({ secret: "", headers: {}, body: "" }), TypeError);
     assert.throws(() => verifyWebhook({ secret: [], headers: {}, body: "" }), TypeError);
     assert.throws(() => verifyWebhook({ secret: "s", headers: {}, body: "", toleranceSec: -1 }), TypeError);
-    assert.throws(() => verifyWebhook({ secret: "s", signing: { scheme: "rsa-sha256" } as unknown as Signing, headers: {}, body: "" }), /unknown signing.scheme/);
+    assert.throws(
+      () => verifyWebhook({ secret: "s", signing: { scheme: "rsa-sha256" } as unknown as Signing, headers: {}, body: "" }),
+      /unknown signing.scheme/,
+    );
     assert.throws(
       () => verifyWebhook({ secret: "s", signing: { scheme: "hmac-sha256" } as unknown as Signing, headers: {}, body: "" }),
       /signing.header is required/,
