@@ -15,6 +15,8 @@ export const MAX_TOKEN_LIFETIME_MS = 24 * 3600_000;
 /** A token is replaced this much before it expires: 10 % of its lifetime, at most a minute. */
 export const refreshMarginMs = (lifetimeMs: number): number => Math.min(60_000, Math.round(lifetimeMs / 10));
 const MAX_ACCESS_TOKEN_LENGTH = 8192;
+/** A token request's connect and response timeouts: the endpoint's, at most this (it comes on top of the delivery's). */
+export const MAX_TOKEN_TIMEOUT_MS = 10_000;
 /** Endpoints whose tokens are kept; past this, the cache is emptied (the next attempts fetch again). */
 const MAX_ENTRIES = 10_000;
 
@@ -68,12 +70,12 @@ export function compileOAuth2(
     form: form.toString(),
     headers,
     clientSecret,
-    // The token endpoint gets the endpoint's timeouts and the usual roots, in pools of its own.
+    // The token endpoint gets the endpoint's timeouts (at most 10 s each) and the usual roots, in pools of its own.
     transport: {
       endpointId,
-      poolKey: `oauth2 ${timeouts.connectMs}`,
-      connectTimeoutMs: timeouts.connectMs,
-      requestTimeoutMs: timeouts.requestMs,
+      poolKey: `oauth2 ${Math.min(timeouts.connectMs, MAX_TOKEN_TIMEOUT_MS)}`,
+      connectTimeoutMs: Math.min(timeouts.connectMs, MAX_TOKEN_TIMEOUT_MS),
+      requestTimeoutMs: Math.min(timeouts.requestMs, MAX_TOKEN_TIMEOUT_MS),
       cert: null,
       key: null,
       ca: null,

@@ -63,6 +63,9 @@ describe("OAuth2 token request", () => {
     assert.equal(c.headers["content-type"], "application/x-www-form-urlencoded");
     const basic = Buffer.from(c.headers.authorization!.replace(/^Basic /, ""), "base64").toString("utf8");
     assert.equal(basic, "svc+a%3Ab:s3cr%25t%2B%2F");
+    assert.deepEqual([c.transport.connectTimeoutMs, c.transport.requestTimeoutMs], [1000, 1000], "the endpoint's timeouts");
+    const slow = compileOAuth2("ep_1", 1, settings(), "s", { connectMs: 20_000, requestMs: 15_000 }, "Tocsin/test");
+    assert.deepEqual([slow.transport.connectTimeoutMs, slow.transport.requestTimeoutMs], [10_000, 10_000], "at most 10 s each");
   });
 
   it("with clientAuth post, carries the id and secret in the form and no authorization header", () => {
