@@ -4,7 +4,7 @@ import { DEFAULT_SCHEDULE_MS, parseDurationList } from "./core/retry-policy.ts";
 import { coerceError } from "./core/errors.ts";
 import { ConfigError } from "./config-error.ts";
 import { FRAME_ANCESTORS, parseFrameAncestors, parsePublicUrl } from "./config-console.ts";
-import { parseAllowedCidrs, parseDnsServers, parseEgressProxy } from "./config-network.ts";
+import { type NamedProxy, parseAllowedCidrs, parseDnsServers, parseEgressProxy, parseProxies } from "./config-network.ts";
 import { parseTrustProxy } from "./config-trust-proxy.ts";
 import { bool, duration, int } from "./config-values.ts";
 
@@ -60,6 +60,11 @@ export interface Config {
   apiHeadersTimeoutMs: number;
   /** Send deliveries, test calls and validation requests through this HTTP(S) proxy (CONNECT). TOCSIN_EGRESS_PROXY. */
   egressProxy: string | null;
+  /**
+   * Proxies the operator names for endpoints to pick (an endpoint's `proxy`), URLs with their
+   * credentials: never logged or shown. TOCSIN_PROXIES.
+   */
+  proxies: NamedProxy[];
   /** Largest event payload in bytes. TOCSIN_MAX_PAYLOAD_BYTES (default 262144). */
   maxPayloadBytes: number;
   /** Largest request body in bytes (a batch of events). TOCSIN_MAX_BODY_BYTES (default 10 MiB). */
@@ -172,6 +177,7 @@ export const DEFAULTS: Config = {
   allowedCidrs: [],
   dnsServers: [],
   egressProxy: null,
+  proxies: [],
   rateLimitPerMinute: 6000,
   authFailuresPerMinute: 30,
   trustProxy: false,
@@ -271,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   set("apiRequestTimeoutMs", duration(env, "TOCSIN_API_REQUEST_TIMEOUT", 100, 3_600_000));
   set("apiHeadersTimeoutMs", duration(env, "TOCSIN_API_HEADERS_TIMEOUT", 100, 3_600_000));
   set("egressProxy", parseEgressProxy(env.TOCSIN_EGRESS_PROXY));
+  set("proxies", parseProxies(env.TOCSIN_PROXIES));
   set("dnsServers", parseDnsServers(env.TOCSIN_DNS_SERVERS));
   set("maxPayloadBytes", int(env, "TOCSIN_MAX_PAYLOAD_BYTES", 1024, 64 * 1024 * 1024));
   set("maxBodyBytes", int(env, "TOCSIN_MAX_BODY_BYTES", 1024, 1024 * 1024 * 1024));

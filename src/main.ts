@@ -162,6 +162,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       policy: destinationPolicy(config),
       dnsServers: config.dnsServers,
       egressProxy: config.egressProxy,
+      proxies: config.proxies,
       // The per-endpoint cap: a claim never starts more requests than an endpoint's pool holds.
       connectionsPerEndpoint: config.endpointConcurrency,
       maxResponseBytes: 16 * 1024,

@@ -23,7 +23,7 @@ export type OnBlocked = (hostname: string, addresses: readonly string[]) => void
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 export type LookupFn = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
-type Resolve = (hostname: string, family: number | undefined) => Promise<LookupAddress[]>;
+export type Resolve = (hostname: string, family: number | undefined) => Promise<LookupAddress[]>;
 
 /** The system resolver (getaddrinfo: /etc/hosts, then DNS), as every Node program resolves. */
 const systemResolve: Resolve = (hostname, family) =>
@@ -51,6 +51,9 @@ function serversResolve(servers: readonly string[]): Resolve {
   };
 }
 
+/** How the guard resolves names: with TOCSIN_DNS_SERVERS when set, else as the system does. */
+export const resolverFor = (dnsServers: readonly string[] = []): Resolve => (dnsServers.length ? serversResolve(dnsServers) : systemResolve);
+
 /**
  * A `lookup` for net/tls.connect that resolves the host once and hands back only the addresses
  * the policy permits, so the socket connects to exactly an address that was checked: an answer
@@ -58,7 +61,7 @@ function serversResolve(servers: readonly string[]): Resolve {
  * there is no separate check.
  */
 export function createGuardedLookup(policy: DestinationPolicy, dnsServers: readonly string[] = [], onBlocked?: OnBlocked): LookupFn {
-  const resolve = dnsServers.length ? serversResolve(dnsServers) : systemResolve;
+  const resolve = resolverFor(dnsServers);
   return (hostname, options, callback) => {
     resolve(hostname, options.family === 4 || options.family === 6 ? options.family : undefined).then(
       (addresses) => {

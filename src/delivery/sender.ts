@@ -4,6 +4,7 @@ import type { ErrorClass, SendResult } from "../core/types.ts";
 import type { DestinationPolicy } from "../core/addresses.ts";
 import { type OnBlocked, createGuardedLookup } from "./guarded-lookup.ts";
 import { type OAuth2Client, createTokenCache, sendWithToken } from "./oauth2.ts";
+import { type ProxyTarget, createProxyAgent, createTargetCheck, hideProxySecrets, proxyTargets } from "./proxies.ts";
 import type { Transport } from "./transport.ts";
 
 export type { Transport } from "./transport.ts";
@@ -19,6 +20,12 @@ export interface SenderOptions {
    * addresses are still checked here.
    */
   egressProxy?: string | null;
+  /**
+   * Proxies endpoints pick by name (TOCSIN_PROXIES, an endpoint's `proxy`). Unlike
+   * TOCSIN_EGRESS_PROXY, the target is still resolved and checked here before the proxy is asked
+   * to connect to it.
+   */
+  proxies?: readonly { name: string; url: string }[];
   /**
    * Connections per endpoint (its pools are its own): the per-endpoint concurrency cap, so the
    * requests a claim starts never wait for a connection, and no endpoint holds another's.
@@ -76,6 +83,8 @@ export function createSender(opts: SenderOptions): PooledSender {
   const pools = new Map<string, PoolEntry>();
   const maxPools = opts.maxPools ?? MAX_POOLS;
   const lookup = opts.egressProxy || (opts.policy.open && !opts.dnsServers?.length) ? null : createGuardedLookup(opts.policy, opts.dnsServers, opts.onBlocked);
+  const proxies = proxyTargets(opts.proxies);
+  const checkTarget = proxies.size ? createTargetCheck(opts.policy, opts.dnsServers, opts.onBlocked) : null;
   /** Closes the pools with nothing in flight that were last used before `cutoff`. */
   const closeIdle = (cutoff: number) => {
     for (const [k, p] of pools) {
@@ -88,10 +97,14 @@ export function createSender(opts: SenderOptions): PooledSender {
   const sweep = setInterval(() => closeIdle(opts.now() - POOL_IDLE_MS), SWEEP_MS);
   sweep.unref();
 
-  function poolFor(url: URL, t: Transport): PoolEntry {
-    const proxy = opts.egressProxy;
-    // Through a proxy one agent serves an endpoint's every origin; otherwise one pool per origin.
-    const k = proxy ? `${t.endpointId} proxy ${t.poolKey}` : `${t.endpointId} ${url.origin} ${t.poolKey}`;
+  function poolFor(url: URL, t: Transport, named: ProxyTarget | undefined): PoolEntry {
+    const proxy = named ? named.url : opts.egressProxy;
+    // Through a proxy one agent serves an endpoint's every origin (a pool per origin inside it); otherwise one pool per origin.
+    const k = named
+      ? `${t.endpointId} proxy=${t.proxy} ${t.poolKey}`
+      : proxy
+        ? `${t.endpointId} proxy ${t.poolKey}`
+        : `${t.endpointId} ${url.origin} ${t.poolKey}`;
     let p = pools.get(k);
     if (!p) {
       // Many endpoints in use at once: close every idle pool rather than grow without bound.
@@ -104,15 +117,25 @@ export function createSender(opts: SenderOptions): PooledSender {
         ...(tls && t.skipVerify ? { rejectUnauthorized: false } : {}),
       };
       const common = { connections: opts.connectionsPerEndpoint, pipelining: 1, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs };
-      const pool: Dispatcher = proxy
-        ? new ProxyAgent({
-            ...common,
-            uri: proxy,
-            proxyTunnel: true,
-            requestTls: { timeout: t.connectTimeoutMs, ...targetTls },
-            connect: { timeout: t.connectTimeoutMs },
+      const pool: Dispatcher = named
+        ? createProxyAgent({
+            uri: named.url,
+            connections: opts.connectionsPerEndpoint,
+            headersTimeout: t.requestTimeoutMs,
+            bodyTimeout: t.requestTimeoutMs,
+            connectTimeoutMs: t.connectTimeoutMs,
+            requestTls: targetTls,
+            check: checkTarget,
           })
-        : new Pool(url.origin, { ...common, connect: { timeout: t.connectTimeoutMs, ...(lookup ? { lookup } : {}), ...targetTls } });
+        : proxy
+          ? new ProxyAgent({
+              ...common,
+              uri: proxy,
+              proxyTunnel: true,
+              requestTls: { timeout: t.connectTimeoutMs, ...targetTls },
+              connect: { timeout: t.connectTimeoutMs },
+            })
+          : new Pool(url.origin, { ...common, connect: { timeout: t.connectTimeoutMs, ...(lookup ? { lookup } : {}), ...targetTls } });
       p = { pool, lastUsed: 0, active: 0 };
       pools.set(k, p);
     }
@@ -145,7 +168,10 @@ export function createSender(opts: SenderOptions): PooledSender {
       }
       const refused = opts.policy.refuseLiteral(url.hostname);
       if (refused) return fail("blocked_destination", refused);
-      const entry = poolFor(url, req.transport);
+      // An endpoint's own proxy; one the configuration no longer names fails rather than going another way.
+      const named = req.transport.proxy ? proxies.get(req.transport.proxy) : undefined;
+      if (req.transport.proxy && !named) return fail("connect", `proxy ${JSON.stringify(req.transport.proxy)} is not configured (TOCSIN_PROXIES)`);
+      const entry = poolFor(url, req.transport, named);
       entry.active++;
       try {
         const res = await entry.pool.request({
@@ -193,7 +219,7 @@ export function createSender(opts: SenderOptions): PooledSender {
         };
       } catch (e) {
         const [errorClass, message] = classifyError(e);
-        return fail(errorClass, message);
+        return fail(errorClass, hideProxySecrets(message, named));
       } finally {
         entry.active--;
         entry.lastUsed = opts.now();

@@ -13,4 +13,6 @@ export interface Transport {
   /** Extra CA certificates (PEM), trusted in addition to the usual roots. */
   ca: string | null;
   skipVerify: boolean;
+  /** A proxy named in TOCSIN_PROXIES (the endpoint's `proxy`); null or absent: TOCSIN_EGRESS_PROXY, or direct. */
+  proxy?: string | null;
 }

@@ -34,6 +34,7 @@ describe("loadConfig", () => {
         allowedCidrs: [],
         dnsServers: [],
         egressProxy: null,
+        proxies: [],
         rateLimitPerMinute: 6000,
         authFailuresPerMinute: 30,
         trustProxy: false,
@@ -386,5 +387,32 @@ describe("loadConfig", () => {
     throwsConfigError({ TOCSIN_EGRESS_PROXY: "not a url" }, "TOCSIN_EGRESS_PROXY");
     throwsConfigError({ TOCSIN_PREVIOUS_MASTER_KEYS: "short" }, "TOCSIN_PREVIOUS_MASTER_KEYS");
     assert.equal(loadConfig({ TOCSIN_PREVIOUS_MASTER_KEYS: `${"ab".repeat(32)}, ${"cd".repeat(32)}` }).previousMasterKeys.length, 2);
+  });
+
+  it("reads TOCSIN_PROXIES as name=URL pairs and never repeats a URL or its password in an error", () => {
+    const c = loadConfig({ TOCSIN_PROXIES: " eu-static=http://user:p%2Cw@10.0.0.5:3128 , us-static=https://10.0.1.5:3128" });
+    assert.deepEqual(c.proxies, [
+      { name: "eu-static", url: "http://user:p%2Cw@10.0.0.5:3128/" },
+      { name: "us-static", url: "https://10.0.1.5:3128/" },
+    ]);
+    assert.deepEqual(loadConfig({}).proxies, []);
+    assert.deepEqual(loadConfig({ TOCSIN_PROXIES: " " }).proxies, []);
+    const refused = (value: string, says: RegExp) =>
+      assert.throws(
+        () => loadConfig({ TOCSIN_PROXIES: value }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, String(e));
+          assert.match(e.message, /^TOCSIN_PROXIES: /);
+          assert.match(e.message, says);
+          assert.doesNotMatch(e.message, /s3cret/, "the password stays out of the message");
+          return true;
+        },
+      );
+    refused("socks=socks5://u:s3cret@proxy:1080", /socks must be an http:\/\/ or https:\/\/ proxy URL/);
+    refused("eu=http://u:s3cret@proxy:3128/path", /eu's URL must have no path/);
+    refused("http://u:s3cret@proxy:3128", /entry 1 must be name=URL/);
+    refused("eu=http://a:3128,EU Static=http://u:s3cret@b:3128", /entry 2 must be name=URL/);
+    refused("eu=http://u:s3cret@a:3128,eu=http://b:3128", /eu is named twice/);
+    refused("eu=not a url s3cret", /eu must be an http/);
   });
 });
