@@ -211,13 +211,19 @@ export function createTransformPool(o: TransformPoolOptions): TransformPool {
       // A process that just died fails the run through its exit, not here.
       s.child.send(msg, (e: Error | null) => void e);
       // The clock starts now, with the process started and idle: start-up is never counted.
-      s.timer = setTimeout(() => {
-        if (s.job !== job) return;
-        finish(s);
-        retire(s);
-        job.reject(o.failure(o.messages.timeout));
-        dispatch();
-      }, o.killAfterMs);
+      // When the timer fires late (this thread was busy), the answer may be waiting to be read:
+      // setImmediate runs after this turn has read pending messages, so such a run finishes normally.
+      s.timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (s.job !== job) return;
+            finish(s);
+            retire(s);
+            job.reject(o.failure(o.messages.timeout));
+            dispatch();
+          }),
+        o.killAfterMs,
+      );
     }
     // Start a process for waiting runs that some started process could not take.
     const starting = [...slots].filter((s) => !s.ready).length;

@@ -15,7 +15,7 @@ import { coerceError } from "../core/errors.ts";
 export { TRANSFORM_MAX_DEPTH, TRANSFORM_TIMEOUT_MS };
 export const MAX_TRANSFORM_LENGTH = 10_000;
 /** Added to TRANSFORM_TIMEOUT_MS before a run's process is killed: message passing, GC, a busy host. */
-export const TRANSFORM_KILL_GRACE_MS = 50;
+export const TRANSFORM_KILL_GRACE_MS = 250;
 /** Heap of each transform process, in MiB. */
 export const TRANSFORM_MEMORY_MB = 64;
 /** Transform processes when the configuration does not say (TOCSIN_TRANSFORM_PROCESSES). */

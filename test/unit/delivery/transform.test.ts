@@ -136,6 +136,18 @@ describe("transform limits (each run in a transform process)", () => {
     await assert.rejects(sized('$pad("", 400000, "é")', 700_000), isTransformError(/over 700000 bytes/));
   });
 
+  it("does not kill a run whose answer arrived while this event loop was blocked past the time limit", async () => {
+    const p = poolOf(1);
+    assert.equal(await run(p, "warm", "type"), '"ddos"', "a started, idle process");
+    const pending = run(p, "a", "payload.srcip");
+    // A busy host: this thread is blocked well past the kill time while the process answers at once.
+    // When the loop resumes, the kill timer is due and the answer is waiting to be read.
+    const until = Date.now() + transformPoolOptions(1).killAfterMs + 1500;
+    while (Date.now() < until);
+    assert.equal(await pending, '"198.51.100.7"', "the answer that arrived in time is taken, not a timeout");
+    assert.equal(p.stats().processes, 1, "the process was kept");
+  });
+
   it("keeps serving after runs were killed: processes are replaced, never more than the pool's size", async () => {
     const p = poolOf(2);
     const results = await Promise.allSettled([run(p, "a", BACKTRACKING), run(p, "b", BACKTRACKING), run(p, "c", BACKTRACKING)]);
