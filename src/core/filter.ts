@@ -291,13 +291,29 @@ function compileOperator(op: string, operand: unknown): ValueTest {
   }
 }
 
-/** The subject of an event whose payload is JSON text: parsed here, once for every filter it meets. */
+/**
+ * The subject of an event whose payload is JSON text. The text is parsed at the first filter that
+ * reads a payload path, once for every filter the event meets; filters of attributes alone never
+ * parse it. Text that is not JSON leaves every payload path missing.
+ */
 export function filterSubject(e: { type: string; severity: string | null; fingerprint: string | null; state: string | null; payload: string }): FilterSubject {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(e.payload);
-  } catch {
-    payload = undefined;
-  }
-  return { type: e.type, severity: e.severity, fingerprint: e.fingerprint, state: e.state, payload };
+  let parsed = false;
+  let value: unknown;
+  return {
+    type: e.type,
+    severity: e.severity,
+    fingerprint: e.fingerprint,
+    state: e.state,
+    get payload() {
+      if (!parsed) {
+        parsed = true;
+        try {
+          value = JSON.parse(e.payload);
+        } catch {
+          value = undefined;
+        }
+      }
+      return value;
+    },
+  };
 }
