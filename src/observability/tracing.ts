@@ -349,8 +349,12 @@ export function endAttemptSpan(span: Span, statusCode: number | null, errorClass
 export function propagationHeaders(span: Span, headers: Record<string, string>): void {
   const sc = span.spanContext();
   if (!isSpanContextValid(sc)) return;
+  // They replace custom headers of these names, however spelt.
+  for (const k of Object.keys(headers)) {
+    const lower = k.toLowerCase();
+    if (lower === "traceparent" || lower === "tracestate") delete headers[k];
+  }
   headers.traceparent = traceparentOf(sc);
   const state = sc.traceState?.serialize() ?? "";
   if (state !== "") headers.tracestate = state;
-  else delete headers.tracestate;
 }
