@@ -266,6 +266,22 @@ export function endIngestSpan<R extends { duplicate: boolean; deliveries: number
   return results;
 }
 
+/** Runs an ingest and ends its span with what it stored, or how it failed. */
+export async function tracedIngest<R extends { duplicate: boolean; deliveries: number }>(
+  span: Span,
+  events: readonly { type: string }[],
+  ingest: () => Promise<R[]>,
+): Promise<R[]> {
+  let results: R[];
+  try {
+    results = await ingest();
+  } catch (e) {
+    endIngestSpan(span, events, [], e);
+    throw e;
+  }
+  return endIngestSpan(span, events, results, undefined);
+}
+
 /** The stored form of an ingest span's context (for each event it stored), or null. */
 export function traceContextOfSpan(span: Span | null): string | null {
   return span === null ? null : storedTraceContext(span.spanContext());
