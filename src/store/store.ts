@@ -34,6 +34,8 @@ export interface NewEvent {
   fingerprint?: string | null;
   /** Defaults to start when a fingerprint is given. */
   state?: AlertState | null;
+  /** The ingest span's W3C trace context (see observability/tracing.ts); null with tracing off. */
+  traceContext?: string | null;
 }
 
 export type IngestResult = { id: string; deliveries: number; duplicate: false } | { id: string; deliveries: number; duplicate: true };
