@@ -1,5 +1,5 @@
 // `npm run bench [-- --profile]`: the delivery benchmark (bench/run.ts), then the cost of a
-// transformed body (bench/transform.ts) and of an ed25519 signature (bench/signing.ts). npm appends arguments to the script's last command, so
+// transformed body (bench/transform.ts), of an ed25519 signature (bench/signing.ts) and of an endpoint filter (bench/filter.ts). npm appends arguments to the script's last command, so
 // this entry hands them to bench/run.ts, whose options they are; the transform bench runs with
 // its defaults, and only when the first one succeeded.
 
@@ -16,4 +16,5 @@ const args = process.argv.slice(2);
 let code = run("./run.ts", args);
 if (code === 0 && !args.includes("--help") && !args.includes("-h")) code = run("./transform.ts", []);
 if (code === 0 && !args.includes("--help") && !args.includes("-h")) code = run("./signing.ts", []);
+if (code === 0 && !args.includes("--help") && !args.includes("-h")) code = run("./filter.ts", []);
 process.exitCode = code;

@@ -22,6 +22,7 @@ import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMasterKeyRoutes } from "./routes/master-key.ts";
+import { registerProxyRoutes } from "./routes/proxies.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
 import { registerReplayRoutes } from "./routes/replays.ts";
 import { registerSessionRoute } from "./routes/session.ts";
@@ -181,6 +182,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   registerAlertRoutes(api, o.deps);
   registerKeyRoutes(api, o.deps);
   registerMasterKeyRoutes(api, o.deps);
+  registerProxyRoutes(api, o.deps);
   registerSessionRoute(api);
 
   app.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

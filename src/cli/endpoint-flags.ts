@@ -4,7 +4,12 @@ import { parseHeader, parseHeaderList } from "@tocsin/client";
 import { type Env, type Out, SEVERITIES, UsageError, exclusive, oneOf } from "./shared.ts";
 import { coerceError } from "../core/errors.ts";
 import { OAUTH2_HELP, type OAuth2Flags, oauth2Flags, oauth2Options } from "./endpoint-flags-oauth2.ts";
-import { formatDuration, parseDuration, parseDurationList } from "../core/retry-policy.ts";
+import { FILTER_HELP, type FilterFlags, filterFlags, filterOptions } from "./endpoint-flags-filter.ts";
+import { PROXY_HELP, type ProxyFlags, proxyFlags, proxyOptions } from "./endpoint-flags-proxy.ts";
+import { TRACING_HELP, type TracingFlags, tracingFlags, tracingOptions } from "./endpoint-flags-tracing.ts";
+import { retryFlags } from "./endpoint-flags-retry.ts";
+
+export { retrySummary } from "./endpoint-flags-retry.ts";
 
 /** The endpoint settings flags `endpoint add` and `endpoint update` share, their help, and the body they make. */
 
@@ -64,6 +69,9 @@ ${OAUTH2_HELP}
                               the server's schedule is followed (its last delay repeated) until then
                               Each of the three takes 'default' to drop it again
   --retry-default             The server's retry policy again (drops all three)
+${TRACING_HELP}
+${PROXY_HELP}
+${FILTER_HELP}
 
 Secrets given as flags (--basic-auth, --bearer-token, --oauth2-client-secret, --secret) are visible
 to other users of this machine in 'ps' and stay in your shell history: prefer the -env flags.`;
@@ -104,6 +112,9 @@ export const settingOptions = {
   "retry-max-attempts": { type: "string" },
   "retry-max-age": { type: "string" },
   "retry-default": { type: "boolean" },
+  ...tracingOptions,
+  ...proxyOptions,
+  ...filterOptions,
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -122,7 +133,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags extends OAuth2Flags {
+interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -349,46 +360,9 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   }
   const retry = retryFlags(v);
   if (retry !== undefined) body.retry = retry;
+  Object.assign(body, tracingFlags(v));
+  const proxy = proxyFlags(v);
+  if (proxy !== undefined) body.proxy = proxy;
+  if (v.filter !== undefined || v["no-filter"]) body.filter = filterFlags(v);
   return body;
-}
-
-/** `retry` from the --retry-* flags: null for --retry-default, a merge patch of the members given, or undefined. */
-function retryFlags(v: SettingFlags): Record<string, unknown> | null | undefined {
-  exclusive(v as Record<string, unknown>, ["retry-default", "retry-schedule"]);
-  exclusive(v as Record<string, unknown>, ["retry-default", "retry-max-attempts"]);
-  exclusive(v as Record<string, unknown>, ["retry-default", "retry-max-age"]);
-  if (v["retry-default"]) return null;
-  const retry: Record<string, unknown> = {};
-  const given = (flag: "retry-schedule" | "retry-max-attempts" | "retry-max-age", parse: (text: string) => unknown): unknown => {
-    const text = v[flag];
-    if (text === undefined) return undefined;
-    if (text.trim() === "default") return null;
-    try {
-      return parse(text);
-    } catch (e) {
-      throw new UsageError(`--${flag}: ${coerceError(e).message}`);
-    }
-  };
-  const schedule = given("retry-schedule", (t) => {
-    const steps = parseDurationList(t);
-    if (steps.length === 0) throw new Error("give at least one delay, e.g. 5s,5m,30m (or default)");
-    return steps;
-  });
-  if (schedule !== undefined) retry.scheduleMs = schedule;
-  const attempts = given("retry-max-attempts", (t) => {
-    if (!/^\d{1,3}$/.test(t.trim())) throw new Error(`must be a whole number of attempts, not ${JSON.stringify(t)}`);
-    return Number(t.trim());
-  });
-  if (attempts !== undefined) retry.maxAttempts = attempts;
-  const age = given("retry-max-age", parseDuration);
-  if (age !== undefined) retry.maxAgeMs = age;
-  return Object.keys(retry).length ? retry : undefined;
-}
-
-/** An endpoint's own retry policy in a line: "delays 5s, 5m; 4 attempts in all; none later than 2d after the event". */
-export function retrySummary(r: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null }): string {
-  const parts = [r.scheduleMs === null ? "the server's delays" : `delays ${r.scheduleMs.map(formatDuration).join(", ")}`];
-  if (r.maxAttempts !== null) parts.push(`${r.maxAttempts} attempt${r.maxAttempts === 1 ? "" : "s"} in all`);
-  if (r.maxAgeMs !== null) parts.push(`none later than ${formatDuration(r.maxAgeMs)} after the event`);
-  return parts.join("; ");
 }

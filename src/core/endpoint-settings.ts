@@ -18,6 +18,9 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     batch: null,
     rateLimit: null,
     retry: null,
+    proxy: null,
+    filter: null,
+    tracing: { propagate: false },
   };
 }
 

@@ -1,5 +1,6 @@
 /** Domain types shared by every layer. Times are epoch milliseconds inside the engine. */
 
+import type { FilterDoc } from "./filter.ts";
 import type { HealthView } from "./health.ts";
 
 export interface Tenant {
@@ -72,6 +73,17 @@ export interface EndpointSettings {
   rateLimit: RateLimitSettings | null;
   /** The endpoint's own retry policy, or null: the server's (TOCSIN_RETRY_SCHEDULE, TOCSIN_RETRY_BUDGET). */
   retry: RetrySettings | null;
+  /** The egress proxy named in TOCSIN_PROXIES its requests go through (set by admin keys only); null: TOCSIN_EGRESS_PROXY, or direct. */
+  proxy: string | null;
+  /** Which of the events it subscribes to the endpoint receives, judged on attributes and payload (core/filter.ts); null: all. */
+  filter: FilterDoc | null;
+  /** W3C Trace Context sent to the receiver (observability/tracing.ts). */
+  tracing: TracingSettings;
+}
+
+/** Whether attempts carry a `traceparent` header (the attempt span's context) while tracing is on; default false. */
+export interface TracingSettings {
+  propagate: boolean;
 }
 
 /**
@@ -304,6 +316,8 @@ export interface ClaimedDelivery {
   url: string;
   /** Attempts made before this one. */
   attempts: number;
+  /** The W3C trace context of the event's ingest span (traceparent, a newline, tracestate); null when none was stored. */
+  traceContext?: string | null;
 }
 
 /** What the sender observed for one attempt. */

@@ -1,5 +1,6 @@
 // The Test button and the body preview: an example event through an endpoint's real settings, outside the delivery queue.
 import { invalid, notFound } from "../core/errors.ts";
+import { compileFilter, filterSubject } from "../core/filter.ts";
 import { newId } from "../core/ids.ts";
 import type { Endpoint } from "../core/types.ts";
 import { type EndpointProfile, type ShapedEvent, buildRequest, compileProfile, redactedHeaders, shapeBody } from "../delivery/request.ts";
@@ -18,6 +19,18 @@ export interface TestCallResult {
   response: { status: number; headers: Record<string, string>; body: string } | null;
   error: { class: string; message: string } | null;
   durationMs: number;
+  /** True when the endpoint's filter excludes the event: nothing was sent. */
+  filtered?: boolean;
+}
+
+/** What Test and Preview say of an event the endpoint's filter excludes. */
+export const FILTERED_REASON = "would not be delivered: filter (the endpoint's filter excludes this event)";
+
+/** Whether the endpoint's filter excludes an example event (attributes it lacks are missing). */
+function excludedByFilter(endpoint: Endpoint, e: ShapedEvent): boolean {
+  const f = endpoint.settings.filter;
+  if (f === null || f === undefined) return false;
+  return !compileFilter(f)(filterSubject({ type: e.type, severity: null, fingerprint: null, state: null, payload: e.payload }));
 }
 
 export async function sendAndReport(d: ServiceDeps, req: OutgoingRequest): Promise<TestCallResult> {
@@ -36,10 +49,22 @@ export async function sendAndReport(d: ServiceDeps, req: OutgoingRequest): Promi
  * endpoint's real settings, now, outside the delivery queue, and reports what happened.
  */
 export async function testEndpoint(d: ServiceDeps, tenantId: string, id: string, input: { eventType?: string }): Promise<TestCallResult> {
-  const { profile } = await profileOf(d, tenantId, id);
+  const { endpoint, profile } = await profileOf(d, tenantId, id);
   const now = d.now();
-  const body = await shapeExample(d, profile, await exampleEvent(d, input, now), tenantId);
-  return sendAndReport(d, buildRequest(profile, { id: newId("msg", now), timestampSec: Math.floor(now / 1000), body }, now));
+  const event = await exampleEvent(d, input, now);
+  const body = await shapeExample(d, profile, event, tenantId);
+  const req = buildRequest(profile, { id: newId("msg", now), timestampSec: Math.floor(now / 1000), body }, now);
+  if (excludedByFilter(endpoint, event)) {
+    // Like a delivery of this event: none is made. The request shows what would have gone.
+    return {
+      request: { method: req.method, url: req.url, headers: redactedHeaders(req.headers), body: req.body },
+      response: null,
+      error: { class: "filtered", message: FILTERED_REASON },
+      durationMs: 0,
+      filtered: true,
+    };
+  }
+  return sendAndReport(d, req);
 }
 
 /** An example event: the given payload, else the event type's catalog example, else a built-in one. */
@@ -74,9 +99,11 @@ export async function previewEndpoint(
   tenantId: string,
   id: string,
   input: { eventType?: string; payload?: unknown },
-): Promise<{ contentType: string; body: string }> {
-  const { profile } = await profileOf(d, tenantId, id);
-  const body = await shapeExample(d, profile, await exampleEvent(d, input, d.now()), tenantId);
+): Promise<{ contentType: string; body: string; filtered: boolean; reason: string | null }> {
+  const { endpoint, profile } = await profileOf(d, tenantId, id);
+  const event = await exampleEvent(d, input, d.now());
+  const body = await shapeExample(d, profile, event, tenantId);
   const contentType = profile.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "application/json";
-  return { contentType, body };
+  const filtered = excludedByFilter(endpoint, event);
+  return { contentType, body, filtered, reason: filtered ? FILTERED_REASON : null };
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_CONNECT_MS, DEFAULT_REQUEST_MS, defaultSettings, isSeverity } from "../core/endpoint-settings.ts";
 import { coerceError, invalid } from "../core/errors.ts";
+import type { FilterDoc } from "../core/filter.ts";
 import type { AuthSettings, EndpointCredentials, EndpointSettings, HttpMethod, Severity, SigningSettings } from "../core/types.ts";
 import { isValidHmacSecret } from "../signing/schemes.ts";
 import { isValidSecret } from "../signing/standard.ts";
@@ -9,6 +10,9 @@ import { checkHeaders, checkOwnHeaderName, patchHeaders } from "./endpoint-setti
 import { type TokenUrlPolicy, checkOAuth2 } from "./endpoint-settings-oauth2.ts";
 import { checkTls } from "./endpoint-settings-tls.ts";
 import { type RetryLimits, checkRetry } from "./endpoint-settings-retry.ts";
+import { type ProxyLimits, checkProxy } from "./endpoint-settings-proxy.ts";
+import { checkTracing } from "./endpoint-settings-tracing.ts";
+import { checkFilterSetting } from "./endpoint-settings-filter.ts";
 import { mergePatch } from "./merge-patch.ts";
 
 export { MAX_HEADERS } from "./endpoint-settings-headers.ts";
@@ -36,6 +40,9 @@ export interface SettingsView {
   batch: { maxEvents: number; maxWaitMs: number } | null;
   rateLimit: { perSecond: number; burst: number } | null;
   retry: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null } | null;
+  proxy: string | null;
+  tracing: { propagate: boolean };
+  filter: FilterDoc | null;
   minSeverity: Severity | null;
 }
 
@@ -47,7 +54,7 @@ export interface ResolvedSettings {
   minSeverity: Severity | null;
 }
 
-export interface TimeoutLimits extends RetryLimits, TokenUrlPolicy {
+export interface TimeoutLimits extends RetryLimits, TokenUrlPolicy, ProxyLimits {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
 }
@@ -75,6 +82,9 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
     batch: s.batch === null ? null : { ...s.batch },
     rateLimit: s.rateLimit === null ? null : { ...s.rateLimit },
     retry: s.retry === null ? null : { ...s.retry, scheduleMs: s.retry.scheduleMs === null ? null : [...s.retry.scheduleMs] },
+    proxy: s.proxy ?? null,
+    tracing: { ...s.tracing },
+    filter: s.filter,
     minSeverity,
   };
 }
@@ -85,7 +95,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
   for (const key of Object.keys(base) as (keyof SettingsView)[]) {
     if (!(key in input) || input[key] === undefined) continue;
     const v = input[key];
-    if (key === "minSeverity" || key === "method") merged[key] = v;
+    if (key === "minSeverity" || key === "method" || key === "filter") merged[key] = v;
     else if (key === "headers" && v !== null && typeof v === "object" && !Array.isArray(v))
       merged[key] = patchHeaders(base.headers, v as Record<string, unknown>);
     else merged[key] = v === null ? null : mergePatch(base[key] ?? {}, v);
@@ -107,6 +117,9 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     batch: checkBatch(merged.batch),
     rateLimit: checkRateLimit(merged.rateLimit),
     retry: checkRetry(merged.retry, limits),
+    proxy: checkProxy(merged.proxy, input.proxy !== undefined, base.proxy, limits),
+    tracing: checkTracing(merged.tracing),
+    filter: checkFilterSetting(merged.filter),
   };
   if (settings.batch !== null && settings.format.envelope !== "array" && settings.format.envelope !== "ndjson") {
     throw invalid("/batch", "needs format.envelope array or ndjson, the bodies that can hold several events");

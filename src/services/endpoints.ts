@@ -153,6 +153,9 @@ const SETTING_KEYS = [
   "batch",
   "rateLimit",
   "retry",
+  "proxy",
+  "filter",
+  "tracing",
   "minSeverity",
 ] as const;
 

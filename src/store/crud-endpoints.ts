@@ -35,13 +35,16 @@ export type EndpointMethods = Pick<
   | "deleteEndpoint"
 >;
 
+/** The endpoint's filter as fan-out reads it beside the row (store/fanout.ts); null: none. */
+const filterColumn = (f: unknown): string | null => (f === null || f === undefined ? null : JSON.stringify(f));
+
 export function createEndpointMethods(db: SqlDb): EndpointMethods {
   return {
     async createEndpoint(e, now) {
       await db.run(
         `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at,
-           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst, filter)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           e.id,
           e.tenantId,
@@ -62,6 +65,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
           e.settings?.batch?.maxWaitMs ?? null,
           e.settings?.rateLimit?.perSecond ?? null,
           e.settings?.rateLimit?.burst ?? null,
+          filterColumn(e.settings?.filter),
         ],
       );
       return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [e.id]))!);
@@ -130,6 +134,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
         set("batch_max_wait_ms", c.settings.batch?.maxWaitMs ?? null);
         set("rate_per_sec", c.settings.rateLimit?.perSecond ?? null);
         set("rate_burst", c.settings.rateLimit?.burst ?? null);
+        set("filter", filterColumn(c.settings.filter));
       }
       if (c.minSeverity !== undefined) set("min_severity", c.minSeverity);
       if (c.credentialsEnc !== undefined) set("credentials_enc", c.credentialsEnc);

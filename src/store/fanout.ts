@@ -1,5 +1,6 @@
 import type { AlertRow, AlertStep } from "../core/alerts.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
+import { type CompiledFilter, type FilterDoc, type FilterSubject, compileFilter, filterSubject } from "../core/filter.ts";
 import type { LifecycleSettings } from "../core/types.ts";
 import type { Param, Row } from "./sql.ts";
 
@@ -16,10 +17,12 @@ export interface FanoutEndpoint {
   /** Set for endpoints that batch. */
   batchMaxEvents: number | null;
   batchWaitMs: number;
+  /** The endpoint's filter, compiled; null: it takes every event it subscribes to. */
+  filter: CompiledFilter | null;
 }
 
 export const FANOUT_ENDPOINTS =
-  "SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms FROM endpoints WHERE tenant_id = ? AND enabled = 1";
+  "SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms, filter FROM endpoints WHERE tenant_id = ? AND enabled = 1";
 
 /** How many full batches an ingest looks for at most (a backlog beyond waits for its deadlines). */
 export const FULL_BATCHES_CHECKED = 8;
@@ -44,7 +47,31 @@ export function rowToFanoutEndpoint(r: Row): FanoutEndpoint {
     settings: (r.settings as string | null) ?? null,
     batchMaxEvents: r.batch_max_events === null || r.batch_max_events === undefined ? null : Number(r.batch_max_events),
     batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
+    filter: r.filter === null || r.filter === undefined ? null : compiledFilter(String(r.filter)),
   };
+}
+
+/** Compiled filters by their JSON text: a filter is compiled once, not once an ingest. */
+const compiledFilters = new Map<string, CompiledFilter>();
+const COMPILED_FILTERS_KEPT = 10_000;
+
+/** The closure for a stored filter's text (checked when it was saved), from the cache when compiled before. */
+export function compiledFilter(text: string): CompiledFilter {
+  let f = compiledFilters.get(text);
+  if (f === undefined) {
+    f = compileFilter(JSON.parse(text) as FilterDoc);
+    if (compiledFilters.size >= COMPILED_FILTERS_KEPT) compiledFilters.clear();
+    compiledFilters.set(text, f);
+  }
+  return f;
+}
+
+/** What filters see of an event at fan-out (its payload parsed once, for every filter it meets). */
+export function eventSubject(
+  ev: { type: string; severity?: string | null; fingerprint?: string | null; payload: string },
+  state: string | null,
+): FilterSubject {
+  return filterSubject({ type: ev.type, severity: ev.severity ?? null, fingerprint: ev.fingerprint ?? null, state, payload: ev.payload });
 }
 
 export function lifecycleOf(ep: FanoutEndpoint): LifecycleSettings {

@@ -1,6 +1,7 @@
 import { type AlertStep, shouldSend, stepAlert } from "../core/alerts.ts";
 import { passesSeverity } from "../core/endpoint-settings.ts";
 import { matchesEventType } from "../core/event-types.ts";
+import type { FilterSubject } from "../core/filter.ts";
 import { newId } from "../core/ids.ts";
 import { type Dialect, type StepResult, type Steps, all, run, table } from "./dialect.ts";
 import {
@@ -14,6 +15,7 @@ import {
   UPSERT_ALERT,
   UPSERT_ALERT_SEND,
   alertParams,
+  eventSubject,
   lifecycleOf,
   rowToAlertRow,
   rowToFanoutEndpoint,
@@ -45,13 +47,13 @@ export const TAKE_KEY = `INSERT INTO idempotency_keys (tenant_id, key, event_id,
 export const PRIOR_KEY = "SELECT event_id FROM idempotency_keys WHERE tenant_id = ? AND key = ?";
 export const COUNT_EVENT_DELIVERIES = "SELECT count(*) AS n FROM deliveries WHERE event_id = ?";
 
-const EVENT_COLUMNS = "id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count";
+const EVENT_COLUMNS = "id, tenant_id, type, severity, payload, idempotency_key, created_at, fingerprint, state, alert_started_at, update_count, trace_context";
 
 /** Table: one row per event, in EVENT_COLUMNS order. */
 export const INSERT_EVENTS = {
-  sqlite: { eachRow: `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` },
+  sqlite: { eachRow: `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` },
   pg: `INSERT INTO events (${EVENT_COLUMNS})
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::int[])`,
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::int[], $12::text[])`,
 };
 
 /** Table: (id, tenant, event, endpoint, event type, created at, due at), one row per delivery. */
@@ -124,10 +126,14 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       step?.state ?? null,
       step?.next.startedAt ?? null,
       step?.next.updateCount ?? null,
+      ev.traceContext ?? null,
     ]);
     let n = 0;
+    // Parsed at the first endpoint with a filter that the event reaches, and only then.
+    let subject: FilterSubject | null = null;
     for (const ep of endpoints) {
       if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
+      if (ep.filter !== null && !ep.filter((subject ??= eventSubject(ev, step?.state ?? null)))) continue;
       if (step !== null) {
         const last = (yield all("ingest: alert send", SELECT_ALERT_SEND, [ep.id, fp])).rows[0];
         if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
@@ -142,7 +148,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
     if (key !== null) inCall.set(key, r);
     out.push(r);
   }
-  if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 11)]);
+  if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 12)]);
   if (deliveryRows.length === 0) return out;
   yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 7)]);
   for (const ep of batching) {

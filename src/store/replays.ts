@@ -3,6 +3,7 @@ import { matchesEventType } from "../core/event-types.ts";
 import { idFloor, newId } from "../core/ids.ts";
 import type { Replay, ReplayScope } from "../core/types.ts";
 import { createdBetween } from "./created-between.ts";
+import { compiledFilter, eventSubject } from "./fanout.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type Page, type PageResult, decodeCursor, encodeCursor } from "./page.ts";
 
@@ -72,6 +73,9 @@ const rowToReplay = (r: Row): Replay => ({
 const COUNT_EVENTS = "SELECT count(*) AS n FROM events WHERE tenant_id = ? AND id >= ? AND id < ? AND created_at >= ? AND created_at < ?";
 const NEXT_EVENTS = `SELECT id, type, severity FROM events WHERE tenant_id = ? AND id >= ? AND id < ? AND created_at >= ? AND created_at < ? AND id > ?
   ORDER BY id LIMIT ?`;
+// For an endpoint with a filter: what the filter reads too.
+const NEXT_EVENTS_FILTERED = `SELECT id, type, severity, fingerprint, state, payload FROM events
+  WHERE tenant_id = ? AND id >= ? AND id < ? AND created_at >= ? AND created_at < ? AND id > ? ORDER BY id LIMIT ?`;
 
 /** WHERE conditions and parameters for the failed deliveries a filter covers. */
 function failedWhere(f: FailedFilter): { where: string; params: Param[] } {
@@ -121,6 +125,16 @@ function sameRequest(r: NewReplay, createdAfter: number): { sql: string; params:
     params.push(r.until);
   }
   return { sql: `SELECT * FROM replays WHERE ${where.join(" AND ")} ORDER BY created_at DESC LIMIT 1`, params };
+}
+
+/** An event row of NEXT_EVENTS_FILTERED as the filter reads it. */
+function filteredEvent(r: Row): { type: string; severity: string | null; fingerprint: string | null; payload: string } {
+  return {
+    type: String(r.type),
+    severity: (r.severity as string | null) ?? null,
+    fingerprint: (r.fingerprint as string | null) ?? null,
+    payload: r.payload === null || r.payload === undefined ? "" : String(r.payload),
+  };
 }
 
 const REQUEUE = "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed'";
@@ -208,7 +222,9 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
         const position = String(row.position ?? "");
         // A job of every endpoint has no endpoint to lose.
         const ep =
-          job.endpointId === null ? null : await tx.get("SELECT id, tenant_id, event_types, min_severity FROM endpoints WHERE id = ?", [job.endpointId]);
+          job.endpointId === null
+            ? null
+            : await tx.get("SELECT id, tenant_id, event_types, min_severity, filter FROM endpoints WHERE id = ?", [job.endpointId]);
         if (job.endpointId !== null && !ep) {
           await tx.run("UPDATE replays SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?", [now, now, id]);
           return { ...job, state: "cancelled", finishedAt: now, updatedAt: now };
@@ -234,7 +250,9 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
         } else if (ep && job.endpointId !== null) {
           const types = JSON.parse(String(ep.event_types)) as string[];
           const minSeverity = (ep.min_severity as string | null) ?? null;
-          const rows = await tx.all(NEXT_EVENTS, [
+          // The endpoint's filter as it stands now, like its event types.
+          const filter = ep.filter === null || ep.filter === undefined ? null : compiledFilter(String(ep.filter));
+          const rows = await tx.all(filter === null ? NEXT_EVENTS : NEXT_EVENTS_FILTERED, [
             job.tenantId,
             idFloor("evt", job.since),
             idFloor("evt", job.until + 1),
@@ -248,6 +266,10 @@ export function createReplayMethods(db: SqlDb): ReplayMethods {
             seen++;
             const type = String(ev.type);
             if (!matchesEventType(types, type) || !passesSeverity(minSeverity, (ev.severity as string | null) ?? null)) {
+              skipped++;
+              continue;
+            }
+            if (filter !== null && !filter(eventSubject(filteredEvent(ev), (ev.state as string | null) ?? null))) {
               skipped++;
               continue;
             }

@@ -422,7 +422,7 @@ describe("payload envelopes", () => {
           const before = rx.requests.length;
           const pv = await api<{ contentType: string; body: string }>("POST", `/v1/tenants/acme/endpoints/${ids.array}/preview`, '{"payload":{"price": 0.00}}');
           assert.equal(pv.status, 200, JSON.stringify(pv.body));
-          assert.deepEqual(pv.body, { contentType: "application/json", body: '[{"price":0.00}]' });
+          assert.deepEqual(pv.body, { contentType: "application/json", body: '[{"price":0.00}]', filtered: false, reason: null });
           const nd = await api<{ contentType: string; body: string }>("POST", `/v1/tenants/acme/endpoints/${ids.ndjson}/preview`);
           assert.equal(nd.body.contentType, "application/x-ndjson");
           assert.match(nd.body.body, /^\{"type":"tocsin\.test",.*\}\n$/);

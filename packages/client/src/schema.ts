@@ -1574,6 +1574,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/proxies": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+        /**
+         * The egress proxies an endpoint's proxy may name (TOCSIN_PROXIES), by name only
+         * @description Their URLs and credentials are never shown. Admin keys only, as only they may set an endpoint's proxy.
+         *
+         *     Admin keys only.
+         */
+        get: {
+            parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": { data: { name: string; }[]; }; };
+                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/session": {
         parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
@@ -1655,6 +1689,11 @@ export interface components {
             extraParams?: { [key: string]: string | null; } | null;
             clientAuth?: ("basic" | "post") | null;
         };
+        /** @description Which of the events it subscribes to the endpoint receives, as JSON in the style of MongoDB's query operators. Each member is a path and a condition; all must hold. Paths: type, severity, fingerprint, state, or payload.<member>.<member>… (a number indexes an array; an absent attribute is missing). A condition is a string, number, boolean or null (equality), or an object of operators: $eq, $ne, $in, $nin (arrays of those values), $gt, $gte, $lt, $lte (numbers), $exists (true or false), $prefix (a string), $not (operators). A path whose value is an array passes when any element does. $and and $or (arrays of filters) and $not (a filter) combine filters. At most 8 levels, 64 conditions and 4096 bytes; a 400 names the exact place, e.g. /filter/$and/1/payload.score/$gt. A PATCH replaces the whole filter; null removes it. Example: {"payload.severity": {"$in": ["high", "critical"]}, "payload.asset.env": "prod"} */
+        Filter: { [key: string]: unknown; };
+        /** @description The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time. */
+        RetryIn: { scheduleMs?: number[] | null; maxAttempts?: number | null; maxAgeMs?: number | null; };
+        RetryOut: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null; };
         /** @description info < low < medium < high < critical */
         Severity: "info" | "low" | "medium" | "high" | "critical";
         Method: "POST" | "PUT";
@@ -1686,9 +1725,17 @@ export interface components {
             perSecond?: number;
             burst?: number | null;
         };
-        /** @description The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time. */
-        RetryIn: { scheduleMs?: number[] | null; maxAttempts?: number | null; maxAgeMs?: number | null; };
-        RetryOut: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null; };
+        /** @description The egress proxy (named in TOCSIN_PROXIES) this endpoint's deliveries, test calls, validation and OAuth2 token requests go through, tunnelled with CONNECT; null: TOCSIN_EGRESS_PROXY, or direct. Only admin keys may set it (a 403 naming /proxy otherwise); anyone who can read the endpoint sees the name. GET /v1/proxies lists the names. */
+        ProxyName: string;
+        /** @description OpenTelemetry trace propagation to the receiver; null: the default (off). */
+        TracingIn: {
+            /**
+             * @description Send the attempt span's W3C traceparent (and tracestate) header, so the receiver's spans join the trace that began at the producer's POST …/events. Only while the server traces (OTEL_TRACES_EXPORTER); default false.
+             * @default false
+             */
+            propagate?: boolean;
+        };
+        TracingOut: { propagate: boolean; };
         EndpointCreate: {
             /** @description http or https URL of the receiver */
             url: string;
@@ -1713,6 +1760,9 @@ export interface components {
             batch?: components["schemas"]["BatchIn"] | null;
             rateLimit?: components["schemas"]["RateLimitIn"] | null;
             retry?: components["schemas"]["RetryIn"] | null;
+            proxy?: components["schemas"]["ProxyName"] | null;
+            filter?: components["schemas"]["Filter"] | null;
+            tracing?: components["schemas"]["TracingIn"] | null;
         };
         EndpointPatch: {
             url?: string;
@@ -1736,6 +1786,9 @@ export interface components {
             batch?: components["schemas"]["BatchIn"] | null;
             rateLimit?: components["schemas"]["RateLimitIn"] | null;
             retry?: components["schemas"]["RetryIn"] | null;
+            proxy?: components["schemas"]["ProxyName"] | null;
+            filter?: components["schemas"]["Filter"] | null;
+            tracing?: components["schemas"]["TracingIn"] | null;
         };
         SigningOut: {
             /** @enum {string} */
@@ -1834,6 +1887,9 @@ export interface components {
             batch: { maxEvents: number; maxWaitMs: number; } | null;
             rateLimit: { perSecond: number; burst: number; } | null;
             retry: components["schemas"]["RetryOut"] | null;
+            proxy: components["schemas"]["ProxyName"] | null;
+            filter: components["schemas"]["Filter"] | null;
+            tracing: components["schemas"]["TracingOut"];
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;
@@ -1989,6 +2045,8 @@ export interface components {
             } | null;
             error: { class: string; message: string; } | null;
             durationMs: number;
+            /** @description Test only: true when the endpoint's filter excludes the event; nothing was sent (error.class is filtered, response is null) */
+            filtered?: boolean;
         };
         PreviewIn: {
             eventType?: string;
@@ -1999,6 +2057,9 @@ export interface components {
             contentType: string;
             /** @description Exactly the bytes the endpoint would receive */
             body: string;
+            /** @description true: the endpoint's filter excludes this event, so no delivery would be made for it */
+            filtered: boolean;
+            reason: string | null;
         };
         ValidateOut: { endpoint: components["schemas"]["EndpointOut"]; result: components["schemas"]["TestCallOut"]; };
         ReplayList: { data: components["schemas"]["ReplayOut"][]; nextCursor: string | null; };

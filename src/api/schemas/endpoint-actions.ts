@@ -125,6 +125,11 @@ export const TestCallOut = component(
     ),
     error: Nullable(Type.Object({ class: Type.String(), message: Type.String() })),
     durationMs: Type.Integer(),
+    filtered: Type.Optional(
+      Type.Boolean({
+        description: "Test only: true when the endpoint's filter excludes the event; nothing was sent (error.class is filtered, response is null)",
+      }),
+    ),
   }),
 );
 export const PreviewIn = component(
@@ -142,6 +147,8 @@ export const PreviewOut = component(
   Type.Object({
     contentType: Type.String(),
     body: Type.String({ description: "Exactly the bytes the endpoint would receive" }),
+    filtered: Type.Boolean({ description: "true: the endpoint's filter excludes this event, so no delivery would be made for it" }),
+    reason: Nullable(Type.String({ description: 'Why it would not be delivered ("would not be delivered: filter …"); null when it would be' })),
   }),
 );
 export const ValidateOut = component("ValidateOut", Type.Object({ endpoint: EndpointOut, result: TestCallOut }));

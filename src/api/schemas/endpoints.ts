@@ -2,6 +2,8 @@ import { Type } from "typebox";
 import { component } from "./component.ts";
 import { AuthIn, AuthOut } from "./auth.ts";
 import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
+import { Filter } from "./filter.ts";
+import { RetryIn, RetryOut } from "./retry.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
 
@@ -152,57 +154,33 @@ export const RateLimitIn = component(
     { additionalProperties: false, description: "Deliveries beyond the rate wait; they never fail for it. null: no limit." },
   ),
 );
-// An endpoint's retry policy (Outpost's and Svix's per-destination retries); null: the server's.
-export const RetryIn = component(
-  "RetryIn",
-  Type.Object(
-    {
-      scheduleMs: Type.Optional(
-        Nullable(
-          Type.Array(Type.Integer({ minimum: 1, maximum: 604_800_000 }), {
-            minItems: 1,
-            maxItems: 49,
-            description:
-              "Delays in milliseconds after the 1st, 2nd, ... failed attempt (each from 1000, or the server schedule's shortest step when shorter, to 7 days; at most 30 days in all). Replaces TOCSIN_RETRY_SCHEDULE for this endpoint.",
-          }),
-        ),
-      ),
-      maxAttempts: Type.Optional(
-        Nullable(
-          Type.Integer({
-            minimum: 1,
-            maximum: 50,
-            description:
-              "Attempts in all, the first included: the schedule (this one's or the server's) is cut to maxAttempts - 1 retries, or extended by repeating its last step",
-          }),
-        ),
-      ),
-      maxAgeMs: Type.Optional(
-        Nullable(
-          Type.Integer({
-            minimum: 1,
-            maximum: 2_592_000_000,
-            description:
-              "No retry is scheduled later than this long after the event was created (at most 30 days). Alone, the server's schedule is followed, its last step repeated, until then; replaces TOCSIN_RETRY_BUDGET for this endpoint.",
-          }),
-        ),
-      ),
-    },
-    {
-      additionalProperties: false,
-      description:
-        "The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time.",
-    },
-  ),
-);
-export const RetryOut = component(
-  "RetryOut",
-  Type.Object({
-    scheduleMs: Nullable(Type.Array(Type.Integer())),
-    maxAttempts: Nullable(Type.Integer()),
-    maxAgeMs: Nullable(Type.Integer()),
+// The egress proxy an endpoint's requests go through, by the name the operator gave it (TOCSIN_PROXIES).
+export const ProxyName = component(
+  "ProxyName",
+  Type.String({
+    maxLength: 63,
+    pattern: "^[a-z0-9][a-z0-9._-]*$",
+    description:
+      "The egress proxy (named in TOCSIN_PROXIES) this endpoint's deliveries, test calls, validation and OAuth2 token requests go through, tunnelled with CONNECT; null: TOCSIN_EGRESS_PROXY, or direct. Only admin keys may set it (a 403 naming /proxy otherwise); anyone who can read the endpoint sees the name. GET /v1/proxies lists the names.",
   }),
 );
+// W3C Trace Context to the receiver, the header OpenTelemetry's own HTTP client instrumentation sends.
+export const TracingIn = component(
+  "TracingIn",
+  Type.Object(
+    {
+      propagate: Type.Optional(
+        Type.Boolean({
+          default: false,
+          description:
+            "Send the attempt span's W3C traceparent (and tracestate) header, so the receiver's spans join the trace that began at the producer's POST …/events. Only while the server traces (OTEL_TRACES_EXPORTER); default false.",
+        }),
+      ),
+    },
+    { additionalProperties: false, description: "OpenTelemetry trace propagation to the receiver; null: the default (off)." },
+  ),
+);
+export const TracingOut = component("TracingOut", Type.Object({ propagate: Type.Boolean() }));
 export const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -217,6 +195,9 @@ export const settingsIn = {
   batch: Type.Optional(Nullable(BatchIn)),
   rateLimit: Type.Optional(Nullable(RateLimitIn)),
   retry: Type.Optional(Nullable(RetryIn)),
+  proxy: Type.Optional(Nullable(ProxyName)),
+  filter: Type.Optional(Nullable(Filter)),
+  tracing: Type.Optional(Nullable(TracingIn)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -343,6 +324,9 @@ export const EndpointOut = component(
     batch: Nullable(Type.Object({ maxEvents: Type.Integer(), maxWaitMs: Type.Integer() })),
     rateLimit: Nullable(Type.Object({ perSecond: Type.Number(), burst: Type.Integer() })),
     retry: Nullable(RetryOut),
+    proxy: Nullable(ProxyName),
+    filter: Nullable(Filter),
+    tracing: TracingOut,
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),

@@ -358,6 +358,8 @@ function describeEndpoint(e: EndpointDoc): string {
   if (e.batch) rows.push(["batch", `up to ${e.batch.maxEvents} events, waiting at most ${e.batch.maxWaitMs} ms`]);
   if (e.rateLimit) rows.push(["rate limit", `${e.rateLimit.perSecond} a second, bursts of ${e.rateLimit.burst}`]);
   if (e.retry) rows.push(["retries", retrySummary(e.retry)]);
+  if (e.proxy) rows.push(["egress proxy", e.proxy]);
+  if (e.filter) rows.push(["filter", JSON.stringify(e.filter)]);
   const h = e.health;
   if (h) {
     const rate = h.successRate === null ? "no recent attempts" : `${Math.round(h.successRate * 1000) / 10}% of the last ${h.windowAttempts} attempts succeeded`;

@@ -8,6 +8,8 @@ import * as m006 from "./006-operations.ts";
 import * as m007 from "./007-attempt-requests.ts";
 import * as m008 from "./008-unbatched-index.ts";
 import * as m009 from "./009-replay-requests.ts";
+import * as m013 from "./013-endpoint-filter.ts";
+import * as m015 from "./015-event-trace-context.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -20,6 +22,8 @@ export const migrations: Record<string, Migration> = {
   "007-attempt-requests": m007,
   "008-unbatched-index": m008,
   "009-replay-requests": m009,
+  "013-endpoint-filter": m013,
+  "015-event-trace-context": m015,
 };
 
 export const migrationProvider: MigrationProvider = {
