@@ -193,6 +193,53 @@ describe("console forms in Chromium", { skip: missing ?? false, timeout: 180_000
     noProblems("the retries");
   });
 
+  it("sets a filter as JSON, names a bad one under the field, shows it in the summary and says why the preview would not be delivered", async () => {
+    const filterOf = async () => (await api<{ filter: unknown }>("GET", `/v1/tenants/${TENANT}/endpoints/${endpointId}`)).body.filter;
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/edit`);
+    const save = () => page.getByRole("button", { name: "Save changes" }).click();
+    const field = page.getByLabel("Filter", { exact: true });
+    // The form's own check, before anything is sent.
+    await field.fill('{"payload.severity": ');
+    await save();
+    assert.match(await page.locator("#ep-filter-error").innerText(), /must be JSON/);
+    // The server's check names the exact place.
+    await field.fill('{"payload.score": {"$gt": "high"}}');
+    expectedFailures.add(`/v1/tenants/${TENANT}/endpoints/${endpointId}`);
+    await save();
+    assert.match(await page.locator("#ep-filter-error").innerText(), /must be a number/);
+    expectedFailures.clear();
+    assert.equal(await filterOf(), null);
+
+    await field.fill('{"payload.severity": {"$in": ["high", "critical"]}, "payload.asset.env": "prod"}');
+    await save();
+    await page
+      .locator("#saved-note")
+      .getByText(/^✓ Saved at /)
+      .waitFor();
+    assert.deepEqual(await filterOf(), { "payload.severity": { $in: ["high", "critical"] }, "payload.asset.env": "prod" });
+
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/settings`);
+    const row = page.locator("dl.kv-list > div", { has: page.locator("dt", { hasText: /^Filter$/ }) });
+    assert.equal(await row.locator("dd").innerText(), '{"payload.severity":{"$in":["high","critical"]},"payload.asset.env":"prod"}');
+
+    // The built-in example has neither a severity nor an asset in its payload: the filter excludes it.
+    await page.getByRole("heading", { name: "Payload preview" }).waitFor();
+    await page.getByRole("button", { name: "Preview" }).click();
+    await page.getByText(/would not be delivered: filter/).waitFor();
+
+    // Blank removes it.
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${endpointId}/edit`);
+    assert.match(await field.inputValue(), /"payload\.asset\.env": "prod"/);
+    await field.fill("");
+    await save();
+    await page
+      .locator("#saved-note")
+      .getByText(/^✓ Saved at /)
+      .waitFor();
+    assert.equal(await filterOf(), null);
+    noProblems("the filter");
+  });
+
   it("sets OAuth2 client credentials, keeps the secret write-only, and asks for it again when the token URL changes", async () => {
     type Auth = { auth: Record<string, unknown> };
     await page.goto(`${server.url}/tenants/${TENANT}/endpoints/new`);

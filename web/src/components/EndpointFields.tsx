@@ -4,6 +4,8 @@ import { CopyButton } from "./ui.tsx";
 import { KeyPairNote } from "./KeyPairNote.tsx";
 import { AuthFields } from "./AuthFields.tsx";
 import { RetryFields } from "./RetryFields.tsx";
+import { FilterField } from "./FilterField.tsx";
+import { ProxyField } from "./ProxyField.tsx";
 import { DEFAULTS, type EndpointForm, type FieldErrors, type OriginMove, SEVERITIES } from "../lib/endpoint-form.ts";
 import { SIGNING_PRESETS, presetOf, receiverCommand, rotationEffect } from "../lib/endpoint-signing.ts";
 import { certExpiry, expirySentence } from "../lib/endpoint-tls.ts";
@@ -22,6 +24,8 @@ interface Props {
   knownTypes: string[];
   /** Set while an edit moves the URL to another origin: stored credentials are not sent there. */
   move?: OriginMove | null;
+  /** The configured egress proxies' names for an admin key; null (the default) for anyone else, who sees the choice as text. */
+  proxies?: string[] | null;
 }
 
 export const GROUPS = [
@@ -34,7 +38,7 @@ export const GROUPS = [
 ] as const;
 
 /** Every endpoint setting, grouped as the vendors' webhook pages group them. */
-export function EndpointFields({ form, set, setMany, errors, editing, stored, storedCert = null, knownTypes, move = null }: Props) {
+export function EndpointFields({ form, set, setMany, errors, editing, stored, storedCert = null, knownTypes, move = null, proxies = null }: Props) {
   const b = { form, set, errors, idPrefix: "ep" } as const;
   const keep = (isSet: boolean) =>
     editing && isSet ? (move ? "Stored for the old URL only: enter it again for the new one." : "Stored. Leave blank to keep it.") : undefined;
@@ -78,6 +82,7 @@ export function EndpointFields({ form, set, setMany, errors, editing, stored, st
           label="Minimum severity"
           options={[{ value: "", label: "Any (events without a severity too)" }, ...SEVERITIES.map((s) => ({ value: s, label: `${s} and above` }))]}
         />
+        <FilterField {...b} />
         <CheckField {...b} name="enabled" label="Enabled" hint="Off: paused. New events create no deliveries; waiting ones wait." />
       </fieldset>
 
@@ -106,6 +111,13 @@ export function EndpointFields({ form, set, setMany, errors, editing, stored, st
           <TextField {...b} name="requestMs" label="Request timeout (ms)" type="number" placeholder={`default: ${DEFAULTS.requestMs}`} />
         </div>
         <RetryFields {...b} />
+        <ProxyField form={form} set={set} errors={errors} proxies={proxies} />
+        <CheckField
+          {...b}
+          name="propagateTrace"
+          label="Propagate trace context"
+          hint="Send each request's W3C traceparent header, so the receiver's traces continue Tocsin's. Only while the server traces (OTEL_TRACES_EXPORTER)."
+        />
       </fieldset>
 
       <AuthFields form={form} set={set} errors={errors} stored={stored} keep={keep} />

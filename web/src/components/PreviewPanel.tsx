@@ -10,7 +10,7 @@ import { subscribedTypes } from "../lib/endpoint-types.ts";
 export function PreviewPanel({ tenant, endpoint, knownTypes, note }: { tenant: string; endpoint: Endpoint; knownTypes: string[]; note?: string }) {
   const { client } = useConsole();
   const [eventType, setEventType] = useState("");
-  const [result, setResult] = useState<{ contentType: string; body: string } | null>(null);
+  const [result, setResult] = useState<{ contentType: string; body: string; filtered?: boolean; reason?: string | null } | null>(null);
   const { busy, error, act } = useAction();
   const run = () =>
     act(async () => {
@@ -43,6 +43,11 @@ export function PreviewPanel({ tenant, endpoint, knownTypes, note }: { tenant: s
       <ErrorNote error={error} />
       {result ? (
         <>
+          {result.filtered ? (
+            <p className="warning" role="status">
+              This event {result.reason ?? "would not be delivered: filter"}.
+            </p>
+          ) : null}
           <p>
             <span className="muted">Content-Type:</span> <code>{result.contentType}</code>
           </p>

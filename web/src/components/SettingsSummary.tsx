@@ -22,6 +22,7 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
         ["Description", e.description ?? "—"],
         ["Event types", <code>{e.eventTypes.length ? e.eventTypes.join(", ") : "none"}</code>],
         ["Minimum severity", e.minSeverity ?? "any"],
+        ["Filter", e.filter ? <code className="break">{JSON.stringify(e.filter)}</code> : "none"],
         ["Enabled", yes(e.enabled)],
       ],
     ],
@@ -33,6 +34,7 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
         ["Connect timeout", `${e.timeouts.connectMs} ms`],
         ["Request timeout", `${e.timeouts.requestMs} ms`],
         ["Retries", retrySummary(e.retry)],
+        ["Egress proxy", e.proxy ? <code>{e.proxy}</code> : "default"],
       ],
     ],
     [

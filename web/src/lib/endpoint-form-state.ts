@@ -31,6 +31,8 @@ export interface EndpointForm {
   retrySchedule: string;
   retryMaxAttempts: string;
   retryMaxAge: string;
+  /** The egress proxy's name (admin keys only); blank: TOCSIN_EGRESS_PROXY, or direct. */
+  proxy: string;
   // Auth (write-only secrets: blank keeps the stored one)
   authType: AuthType;
   username: string;
@@ -50,8 +52,12 @@ export interface EndpointForm {
   // Payload
   envelope: Envelope;
   transform: string;
+  /** The filter as JSON text (core/filter.ts syntax); blank: every event the endpoint subscribes to. */
+  filter: string;
   ongoingIntervalSec: string;
   sendResolved: boolean;
+  /** tracing.propagate: send the attempt's W3C traceparent to the receiver. */
+  propagateTrace: boolean;
   batching: boolean;
   batchMaxEvents: string;
   batchMaxWaitMs: string;
@@ -99,6 +105,7 @@ export function newEndpointForm(): EndpointForm {
     retrySchedule: "",
     retryMaxAttempts: "",
     retryMaxAge: "",
+    proxy: "",
     authType: "none",
     username: "",
     password: "",
@@ -114,8 +121,10 @@ export function newEndpointForm(): EndpointForm {
     skipVerify: false,
     envelope: "raw",
     transform: "",
+    filter: "",
     ongoingIntervalSec: String(DEFAULTS.ongoingIntervalSec),
     sendResolved: true,
+    propagateTrace: false,
     batching: false,
     batchMaxEvents: "",
     batchMaxWaitMs: "",
@@ -148,6 +157,7 @@ export function endpointToForm(ep: Endpoint): EndpointForm {
     connectMs: String(ep.timeouts.connectMs),
     requestMs: String(ep.timeouts.requestMs),
     ...retryToFields(ep.retry),
+    proxy: ep.proxy ?? "",
     authType: ep.auth.type,
     username: ep.auth.username ?? "",
     password: "",
@@ -163,8 +173,10 @@ export function endpointToForm(ep: Endpoint): EndpointForm {
     skipVerify: ep.tls.skipVerify,
     envelope: ep.format.envelope as Envelope,
     transform: ep.format.transform ?? "",
+    filter: ep.filter ? JSON.stringify(ep.filter, null, 2) : "",
     ongoingIntervalSec: String(ep.lifecycle.ongoingIntervalSec),
     sendResolved: ep.lifecycle.sendResolved,
+    propagateTrace: ep.tracing.propagate,
     batching: ep.batch !== null,
     batchMaxEvents: ep.batch ? String(ep.batch.maxEvents) : "",
     batchMaxWaitMs: ep.batch ? String(ep.batch.maxWaitMs) : "",

@@ -77,10 +77,29 @@ function parseFields(f: EndpointForm) {
     ratePerSecond: num("ratePerSecond", 0.001, 100_000),
     rateBurst: int("rateBurst", 1, 100_000),
     retry: parseRetryFields(f, errors),
+    filter: parseFilterField(f, errors),
   };
   if (f.rateLimiting && values.ratePerSecond === null && !errors.ratePerSecond) errors.ratePerSecond = "is required with a rate limit";
   if (f.batching && f.envelope !== "array" && f.envelope !== "ndjson") errors.batching = "needs the array or ndjson envelope";
   return { values, errors };
+}
+
+/** The Filter field: blank is none; otherwise a JSON object, which the server checks further. */
+function parseFilterField(f: EndpointForm, errors: FieldErrors): Record<string, unknown> | null {
+  const text = f.filter.trim();
+  if (text === "") return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    errors.filter = `must be JSON: ${e instanceof Error ? e.message : String(e)}`;
+    return null;
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    errors.filter = 'must be a JSON object of conditions, e.g. {"payload.severity": {"$in": ["high", "critical"]}}';
+    return null;
+  }
+  return v as Record<string, unknown>;
 }
 
 const hasErrors = (e: FieldErrors) => Object.keys(e).length > 0;
@@ -147,6 +166,10 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   if (f.batching) body.batch = { maxEvents: v.batchMaxEvents, maxWaitMs: v.batchMaxWaitMs };
   if (f.rateLimiting && v.ratePerSecond !== null) body.rateLimit = { perSecond: v.ratePerSecond, burst: v.rateBurst };
   if (v.retry !== null) body.retry = v.retry;
+  // Only admin keys see the Proxy select; the others never send `proxy`.
+  if (f.proxy !== "") body.proxy = f.proxy;
+  if (v.filter !== null) body.filter = v.filter;
+  if (f.propagateTrace) body.tracing = { propagate: true };
   return { body };
 }
 
@@ -233,5 +256,9 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
   }
   // The whole document: members left blank go back to the server's (null).
   if (changed("retrySchedule", "retryMaxAttempts", "retryMaxAge")) body.retry = v.retry;
+  if (changed("proxy")) body.proxy = f.proxy || null;
+  // A filter is replaced whole; blank removes it.
+  if (JSON.stringify(v.filter) !== JSON.stringify(ep.filter ?? null)) body.filter = v.filter;
+  if (changed("propagateTrace")) body.tracing = { propagate: f.propagateTrace };
   return { body };
 }
