@@ -20,6 +20,7 @@ import { unaddressableTenants } from "./services/tenants.ts";
 import { instrumentStore } from "./observability/instrument-store.ts";
 import { watchStorage } from "./observability/storage-watch.ts";
 import { createMetrics } from "./observability/metrics.ts";
+import { initTracing, stopTracing } from "./observability/tracing.ts";
 import { type StatementRecorder, createStatementRecorder } from "./observability/statement-profile.ts";
 import { MASTER_KEY_CHECK, type ReencryptResult, rotateFileMasterKey } from "./services/master-key.ts";
 import { openStore } from "./open-store.ts";
@@ -132,6 +133,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
   let replays: ReplayRunner | null = null;
   // Endpoints' transforms run in child processes, started on first use and ended with this process.
   const releaseTransforms = useTransformProcesses(config.transformProcesses);
+  let tracing = false;
   const cleanup = async () => {
     await stopRetention?.();
     await replays?.stop();
@@ -141,6 +143,8 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     storage.stop();
     await store.close();
     dir?.release();
+    // Exports the spans still buffered.
+    if (tracing) await stopTracing();
     if (statements) {
       try {
         statements.writeTo(config.profileStatementsFile!);
@@ -151,6 +155,8 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
     }
   };
   try {
+    // Off unless the OTEL_* variables ask for it (docs/operating.md, "Tracing").
+    tracing = await initTracing(process.env, logger, VERSION);
     await checkMasterKey(store, secretBox, config, logger);
     if (dir) {
       // This process holds the data folder's lock, so every leased delivery belongs to a process that is gone.

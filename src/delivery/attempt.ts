@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { newId } from "../core/ids.ts";
+import { endAttemptSpan, propagationHeaders, startAttemptSpan, tracingOn } from "../observability/tracing.ts";
 import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
 import type { Attempt, AttemptRequest, ClaimedDelivery, DeliveryOutcome, SendResult } from "../core/types.ts";
 import type { EndpointCache } from "./endpoint-cache.ts";
@@ -50,6 +51,20 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
   const nowMs = o.now();
   let result: SendResult;
   let sent: AttemptRequest | null = null;
+  // Null with tracing off (one check, nothing allocated): then nothing below touches tracing.
+  const span = !tracingOn()
+    ? null
+    : startAttemptSpan({
+        tenantId: c.tenantId,
+        endpointId: c.endpointId,
+        deliveryId: batchId ?? c.id,
+        eventId: c.eventId,
+        batchId,
+        traceContexts: batchId === null ? [c.traceContext] : members.map((m) => m.traceContext),
+        attemptNo,
+        method: profile.method,
+        url: c.url,
+      });
   try {
     const shaping = await o.endpoints.shapingFor(profile, c);
     const max = o.maxBodyBytes ?? 1024 * 1024;
@@ -61,12 +76,16 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
       ...(shaping !== profile.shaping ? { contentType: contentTypeOf(shaping.envelope) } : {}),
     };
     const req = buildRequest(profile, message, nowMs);
+    if (span !== null && profile.propagateTrace) propagationHeaders(span, req.headers);
     result = await o.sender.send(req);
     // Recorded once sent: an OAuth2 bearer token is in the headers only then (and redacted); a
     // token request that failed sent nothing to the receiver.
     if (result.errorClass !== "oauth2" || req.headers.authorization !== undefined) sent = attemptRequestOf(req, o.maxLoggedBodyBytes ?? 16 * 1024);
   } catch (e) {
-    if (!(e instanceof TransformError)) throw e;
+    if (!(e instanceof TransformError)) {
+      span?.end();
+      throw e;
+    }
     // The endpoint's transform failed for this event: a failed attempt like any other, nothing sent.
     result = {
       startedAt: nowMs,
@@ -100,6 +119,7 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
     willRetry: decision.willRetry,
     nextAttemptAt: decision.nextAttemptAt,
   };
+  if (span !== null) endAttemptSpan(span, result.statusCode, result.errorClass, decision.status);
   const what = batchId === null ? { delivery: c.id } : { batch: batchId, size: members.length };
   const where = { event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo };
   if (decision.status === "failed") {

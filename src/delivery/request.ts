@@ -35,6 +35,8 @@ export interface EndpointProfile {
   previousKey: KeyObject | null;
   previousKeyUntil: number | null;
   transport: Transport;
+  /** tracing.propagate: attempts carry their span's traceparent while tracing is on. */
+  propagateTrace: boolean;
 }
 
 export interface Message {
@@ -83,7 +85,7 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
     authorization,
     oauth2:
       s.auth.type === "oauth2" && secrets.credentials.clientSecret !== undefined
-        ? compileOAuth2(e.id, e.version, s.auth, secrets.credentials.clientSecret, s.timeouts, userAgent)
+        ? viaProxy(compileOAuth2(e.id, e.version, s.auth, secrets.credentials.clientSecret, s.timeouts, userAgent), s.proxy ?? null)
         : null,
     signing: s.signing,
     shaping: compileShaping(s),
@@ -91,6 +93,7 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
     key: keyForScheme(s.signing, secrets.secret),
     previousKey: secrets.previousSecret !== null ? keyForScheme(s.signing, secrets.previousSecret) : null,
     previousKeyUntil: e.previousSecretExpiresAt,
+    propagateTrace: s.tracing.propagate,
     transport: {
       // Every endpoint has pools of its own (see the sender), one per connect timeout; with TLS
       // options, one per endpoint version as well.
@@ -102,8 +105,15 @@ export function compileProfile(e: Endpoint, secrets: PlainSecrets, userAgent: st
       key: s.tls.clientCert !== null ? (secrets.credentials.clientKey ?? null) : null,
       ca: s.tls.ca,
       skipVerify: s.tls.skipVerify,
+      // The endpoint's egress proxy (TOCSIN_PROXIES): its pools are kept apart by it in the sender.
+      proxy: s.proxy ?? null,
     },
   };
+}
+
+/** The token endpoint is reached through the endpoint's egress proxy too: the same fixed address the receiver sees. */
+function viaProxy(c: OAuth2Client, proxy: string | null): OAuth2Client {
+  return proxy === null ? c : { ...c, transport: { ...c.transport, proxy } };
 }
 
 /** What an envelope needs of an event: the payload's exact JSON text, its type and time. */

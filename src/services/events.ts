@@ -23,7 +23,14 @@ export interface EventInput {
  * Durable ingest: validates sizes, then commits the events and their deliveries in one
  * transaction before answering. `pathPrefix` locates an event in a batch for error messages.
  */
-export async function ingestEvents(d: ServiceDeps, tenantId: string, inputs: EventInput[], batch: boolean): Promise<IngestResult[]> {
+export async function ingestEvents(
+  d: ServiceDeps,
+  tenantId: string,
+  inputs: EventInput[],
+  batch: boolean,
+  /** The ingest span's W3C trace context, stored with each event for its attempts' spans (observability/tracing.ts). */
+  traceContext: string | null = null,
+): Promise<IngestResult[]> {
   const events: NewEvent[] = inputs.map((e, i) => {
     const payload = JSON.stringify(e.payload);
     const bytes = Buffer.byteLength(payload);
@@ -47,6 +54,7 @@ export async function ingestEvents(d: ServiceDeps, tenantId: string, inputs: Eve
       idempotencyKey: e.idempotencyKey ?? null,
       fingerprint: e.fingerprint ?? null,
       state: e.fingerprint === undefined ? null : (e.state ?? "start"),
+      traceContext,
     };
   });
   const results = await d.store.ingest(tenantId, events, d.now(), IDEMPOTENCY_WINDOW_MS);

@@ -123,7 +123,7 @@ export const ASSIGN_BATCH = {
 };
 
 const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.pinned_version, d.batch_id,
-  ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, e.url, e.version`;
+  ev.type, ev.severity, ev.payload, ev.created_at, ev.fingerprint, ev.state, ev.alert_started_at, ev.update_count, ev.trace_context, e.url, e.version`;
 
 /**
  * PostgreSQL, table (endpoint, room), now, most, owner, lease until: the oldest due deliveries of

@@ -157,6 +157,7 @@ export function rowToClaimed(r: Row): ClaimedDelivery {
     batchId: strOrNull(r.batch_id),
     url: String(r.url),
     attempts: num(r.attempts),
+    traceContext: strOrNull(r.trace_context),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { type EventInput, getEvent, ingestEvents, listEvents } from "../../services/events.ts";
+import { startIngestSpan, traceContextOfSpan, tracedIngest } from "../../observability/tracing.ts";
 import { presentDelivery, presentEvent } from "../present.ts";
 import { EventIn, EventQuery, EventWithDeliveries, IngestBatch, IngestOne, Problem, EventList } from "../schemas.ts";
 import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
@@ -53,7 +54,12 @@ export function registerEventRoutes(app: Api, d: ServiceDeps): void {
       const { tenant } = req.params;
       const batch = Array.isArray(req.body);
       const inputs = (batch ? req.body : [req.body]) as EventInput[];
-      const results = await ingestEvents(d, tenant, inputs, batch);
+      // Null with tracing off; its context (a child of the request's traceparent) is stored with the events.
+      const span = startIngestSpan(tenant, req.headers);
+      const results =
+        span === null
+          ? await ingestEvents(d, tenant, inputs, batch)
+          : await tracedIngest(span, inputs, () => ingestEvents(d, tenant, inputs, batch, traceContextOfSpan(span)));
       if (batch) return reply.code(202).send({ events: results.map((r) => ({ id: r.id, deliveries: r.deliveries })) });
       const r = results[0];
       if (r === undefined) throw new Error("ingest returned no result for the one event it was given");
