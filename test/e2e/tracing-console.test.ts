@@ -61,6 +61,9 @@ describe("console: trace propagation in Chromium", { skip: missing ?? false, tim
     await box.check();
     await save();
     assert.deepEqual(await tracingOf(), { propagate: true });
+    await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${ep.body.id}/settings`);
+    const row = page.locator("dl.kv-list > div", { has: page.locator("dt", { hasText: /^Trace context$/ }) });
+    assert.equal(await row.locator("dd").innerText(), "traceparent sent while the server traces");
     box = await edit();
     assert.equal(await box.isChecked(), true);
     await box.uncheck();
