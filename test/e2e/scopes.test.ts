@@ -89,6 +89,7 @@ const ROUTES: Record<string, RouteSpec> = {
   "DELETE /v1/tenants/{tenant}/keys/{id}": { scope: "admin", target: "tenantKey", consumes: "tenantKey" },
   "POST /v1/tenants/{tenant}/portal-sessions": { scope: "admin", body: () => ({}) },
   "POST /v1/master-key/rotate": { scope: "admin", body: () => ({}) },
+  "GET /v1/proxies": { scope: "admin" },
 
   "GET /v1/session": { scope: "any" },
 };

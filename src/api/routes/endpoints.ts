@@ -17,6 +17,7 @@ import {
   withHealth,
 } from "../../services/endpoints.ts";
 import { presentEndpoint } from "../present.ts";
+import { refuseProxyUnlessAdmin } from "./proxies.ts";
 import {
   EndpointCreate,
   EndpointOut,
@@ -58,6 +59,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     },
     async (req, reply) => {
       const { tenant } = req.params;
+      refuseProxyUnlessAdmin(req, req.body);
       const doc = presentEndpoint(await withHealth(d, tenant, await createEndpoint(d, tenant, req.body)), d.now());
       return reply.code(201).send({ ...doc, warnings: [...doc.warnings, ...(await destinationWarnings(d, doc.url, audienceOf(req)))] });
     },
@@ -99,6 +101,7 @@ export function registerEndpointRoutes(app: Api, d: ServiceDeps): void {
     },
     async (req) => {
       const { tenant, id } = req.params;
+      refuseProxyUnlessAdmin(req, req.body);
       const { endpoint, cleared } = await updateEndpoint(d, tenant, id, req.body);
       const presented = presentEndpoint(await withHealth(d, tenant, endpoint), d.now());
       const doc = { ...presented, warnings: [...presented.warnings, ...(await destinationWarnings(d, presented.url, audienceOf(req)))] };

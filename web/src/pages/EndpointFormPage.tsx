@@ -44,7 +44,12 @@ interface EditorProps {
 }
 
 function EndpointEditor({ tenant, endpoint, knownTypes, saved, onSaved }: EditorProps) {
-  const { client, navigate } = useConsole();
+  const { client, navigate, session } = useConsole();
+  // Only admin keys may choose an egress proxy; the others see it as text.
+  const proxies = useLoad(
+    () => (session.kind === "admin" ? unwrap(client.GET("/v1/proxies")).then((r) => r.data.map((p) => p.name)) : Promise.resolve(null)),
+    [client, session.kind],
+  );
   const [form, setForm] = useState<EndpointForm>(() => (endpoint ? endpointToForm(endpoint) : newEndpointForm()));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
@@ -139,6 +144,7 @@ function EndpointEditor({ tenant, endpoint, knownTypes, saved, onSaved }: Editor
           storedCert={endpoint?.tls.clientCert && endpoint.tls.clientCertInfo ? { pem: endpoint.tls.clientCert, info: endpoint.tls.clientCertInfo } : null}
           knownTypes={knownTypes}
           move={endpoint ? originMove(endpoint, form) : null}
+          proxies={proxies.data ?? null}
         />
         <div className="form-actions">
           <button type="submit" className="primary" disabled={busy}>

@@ -343,3 +343,49 @@ describe("web console: the form against a real server", () => {
     }
   });
 });
+
+describe("web console: the Proxy field", () => {
+  it("sends proxy only when it is chosen or changed, null to go back to the default, and maps /proxy refusals to it", () => {
+    assert.equal(formToCreate(form({ url: "https://h.example/p", proxy: "eu-static" })).body?.proxy, "eu-static");
+    assert.equal("proxy" in (formToCreate(form({ url: "https://h.example/p" })).body ?? {}), false);
+    const ep = minimalEndpoint() as unknown as Endpoint;
+    const shown = endpointToForm(ep);
+    assert.equal(shown.proxy, "eu-static");
+    // Someone who may not choose it (the field is text for them) leaves it as it is: nothing is sent.
+    assert.equal("proxy" in (formToPatch(ep, { ...shown, name: "x" }).body ?? {}), false);
+    assert.equal(formToPatch(ep, { ...shown, proxy: "" }).body?.proxy, null);
+    assert.equal(formToPatch(ep, { ...shown, proxy: "us-static" }).body?.proxy, "us-static");
+    assert.equal(
+      problemToFieldErrors({ detail: "x", errors: [{ path: "/proxy", message: "only an admin key may choose the endpoint's egress proxy" }] }).proxy,
+      "only an admin key may choose the endpoint's egress proxy",
+    );
+  });
+});
+
+/** The members endpointToForm reads, for an endpoint made without a server. */
+function minimalEndpoint() {
+  return {
+    id: "ep_1",
+    url: "https://h.example/p",
+    name: null,
+    description: null,
+    eventTypes: ["*"],
+    minSeverity: null,
+    enabled: true,
+    method: "POST" as const,
+    headers: {},
+    timeouts: { connectMs: 20000, requestMs: 15000 },
+    retry: null,
+    auth: { type: "none" as const },
+    tls: { clientCert: null, clientCertInfo: null, clientKeySet: false, ca: null, skipVerify: false },
+    format: { envelope: "raw" as const, transform: null },
+    filter: null,
+    lifecycle: { ongoingIntervalSec: 300, sendResolved: true },
+    batch: null,
+    rateLimit: null,
+    signing: { scheme: "standard" as const },
+    validation: { mode: "none" as const, method: "POST" as const, status: "none" as const, error: null, validatedAt: null },
+    tracing: { propagate: false },
+    proxy: "eu-static",
+  };
+}
