@@ -246,6 +246,38 @@ for (const backend of await testBackends()) {
       );
     });
 
+    it(
+      "follows the producer's sampling decision: an unsampled trace records no span, yet the receiver still gets its trace id",
+      { timeout: 60_000 },
+      async () => {
+        exporter.reset();
+        await withReceiver(
+          () => ({}),
+          async (rx) => {
+            await withBackendServer(backend, {}, async ({ api }) => {
+              assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
+              const ep = await api("POST", "/v1/tenants/acme/endpoints", { url: `${rx.url}/hook`, eventTypes: ["*"], tracing: { propagate: true } });
+              assert.equal(ep.status, 201);
+              const r = await api("POST", "/v1/tenants/acme/events", { type: "a.b", payload: {} }, { traceparent: `00-${TRACE_ID}-${PARENT_ID}-00` });
+              assert.equal(r.status, 202);
+              const [got] = await rx.waitFor(1, 30_000);
+              const header = parseTraceparent(got!.headers.traceparent);
+              assert.equal(header?.traceId, TRACE_ID);
+              assert.equal(header?.traceFlags, 0, "not sampled");
+              assert.notEqual(header?.spanId, PARENT_ID, "the attempt's own span id");
+              // The attempt is recorded after its request; by then a recorded span would have ended.
+              await eventually(
+                async () => (await api<{ data: { status: string }[] }>("GET", "/v1/tenants/acme/deliveries")).body.data[0]?.status === "succeeded",
+                10_000,
+                "the delivery recorded",
+              );
+              assert.deepEqual(exporter.getFinishedSpans(), []);
+            });
+          },
+        );
+      },
+    );
+
     it("a batch's attempt links to the ingest span of every event in it", { timeout: 60_000 }, async () => {
       exporter.reset();
       await withReceiver(
