@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { summarizeLatency } from "../../../src/core/latency.ts";
-import { attemptRequestOf, truncateUtf8 } from "../../../src/delivery/request.ts";
+import { defaultSettings } from "../../../src/core/endpoint-settings.ts";
+import type { Endpoint, EndpointSettings } from "../../../src/core/types.ts";
+import { attemptRequestOf, compileProfile, truncateUtf8 } from "../../../src/delivery/request.ts";
 import type { OutgoingRequest } from "../../../src/delivery/sender.ts";
 
 const transport: OutgoingRequest["transport"] = {
@@ -92,5 +94,46 @@ describe("attempt records", () => {
     );
     assert.equal(slow.p50, 10_000);
     assert.equal(summarizeLatency([7]).p99, 7);
+  });
+});
+
+describe("an endpoint's egress proxy in its profile", () => {
+  const endpoint = (settings: Partial<EndpointSettings>): Endpoint => ({
+    id: "ep_1",
+    tenantId: "t",
+    url: "https://hooks.example.com/a",
+    name: null,
+    description: null,
+    eventTypes: ["*"],
+    minSeverity: null,
+    settings: { ...defaultSettings(), ...settings },
+    enabled: true,
+    disabledReason: null,
+    validationStatus: "none",
+    validationError: null,
+    validatedAt: null,
+    previousSecretExpiresAt: null,
+    version: 1,
+    createdAt: 0,
+    updatedAt: 0,
+  });
+  const secrets = { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", previousSecret: null, credentials: { clientSecret: "s3cret" } };
+  const oauth2 = {
+    type: "oauth2" as const,
+    tokenUrl: "https://idp.example/token",
+    clientId: "c",
+    scopes: [],
+    audience: null,
+    extraParams: {},
+    clientAuth: "basic" as const,
+  };
+
+  it("sends the deliveries and the OAuth2 token requests through it, and neither without one", () => {
+    const via = compileProfile(endpoint({ proxy: "eu-static", auth: oauth2 }), secrets, "ua");
+    assert.equal(via.transport.proxy, "eu-static");
+    assert.equal(via.oauth2?.transport.proxy, "eu-static");
+    const direct = compileProfile(endpoint({ auth: oauth2 }), secrets, "ua");
+    assert.equal(direct.transport.proxy, null);
+    assert.equal(direct.oauth2?.transport.proxy ?? null, null);
   });
 });
