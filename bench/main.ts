@@ -1,7 +1,8 @@
 // `npm run bench [-- --profile]`: the delivery benchmark (bench/run.ts), then the cost of a
-// transformed body (bench/transform.ts), of an ed25519 signature (bench/signing.ts) and of an endpoint filter (bench/filter.ts). npm appends arguments to the script's last command, so
-// this entry hands them to bench/run.ts, whose options they are; the transform bench runs with
-// its defaults, and only when the first one succeeded.
+// transformed body (bench/transform.ts), of an ed25519 signature (bench/signing.ts) and of an
+// endpoint filter (bench/filter.ts). npm appends arguments to the script's last command, so this
+// entry hands them to bench/run.ts, whose options they are; the other benches run with their
+// defaults, and each only when the one before it succeeded.
 
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
