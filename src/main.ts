@@ -10,6 +10,7 @@ import { type SecretBox, type SwappableSecretBox, createSecretBox, parseMasterKe
 import { type DataDir, generateApiKey, generateMasterKey, openDataDir, readOrCreateKeyFile } from "./data-dir.ts";
 import { type ReplayRunner, startReplayRunner } from "./delivery/replayer.ts";
 import { startRetention } from "./delivery/retention.ts";
+import { storeSharedTokens } from "./delivery/oauth2.ts";
 import { type Sender, createSender } from "./delivery/sender.ts";
 import { type Worker, createWorker } from "./delivery/worker.ts";
 import { useTransformProcesses } from "./delivery/transform.ts";
@@ -174,6 +175,8 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       maxResponseBytes: 16 * 1024,
       // Tenants see only that the name resolves to a private or reserved address; the operator sees which.
       onBlocked: (host, addresses) => logger.warn({ host, addresses }, "refused a connection: the host name resolves only to non-global addresses"),
+      // OAuth2 tokens, encrypted, in the meta table: the processes on one database fetch each token once.
+      sharedTokens: storeSharedTokens(store, secretBox, logger),
       now,
     });
     const userAgent = `Tocsin/${VERSION}`;

@@ -1,11 +1,14 @@
+import { coerceError } from "../core/errors.ts";
+import type { SecretBox } from "../core/secret-box.ts";
 import type { OAuth2Settings, SendResult } from "../core/types.ts";
 import type { Transport } from "./transport.ts";
 
 /**
  * OAuth2 client credentials (RFC 6749 §4.4) for endpoints with auth.type oauth2: the token
- * request, the per-process token cache, and sending with a token (one refresh on a 401).
- * Tokens and client secrets live only in memory here: they are never logged, never recorded in
- * an attempt (its authorization header is redacted), and never stored.
+ * request, the per-process token cache (shared between processes through the store, the token
+ * encrypted), and sending with a token (one refresh on a 401). Tokens and client secrets are
+ * never logged, never recorded in an attempt (its authorization header is redacted), and never
+ * stored unencrypted.
  */
 
 /** A token without expires_in is used for this long. */
@@ -148,6 +151,80 @@ interface Entry {
   refreshAt: number;
   /** The one token request in flight for this endpoint version, shared by every attempt that waits. */
   pending: Promise<string> | null;
+  /** A receiver refused this version's token: the next one is fetched, not read from the shared copy (which may be that very token). */
+  refused: boolean;
+}
+
+/**
+ * Tokens shared between the processes on one database (the store's meta table), so that workers
+ * do not each fetch their own. Read only when a process has no token in memory, written after each
+ * token request. Neither ever throws: a shared token that cannot be had is a token request.
+ */
+export interface SharedTokens {
+  /** The endpoint version's shared token and until when it is used; null when there is none for this version (or it cannot be read). */
+  read(c: OAuth2Client): Promise<{ token: string; refreshAt: number } | null>;
+  /** Replaces the endpoint's shared token (best effort). */
+  write(c: OAuth2Client, token: string, expiresAt: number, refreshAt: number): Promise<void>;
+}
+
+/** The meta key of an endpoint's shared token. */
+export const sharedTokenKey = (endpointId: string): string => `oauth2:${endpointId}`;
+
+/** The shared token as stored: the token itself only as the secret box's ciphertext. */
+interface StoredToken {
+  version: number;
+  /** Epoch ms: when the token server said it expires. */
+  expiresAt: number;
+  /** Epoch ms: when it is replaced (refreshMarginMs before it expires). */
+  refreshAt: number;
+  /** The access token, encrypted with the master key like every secret at rest. */
+  token: string;
+}
+
+/**
+ * SharedTokens in the store's meta table, under `oauth2:<endpoint id>`, the token encrypted with
+ * `box`. A value that cannot be read (another master key, damaged) counts as none. Store failures
+ * are logged at debug level, once until the store answers again; they never fail an attempt.
+ */
+export function storeSharedTokens(
+  store: { getMeta(key: string): Promise<string | null>; setMeta(key: string, value: string): Promise<void> },
+  box: Pick<SecretBox, "encrypt" | "decrypt">,
+  logger: { debug(o: object, msg: string): void },
+): SharedTokens {
+  let failing = false;
+  const failed = (what: string, e: unknown) => {
+    if (!failing) logger.debug({ err: coerceError(e).message }, `could not ${what} a shared OAuth2 token; tokens are fetched per process meanwhile`);
+    failing = true;
+  };
+  return {
+    async read(c) {
+      let text: string | null;
+      try {
+        text = await store.getMeta(sharedTokenKey(c.endpointId));
+        failing = false;
+      } catch (e) {
+        failed("read", e);
+        return null;
+      }
+      if (text === null) return null;
+      try {
+        const s = JSON.parse(text) as Partial<StoredToken>;
+        if (s.version !== c.version || typeof s.refreshAt !== "number" || typeof s.token !== "string") return null;
+        return { token: box.decrypt(s.token), refreshAt: s.refreshAt };
+      } catch {
+        return null;
+      }
+    },
+    async write(c, token, expiresAt, refreshAt) {
+      try {
+        const s: StoredToken = { version: c.version, expiresAt, refreshAt, token: box.encrypt(token) };
+        await store.setMeta(sharedTokenKey(c.endpointId), JSON.stringify(s));
+        failing = false;
+      } catch (e) {
+        failed("store", e);
+      }
+    },
+  };
 }
 
 export interface TokenCache {
@@ -163,24 +240,45 @@ export interface TokenCache {
  * Tokens per endpoint, kept in this process until shortly before they expire (refreshMarginMs).
  * An entry belongs to one endpoint version: a settings change brings a new version and so a new
  * token. Token requests go through `send`: the sender's pools, destination guard and timeouts.
+ * With `shared`, a process without the token in memory first looks for one another process
+ * fetched, and shares the tokens it fetches; a memory hit never touches it.
  */
-export function createTokenCache(send: (req: TokenRequest) => Promise<SendResult>, now: () => number): TokenCache {
+export function createTokenCache(send: (req: TokenRequest) => Promise<SendResult>, now: () => number, shared?: SharedTokens): TokenCache {
   const entries = new Map<string, Entry>();
 
-  function fetchToken(c: OAuth2Client): Promise<string> {
-    if (entries.size >= MAX_ENTRIES) entries.clear();
-    const entry: Entry = { version: c.version, token: null, refreshAt: 0, pending: null };
-    entries.set(c.endpointId, entry);
-    const asked = now();
-    entry.pending = send({ url: c.tokenUrl, method: "POST", headers: { ...c.headers }, body: c.form, transport: c.transport, oauth2: null }).then((r) => {
-      const t = parseTokenResponse(r, c);
-      if (entries.get(c.endpointId) === entry) {
-        entry.token = t.accessToken;
-        entry.refreshAt = asked + t.lifetimeMs - refreshMarginMs(t.lifetimeMs);
-        entry.pending = null;
+  async function request(c: OAuth2Client, entry: Entry, readShared: boolean): Promise<string> {
+    if (readShared && shared !== undefined) {
+      const s = await shared.read(c);
+      if (s !== null && now() < s.refreshAt) {
+        if (entries.get(c.endpointId) === entry) {
+          entry.token = s.token;
+          entry.refreshAt = s.refreshAt;
+          entry.pending = null;
+        }
+        return s.token;
       }
-      return t.accessToken;
-    });
+    }
+    const asked = now();
+    const r = await send({ url: c.tokenUrl, method: "POST", headers: { ...c.headers }, body: c.form, transport: c.transport, oauth2: null });
+    const t = parseTokenResponse(r, c);
+    const expiresAt = asked + t.lifetimeMs;
+    const refreshAt = expiresAt - refreshMarginMs(t.lifetimeMs);
+    if (entries.get(c.endpointId) === entry) {
+      entry.token = t.accessToken;
+      entry.refreshAt = refreshAt;
+      entry.pending = null;
+      // Over the shared copy, whatever it holds (after a 401, the token the receiver refused).
+      // Not awaited: the attempts that wait for the token do not wait for the store.
+      if (shared !== undefined) void shared.write(c, t.accessToken, expiresAt, refreshAt);
+    }
+    return t.accessToken;
+  }
+
+  function fetchToken(c: OAuth2Client, readShared: boolean): Promise<string> {
+    if (entries.size >= MAX_ENTRIES) entries.clear();
+    const entry: Entry = { version: c.version, token: null, refreshAt: 0, pending: null, refused: false };
+    entries.set(c.endpointId, entry);
+    entry.pending = request(c, entry, readShared);
     // A failure is reported to the attempts that wait for it; no token is kept.
     entry.pending.catch(() => {
       if (entries.get(c.endpointId) === entry) entries.delete(c.endpointId);
@@ -195,11 +293,12 @@ export function createTokenCache(send: (req: TokenRequest) => Promise<SendResult
         if (e.token !== null && now() < e.refreshAt) return e.token;
         if (e.pending !== null) return e.pending;
       }
-      return fetchToken(c);
+      return fetchToken(c, !(e !== undefined && e.version === c.version && e.refused));
     },
     drop(c, token) {
       const e = entries.get(c.endpointId);
-      if (e !== undefined && e.token === token) entries.delete(c.endpointId);
+      // Kept as a mark: the next token request skips the shared copy and replaces it.
+      if (e !== undefined && e.token === token) entries.set(c.endpointId, { version: e.version, token: null, refreshAt: 0, pending: null, refused: true });
     },
     size: () => entries.size,
   };

@@ -3,7 +3,7 @@ import { type Dispatcher, Pool, ProxyAgent } from "undici";
 import type { ErrorClass, SendResult } from "../core/types.ts";
 import type { DestinationPolicy } from "../core/addresses.ts";
 import { type OnBlocked, createGuardedLookup } from "./guarded-lookup.ts";
-import { type OAuth2Client, createTokenCache, sendWithToken } from "./oauth2.ts";
+import { type OAuth2Client, type SharedTokens, createTokenCache, sendWithToken } from "./oauth2.ts";
 import { type ProxyTarget, createProxyAgent, createTargetCheck, hideProxySecrets, proxyTargets } from "./proxies.ts";
 import type { Transport } from "./transport.ts";
 
@@ -37,6 +37,8 @@ export interface SenderOptions {
   onBlocked?: OnBlocked;
   /** Response bytes kept for the attempt log; reading stops there. */
   maxResponseBytes: number;
+  /** Where OAuth2 tokens are shared with the other processes on the database (oauth2.ts storeSharedTokens); omitted: each process fetches its own. */
+  sharedTokens?: SharedTokens;
   now: () => number;
 }
 
@@ -144,7 +146,7 @@ export function createSender(opts: SenderOptions): PooledSender {
   }
 
   // OAuth2 tokens per endpoint, fetched through this sender (same guard, pools and timeouts).
-  const tokens = createTokenCache((r) => sender.send(r), opts.now);
+  const tokens = createTokenCache((r) => sender.send(r), opts.now, opts.sharedTokens);
 
   const sender: PooledSender = {
     async send(req) {

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import pg from "pg";
 import { backendEnv, testBackends } from "../support/backends.ts";
 import { runCli } from "../support/cli.ts";
 import { startDnsServer } from "../support/dns-server.ts";
+import { pgAvailable } from "../support/pg.ts";
 import { startReceiver } from "../support/receiver.ts";
-import { type Api, eventually, spawnServer, tempDir, withServer } from "../support/server.ts";
+import { type Api, type ChildServer, eventually, loggedLines, spawnRole, spawnServer, tempDir, withServer } from "../support/server.ts";
 
 // auth.type oauth2 end to end: a token server on loopback written here after RFC 6749 §4.4
 // (client credentials, HTTP Basic client authentication), a receiver that wants its bearer
@@ -215,6 +218,13 @@ for (const backend of BACKENDS) {
         for (const secret of [...tokens.issued, CLIENT_SECRET, encodeURIComponent(CLIENT_SECRET)]) {
           assert.ok(!shown.includes(secret), `${secret.slice(0, 6)}… is not shown`);
         }
+        if (backend === "sqlite") {
+          // The tokens shared in the meta table are there only encrypted: the database files never hold one in clear.
+          const files = readdirSync(dataDir).filter((f) => f.startsWith("tocsin.db"));
+          const bytes = files.map((f) => readFileSync(join(dataDir, f)).toString("latin1")).join("\n");
+          assert.ok(bytes.includes(`oauth2:${ep}`), `the shared token's row is in ${files.join(", ")}`);
+          for (const token of tokens.issued) assert.ok(!bytes.includes(token), `${token.slice(0, 6)}… is not in the database files in clear`);
+        }
       } finally {
         server.child.kill("SIGTERM");
         await server.exited;
@@ -225,6 +235,72 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe("postgres: OAuth2 tokens shared between workers", { skip: (await pgAvailable()) ? false : "PostgreSQL does not answer" }, () => {
+  it("a second worker process uses the token the first fetched, read from the database where it is stored encrypted", { timeout: 90_000 }, async () => {
+    const tokens = await startTokenServer(CLIENT_ID, CLIENT_SECRET);
+    const rx = await startReceiver((req) => (tokens.issued.some((t) => req.headers.authorization === `Bearer ${t}`) ? { status: 204 } : { status: 401 }));
+    const db = await backendEnv("postgres");
+    const dir = tempDir();
+    const env = { ...db.env, TOCSIN_LOG_LEVEL: "trace", TOCSIN_RETRY_SCHEDULE: "1h" };
+    const children: ChildServer[] = [];
+    const meta = new pg.Client({ connectionString: db.env.TOCSIN_DATABASE_URL });
+    await meta.connect();
+    try {
+      const api = await spawnRole("api", dir, "tsk_oauth2_shared", env);
+      children.push(api);
+      assert.equal((await api.api("POST", "/v1/tenants", { id: "acme" })).status, 201);
+      const created = await api.api<{ id: string; version: number }>("POST", "/v1/tenants/acme/endpoints", {
+        url: `${rx.url}/hook`,
+        eventTypes: ["*"],
+        auth: { type: "oauth2", tokenUrl: tokens.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const key = `oauth2:${created.body.id}`;
+      const stored = async () => (await meta.query<{ value: string }>("SELECT value FROM meta WHERE key = $1", [key])).rows[0]?.value ?? null;
+
+      // The first worker fetches the token and shares it; then it stops, and only the second one delivers.
+      const first = await spawnRole("worker", dir, "tsk_oauth2_shared", env);
+      children.push(first);
+      await send(api.api, 1);
+      await rx.waitFor(1);
+      const value = await eventually(stored, 10_000, "the shared token in the meta table");
+      first.child.kill("SIGTERM");
+      await first.exited;
+      const second = await spawnRole("worker", dir, "tsk_oauth2_shared", env);
+      children.push(second);
+      for (let i = 2; i <= 4; i++) await send(api.api, i);
+      await rx.waitFor(4);
+
+      assert.equal(tokens.requests.length, 1, "one token request for both workers");
+      assert.deepEqual(
+        rx.requests.map((r) => r.headers.authorization),
+        Array.from({ length: 4 }, () => `Bearer ${tokens.issued[0]}`),
+      );
+      // The second worker delivered the last three (its log says so once each is answered).
+      await eventually(async () => loggedLines(second, /^delivered$/).length === 3, 10_000, "the second worker's three deliveries");
+      // Stored encrypted (the secret box's form), with the endpoint's version and expiry beside it.
+      const doc = JSON.parse(value) as { version: number; expiresAt: number; token: string };
+      assert.equal(doc.version, created.body.version);
+      assert.ok(doc.expiresAt > Date.now() + 3_000_000, "expires_in 3600 s");
+      assert.match(doc.token, /^v2:[0-9a-f]{16}:/);
+      const table = (await meta.query<{ dump: string }>("SELECT string_agg(key || '=' || value, E'\\n') AS dump FROM meta")).rows[0]!.dump;
+      assert.ok(table.includes(key), "the scan sees the shared token's row");
+      const log = children.map((c) => c.output.join("\n")).join("\n");
+      for (const secret of [tokens.issued[0]!, CLIENT_SECRET]) {
+        assert.ok(!table.includes(secret), `${secret.slice(0, 6)}… is not in the meta table in clear`);
+        assert.ok(!log.includes(secret), `${secret.slice(0, 6)}… is not logged`);
+      }
+    } finally {
+      for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGTERM");
+      await Promise.all(children.map((c) => c.exited));
+      await meta.end();
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+      await Promise.all([tokens.close(), rx.close()]);
+    }
+  });
+});
 
 describe("OAuth2 client credentials: settings", () => {
   it("refuses bad oauth2 settings with a 400 naming the field, and keeps the secret write-only", async () => {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { randomBytes } from "node:crypto";
+import { createSecretBox } from "../../../src/core/secret-box.ts";
 import type { OAuth2Settings, SendResult } from "../../../src/core/types.ts";
 import {
   DEFAULT_TOKEN_LIFETIME_MS,
@@ -10,6 +12,8 @@ import {
   parseTokenResponse,
   refreshMarginMs,
   sendWithToken,
+  sharedTokenKey,
+  storeSharedTokens,
 } from "../../../src/delivery/oauth2.ts";
 
 // The OAuth2 token cache and token request without a network: a fake `send` answers as told.
@@ -160,5 +164,120 @@ describe("OAuth2 token cache", () => {
     assert.equal(r.statusCode, 401);
     assert.deepEqual(seen, ["Bearer tok-1", "Bearer tok-2"]);
     assert.equal(req.headers.authorization, "Bearer tok-2", "the caller's request holds the token it was sent with, for the (redacted) record");
+  });
+});
+
+/** A meta table in memory, counting reads and writes; `fail` makes both throw. */
+function fakeMeta() {
+  const rows = new Map<string, string>();
+  const m = {
+    rows,
+    reads: 0,
+    writes: 0,
+    fail: false,
+    async getMeta(key: string) {
+      m.reads++;
+      if (m.fail) throw new Error("database unreachable");
+      return rows.get(key) ?? null;
+    },
+    async setMeta(key: string, value: string) {
+      m.writes++;
+      if (m.fail) throw new Error("database unreachable");
+      rows.set(key, value);
+    },
+  };
+  return m;
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe("OAuth2 tokens shared through the store", () => {
+  const box = createSecretBox(randomBytes(32));
+  const quiet = { debug: () => {} };
+
+  it("a second process reads the token the first fetched (encrypted in the store); a memory hit does not read the store", async () => {
+    const t = fakeTokenServer(3600);
+    const meta = fakeMeta();
+    let now = 1000;
+    const one = createTokenCache(t.send, () => now, storeSharedTokens(meta, box, quiet));
+    const two = createTokenCache(t.send, () => now, storeSharedTokens(meta, box, quiet));
+    assert.equal(await one.token(client()), "tok-1");
+    await settle();
+    const stored = meta.rows.get(sharedTokenKey("ep_1"));
+    assert.ok(stored !== undefined, "the token was shared");
+    assert.ok(!stored.includes("tok-1"), "and is stored encrypted");
+    const doc = JSON.parse(stored) as { version: number; expiresAt: number; refreshAt: number; token: string };
+    assert.deepEqual([doc.version, doc.expiresAt, doc.refreshAt], [1, 1000 + 3_600_000, 1000 + 3_600_000 - 60_000]);
+    assert.equal(box.decrypt(doc.token), "tok-1");
+
+    assert.equal(await two.token(client()), "tok-1");
+    assert.equal(t.requests.length, 1, "the second process did not ask the token server");
+    const reads = meta.reads;
+    assert.equal(two.token(client()), "tok-1", "then it answers from memory, a plain value");
+    assert.equal(one.token(client()), "tok-1");
+    assert.equal(meta.reads, reads, "a memory hit does not read the store");
+
+    // Near its expiry the shared token is not used; nor is one of another endpoint version.
+    now = doc.refreshAt;
+    const three = createTokenCache(t.send, () => now, storeSharedTokens(meta, box, quiet));
+    assert.equal(await three.token(client()), "tok-2");
+    await settle();
+    now = 1000;
+    const four = createTokenCache(t.send, () => now, storeSharedTokens(meta, box, quiet));
+    assert.equal(await four.token(client(2)), "tok-3", "another version fetches its own");
+    await settle();
+    assert.equal(box.decrypt((JSON.parse(meta.rows.get(sharedTokenKey("ep_1"))!) as { token: string }).token), "tok-3");
+  });
+
+  it("after a 401 the new token is fetched, not read from the shared copy, and replaces it", async () => {
+    const t = fakeTokenServer();
+    const meta = fakeMeta();
+    const one = createTokenCache(t.send, () => 0, storeSharedTokens(meta, box, quiet));
+    const two = createTokenCache(t.send, () => 0, storeSharedTokens(meta, box, quiet));
+    assert.equal(await one.token(client()), "tok-1");
+    await settle();
+    assert.equal(await two.token(client()), "tok-1");
+    const seen: string[] = [];
+    const receiver = async (r: { headers: Record<string, string> }) => {
+      seen.push(r.headers.authorization!);
+      return r.headers.authorization === "Bearer tok-1" ? answer(401, "revoked") : answer(204, "");
+    };
+    const r = await sendWithToken(receiver, two, { headers: {}, oauth2: client() }, client(), () => 0);
+    assert.equal(r.statusCode, 204);
+    assert.deepEqual(seen, ["Bearer tok-1", "Bearer tok-2"], "the refused token was not taken again from the store");
+    await settle();
+    assert.equal(box.decrypt((JSON.parse(meta.rows.get(sharedTokenKey("ep_1"))!) as { token: string }).token), "tok-2");
+    const three = createTokenCache(t.send, () => 0, storeSharedTokens(meta, box, quiet));
+    assert.equal(await three.token(client()), "tok-2", "the other processes get the new token");
+    assert.equal(t.requests.length, 2);
+  });
+
+  it("a store that fails, or a value that cannot be read, is a token request: logged once at debug, never failing the attempt", async () => {
+    const t = fakeTokenServer();
+    const meta = fakeMeta();
+    const logged: string[] = [];
+    const logger = { debug: (o: object, msg: string) => void logged.push(`${msg} ${JSON.stringify(o)}`) };
+    meta.fail = true;
+    const cache = createTokenCache(t.send, () => 0, storeSharedTokens(meta, box, logger));
+    assert.equal(await cache.token(client()), "tok-1");
+    await settle();
+    cache.drop(client(), "tok-1");
+    assert.equal(await cache.token(client()), "tok-2");
+    await settle();
+    assert.equal(meta.reads + meta.writes, 3, "read once (not after the drop), written twice");
+    assert.equal(logged.length, 1, logged.join("\n"));
+    assert.match(logged[0]!, /shared OAuth2 token.*database unreachable/);
+    assert.ok(!logged[0]!.includes("tok-"), "the log holds no token");
+
+    meta.fail = false;
+    meta.rows.set(sharedTokenKey("ep_1"), "{not json");
+    const other = createTokenCache(t.send, () => 0, storeSharedTokens(meta, box, quiet));
+    assert.equal(await other.token(client()), "tok-3");
+    await settle();
+    // A value under a master key this process does not have counts as none.
+    const foreign = createSecretBox(randomBytes(32));
+    const elsewhere = createTokenCache(t.send, () => 0, storeSharedTokens(meta, foreign, quiet));
+    assert.equal(await elsewhere.token(client()), "tok-4");
+    assert.equal(t.requests.length, 4);
   });
 });
