@@ -20,3 +20,20 @@ export function createdBetween(since: number | undefined, until: number | undefi
   }
   return { where, params };
 }
+
+/**
+ * Adds the WHERE condition (and its parameters) for deliveries of an event-type pattern: a name,
+ * `prefix.*`, or `*` (no condition). substr rather than LIKE: `_` in a type name is a LIKE
+ * wildcard, and both dialects have substr.
+ */
+export function eventTypeMatching(pattern: string | null | undefined, where: string[], params: Param[]): void {
+  if (pattern === null || pattern === undefined || pattern === "*") return;
+  if (pattern.endsWith(".*")) {
+    const prefix = pattern.slice(0, -1);
+    where.push("substr(event_type, 1, ?) = ?");
+    params.push(prefix.length, prefix);
+  } else {
+    where.push("event_type = ?");
+    params.push(pattern);
+  }
+}

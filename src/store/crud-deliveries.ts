@@ -2,7 +2,7 @@
 import { retryNowBlocked } from "../core/health.ts";
 import type { Delivery, EventRecord } from "../core/types.ts";
 import { rowToAlert, rowToBatch, rowToAttempt, rowToDelivery, rowToEvent } from "./rows.ts";
-import { createdBetween } from "./created-between.ts";
+import { createdBetween, eventTypeMatching } from "./created-between.ts";
 import { page } from "./crud-sql.ts";
 import { GATE_COLUMNS, rowToGate } from "./operations.ts";
 import type { Param, SqlDb } from "./sql.ts";
@@ -16,17 +16,7 @@ export function listDeliveriesQuery(tenantId: string, f: DeliveryFilter, p: Page
   // the tenant's whole history in deliveries_tenant instead.
   const where = [f.eventId ? "tenant_id || '' = ?" : "tenant_id = ?", "id < ?", ...range.where];
   const params: Param[] = [tenantId, decodeCursor(p.cursor) ?? "\uffff", ...range.params];
-  if (f.eventType !== undefined && f.eventType !== "*") {
-    if (f.eventType.endsWith(".*")) {
-      // substr rather than LIKE: `_` in a type name is a LIKE wildcard, and both dialects have substr.
-      const prefix = f.eventType.slice(0, -1);
-      where.push("substr(event_type, 1, ?) = ?");
-      params.push(prefix.length, prefix);
-    } else {
-      where.push("event_type = ?");
-      params.push(f.eventType);
-    }
-  }
+  eventTypeMatching(f.eventType, where, params);
   for (const [col, v] of [
     ["endpoint_id", f.endpointId],
     ["event_id", f.eventId],

@@ -2,7 +2,7 @@ import { passesSeverity } from "../core/endpoint-settings.ts";
 import { matchesEventType } from "../core/event-types.ts";
 import { idFloor, newId } from "../core/ids.ts";
 import type { Replay, ReplayScope } from "../core/types.ts";
-import { createdBetween } from "./created-between.ts";
+import { createdBetween, eventTypeMatching } from "./created-between.ts";
 import { compiledFilter, eventSubject } from "./fanout.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type Page, type PageResult, decodeCursor, encodeCursor } from "./page.ts";
@@ -86,17 +86,7 @@ function failedWhere(f: FailedFilter): { where: string; params: Param[] } {
     where.push("endpoint_id = ?");
     params.push(f.endpointId);
   }
-  if (f.eventType !== null && f.eventType !== "*") {
-    if (f.eventType.endsWith(".*")) {
-      // substr rather than LIKE: `_` in a type name is a LIKE wildcard (as in the delivery log's filter).
-      const prefix = f.eventType.slice(0, -1);
-      where.push("substr(event_type, 1, ?) = ?");
-      params.push(prefix.length, prefix);
-    } else {
-      where.push("event_type = ?");
-      params.push(f.eventType);
-    }
-  }
+  eventTypeMatching(f.eventType, where, params);
   return { where: where.join(" AND "), params };
 }
 
