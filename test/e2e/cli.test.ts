@@ -392,7 +392,7 @@ describe("cli", () => {
           await runOk(["tenant", "create", "--id", "acme"], env);
           const add = await runOk(["endpoint", "add", "--tenant", "acme", "--rate-limit", "2.5/4", rx.url], env);
           assert.match(add.out, /rate limit\s+2\.5 a second, bursts of 4\n/);
-          assert.match(add.out, /health\s+no recent attempts; circuit closed\n/);
+          assert.match(add.out, /health\s+unknown: no recent attempts; circuit closed\n/);
           const id = /created endpoint (ep_\w+) -> /.exec(add.out)![1];
           assert.deepEqual((await api<{ rateLimit: unknown }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.rateLimit, { perSecond: 2.5, burst: 4 });
           for (let i = 0; i < 3; i++) await runOk(["send", "--tenant", "acme", "--type", "scan.done"], env, 0, `{"i":${i}}`);
@@ -403,7 +403,7 @@ describe("cli", () => {
           );
           const show = await runOk(["endpoint", "show", "--tenant", "acme", "--id", id], env);
           assert.match(show.out, /status\s+failing\n/);
-          assert.match(show.out, /health\s+0% of the last \d+ attempts succeeded; circuit open until \d{4}-/);
+          assert.match(show.out, /health\s+failing: 0% of the last \d+ attempts succeeded; circuit open until \d{4}-/);
           assert.match(show.out, /last failure \S+: HTTP 503\n/);
           assert.match(show.out, /failing since \S+ \(\d+ failed in a row\); disabled at \S+ unless it recovers/);
           const list = await runOk(["endpoint", "list", "--tenant", "acme"], env);

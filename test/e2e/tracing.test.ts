@@ -345,8 +345,10 @@ describe("tracing.propagate: the CLI", () => {
       const id = /created endpoint (ep_\w+) -> /.exec(add.out)![1]!;
       const tracing = async () => (await api<{ tracing: unknown }>("GET", `/v1/tenants/acme/endpoints/${id}`)).body.tracing;
       assert.deepEqual(await tracing(), { propagate: true });
-      await run(["endpoint", "update", "--tenant", "acme", "--id", id, "--no-propagate-trace"]);
+      assert.match(add.out, /tracing\s+sends the attempt's traceparent to the receiver\n/);
+      const off = await run(["endpoint", "update", "--tenant", "acme", "--id", id, "--no-propagate-trace"]);
       assert.deepEqual(await tracing(), { propagate: false });
+      assert.doesNotMatch(off.out, /traceparent/);
       const both = await run(["endpoint", "update", "--tenant", "acme", "--id", id, "--propagate-trace", "--no-propagate-trace"], 2);
       assert.match(both.err, /--propagate-trace and --no-propagate-trace cannot be combined/);
       const plain = await run(["endpoint", "add", "--tenant", "acme", "http://127.0.0.1:9/y"]);
