@@ -1,5 +1,5 @@
 import { rootCertificates } from "node:tls";
-import { type Dispatcher, Pool, ProxyAgent } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import type { ErrorClass, SendResult } from "../core/types.ts";
 import type { DestinationPolicy } from "../core/addresses.ts";
 import { type OnBlocked, createGuardedLookup } from "./guarded-lookup.ts";
@@ -119,25 +119,18 @@ export function createSender(opts: SenderOptions): PooledSender {
         ...(tls && t.skipVerify ? { rejectUnauthorized: false } : {}),
       };
       const common = { connections: opts.connectionsPerEndpoint, pipelining: 1, headersTimeout: t.requestTimeoutMs, bodyTimeout: t.requestTimeoutMs };
-      const pool: Dispatcher = named
+      // A named proxy has the target checked here before the tunnel is asked for; TOCSIN_EGRESS_PROXY leaves that to the proxy.
+      const pool: Dispatcher = proxy
         ? createProxyAgent({
-            uri: named.url,
+            uri: proxy,
             connections: opts.connectionsPerEndpoint,
             headersTimeout: t.requestTimeoutMs,
             bodyTimeout: t.requestTimeoutMs,
             connectTimeoutMs: t.connectTimeoutMs,
             requestTls: targetTls,
-            check: checkTarget,
+            check: named ? checkTarget : null,
           })
-        : proxy
-          ? new ProxyAgent({
-              ...common,
-              uri: proxy,
-              proxyTunnel: true,
-              requestTls: { timeout: t.connectTimeoutMs, ...targetTls },
-              connect: { timeout: t.connectTimeoutMs },
-            })
-          : new Pool(url.origin, { ...common, connect: { timeout: t.connectTimeoutMs, ...(lookup ? { lookup } : {}), ...targetTls } });
+        : new Pool(url.origin, { ...common, connect: { timeout: t.connectTimeoutMs, ...(lookup ? { lookup } : {}), ...targetTls } });
       p = { pool, lastUsed: 0, active: 0 };
       pools.set(k, p);
     }
