@@ -99,7 +99,7 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     enabled: e.enabled,
     disabledReason: e.disabledReason,
     // An enabled, validated endpoint whose attempts keep failing is failing before its circuit opens.
-    status: status === "active" && health.status === "failing" ? ("failing" as const) : status,
+    status,
     secretSet: true,
     previousSecretExpiresAt: e.previousSecretExpiresAt !== null && e.previousSecretExpiresAt > now ? iso(e.previousSecretExpiresAt) : null,
     warnings: endpointWarnings(e, now),

@@ -45,13 +45,14 @@ export type EndpointPatch = Partial<EndpointInput>;
 
 /**
  * Status precedence: disabled > pending_validation | validation_failed > failing > active.
- * failing: the circuit is open (nothing is sent until its cool-down ends) or probing.
+ * failing: the circuit is open (nothing is sent until its cool-down ends) or probing, or the
+ * latest attempts failed in a row (health.status failing).
  */
 export function endpointStatus(e: Endpoint): EndpointStatus {
   if (!e.enabled) return "disabled";
   if (e.validationStatus === "pending") return "pending_validation";
   if (e.validationStatus === "failed") return "validation_failed";
-  if (e.health && e.health.circuit !== "closed") return "failing";
+  if (e.health && (e.health.circuit !== "closed" || e.health.status === "failing")) return "failing";
   return "active";
 }
 
