@@ -104,6 +104,11 @@ describe("windows in and around the Berlin gap and repeated hour", () => {
     assertBoundaries(s, "2026-10-24T23:30:00.000Z", "2026-10-25T01:30:00.000Z");
   });
 
+  it("ends at the second 02:00 when the end is where the repeated hour begins (01:00–02:00 lasts two hours)", () => {
+    const s: Schedule = { ...berlin, start: "01:00", end: "02:00" };
+    assertBoundaries(s, "2026-10-24T23:00:00.000Z", "2026-10-25T01:00:00.000Z");
+  });
+
   it("starts at the first occurrence when the start is in the repeated hour (02:30–03:30 runs 02:30 CEST–03:30 CET)", () => {
     const s: Schedule = { ...berlin, start: "02:30", end: "03:30" };
     assertBoundaries(s, "2026-10-25T00:30:00.000Z", "2026-10-25T02:30:00.000Z");
