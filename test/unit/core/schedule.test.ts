@@ -244,6 +244,46 @@ describe("a gap at midnight (America/Santiago: 00:00 jumps to 01:00 on the first
   });
 });
 
+describe("every window of ten years, read on the zone's own clock", () => {
+  // An independent check through Intl alone: each window starts the first moment the local clock
+  // reads the start time or later on a listed day, and ends the first moment it reads the end time
+  // or later (at the second pass when the end time happens twice, which the cases above fix).
+  const zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe", "America/Santiago", "Asia/Kolkata"];
+  for (const timeZone of zones) {
+    it(`${timeZone}: Wednesdays and Sundays 00:30–02:30, 2020–2029`, () => {
+      const s: Schedule = { days: ["wed", "sun"], start: "00:30", end: "02:30", timeZone };
+      const clock = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      const read = (t: number) => {
+        const parts = clock.formatToParts(t);
+        const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+        return { day: part("weekday"), time: `${part("hour")}:${part("minute")}` };
+      };
+      // From the Tuesday before 1 January 2020 (a Wednesday) everywhere, so its window counts.
+      let w = nextWindow(s, ms("2019-12-31T00:00:00.000Z"));
+      let count = 0;
+      while (w !== null && w.start < ms("2030-01-01T00:00:00.000Z")) {
+        const where = `${timeZone} ${new Date(w.start).toISOString()}`;
+        assert.ok(["Wed", "Sun"].includes(read(w.start).day), where);
+        const before = read(w.start - 1);
+        assert.ok(read(w.start).time >= "00:30" && (before.day !== read(w.start).day || before.time < "00:30"), `start ${where}`);
+        assert.ok(read(w.end).time >= "02:30" && read(w.end - 1).time < "02:30", `end ${where}`);
+        assert.ok(w.end - w.start >= 30 * 60_000 && w.end - w.start <= 3 * 3600_000, `length ${where}`);
+        assert.equal(isActive(s, w.start), true, where);
+        assert.equal(isActive(s, w.start - 1), false, where);
+        assert.equal(isActive(s, w.end), false, where);
+        assert.deepEqual(windowAt(s, w.end - 1), w, where);
+        const next = nextWindow(s, w.start);
+        assert.ok(next === null || next.start >= w.end, where);
+        w = next;
+        count++;
+      }
+      // 2020–2029 has 1044 Wednesdays and Sundays; a day whose window lay wholly in a gap would be
+      // missing (none here: no zone above has a gap covering both 00:30 and 02:30).
+      assert.equal(count, 1044);
+    });
+  }
+});
+
 describe("scheduleProblems", () => {
   it("accepts a valid schedule", () => {
     assert.deepEqual(scheduleProblems(berlin), []);
