@@ -275,6 +275,11 @@ for (const backend of await testBackends()) {
                 assert.equal((await globex("POST", `${T}/silences/${s.id}/expire`)).status, 404);
                 assert.deepEqual((await globex<{ data: unknown[] }>("GET", "/v1/tenants/globex/silences")).body.data, []);
                 assert.equal((await api<Silence>("GET", `${T}/silences/${s.id}`)).body.state, "active");
+                // A portal session is an author too.
+                const portal = createApi(url, (await admin<{ token: string }>("POST", `${T}/portal-sessions`)).body.token);
+                const byPortal = await silence(portal, { duration: "1h", matchers: { type: "nothing.here" }, comment: "from the portal" });
+                assert.equal(byPortal.createdBy.kind, "portal");
+                assert.equal((await portal("POST", `${T}/silences/${byPortal.id}/expire`)).status, 200);
               });
 
               await t.test("the metric counts silenced deliveries", async () => {
