@@ -24,7 +24,7 @@ export interface SilenceInput {
 export const SILENCE_MAX_ENDPOINTS = 100;
 
 const RFC3339 = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)$/;
-const DURATION = /^\d+(?:s|m|h|d)$/;
+const DURATION = /^\d{1,6}(?:s|m|h|d)$/;
 
 function instant(v: string): number | null {
   const ms = Date.parse(v);

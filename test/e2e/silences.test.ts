@@ -147,6 +147,7 @@ for (const backend of await testBackends()) {
                 await bad({ schedule: { days: ["sun"], start: "02:00", end: "04:00", timeZone: "Mars/Olympus" }, comment: "c" }, "/schedule/timeZone");
                 await bad({ duration: "1h", comment: "" }, "/comment");
                 await bad({ duration: "soon", comment: "c" }, "/duration");
+                await bad({ duration: "99999999999d", comment: "c" }, "/duration");
                 await bad({ comment: "no end" }, "/endsAt");
                 // Every field at once.
                 const r = await api<Problem>("POST", `${T}/silences`, { endpointIds: ["ep_nope"], duration: "soon", comment: " " });
