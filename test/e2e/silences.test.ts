@@ -148,6 +148,7 @@ for (const backend of await testBackends()) {
                 await bad({ duration: "1h", comment: "" }, "/comment");
                 await bad({ duration: "soon", comment: "c" }, "/duration");
                 await bad({ duration: "99999999999d", comment: "c" }, "/duration");
+                await bad({ startsAt: "9999-12-31T00:00:00Z", duration: "1h", comment: "c" }, "/startsAt");
                 await bad({ comment: "no end" }, "/endsAt");
                 // Every field at once.
                 const r = await api<Problem>("POST", `${T}/silences`, { endpointIds: ["ep_nope"], duration: "soon", comment: " " });
