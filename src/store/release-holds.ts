@@ -24,7 +24,8 @@ export interface Hold extends DeliveryReason {
   always?: boolean;
 }
 
-const HELD = `SELECT endpoint_id, fingerprint, tenant_id, held FROM alert_sends
+/** The held rows after a position (endpoint id, fingerprint), in the order of alert_sends_held. */
+export const HELD = `SELECT endpoint_id, fingerprint, tenant_id, held FROM alert_sends
   WHERE held IS NOT NULL AND (endpoint_id > ? OR (endpoint_id = ? AND fingerprint > ?))`;
 const ALERT = "SELECT status, last_event_id FROM alerts WHERE tenant_id = ? AND fingerprint = ?";
 const EVENT = "SELECT id, type, severity, fingerprint, state, payload FROM events WHERE tenant_id = ? AND id = ?";
