@@ -144,6 +144,7 @@ export function presentDelivery(d: Delivery & { waitingFor?: WaitingFor | null }
     lastError: d.lastError,
     batchId: d.batchId,
     pinnedVersion: d.pinnedVersion,
+    reason: d.reason,
     ...(d.waitingFor === undefined ? {} : { waitingFor: d.waitingFor && { reason: d.waitingFor.reason, until: isoOrNull(d.waitingFor.until) } }),
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),

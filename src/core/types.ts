@@ -181,7 +181,19 @@ export interface EventRecord {
   updateCount: number;
 }
 
-export type DeliveryStatus = "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
+export type DeliveryStatus = "pending" | "delivering" | "succeeded" | "failed" | "cancelled" | "suppressed";
+
+/**
+ * Why a delivery was not sent as usual: held by a silence or maintenance window (`silenced`),
+ * folded into a digest (`folded`), or held while its alert flaps (`flapping`). A `suppressed`
+ * delivery always has one; `message` says it in a sentence.
+ */
+export interface DeliveryReason {
+  code: "silenced" | "folded" | "flapping";
+  message: string;
+  silenceId?: string;
+  digestId?: string;
+}
 
 export interface Delivery {
   id: string;
@@ -198,6 +210,8 @@ export interface Delivery {
   batchId: string | null;
   /** The endpoint version whose settings shape the body (fixed at the first attempt). */
   pinnedVersion: number | null;
+  /** Why it was not sent as usual (suppressed, folded); null for an ordinary delivery. */
+  reason: DeliveryReason | null;
   createdAt: number;
   updatedAt: number;
 }

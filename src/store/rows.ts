@@ -83,6 +83,7 @@ export function rowToDelivery(r: Row): Delivery {
     lastError: strOrNull(r.last_error),
     batchId: strOrNull(r.batch_id),
     pinnedVersion: numOrNull(r.pinned_version),
+    reason: parseOrNull(r.reason) as Delivery["reason"],
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
