@@ -11,6 +11,7 @@ import { EndpointsPage } from "./pages/EndpointsPage.tsx";
 import { EventTypesPage } from "./pages/EventTypesPage.tsx";
 import { EventsPage } from "./pages/EventsPage.tsx";
 import { OverviewPage } from "./pages/OverviewPage.tsx";
+import { AlertsPage } from "./pages/AlertsPage.tsx";
 import { TenantsPage } from "./pages/TenantsPage.tsx";
 
 /** The signed-in console: header, navigation, and the current page. */
@@ -38,6 +39,7 @@ export function Shell() {
       current: ["endpoints", "endpoint", "endpoint-new", "endpoint-edit"].includes(route.page),
     });
     nav.push({ to: { page: "deliveries", tenant }, label: "Deliveries", current: route.page === "deliveries" || route.page === "delivery" });
+    nav.push({ to: { page: "alerts", tenant }, label: "Alerts", current: route.page === "alerts" });
     nav.push({ to: { page: "overview", tenant }, label: "Overview", current: route.page === "overview" });
     if (postsEvents) nav.push({ to: { page: "events", tenant }, label: "Events", current: route.page === "events" });
   }
@@ -117,6 +119,12 @@ function Page({ route, ownTenant, canPost }: { route: Route; ownTenant: string |
       return <OverviewPage tenant={route.tenant} />;
     case "events":
       return canPost ? <EventsPage tenant={route.tenant} /> : <NotFound path={pathOf(route)} />;
+    case "silences":
+    case "silence-new":
+    case "silence":
+      return <NotFound path={pathOf(route)} />;
+    case "alerts":
+      return <AlertsPage tenant={route.tenant} />;
     case "not-found":
       return <NotFound path={route.path} />;
   }
