@@ -117,7 +117,7 @@ export interface SilenceBody {
 
 const TYPE_PATTERN = /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
-const DURATION = /^\d+\s*(m|h|d)$/;
+const DURATION = /^\d+\s*(s|m|h|d)$/;
 
 /** A datetime-local value (the browser's zone) as RFC 3339 UTC; null when it is not a time. */
 export function localToIso(value: string): string | null {

@@ -89,9 +89,12 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
                   {pending ? "Retry now" : "Retry"}
                 </button>
               ) : null}
-              <Link to={silenceLink} className="button">
-                Silence…
-              </Link>
+              {/* Offered once the event is read, so its fingerprint is in the link. */}
+              {event.data !== undefined || event.error ? (
+                <Link to={silenceLink} className="button">
+                  Silence…
+                </Link>
+              ) : null}
             </>
           ) : null
         }
