@@ -189,7 +189,8 @@ describe("silences in the customer portal, in Chromium", { skip: missing ?? fals
         const error = page.locator("#sil-endsAt-error");
         await error.waitFor();
         browser.expectedFailures.clear();
-        assert.match(await error.innerText(), /must end after startsAt/);
+        assert.match(await error.innerText(), /^must end after the start$/);
+        await browser.shot(`silences-04-refused-${backend}`, page);
         assert.equal(await page.getByLabel("Ends at").getAttribute("aria-invalid"), "true");
         assert.match(await page.locator("#form-error").innerText(), /Please correct the field marked below/);
         assert.equal(new URL(page.url()).pathname, `/tenants/${TENANT}/silences/new`);
@@ -213,6 +214,7 @@ describe("silences in the customer portal, in Chromium", { skip: missing ?? fals
         await page.getByLabel("To", { exact: true }).fill("04:00");
         await page.getByLabel("Time zone").fill("Europe/Berlin");
         await page.getByLabel("Comment", { exact: true }).fill("Patch night");
+        await browser.shot(`silences-03-window-form-${backend}`, page);
         await page.getByRole("button", { name: "Add maintenance window" }).click();
 
         await page.getByRole("heading", { name: /Pager/ }).waitFor();
@@ -224,7 +226,7 @@ describe("silences in the customer portal, in Chromium", { skip: missing ?? fals
         assert.deepEqual(made.schedule, { days: ["sat", "sun"], start: "02:00", end: "04:00", timeZone: "Europe/Berlin" });
         assert.deepEqual(made.endpointIds, [ids.Pager]);
         assert.ok(made.nextWindow, "a weekly window has a next one");
-        await browser.shot(`silences-03-maintenance-${backend}`, page);
+        await browser.shot(`silences-05-maintenance-${backend}`, page);
         noProblems("the maintenance window");
       });
 

@@ -11,7 +11,8 @@ export type Silence = ResponseData<"/v1/tenants/{tenant}/silences/{id}", "get">;
 export function authorOf(s: Silence): string {
   const by = s.createdBy;
   const kind = by.kind === "portal" ? "portal session" : by.kind === "admin" ? "admin key" : "tenant key";
-  return by.name ? `${by.name} (${kind})` : `${kind} ${by.keyId}`;
+  if (!by.name) return `${kind} ${by.keyId}`;
+  return by.name.toLowerCase().includes(kind) ? by.name : `${by.name} (${kind})`;
 }
 
 /**

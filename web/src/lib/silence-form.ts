@@ -225,6 +225,11 @@ export function silenceFieldForPath(path: string): SilenceField | null {
   }
 }
 
+/** An API message in the form's words: `startsAt` is the start, `endsAt` the end. */
+function formWords(message: string): string {
+  return message.replace(/\bstartsAt\b/g, "the start").replace(/\bendsAt\b/g, "the end");
+}
+
 /**
  * A problem document as errors at the form's fields. A field the form does not show in its
  * current mode (an end given as a duration, refused at `/endsAt`) is put on the field that is.
@@ -237,7 +242,7 @@ export function problemToSilenceErrors(problem: { detail?: string; errors?: { pa
     if (f && field === "startsAt" && f.startMode === "now") field = null;
     const key = field ?? "form";
     if (out[key]) continue;
-    out[key] = field ? e.message : `${e.path || "body"}: ${e.message}`;
+    out[key] = formWords(field ? e.message : `${e.path || "body"}: ${e.message}`);
   }
   if (Object.keys(out).length === 0) out.form = problem.detail ?? "The server refused the silence.";
   return out;

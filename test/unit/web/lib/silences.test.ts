@@ -199,9 +199,13 @@ describe("web console: the silence form", () => {
       ],
     };
     const at = { ...newSilenceForm("UTC"), endMode: "at" as const };
-    assert.deepEqual(problemToSilenceErrors(problem, at), { endsAt: "must be after startsAt", comment: "is too long", form: "/extra: is not allowed" });
+    assert.deepEqual(problemToSilenceErrors(problem, at), { endsAt: "must be after the start", comment: "is too long", form: "/extra: is not allowed" });
     // Given as a duration, the end the server computed is refused at the duration field.
-    assert.equal(problemToSilenceErrors(problem, newSilenceForm("UTC")).duration, "must be after startsAt");
+    assert.equal(problemToSilenceErrors(problem, newSilenceForm("UTC")).duration, "must be after the start");
+    assert.equal(
+      problemToSilenceErrors({ errors: [{ path: "/endsAt", message: "a one-off silence needs endsAt or duration" }] }).endsAt,
+      "a one-off silence needs the end or duration",
+    );
     assert.deepEqual(problemToSilenceErrors({ detail: "Not allowed" }), { form: "Not allowed" });
   });
 });
