@@ -1,19 +1,12 @@
 import type { AlertStep } from "./alerts.ts";
 import { type EndpointFacts, type Notice, endpointRef } from "./notices.ts";
+import type { FlappingSettings } from "./types.ts";
 
 // Flap damping: an alert that opens again and again is held back from an endpoint until it has
 // been stable for a while, and the endpoint's receiver is told once why. Pure decisions over what
 // the endpoint's alert_sends row remembers of the alert (store/flap-steps.ts reads and writes it).
 
-/** An endpoint's `flapping` setting. */
-export interface FlappingSettings {
-  /** N: the alert may start again after an end this many times within the window; once more marks it flapping. */
-  transitions: number;
-  /** M: the window, in minutes, those restarts are counted in. */
-  windowMin: number;
-  /** How long the alert must go without a start or an end before the hold ends and its current state is sent. */
-  stableSec: number;
-}
+export type { FlappingSettings };
 
 export const FLAPPING_DEFAULTS: Readonly<FlappingSettings> = Object.freeze({ transitions: 5, windowMin: 30, stableSec: 600 });
 
