@@ -1,7 +1,7 @@
 import type { AlertRow, AlertStep } from "../core/alerts.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { type CompiledFilter, type FilterDoc, type FilterSubject, compileFilter, filterSubject } from "../core/filter.ts";
-import type { LifecycleSettings } from "../core/types.ts";
+import type { FlappingSettings, LifecycleSettings } from "../core/types.ts";
 import type { Param, Row } from "./sql.ts";
 
 // Fan-out pieces both backends share: the endpoints an ingest matches against and the alert
@@ -14,6 +14,8 @@ export interface FanoutEndpoint {
   /** The settings document, parsed only when an alert update needs its lifecycle. */
   settings: string | null;
   lifecycle?: LifecycleSettings;
+  /** Parsed with the lifecycle. */
+  flapping?: FlappingSettings | null;
   /** Set for endpoints that batch. */
   batchMaxEvents: number | null;
   batchWaitMs: number;
@@ -75,8 +77,18 @@ export function eventSubject(
 }
 
 export function lifecycleOf(ep: FanoutEndpoint): LifecycleSettings {
-  ep.lifecycle ??= parseSettings(ep.settings).lifecycle;
+  if (ep.lifecycle === undefined) {
+    const s = parseSettings(ep.settings);
+    ep.lifecycle = s.lifecycle;
+    ep.flapping = s.flapping;
+  }
   return ep.lifecycle;
+}
+
+/** The endpoint's flap damping, parsed with its lifecycle. */
+export function flappingOf(ep: FanoutEndpoint): FlappingSettings | null {
+  lifecycleOf(ep);
+  return ep.flapping ?? null;
 }
 
 export const SELECT_ALERT = "SELECT status, started_at, ended_at, update_count FROM alerts WHERE tenant_id = ? AND fingerprint = ?";
