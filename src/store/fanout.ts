@@ -96,9 +96,11 @@ export const UPSERT_ALERT = `INSERT INTO alerts (tenant_id, fingerprint, status,
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
     update_count = excluded.update_count, last_event_id = excluded.last_event_id, last_event_at = excluded.last_event_at`;
-export const SELECT_ALERT_SEND = "SELECT last_sent_at FROM alert_sends WHERE endpoint_id = ? AND fingerprint = ?";
-export const UPSERT_ALERT_SEND = `INSERT INTO alert_sends (endpoint_id, fingerprint, tenant_id, last_sent_at) VALUES (?, ?, ?, ?)
-  ON CONFLICT (endpoint_id, fingerprint) DO UPDATE SET last_sent_at = excluded.last_sent_at`;
+export const SELECT_ALERT_SEND = "SELECT last_sent_at, held, flap_starts, flapping_until FROM alert_sends WHERE endpoint_id = ? AND fingerprint = ?";
+/** An alert event queued for an endpoint, with flap damping's memory (store/flap-steps.ts); no hold any more. */
+export const UPSERT_ALERT_SEND = `INSERT INTO alert_sends (endpoint_id, fingerprint, tenant_id, last_sent_at, flap_starts, flapping_until) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (endpoint_id, fingerprint) DO UPDATE SET last_sent_at = excluded.last_sent_at, held = NULL,
+    flap_starts = excluded.flap_starts, flapping_until = excluded.flapping_until`;
 
 export function rowToAlertRow(r: Row): AlertRow {
   return {

@@ -21,6 +21,7 @@ import {
   rowToFanoutEndpoint,
 } from "./fanout.ts";
 import type { DeliveryReason } from "../core/types.ts";
+import { type FlapOnsetAt, flapNoticeSteps, flapSteps } from "./flap-steps.ts";
 import type { Param, Row } from "./sql.ts";
 import type { IngestResult, NewEvent } from "./store.ts";
 
@@ -103,6 +104,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
     for (const fp of fingerprints) yield all("ingest: alert lock", ALERT_LOCK, [`alert ${tenantId} ${fp}`]);
   }
   const batching = new Set<FanoutEndpoint>();
+  const onsets: FlapOnsetAt[] = [];
   const out: IngestResult[] = [];
   const eventRows: Param[][] = [];
   const deliveryRows: Param[][] = [];
@@ -153,7 +155,13 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       if (step !== null) {
         const last = (yield all("ingest: alert send", SELECT_ALERT_SEND, [ep.id, fp])).rows[0];
         if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
-        yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now]);
+        const flap = yield* flapSteps(ep, tenantId, fp!, step, last, ev.severity ?? null, now, onsets);
+        if (flap.reason !== null) {
+          deliveryRows.push(suppressedRow(tenantId, ev.id, ep.id, ev.type, now, flap.reason));
+          n++;
+          continue;
+        }
+        yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now, ...flap.memory]);
       }
       // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
       if (ep.batchMaxEvents !== null) batching.add(ep);
@@ -165,6 +173,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
     out.push(r);
   }
   if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 12)]);
+  if (onsets.length) yield* flapNoticeSteps(tenantId, onsets, now, (t, notices) => ingestSteps(d, t, notices, now, 0));
   if (deliveryRows.length === 0) return out;
   yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 9)]);
   for (const ep of batching) {
