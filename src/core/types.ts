@@ -238,6 +238,8 @@ export interface Alert {
   updateCount: number;
   lastEventId: string;
   lastEventAt: number;
+  /** Endpoints whose sends of this alert are held (a silence, flap damping), with why. */
+  holds: { endpointId: string; reason: DeliveryReason }[];
 }
 
 export type ReplayScope = "failed" | "all";

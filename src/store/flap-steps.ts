@@ -32,6 +32,9 @@ export const INSERT_OWN_NOTICE = `INSERT INTO deliveries (id, tenant_id, event_i
   SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), 'pending', 0, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
   WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE event_id = ? AND endpoint_id = ?)`;
 
+/** Whether an alert_sends row's hold is flap damping's (which decides about that alert's ends itself). */
+export const flapHeld = (row: Row): boolean => parseFlapHold((row.held as string | null | undefined) ?? null) !== null;
+
 /** An onset seen during an ingest call, announced once the call's own events are stored. */
 export interface FlapOnsetAt {
   endpointId: string;
