@@ -50,12 +50,18 @@ for (const backend of await testBackends()) {
                 assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
                 const damped = await endpoint(api, { url: `${rx.url}/damped`, eventTypes: ["alert.*"], flapping: SMALL });
                 const plain = await endpoint(api, { url: `${rx.url}/plain`, eventTypes: ["alert.*"] });
-                const watch = await endpoint(api, { url: `${rx.url}/watch`, eventTypes: ["tocsin.alert.*"] });
+                await endpoint(api, { url: `${rx.url}/watch`, eventTypes: ["tocsin.alert.*"] });
                 assert.deepEqual((await api<{ flapping: unknown }>("GET", `/v1/tenants/acme/endpoints/${damped}`)).body.flapping, SMALL);
                 assert.equal((await api<{ flapping: unknown }>("GET", `/v1/tenants/acme/endpoints/${plain}`)).body.flapping, null);
 
                 const send = async (n: number, fingerprint: string, state: string) => {
-                  const r = await api<{ id: string }>("POST", "/v1/tenants/acme/events", { type: "alert.disk", fingerprint, state, severity: "high", payload: { n } });
+                  const r = await api<{ id: string }>("POST", "/v1/tenants/acme/events", {
+                    type: "alert.disk",
+                    fingerprint,
+                    state,
+                    severity: "high",
+                    payload: { n },
+                  });
                   assert.equal(r.status, 202, JSON.stringify(r.body));
                   return r.body.id;
                 };
@@ -101,7 +107,11 @@ for (const backend of await testBackends()) {
                     heldSince: "string",
                   },
                 );
-                assert.deepEqual(bodyOf(at("/damped").find((r) => typeOf(r) === "flapping")!), notice, "the damping endpoint gets the notice without subscribing");
+                assert.deepEqual(
+                  bodyOf(at("/damped").find((r) => typeOf(r) === "flapping")!),
+                  notice,
+                  "the damping endpoint gets the notice without subscribing",
+                );
 
                 const held = (await deliveries(api, damped)).filter((d) => d.status === "suppressed");
                 assert.deepEqual(held.map((d) => d.eventId).sort(), ids.slice(6).sort(), "the start that made it flapping and the pair after it");
@@ -116,6 +126,14 @@ for (const backend of await testBackends()) {
 
                 const flapping = async () => value(await scrape(url, "flapping-metrics"), "tocsin_alerts_flapping");
                 assert.equal(await flapping(), 1);
+                type Alert = { status: string; holds: { endpointId: string; reason: { code: string }; until: string | null }[] };
+                const alert = async () => (await api<Alert>("GET", `/v1/tenants/acme/alerts/${encodeURIComponent("disk db-1")}`)).body;
+                const shown = await alert();
+                assert.deepEqual(
+                  shown.holds.map((h) => [h.endpointId, h.reason.code, typeof h.until]),
+                  [[damped, "flapping", "string"]],
+                  "the alerts API shows the hold",
+                );
 
                 // Stable: nothing happens until stableSec has passed, then the current state goes, once.
                 const before = at("/damped").length;
@@ -129,6 +147,7 @@ for (const backend of await testBackends()) {
                   "the release to be delivered",
                 );
                 assert.equal(at("/damped").length, before + 1, "sent once");
+                assert.deepEqual((await alert()).holds, [], "the hold is lifted");
                 assert.equal(at("/watch").length, 1, "one notice in all");
               },
               () => Date.now() + offset,
@@ -143,7 +162,11 @@ for (const backend of await testBackends()) {
         assert.equal((await api("POST", "/v1/tenants", { id: "acme" })).status, 201);
         const id = await endpoint(api, { url: "https://receiver.example/hook", eventTypes: ["*"], flapping: {} });
         const path = `/v1/tenants/acme/endpoints/${id}`;
-        assert.deepEqual((await api<{ flapping: unknown }>("GET", path)).body.flapping, { transitions: 5, windowMin: 30, stableSec: 600 }, "{} takes the defaults");
+        assert.deepEqual(
+          (await api<{ flapping: unknown }>("GET", path)).body.flapping,
+          { transitions: 5, windowMin: 30, stableSec: 600 },
+          "{} takes the defaults",
+        );
         const bad: [unknown, string][] = [
           [{ transitions: 0 }, "/flapping/transitions"],
           [{ transitions: 101 }, "/flapping/transitions"],
@@ -162,7 +185,11 @@ for (const backend of await testBackends()) {
         const merged = await api<{ flapping: unknown }>("PATCH", path, { flapping: { stableSec: 120 } });
         assert.equal(merged.status, 200, JSON.stringify(merged.body));
         assert.deepEqual(merged.body.flapping, { transitions: 5, windowMin: 30, stableSec: 120 });
-        assert.deepEqual((await api<{ flapping: unknown }>("PATCH", path, { name: "renamed" })).body.flapping, { transitions: 5, windowMin: 30, stableSec: 120 });
+        assert.deepEqual((await api<{ flapping: unknown }>("PATCH", path, { name: "renamed" })).body.flapping, {
+          transitions: 5,
+          windowMin: 30,
+          stableSec: 120,
+        });
         assert.equal((await api<{ flapping: unknown }>("PATCH", path, { flapping: null })).body.flapping, null);
       });
     });
