@@ -24,11 +24,14 @@ export interface SilenceInput {
 export const SILENCE_MAX_ENDPOINTS = 100;
 
 const RFC3339 = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)$/;
-const DURATION = /^\d+(?:s|m|h|d)$/;
+const DURATION = /^\d{1,6}(?:s|m|h|d)$/;
+
+/** Times a silence may name: its windows and end then stay four-digit years, as RFC 3339 writes them. */
+const LATEST = Date.parse("9000-01-01T00:00:00Z");
 
 function instant(v: string): number | null {
   const ms = Date.parse(v);
-  return RFC3339.test(v) && Number.isFinite(ms) ? ms : null;
+  return RFC3339.test(v) && Number.isFinite(ms) && ms >= 0 && ms < LATEST ? ms : null;
 }
 
 /** Checks a silence as a client sent it; a 400 lists every field that is wrong. */
@@ -71,7 +74,7 @@ async function checkSilence(d: ServiceDeps, tenantId: string, input: SilenceInpu
   let startsAt = now;
   if (input.startsAt !== undefined) {
     const ms = instant(input.startsAt);
-    if (ms === null) bad("/startsAt", "must be an RFC 3339 date-time, e.g. 2026-12-06T22:00:00Z");
+    if (ms === null) bad("/startsAt", "must be an RFC 3339 date-time between 1970 and 9000, e.g. 2026-12-06T22:00:00Z");
     else startsAt = ms;
   }
 
@@ -86,7 +89,7 @@ async function checkSilence(d: ServiceDeps, tenantId: string, input: SilenceInpu
   if (input.endsAt !== undefined && input.duration !== undefined) bad("/duration", "give endsAt or duration, not both");
   else if (input.endsAt !== undefined) {
     const ms = instant(input.endsAt);
-    if (ms === null) bad("/endsAt", "must be an RFC 3339 date-time, e.g. 2026-12-06T23:00:00Z");
+    if (ms === null) bad("/endsAt", "must be an RFC 3339 date-time between 1970 and 9000, e.g. 2026-12-06T23:00:00Z");
     else endsAt = ms;
   } else if (input.duration !== undefined) {
     if (!DURATION.test(input.duration) || parseDuration(input.duration) <= 0) bad("/duration", "must be a duration such as 30m, 2h or 3d");
@@ -97,6 +100,7 @@ async function checkSilence(d: ServiceDeps, tenantId: string, input: SilenceInpu
   if (endsAt !== null) {
     const at = input.endsAt !== undefined ? "/endsAt" : "/duration";
     if (endsAt <= startsAt) bad(at, "must end after startsAt");
+    else if (endsAt >= LATEST) bad(at, "must end before the year 9000");
     else if (endsAt <= now) bad(at, "is in the past: the silence would never apply");
   }
 

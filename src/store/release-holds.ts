@@ -1,5 +1,7 @@
 // The release job: lifts holds on alerts' sends (alert_sends.held) that no longer apply, and sends
 // the receiver the alert's current state where its view differs (see docs/alerts.md, "Silences").
+import { parseSettings } from "../core/endpoint-settings.ts";
+import { matchesEventType } from "../core/event-types.ts";
 import { newId } from "../core/ids.ts";
 import type { DeliveryReason } from "../core/types.ts";
 import { eventSubject } from "./fanout.ts";
@@ -22,7 +24,8 @@ export interface Hold extends DeliveryReason {
   always?: boolean;
 }
 
-const HELD = `SELECT endpoint_id, fingerprint, tenant_id, held FROM alert_sends
+/** The held rows after a position (endpoint id, fingerprint), in the order of alert_sends_held. */
+export const HELD = `SELECT endpoint_id, fingerprint, tenant_id, held FROM alert_sends
   WHERE held IS NOT NULL AND (endpoint_id > ? OR (endpoint_id = ? AND fingerprint > ?))`;
 const ALERT = "SELECT status, last_event_id FROM alerts WHERE tenant_id = ? AND fingerprint = ?";
 const EVENT = "SELECT id, type, severity, fingerprint, state, payload FROM events WHERE tenant_id = ? AND id = ?";
@@ -112,8 +115,10 @@ async function releaseOne(db: SqlDb, r: Row, now: number, cache: Map<string, Act
     const open = a.status === "open";
     const differs = open ? lastSent === null || lastSent === "end" : lastSent === "start" || lastSent === "ongoing";
     if (!differs && hold.always !== true) return "released";
-    const ep = await tx.get("SELECT id FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, endpointId]);
-    if (!ep) return "released";
+    // The endpoint as it is now decides, as at fan-out: gone, no longer subscribed, or not sending ends.
+    const ep = await tx.get("SELECT event_types, settings FROM endpoints WHERE tenant_id = ? AND id = ?", [tenantId, endpointId]);
+    if (!ep || !matchesEventType(JSON.parse(String(ep.event_types)) as string[], String(e.type))) return "released";
+    if (!open && !parseSettings((ep.settings as string | null) ?? null).lifecycle.sendResolved) return "released";
     await tx.run(INSERT_PENDING, [newId("dlv", now), tenantId, String(e.id), endpointId, String(e.type), now, now, now]);
     await tx.run(SENT, [(e.state as string | null) ?? (open ? "start" : "end"), now, endpointId, fingerprint]);
     return "queued";

@@ -147,6 +147,8 @@ for (const backend of await testBackends()) {
                 await bad({ schedule: { days: ["sun"], start: "02:00", end: "04:00", timeZone: "Mars/Olympus" }, comment: "c" }, "/schedule/timeZone");
                 await bad({ duration: "1h", comment: "" }, "/comment");
                 await bad({ duration: "soon", comment: "c" }, "/duration");
+                await bad({ duration: "99999999999d", comment: "c" }, "/duration");
+                await bad({ startsAt: "9999-12-31T00:00:00Z", duration: "1h", comment: "c" }, "/startsAt");
                 await bad({ comment: "no end" }, "/endsAt");
                 // Every field at once.
                 const r = await api<Problem>("POST", `${T}/silences`, { endpointIds: ["ep_nope"], duration: "soon", comment: " " });
@@ -275,6 +277,11 @@ for (const backend of await testBackends()) {
                 assert.equal((await globex("POST", `${T}/silences/${s.id}/expire`)).status, 404);
                 assert.deepEqual((await globex<{ data: unknown[] }>("GET", "/v1/tenants/globex/silences")).body.data, []);
                 assert.equal((await api<Silence>("GET", `${T}/silences/${s.id}`)).body.state, "active");
+                // A portal session is an author too.
+                const portal = createApi(url, (await admin<{ token: string }>("POST", `${T}/portal-sessions`)).body.token);
+                const byPortal = await silence(portal, { duration: "1h", matchers: { type: "nothing.here" }, comment: "from the portal" });
+                assert.equal(byPortal.createdBy.kind, "portal");
+                assert.equal((await portal("POST", `${T}/silences/${byPortal.id}/expire`)).status, 200);
               });
 
               await t.test("the metric counts silenced deliveries", async () => {

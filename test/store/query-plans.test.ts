@@ -5,6 +5,7 @@ import type pg from "pg";
 import * as cp from "../../src/store/complete.ts";
 import { RELEASE_EXPIRED, listDeliveriesQuery } from "../../src/store/crud.ts";
 import { COUNT_UNBATCHED, FANOUT_ENDPOINTS, MARK_FULL_BATCHES_DUE } from "../../src/store/fanout.ts";
+import { HELD } from "../../src/store/release-holds.ts";
 import { LIVE_SILENCES } from "../../src/store/silence-match.ts";
 import { UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
 import { toPg } from "../../src/store/postgres/pg-db.ts";
@@ -110,6 +111,8 @@ function sqliteHot(): Hot[] {
     // Ingest
     { name: "ingest: fan-out endpoints", sql: FANOUT_ENDPOINTS, params: ["t0"], uses: ["endpoints_tenant"] },
     { name: "ingest: silences", sql: LIVE_SILENCES, params: ["t0", T0], uses: ["silences_live"] },
+    // The release job, every 2 s in every worker: only the held rows, never all of alert_sends.
+    { name: "release: held alerts", sql: `${HELD} ORDER BY endpoint_id, fingerprint LIMIT ?`, params: ["", "", "", 500], uses: ["alert_sends_held"] },
     { name: "ingest: tenant", sql: ig.TENANT_EXISTS.sqlite, params: ["t0"], uses: ["sqlite_autoindex_tenants_1"] },
     { name: "ingest: take key", sql: ig.TAKE_KEY, params: ["t0", "k", "evt_x", T0, T0] },
     { name: "ingest: prior deliveries", sql: ig.COUNT_EVENT_DELIVERIES, params: ["evt_x"], uses: ["deliveries_event"] },

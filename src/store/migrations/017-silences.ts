@@ -8,8 +8,8 @@ import { type Kysely, sql } from "kysely";
 //   suppressed (added to at ingest). Expired silences are kept, so they stay listed.
 // - silences_live (tenant_id, ends_at): the one read each ingest makes, the tenant's silences
 //   that have not ended (ends_at null or after now).
-// - alert_sends_held: the rows whose sends are held, which the release job walks; partial, so it
-//   holds only those.
+// - alert_sends_held: the rows whose sends are held, in the order the release job walks them;
+//   partial, so it holds only those and the job's read costs nothing while nothing is held.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations must not depend on today's schema types
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -29,7 +29,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex("silences_live").on("silences").columns(["tenant_id", "ends_at"]).execute();
   await db.schema.createIndex("silences_tenant").on("silences").columns(["tenant_id", "id"]).execute();
-  await db.schema.createIndex("alert_sends_held").on("alert_sends").columns(["tenant_id"]).where(sql.ref("held"), "is not", null).execute();
+  await db.schema.createIndex("alert_sends_held").on("alert_sends").columns(["endpoint_id", "fingerprint"]).where(sql.ref("held"), "is not", null).execute();
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see up()
