@@ -96,6 +96,7 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     proxy: s.proxy ?? null,
     filter: s.filter,
     tracing: s.tracing,
+    flapping: s.flapping,
     health: presentHealth(health),
     enabled: e.enabled,
     disabledReason: e.disabledReason,

@@ -8,6 +8,7 @@ import { FILTER_HELP, type FilterFlags, filterFlags, filterOptions } from "./end
 import { PROXY_HELP, type ProxyFlags, proxyFlags, proxyOptions } from "./endpoint-flags-proxy.ts";
 import { TRACING_HELP, type TracingFlags, tracingFlags, tracingOptions } from "./endpoint-flags-tracing.ts";
 import { retryFlags } from "./endpoint-flags-retry.ts";
+import { FLAPPING_HELP, type FlappingFlags, flappingFlags, flappingOptions } from "./endpoint-flags-flapping.ts";
 
 export { retrySummary } from "./endpoint-flags-retry.ts";
 
@@ -69,6 +70,7 @@ ${OAUTH2_HELP}
                               the server's schedule is followed (its last delay repeated) until then
                               Each of the three takes 'default' to drop it again
   --retry-default             The server's retry policy again (drops all three)
+${FLAPPING_HELP}
 ${TRACING_HELP}
 ${PROXY_HELP}
 ${FILTER_HELP}
@@ -112,6 +114,7 @@ export const settingOptions = {
   "retry-max-attempts": { type: "string" },
   "retry-max-age": { type: "string" },
   "retry-default": { type: "boolean" },
+  ...flappingOptions,
   ...tracingOptions,
   ...proxyOptions,
   ...filterOptions,
@@ -133,7 +136,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags {
+interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -360,6 +363,8 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   }
   const retry = retryFlags(v);
   if (retry !== undefined) body.retry = retry;
+  const flapping = flappingFlags(v);
+  if (flapping !== undefined) body.flapping = flapping;
   Object.assign(body, tracingFlags(v));
   const proxy = proxyFlags(v);
   if (proxy !== undefined) body.proxy = proxy;

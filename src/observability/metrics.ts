@@ -188,6 +188,12 @@ export function createMetrics(o: MetricsOptions): Metrics {
     }),
   });
   new Gauge({
+    name: "tocsin_alerts_flapping",
+    help: "Alerts flapping now: held by flap damping, counted once per endpoint that holds them",
+    registers,
+    collect: fromStats((g, s) => g.set(s.alertsFlapping)),
+  });
+  new Gauge({
     name: "tocsin_endpoint_queue_depth",
     help: "Pending deliveries of the endpoints named in TOCSIN_METRICS_ENDPOINTS and of the TOCSIN_METRICS_TOP_ENDPOINTS endpoints with the most",
     labelNames: ["endpoint"] as const,

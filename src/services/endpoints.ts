@@ -157,6 +157,7 @@ const SETTING_KEYS = [
   "proxy",
   "filter",
   "tracing",
+  "flapping",
   "minSeverity",
 ] as const;
 

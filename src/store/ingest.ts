@@ -22,6 +22,7 @@ import {
   rowToFanoutEndpoint,
 } from "./fanout.ts";
 import type { DeliveryReason } from "../core/types.ts";
+import { type FlapOnsetAt, flapHeld, flapNoticeSteps, flapSteps } from "./flap-steps.ts";
 import { type ActiveSilence, COUNT_SUPPRESSED, LIVE_SILENCES, activeSilences, silenceFor } from "./silence-match.ts";
 import type { Param, Row } from "./sql.ts";
 import type { IngestResult, NewEvent } from "./store.ts";
@@ -108,6 +109,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
     for (const fp of fingerprints) yield all("ingest: alert lock", ALERT_LOCK, [`alert ${tenantId} ${fp}`]);
   }
   const batching = new Set<FanoutEndpoint>();
+  const onsets: FlapOnsetAt[] = [];
   const out: IngestResult[] = [];
   const eventRows: Param[][] = [];
   const deliveryRows: Param[][] = [];
@@ -173,7 +175,8 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       if (step !== null) {
         const last = (yield all("ingest: alert send", SELECT_ALERT_SEND, [ep.id, fp])).rows[0];
         // An end for an alert this endpoint's receiver never got as open (its start was held) is not sent either.
-        if (step.state === "end" && last && last.held !== null && last.held !== undefined && (last.last_sent_state ?? "end") === "end") {
+        // (Flap damping holds its own ends, below: each one moves the end of its hold.)
+        if (step.state === "end" && last && last.held !== null && last.held !== undefined && (last.last_sent_state ?? "end") === "end" && !flapHeld(last)) {
           const reason = JSON.parse(String(last.held)) as DeliveryReason;
           deliveryRows.push(suppressedRow(tenantId, ev.id, ep.id, ev.type, now, reason));
           if (reason.code === "silenced") {
@@ -184,7 +187,13 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
           continue;
         }
         if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
-        yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now, step.state]);
+        const flap = yield* flapSteps(ep, tenantId, fp!, step, last, ev.severity ?? null, now, onsets);
+        if (flap.reason !== null) {
+          deliveryRows.push(suppressedRow(tenantId, ev.id, ep.id, ev.type, now, flap.reason));
+          n++;
+          continue;
+        }
+        yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now, step.state, ...flap.memory]);
       }
       // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
       if (ep.batchMaxEvents !== null) batching.add(ep);
@@ -197,6 +206,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
     out.push(r);
   }
   if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 12)]);
+  if (onsets.length) yield* flapNoticeSteps(tenantId, onsets, now, (t, notices) => ingestSteps(d, t, notices, now, 0));
   if (deliveryRows.length === 0) return out;
   yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 9)]);
   for (const [id, count] of suppressedBy) yield run("ingest: silence count", COUNT_SUPPRESSED, [count, id]);

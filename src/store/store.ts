@@ -159,6 +159,8 @@ export interface OperationalStats {
   endpoints: { enabled: number; disabled: number };
   /** The listed endpoints, then the top ones by pending deliveries. */
   perEndpoint: { id: string; pending: number }[];
+  /** Alerts that flap damping holds now, once per (endpoint, alert). */
+  alertsFlapping: number;
 }
 
 /** Why a retry did not happen (see Store.retryDelivery). */

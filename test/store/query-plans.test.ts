@@ -11,7 +11,8 @@ import { UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
 import { toPg } from "../../src/store/postgres/pg-db.ts";
 import * as cl from "../../src/store/claim.ts";
 import * as ig from "../../src/store/ingest.ts";
-import { ENDPOINTS_BY_CIRCUIT, deliveryStatsQueries, queueStatement } from "../../src/store/stats.ts";
+import { ALERTS_FLAPPING, ENDPOINTS_BY_CIRCUIT, deliveryStatsQueries, queueStatement } from "../../src/store/stats.ts";
+import { INSERT_OWN_NOTICE } from "../../src/store/flap-steps.ts";
 import { STATS_MAX_ATTEMPTS, STATS_MAX_DELIVERIES } from "../../src/services/deliveries.ts";
 import { pgAvailable } from "../support/pg.ts";
 import { T0, mixedDataSet, seedPg, seedSqlite, withPgSchema, withSqliteFile } from "../support/plan-seed.ts";
@@ -79,6 +80,8 @@ function statsStatements(): Hot[] {
       temp: /ORDER BY|GROUP BY/,
     },
     { name: "stats: endpoints by circuit", sql: ENDPOINTS_BY_CIRCUIT, params: [], temp: /GROUP BY/ },
+    // Only the rows that ever flapped, through their partial index.
+    { name: "stats: alerts flapping", sql: ALERTS_FLAPPING, params: [T0], uses: ["alert_sends_flapping"] },
     // Bounded by the time range, maxDeliveries and maxAttempts. With one endpoint, a planner without
     // statistics walks all the tenant's deliveries of the range rather than the endpoint's.
     { name: "stats: deliveries by bucket", sql: all.counts.sql, params: all.counts.params, uses: ["deliveries_tenant"], temp: /GROUP BY/ },
@@ -115,6 +118,12 @@ function sqliteHot(): Hot[] {
     { name: "ingest: prior deliveries", sql: ig.COUNT_EVENT_DELIVERIES, params: ["evt_x"], uses: ["deliveries_event"] },
     { name: "ingest: event insert", sql: ig.INSERT_EVENTS.sqlite.eachRow, params: Array(12).fill(null) },
     { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.sqlite.eachRow, params: Array(9).fill(null) },
+    {
+      name: "ingest: own flap notice",
+      sql: INSERT_OWN_NOTICE,
+      params: ["dlv_x", "t0", "evt_x", "ep_big", "tocsin.alert.flapping", T0, T0, T0, "evt_x", "ep_big"],
+      uses: ["deliveries_event"],
+    },
     { name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80], uses: ["deliveries_unbatched"] },
     { name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0], uses: ["deliveries_unbatched", PK_DELIVERIES] },
     // Claim

@@ -1830,6 +1830,9 @@ export interface components {
         };
         /** @description Which of the events it subscribes to the endpoint receives, as JSON in the style of MongoDB's query operators. Each member is a path and a condition; all must hold. Paths: type, severity, fingerprint, state, or payload.<member>.<member>… (a number indexes an array; an absent attribute is missing). A condition is a string, number, boolean or null (equality), or an object of operators: $eq, $ne, $in, $nin (arrays of those values), $gt, $gte, $lt, $lte (numbers), $exists (true or false), $prefix (a string), $not (operators). A path whose value is an array passes when any element does. $and and $or (arrays of filters) and $not (a filter) combine filters. At most 8 levels, 64 conditions and 4096 bytes; a 400 names the exact place, e.g. /filter/$and/1/payload.score/$gt. A PATCH replaces the whole filter; null removes it. Example: {"payload.severity": {"$in": ["high", "critical"]}, "payload.asset.env": "prod"} */
         Filter: { [key: string]: unknown; };
+        /** @description Flap damping: an alert that starts again more than `transitions` times within `windowMin` minutes is flapping; this endpoint gets one tocsin.alert.flapping notice, its further events of the alert are recorded as suppressed (reason flapping), and once the alert has been stable for `stableSec` its current state is sent. A member left out takes its default ({} turns damping on with the defaults); null: no damping (the default). */
+        FlappingIn: { transitions?: number | null; windowMin?: number | null; stableSec?: number | null; };
+        FlappingOut: { transitions: number; windowMin: number; stableSec: number; };
         /** @description The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time. */
         RetryIn: { scheduleMs?: number[] | null; maxAttempts?: number | null; maxAgeMs?: number | null; };
         RetryOut: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null; };
@@ -1902,6 +1905,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            flapping?: components["schemas"]["FlappingIn"] | null;
         };
         EndpointPatch: {
             url?: string;
@@ -1928,6 +1932,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            flapping?: components["schemas"]["FlappingIn"] | null;
         };
         SigningOut: {
             /** @enum {string} */
@@ -2029,6 +2034,7 @@ export interface components {
             proxy: components["schemas"]["ProxyName"] | null;
             filter: components["schemas"]["Filter"] | null;
             tracing: components["schemas"]["TracingOut"];
+            flapping: components["schemas"]["FlappingOut"] | null;
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;

@@ -3,6 +3,7 @@ import { component } from "./component.ts";
 import { AuthIn, AuthOut } from "./auth.ts";
 import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
 import { Filter } from "./filter.ts";
+import { FlappingIn, FlappingOut } from "./flapping.ts";
 import { RetryIn, RetryOut } from "./retry.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
@@ -198,6 +199,7 @@ export const settingsIn = {
   proxy: Type.Optional(Nullable(ProxyName)),
   filter: Type.Optional(Nullable(Filter)),
   tracing: Type.Optional(Nullable(TracingIn)),
+  flapping: Type.Optional(Nullable(FlappingIn)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -327,6 +329,7 @@ export const EndpointOut = component(
     proxy: Nullable(ProxyName),
     filter: Nullable(Filter),
     tracing: TracingOut,
+    flapping: Nullable(FlappingOut),
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
