@@ -11,6 +11,7 @@ import * as m009 from "./009-replay-requests.ts";
 import * as m013 from "./013-endpoint-filter.ts";
 import * as m015 from "./015-event-trace-context.ts";
 import * as m016 from "./016-alert-controls.ts";
+import * as m018 from "./018-digests.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   "013-endpoint-filter": m013,
   "015-event-trace-context": m015,
   "016-alert-controls": m016,
+  "018-digests": m018,
 };
 
 export const migrationProvider: MigrationProvider = {
