@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import type { Endpoint } from "@tocsin/client";
+import { digestSummary } from "./endpoint-flags-digest.ts";
 import { retrySummary } from "./endpoint-flags.ts";
 
 /** `tocsin endpoint show` and `add`/`update`: an endpoint's settings and health as text. */
@@ -72,6 +73,7 @@ export function describeEndpoint(e: Endpoint): string {
   if (e.retry) rows.push(["retries", retrySummary(e.retry)]);
   if (e.proxy) rows.push(["egress proxy", e.proxy]);
   if (e.filter) rows.push(["filter", JSON.stringify(e.filter)]);
+  if (e.digest) rows.push(["digest", digestSummary(e.digest)]);
   if (e.tracing?.propagate) rows.push(["tracing", "sends the attempt's traceparent to the receiver"]);
   const h = e.health;
   if (h) {

@@ -79,6 +79,29 @@ export interface EndpointSettings {
   filter: FilterDoc | null;
   /** W3C Trace Context sent to the receiver (observability/tracing.ts). */
   tracing: TracingSettings;
+  /** Events of one group key within a window go as one delivery at once and one digest at its end (core/digest.ts); null: none. */
+  digest: DigestSettings | null;
+}
+
+/** An endpoint's digest setting (docs/alerts.md#digests). */
+export interface DigestSettings {
+  /** How long a window lasts from the event that opened it. */
+  windowSec: number;
+  /** The most events a digest lists (the latest ones); it counts them all. */
+  maxEvents: number;
+  /** "fingerprint", or "payload.<path>": what makes events one group. */
+  groupBy: string;
+}
+
+/** What a batch that is a digest says of its window. */
+export interface DigestInfo {
+  groupBy: string;
+  /** The group key: the fingerprint, or the payload value's text. */
+  key: string;
+  /** Events folded in the window, listed or not. */
+  folded: number;
+  windowStart: number;
+  windowEnd: number;
 }
 
 /** Whether attempts carry a `traceparent` header (the attempt span's context) while tracing is on; default false. */
@@ -268,6 +291,8 @@ export interface Batch {
   endpointId: string;
   size: number;
   createdAt: number;
+  /** Set for a digest (dig_ id): its window and how many events it folded. */
+  digest: DigestInfo | null;
 }
 
 export type ErrorClass =

@@ -88,6 +88,11 @@ export function createMetrics(o: MetricsOptions): Metrics {
     help: "Deliveries created by fan-out at ingest (one per matching endpoint of each new event)",
     registers,
   });
+  const eventsFolded = new Counter({
+    name: "tocsin_events_folded_total",
+    help: "Deliveries folded into a digest at fan-out (one per event and endpoint with a digest window open for its group key), listed in the digest or not",
+    registers,
+  });
   const ingestRequests = new Counter({
     name: "tocsin_ingest_requests_total",
     help: "Ingest calls (one per accepted API request carrying events) by result: stored, unknown_tenant, error",
@@ -213,11 +218,14 @@ export function createMetrics(o: MetricsOptions): Metrics {
       ingestRequests.inc({ result: "stored" });
       let stored = 0;
       let created = 0;
+      let folded = 0;
       for (const r of results) {
         if (r.duplicate) continue;
         stored++;
         created += r.deliveries;
+        folded += r.folded ?? 0;
       }
+      if (folded) eventsFolded.inc(folded);
       eventsIngested.inc({ duplicate: "false" }, stored);
       if (results.length > stored) eventsIngested.inc({ duplicate: "true" }, results.length - stored);
       if (created) deliveriesCreated.inc(created);

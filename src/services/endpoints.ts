@@ -157,6 +157,7 @@ const SETTING_KEYS = [
   "proxy",
   "filter",
   "tracing",
+  "digest",
   "minSeverity",
 ] as const;
 

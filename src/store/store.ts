@@ -6,6 +6,7 @@ import type {
   Alert,
   AlertState,
   Batch,
+  DigestInfo,
   Attempt,
   ClaimedDelivery,
   Delivery,
@@ -38,7 +39,8 @@ export interface NewEvent {
   traceContext?: string | null;
 }
 
-export type IngestResult = { id: string; deliveries: number; duplicate: false } | { id: string; deliveries: number; duplicate: true };
+/** `folded`: how many of a stored event's deliveries were folded into a digest (absent: none). */
+export type IngestResult = { id: string; deliveries: number; duplicate: false; folded?: number } | { id: string; deliveries: number; duplicate: true };
 
 export interface NewEndpoint {
   id: string;
@@ -261,6 +263,8 @@ export interface Store extends ReplayMethods {
   getAlert(tenantId: string, fingerprint: string): Promise<Alert | null>;
   /** A batch with its members in membership order, and its attempts. */
   getBatch(tenantId: string, id: string): Promise<{ batch: Batch; members: Delivery[]; attempts: Attempt[] } | null>;
+  /** A digest's window and count (for its body), by its dig_ id; null when none has that id. */
+  getDigest(id: string): Promise<DigestInfo | null>;
 
   listDeliveries(tenantId: string, filter: DeliveryFilter, page: Page): Promise<PageResult<Delivery>>;
   getDelivery(tenantId: string, id: string): Promise<Delivery | null>;

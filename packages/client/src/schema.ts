@@ -1293,6 +1293,7 @@ export interface paths {
                             status: components["schemas"]["DeliveryStatus"];
                             /** Format: date-time */
                             createdAt: string;
+                            digest: components["schemas"]["DigestInfoOut"] | null;
                             deliveries: components["schemas"]["DeliveryOut"][];
                             attempts: components["schemas"]["AttemptOut"][];
                         };
@@ -1691,6 +1692,21 @@ export interface components {
         };
         /** @description Which of the events it subscribes to the endpoint receives, as JSON in the style of MongoDB's query operators. Each member is a path and a condition; all must hold. Paths: type, severity, fingerprint, state, or payload.<member>.<member>… (a number indexes an array; an absent attribute is missing). A condition is a string, number, boolean or null (equality), or an object of operators: $eq, $ne, $in, $nin (arrays of those values), $gt, $gte, $lt, $lte (numbers), $exists (true or false), $prefix (a string), $not (operators). A path whose value is an array passes when any element does. $and and $or (arrays of filters) and $not (a filter) combine filters. At most 8 levels, 64 conditions and 4096 bytes; a 400 names the exact place, e.g. /filter/$and/1/payload.score/$gt. A PATCH replaces the whole filter; null removes it. Example: {"payload.severity": {"$in": ["high", "critical"]}, "payload.asset.env": "prod"} */
         Filter: { [key: string]: unknown; };
+        /** @description Per group key (an alert, or a payload value), the first event goes at once and opens a window; the others within the window are folded into one digest sent at its end, which lists the latest maxEvents and counts them all. null: none. */
+        DigestIn: { windowSec?: number | null; maxEvents?: number | null; groupBy?: string | null; };
+        DigestOut: { windowSec: number; maxEvents: number; groupBy: string; };
+        /** @description For a digest (dig_ id): its window and how many events it folded; null for a batch that batching formed */
+        DigestInfoOut: {
+            groupBy: string;
+            /** @description The group key: the fingerprint, or the payload value's text (SHA-256 of it past 200 characters) */
+            key: string;
+            /** @description Events folded in the window, those the digest lists (the batch's size) and those it does not */
+            count: number;
+            /** Format: date-time */
+            windowStart: string;
+            /** Format: date-time */
+            windowEnd: string;
+        };
         /** @description The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time. */
         RetryIn: { scheduleMs?: number[] | null; maxAttempts?: number | null; maxAgeMs?: number | null; };
         RetryOut: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null; };
@@ -1763,6 +1779,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            digest?: components["schemas"]["DigestIn"] | null;
         };
         EndpointPatch: {
             url?: string;
@@ -1789,6 +1806,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            digest?: components["schemas"]["DigestIn"] | null;
         };
         SigningOut: {
             /** @enum {string} */
@@ -1890,6 +1908,7 @@ export interface components {
             proxy: components["schemas"]["ProxyName"] | null;
             filter: components["schemas"]["Filter"] | null;
             tracing: components["schemas"]["TracingOut"];
+            digest: components["schemas"]["DigestOut"] | null;
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;

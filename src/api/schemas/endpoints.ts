@@ -3,6 +3,7 @@ import { component } from "./component.ts";
 import { AuthIn, AuthOut } from "./auth.ts";
 import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
 import { Filter } from "./filter.ts";
+import { DigestIn, DigestOut } from "./digest.ts";
 import { RetryIn, RetryOut } from "./retry.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
@@ -198,6 +199,7 @@ export const settingsIn = {
   proxy: Type.Optional(Nullable(ProxyName)),
   filter: Type.Optional(Nullable(Filter)),
   tracing: Type.Optional(Nullable(TracingIn)),
+  digest: Type.Optional(Nullable(DigestIn)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -327,6 +329,7 @@ export const EndpointOut = component(
     proxy: Nullable(ProxyName),
     filter: Nullable(Filter),
     tracing: TracingOut,
+    digest: Nullable(DigestOut),
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
