@@ -147,8 +147,11 @@ export function* foldIntoDigest(c: DigestCall, ep: { id: string }, s: DigestSett
   w.digestId ??= newId("dig", now);
   w.changed = true;
   const reason: DeliveryReason = { code: "folded", message: foldedMessage(w.digestId, w.end), digestId: w.digestId };
-  // The digest lists its members, and drops the oldest, in id order: ids made in one process follow each other.
-  w.rows.push([newId("dlv", now), c.tenantId, ev.id, ep.id, ev.type, now, w.end, "pending", JSON.stringify(reason), w.digestId]);
+  // The digest lists its members, and drops the oldest, in id order, so ids must follow arrival: an
+  // id for a time more than a second behind the latest one made is random within its millisecond
+  // (core/ids.ts), and `now` lags when this call waited for the key's lock. The later of the two
+  // clocks keeps them in sequence (an injected clock may run ahead).
+  w.rows.push([newId("dlv", Math.max(now, Date.now())), c.tenantId, ev.id, ep.id, ev.type, now, w.end, "pending", JSON.stringify(reason), w.digestId]);
   c.folded.set(ev.id, (c.folded.get(ev.id) ?? 0) + 1);
   return true;
 }
