@@ -291,6 +291,10 @@ describe("digests: settings", () => {
       assert.equal((await api<{ digest: unknown }>("PATCH", `/v1/tenants/acme/endpoints/${id}`, { digest: null })).body.digest, null);
       const r = await api<{ deliveries: number }>("POST", "/v1/tenants/acme/events", { type: "x", fingerprint: "f", payload: {} });
       assert.equal(r.body.deliveries, 1);
+      // A tenant goes with its endpoints' digest windows.
+      await api("PATCH", `/v1/tenants/acme/endpoints/${id}`, { digest: {} });
+      for (const state of ["ongoing", "end"]) await api("POST", "/v1/tenants/acme/events", { type: "x", fingerprint: "f", state, payload: {} });
+      assert.equal((await api("DELETE", "/v1/tenants/acme")).status, 204);
     });
   });
 
