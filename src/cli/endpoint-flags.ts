@@ -5,6 +5,7 @@ import { type Env, type Out, SEVERITIES, UsageError, exclusive, oneOf } from "./
 import { coerceError } from "../core/errors.ts";
 import { OAUTH2_HELP, type OAuth2Flags, oauth2Flags, oauth2Options } from "./endpoint-flags-oauth2.ts";
 import { FILTER_HELP, type FilterFlags, filterFlags, filterOptions } from "./endpoint-flags-filter.ts";
+import { DIGEST_HELP, type DigestFlags, digestFlags, digestOptions } from "./endpoint-flags-digest.ts";
 import { PROXY_HELP, type ProxyFlags, proxyFlags, proxyOptions } from "./endpoint-flags-proxy.ts";
 import { TRACING_HELP, type TracingFlags, tracingFlags, tracingOptions } from "./endpoint-flags-tracing.ts";
 import { retryFlags } from "./endpoint-flags-retry.ts";
@@ -74,6 +75,7 @@ ${FLAPPING_HELP}
 ${TRACING_HELP}
 ${PROXY_HELP}
 ${FILTER_HELP}
+${DIGEST_HELP}
 
 Secrets given as flags (--basic-auth, --bearer-token, --oauth2-client-secret, --secret) are visible
 to other users of this machine in 'ps' and stay in your shell history: prefer the -env flags.`;
@@ -118,6 +120,7 @@ export const settingOptions = {
   ...tracingOptions,
   ...proxyOptions,
   ...filterOptions,
+  ...digestOptions,
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -136,7 +139,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags {
+interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags, DigestFlags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -369,5 +372,7 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   const proxy = proxyFlags(v);
   if (proxy !== undefined) body.proxy = proxy;
   if (v.filter !== undefined || v["no-filter"]) body.filter = filterFlags(v);
+  const digest = digestFlags(v);
+  if (digest !== undefined) body.digest = digest;
   return body;
 }

@@ -158,6 +158,7 @@ const SETTING_KEYS = [
   "filter",
   "tracing",
   "flapping",
+  "digest",
   "minSeverity",
 ] as const;
 

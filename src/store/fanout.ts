@@ -1,7 +1,7 @@
 import type { AlertRow, AlertStep } from "../core/alerts.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { type CompiledFilter, type FilterDoc, type FilterSubject, compileFilter, filterSubject } from "../core/filter.ts";
-import type { FlappingSettings, LifecycleSettings } from "../core/types.ts";
+import type { DigestSettings, FlappingSettings, LifecycleSettings } from "../core/types.ts";
 import type { Param, Row } from "./sql.ts";
 
 // Fan-out pieces both backends share: the endpoints an ingest matches against and the alert
@@ -21,10 +21,12 @@ export interface FanoutEndpoint {
   batchWaitMs: number;
   /** The endpoint's filter, compiled; null: it takes every event it subscribes to. */
   filter: CompiledFilter | null;
+  /** The endpoint's digest setting (store/digest-steps.ts); null: none. */
+  digest: DigestSettings | null;
 }
 
 export const FANOUT_ENDPOINTS =
-  "SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms, filter FROM endpoints WHERE tenant_id = ? AND enabled = 1";
+  "SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms, filter, digest FROM endpoints WHERE tenant_id = ? AND enabled = 1";
 
 /** How many full batches an ingest looks for at most (a backlog beyond waits for its deadlines). */
 export const FULL_BATCHES_CHECKED = 8;
@@ -50,6 +52,7 @@ export function rowToFanoutEndpoint(r: Row): FanoutEndpoint {
     batchMaxEvents: r.batch_max_events === null || r.batch_max_events === undefined ? null : Number(r.batch_max_events),
     batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
     filter: r.filter === null || r.filter === undefined ? null : compiledFilter(String(r.filter)),
+    digest: r.digest === null || r.digest === undefined ? null : (JSON.parse(String(r.digest)) as DigestSettings),
   };
 }
 

@@ -4,6 +4,7 @@ import { AuthIn, AuthOut } from "./auth.ts";
 import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
 import { Filter } from "./filter.ts";
 import { FlappingIn, FlappingOut } from "./flapping.ts";
+import { DigestIn, DigestOut } from "./digest.ts";
 import { RetryIn, RetryOut } from "./retry.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
@@ -200,6 +201,7 @@ export const settingsIn = {
   filter: Type.Optional(Nullable(Filter)),
   tracing: Type.Optional(Nullable(TracingIn)),
   flapping: Type.Optional(Nullable(FlappingIn)),
+  digest: Type.Optional(Nullable(DigestIn)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -330,6 +332,7 @@ export const EndpointOut = component(
     filter: Nullable(Filter),
     tracing: TracingOut,
     flapping: Nullable(FlappingOut),
+    digest: Nullable(DigestOut),
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
