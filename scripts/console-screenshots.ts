@@ -126,8 +126,19 @@ async function main(): Promise<void> {
       // Each hour's deliveries (and the relay's one retry, 200 ms later) are done before the clock moves on.
       await settle();
     }
-    // The last few minutes, in real time, so the health column has a recent success rate.
+    // The last few minutes, in real time, so the health column has a recent success rate; a
+    // silence holds web-3's alerts meanwhile, and the relay has a weekly maintenance window.
     offset = 0;
+    await api("POST", `/v1/tenants/${TENANT}/silences`, {
+      matchers: { "payload.host": "web-3" },
+      duration: "2h",
+      comment: "web-3 is being rebuilt (CHG-1042)",
+    });
+    await api("POST", `/v1/tenants/${TENANT}/silences`, {
+      endpointIds: [chat.id],
+      schedule: { days: ["sun"], start: "02:00", end: "04:00", timeZone: "Europe/Berlin" },
+      comment: "The chat relay's weekly maintenance",
+    });
     for (let k = 0; k < 6; k++, i++) {
       await api("POST", `/v1/tenants/${TENANT}/events`, {
         type: "alert.fired",
@@ -161,7 +172,12 @@ async function main(): Promise<void> {
     await page.locator("svg.chart rect.seg-succeeded").first().waitFor();
     await page.setViewportSize({ width: 1280, height: 700 });
     await page.screenshot({ path: join(OUT, "console-overview.png") });
-    console.log(`wrote console-{integrations,delivery-log,attempt,overview}.png to ${OUT} (endpoint ${chat.id as string} is the failing one)`);
+
+    await page.goto(`${base}/tenants/${TENANT}/silences`);
+    await page.locator("tr[data-state=active]").first().waitFor();
+    await page.setViewportSize({ width: 1280, height: 560 });
+    await page.screenshot({ path: join(OUT, "console-silences.png") });
+    console.log(`wrote console-{integrations,delivery-log,attempt,overview,silences}.png to ${OUT} (endpoint ${chat.id as string} is the failing one)`);
   } finally {
     await browser.close();
     await app.stop();
