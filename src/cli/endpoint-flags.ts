@@ -8,6 +8,7 @@ import { FILTER_HELP, type FilterFlags, filterFlags, filterOptions } from "./end
 import { PROXY_HELP, type ProxyFlags, proxyFlags, proxyOptions } from "./endpoint-flags-proxy.ts";
 import { TRACING_HELP, type TracingFlags, tracingFlags, tracingOptions } from "./endpoint-flags-tracing.ts";
 import { retryFlags } from "./endpoint-flags-retry.ts";
+import { FALLBACK_HELP, type FallbackFlags, fallbackFlags, fallbackOptions } from "./endpoint-flags-fallback.ts";
 
 export { retrySummary } from "./endpoint-flags-retry.ts";
 
@@ -72,6 +73,7 @@ ${OAUTH2_HELP}
 ${TRACING_HELP}
 ${PROXY_HELP}
 ${FILTER_HELP}
+${FALLBACK_HELP}
 
 Secrets given as flags (--basic-auth, --bearer-token, --oauth2-client-secret, --secret) are visible
 to other users of this machine in 'ps' and stay in your shell history: prefer the -env flags.`;
@@ -115,6 +117,7 @@ export const settingOptions = {
   ...tracingOptions,
   ...proxyOptions,
   ...filterOptions,
+  ...fallbackOptions,
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -133,7 +136,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags {
+interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FallbackFlags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -364,5 +367,7 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   const proxy = proxyFlags(v);
   if (proxy !== undefined) body.proxy = proxy;
   if (v.filter !== undefined || v["no-filter"]) body.filter = filterFlags(v);
+  const fallback = fallbackFlags(v);
+  if (fallback !== undefined) body.fallbackEndpointId = fallback;
   return body;
 }

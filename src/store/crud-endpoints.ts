@@ -43,8 +43,9 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
     async createEndpoint(e, now) {
       await db.run(
         `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at,
-           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst, filter)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst, filter,
+           fallback_endpoint_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           e.id,
           e.tenantId,
@@ -66,6 +67,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
           e.settings?.rateLimit?.perSecond ?? null,
           e.settings?.rateLimit?.burst ?? null,
           filterColumn(e.settings?.filter),
+          e.fallbackEndpointId ?? null,
         ],
       );
       return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [e.id]))!);
@@ -143,6 +145,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
       if (c.validatedAt !== undefined) set("validated_at", c.validatedAt);
       if (c.previousSecretEnc !== undefined) set("previous_secret_enc", c.previousSecretEnc);
       if (c.previousSecretExpiresAt !== undefined) set("previous_secret_expires_at", c.previousSecretExpiresAt);
+      if (c.fallbackEndpointId !== undefined) set("fallback_endpoint_id", c.fallbackEndpointId);
       set("updated_at", now);
       return db.tx(async (tx) => {
         // Deliveries pinned to the version being replaced keep its settings: keep a copy of them.
@@ -189,6 +192,9 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
         await tx.run("DELETE FROM alert_sends WHERE endpoint_id = ?", [id]);
         await tx.run("DELETE FROM endpoint_health WHERE endpoint_id = ?", [id]);
         await tx.run("UPDATE replays SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE endpoint_id = ? AND state = 'running'", [now, now, id]);
+        // Endpoints that fell back on this one have no fallback any more (their version stays: the
+        // settings that build requests did not change).
+        await tx.run("UPDATE endpoints SET fallback_endpoint_id = NULL, updated_at = ? WHERE tenant_id = ? AND fallback_endpoint_id = ?", [now, tenantId, id]);
         return true;
       });
     },

@@ -97,6 +97,7 @@ export const rowToEndpointFacts = (r: Row): EndpointFacts => ({
   tenantId: String(r.tenant_id),
   name: (r.name as string | null) ?? null,
   url: String(r.url),
+  fallbackEndpointId: (r.fallback_endpoint_id as string | null) ?? null,
 });
 
 /** Reads the deliveries of `exhaustedByDelivery` (id, event_id, event_type, endpoint_id), in id order. */

@@ -127,7 +127,7 @@ function sqliteHot(): Hot[] {
     { name: "claim: rate-limit bucket", sql: UPSERT_TOKENS, params: ["ep_big", "t0", 1, T0, T0] },
     // Complete
     { name: "complete: delivery update", sql: cp.COMPLETE.sqlite.eachRow, params: [DLV, "succeeded", null, 200, null, T0, "w"], uses: [PK_DELIVERIES] },
-    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.sqlite.eachRow, params: Array(18).fill(null) },
+    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.sqlite.eachRow, params: Array(19).fill(null) },
     { name: "complete: health read", sql: cp.SELECT_HEALTH.sqlite, params: [JSON.stringify(["ep_big"])] },
     { name: "complete: endpoints", sql: cp.ENDPOINT_FACTS.sqlite, params: [JSON.stringify(["ep_big"])], uses: ["sqlite_autoindex_endpoints_1"] },
     { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.sqlite, params: [ids], uses: [PK_DELIVERIES], temp: /ORDER BY/ },
@@ -230,7 +230,7 @@ function pgHot(): Hot[] {
     { name: "claim: due deliveries", sql: cl.CLAIM_SINGLES.pg, params: [["ep_big", "ep_t0b"], [16, 16], T0, 32, "w", T0] },
     { name: "claim: lease batch members", sql: cl.LEASE.pg, params: [[DLV], "w", T0, T0] },
     { name: "complete: delivery update", sql: cp.COMPLETE.pg, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
-    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(18) },
+    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(19) },
     { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.pg, params: [[DLV]] },
     { name: "complete: health write", sql: cp.WRITE_HEALTH.pg, params: health.map((v) => [v]) },
     { name: "complete: health read", sql: cp.SELECT_HEALTH.pg, params: [["ep_big"]] },

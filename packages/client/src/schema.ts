@@ -1763,6 +1763,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            fallbackEndpointId?: string | null;
         };
         EndpointPatch: {
             url?: string;
@@ -1789,6 +1790,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            fallbackEndpointId?: string | null;
         };
         SigningOut: {
             /** @enum {string} */
@@ -1890,6 +1892,7 @@ export interface components {
             proxy: components["schemas"]["ProxyName"] | null;
             filter: components["schemas"]["Filter"] | null;
             tracing: components["schemas"]["TracingOut"];
+            fallbackEndpointId: string | null;
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;
@@ -2103,6 +2106,7 @@ export interface components {
             /** @description The delivery, or the batch id for an attempt that sent a batch */
             deliveryId: string;
             batchId: string | null;
+            sentToEndpointId: string | null;
             attemptNo: number;
             /**
              * Format: date-time
@@ -2159,6 +2163,7 @@ export interface components {
             lastError: string | null;
             batchId: string | null;
             pinnedVersion: number | null;
+            sentToEndpointId: string | null;
             waitingFor?: {
                 /** @description sending: an attempt is under way; endpoint_disabled / endpoint_validation: held until the endpoint is enabled / validated; circuit_open: the endpoint's circuit is open until `until`; circuit_probe: a probe decides whether the circuit closes; retry: the next attempt after a failure, at `until`; batch: sent with its batch at `until`; scheduled: a first attempt due at `until`; rate_limit: the endpoint's rate limit lets it go at `until`; queue: due now, waiting for a free sender */
                 reason: "sending" | "endpoint_disabled" | "endpoint_validation" | "circuit_open" | "circuit_probe" | "retry" | "batch" | "scheduled" | "rate_limit" | "queue";

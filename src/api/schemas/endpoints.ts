@@ -181,6 +181,11 @@ export const TracingIn = component(
   ),
 );
 export const TracingOut = component("TracingOut", Type.Object({ propagate: Type.Boolean() }));
+const FallbackEndpointId = Type.String({
+  maxLength: 100,
+  description:
+    "Another endpoint of this tenant that takes this endpoint's deliveries while its circuit is open or it was disabled for failing (not by a person), shaped and signed by its own settings, with a webhook-fallback-for header; null: none. Deleting that endpoint sets this to null",
+});
 export const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -198,6 +203,7 @@ export const settingsIn = {
   proxy: Type.Optional(Nullable(ProxyName)),
   filter: Type.Optional(Nullable(Filter)),
   tracing: Type.Optional(Nullable(TracingIn)),
+  fallbackEndpointId: Type.Optional(Nullable(FallbackEndpointId)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -327,6 +333,7 @@ export const EndpointOut = component(
     proxy: Nullable(ProxyName),
     filter: Nullable(Filter),
     tracing: TracingOut,
+    fallbackEndpointId: Nullable(Type.String()),
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),
