@@ -146,6 +146,7 @@ export function presentDelivery(d: Delivery & { waitingFor?: WaitingFor | null }
     batchId: d.batchId,
     pinnedVersion: d.pinnedVersion,
     sentToEndpointId: d.sentToEndpointId,
+    reason: d.reason,
     ...(d.waitingFor === undefined ? {} : { waitingFor: d.waitingFor && { reason: d.waitingFor.reason, until: isoOrNull(d.waitingFor.until) } }),
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),

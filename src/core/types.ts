@@ -186,7 +186,19 @@ export interface EventRecord {
   updateCount: number;
 }
 
-export type DeliveryStatus = "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
+export type DeliveryStatus = "pending" | "delivering" | "succeeded" | "failed" | "cancelled" | "suppressed";
+
+/**
+ * Why a delivery was not sent as usual: held by a silence or maintenance window (`silenced`),
+ * folded into a digest (`folded`), or held while its alert flaps (`flapping`). A `suppressed`
+ * delivery always has one; `message` says it in a sentence.
+ */
+export interface DeliveryReason {
+  code: "silenced" | "folded" | "flapping";
+  message: string;
+  silenceId?: string;
+  digestId?: string;
+}
 
 export interface Delivery {
   id: string;
@@ -205,6 +217,8 @@ export interface Delivery {
   pinnedVersion: number | null;
   /** The fallback endpoint the latest attempt went (or is going) to; null: its own endpoint, or no attempt yet. */
   sentToEndpointId: string | null;
+  /** Why it was not sent as usual (suppressed, folded); null for an ordinary delivery. */
+  reason: DeliveryReason | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -41,7 +41,7 @@ export async function retryDelivery(d: ServiceDeps, tenantId: string, id: string
   if (r === "not_retryable") {
     const now = await d.store.getDelivery(tenantId, id);
     const phase = now ? (PHASE[now.status] ?? now.status) : "gone";
-    throw new ApiError(409, "conflict", `delivery ${id} is ${phase}; only failed and pending deliveries can be retried`);
+    throw new ApiError(409, "conflict", `delivery ${id} is ${phase}; only failed, suppressed and pending deliveries can be retried`);
   }
   if ("blocked" in r) {
     const until = new Date(r.until).toISOString();
@@ -63,10 +63,11 @@ export const STATS_MAX_RANGE_MS = 31 * 24 * 3600_000;
 export const STATS_MAX_DELIVERIES = 100_000;
 export const STATS_MAX_ATTEMPTS = 20_000;
 
-type Outcome = "succeeded" | "failed" | "waiting" | "cancelled";
+type Outcome = "succeeded" | "failed" | "waiting" | "cancelled" | "suppressed";
 type Counts = Record<Outcome, number>;
-const zero = (): Counts => ({ succeeded: 0, failed: 0, waiting: 0, cancelled: 0 });
-const outcomeOf = (status: string): Outcome => (status === "succeeded" || status === "failed" || status === "cancelled" ? status : "waiting");
+const zero = (): Counts => ({ succeeded: 0, failed: 0, waiting: 0, cancelled: 0, suppressed: 0 });
+const outcomeOf = (status: string): Outcome =>
+  status === "succeeded" || status === "failed" || status === "cancelled" || status === "suppressed" ? status : "waiting";
 
 export interface DeliveryStats {
   since: number;

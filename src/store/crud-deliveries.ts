@@ -101,7 +101,7 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
         const before = await tx.get("SELECT status, batch_id, endpoint_id FROM deliveries WHERE tenant_id = ? AND id = ? FOR UPDATE", [tenantId, id]);
         if (!before) return "not_found";
         const status = before.status as string;
-        if (status !== "failed" && status !== "pending") return "not_retryable";
+        if (status !== "failed" && status !== "pending" && status !== "suppressed") return "not_retryable";
         if (status === "pending") {
           // Made due now, unless the endpoint would hold it anyway: then the caller says why.
           const g = await tx.get(`SELECT ${GATE_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id WHERE e.id = ?`, [
@@ -113,7 +113,9 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
         // A batch's members change state together: retrying one retries the batch.
         const batchId = before.batch_id === null || before.batch_id === undefined ? null : (before.batch_id as string);
         const n = await tx.run(
-          `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE tenant_id = ? AND ${batchId === null ? "id" : "batch_id"} = ? AND status = ?`,
+          // A suppressed delivery is sent anyway: what held it no longer applies to it.
+          `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?, reason = CASE WHEN status = 'suppressed' THEN NULL ELSE reason END
+            WHERE tenant_id = ? AND ${batchId === null ? "id" : "batch_id"} = ? AND status = ?`,
           [now, now, tenantId, batchId ?? id, status],
         );
         if (n === 0) return "not_retryable";

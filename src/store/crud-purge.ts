@@ -13,7 +13,7 @@ export function createPurgeMethods(db: SqlDb): PurgeMethods {
       return db.tx(async (tx) => {
         let n = 0;
         const dl = (
-          await tx.all("SELECT id FROM deliveries WHERE id < ? AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY id LIMIT ?", [
+          await tx.all("SELECT id FROM deliveries WHERE id < ? AND status IN ('succeeded', 'failed', 'cancelled', 'suppressed') ORDER BY id LIMIT ?", [
             idFloor("dlv", before),
             limit,
           ])

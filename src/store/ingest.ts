@@ -20,6 +20,7 @@ import {
   rowToAlertRow,
   rowToFanoutEndpoint,
 } from "./fanout.ts";
+import type { DeliveryReason } from "../core/types.ts";
 import type { Param, Row } from "./sql.ts";
 import type { IngestResult, NewEvent } from "./store.ts";
 
@@ -56,16 +57,31 @@ export const INSERT_EVENTS = {
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::int[], $12::text[])`,
 };
 
-/** Table: (id, tenant, event, endpoint, event type, created at, due at), one row per delivery. */
+/**
+ * Table: (id, tenant, event, endpoint, event type, created at, due at, status, reason), one row per
+ * delivery: status 'pending', due at `due`, with a null reason; or 'suppressed' (due never) with
+ * the reason as JSON.
+ */
 export const INSERT_DELIVERIES = {
   sqlite: {
-    eachRow: `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?7, ?6, ?6)`,
+    eachRow: `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at, reason)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?8, 0, ?7, ?6, ?6, ?9)`,
   },
-  pg: `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
-  SELECT id, t, e, ep, ty, 'pending', 0, due, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
-    AS x(id, t, e, ep, ty, at, due)`,
+  pg: `INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempts, next_attempt_at, created_at, updated_at, reason)
+  SELECT id, t, e, ep, ty, st, 0, due, at, at, re
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])
+    AS x(id, t, e, ep, ty, at, due, st, re)`,
 };
+
+/** A pending delivery's row for INSERT_DELIVERIES. */
+export function pendingRow(tenantId: string, eventId: string, endpointId: string, eventType: string, now: number, due: number): Param[] {
+  return [newId("dlv", now), tenantId, eventId, endpointId, eventType, now, due, "pending", null];
+}
+
+/** A suppressed delivery's row for INSERT_DELIVERIES: recorded, never sent, with why. */
+export function suppressedRow(tenantId: string, eventId: string, endpointId: string, eventType: string, now: number, reason: DeliveryReason): Param[] {
+  return [newId("dlv", now), tenantId, eventId, endpointId, eventType, now, null, "suppressed", JSON.stringify(reason)];
+}
 
 /** Wakes the workers that listen (PostgreSQL), when this transaction commits. */
 export const NOTIFY_DUE = "SELECT pg_notify(?, '')";
@@ -141,7 +157,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       }
       // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
       if (ep.batchMaxEvents !== null) batching.add(ep);
-      deliveryRows.push([newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs]);
+      deliveryRows.push(pendingRow(tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs));
       n++;
     }
     // A notice about a failing endpoint reaches its fallback once: through fan-out to either of
@@ -161,7 +177,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
   }
   if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 12)]);
   if (deliveryRows.length === 0) return out;
-  yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 7)]);
+  yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 9)]);
   for (const ep of batching) {
     const max = ep.batchMaxEvents!;
     const waiting = Number(theRow(yield all("ingest: unbatched count", COUNT_UNBATCHED, [ep.id, max * FULL_BATCHES_CHECKED]), "a count").n);

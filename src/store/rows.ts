@@ -85,6 +85,7 @@ export function rowToDelivery(r: Row): Delivery {
     batchId: strOrNull(r.batch_id),
     pinnedVersion: numOrNull(r.pinned_version),
     sentToEndpointId: strOrNull(r.sent_to_endpoint_id),
+    reason: parseOrNull(r.reason) as Delivery["reason"],
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };

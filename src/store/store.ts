@@ -276,7 +276,8 @@ export interface Store extends ReplayMethods {
   /**
    * Puts a `failed` delivery back to `pending`, due now, or makes a `pending` one due now unless
    * its endpoint's circuit is open or its rate limit holds (`blocked`, with when that ends). A
-   * batch's members go together. `not_retryable`: delivering, succeeded or cancelled.
+   * batch's members go together. A suppressed delivery is sent anyway (its reason is cleared).
+   * `not_retryable`: delivering, succeeded or cancelled.
    */
   retryDelivery(tenantId: string, id: string, now: number): Promise<Delivery | RetryRefusal>;
 

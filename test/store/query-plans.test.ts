@@ -109,7 +109,7 @@ function sqliteHot(): Hot[] {
     { name: "ingest: take key", sql: ig.TAKE_KEY, params: ["t0", "k", "evt_x", T0, T0] },
     { name: "ingest: prior deliveries", sql: ig.COUNT_EVENT_DELIVERIES, params: ["evt_x"], uses: ["deliveries_event"] },
     { name: "ingest: event insert", sql: ig.INSERT_EVENTS.sqlite.eachRow, params: Array(12).fill(null) },
-    { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.sqlite.eachRow, params: Array(7).fill(null) },
+    { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.sqlite.eachRow, params: Array(9).fill(null) },
     { name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80], uses: ["deliveries_unbatched"] },
     { name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0], uses: ["deliveries_unbatched", PK_DELIVERIES] },
     // Claim
@@ -218,7 +218,7 @@ function pgHot(): Hot[] {
     shared({ name: "ingest: take key", sql: ig.TAKE_KEY, params: ["t0", "k", "evt_x", T0, T0] }),
     shared({ name: "ingest: prior deliveries", sql: ig.COUNT_EVENT_DELIVERIES, params: ["evt_x"] }),
     { name: "ingest: event insert", sql: ig.INSERT_EVENTS.pg, params: arr(12) },
-    { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.pg, params: arr(7) },
+    { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.pg, params: arr(9) },
     shared({ name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80] }),
     shared({ name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0] }),
     { name: "claim: lock due endpoints", sql: cl.DUE_ENDPOINTS.pg, params: [T0, []] },

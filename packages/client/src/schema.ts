@@ -1162,7 +1162,7 @@ export interface paths {
         put?: never;
         /**
          * Retry a failed delivery, or send a pending one now
-         * @description A failed delivery becomes pending, due now, and gets one more attempt; a pending one becomes due now. A batch's members go together. 409 for a delivery that is being sent, succeeded or was cancelled, and for a pending one while its endpoint's circuit is open (the detail says until when) or its rate limit holds: it is sent when they allow.
+         * @description A failed delivery becomes pending, due now, and gets one more attempt; a suppressed one is sent anyway (pending, due now, its reason cleared); a pending one becomes due now. A batch's members go together. 409 for a delivery that is being sent, succeeded or was cancelled, and for a pending one while its endpoint's circuit is open (the detail says until when) or its rate limit holds: it is sent when they allow.
          *
          *     Tenant keys need the `endpoints:write` scope.
          */
@@ -2100,7 +2100,19 @@ export interface components {
         IngestOne: { id: string; deliveries: number; };
         IngestBatch: { events: components["schemas"]["IngestOne"][]; };
         EventTypeList: { data: components["schemas"]["EventTypeOut"][]; nextCursor: string | null; };
-        DeliveryStatus: "pending" | "delivering" | "succeeded" | "failed" | "cancelled";
+        /** @description suppressed: nothing was sent, on purpose (a silence, a maintenance window, a digest or flap damping); `reason` says why. Terminal, like succeeded, failed and cancelled */
+        DeliveryStatus: "pending" | "delivering" | "succeeded" | "failed" | "cancelled" | "suppressed";
+        /** @description Why a delivery was not sent as usual */
+        DeliveryReason: {
+            /** @description silenced: a silence or maintenance window matched; folded: folded into a digest; flapping: held while its alert flaps */
+            code: "silenced" | "folded" | "flapping";
+            /** @description The reason in a sentence */
+            message: string;
+            /** @description The silence (or maintenance window) that matched */
+            silenceId?: string;
+            /** @description The digest this delivery was folded into */
+            digestId?: string;
+        };
         AttemptOut: {
             id: string;
             /** @description The delivery, or the batch id for an attempt that sent a batch */
@@ -2164,6 +2176,7 @@ export interface components {
             batchId: string | null;
             pinnedVersion: number | null;
             sentToEndpointId: string | null;
+            reason: components["schemas"]["DeliveryReason"] | null;
             waitingFor?: {
                 /** @description sending: an attempt is under way; endpoint_disabled / endpoint_validation: held until the endpoint is enabled / validated; circuit_open: the endpoint's circuit is open until `until`; circuit_probe: a probe decides whether the circuit closes; retry: the next attempt after a failure, at `until`; batch: sent with its batch at `until`; scheduled: a first attempt due at `until`; rate_limit: the endpoint's rate limit lets it go at `until`; queue: due now, waiting for a free sender */
                 reason: "sending" | "endpoint_disabled" | "endpoint_validation" | "circuit_open" | "circuit_probe" | "retry" | "batch" | "scheduled" | "rate_limit" | "queue";
@@ -2210,6 +2223,8 @@ export interface components {
             /** @description pending or delivering */
             waiting: number;
             cancelled: number;
+            /** @description not sent on purpose (silenced, folded, flapping) */
+            suppressed: number;
         };
         DeliveryStatsOut: {
             /**

@@ -83,7 +83,7 @@ export function registerDeliveryRoutes(app: Api, d: ServiceDeps): void {
         tags,
         summary: "Retry a failed delivery, or send a pending one now",
         description:
-          "A failed delivery becomes pending, due now, and gets one more attempt; a pending one becomes due now. A batch's members go together. 409 for a delivery that is being sent, succeeded or was cancelled, and for a pending one while its endpoint's circuit is open (the detail says until when) or its rate limit holds: it is sent when they allow.",
+          "A failed delivery becomes pending, due now, and gets one more attempt; a suppressed one is sent anyway (pending, due now, its reason cleared); a pending one becomes due now. A batch's members go together. 409 for a delivery that is being sent, succeeded or was cancelled, and for a pending one while its endpoint's circuit is open (the detail says until when) or its rate limit holds: it is sent when they allow.",
         params: TenantItemParams,
         response: { 202: DeliveryOut, 409: Problem, ...errorResponses },
       },

@@ -8,7 +8,34 @@ import { Severity } from "./endpoints.ts";
 
 export const DeliveryStatus = component(
   "DeliveryStatus",
-  Type.Union([Type.Literal("pending"), Type.Literal("delivering"), Type.Literal("succeeded"), Type.Literal("failed"), Type.Literal("cancelled")]),
+  Type.Union(
+    [
+      Type.Literal("pending"),
+      Type.Literal("delivering"),
+      Type.Literal("succeeded"),
+      Type.Literal("failed"),
+      Type.Literal("cancelled"),
+      Type.Literal("suppressed"),
+    ],
+    {
+      description:
+        "suppressed: nothing was sent, on purpose (a silence, a maintenance window, a digest or flap damping); `reason` says why. Terminal, like succeeded, failed and cancelled",
+    },
+  ),
+);
+export const DeliveryReason = component(
+  "DeliveryReason",
+  Type.Object(
+    {
+      code: Type.Union([Type.Literal("silenced"), Type.Literal("folded"), Type.Literal("flapping")], {
+        description: "silenced: a silence or maintenance window matched; folded: folded into a digest; flapping: held while its alert flaps",
+      }),
+      message: Type.String({ description: "The reason in a sentence" }),
+      silenceId: Type.Optional(Type.String({ description: "The silence (or maintenance window) that matched" })),
+      digestId: Type.Optional(Type.String({ description: "The digest this delivery was folded into" })),
+    },
+    { description: "Why a delivery was not sent as usual" },
+  ),
 );
 const deliveryOut = Type.Object({
   id: Type.String(),
@@ -29,6 +56,7 @@ const deliveryOut = Type.Object({
         "The fallback endpoint that the latest attempt went (or is going) to, because this delivery's endpoint was failing (circuit open, or disabled for failing); null: its own endpoint, or no attempt yet",
     }),
   ),
+  reason: Nullable(DeliveryReason),
   waitingFor: Type.Optional(
     Nullable(
       Type.Object(
@@ -162,6 +190,7 @@ export const OutcomeCounts = component(
     failed: Type.Integer(),
     waiting: Type.Integer({ description: "pending or delivering" }),
     cancelled: Type.Integer(),
+    suppressed: Type.Integer({ description: "not sent on purpose (silenced, folded, flapping)" }),
   }),
 );
 export const DeliveryStatsOut = component(

@@ -8,7 +8,7 @@ import { type Command, client, clientOptions, parse, printer, required, showHelp
 const DELIVERIES_HELP = `Usage: tocsin deliveries --tenant ID [--endpoint ID] [--event ID] [--status STATUS] [--limit N] [--json]
        tocsin deliveries retry-failed --tenant ID [--endpoint ID] [--type TYPE] [--since TIME] [--until TIME] [--yes] [--no-wait] [--json]
 
-Lists deliveries, newest first. STATUS: pending, delivering, succeeded, failed, cancelled.
+Lists deliveries, newest first. STATUS: pending, delivering, succeeded, failed, cancelled, suppressed.
 Run 'tocsin deliveries retry-failed --help' to queue failed deliveries again.`;
 
 const RETRY_FAILED_HELP = `Usage: tocsin deliveries retry-failed --tenant ID [--endpoint ID] [--type TYPE] [--since TIME] [--until TIME] [--yes] [--no-wait] [--json]

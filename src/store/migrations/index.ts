@@ -10,6 +10,7 @@ import * as m008 from "./008-unbatched-index.ts";
 import * as m009 from "./009-replay-requests.ts";
 import * as m013 from "./013-endpoint-filter.ts";
 import * as m015 from "./015-event-trace-context.ts";
+import * as m016 from "./016-alert-controls.ts";
 import * as m020 from "./020-endpoint-fallback.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   "009-replay-requests": m009,
   "013-endpoint-filter": m013,
   "015-event-trace-context": m015,
+  "016-alert-controls": m016,
   "020-endpoint-fallback": m020,
 };
 

@@ -109,7 +109,7 @@ describe("web console: chart ranges and axes", () => {
     assert.equal(fittedRange(2 * 86_400_000), "7d");
     assert.equal(fittedRange(20 * 86_400_000), "30d");
     assert.equal(fittedRange(90 * 86_400_000), "30d");
-    const none = { succeeded: 0, failed: 0, waiting: 0, cancelled: 0 };
+    const none = { succeeded: 0, failed: 0, waiting: 0, cancelled: 0, suppressed: 0 };
     assert.equal(filledSpan([{ counts: none }, { counts: none }], 60_000), null);
     assert.equal(filledSpan([{ counts: none }, { counts: { ...none, failed: 1 } }, { counts: { ...none, succeeded: 3 } }], 3_600_000), 2 * 3_600_000);
     assert.equal(chartRangeOf("7d")?.buckets, 28);
