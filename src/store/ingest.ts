@@ -167,7 +167,7 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       const ep = endpoints.find((e) => e.id === copy.fallback);
       if (ep) {
         if (ep.batchMaxEvents !== null) batching.add(ep);
-        deliveryRows.push([newId("dlv", now), tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs]);
+        deliveryRows.push(pendingRow(tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs));
         n++;
       }
     }
