@@ -51,6 +51,7 @@ const PATHS: Record<string, FieldName> = {
   "/retry/maxAgeMs": "retryMaxAge",
   "/filter": "filter",
   "/proxy": "proxy",
+  "/fallbackEndpointId": "fallbackEndpointId",
   "/signing": "signingScheme",
   "/signing/scheme": "signingScheme",
   "/signing/header": "signingHeader",
