@@ -41,19 +41,8 @@ export const GROUPS = [
 ] as const;
 
 /** Every endpoint setting, grouped as the vendors' webhook pages group them. */
-export function EndpointFields({
-  form,
-  set,
-  setMany,
-  errors,
-  editing,
-  stored,
-  storedCert = null,
-  knownTypes,
-  move = null,
-  proxies = null,
-  fallbacks = [],
-}: Props) {
+export function EndpointFields(props: Props) {
+  const { form, set, setMany, errors, editing, stored, storedCert = null, knownTypes, move = null, proxies = null, fallbacks = [] } = props;
   const b = { form, set, errors, idPrefix: "ep" } as const;
   const keep = (isSet: boolean) =>
     editing && isSet ? (move ? "Stored for the old URL only: enter it again for the new one." : "Stored. Leave blank to keep it.") : undefined;
