@@ -27,8 +27,9 @@ export function sendsItself(r: Row, now: number): boolean {
  * locks the listed ones (SKIP LOCKED: one another claimer holds is left to it this time).
  */
 export const FALLBACK_GATES = {
-  sqlite: `SELECT ${ENDPOINT_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
-  WHERE e.id IN (SELECT value FROM json_each(?1)) AND ${SENDS("?2")}`,
+  // CROSS JOIN fixes the loop order: with statistics, SQLite's planner otherwise scans a small endpoints table.
+  sqlite: `SELECT ${ENDPOINT_COLUMNS} FROM json_each(?1) j CROSS JOIN endpoints e ON e.id = j.value LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
+  WHERE ${SENDS("?2")}`,
   pg: `SELECT ${ENDPOINT_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
   WHERE e.id = ANY($1::text[]) AND ${SENDS("$2")}
   FOR UPDATE OF e SKIP LOCKED`,
