@@ -157,10 +157,16 @@ export const CLAIM_SINGLES = {
   RETURNING ${CLAIMED_COLUMNS}`,
 };
 
-/** SQLite, (endpoint, room, now): the same choice for one endpoint, without leasing (see LEASE). */
+/**
+ * (endpoint, room, now): the same choice for one endpoint, without leasing (see LEASE). SQLite
+ * takes every endpoint's this way; PostgreSQL those of failing endpoints sent to their fallback,
+ * so that the fallback's room is counted in rows taken, not in room handed out.
+ */
 export const PICK_SINGLES = {
   sqlite:
     "SELECT id, endpoint_id FROM deliveries WHERE endpoint_id = ?1 AND status = 'pending' AND next_attempt_at <= ?3 AND batch_id IS NULL ORDER BY next_attempt_at LIMIT ?2",
+  pg: `SELECT id, endpoint_id FROM deliveries WHERE endpoint_id = $1 AND status = 'pending' AND next_attempt_at <= $3 AND batch_id IS NULL
+  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
 };
 
 /**
@@ -185,7 +191,11 @@ export const SELECT_CLAIMED = `SELECT ${CLAIMED_COLUMNS}
 export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelivery[]> {
   const { leaseMs, owner, now, endpointConcurrency } = opts;
   const tenants = tenantRoomOf(opts);
-  const listed = (yield all("claim: endpoints", DUE_ENDPOINTS, [now, tenants.full])).rows;
+  // Failing endpoints sent to their fallback first (the random order kept otherwise): their rows
+  // are counted as taken, and the fallback's own deliveries then get the room that is left.
+  const listed = (yield all("claim: endpoints", DUE_ENDPOINTS, [now, tenants.full])).rows.sort(
+    (x, y) => Number(sendsItself(x, now)) - Number(sendsItself(y, now)),
+  );
   if (listed.length === 0) return [];
   // Deliveries this claim may still take (a batch's members count one each; on PostgreSQL the
   // single deliveries are taken last, up to what the batches left).
@@ -252,17 +262,11 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
         if (room <= 0) continue;
         via.set(epId, f);
         // Its deliveries not in a batch, one request each (a batch formed for it waits for it).
-        if (d.returningFromJoins) {
-          singles.push([epId, room]);
-          t.handed += room;
-          tenants.take(tenantId, room);
-        } else {
-          for (const r of (yield all("claim: pick deliveries", PICK_SINGLES, [epId, room, now])).rows) {
-            taken.push(r.id as string);
-            t.reqs.push(r.id as string);
-            budget--;
-            tenants.take(tenantId, 1);
-          }
+        for (const r of (yield all("claim: pick deliveries", PICK_SINGLES, [epId, room, now])).rows) {
+          taken.push(r.id as string);
+          t.reqs.push(r.id as string);
+          budget--;
+          tenants.take(tenantId, 1);
         }
         continue;
       }

@@ -233,6 +233,7 @@ function pgHot(): Hot[] {
     { name: "claim: due deliveries", sql: cl.CLAIM_SINGLES.pg, params: [["ep_big", "ep_t0b"], [16, 16], T0, 32, "w", T0] },
     { name: "claim: lease batch members", sql: cl.LEASE.pg, params: [[DLV], "w", T0, T0] },
     { name: "claim: fallbacks", sql: fb.FALLBACK_GATES.pg, params: [["ep_big"], T0] },
+    { name: "claim: pick deliveries for a fallback", sql: cl.PICK_SINGLES.pg, params: ["ep_big", 16, T0] },
     { name: "claim: sent to fallback", sql: fb.MARK_SENT_TO.pg, params: ["ep_t0b", [DLV]] },
     { name: "complete: delivery update", sql: cp.COMPLETE.pg, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
     { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(19) },
