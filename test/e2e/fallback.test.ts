@@ -182,6 +182,20 @@ for (const backend of await testBackends()) {
             const disabledNotice = await rxF.waitFor(1, 20_000, (r) => typeOf(r) === "tocsin.endpoint.disabled");
             assert.equal((dataOf(disabledNotice[0]).endpoint as { id: string }).id, gone.id);
             assert.equal(rxGone.requests.length, 1, "the 410'd delivery is not sent again");
+            // A batching endpoint's deliveries go to the fallback one by one, shaped by the fallback.
+            const batching = await endpoint(api, "beta", {
+              url: `${rxGone.url}/batching`,
+              eventTypes: ["batch.*"],
+              format: { envelope: "array" },
+              batch: { maxEvents: 10, maxWaitMs: 200 },
+              fallbackEndpointId: fb.id,
+            });
+            await post(api, "beta", "batch.fired", { n: 0 });
+            await eventually(async () => (await getEp(api, "beta", batching.id)).disabledReason === "gone", 20_000, "the 410 to disable the batching endpoint");
+            await post(api, "beta", "batch.fired", { n: 1 });
+            await post(api, "beta", "batch.fired", { n: 2 });
+            const singles = await rxF.waitFor(2, 20_000, fallbackFor(batching.id));
+            assert.deepEqual(singles.map((r) => dataOf(r).n).sort(), [1, 2], "one request each, in the fallback's standard envelope");
 
             // --- A primary disabled by a person: its deliveries wait.
             const fg = await endpoint(api, "gamma", { url: `${rxF.url}/fg`, eventTypes: ["other.*"] });
