@@ -200,7 +200,7 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
   // Deliveries this claim may still take (a batch's members count one each; on PostgreSQL the
   // single deliveries are taken last, up to what the batches left).
   let budget = opts.limit;
-  // Rows to lease: batch members, and on SQLite the single deliveries picked.
+  // Rows to lease: batch members, the deliveries sent to a fallback, and on SQLite the single deliveries picked.
   const taken: string[] = [];
   // PostgreSQL: (endpoint, room) of the endpoints whose single deliveries CLAIM_SINGLES takes.
   const singles: Param[][] = [];
@@ -329,7 +329,7 @@ export function* claimSteps(d: Dialect, opts: ClaimOptions): Steps<ClaimedDelive
   }
   if (singles.length && budget > 0) {
     const claimed = (yield all("claim: deliveries", CLAIM_SINGLES, [table(singles, 2), now, budget, owner, now + leaseMs])).rows;
-    for (const r of claimed) taking.get((via.get(r.endpoint_id as string)?.id as string | undefined) ?? (r.endpoint_id as string))!.reqs.push(r.id as string);
+    for (const r of claimed) taking.get(r.endpoint_id as string)!.reqs.push(r.id as string);
     rows = rows.concat(claimed);
   }
   // Deliveries of failing endpoints go to their fallback: recorded on the row (the fallback's
