@@ -2,7 +2,7 @@
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { rowToEndpoint } from "./rows.ts";
 import { CANCEL, page, placeholders } from "./crud-sql.ts";
-import { GATE_COLUMNS, RESET_HEALTH, rowToGate, rowToHealth } from "./operations.ts";
+import { GATE_COLUMNS, GATE_FROM, RESET_HEALTH, rowToGate, rowToHealth } from "./operations.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type EndpointSecrets, type Store, decodeCursor } from "./store.ts";
 
@@ -172,10 +172,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
     },
     async getEndpointGates(tenantId, ids) {
       if (ids.length === 0) return new Map();
-      const rows = await db.all(
-        `SELECT ${GATE_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id WHERE e.tenant_id = ? AND e.id IN (${placeholders(ids.length)})`,
-        [tenantId, ...ids],
-      );
+      const rows = await db.all(`SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE e.tenant_id = ? AND e.id IN (${placeholders(ids.length)})`, [tenantId, ...ids]);
       return new Map(rows.map((r) => [r.id as string, rowToGate(r)]));
     },
     async getEndpointSettingsAt(id, version) {
