@@ -9,6 +9,7 @@ import { destinationPolicy, healthPolicy } from "./config-policies.ts";
 import { type SecretBox, type SwappableSecretBox, createSecretBox, parseMasterKey, swappable } from "./core/secret-box.ts";
 import { type DataDir, generateApiKey, generateMasterKey, openDataDir, readOrCreateKeyFile } from "./data-dir.ts";
 import { type ReplayRunner, startReplayRunner } from "./delivery/replayer.ts";
+import { startReleaser } from "./delivery/releaser.ts";
 import { startRetention } from "./delivery/retention.ts";
 import { storeSharedTokens } from "./delivery/oauth2.ts";
 import { type Sender, createSender } from "./delivery/sender.ts";
@@ -131,12 +132,14 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
   let metricsServer: FastifyInstance | null = null;
   let unsubscribe: (() => Promise<void>) | null = null;
   let stopRetention: (() => Promise<void>) | null = null;
+  let stopReleaser: (() => Promise<void>) | null = null;
   let replays: ReplayRunner | null = null;
   // Endpoints' transforms run in child processes, started on first use and ended with this process.
   const releaseTransforms = useTransformProcesses(config.transformProcesses);
   let tracing = false;
   const cleanup = async () => {
     await stopRetention?.();
+    await stopReleaser?.();
     await replays?.stop();
     await unsubscribe?.();
     await sender?.close();
@@ -206,6 +209,7 @@ export async function start(config: Readonly<Config>, role: Role, logger: Logger
       unsubscribe = await store.subscribeDue(worker.wake);
       stopRetention = startRetention({ store, logger, retentionMs: config.retentionMs, intervalMs: config.retentionIntervalMs, now });
       replays = startReplayRunner({ store, logger, now, wake: worker.wake });
+      stopReleaser = startReleaser({ store, logger, now, wake: worker.wake });
     }
     let url: string | null = null;
     if (role !== "worker") {

@@ -4,6 +4,7 @@ import { DEFAULT_HEALTH_POLICY, type HealthView, type WaitingFor, healthView } f
 import type { Alert, Attempt, Batch, Delivery, Endpoint, EventRecord, EventType, Replay, Tenant } from "../core/types.ts";
 import { endpointStatus, endpointWarnings } from "../services/endpoints.ts";
 import { clientCertInfo } from "../services/endpoint-settings-tls.ts";
+import { type Silence, currentWindow, silenceState, upcomingWindow } from "../core/silences.ts";
 
 // Domain objects -> API documents: ISO timestamps, derived fields, secrets replaced by `<field>Set`.
 
@@ -96,6 +97,7 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     filter: s.filter,
     tracing: s.tracing,
     fallbackEndpointId: e.fallbackEndpointId,
+    flapping: s.flapping,
     health: presentHealth(health),
     enabled: e.enabled,
     disabledReason: e.disabledReason,
@@ -198,6 +200,10 @@ export function presentAlert(a: Alert, now: number) {
     updateCount: a.updateCount,
     lastEventId: a.lastEventId,
     lastEventAt: iso(a.lastEventAt),
+    holds: a.holds.map((h) => {
+      const { until, always: _always, ...reason } = h.reason as typeof h.reason & { until?: number; always?: boolean };
+      return { endpointId: h.endpointId, reason, until: typeof until === "number" ? iso(until) : null };
+    }),
   };
 }
 
@@ -212,5 +218,26 @@ export function presentBatch(b: Batch, members: Delivery[], attempts: Attempt[])
     createdAt: iso(b.createdAt),
     deliveries: members.map(presentDelivery),
     attempts: attempts.map(presentAttempt),
+  };
+}
+
+export function presentSilence(s: Silence, now: number) {
+  const window = (w: { start: number; end: number } | null) => (w === null ? null : { start: iso(w.start), end: iso(w.end) });
+  return {
+    id: s.id,
+    tenantId: s.tenantId,
+    matchers: s.matchers,
+    endpointIds: s.endpointIds,
+    startsAt: iso(s.startsAt),
+    endsAt: isoOrNull(s.endsAt),
+    schedule: s.schedule === null ? null : { ...s.schedule, days: [...s.schedule.days] },
+    comment: s.comment,
+    createdBy: s.createdBy,
+    createdAt: iso(s.createdAt),
+    expiredEarly: s.expiredEarly,
+    state: silenceState(s, now),
+    currentWindow: window(currentWindow(s, now)),
+    nextWindow: window(upcomingWindow(s, now)),
+    suppressed: s.suppressed,
   };
 }

@@ -26,6 +26,7 @@ import { registerProxyRoutes } from "./routes/proxies.ts";
 import { registerMetricsRoute } from "./routes/metrics.ts";
 import { registerReplayRoutes } from "./routes/replays.ts";
 import { registerSessionRoute } from "./routes/session.ts";
+import { registerSilenceRoutes } from "./routes/silences.ts";
 import { registerTenantRoutes } from "./routes/tenants.ts";
 import { namedSchemas } from "./schemas/component.ts";
 
@@ -180,6 +181,7 @@ export async function createServer(o: ServerOptions): Promise<FastifyInstance> {
   registerAlertmanagerRoutes(api, o.deps);
   registerDeliveryRoutes(api, o.deps);
   registerAlertRoutes(api, o.deps);
+  registerSilenceRoutes(api, o.deps);
   registerKeyRoutes(api, o.deps);
   registerMasterKeyRoutes(api, o.deps);
   registerProxyRoutes(api, o.deps);

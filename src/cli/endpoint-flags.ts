@@ -8,6 +8,7 @@ import { FILTER_HELP, type FilterFlags, filterFlags, filterOptions } from "./end
 import { PROXY_HELP, type ProxyFlags, proxyFlags, proxyOptions } from "./endpoint-flags-proxy.ts";
 import { TRACING_HELP, type TracingFlags, tracingFlags, tracingOptions } from "./endpoint-flags-tracing.ts";
 import { retryFlags } from "./endpoint-flags-retry.ts";
+import { FLAPPING_HELP, type FlappingFlags, flappingFlags, flappingOptions } from "./endpoint-flags-flapping.ts";
 import { FALLBACK_HELP, type FallbackFlags, fallbackFlags, fallbackOptions } from "./endpoint-flags-fallback.ts";
 
 export { retrySummary } from "./endpoint-flags-retry.ts";
@@ -70,6 +71,7 @@ ${OAUTH2_HELP}
                               the server's schedule is followed (its last delay repeated) until then
                               Each of the three takes 'default' to drop it again
   --retry-default             The server's retry policy again (drops all three)
+${FLAPPING_HELP}
 ${TRACING_HELP}
 ${PROXY_HELP}
 ${FILTER_HELP}
@@ -114,6 +116,7 @@ export const settingOptions = {
   "retry-max-attempts": { type: "string" },
   "retry-max-age": { type: "string" },
   "retry-default": { type: "boolean" },
+  ...flappingOptions,
   ...tracingOptions,
   ...proxyOptions,
   ...filterOptions,
@@ -136,7 +139,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FallbackFlags {
+interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags, FallbackFlags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -363,6 +366,8 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   }
   const retry = retryFlags(v);
   if (retry !== undefined) body.retry = retry;
+  const flapping = flappingFlags(v);
+  if (flapping !== undefined) body.flapping = flapping;
   Object.assign(body, tracingFlags(v));
   const proxy = proxyFlags(v);
   if (proxy !== undefined) body.proxy = proxy;

@@ -1,6 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import type { Endpoint } from "@tocsin/client";
 import { retrySummary } from "./endpoint-flags.ts";
+import { flappingSummary } from "./endpoint-flags-flapping.ts";
 
 /** `tocsin endpoint show` and `add`/`update`: an endpoint's settings and health as text. */
 
@@ -72,6 +73,7 @@ export function describeEndpoint(e: Endpoint): string {
   if (e.retry) rows.push(["retries", retrySummary(e.retry)]);
   if (e.proxy) rows.push(["egress proxy", e.proxy]);
   if (e.filter) rows.push(["filter", JSON.stringify(e.filter)]);
+  if (e.flapping) rows.push(["flap damping", flappingSummary(e.flapping)]);
   if (e.tracing?.propagate) rows.push(["tracing", "sends the attempt's traceparent to the receiver"]);
   if (e.fallbackEndpointId) rows.push(["fallback", `${e.fallbackEndpointId} (takes the deliveries while this endpoint fails)`]);
   const h = e.health;

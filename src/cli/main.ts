@@ -11,6 +11,7 @@ import { portalSession } from "./commands/portal-session.ts";
 import { listen, verify } from "./commands/receiver.ts";
 import { roleCommands } from "./commands/roles.ts";
 import { send } from "./commands/send.ts";
+import { silencesCommands } from "./commands/silences.ts";
 import { tenantCommands } from "./commands/tenant.ts";
 import { runExamples } from "./examples.ts";
 import { type Command, type Env, type Out, UsageError, usage } from "./shared.ts";
@@ -33,6 +34,7 @@ const GROUPS: Record<string, Record<string, Command>> = {
   tenant: tenantCommands,
   endpoint: endpointCommands,
   keys: keysCommands,
+  silences: silencesCommands,
   examples: {
     list: (args, env, io) => runExamples("examples list", args, env, io, usage),
     load: (args, env, io) => runExamples("examples load", args, env, io, usage),

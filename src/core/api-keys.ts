@@ -35,6 +35,8 @@ export interface Principal {
   kind: ApiKeyKind;
   /** The key's id; null for the bootstrap key (TOCSIN_API_KEY or data/admin-key), which has no row. */
   keyId: string | null;
+  /** The key's name, when it has one (records such as a silence's author show it). */
+  name?: string | null;
   tenantId: string | null;
   scopes: readonly Scope[];
   /** When the key stops working (epoch ms); null when it does not expire. */

@@ -21,6 +21,7 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     proxy: null,
     filter: null,
     tracing: { propagate: false },
+    flapping: null,
   };
 }
 

@@ -53,13 +53,15 @@ export function applyOutcomes(current: ReadonlyMap<string, HealthState>, outcome
   return [...changes.values()];
 }
 
-export type OperationalType = "tocsin.endpoint.failing" | "tocsin.endpoint.disabled" | "tocsin.endpoint.recovered" | "tocsin.delivery.exhausted";
+export type OperationalType =
+  "tocsin.endpoint.failing" | "tocsin.endpoint.disabled" | "tocsin.endpoint.recovered" | "tocsin.delivery.exhausted" | "tocsin.alert.flapping";
 
 export const OPERATIONAL_TYPES: readonly OperationalType[] = [
   "tocsin.endpoint.failing",
   "tocsin.endpoint.disabled",
   "tocsin.endpoint.recovered",
   "tocsin.delivery.exhausted",
+  "tocsin.alert.flapping",
 ];
 
 const SEVERITY: Record<OperationalType, Severity> = {
@@ -67,7 +69,12 @@ const SEVERITY: Record<OperationalType, Severity> = {
   "tocsin.endpoint.disabled": "critical",
   "tocsin.endpoint.recovered": "info",
   "tocsin.delivery.exhausted": "medium",
+  // The default only: a flapping notice takes the severity of the alert it is about (core/flapping.ts).
+  "tocsin.alert.flapping": "medium",
 };
+
+/** A notice's severity when it has none of its own. */
+export const noticeSeverity = (type: OperationalType): Severity => SEVERITY[type];
 
 export interface EndpointFacts {
   id: string;

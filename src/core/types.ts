@@ -79,6 +79,18 @@ export interface EndpointSettings {
   filter: FilterDoc | null;
   /** W3C Trace Context sent to the receiver (observability/tracing.ts). */
   tracing: TracingSettings;
+  /** Flap damping of alerts (core/flapping.ts); null: none. */
+  flapping: FlappingSettings | null;
+}
+
+/** An endpoint's `flapping` setting (core/flapping.ts has the defaults, the bounds and the rule). */
+export interface FlappingSettings {
+  /** N: the alert may start again after an end this many times within the window; once more marks it flapping. */
+  transitions: number;
+  /** M: the window, in minutes, those restarts are counted in. */
+  windowMin: number;
+  /** How long the alert must go without a start or an end before the hold ends and its current state is sent. */
+  stableSec: number;
 }
 
 /** Whether attempts carry a `traceparent` header (the attempt span's context) while tracing is on; default false. */
@@ -233,6 +245,8 @@ export interface Alert {
   updateCount: number;
   lastEventId: string;
   lastEventAt: number;
+  /** Endpoints whose sends of this alert are held (a silence, flap damping), with why. */
+  holds: { endpointId: string; reason: DeliveryReason }[];
 }
 
 export type ReplayScope = "failed" | "all";

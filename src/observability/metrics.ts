@@ -94,7 +94,14 @@ export function createMetrics(o: MetricsOptions): Metrics {
     labelNames: ["result"] as const,
     registers,
   });
+  const eventsSilenced = new Counter({
+    name: "tocsin_events_silenced_total",
+    help: 'Deliveries recorded as suppressed at fan-out because a silence matched (one per endpoint of each event); recurring="true": a maintenance window',
+    labelNames: ["recurring"] as const,
+    registers,
+  });
   // Present from the start, so that rate() sees the first increment.
+  for (const recurring of ["false", "true"]) eventsSilenced.inc({ recurring }, 0);
   for (const duplicate of ["false", "true"]) eventsIngested.inc({ duplicate }, 0);
   for (const endpoint of optIn) for (const outcome of Object.values(OUTCOME)) endpointDeliveries.inc({ endpoint, outcome }, 0);
 
@@ -181,6 +188,12 @@ export function createMetrics(o: MetricsOptions): Metrics {
     }),
   });
   new Gauge({
+    name: "tocsin_alerts_flapping",
+    help: "Alerts flapping now: held by flap damping, counted once per endpoint that holds them",
+    registers,
+    collect: fromStats((g, s) => g.set(s.alertsFlapping)),
+  });
+  new Gauge({
     name: "tocsin_endpoint_queue_depth",
     help: "Pending deliveries of the endpoints named in TOCSIN_METRICS_ENDPOINTS and of the TOCSIN_METRICS_TOP_ENDPOINTS endpoints with the most",
     labelNames: ["endpoint"] as const,
@@ -217,6 +230,10 @@ export function createMetrics(o: MetricsOptions): Metrics {
         if (r.duplicate) continue;
         stored++;
         created += r.deliveries;
+        if (r.silenced) {
+          if (r.silenced.oneOff) eventsSilenced.inc({ recurring: "false" }, r.silenced.oneOff);
+          if (r.silenced.recurring) eventsSilenced.inc({ recurring: "true" }, r.silenced.recurring);
+        }
       }
       eventsIngested.inc({ duplicate: "false" }, stored);
       if (results.length > stored) eventsIngested.inc({ duplicate: "true" }, results.length - stored);

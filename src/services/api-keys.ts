@@ -52,7 +52,14 @@ export async function authenticate(d: ServiceDeps, token: string, bootstrapKeys:
       d.logger.warn({ err: coerceError(e).message, keyId: key.id }, "could not record the API key's last use");
     }
   }
-  return { kind: key.kind, keyId: key.id, tenantId: key.tenantId, scopes: key.kind === "admin" ? SCOPES : key.scopes, expiresAt: key.expiresAt };
+  return {
+    kind: key.kind,
+    keyId: key.id,
+    name: key.name,
+    tenantId: key.tenantId,
+    scopes: key.kind === "admin" ? SCOPES : key.scopes,
+    expiresAt: key.expiresAt,
+  };
 }
 
 function parseExpiresAt(d: ServiceDeps, expiresAt: string | null | undefined): number | null {

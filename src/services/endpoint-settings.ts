@@ -13,6 +13,7 @@ import { type RetryLimits, checkRetry } from "./endpoint-settings-retry.ts";
 import { type ProxyLimits, checkProxy } from "./endpoint-settings-proxy.ts";
 import { checkTracing } from "./endpoint-settings-tracing.ts";
 import { checkFilterSetting } from "./endpoint-settings-filter.ts";
+import { checkFlapping } from "./endpoint-settings-flapping.ts";
 import { mergePatch } from "./merge-patch.ts";
 
 export { MAX_HEADERS } from "./endpoint-settings-headers.ts";
@@ -43,6 +44,7 @@ export interface SettingsView {
   proxy: string | null;
   tracing: { propagate: boolean };
   filter: FilterDoc | null;
+  flapping: { transitions: number; windowMin: number; stableSec: number } | null;
   minSeverity: Severity | null;
 }
 
@@ -85,6 +87,7 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
     proxy: s.proxy ?? null,
     tracing: { ...s.tracing },
     filter: s.filter,
+    flapping: s.flapping === null ? null : { ...s.flapping },
     minSeverity,
   };
 }
@@ -120,6 +123,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     proxy: checkProxy(merged.proxy, input.proxy !== undefined, base.proxy, limits),
     tracing: checkTracing(merged.tracing),
     filter: checkFilterSetting(merged.filter),
+    flapping: checkFlapping(merged.flapping),
   };
   if (settings.batch !== null && settings.format.envelope !== "array" && settings.format.envelope !== "ndjson") {
     throw invalid("/batch", "needs format.envelope array or ndjson, the bodies that can hold several events");

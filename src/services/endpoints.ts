@@ -171,6 +171,7 @@ const SETTING_KEYS = [
   "proxy",
   "filter",
   "tracing",
+  "flapping",
   "minSeverity",
 ] as const;
 

@@ -1,9 +1,9 @@
 // Events, deliveries, their attempts and batches, and alerts: the reads behind the API, and retrying a delivery.
 import { retryNowBlocked } from "../core/health.ts";
-import type { Delivery, EventRecord } from "../core/types.ts";
+import type { Alert, Delivery, DeliveryReason, EventRecord } from "../core/types.ts";
 import { rowToAlert, rowToBatch, rowToAttempt, rowToDelivery, rowToEvent } from "./rows.ts";
 import { createdBetween, eventTypeMatching } from "./created-between.ts";
-import { page } from "./crud-sql.ts";
+import { page, placeholders } from "./crud-sql.ts";
 import { GATE_COLUMNS, GATE_FROM, rowToGate } from "./operations.ts";
 import type { Param, SqlDb } from "./sql.ts";
 import { type DeliveryFilter, type Page, type Store, decodeCursor } from "./store.ts";
@@ -28,6 +28,19 @@ export function listDeliveriesQuery(tenantId: string, f: DeliveryFilter, p: Page
     }
   }
   return { sql: `SELECT * FROM deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, params: [...params, p.limit + 1] };
+}
+
+/** The holds on the alerts' sends (alert_sends.held), by endpoint in id order. */
+async function addHolds(db: SqlDb, tenantId: string, alerts: Alert[]): Promise<void> {
+  if (alerts.length === 0) return;
+  const byFp = new Map(alerts.map((a) => [a.fingerprint, a]));
+  const rows = await db.all(
+    `SELECT fingerprint, endpoint_id, held FROM alert_sends WHERE tenant_id = ? AND fingerprint IN (${placeholders(alerts.length)}) AND held IS NOT NULL
+      ORDER BY endpoint_id`,
+    [tenantId, ...alerts.map((a) => a.fingerprint)],
+  );
+  for (const r of rows)
+    byFp.get(String(r.fingerprint))?.holds.push({ endpointId: String(r.endpoint_id), reason: JSON.parse(String(r.held)) as DeliveryReason });
 }
 
 export type DeliveryMethods = Pick<
@@ -73,11 +86,16 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
             p.limit + 1,
           ])
         : await db.all("SELECT * FROM alerts WHERE tenant_id = ? AND fingerprint > ? ORDER BY fingerprint LIMIT ?", [tenantId, after, p.limit + 1]);
-      return page(rows, p.limit, rowToAlert, (r) => r.fingerprint as string);
+      const result = page(rows, p.limit, rowToAlert, (r) => r.fingerprint as string);
+      await addHolds(db, tenantId, result.data);
+      return result;
     },
     async getAlert(tenantId, fingerprint) {
       const r = await db.get("SELECT * FROM alerts WHERE tenant_id = ? AND fingerprint = ?", [tenantId, fingerprint]);
-      return r ? rowToAlert(r) : null;
+      if (!r) return null;
+      const alert = rowToAlert(r);
+      await addHolds(db, tenantId, [alert]);
+      return alert;
     },
     async getBatch(tenantId, id) {
       const b = await db.get("SELECT * FROM batches WHERE tenant_id = ? AND id = ?", [tenantId, id]);

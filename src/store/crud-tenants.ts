@@ -50,6 +50,7 @@ export function createTenantMethods(db: SqlDb): TenantMethods {
         await tx.run("DELETE FROM alerts WHERE tenant_id = ?", [id]);
         await tx.run("DELETE FROM endpoint_health WHERE tenant_id = ?", [id]);
         await tx.run("DELETE FROM replays WHERE tenant_id = ?", [id]);
+        await tx.run("DELETE FROM silences WHERE tenant_id = ?", [id]);
         await tx.run("UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND revoked_at IS NULL", [now, id]);
         return true;
       });

@@ -5,6 +5,7 @@ import { createEventTypeMethods } from "./crud-event-types.ts";
 import { createPurgeMethods } from "./crud-purge.ts";
 import { createTenantMethods } from "./crud-tenants.ts";
 import { createReplayMethods } from "./replays.ts";
+import { createSilenceMethods } from "./silences.ts";
 import type { SqlDb } from "./sql.ts";
 import type { Store } from "./store.ts";
 
@@ -59,5 +60,6 @@ export function createCrud(db: SqlDb): CrudMethods {
     ...createApiKeyMethods(db),
     ...createDeliveryMethods(db),
     ...createPurgeMethods(db),
+    ...createSilenceMethods(db),
   };
 }

@@ -1,7 +1,7 @@
 import type { AlertRow, AlertStep } from "../core/alerts.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { type CompiledFilter, type FilterDoc, type FilterSubject, compileFilter, filterSubject } from "../core/filter.ts";
-import type { LifecycleSettings } from "../core/types.ts";
+import type { FlappingSettings, LifecycleSettings } from "../core/types.ts";
 import type { Param, Row } from "./sql.ts";
 
 // Fan-out pieces both backends share: the endpoints an ingest matches against and the alert
@@ -14,6 +14,8 @@ export interface FanoutEndpoint {
   /** The settings document, parsed only when an alert update needs its lifecycle. */
   settings: string | null;
   lifecycle?: LifecycleSettings;
+  /** Parsed with the lifecycle. */
+  flapping?: FlappingSettings | null;
   /** Set for endpoints that batch. */
   batchMaxEvents: number | null;
   batchWaitMs: number;
@@ -79,8 +81,18 @@ export function eventSubject(
 }
 
 export function lifecycleOf(ep: FanoutEndpoint): LifecycleSettings {
-  ep.lifecycle ??= parseSettings(ep.settings).lifecycle;
+  if (ep.lifecycle === undefined) {
+    const s = parseSettings(ep.settings);
+    ep.lifecycle = s.lifecycle;
+    ep.flapping = s.flapping;
+  }
   return ep.lifecycle;
+}
+
+/** The endpoint's flap damping, parsed with its lifecycle. */
+export function flappingOf(ep: FanoutEndpoint): FlappingSettings | null {
+  lifecycleOf(ep);
+  return ep.flapping ?? null;
 }
 
 export const SELECT_ALERT = "SELECT status, started_at, ended_at, update_count FROM alerts WHERE tenant_id = ? AND fingerprint = ?";
@@ -88,9 +100,19 @@ export const UPSERT_ALERT = `INSERT INTO alerts (tenant_id, fingerprint, status,
   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at,
     update_count = excluded.update_count, last_event_id = excluded.last_event_id, last_event_at = excluded.last_event_at`;
-export const SELECT_ALERT_SEND = "SELECT last_sent_at FROM alert_sends WHERE endpoint_id = ? AND fingerprint = ?";
-export const UPSERT_ALERT_SEND = `INSERT INTO alert_sends (endpoint_id, fingerprint, tenant_id, last_sent_at) VALUES (?, ?, ?, ?)
-  ON CONFLICT (endpoint_id, fingerprint) DO UPDATE SET last_sent_at = excluded.last_sent_at`;
+export const SELECT_ALERT_SEND =
+  "SELECT last_sent_at, held, last_sent_state, flap_starts, flapping_until FROM alert_sends WHERE endpoint_id = ? AND fingerprint = ?";
+/** An alert event queued for an endpoint: what its receiver last got, flap damping's memory (store/flap-steps.ts), and no hold any more. */
+export const UPSERT_ALERT_SEND = `INSERT INTO alert_sends (endpoint_id, fingerprint, tenant_id, last_sent_at, last_sent_state, flap_starts, flapping_until)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (endpoint_id, fingerprint) DO UPDATE SET last_sent_at = excluded.last_sent_at, last_sent_state = excluded.last_sent_state, held = NULL,
+    flap_starts = excluded.flap_starts, flapping_until = excluded.flapping_until`;
+/**
+ * An alert event held back from an endpoint (a silence): the hold, leaving what was last sent as
+ * it was. A row made here has never sent anything (last_sent_at 0: long ago; last_sent_state null).
+ */
+export const UPSERT_ALERT_HOLD = `INSERT INTO alert_sends (endpoint_id, fingerprint, tenant_id, last_sent_at, held) VALUES (?, ?, ?, 0, ?)
+  ON CONFLICT (endpoint_id, fingerprint) DO UPDATE SET held = excluded.held`;
 
 export function rowToAlertRow(r: Row): AlertRow {
   return {

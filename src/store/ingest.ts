@@ -14,6 +14,7 @@ import {
   SELECT_ALERT_SEND,
   UPSERT_ALERT,
   UPSERT_ALERT_SEND,
+  UPSERT_ALERT_HOLD,
   alertParams,
   eventSubject,
   lifecycleOf,
@@ -21,6 +22,8 @@ import {
   rowToFanoutEndpoint,
 } from "./fanout.ts";
 import type { DeliveryReason } from "../core/types.ts";
+import { type FlapOnsetAt, flapHeld, flapNoticeSteps, flapSteps } from "./flap-steps.ts";
+import { type ActiveSilence, COUNT_SUPPRESSED, LIVE_SILENCES, activeSilences, silenceFor } from "./silence-match.ts";
 import type { Param, Row } from "./sql.ts";
 import type { IngestResult, NewEvent } from "./store.ts";
 
@@ -97,12 +100,16 @@ export const DUE_CHANNEL = "tocsin_due";
 export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewEvent[], now: number, windowMs: number): Steps<IngestResult[] | null> {
   if ((yield all("ingest: tenant", TENANT_EXISTS, [tenantId])).rows.length === 0) return null;
   const endpoints = (yield all("ingest: endpoints", FANOUT_ENDPOINTS, [tenantId])).rows.map(rowToFanoutEndpoint);
+  // The tenant's silences, read once for the whole call (silences_live); none: nothing more is done per event.
+  const silences: ActiveSilence[] = endpoints.length === 0 ? [] : activeSilences((yield all("ingest: silences", LIVE_SILENCES, [tenantId, now])).rows, now);
+  const suppressedBy = new Map<string, number>();
   if (d.rowLocks) {
     // Taken for the whole call in one order, so that two calls with the same alerts cannot deadlock.
     const fingerprints = [...new Set(events.map((e) => e.fingerprint).filter((f): f is string => typeof f === "string"))].sort();
     for (const fp of fingerprints) yield all("ingest: alert lock", ALERT_LOCK, [`alert ${tenantId} ${fp}`]);
   }
   const batching = new Set<FanoutEndpoint>();
+  const onsets: FlapOnsetAt[] = [];
   const out: IngestResult[] = [];
   const eventRows: Param[][] = [];
   const deliveryRows: Param[][] = [];
@@ -145,15 +152,48 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       ev.traceContext ?? null,
     ]);
     let n = 0;
-    // Parsed at the first endpoint with a filter that the event reaches, and only then.
+    let silenced = 0;
+    let silencedRecurring = 0;
+    // Parsed at the first endpoint with a filter (or silence) that the event reaches, and only then.
     let subject: FilterSubject | null = null;
+    const subjectOf = () => (subject ??= eventSubject(ev, step?.state ?? null));
     for (const ep of endpoints) {
       if (!matchesEventType(ep.types, ev.type) || !passesSeverity(ep.minSeverity, ev.severity ?? null)) continue;
-      if (ep.filter !== null && !ep.filter((subject ??= eventSubject(ev, step?.state ?? null)))) continue;
+      if (ep.filter !== null && !ep.filter(subjectOf())) continue;
+      // Silences and maintenance windows: recorded as suppressed, with the silence that matched.
+      const silence = silences.length === 0 ? null : silenceFor(silences, ep.id, subjectOf);
+      if (silence !== null) {
+        // The alert's sends to this endpoint are held until the silence no longer applies (release-holds.ts).
+        if (step !== null) yield run("ingest: alert hold", UPSERT_ALERT_HOLD, [ep.id, fp, tenantId, JSON.stringify(silence.reason)]);
+        deliveryRows.push(suppressedRow(tenantId, ev.id, ep.id, ev.type, now, silence.reason));
+        suppressedBy.set(silence.id, (suppressedBy.get(silence.id) ?? 0) + 1);
+        if (silence.recurring) silencedRecurring++;
+        else silenced++;
+        n++;
+        continue;
+      }
       if (step !== null) {
         const last = (yield all("ingest: alert send", SELECT_ALERT_SEND, [ep.id, fp])).rows[0];
+        // An end for an alert this endpoint's receiver never got as open (its start was held) is not sent either.
+        // (Flap damping holds its own ends, below: each one moves the end of its hold.)
+        if (step.state === "end" && last && last.held !== null && last.held !== undefined && (last.last_sent_state ?? "end") === "end" && !flapHeld(last)) {
+          const reason = JSON.parse(String(last.held)) as DeliveryReason;
+          deliveryRows.push(suppressedRow(tenantId, ev.id, ep.id, ev.type, now, reason));
+          if (reason.code === "silenced") {
+            if (reason.silenceId !== undefined) suppressedBy.set(reason.silenceId, (suppressedBy.get(reason.silenceId) ?? 0) + 1);
+            silenced++;
+          }
+          n++;
+          continue;
+        }
         if (!shouldSend(lifecycleOf(ep), step, last ? Number(last.last_sent_at) : null, now)) continue;
-        yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now]);
+        const flap = yield* flapSteps(ep, tenantId, fp!, step, last, ev.severity ?? null, now, onsets);
+        if (flap.reason !== null) {
+          deliveryRows.push(suppressedRow(tenantId, ev.id, ep.id, ev.type, now, flap.reason));
+          n++;
+          continue;
+        }
+        yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now, step.state, ...flap.memory]);
       }
       // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
       if (ep.batchMaxEvents !== null) batching.add(ep);
@@ -172,12 +212,15 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       }
     }
     const r: IngestResult = { id: ev.id, deliveries: n, duplicate: false };
+    if (silenced + silencedRecurring > 0) r.silenced = { oneOff: silenced, recurring: silencedRecurring };
     if (key !== null) inCall.set(key, r);
     out.push(r);
   }
   if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 12)]);
+  if (onsets.length) yield* flapNoticeSteps(tenantId, onsets, now, (t, notices) => ingestSteps(d, t, notices, now, 0));
   if (deliveryRows.length === 0) return out;
   yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 9)]);
+  for (const [id, count] of suppressedBy) yield run("ingest: silence count", COUNT_SUPPRESSED, [count, id]);
   for (const ep of batching) {
     const max = ep.batchMaxEvents!;
     const waiting = Number(theRow(yield all("ingest: unbatched count", COUNT_UNBATCHED, [ep.id, max * FULL_BATCHES_CHECKED]), "a count").n);

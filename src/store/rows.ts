@@ -175,6 +175,7 @@ export function rowToAlert(r: Row): Alert {
     updateCount: num(r.update_count),
     lastEventId: String(r.last_event_id),
     lastEventAt: num(r.last_event_at),
+    holds: [],
   };
 }
 

@@ -32,6 +32,13 @@ export const ENDPOINTS_BY_CIRCUIT = `SELECT e.enabled AS enabled, coalesce(h.cir
   FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
   GROUP BY e.enabled, coalesce(h.circuit, 'closed')`;
 
+/**
+ * Alerts held for flapping now, once per endpoint that damps them (flapping is decided per
+ * endpoint): the rows whose hold has not ended, read from alert_sends_flapping, which holds only
+ * the rows that ever flapped.
+ */
+export const ALERTS_FLAPPING = "SELECT count(*) AS n FROM alert_sends WHERE flapping_until > ?";
+
 export function queueStatement(listed: number): string {
   // Rows: one 'all' row of totals, the top endpoints by pending deliveries, and the listed ones.
   const parts = [
@@ -92,6 +99,7 @@ export function createStatsMethods(db: SqlDb): Pick<Store, "operationalStats" | 
       const params: Param[] = [now, now, topN, ...endpointIds];
       const rows: Row[] = await db.all(queueStatement(endpointIds.length), params);
       const endpointRows = await db.all(ENDPOINTS_BY_CIRCUIT);
+      const flapping = await db.all(ALERTS_FLAPPING, [now]);
 
       const totals = rows.find((r) => r.kind === "all");
       const pendingOf = new Map<string, number>();
@@ -112,6 +120,7 @@ export function createStatsMethods(db: SqlDb): Pick<Store, "operationalStats" | 
         circuits: { closed: 0, open: 0, halfOpen: 0 },
         endpoints: { enabled: 0, disabled: 0 },
         perEndpoint: ids.map((id) => ({ id, pending: pendingOf.get(id) ?? 0 })),
+        alertsFlapping: num(flapping[0]?.n),
       };
       for (const r of endpointRows) {
         const n = num(r.n);

@@ -1,5 +1,6 @@
 import type { ApiKey, ApiKeyKind, Scope } from "../core/api-keys.ts";
 import type { ReplayMethods } from "./replays.ts";
+import type { SilenceMethods } from "./silences.ts";
 import type { StorageFault } from "../core/storage-health.ts";
 import { DEFAULT_HEALTH_POLICY, type EndpointGateState, type HealthPolicy, type HealthState } from "../core/health.ts";
 import type {
@@ -24,6 +25,7 @@ import type {
 import type { Page, PageResult } from "./page.ts";
 
 export { type Page, type PageResult, decodeCursor, encodeCursor } from "./page.ts";
+export type { ReleaseResult, SilenceFilter } from "./silences.ts";
 
 export interface NewEvent {
   id: string;
@@ -44,7 +46,10 @@ export interface NewEvent {
   fallbackCopy?: { primary: string; fallback: string } | null;
 }
 
-export type IngestResult = { id: string; deliveries: number; duplicate: false } | { id: string; deliveries: number; duplicate: true };
+export type IngestResult = ({ id: string; deliveries: number; duplicate: false } | { id: string; deliveries: number; duplicate: true }) & {
+  /** Of the deliveries, those suppressed by one-off silences and by maintenance windows (absent: none). */
+  silenced?: { oneOff: number; recurring: number };
+};
 
 export interface NewEndpoint {
   id: string;
@@ -162,6 +167,8 @@ export interface OperationalStats {
   endpoints: { enabled: number; disabled: number };
   /** The listed endpoints, then the top ones by pending deliveries. */
   perEndpoint: { id: string; pending: number }[];
+  /** Alerts that flap damping holds now, once per (endpoint, alert). */
+  alertsFlapping: number;
 }
 
 /** Why a retry did not happen (see Store.retryDelivery). */
@@ -171,7 +178,7 @@ export type RetryRefusal = "not_found" | "not_retryable" | { blocked: "circuit_o
  * The one persistence interface. Services and workers see only this; each backend (SQLite now,
  * PostgreSQL next) holds its dialect's differences. Every method is tenant-scoped where the data is.
  */
-export interface Store extends ReplayMethods {
+export interface Store extends ReplayMethods, SilenceMethods {
   /** Checks the database answers; throws when it does not. */
   ping(): Promise<void>;
   /**

@@ -149,7 +149,7 @@ describe("@tocsin/client", () => {
       writeFileSync(
         join(app, "main.mjs"),
         `import { createTocsinClient, unwrap, TocsinApiError, parseHeaderList, OUTCOMES } from "@tocsin/client";
-if (OUTCOMES.length !== 4) throw new Error("OUTCOMES: " + JSON.stringify(OUTCOMES));
+if (OUTCOMES.length !== 5) throw new Error("OUTCOMES: " + JSON.stringify(OUTCOMES));
 const headers = parseHeaderList("X-Team: soc, Accept: text/html, application/json");
 const client = createTocsinClient({ baseUrl: process.env.TOCSIN_URL, apiKey: process.env.TOCSIN_API_KEY });
 const tenant = await unwrap(client.POST("/v1/tenants", { body: { id: "from-package" } }));

@@ -281,7 +281,7 @@ describe("web console in Chromium", { skip: missing ?? false, timeout: 120_000 }
     assert.equal(new URL(customer.url()).pathname, `/tenants/${TENANT}/endpoints`);
     assert.equal(await customer.getByText("Other tenant hook").count(), 0);
     const nav = customer.getByRole("navigation", { name: "Main" });
-    assert.deepEqual(await nav.getByRole("link").allInnerTexts(), ["Integrations", "Deliveries", "Overview", "Event types"]);
+    assert.deepEqual(await nav.getByRole("link").allInnerTexts(), ["Integrations", "Deliveries", "Alerts", "Silences", "Overview", "Event types"]);
     await customer.getByText("Customer portal").waitFor();
     await shot("09-portal", customer);
 

@@ -47,6 +47,7 @@ function valueFor(url: string, param: string, before: string, f: Fixtures, tenan
     deliveries: f.delivery,
     batches: f.batch,
     replays: f.replay,
+    silences: f.silence,
     keys: url.startsWith("/v1/tenants/") ? f.tenantKey : f.key,
   };
   const v = byCollection[before];
@@ -64,6 +65,7 @@ function bodyFor(method: string, url: string): unknown {
     "PATCH /v1/tenants/:tenant/endpoints/:id": { description: "changed" },
     "POST /v1/tenants/:tenant/endpoints/:id/replay": { since: "2020-01-01T00:00:00Z", status: "failed" },
     "POST /v1/tenants/:tenant/events": { type: "spell.none", payload: { n: 1 } },
+    "POST /v1/tenants/:tenant/silences": { matchers: { type: "spell.never" }, duration: "1h", comment: "spelled" },
     "POST /v1/tenants/:tenant/ingest/alertmanager": {
       version: "4",
       status: "firing",
@@ -155,7 +157,9 @@ for (const backend of await testBackends()) {
                 const got = await send(base, route.method, target, caller.key, body());
                 requests++;
                 spelled++;
-                const ok = got.status === canonical.status || got.status === 400 || got.status === 404;
+                // Expiring a silence works once: the canonical call expired it, so a spelling that reaches the route finds it expired.
+                const spent = route.url.endsWith("/silences/:id/expire") && canonical.status === 200 && got.status === 409;
+                const ok = got.status === canonical.status || got.status === 400 || got.status === 404 || spent;
                 // Never more than the canonical answer: a 2xx where the canonical spelling was refused is a bypass.
                 const bypass = got.status >= 200 && got.status < 300 && !(canonical.status >= 200 && canonical.status < 300);
                 if (!ok || bypass || got.status >= 500) {

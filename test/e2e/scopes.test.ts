@@ -12,7 +12,7 @@ type Scope = "events:write" | "endpoints:write" | "read";
 /** `any`: every valid key, whatever its kind and scopes (routes about the caller itself). */
 type Required = Scope | "admin" | "any";
 /** What `{id}` or `{name}` stands for in a route's path. */
-type Target = "endpoint" | "event" | "delivery" | "tenantKey" | "key" | "eventType" | "alert" | "batch" | "replay";
+type Target = "endpoint" | "event" | "delivery" | "tenantKey" | "key" | "eventType" | "alert" | "batch" | "replay" | "silence";
 
 interface RouteSpec {
   scope: Required;
@@ -74,6 +74,13 @@ const ROUTES: Record<string, RouteSpec> = {
   "GET /v1/tenants/{tenant}/batches/{id}": { scope: "read", target: "batch" },
   "GET /v1/tenants/{tenant}/alerts": { scope: "read" },
   "GET /v1/tenants/{tenant}/alerts/{fingerprint}": { scope: "read", target: "alert" },
+  "POST /v1/tenants/{tenant}/silences": {
+    scope: "endpoints:write",
+    body: () => ({ matchers: { type: "matrix.never" }, duration: "1h", comment: "matrix" }),
+  },
+  "GET /v1/tenants/{tenant}/silences": { scope: "read" },
+  "GET /v1/tenants/{tenant}/silences/{id}": { scope: "read", target: "silence" },
+  "POST /v1/tenants/{tenant}/silences/{id}/expire": { scope: "endpoints:write", target: "silence", consumes: "silence" },
 
   "POST /v1/event-types": { scope: "admin", body: () => ({ name: `matrix.${uniq("t")}` }) },
   "GET /v1/event-types": { scope: "read" },
@@ -237,6 +244,8 @@ describe("scopes: every route × every caller", () => {
                 return made(`/v1/tenants/${tenant}/keys`, { name: "doomed", scopes: ["read"] });
               case "key":
                 return made("/v1/keys", { name: "doomed" });
+              case "silence":
+                return made(`/v1/tenants/${tenant}/silences`, { matchers: { type: "matrix.never" }, duration: "1h", comment: "doomed" });
               case "eventType": {
                 const name = `matrix.${uniq("doomed")}`;
                 await made("/v1/event-types", { name });

@@ -5,12 +5,15 @@ import type pg from "pg";
 import * as cp from "../../src/store/complete.ts";
 import { RELEASE_EXPIRED, listDeliveriesQuery } from "../../src/store/crud.ts";
 import { COUNT_UNBATCHED, FANOUT_ENDPOINTS, MARK_FULL_BATCHES_DUE } from "../../src/store/fanout.ts";
+import { HELD } from "../../src/store/release-holds.ts";
+import { LIVE_SILENCES } from "../../src/store/silence-match.ts";
 import { UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
 import { toPg } from "../../src/store/postgres/pg-db.ts";
 import * as cl from "../../src/store/claim.ts";
 import * as fb from "../../src/store/claim-fallback.ts";
 import * as ig from "../../src/store/ingest.ts";
-import { ENDPOINTS_BY_CIRCUIT, deliveryStatsQueries, queueStatement } from "../../src/store/stats.ts";
+import { ALERTS_FLAPPING, ENDPOINTS_BY_CIRCUIT, deliveryStatsQueries, queueStatement } from "../../src/store/stats.ts";
+import { INSERT_OWN_NOTICE } from "../../src/store/flap-steps.ts";
 import { STATS_MAX_ATTEMPTS, STATS_MAX_DELIVERIES } from "../../src/services/deliveries.ts";
 import { pgAvailable } from "../support/pg.ts";
 import { T0, mixedDataSet, seedPg, seedSqlite, withPgSchema, withSqliteFile } from "../support/plan-seed.ts";
@@ -78,6 +81,8 @@ function statsStatements(): Hot[] {
       temp: /ORDER BY|GROUP BY/,
     },
     { name: "stats: endpoints by circuit", sql: ENDPOINTS_BY_CIRCUIT, params: [], temp: /GROUP BY/ },
+    // Only the rows that ever flapped, through their partial index.
+    { name: "stats: alerts flapping", sql: ALERTS_FLAPPING, params: [T0], uses: ["alert_sends_flapping"] },
     // Bounded by the time range, maxDeliveries and maxAttempts. With one endpoint, a planner without
     // statistics walks all the tenant's deliveries of the range rather than the endpoint's.
     { name: "stats: deliveries by bucket", sql: all.counts.sql, params: all.counts.params, uses: ["deliveries_tenant"], temp: /GROUP BY/ },
@@ -106,11 +111,20 @@ function sqliteHot(): Hot[] {
   return [
     // Ingest
     { name: "ingest: fan-out endpoints", sql: FANOUT_ENDPOINTS, params: ["t0"], uses: ["endpoints_tenant"] },
+    { name: "ingest: silences", sql: LIVE_SILENCES, params: ["t0", T0], uses: ["silences_live"] },
+    // The release job, every 2 s in every worker: only the held rows, never all of alert_sends.
+    { name: "release: held alerts", sql: `${HELD} ORDER BY endpoint_id, fingerprint LIMIT ?`, params: ["", "", "", 500], uses: ["alert_sends_held"] },
     { name: "ingest: tenant", sql: ig.TENANT_EXISTS.sqlite, params: ["t0"], uses: ["sqlite_autoindex_tenants_1"] },
     { name: "ingest: take key", sql: ig.TAKE_KEY, params: ["t0", "k", "evt_x", T0, T0] },
     { name: "ingest: prior deliveries", sql: ig.COUNT_EVENT_DELIVERIES, params: ["evt_x"], uses: ["deliveries_event"] },
     { name: "ingest: event insert", sql: ig.INSERT_EVENTS.sqlite.eachRow, params: Array(12).fill(null) },
     { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.sqlite.eachRow, params: Array(9).fill(null) },
+    {
+      name: "ingest: own flap notice",
+      sql: INSERT_OWN_NOTICE,
+      params: ["dlv_x", "t0", "evt_x", "ep_big", "tocsin.alert.flapping", T0, T0, T0, "evt_x", "ep_big"],
+      uses: ["deliveries_event"],
+    },
     { name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80], uses: ["deliveries_unbatched"] },
     { name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0], uses: ["deliveries_unbatched", PK_DELIVERIES] },
     // Claim

@@ -68,6 +68,7 @@ for (const backend of await testBackends()) {
           circuits: { closed: 0, open: 0, halfOpen: 0 },
           endpoints: { enabled: 0, disabled: 0 },
           perEndpoint: [{ id: "ep_gone", pending: 0 }],
+          alertsFlapping: 0,
         });
       });
     });

@@ -14,6 +14,8 @@ export interface Fixtures {
   alert: string;
   batch: string;
   replay: string;
+  /** A silence that matches nothing the fixtures send. */
+  silence: string;
 }
 
 export async function createFixtures(admin: Api, tenant: string, receiverUrl: string, prefix: string): Promise<Fixtures> {
@@ -52,7 +54,11 @@ export async function createFixtures(admin: Api, tenant: string, receiverUrl: st
     await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/endpoints/${endpoint}/replay`, { since: "2020-01-01T00:00:00Z", status: "failed" }),
     "replay",
   ).id;
-  return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch, replay };
+  const silence = ok(
+    await admin<{ id: string }>("POST", `/v1/tenants/${tenant}/silences`, { matchers: { type: `${prefix}.never` }, duration: "1d", comment: "fixture" }),
+    "silence",
+  ).id;
+  return { endpoint, event, delivery, tenantKey, key, eventType, alert, batch, replay, silence };
 }
 
 /**

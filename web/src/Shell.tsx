@@ -11,6 +11,10 @@ import { EndpointsPage } from "./pages/EndpointsPage.tsx";
 import { EventTypesPage } from "./pages/EventTypesPage.tsx";
 import { EventsPage } from "./pages/EventsPage.tsx";
 import { OverviewPage } from "./pages/OverviewPage.tsx";
+import { AlertsPage } from "./pages/AlertsPage.tsx";
+import { SilenceFormPage } from "./pages/SilenceFormPage.tsx";
+import { SilencePage } from "./pages/SilencePage.tsx";
+import { SilencesPage } from "./pages/SilencesPage.tsx";
 import { TenantsPage } from "./pages/TenantsPage.tsx";
 
 /** The signed-in console: header, navigation, and the current page. */
@@ -38,6 +42,8 @@ export function Shell() {
       current: ["endpoints", "endpoint", "endpoint-new", "endpoint-edit"].includes(route.page),
     });
     nav.push({ to: { page: "deliveries", tenant }, label: "Deliveries", current: route.page === "deliveries" || route.page === "delivery" });
+    nav.push({ to: { page: "alerts", tenant }, label: "Alerts", current: route.page === "alerts" });
+    nav.push({ to: { page: "silences", tenant }, label: "Silences", current: ["silences", "silence", "silence-new"].includes(route.page) });
     nav.push({ to: { page: "overview", tenant }, label: "Overview", current: route.page === "overview" });
     if (postsEvents) nav.push({ to: { page: "events", tenant }, label: "Events", current: route.page === "events" });
   }
@@ -117,6 +123,14 @@ function Page({ route, ownTenant, canPost }: { route: Route; ownTenant: string |
       return <OverviewPage tenant={route.tenant} />;
     case "events":
       return canPost ? <EventsPage tenant={route.tenant} /> : <NotFound path={pathOf(route)} />;
+    case "silences":
+      return <SilencesPage tenant={route.tenant} />;
+    case "silence-new":
+      return <SilenceFormPage tenant={route.tenant} />;
+    case "silence":
+      return <SilencePage tenant={route.tenant} id={route.id} />;
+    case "alerts":
+      return <AlertsPage tenant={route.tenant} />;
     case "not-found":
       return <NotFound path={route.path} />;
   }

@@ -1315,6 +1315,145 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant}/silences": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+        /**
+         * List the tenant's silences and maintenance windows, newest first; expired ones stay listed
+         * @description Tenant keys need the `read` scope.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "pending" | "active" | "expired";
+                    /** @description Silences that apply to this endpoint: those naming it and the tenant-wide ones */
+                    endpointId?: string;
+                    /** @description true: maintenance windows only; false: one-off silences only */
+                    recurring?: boolean;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: { tenant: string; };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["SilenceList"]; };
+                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
+            };
+        };
+        put?: never;
+        /**
+         * Create a silence or a maintenance window (a recurring silence)
+         * @description Nothing is sent for the events the matchers match (the endpoint filter language) to the listed endpoints, or every endpoint of the tenant, while the silence is active: their deliveries are recorded with status suppressed and a reason naming the silence. An alert's end is not sent to an endpoint that never got the alert as open. When the silence ends while an alert it held is still open, the alert's last event is sent.
+         *
+         *     Tenant keys need the `endpoints:write` scope.
+         */
+        post: {
+            parameters: { query?: never; header?: never; path: { tenant: string; }; cookie?: never; };
+            requestBody: { content: { "application/json": components["schemas"]["SilenceIn"]; }; };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["SilenceOut"]; };
+                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/silences/{id}": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+        /**
+         * Get a silence
+         * @description Tenant keys need the `read` scope.
+         */
+        get: {
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["SilenceOut"]; };
+                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/silences/{id}/expire": {
+        parameters: { query?: never; header?: never; path?: never; cookie?: never; };
+        get?: never;
+        put?: never;
+        /**
+         * Expire a silence now
+         * @description Ends the silence now (endsAt becomes now, expiredEarly true) and releases what it held at once: an alert still open that an endpoint did not get is sent to it. 409 when it has already expired.
+         *
+         *     Tenant keys need the `endpoints:write` scope.
+         */
+        post: {
+            parameters: { query?: never; header?: never; path: { tenant: string; id: string; }; cookie?: never; };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: { [name: string]: unknown; };
+                    content: { "application/json": components["schemas"]["SilenceOut"]; };
+                };
+                400: components["responses"]["Problem"];
+                401: components["responses"]["Problem"];
+                403: components["responses"]["Problem"];
+                404: components["responses"]["Problem"];
+                409: components["responses"]["Problem"];
+                413: components["responses"]["Problem"];
+                415: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
+                500: components["responses"]["Problem"];
+                503: components["responses"]["Problem"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys": {
         parameters: { query?: never; header?: never; path?: never; cookie?: never; };
         /**
@@ -1691,6 +1830,9 @@ export interface components {
         };
         /** @description Which of the events it subscribes to the endpoint receives, as JSON in the style of MongoDB's query operators. Each member is a path and a condition; all must hold. Paths: type, severity, fingerprint, state, or payload.<member>.<member>… (a number indexes an array; an absent attribute is missing). A condition is a string, number, boolean or null (equality), or an object of operators: $eq, $ne, $in, $nin (arrays of those values), $gt, $gte, $lt, $lte (numbers), $exists (true or false), $prefix (a string), $not (operators). A path whose value is an array passes when any element does. $and and $or (arrays of filters) and $not (a filter) combine filters. At most 8 levels, 64 conditions and 4096 bytes; a 400 names the exact place, e.g. /filter/$and/1/payload.score/$gt. A PATCH replaces the whole filter; null removes it. Example: {"payload.severity": {"$in": ["high", "critical"]}, "payload.asset.env": "prod"} */
         Filter: { [key: string]: unknown; };
+        /** @description Flap damping: an alert that starts again more than `transitions` times within `windowMin` minutes is flapping; this endpoint gets one tocsin.alert.flapping notice, its further events of the alert are recorded as suppressed (reason flapping), and once the alert has been stable for `stableSec` its current state is sent. A member left out takes its default ({} turns damping on with the defaults); null: no damping (the default). */
+        FlappingIn: { transitions?: number | null; windowMin?: number | null; stableSec?: number | null; };
+        FlappingOut: { transitions: number; windowMin: number; stableSec: number; };
         /** @description The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time. */
         RetryIn: { scheduleMs?: number[] | null; maxAttempts?: number | null; maxAgeMs?: number | null; };
         RetryOut: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null; };
@@ -1764,6 +1906,7 @@ export interface components {
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
             fallbackEndpointId?: string | null;
+            flapping?: components["schemas"]["FlappingIn"] | null;
         };
         EndpointPatch: {
             url?: string;
@@ -1791,6 +1934,7 @@ export interface components {
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
             fallbackEndpointId?: string | null;
+            flapping?: components["schemas"]["FlappingIn"] | null;
         };
         SigningOut: {
             /** @enum {string} */
@@ -1893,6 +2037,7 @@ export interface components {
             filter: components["schemas"]["Filter"] | null;
             tracing: components["schemas"]["TracingOut"];
             fallbackEndpointId: string | null;
+            flapping: components["schemas"]["FlappingOut"] | null;
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;
@@ -2161,6 +2306,8 @@ export interface components {
              * @description ISO 8601 UTC
              */
             lastEventAt: string;
+            /** @description Endpoints whose sends of this alert are held (a silence or maintenance window matched, or flap damping), with the reason. When it is lifted, an endpoint whose receiver's view differs from the alert gets the alert's last event */
+            holds: { endpointId: string; reason: components["schemas"]["DeliveryReason"]; until: string | null; }[];
         };
         DeliveryOut: {
             id: string;
@@ -2342,6 +2489,88 @@ export interface components {
             expiresAt: string | null;
         };
         ApiKeyList: { data: components["schemas"]["ApiKeyOut"][]; nextCursor: string | null; };
+        /** @description Weekly windows in a time zone, e.g. Sundays 02:00–04:00 Europe/Berlin. A wall time in the spring-forward gap means the first instant after it; a repeated autumn hour means its first occurrence for a start and its second for an end. */
+        Schedule: {
+            /** @description The local days on which a window starts */
+            days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+            /** @description Local wall time HH:MM when each window starts */
+            start: string;
+            /** @description Local wall time HH:MM when it ends; at or before start means the next day (22:00–02:00); 24:00 is the next midnight */
+            end: string;
+            /** @description An IANA time-zone name, e.g. Europe/Berlin; DST as docs/alerts.md says */
+            timeZone: string;
+        };
+        /** @description A silence: nothing is sent for the events its matchers match, to the whole tenant or the listed endpoints, from startsAt to endsAt. With schedule it is a maintenance window: it holds only inside the weekly windows (and, when given, between startsAt and endsAt). */
+        SilenceIn: {
+            matchers?: components["schemas"]["Filter"] | null;
+            endpointIds?: string[] | null;
+            /** @description RFC 3339 date-time (default: now) */
+            startsAt?: string;
+            /** @description RFC 3339 date-time; a one-off silence needs endsAt or duration */
+            endsAt?: string;
+            /** @description Instead of endsAt: how long from startsAt, e.g. 30m, 2h, 3d */
+            duration?: string;
+            schedule?: components["schemas"]["Schedule"] | null;
+            /** @description Why (required, 1 to 1000 characters) */
+            comment: string;
+        };
+        SilenceOut: {
+            /** @description sil_ id */
+            id: string;
+            tenantId: string;
+            matchers: components["schemas"]["Filter"];
+            endpointIds: string[] | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            startsAt: string;
+            endsAt: string | null;
+            schedule: components["schemas"]["Schedule"] | null;
+            comment: string;
+            createdBy: {
+                kind: "admin" | "tenant" | "portal";
+                /** @description The key's id; bootstrap for the bootstrap admin key */
+                keyId: string;
+                name: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC
+             */
+            createdAt: string;
+            /** @description Expired through POST …/expire before its end */
+            expiredEarly: boolean;
+            /** @description pending: not started yet, or (recurring) between windows; active: holding now; expired: ended (kept, listed) */
+            state: "pending" | "active" | "expired";
+            currentWindow: {
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC
+                 */
+                start: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC
+                 */
+                end: string;
+            } | null;
+            nextWindow: {
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC
+                 */
+                start: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 UTC
+                 */
+                end: string;
+            } | null;
+            /** @description Deliveries it suppressed */
+            suppressed: number;
+        };
+        SilenceList: { data: components["schemas"]["SilenceOut"][]; nextCursor: string | null; };
     };
     responses: {
         /** @description An RFC 9457 problem document (application/problem+json): `code` says what failed, `errors` which fields */

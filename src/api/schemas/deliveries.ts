@@ -153,6 +153,19 @@ export const AlertOut = component(
     updateCount: Type.Integer(),
     lastEventId: Type.String(),
     lastEventAt: Timestamp,
+    holds: Type.Array(
+      Type.Object({
+        endpointId: Type.String(),
+        reason: DeliveryReason,
+        until: Nullable(
+          Type.String({ format: "date-time", description: "When the hold ends by itself, where that is known (a silence's hold ends with the silence)" }),
+        ),
+      }),
+      {
+        description:
+          "Endpoints whose sends of this alert are held (a silence or maintenance window matched, or flap damping), with the reason. When it is lifted, an endpoint whose receiver's view differs from the alert gets the alert's last event",
+      },
+    ),
   }),
 );
 export const DeliveryOut = component("DeliveryOut", deliveryOut);

@@ -3,6 +3,7 @@ import { component } from "./component.ts";
 import { AuthIn, AuthOut } from "./auth.ts";
 import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
 import { Filter } from "./filter.ts";
+import { FlappingIn, FlappingOut } from "./flapping.ts";
 import { RetryIn, RetryOut } from "./retry.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
@@ -204,6 +205,7 @@ export const settingsIn = {
   filter: Type.Optional(Nullable(Filter)),
   tracing: Type.Optional(Nullable(TracingIn)),
   fallbackEndpointId: Type.Optional(Nullable(FallbackEndpointId)),
+  flapping: Type.Optional(Nullable(FlappingIn)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -334,6 +336,7 @@ export const EndpointOut = component(
     filter: Nullable(Filter),
     tracing: TracingOut,
     fallbackEndpointId: Nullable(Type.String()),
+    flapping: Nullable(FlappingOut),
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),

@@ -31,6 +31,10 @@ Client (talk to a running server; --url / TOCSIN_URL, --api-key / TOCSIN_API_KEY
   send                    Post an event from a file or stdin
   deliveries              List deliveries
   deliveries retry-failed Queue every failed delivery of a filter again, as a job with progress
+  silences create         Silence matching events for a while, or in weekly maintenance windows
+  silences list           List a tenant's silences (expired ones too)
+  silences show           Show a silence
+  silences expire         End a silence now (alerts it held that are still open are sent)
   examples list           List the ready-made vendor integrations
   examples load           Load one (event types, tenant, endpoint) into the server
 

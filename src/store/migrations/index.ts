@@ -11,6 +11,8 @@ import * as m009 from "./009-replay-requests.ts";
 import * as m013 from "./013-endpoint-filter.ts";
 import * as m015 from "./015-event-trace-context.ts";
 import * as m016 from "./016-alert-controls.ts";
+import * as m017 from "./017-silences.ts";
+import * as m019 from "./019-flap-damping.ts";
 import * as m020 from "./020-endpoint-fallback.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
@@ -27,6 +29,8 @@ export const migrations: Record<string, Migration> = {
   "013-endpoint-filter": m013,
   "015-event-trace-context": m015,
   "016-alert-controls": m016,
+  "017-silences": m017,
+  "019-flap-damping": m019,
   "020-endpoint-fallback": m020,
 };
 

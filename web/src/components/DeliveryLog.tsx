@@ -16,6 +16,7 @@ import {
 } from "../lib/deliveries.ts";
 import { waitingText } from "../lib/health.ts";
 import { can } from "../lib/session.ts";
+import { ReasonLine } from "./ReasonLine.tsx";
 import { RetryFailed } from "./RetryFailed.tsx";
 import { Badge, Breakable, ConfirmDialog, ErrorNote, Link, Loading } from "./ui.tsx";
 
@@ -236,6 +237,7 @@ export function DeliveryLog({ tenant, endpointId: fixedEndpoint }: { tenant: str
                       {waitingText(d.waitingFor, now)}
                     </div>
                   ) : null}
+                  <ReasonLine tenant={tenant} delivery={d} />
                   {done?.id === d.id ? (
                     <div className="ok-text small" role="status">
                       {done.text}

@@ -4,6 +4,7 @@ import { CopyButton } from "./ui.tsx";
 import { KeyPairNote } from "./KeyPairNote.tsx";
 import { AuthFields } from "./AuthFields.tsx";
 import { RetryFields } from "./RetryFields.tsx";
+import { FlappingFields } from "./FlappingFields.tsx";
 import { FilterField } from "./FilterField.tsx";
 import { ProxyField } from "./ProxyField.tsx";
 import { FallbackField } from "./FallbackField.tsx";
@@ -191,6 +192,7 @@ export function EndpointFields(props: Props) {
           />
           <CheckField {...b} name="sendResolved" label="Send resolved (end) updates" />
         </div>
+        <FlappingFields {...b} />
         <CheckField {...b} name="batching" label="Batch several events in one request" hint="Needs the array or ndjson envelope." />
         {form.batching ? (
           <div className="row">

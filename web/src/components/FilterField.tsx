@@ -8,6 +8,18 @@ interface Props {
   idPrefix: string;
 }
 
+export const FILTER_PLACEHOLDER = 'e.g. {"payload.severity": {"$in": ["high", "critical"]}, "payload.asset.env": "prod"}';
+
+/** The filter language in one line: its paths and operators, with an example (docs/endpoints.md, Filters). */
+export function FilterSyntax() {
+  return (
+    <>
+      Paths <code>type</code>, <code>severity</code>, <code>fingerprint</code>, <code>state</code>, <code>payload.a.b</code>; operators{" "}
+      <code>$eq $ne $in $nin $gt $gte $lt $lte $exists $prefix $and $or $not</code>. E.g. <code>{'{"payload.score": {"$gte": 7}}'}</code>.
+    </>
+  );
+}
+
 /** The endpoint's filter as JSON (docs/endpoints.md, Filters); blank: every event of its types. */
 export function FilterField(b: Props) {
   return (
@@ -17,12 +29,10 @@ export function FilterField(b: Props) {
       label="Filter"
       rows={3}
       mono
-      placeholder='e.g. {"payload.severity": {"$in": ["high", "critical"]}, "payload.asset.env": "prod"}'
+      placeholder={FILTER_PLACEHOLDER}
       hint={
         <>
-          Optional JSON: only events it passes are delivered. Paths <code>type</code>, <code>severity</code>, <code>fingerprint</code>, <code>state</code>,{" "}
-          <code>payload.a.b</code>; operators <code>$eq $ne $in $nin $gt $gte $lt $lte $exists $prefix $and $or $not</code>. E.g.{" "}
-          <code>{'{"payload.score": {"$gte": 7}}'}</code>. Blank: every event of its types.
+          Optional JSON: only events it passes are delivered. <FilterSyntax /> Blank: every event of its types.
         </>
       }
     />

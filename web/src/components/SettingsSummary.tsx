@@ -79,6 +79,12 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
         ["Transform", e.format.transform ? <code>{e.format.transform}</code> : "none"],
         ["Alert update interval", `${e.lifecycle.ongoingIntervalSec} s`],
         ["Send resolved", yes(e.lifecycle.sendResolved)],
+        [
+          "Flap damping",
+          e.flapping
+            ? `after more than ${e.flapping.transitions} restarts in ${e.flapping.windowMin} min, held until stable for ${e.flapping.stableSec} s`
+            : "off",
+        ],
         ["Batching", e.batch ? `up to ${e.batch.maxEvents} events or ${e.batch.maxWaitMs} ms` : "off"],
         ["Rate limit", e.rateLimit ? `${e.rateLimit.perSecond}/s, burst ${e.rateLimit.burst}` : "none"],
       ],

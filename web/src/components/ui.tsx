@@ -51,6 +51,11 @@ const STATUS_TONE: Record<string, string> = {
   failing: "bad",
   failed: "bad",
   validation_failed: "bad",
+  // Nothing was sent on purpose (a silence, a digest, flap damping): neither a failure nor a wait.
+  suppressed: "quiet",
+  expired: "off",
+  open: "warn",
+  resolved: "ok",
 };
 
 export function Badge({ status, label }: { status: string; label?: string }) {

@@ -198,3 +198,15 @@ export function relativeTime(iso: string | null, now: number): string {
   if (abs < 1000) return "just now";
   return diff < 0 ? `${n} ${unit} ago` : `in ${n} ${unit}`;
 }
+
+/** A span in words at two units at most: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`. */
+export function durationText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}

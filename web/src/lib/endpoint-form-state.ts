@@ -60,6 +60,11 @@ export interface EndpointForm {
   sendResolved: boolean;
   /** tracing.propagate: send the attempt's W3C traceparent to the receiver. */
   propagateTrace: boolean;
+  /** flapping: hold an alert that keeps starting again until it is stable; blank members take the defaults. */
+  flapDamping: boolean;
+  flapTransitions: string;
+  flapWindowMin: string;
+  flapStableSec: string;
   batching: boolean;
   batchMaxEvents: string;
   batchMaxWaitMs: string;
@@ -89,6 +94,9 @@ export const DEFAULTS = {
   ongoingIntervalSec: 300,
   batchMaxEvents: 100,
   batchMaxWaitMs: 1000,
+  flapTransitions: 5,
+  flapWindowMin: 30,
+  flapStableSec: 600,
 } as const;
 
 export function newEndpointForm(): EndpointForm {
@@ -128,6 +136,10 @@ export function newEndpointForm(): EndpointForm {
     ongoingIntervalSec: String(DEFAULTS.ongoingIntervalSec),
     sendResolved: true,
     propagateTrace: false,
+    flapDamping: false,
+    flapTransitions: "",
+    flapWindowMin: "",
+    flapStableSec: "",
     batching: false,
     batchMaxEvents: "",
     batchMaxWaitMs: "",
@@ -181,6 +193,10 @@ export function endpointToForm(ep: Endpoint): EndpointForm {
     ongoingIntervalSec: String(ep.lifecycle.ongoingIntervalSec),
     sendResolved: ep.lifecycle.sendResolved,
     propagateTrace: ep.tracing.propagate,
+    flapDamping: ep.flapping !== null,
+    flapTransitions: ep.flapping ? String(ep.flapping.transitions) : "",
+    flapWindowMin: ep.flapping ? String(ep.flapping.windowMin) : "",
+    flapStableSec: ep.flapping ? String(ep.flapping.stableSec) : "",
     batching: ep.batch !== null,
     batchMaxEvents: ep.batch ? String(ep.batch.maxEvents) : "",
     batchMaxWaitMs: ep.batch ? String(ep.batch.maxWaitMs) : "",

@@ -74,6 +74,9 @@ function parseFields(f: EndpointForm) {
     ongoingIntervalSec: int("ongoingIntervalSec", 0, 604_800),
     batchMaxEvents: int("batchMaxEvents", 1, 1000),
     batchMaxWaitMs: int("batchMaxWaitMs", 0, 300_000),
+    flapTransitions: int("flapTransitions", 1, 100),
+    flapWindowMin: int("flapWindowMin", 1, 1440),
+    flapStableSec: int("flapStableSec", 1, 86_400),
     ratePerSecond: num("ratePerSecond", 0.001, 100_000),
     rateBurst: int("rateBurst", 1, 100_000),
     retry: parseRetryFields(f, errors),
@@ -164,6 +167,7 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   const interval = v.ongoingIntervalSec ?? DEFAULTS.ongoingIntervalSec;
   if (interval !== DEFAULTS.ongoingIntervalSec || !f.sendResolved) body.lifecycle = { ongoingIntervalSec: interval, sendResolved: f.sendResolved };
   if (f.batching) body.batch = { maxEvents: v.batchMaxEvents, maxWaitMs: v.batchMaxWaitMs };
+  if (f.flapDamping) body.flapping = flappingOf(v);
   if (f.rateLimiting && v.ratePerSecond !== null) body.rateLimit = { perSecond: v.ratePerSecond, burst: v.rateBurst };
   if (v.retry !== null) body.retry = v.retry;
   // Only admin keys see the Proxy select; the others never send `proxy`.
@@ -250,6 +254,11 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
   } else if (changed("batching", "batchMaxEvents", "batchMaxWaitMs")) {
     body.batch = { maxEvents: v.batchMaxEvents, maxWaitMs: v.batchMaxWaitMs };
   }
+  if (!f.flapDamping) {
+    if (ep.flapping !== null) body.flapping = null;
+  } else if (changed("flapDamping", "flapTransitions", "flapWindowMin", "flapStableSec")) {
+    body.flapping = flappingOf(v);
+  }
   if (!f.rateLimiting) {
     if (ep.rateLimit !== null) body.rateLimit = null;
   } else if (changed("rateLimiting", "ratePerSecond", "rateBurst")) {
@@ -263,4 +272,9 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
   if (JSON.stringify(v.filter) !== JSON.stringify(ep.filter ?? null)) body.filter = v.filter;
   if (changed("propagateTrace")) body.tracing = { propagate: f.propagateTrace };
   return { body };
+}
+
+/** `flapping` from the form: the members given, blank ones null (the server's defaults). */
+function flappingOf(v: { flapTransitions: number | null; flapWindowMin: number | null; flapStableSec: number | null }) {
+  return { transitions: v.flapTransitions, windowMin: v.flapWindowMin, stableSec: v.flapStableSec };
 }

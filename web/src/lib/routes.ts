@@ -18,6 +18,10 @@ export type Route =
   | { page: "delivery"; tenant: string; id: string }
   | { page: "overview"; tenant: string }
   | { page: "events"; tenant: string }
+  | { page: "silences"; tenant: string }
+  | { page: "silence-new"; tenant: string }
+  | { page: "silence"; tenant: string; id: string }
+  | { page: "alerts"; tenant: string }
   | { page: "not-found"; path: string };
 
 const TABS: EndpointTab[] = ["overview", "deliveries", "test", "settings"];
@@ -54,6 +58,9 @@ export function parseRoute(pathname: string): Route {
     if (c === "deliveries" && n === 4) return { page: "delivery", tenant, id: d };
     if (c === "overview" && n === 3) return { page: "overview", tenant };
     if (c === "events" && n === 3) return { page: "events", tenant };
+    if (c === "silences" && n === 3) return { page: "silences", tenant };
+    if (c === "silences" && n === 4) return d === "new" ? { page: "silence-new", tenant } : { page: "silence", tenant, id: d };
+    if (c === "alerts" && n === 3) return { page: "alerts", tenant };
   }
   return { page: "not-found", path: pathname };
 }
@@ -86,6 +93,14 @@ export function pathOf(r: Route): string {
       return `/tenants/${seg(r.tenant)}/overview`;
     case "events":
       return `/tenants/${seg(r.tenant)}/events`;
+    case "silences":
+      return `/tenants/${seg(r.tenant)}/silences`;
+    case "silence-new":
+      return `/tenants/${seg(r.tenant)}/silences/new`;
+    case "silence":
+      return `/tenants/${seg(r.tenant)}/silences/${seg(r.id)}`;
+    case "alerts":
+      return `/tenants/${seg(r.tenant)}/alerts`;
     case "not-found":
       return r.path;
   }

@@ -4,7 +4,10 @@ import { Badge, BodyView, ConfirmDialog, ErrorNote, HeaderTable, Link, Loading, 
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
 import { formatMs } from "../lib/deliveries.ts";
+import { ReasonLine } from "../components/ReasonLine.tsx";
 import { SentRequest } from "../components/SentRequest.tsx";
+import { pathOf } from "../lib/routes.ts";
+import { prefillSearch } from "../lib/silence-form.ts";
 import { waitingText } from "../lib/health.ts";
 import { can } from "../lib/session.ts";
 
@@ -59,6 +62,12 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
     });
   const pending = del.status === "pending";
 
+  // Silence events like this one: its type, its alert's fingerprint when it has one, on this webhook.
+  const silenceLink = `${pathOf({ page: "silence-new", tenant })}?${prefillSearch({
+    type: del.eventType,
+    fingerprint: event.data?.fingerprint ?? null,
+    endpointId: del.endpointId,
+  })}`;
   const attempts = [...del.attempts].sort((a, b) => b.attemptNo - a.attemptNo);
   return (
     <section aria-labelledby="delivery-title">
@@ -73,13 +82,24 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
         }
         subtitle={<code>{del.id}</code>}
         actions={
-          can(session, "endpoints:write") && (del.status === "failed" || pending) ? (
-            <button type="button" className="primary" onClick={() => setConfirm(true)} disabled={retry.busy}>
-              {pending ? "Retry now" : "Retry"}
-            </button>
+          can(session, "endpoints:write") ? (
+            <>
+              {del.status === "failed" || pending ? (
+                <button type="button" className="primary" onClick={() => setConfirm(true)} disabled={retry.busy}>
+                  {pending ? "Retry now" : "Retry"}
+                </button>
+              ) : null}
+              {/* Offered once the event is read, so its fingerprint is in the link. */}
+              {event.data !== undefined || event.error ? (
+                <Link to={silenceLink} className="button">
+                  Silence…
+                </Link>
+              ) : null}
+            </>
           ) : null
         }
       />
+      <ReasonLine tenant={tenant} delivery={del} />
       <ErrorNote error={confirm ? d.error : (retry.error ?? d.error)} />
       {done ? (
         <p className="notice" role="status">
@@ -133,7 +153,11 @@ export function DeliveryPage({ tenant, id }: { tenant: string; id: string }) {
       </ConfirmDialog>
 
       <h2>Attempts</h2>
-      {attempts.length === 0 ? <p className="empty">No attempt yet{del.status === "pending" ? ": it is waiting to be sent" : ""}.</p> : null}
+      {attempts.length === 0 ? (
+        <p className="empty">
+          {del.status === "suppressed" ? "No attempt: nothing was sent." : `No attempt yet${del.status === "pending" ? ": it is waiting to be sent" : ""}.`}
+        </p>
+      ) : null}
       {attempts.map((a, i) => (
         <AttemptView key={a.id} a={a} open={i === 0} />
       ))}

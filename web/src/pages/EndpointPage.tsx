@@ -8,6 +8,7 @@ import { SecretPanel } from "../components/SecretPanel.tsx";
 import { SettingsSummary } from "../components/SettingsSummary.tsx";
 import { TestPanel } from "../components/TestPanel.tsx";
 import { HealthBadge } from "../components/HealthBadge.tsx";
+import { MaintenanceWindows } from "../components/MaintenanceWindows.tsx";
 import { Badge, Breakable, ConfirmDialog, ErrorNote, Link, Loading, PageHeader, formatTime, percent } from "../components/ui.tsx";
 import { useConsole } from "../context.ts";
 import { useAction, useLoad } from "../hooks.ts";
@@ -204,6 +205,7 @@ function Overview({ tenant, e, writable }: { tenant: string; e: Endpoint; writab
         </p>
       ) : null}
       {writable ? <SecretPanel tenant={tenant} endpoint={e} /> : null}
+      <MaintenanceWindows tenant={tenant} endpointId={e.id} endpointName={e.name || e.url} writable={writable} />
       <EndpointCharts tenant={tenant} endpointId={e.id} />
     </>
   );

@@ -19,6 +19,10 @@ describe("web console: page paths", () => {
       { page: "delivery", tenant: "acme", id: "dlv_1" },
       { page: "overview", tenant: "acme" },
       { page: "events", tenant: "acme" },
+      { page: "silences", tenant: "acme" },
+      { page: "silence-new", tenant: "acme" },
+      { page: "silence", tenant: "acme", id: "sil_1" },
+      { page: "alerts", tenant: "acme" },
     ];
     for (const r of routes) assert.deepEqual(parseRoute(pathOf(r)), r, pathOf(r));
   });
