@@ -98,6 +98,7 @@ export function presentEndpoint(e: Endpoint, now: number = Date.now()) {
     tracing: s.tracing,
     fallbackEndpointId: e.fallbackEndpointId,
     flapping: s.flapping,
+    digest: s.digest ?? null,
     health: presentHealth(health),
     enabled: e.enabled,
     disabledReason: e.disabledReason,
@@ -216,6 +217,10 @@ export function presentBatch(b: Batch, members: Delivery[], attempts: Attempt[])
     // Members change state together; the first one's is the batch's.
     status: members[0]?.status ?? "cancelled",
     createdAt: iso(b.createdAt),
+    digest:
+      b.digest === null
+        ? null
+        : { groupBy: b.digest.groupBy, key: b.digest.key, count: b.digest.folded, windowStart: iso(b.digest.windowStart), windowEnd: iso(b.digest.windowEnd) },
     deliveries: members.map(presentDelivery),
     attempts: attempts.map(presentAttempt),
   };

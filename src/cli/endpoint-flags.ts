@@ -5,6 +5,7 @@ import { type Env, type Out, SEVERITIES, UsageError, exclusive, oneOf } from "./
 import { coerceError } from "../core/errors.ts";
 import { OAUTH2_HELP, type OAuth2Flags, oauth2Flags, oauth2Options } from "./endpoint-flags-oauth2.ts";
 import { FILTER_HELP, type FilterFlags, filterFlags, filterOptions } from "./endpoint-flags-filter.ts";
+import { DIGEST_HELP, type DigestFlags, digestFlags, digestOptions } from "./endpoint-flags-digest.ts";
 import { PROXY_HELP, type ProxyFlags, proxyFlags, proxyOptions } from "./endpoint-flags-proxy.ts";
 import { TRACING_HELP, type TracingFlags, tracingFlags, tracingOptions } from "./endpoint-flags-tracing.ts";
 import { retryFlags } from "./endpoint-flags-retry.ts";
@@ -75,6 +76,7 @@ ${FLAPPING_HELP}
 ${TRACING_HELP}
 ${PROXY_HELP}
 ${FILTER_HELP}
+${DIGEST_HELP}
 ${FALLBACK_HELP}
 
 Secrets given as flags (--basic-auth, --bearer-token, --oauth2-client-secret, --secret) are visible
@@ -120,6 +122,7 @@ export const settingOptions = {
   ...tracingOptions,
   ...proxyOptions,
   ...filterOptions,
+  ...digestOptions,
   ...fallbackOptions,
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
@@ -139,7 +142,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags, FallbackFlags {
+interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags, DigestFlags, FallbackFlags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -372,6 +375,8 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   const proxy = proxyFlags(v);
   if (proxy !== undefined) body.proxy = proxy;
   if (v.filter !== undefined || v["no-filter"]) body.filter = filterFlags(v);
+  const digest = digestFlags(v);
+  if (digest !== undefined) body.digest = digest;
   const fallback = fallbackFlags(v);
   if (fallback !== undefined) body.fallbackEndpointId = fallback;
   return body;

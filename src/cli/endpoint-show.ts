@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import type { Endpoint } from "@tocsin/client";
+import { digestSummary } from "./endpoint-flags-digest.ts";
 import { retrySummary } from "./endpoint-flags.ts";
 import { flappingSummary } from "./endpoint-flags-flapping.ts";
 
@@ -74,6 +75,7 @@ export function describeEndpoint(e: Endpoint): string {
   if (e.proxy) rows.push(["egress proxy", e.proxy]);
   if (e.filter) rows.push(["filter", JSON.stringify(e.filter)]);
   if (e.flapping) rows.push(["flap damping", flappingSummary(e.flapping)]);
+  if (e.digest) rows.push(["digest", digestSummary(e.digest)]);
   if (e.tracing?.propagate) rows.push(["tracing", "sends the attempt's traceparent to the receiver"]);
   if (e.fallbackEndpointId) rows.push(["fallback", `${e.fallbackEndpointId} (takes the deliveries while this endpoint fails)`]);
   const h = e.health;

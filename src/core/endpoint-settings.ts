@@ -22,6 +22,7 @@ export function defaultSettings(connectMs = DEFAULT_CONNECT_MS, requestMs = DEFA
     filter: null,
     tracing: { propagate: false },
     flapping: null,
+    digest: null,
   };
 }
 

@@ -61,7 +61,7 @@ function incrementRandom(): void {
   }
 }
 
-export type IdPrefix = "evt" | "ep" | "dlv" | "att" | "key" | "ten" | "msg" | "bat" | "rpl" | "sil";
+export type IdPrefix = "evt" | "ep" | "dlv" | "att" | "key" | "ten" | "msg" | "bat" | "dig" | "rpl" | "sil";
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${newUlid(now)}`;

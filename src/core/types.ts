@@ -81,6 +81,8 @@ export interface EndpointSettings {
   tracing: TracingSettings;
   /** Flap damping of alerts (core/flapping.ts); null: none. */
   flapping: FlappingSettings | null;
+  /** Events of one group key within a window go as one delivery at once and one digest at its end (core/digest.ts); null: none. */
+  digest: DigestSettings | null;
 }
 
 /** An endpoint's `flapping` setting (core/flapping.ts has the defaults, the bounds and the rule). */
@@ -91,6 +93,27 @@ export interface FlappingSettings {
   windowMin: number;
   /** How long the alert must go without a start or an end before the hold ends and its current state is sent. */
   stableSec: number;
+}
+
+/** An endpoint's digest setting (docs/alerts.md#digests). */
+export interface DigestSettings {
+  /** How long a window lasts from the event that opened it. */
+  windowSec: number;
+  /** The most events a digest lists (the latest ones); it counts them all. */
+  maxEvents: number;
+  /** "fingerprint", or "payload.<path>": what makes events one group. */
+  groupBy: string;
+}
+
+/** What a batch that is a digest says of its window. */
+export interface DigestInfo {
+  groupBy: string;
+  /** The group key: the fingerprint, or the payload value's text. */
+  key: string;
+  /** Events folded in the window, listed or not. */
+  folded: number;
+  windowStart: number;
+  windowEnd: number;
 }
 
 /** Whether attempts carry a `traceparent` header (the attempt span's context) while tracing is on; default false. */
@@ -289,6 +312,8 @@ export interface Batch {
   endpointId: string;
   size: number;
   createdAt: number;
+  /** Set for a digest (dig_ id): its window and how many events it folded. */
+  digest: DigestInfo | null;
 }
 
 export type ErrorClass =

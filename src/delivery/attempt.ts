@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import { newId } from "../core/ids.ts";
 import { endAttemptSpan, propagationHeaders, startAttemptSpan, tracingOn } from "../observability/tracing.ts";
 import { type RetryPolicy, classifyResponse, decide } from "../core/retry-policy.ts";
-import type { Attempt, AttemptRequest, ClaimedDelivery, DeliveryOutcome, SendResult } from "../core/types.ts";
+import type { Attempt, AttemptRequest, ClaimedDelivery, DeliveryOutcome, DigestInfo, SendResult } from "../core/types.ts";
 import type { EndpointCache } from "./endpoint-cache.ts";
-import { type EventForShaping, attemptRequestOf, buildRequest, contentTypeOf, shapeBatch, shapeBody } from "./request.ts";
+import { type EventForShaping, attemptRequestOf, buildRequest, contentTypeOf, shapeBatch, shapeBody, shapeDigest } from "./request.ts";
 import type { Sender } from "./sender.ts";
 import { TransformError } from "./transform.ts";
 
@@ -19,6 +19,8 @@ export interface AttemptOptions {
   maxBodyBytes?: number;
   /** Request body bytes kept in the attempt's record; default 16 KiB. */
   maxLoggedBodyBytes?: number;
+  /** A digest's window and count, for its body (store getDigest); absent: digests go as plain batches. */
+  digestOf?: (id: string) => Promise<DigestInfo | null>;
 }
 
 const forShaping = (c: ClaimedDelivery): EventForShaping => ({
@@ -74,7 +76,13 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
   try {
     const shaping = sendTo === null ? await o.endpoints.shapingFor(profile, c) : profile.shaping;
     const max = o.maxBodyBytes ?? 1024 * 1024;
-    const body = batchId === null ? await shapeBody(shaping, forShaping(c), max) : await shapeBatch(shaping, members.map(forShaping), max);
+    const digest = batchId?.startsWith("dig_") && o.digestOf ? await o.digestOf(batchId) : null;
+    const body =
+      batchId === null
+        ? await shapeBody(shaping, forShaping(c), max)
+        : digest
+          ? await shapeDigest(shaping, batchId, digest, members.map(forShaping), max)
+          : await shapeBatch(shaping, members.map(forShaping), max);
     const message = {
       id: batchId ?? c.eventId,
       timestampSec: Math.floor(nowMs / 1000),

@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import type { AttemptRequest, Endpoint, EndpointCredentials, EndpointSettings, Envelope, SigningSettings } from "../core/types.ts";
+import type { AttemptRequest, DigestInfo, Endpoint, EndpointCredentials, EndpointSettings, Envelope, SigningSettings } from "../core/types.ts";
 import { keyForScheme, signatureHeaders } from "../signing/schemes.ts";
 import { type CompiledTransform, type TransformInput, compileTransform, runTransform } from "./transform.ts";
 import { type OAuth2Client, compileOAuth2 } from "./oauth2.ts";
@@ -184,6 +184,27 @@ export async function shapeBatch(sh: Shaping, events: EventForShaping[], maxByte
   const parts: string[] = [];
   for (const e of events) parts.push(await shapePayload(sh, e, maxBytes));
   return sh.envelope === "ndjson" ? parts.map((p) => `${p}\n`).join("") : `[${parts.join(",")}]`;
+}
+
+/**
+ * The body of a digest (docs/alerts.md#digests): its summary with the count of events folded, then
+ * its members as a batch shapes them. JSON envelopes: one object, `{"type": "tocsin.digest",
+ * "digest": {…}, "events": [payloads]}`; ndjson: the summary line, then one line per member.
+ */
+export async function shapeDigest(sh: Shaping, id: string, info: DigestInfo, events: EventForShaping[], maxBytes: number): Promise<string> {
+  const parts: string[] = [];
+  for (const e of events) parts.push(await shapePayload(sh, e, maxBytes));
+  const digest = {
+    id,
+    groupBy: info.groupBy,
+    key: info.key,
+    count: info.folded,
+    listed: events.length,
+    windowStart: new Date(info.windowStart).toISOString(),
+    windowEnd: new Date(info.windowEnd).toISOString(),
+  };
+  const head = `"type":"tocsin.digest","digest":${JSON.stringify(digest)}`;
+  return sh.envelope === "ndjson" ? `{${head}}\n${parts.map((p) => `${p}\n`).join("")}` : `{${head},"events":[${parts.join(",")}]}`;
 }
 
 /** The request for one message to one endpoint, signed afresh (call it for every attempt). */

@@ -108,6 +108,7 @@ export function createWorker(o: WorkerOptions): Worker {
     ...(o.random ? { random: o.random } : {}),
     ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),
     ...(o.maxLoggedBodyBytes !== undefined ? { maxLoggedBodyBytes: o.maxLoggedBodyBytes } : {}),
+    digestOf: (id) => o.store.getDigest(id),
   };
 
   /** Sends one delivery, or one batch (its members in membership order) as one request. */

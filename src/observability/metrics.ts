@@ -88,6 +88,11 @@ export function createMetrics(o: MetricsOptions): Metrics {
     help: "Deliveries created by fan-out at ingest (one per matching endpoint of each new event)",
     registers,
   });
+  const eventsFolded = new Counter({
+    name: "tocsin_events_folded_total",
+    help: "Deliveries folded into a digest at fan-out (one per event and endpoint with a digest window open for its group key), listed in the digest or not",
+    registers,
+  });
   const ingestRequests = new Counter({
     name: "tocsin_ingest_requests_total",
     help: "Ingest calls (one per accepted API request carrying events) by result: stored, unknown_tenant, error",
@@ -226,6 +231,7 @@ export function createMetrics(o: MetricsOptions): Metrics {
       ingestRequests.inc({ result: "stored" });
       let stored = 0;
       let created = 0;
+      let folded = 0;
       for (const r of results) {
         if (r.duplicate) continue;
         stored++;
@@ -234,7 +240,9 @@ export function createMetrics(o: MetricsOptions): Metrics {
           if (r.silenced.oneOff) eventsSilenced.inc({ recurring: "false" }, r.silenced.oneOff);
           if (r.silenced.recurring) eventsSilenced.inc({ recurring: "true" }, r.silenced.recurring);
         }
+        folded += r.folded ?? 0;
       }
+      if (folded) eventsFolded.inc(folded);
       eventsIngested.inc({ duplicate: "false" }, stored);
       if (results.length > stored) eventsIngested.inc({ duplicate: "true" }, results.length - stored);
       if (created) deliveriesCreated.inc(created);

@@ -14,6 +14,7 @@ import { type ProxyLimits, checkProxy } from "./endpoint-settings-proxy.ts";
 import { checkTracing } from "./endpoint-settings-tracing.ts";
 import { checkFilterSetting } from "./endpoint-settings-filter.ts";
 import { checkFlapping } from "./endpoint-settings-flapping.ts";
+import { checkDigest } from "./endpoint-settings-digest.ts";
 import { mergePatch } from "./merge-patch.ts";
 
 export { MAX_HEADERS } from "./endpoint-settings-headers.ts";
@@ -45,6 +46,7 @@ export interface SettingsView {
   tracing: { propagate: boolean };
   filter: FilterDoc | null;
   flapping: { transitions: number; windowMin: number; stableSec: number } | null;
+  digest: { windowSec: number; maxEvents: number; groupBy: string } | null;
   minSeverity: Severity | null;
 }
 
@@ -88,6 +90,7 @@ export function toView(s: EndpointSettings, c: EndpointCredentials, minSeverity:
     tracing: { ...s.tracing },
     filter: s.filter,
     flapping: s.flapping === null ? null : { ...s.flapping },
+    digest: s.digest === null ? null : { ...s.digest },
     minSeverity,
   };
 }
@@ -124,6 +127,7 @@ export function resolveSettings(base: SettingsView, input: SettingsInput, limits
     tracing: checkTracing(merged.tracing),
     filter: checkFilterSetting(merged.filter),
     flapping: checkFlapping(merged.flapping),
+    digest: checkDigest(merged.digest),
   };
   if (settings.batch !== null && settings.format.envelope !== "array" && settings.format.envelope !== "ndjson") {
     throw invalid("/batch", "needs format.envelope array or ndjson, the bodies that can hold several events");

@@ -172,6 +172,7 @@ const SETTING_KEYS = [
   "filter",
   "tracing",
   "flapping",
+  "digest",
   "minSeverity",
 ] as const;
 

@@ -1,7 +1,7 @@
 // Events, deliveries, their attempts and batches, and alerts: the reads behind the API, and retrying a delivery.
 import { retryNowBlocked } from "../core/health.ts";
 import type { Alert, Delivery, DeliveryReason, EventRecord } from "../core/types.ts";
-import { rowToAlert, rowToBatch, rowToAttempt, rowToDelivery, rowToEvent } from "./rows.ts";
+import { rowToAlert, rowToBatch, rowToDigestInfo, rowToAttempt, rowToDelivery, rowToEvent } from "./rows.ts";
 import { createdBetween, eventTypeMatching } from "./created-between.ts";
 import { page, placeholders } from "./crud-sql.ts";
 import { GATE_COLUMNS, GATE_FROM, rowToGate } from "./operations.ts";
@@ -45,7 +45,7 @@ async function addHolds(db: SqlDb, tenantId: string, alerts: Alert[]): Promise<v
 
 export type DeliveryMethods = Pick<
   Store,
-  "getEvent" | "listEvents" | "listDeliveries" | "getDelivery" | "listAlerts" | "getAlert" | "getBatch" | "listAttempts" | "retryDelivery"
+  "getEvent" | "listEvents" | "listDeliveries" | "getDelivery" | "listAlerts" | "getAlert" | "getBatch" | "getDigest" | "listAttempts" | "retryDelivery"
 >;
 
 export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
@@ -103,6 +103,10 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
       const members = (await db.all("SELECT * FROM deliveries WHERE batch_id = ? ORDER BY id", [id])).map(rowToDelivery);
       const attempts = (await db.all("SELECT * FROM attempts WHERE tenant_id = ? AND delivery_id = ? ORDER BY attempt_no", [tenantId, id])).map(rowToAttempt);
       return { batch: rowToBatch(b), members, attempts };
+    },
+    async getDigest(id) {
+      const r = await db.get("SELECT group_by, group_key, folded, window_start, window_end FROM batches WHERE id = ?", [id]);
+      return r ? rowToDigestInfo(r) : null;
     },
     async listAttempts(tenantId, deliveryId) {
       // A batch member's attempts are its batch's (recorded once, under the batch id).

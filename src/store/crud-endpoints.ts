@@ -35,7 +35,7 @@ export type EndpointMethods = Pick<
   | "deleteEndpoint"
 >;
 
-/** The endpoint's filter as fan-out reads it beside the row (store/fanout.ts); null: none. */
+/** The endpoint's filter (or digest) as fan-out reads it beside the row (store/fanout.ts); null: none. */
 const filterColumn = (f: unknown): string | null => (f === null || f === undefined ? null : JSON.stringify(f));
 
 export function createEndpointMethods(db: SqlDb): EndpointMethods {
@@ -43,9 +43,9 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
     async createEndpoint(e, now) {
       await db.run(
         `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at,
-           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst, filter,
+           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst, filter, digest,
            fallback_endpoint_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           e.id,
           e.tenantId,
@@ -67,6 +67,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
           e.settings?.rateLimit?.perSecond ?? null,
           e.settings?.rateLimit?.burst ?? null,
           filterColumn(e.settings?.filter),
+          filterColumn(e.settings?.digest),
           e.fallbackEndpointId ?? null,
         ],
       );
@@ -137,6 +138,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
         set("rate_per_sec", c.settings.rateLimit?.perSecond ?? null);
         set("rate_burst", c.settings.rateLimit?.burst ?? null);
         set("filter", filterColumn(c.settings.filter));
+        set("digest", filterColumn(c.settings.digest));
       }
       if (c.minSeverity !== undefined) set("min_severity", c.minSeverity);
       if (c.credentialsEnc !== undefined) set("credentials_enc", c.credentialsEnc);
@@ -187,6 +189,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
         await tx.run(`${CANCEL} endpoint_id = ?`, [now, id]);
         await tx.run("DELETE FROM endpoint_versions WHERE endpoint_id = ?", [id]);
         await tx.run("DELETE FROM alert_sends WHERE endpoint_id = ?", [id]);
+        await tx.run("DELETE FROM digest_windows WHERE endpoint_id = ?", [id]);
         await tx.run("DELETE FROM endpoint_health WHERE endpoint_id = ?", [id]);
         await tx.run("UPDATE replays SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE endpoint_id = ? AND state = 'running'", [now, now, id]);
         // Endpoints that fell back on this one have no fallback any more (their version stays: the

@@ -40,12 +40,13 @@ export function createPurgeMethods(db: SqlDb): PurgeMethods {
             ev,
           );
         }
-        // Batches whose members have all gone, with their attempts.
+        // Batches (bat_) and digests (dig_) whose members have all gone, with their attempts.
         const bat = (
-          await tx.all("SELECT id FROM batches b WHERE id < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id) ORDER BY id LIMIT ?", [
-            idFloor("bat", before),
-            limit,
-          ])
+          await tx.all(
+            `SELECT id FROM batches b WHERE (id < ? OR (id >= 'dig_' AND id < ?)) AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.batch_id = b.id)
+             ORDER BY id LIMIT ?`,
+            [idFloor("bat", before), idFloor("dig", before), limit],
+          )
         ).map((r) => r.id as string);
         if (bat.length) {
           n += await tx.run(`DELETE FROM attempts WHERE delivery_id IN (${placeholders(bat.length)})`, bat);
@@ -62,6 +63,11 @@ export function createPurgeMethods(db: SqlDb): PurgeMethods {
           n += await tx.run("DELETE FROM alert_sends WHERE tenant_id = ? AND fingerprint = ?", [a.tenant_id as string, a.fingerprint as string]);
           n += await tx.run("DELETE FROM alerts WHERE tenant_id = ? AND fingerprint = ?", [a.tenant_id as string, a.fingerprint as string]);
         }
+        // Digest windows that ended before the cut-off: the next event of their key opens a new one anyway.
+        n += await tx.run(
+          "DELETE FROM digest_windows WHERE (endpoint_id, group_key) IN (SELECT endpoint_id, group_key FROM digest_windows WHERE window_end < ? LIMIT ?)",
+          [before, limit],
+        );
         n += await tx.run("DELETE FROM api_keys WHERE id IN (SELECT id FROM api_keys WHERE kind = 'portal' AND expires_at < ? LIMIT ?)", [before, limit]);
         n += await tx.run("DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (SELECT tenant_id, key FROM idempotency_keys WHERE expires_at < ? LIMIT ?)", [
           now,

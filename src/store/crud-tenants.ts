@@ -44,6 +44,7 @@ export function createTenantMethods(db: SqlDb): TenantMethods {
         if ((await tx.run("DELETE FROM tenants WHERE id = ?", [id])) === 0) return false;
         await tx.run(`${CANCEL} tenant_id = ?`, [now, id]);
         await tx.run("DELETE FROM endpoint_versions WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)", [id]);
+        await tx.run("DELETE FROM digest_windows WHERE endpoint_id IN (SELECT id FROM endpoints WHERE tenant_id = ?)", [id]);
         await tx.run("DELETE FROM endpoints WHERE tenant_id = ?", [id]);
         // A tenant re-created with the same id starts without alerts.
         await tx.run("DELETE FROM alert_sends WHERE tenant_id = ?", [id]);

@@ -1,7 +1,7 @@
 import type { AlertRow, AlertStep } from "../core/alerts.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { type CompiledFilter, type FilterDoc, type FilterSubject, compileFilter, filterSubject } from "../core/filter.ts";
-import type { FlappingSettings, LifecycleSettings } from "../core/types.ts";
+import type { DigestSettings, FlappingSettings, LifecycleSettings } from "../core/types.ts";
 import type { Param, Row } from "./sql.ts";
 
 // Fan-out pieces both backends share: the endpoints an ingest matches against and the alert
@@ -21,13 +21,15 @@ export interface FanoutEndpoint {
   batchWaitMs: number;
   /** The endpoint's filter, compiled; null: it takes every event it subscribes to. */
   filter: CompiledFilter | null;
+  /** The endpoint's digest setting (store/digest-steps.ts); null: none. */
+  digest: DigestSettings | null;
 }
 
 /**
  * The tenant's enabled endpoints, and those disabled for failing or by a 410 that have a fallback:
  * their deliveries go to the fallback until they are enabled again (store/claim.ts).
  */
-export const FANOUT_ENDPOINTS = `SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms, filter FROM endpoints
+export const FANOUT_ENDPOINTS = `SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms, filter, digest FROM endpoints
   WHERE tenant_id = ? AND (enabled = 1 OR (fallback_endpoint_id IS NOT NULL AND disabled_reason IN ('failing', 'gone')))`;
 
 /** How many full batches an ingest looks for at most (a backlog beyond waits for its deadlines). */
@@ -54,6 +56,7 @@ export function rowToFanoutEndpoint(r: Row): FanoutEndpoint {
     batchMaxEvents: r.batch_max_events === null || r.batch_max_events === undefined ? null : Number(r.batch_max_events),
     batchWaitMs: Number(r.batch_max_wait_ms ?? 0),
     filter: r.filter === null || r.filter === undefined ? null : compiledFilter(String(r.filter)),
+    digest: r.digest === null || r.digest === undefined ? null : (JSON.parse(String(r.digest)) as DigestSettings),
   };
 }
 

@@ -24,6 +24,7 @@ import {
 import type { DeliveryReason } from "../core/types.ts";
 import { type FlapOnsetAt, flapHeld, flapNoticeSteps, flapSteps } from "./flap-steps.ts";
 import { type ActiveSilence, COUNT_SUPPRESSED, LIVE_SILENCES, activeSilences, silenceFor } from "./silence-match.ts";
+import { digestLocks, flushDigests, foldIntoDigest, foldedOf, newDigestCall } from "./digest-steps.ts";
 import type { Param, Row } from "./sql.ts";
 import type { IngestResult, NewEvent } from "./store.ts";
 
@@ -108,6 +109,8 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
     const fingerprints = [...new Set(events.map((e) => e.fingerprint).filter((f): f is string => typeof f === "string"))].sort();
     for (const fp of fingerprints) yield all("ingest: alert lock", ALERT_LOCK, [`alert ${tenantId} ${fp}`]);
   }
+  const digests = newDigestCall(tenantId);
+  yield* digestLocks(d, digests, endpoints, events);
   const batching = new Set<FanoutEndpoint>();
   const onsets: FlapOnsetAt[] = [];
   const out: IngestResult[] = [];
@@ -195,6 +198,11 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
         }
         yield run("ingest: alert send upsert", UPSERT_ALERT_SEND, [ep.id, fp, tenantId, now, step.state, ...flap.memory]);
       }
+      // Last of the controls: inside an open digest window the delivery joins the window's digest.
+      if (ep.digest !== null && (yield* foldIntoDigest(digests, ep, ep.digest, ev, now))) {
+        n++;
+        continue;
+      }
       // A batching endpoint's delivery waits up to maxWaitMs for others to join its batch.
       if (ep.batchMaxEvents !== null) batching.add(ep);
       deliveryRows.push(pendingRow(tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs));
@@ -211,13 +219,14 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
         n++;
       }
     }
-    const r: IngestResult = { id: ev.id, deliveries: n, duplicate: false };
+    const r: IngestResult = { id: ev.id, deliveries: n, duplicate: false, ...foldedOf(digests, ev.id) };
     if (silenced + silencedRecurring > 0) r.silenced = { oneOff: silenced, recurring: silencedRecurring };
     if (key !== null) inCall.set(key, r);
     out.push(r);
   }
   if (eventRows.length) yield run("ingest: events", INSERT_EVENTS, [table(eventRows, 12)]);
   if (onsets.length) yield* flapNoticeSteps(tenantId, onsets, now, (t, notices) => ingestSteps(d, t, notices, now, 0));
+  yield* flushDigests(digests, now);
   if (deliveryRows.length === 0) return out;
   yield run("ingest: deliveries", INSERT_DELIVERIES, [table(deliveryRows, 9)]);
   for (const [id, count] of suppressedBy) yield run("ingest: silence count", COUNT_SUPPRESSED, [count, id]);

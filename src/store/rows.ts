@@ -1,6 +1,6 @@
 import type { ApiKey } from "../core/api-keys.ts";
 import { parseSettings } from "../core/endpoint-settings.ts";
-import type { Alert, Attempt, AttemptRequest, Batch, ClaimedDelivery, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
+import type { Alert, Attempt, AttemptRequest, Batch, ClaimedDelivery, DigestInfo, Delivery, Endpoint, EventRecord, EventType, Tenant } from "../core/types.ts";
 import type { Row } from "./sql.ts";
 
 // Row -> domain mapping shared by both backends (PostgreSQL returns bigint columns as strings).
@@ -180,5 +180,18 @@ export function rowToAlert(r: Row): Alert {
 }
 
 export function rowToBatch(r: Row): Batch {
-  return { id: String(r.id), tenantId: String(r.tenant_id), endpointId: String(r.endpoint_id), size: num(r.size), createdAt: num(r.created_at) };
+  return {
+    id: String(r.id),
+    tenantId: String(r.tenant_id),
+    endpointId: String(r.endpoint_id),
+    size: num(r.size),
+    createdAt: num(r.created_at),
+    digest: rowToDigestInfo(r),
+  };
+}
+
+/** A digest's window and count, from its batches row; null for a batch that batching formed. */
+export function rowToDigestInfo(r: Row): DigestInfo | null {
+  if (r.group_key === null || r.group_key === undefined) return null;
+  return { groupBy: String(r.group_by), key: String(r.group_key), folded: num(r.folded), windowStart: num(r.window_start), windowEnd: num(r.window_end) };
 }

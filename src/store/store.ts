@@ -7,6 +7,7 @@ import type {
   Alert,
   AlertState,
   Batch,
+  DigestInfo,
   Attempt,
   ClaimedDelivery,
   Delivery,
@@ -49,6 +50,8 @@ export interface NewEvent {
 export type IngestResult = ({ id: string; deliveries: number; duplicate: false } | { id: string; deliveries: number; duplicate: true }) & {
   /** Of the deliveries, those suppressed by one-off silences and by maintenance windows (absent: none). */
   silenced?: { oneOff: number; recurring: number };
+  /** How many of a stored event's deliveries were folded into a digest (absent: none). */
+  folded?: number;
 };
 
 export interface NewEndpoint {
@@ -276,6 +279,8 @@ export interface Store extends ReplayMethods, SilenceMethods {
   getAlert(tenantId: string, fingerprint: string): Promise<Alert | null>;
   /** A batch with its members in membership order, and its attempts. */
   getBatch(tenantId: string, id: string): Promise<{ batch: Batch; members: Delivery[]; attempts: Attempt[] } | null>;
+  /** A digest's window and count (for its body), by its dig_ id; null when none has that id. */
+  getDigest(id: string): Promise<DigestInfo | null>;
 
   listDeliveries(tenantId: string, filter: DeliveryFilter, page: Page): Promise<PageResult<Delivery>>;
   getDelivery(tenantId: string, id: string): Promise<Delivery | null>;

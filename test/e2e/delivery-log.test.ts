@@ -217,9 +217,9 @@ for (const backend of await testBackends()) {
             assert.deepEqual(
               stats.buckets.map((b) => b.counts),
               [
-                { succeeded: 2, failed: 0, waiting: 0, cancelled: 0 },
-                { succeeded: 0, failed: 1, waiting: 0, cancelled: 0 },
-                { succeeded: 0, failed: 0, waiting: 1, cancelled: 0 },
+                { succeeded: 2, failed: 0, waiting: 0, cancelled: 0, suppressed: 0 },
+                { succeeded: 0, failed: 1, waiting: 0, cancelled: 0, suppressed: 0 },
+                { succeeded: 0, failed: 0, waiting: 1, cancelled: 0, suppressed: 0 },
               ],
             );
             assert.equal(stats.sampled, false);
@@ -230,7 +230,7 @@ for (const backend of await testBackends()) {
             assert.ok(stats.latency.max !== null && stats.latency.max >= 30, "the 30 ms answers are measured");
 
             const one = await api<Stats>("GET", `/v1/tenants/acme/stats/deliveries?since=${since}&until=${until}&buckets=3&endpointId=${ids.ok}`);
-            assert.deepEqual(one.body.totals, { succeeded: 2, failed: 0, waiting: 0, cancelled: 0 });
+            assert.deepEqual(one.body.totals, { succeeded: 2, failed: 0, waiting: 0, cancelled: 0, suppressed: 0 });
             assert.equal(one.body.latency.count, 2);
             assert.ok(one.body.latency.p50 !== null && one.body.latency.p50 >= 30);
 
@@ -286,7 +286,7 @@ for (const backend of await testBackends()) {
           assert.equal(done.waitingFor, null, "settled: waits for nothing");
           const again = await api<{ detail: string }>("POST", `/v1/tenants/acme/deliveries/${pending.id}/retry`);
           assert.equal(again.status, 409);
-          assert.match(again.body.detail, /succeeded; only failed and pending deliveries can be retried/);
+          assert.match(again.body.detail, /succeeded; only failed, suppressed and pending deliveries can be retried/);
           assert.equal((await api("GET", `/v1/tenants/acme/endpoints/${ep}`)).status, 200);
         });
       } finally {

@@ -7,6 +7,7 @@ import { RELEASE_EXPIRED, listDeliveriesQuery } from "../../src/store/crud.ts";
 import { COUNT_UNBATCHED, FANOUT_ENDPOINTS, MARK_FULL_BATCHES_DUE } from "../../src/store/fanout.ts";
 import { HELD } from "../../src/store/release-holds.ts";
 import { LIVE_SILENCES } from "../../src/store/silence-match.ts";
+import * as dg from "../../src/store/digest-steps.ts";
 import { UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
 import { toPg } from "../../src/store/postgres/pg-db.ts";
 import * as cl from "../../src/store/claim.ts";
@@ -127,6 +128,23 @@ function sqliteHot(): Hot[] {
     },
     { name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80], uses: ["deliveries_unbatched"] },
     { name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0], uses: ["deliveries_unbatched", PK_DELIVERIES] },
+    {
+      name: "ingest: digest window",
+      sql: dg.SELECT_WINDOW,
+      params: ["ep_big", "db-1"],
+      uses: ["sqlite_autoindex_digest_windows_1", "sqlite_autoindex_batches_1"],
+    },
+    { name: "ingest: digest window upsert", sql: dg.UPSERT_WINDOW, params: Array(6).fill(null) },
+    { name: "ingest: digest upsert", sql: dg.UPSERT_DIGEST, params: Array(10).fill(null) },
+    // The sort is over one digest's pending members: at most its maxEvents (1000) and the call's.
+    {
+      name: "ingest: digest unlist",
+      sql: dg.UNLIST_OLDEST,
+      params: ["{}", T0, "bat_ep_bat1_1", 5],
+      uses: ["deliveries_batch", PK_DELIVERIES],
+      temp: /ORDER BY/,
+    },
+    { name: "ingest: digest members", sql: dg.INSERT_MEMBERS.sqlite.eachRow, params: Array(10).fill(null) },
     // Claim
     { name: "claim: endpoints with pending work", sql: cl.DUE_ENDPOINTS.sqlite, params: [T0, "[]"], uses: ["deliveries_pending"], temp: /ORDER BY/ },
     { name: "claim: in-flight count", sql: cl.INFLIGHT.sqlite.eachRow, params: ["ep_big"], temp: /count\(DISTINCT\)/ },
@@ -238,6 +256,9 @@ function pgHot(): Hot[] {
     { name: "ingest: delivery insert", sql: ig.INSERT_DELIVERIES.pg, params: arr(9) },
     shared({ name: "ingest: unbatched count", sql: COUNT_UNBATCHED, params: ["ep_bat1", 80] }),
     shared({ name: "ingest: full batches due", sql: MARK_FULL_BATCHES_DUE, params: [T0, "ep_bat1", 20, T0] }),
+    shared({ name: "ingest: digest window", sql: dg.SELECT_WINDOW, params: ["ep_big", "db-1"] }),
+    shared({ name: "ingest: digest unlist", sql: dg.UNLIST_OLDEST, params: ["{}", T0, "bat_ep_bat1_1", 5] }),
+    { name: "ingest: digest members", sql: dg.INSERT_MEMBERS.pg, params: arr(10) },
     { name: "claim: lock due endpoints", sql: cl.DUE_ENDPOINTS.pg, params: [T0, []] },
     { name: "claim: in-flight counts", sql: cl.INFLIGHT.pg, params: [eps] },
     { name: "claim: endpoints with due batches", sql: cl.WITH_DUE_BATCHES.pg, params: [eps, T0] },

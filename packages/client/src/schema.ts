@@ -1293,6 +1293,7 @@ export interface paths {
                             status: components["schemas"]["DeliveryStatus"];
                             /** Format: date-time */
                             createdAt: string;
+                            digest: components["schemas"]["DigestInfoOut"] | null;
                             deliveries: components["schemas"]["DeliveryOut"][];
                             attempts: components["schemas"]["AttemptOut"][];
                         };
@@ -1833,6 +1834,21 @@ export interface components {
         /** @description Flap damping: an alert that starts again more than `transitions` times within `windowMin` minutes is flapping; this endpoint gets one tocsin.alert.flapping notice, its further events of the alert are recorded as suppressed (reason flapping), and once the alert has been stable for `stableSec` its current state is sent. A member left out takes its default ({} turns damping on with the defaults); null: no damping (the default). */
         FlappingIn: { transitions?: number | null; windowMin?: number | null; stableSec?: number | null; };
         FlappingOut: { transitions: number; windowMin: number; stableSec: number; };
+        /** @description Per group key (an alert, or a payload value), the first event goes at once and opens a window; the others within the window are folded into one digest sent at its end, which lists the latest maxEvents and counts them all. null: none. */
+        DigestIn: { windowSec?: number | null; maxEvents?: number | null; groupBy?: string | null; };
+        DigestOut: { windowSec: number; maxEvents: number; groupBy: string; };
+        /** @description For a digest (dig_ id): its window and how many events it folded; null for a batch that batching formed */
+        DigestInfoOut: {
+            groupBy: string;
+            /** @description The group key: the fingerprint, or the payload value's text (SHA-256 of it past 200 characters) */
+            key: string;
+            /** @description Events folded in the window, those the digest lists (the batch's size) and those it does not */
+            count: number;
+            /** Format: date-time */
+            windowStart: string;
+            /** Format: date-time */
+            windowEnd: string;
+        };
         /** @description The endpoint's retry policy; null: the server's (TOCSIN_RETRY_SCHEDULE and TOCSIN_RETRY_BUDGET). With scheduleMs or maxAttempts the count ends the retries. A change applies from the next failed attempt on; a retry already scheduled keeps its time. */
         RetryIn: { scheduleMs?: number[] | null; maxAttempts?: number | null; maxAgeMs?: number | null; };
         RetryOut: { scheduleMs: number[] | null; maxAttempts: number | null; maxAgeMs: number | null; };
@@ -1907,6 +1923,7 @@ export interface components {
             tracing?: components["schemas"]["TracingIn"] | null;
             fallbackEndpointId?: string | null;
             flapping?: components["schemas"]["FlappingIn"] | null;
+            digest?: components["schemas"]["DigestIn"] | null;
         };
         EndpointPatch: {
             url?: string;
@@ -1935,6 +1952,7 @@ export interface components {
             tracing?: components["schemas"]["TracingIn"] | null;
             fallbackEndpointId?: string | null;
             flapping?: components["schemas"]["FlappingIn"] | null;
+            digest?: components["schemas"]["DigestIn"] | null;
         };
         SigningOut: {
             /** @enum {string} */
@@ -2038,6 +2056,7 @@ export interface components {
             tracing: components["schemas"]["TracingOut"];
             fallbackEndpointId: string | null;
             flapping: components["schemas"]["FlappingOut"] | null;
+            digest: components["schemas"]["DigestOut"] | null;
             health: components["schemas"]["EndpointHealthOut"];
             enabled: boolean;
             disabledReason: ("manual" | "gone" | "failing") | null;

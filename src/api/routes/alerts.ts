@@ -5,6 +5,8 @@ import { getAlert, getBatch, listAlerts } from "../../services/alerts.ts";
 import type { ServiceDeps } from "../../services/deps.ts";
 import { presentAlert, presentBatch } from "../present.ts";
 import { AlertOut, AlertQuery, AttemptOut, DeliveryOut, DeliveryStatus, AlertList } from "../schemas.ts";
+import { DigestInfoOut } from "../schemas/digest.ts";
+import { Nullable } from "../schemas/common.ts";
 import { type Api, TenantItemParams, TenantParams, errorResponses, pageOf } from "./common.ts";
 
 // The fingerprint is percent-encoded as one path segment (a space as %20, `/` as %2F); one that
@@ -20,6 +22,7 @@ const BatchOut = Type.Object({
   size: Type.Integer(),
   status: DeliveryStatus,
   createdAt: Type.String({ format: "date-time" }),
+  digest: Nullable(DigestInfoOut),
   deliveries: Type.Array(DeliveryOut),
   attempts: Type.Array(AttemptOut),
 });

@@ -4,6 +4,7 @@ import { AuthIn, AuthOut } from "./auth.ts";
 import { EventTypePatterns, Name, Nullable, Text, Timestamp, listOf } from "./common.ts";
 import { Filter } from "./filter.ts";
 import { FlappingIn, FlappingOut } from "./flapping.ts";
+import { DigestIn, DigestOut } from "./digest.ts";
 import { RetryIn, RetryOut } from "./retry.ts";
 
 // Endpoints: their settings documents in and out, health, secrets, test calls, previews and replays.
@@ -206,6 +207,7 @@ export const settingsIn = {
   tracing: Type.Optional(Nullable(TracingIn)),
   fallbackEndpointId: Type.Optional(Nullable(FallbackEndpointId)),
   flapping: Type.Optional(Nullable(FlappingIn)),
+  digest: Type.Optional(Nullable(DigestIn)),
 };
 export const EndpointCreate = component(
   "EndpointCreate",
@@ -337,6 +339,7 @@ export const EndpointOut = component(
     tracing: TracingOut,
     fallbackEndpointId: Nullable(Type.String()),
     flapping: Nullable(FlappingOut),
+    digest: Nullable(DigestOut),
     health: EndpointHealthOut,
     enabled: Type.Boolean(),
     disabledReason: Nullable(Type.Union([Type.Literal("manual"), Type.Literal("gone"), Type.Literal("failing")])),

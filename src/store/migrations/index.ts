@@ -12,6 +12,7 @@ import * as m013 from "./013-endpoint-filter.ts";
 import * as m015 from "./015-event-trace-context.ts";
 import * as m016 from "./016-alert-controls.ts";
 import * as m017 from "./017-silences.ts";
+import * as m018 from "./018-digests.ts";
 import * as m019 from "./019-flap-damping.ts";
 import * as m020 from "./020-endpoint-fallback.ts";
 
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   "015-event-trace-context": m015,
   "016-alert-controls": m016,
   "017-silences": m017,
+  "018-digests": m018,
   "019-flap-damping": m019,
   "020-endpoint-fallback": m020,
 };

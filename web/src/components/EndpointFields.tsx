@@ -5,6 +5,7 @@ import { KeyPairNote } from "./KeyPairNote.tsx";
 import { AuthFields } from "./AuthFields.tsx";
 import { RetryFields } from "./RetryFields.tsx";
 import { FlappingFields } from "./FlappingFields.tsx";
+import { DigestFields } from "./DigestFields.tsx";
 import { FilterField } from "./FilterField.tsx";
 import { ProxyField } from "./ProxyField.tsx";
 import { FallbackField } from "./FallbackField.tsx";
@@ -200,6 +201,7 @@ export function EndpointFields(props: Props) {
             <TextField {...b} name="batchMaxWaitMs" label="Max wait (ms)" type="number" placeholder={`default: ${DEFAULTS.batchMaxWaitMs}`} />
           </div>
         ) : null}
+        <DigestFields {...b} />
         <CheckField {...b} name="rateLimiting" label="Limit the request rate" hint="Deliveries beyond the rate wait; they never fail for it." />
         {form.rateLimiting ? (
           <div className="row">

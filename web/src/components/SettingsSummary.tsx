@@ -3,6 +3,7 @@ import type { Endpoint } from "@tocsin/client";
 import { formatTime } from "./ui.tsx";
 import { certExpiry, expirySentence } from "../lib/endpoint-tls.ts";
 import { retrySummary } from "../lib/endpoint-form-retry.ts";
+import { digestSummary } from "../lib/endpoint-form-digest.ts";
 
 const certLine = (notAfter: string) => {
   const e = certExpiry(notAfter, Date.now());
@@ -86,6 +87,7 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
             : "off",
         ],
         ["Batching", e.batch ? `up to ${e.batch.maxEvents} events or ${e.batch.maxWaitMs} ms` : "off"],
+        ["Digest", digestSummary(e.digest)],
         ["Rate limit", e.rateLimit ? `${e.rateLimit.perSecond}/s, burst ${e.rateLimit.burst}` : "none"],
       ],
     ],

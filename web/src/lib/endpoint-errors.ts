@@ -54,6 +54,10 @@ const PATHS: Record<string, FieldName> = {
   "/retry/maxAttempts": "retryMaxAttempts",
   "/retry/maxAgeMs": "retryMaxAge",
   "/filter": "filter",
+  "/digest": "digesting",
+  "/digest/windowSec": "digestWindow",
+  "/digest/maxEvents": "digestMaxEvents",
+  "/digest/groupBy": "digestGroupBy",
   "/proxy": "proxy",
   "/fallbackEndpointId": "fallbackEndpointId",
   "/signing": "signingScheme",
@@ -101,6 +105,9 @@ const LABELS: [string, string][] = (
     ["retry.scheduleMs", "Retry delays"],
     ["retry.maxAttempts", "Max attempts"],
     ["retry.maxAgeMs", "Give up after"],
+    ["digest.windowSec", "Digest window"],
+    ["digest.maxEvents", "Events listed"],
+    ["digest.groupBy", "Group by"],
     ["validation.mode", "Validation"],
   ] as [string, string][]
 ).sort((a, b) => b[0].length - a[0].length);

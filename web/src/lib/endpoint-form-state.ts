@@ -2,6 +2,7 @@
 import type { Endpoint } from "@tocsin/client";
 import { formatHeaderList } from "./headers.ts";
 import { retryToFields } from "./endpoint-form-retry.ts";
+import { type DigestFields, digestToFields } from "./endpoint-form-digest.ts";
 
 export const SEVERITIES = ["info", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -10,7 +11,8 @@ export type SigningScheme = "standard" | "hmac-sha256" | "ed25519" | "none";
 export type Envelope = "raw" | "standard" | "array" | "ndjson";
 export type ValidationMode = "none" | "token-path" | "challenge";
 
-export interface EndpointForm {
+/** The Digest fields are in endpoint-form-digest.ts. */
+export interface EndpointForm extends DigestFields {
   // Basics
   name: string;
   url: string;
@@ -143,6 +145,7 @@ export function newEndpointForm(): EndpointForm {
     batching: false,
     batchMaxEvents: "",
     batchMaxWaitMs: "",
+    ...digestToFields(null),
     rateLimiting: false,
     ratePerSecond: "",
     rateBurst: "",
@@ -200,6 +203,7 @@ export function endpointToForm(ep: Endpoint): EndpointForm {
     batching: ep.batch !== null,
     batchMaxEvents: ep.batch ? String(ep.batch.maxEvents) : "",
     batchMaxWaitMs: ep.batch ? String(ep.batch.maxWaitMs) : "",
+    ...digestToFields(ep.digest),
     rateLimiting: ep.rateLimit !== null,
     ratePerSecond: ep.rateLimit ? String(ep.rateLimit.perSecond) : "",
     rateBurst: ep.rateLimit ? String(ep.rateLimit.burst) : "",

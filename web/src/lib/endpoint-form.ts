@@ -8,6 +8,7 @@ import { DEFAULTS, type EndpointForm, type FieldErrors, type FieldName, endpoint
 import { headersPatch, originMove } from "./endpoint-form-origin.ts";
 import { tryParseHeaderList } from "./headers.ts";
 import { parseRetryFields } from "./endpoint-form-retry.ts";
+import { parseDigestFields } from "./endpoint-form-digest.ts";
 
 export {
   type AuthType,
@@ -81,6 +82,7 @@ function parseFields(f: EndpointForm) {
     rateBurst: int("rateBurst", 1, 100_000),
     retry: parseRetryFields(f, errors),
     filter: parseFilterField(f, errors),
+    digest: parseDigestFields(f, errors),
   };
   if (f.rateLimiting && values.ratePerSecond === null && !errors.ratePerSecond) errors.ratePerSecond = "is required with a rate limit";
   if (f.batching && f.envelope !== "array" && f.envelope !== "ndjson") errors.batching = "needs the array or ndjson envelope";
@@ -175,6 +177,7 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   if (f.fallbackEndpointId !== "") body.fallbackEndpointId = f.fallbackEndpointId;
   if (v.filter !== null) body.filter = v.filter;
   if (f.propagateTrace) body.tracing = { propagate: true };
+  if (v.digest !== null) body.digest = v.digest;
   return { body };
 }
 
@@ -271,6 +274,8 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
   // A filter is replaced whole; blank removes it.
   if (JSON.stringify(v.filter) !== JSON.stringify(ep.filter ?? null)) body.filter = v.filter;
   if (changed("propagateTrace")) body.tracing = { propagate: f.propagateTrace };
+  // The whole document (a blank member goes back to its default); off is null.
+  if (changed("digesting", "digestWindow", "digestMaxEvents", "digestGroupBy")) body.digest = v.digest;
   return { body };
 }
 
