@@ -10,6 +10,7 @@ import { PROXY_HELP, type ProxyFlags, proxyFlags, proxyOptions } from "./endpoin
 import { TRACING_HELP, type TracingFlags, tracingFlags, tracingOptions } from "./endpoint-flags-tracing.ts";
 import { retryFlags } from "./endpoint-flags-retry.ts";
 import { FLAPPING_HELP, type FlappingFlags, flappingFlags, flappingOptions } from "./endpoint-flags-flapping.ts";
+import { FALLBACK_HELP, type FallbackFlags, fallbackFlags, fallbackOptions } from "./endpoint-flags-fallback.ts";
 
 export { retrySummary } from "./endpoint-flags-retry.ts";
 
@@ -76,6 +77,7 @@ ${TRACING_HELP}
 ${PROXY_HELP}
 ${FILTER_HELP}
 ${DIGEST_HELP}
+${FALLBACK_HELP}
 
 Secrets given as flags (--basic-auth, --bearer-token, --oauth2-client-secret, --secret) are visible
 to other users of this machine in 'ps' and stay in your shell history: prefer the -env flags.`;
@@ -121,6 +123,7 @@ export const settingOptions = {
   ...proxyOptions,
   ...filterOptions,
   ...digestOptions,
+  ...fallbackOptions,
   "receiver-url": { type: "string" },
   "event-types": { type: "string" },
   name: { type: "string" },
@@ -139,7 +142,7 @@ export const updateOptions = {
   "keep-headers": { type: "boolean" },
 } as const;
 
-interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags, DigestFlags {
+interface SettingFlags extends OAuth2Flags, ProxyFlags, FilterFlags, TracingFlags, FlappingFlags, DigestFlags, FallbackFlags {
   method?: string;
   header?: string[];
   headers?: string;
@@ -374,5 +377,7 @@ export async function settingsFromFlags(v: SettingFlags, env: Env, io: Out, curr
   if (v.filter !== undefined || v["no-filter"]) body.filter = filterFlags(v);
   const digest = digestFlags(v);
   if (digest !== undefined) body.digest = digest;
+  const fallback = fallbackFlags(v);
+  if (fallback !== undefined) body.fallbackEndpointId = fallback;
   return body;
 }

@@ -77,6 +77,7 @@ export function describeEndpoint(e: Endpoint): string {
   if (e.flapping) rows.push(["flap damping", flappingSummary(e.flapping)]);
   if (e.digest) rows.push(["digest", digestSummary(e.digest)]);
   if (e.tracing?.propagate) rows.push(["tracing", "sends the attempt's traceparent to the receiver"]);
+  if (e.fallbackEndpointId) rows.push(["fallback", `${e.fallbackEndpointId} (takes the deliveries while this endpoint fails)`]);
   const h = e.health;
   if (h) {
     const rate = h.successRate === null ? "no recent attempts" : `${Math.round(h.successRate * 1000) / 10}% of the last ${h.windowAttempts} attempts succeeded`;

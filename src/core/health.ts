@@ -216,6 +216,10 @@ export function healthStatus(
 /** The endpoint state that decides when its pending deliveries can go. */
 export interface EndpointGateState {
   enabled: boolean;
+  /** Why it is disabled (manual, gone, failing); null while enabled. */
+  disabledReason?: "manual" | "gone" | "failing" | null;
+  /** Its fallback endpoint's gate, when it names one (see sendingGate). */
+  fallback?: EndpointGateState | null;
   validationStatus: "none" | "pending" | "passed" | "failed";
   /** The endpoint collects deliveries into batches. */
   batching: boolean;
@@ -253,12 +257,33 @@ export function rateLimitUntil(g: Pick<EndpointGateState, "rateLimit" | "tokens"
   return now + Math.ceil(((1 - tokens) * 1000) / g.rateLimit.perSecond);
 }
 
+/** The endpoint may send to itself now: enabled, validated, its circuit not cooling down. */
+function sendsItself(g: EndpointGateState, now: number): boolean {
+  const cooling = g.circuit === "open" && g.circuitUntil !== null && g.circuitUntil > now;
+  return g.enabled && (g.validationStatus === "none" || g.validationStatus === "passed") && !cooling;
+}
+
+/**
+ * The gate a pending delivery of the endpoint goes through now: its fallback's, while the
+ * endpoint fails (circuit cooling down, or disabled for failing or by a 410) and the fallback may
+ * send (one hop: never the fallback's own fallback); otherwise its own (store/claim.ts decides the same).
+ */
+export function sendingGate(g: EndpointGateState, now: number): EndpointGateState {
+  const f = g.fallback;
+  if (!f || sendsItself(g, now) || !sendsItself(f, now)) return g;
+  const failing = g.enabled ? g.circuit === "open" && (g.circuitUntil ?? 0) > now : g.disabledReason === "failing" || g.disabledReason === "gone";
+  // Sent one by one to the fallback: not a batch.
+  return failing ? { ...f, batching: false } : g;
+}
+
 /** What a delivery waits for; null once it has settled (succeeded, failed, cancelled). `g` null: the endpoint is gone. */
 export function waitingFor(
   d: { status: string; attempts: number; nextAttemptAt: number | null; batchId: string | null },
-  g: EndpointGateState | null,
+  own: EndpointGateState | null,
   now: number,
 ): WaitingFor | null {
+  // A batch formed for the endpoint waits for it; other deliveries may go to its fallback.
+  const g = own === null || d.batchId !== null ? own : sendingGate(own, now);
   if (d.status === "delivering") return { reason: "sending", until: null };
   if (d.status !== "pending") return null;
   if (g !== null && !g.enabled) return { reason: "endpoint_disabled", until: null };
@@ -278,7 +303,11 @@ export function waitingFor(
 }
 
 /** Why "retry now" cannot make a pending delivery due: the circuit is open, or the rate limit holds; null: it can. */
-export function retryNowBlocked(g: EndpointGateState, now: number): { reason: "circuit_open"; until: number } | { reason: "rate_limit"; until: number } | null {
+export function retryNowBlocked(
+  own: EndpointGateState,
+  now: number,
+): { reason: "circuit_open"; until: number } | { reason: "rate_limit"; until: number } | null {
+  const g = sendingGate(own, now);
   if (g.circuit === "open" && g.circuitUntil !== null && g.circuitUntil > now) return { reason: "circuit_open", until: g.circuitUntil };
   const rate = rateLimitUntil(g, now);
   return rate === null ? null : { reason: "rate_limit", until: rate };

@@ -13,6 +13,8 @@ export interface NoticeEvent {
   severity: Severity;
   payload: string;
   idempotencyKey: null;
+  /** Delivered to the endpoint's fallback as well, unless fan-out reaches it or the endpoint (see NewEvent in store/store.ts). */
+  fallbackCopy?: { primary: string; fallback: string };
 }
 
 export interface HealthChange {
@@ -23,8 +25,11 @@ export interface HealthChange {
   notices: HealthNotice[];
 }
 
+/** The endpoint an attempt was sent to, whose health its result changes: the delivery's own, or the fallback it went to. */
+export const calledEndpoint = (o: DeliveryOutcome): string => o.sentToEndpointId ?? o.endpointId;
+
 /**
- * Applies recorded outcomes, in order, to their endpoints' health. A failed transform sent
+ * Applies recorded outcomes, in order, to the health of the endpoints they were sent to. A failed transform sent
  * nothing and says nothing about the receiver, so it does not count.
  */
 export function applyOutcomes(current: ReadonlyMap<string, HealthState>, outcomes: readonly DeliveryOutcome[], p: HealthPolicy): HealthChange[] {
@@ -32,11 +37,12 @@ export function applyOutcomes(current: ReadonlyMap<string, HealthState>, outcome
   for (const o of outcomes) {
     const a = o.attempt;
     if (a.errorClass === "transform") continue;
-    let c = changes.get(o.endpointId);
+    const id = calledEndpoint(o);
+    let c = changes.get(id);
     if (!c) {
-      const before = current.get(o.endpointId) ?? { ...INITIAL_HEALTH };
-      c = { endpointId: o.endpointId, tenantId: a.tenantId, before, after: before, notices: [] };
-      changes.set(o.endpointId, c);
+      const before = current.get(id) ?? { ...INITIAL_HEALTH };
+      c = { endpointId: id, tenantId: a.tenantId, before, after: before, notices: [] };
+      changes.set(id, c);
     }
     const ok = o.status === "succeeded";
     const reason = ok ? null : a.errorClass === "http_status" ? `HTTP ${a.statusCode}` : `${a.errorClass ?? "error"}: ${a.errorMessage ?? ""}`.slice(0, 500);
@@ -75,12 +81,21 @@ export interface EndpointFacts {
   tenantId: string;
   name: string | null;
   url: string;
+  /** Its fallback endpoint, which is told when it fails (failing, disabled) even without subscribing to tocsin.*. */
+  fallbackEndpointId?: string | null;
 }
 
 export interface Notice {
   type: OperationalType;
   tenantId: string;
   payload: Record<string, unknown>;
+  /** The endpoint's fallback takes this notice too (its own tenant's copy only). */
+  fallbackCopy?: { primary: string; fallback: string };
+}
+
+/** A failing or disabled endpoint's notice reaches its fallback, which takes its deliveries now. */
+function toFallback(n: Notice, ep: EndpointFacts): Notice {
+  return ep.fallbackEndpointId ? { ...n, fallbackCopy: { primary: ep.id, fallback: ep.fallbackEndpointId } } : n;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -201,12 +216,13 @@ export function collectNotices(f: CompletionFacts): Notice[] {
     if (!ep) continue;
     for (const kind of c.notices) {
       if (kind === "disabled" && !f.disabledFailing.has(c.endpointId)) continue;
-      notices.push(healthNotice(kind, c, ep, f.now));
+      const n = healthNotice(kind, c, ep, f.now);
+      notices.push(kind === "recovered" ? n : toFallback(n, ep));
     }
   }
   for (const o of f.gone) {
-    const ep = f.endpoints.get(o.endpointId);
-    if (ep) notices.push(goneNotice(ep, o));
+    const ep = f.endpoints.get(calledEndpoint(o));
+    if (ep) notices.push(toFallback(goneNotice(ep, o), ep));
   }
   for (const d of f.exhaustedRows) {
     const ep = f.endpoints.get(d.endpointId);
@@ -222,14 +238,21 @@ export function collectNotices(f: CompletionFacts): Notice[] {
  */
 export function noticeEvents(notices: readonly Notice[], opsTenant: string | null, now: number): Map<string, NoticeEvent[]> {
   const out = new Map<string, NoticeEvent[]>();
-  const add = (tenantId: string, n: Notice) => {
+  const add = (tenantId: string, n: Notice, copy: Notice["fallbackCopy"]) => {
     let list = out.get(tenantId);
     if (!list) out.set(tenantId, (list = []));
-    list.push({ id: newId("evt", now), type: n.type, severity: SEVERITY[n.type], payload: JSON.stringify(n.payload), idempotencyKey: null });
+    list.push({
+      id: newId("evt", now),
+      type: n.type,
+      severity: SEVERITY[n.type],
+      payload: JSON.stringify(n.payload),
+      idempotencyKey: null,
+      ...(copy ? { fallbackCopy: copy } : {}),
+    });
   };
   for (const n of notices) {
-    add(n.tenantId, n);
-    if (opsTenant !== null && opsTenant !== n.tenantId) add(opsTenant, n);
+    add(n.tenantId, n, n.fallbackCopy);
+    if (opsTenant !== null && opsTenant !== n.tenantId) add(opsTenant, n, undefined);
   }
   return out;
 }

@@ -184,6 +184,11 @@ export interface Endpoint {
   previousSecretExpiresAt: number | null;
   /** Incremented on every change; deliveries and caches refer to it. */
   version: number;
+  /**
+   * The endpoint of the same tenant that takes this endpoint's deliveries while its circuit is open
+   * or it was disabled for failing (docs/delivery.md, "Fallback endpoint"); null: none.
+   */
+  fallbackEndpointId: string | null;
   /** Filled in by the endpoints service where the endpoint is shown; workers do not read it. */
   health?: HealthView;
   createdAt: number;
@@ -245,6 +250,8 @@ export interface Delivery {
   batchId: string | null;
   /** The endpoint version whose settings shape the body (fixed at the first attempt). */
   pinnedVersion: number | null;
+  /** The fallback endpoint the latest attempt went (or is going) to; null: its own endpoint, or no attempt yet. */
+  sentToEndpointId: string | null;
   /** Why it was not sent as usual (suppressed, folded); null for an ordinary delivery. */
   reason: DeliveryReason | null;
   createdAt: number;
@@ -318,7 +325,10 @@ export interface Attempt {
   deliveryId: string;
   batchId: string | null;
   tenantId: string;
+  /** The delivery's endpoint (for an attempt sent to its fallback too: see sentToEndpointId). */
   endpointId: string;
+  /** The fallback endpoint this attempt was sent to, shaped and signed by its settings; null: the delivery's own endpoint. */
+  sentToEndpointId: string | null;
   eventId: string;
   attemptNo: number;
   startedAt: number;
@@ -371,6 +381,11 @@ export interface ClaimedDelivery {
   attempts: number;
   /** The W3C trace context of the event's ingest span (traceparent, a newline, tracestate); null when none was stored. */
   traceContext?: string | null;
+  /**
+   * Set when the claim sends this delivery to its endpoint's fallback (the endpoint's circuit is
+   * open or it was disabled for failing): that endpoint, at this version or newer, builds the request.
+   */
+  sendTo?: { endpointId: string; version: number } | null;
 }
 
 /** What the sender observed for one attempt. */
@@ -390,6 +405,8 @@ export interface DeliveryOutcome {
   /** For a batch: every member, which take the new state together; the attempt is recorded once. */
   memberIds?: string[];
   endpointId: string;
+  /** The fallback endpoint the attempt went to: its health, not endpointId's, takes the result. */
+  sentToEndpointId?: string | null;
   attempt: Attempt;
   status: "succeeded" | "pending" | "failed";
   nextAttemptAt: number | null;

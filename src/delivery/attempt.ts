@@ -48,7 +48,13 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
   if (c === undefined) throw new Error("attemptDelivery: no deliveries to attempt");
   const batchId = c.batchId;
   const attemptNo = Math.max(...members.map((m) => m.attempts)) + 1;
-  const profile = await o.endpoints.profileFor(c);
+  const own = await o.endpoints.profileFor(c);
+  if (!own) return null;
+  // Sent to the fallback (the endpoint fails; store/claim.ts decides): that endpoint's current
+  // settings build, shape and sign the request. Deleted meanwhile: the lease's expiry brings the
+  // delivery back, and the next claim finds no fallback any more.
+  const sendTo = c.sendTo ?? null;
+  const profile = sendTo === null ? own : await o.endpoints.profileFor({ endpointId: sendTo.endpointId, endpointVersion: sendTo.version });
   if (!profile) return null;
   const nowMs = o.now();
   let result: SendResult;
@@ -65,10 +71,10 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
         traceContexts: batchId === null ? [c.traceContext] : members.map((m) => m.traceContext),
         attemptNo,
         method: profile.method,
-        url: c.url,
+        url: profile.url,
       });
   try {
-    const shaping = await o.endpoints.shapingFor(profile, c);
+    const shaping = sendTo === null ? await o.endpoints.shapingFor(profile, c) : profile.shaping;
     const max = o.maxBodyBytes ?? 1024 * 1024;
     const digest = batchId?.startsWith("dig_") && o.digestOf ? await o.digestOf(batchId) : null;
     const body =
@@ -84,6 +90,7 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
       ...(shaping !== profile.shaping ? { contentType: contentTypeOf(shaping.envelope) } : {}),
     };
     const req = buildRequest(profile, message, nowMs);
+    if (sendTo !== null) req.headers["webhook-fallback-for"] = c.endpointId;
     if (span !== null && profile.propagateTrace) propagationHeaders(span, req.headers);
     result = await o.sender.send(req);
     // Recorded once sent: an OAuth2 bearer token is in the headers only then (and redacted); a
@@ -106,7 +113,8 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
     };
   }
   const now = o.now();
-  const decision = decide(classifyResponse(result, now), attemptNo, o.endpoints.retryPolicyFor(profile, o.policy), now, o.random, c.eventCreatedAt);
+  // The delivery keeps its own endpoint's retry schedule wherever its attempts go.
+  const decision = decide(classifyResponse(result, now), attemptNo, o.endpoints.retryPolicyFor(own, o.policy), now, o.random, c.eventCreatedAt);
   const attempt: Attempt = {
     id: newId("att"),
     // A batch's attempt is recorded once, under the batch.
@@ -114,6 +122,7 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
     batchId,
     tenantId: c.tenantId,
     endpointId: c.endpointId,
+    sentToEndpointId: sendTo?.endpointId ?? null,
     eventId: c.eventId,
     attemptNo,
     startedAt: result.startedAt,
@@ -129,7 +138,7 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
   };
   if (span !== null) endAttemptSpan(span, result.statusCode, result.errorClass, decision.status);
   const what = batchId === null ? { delivery: c.id } : { batch: batchId, size: members.length };
-  const where = { event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo };
+  const where = { event: c.eventId, endpoint: c.endpointId, tenant: c.tenantId, attempt: attemptNo, ...(sendTo ? { fallback: sendTo.endpointId } : {}) };
   if (decision.status === "failed") {
     o.logger.warn(
       { ...what, ...where, error: result.errorMessage },
@@ -144,6 +153,7 @@ export async function attemptDelivery(members: readonly ClaimedDelivery[], o: At
     deliveryId: c.id,
     ...(batchId !== null ? { memberIds: members.map((m) => m.id) } : {}),
     endpointId: c.endpointId,
+    ...(sendTo !== null ? { sentToEndpointId: sendTo.endpointId } : {}),
     attempt,
     status: decision.status,
     nextAttemptAt: decision.nextAttemptAt,

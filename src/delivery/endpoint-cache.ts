@@ -7,7 +7,7 @@ import { type EndpointProfile, type Shaping, compileProfile, compileShaping } fr
 /** How a delivery's endpoint is sent to: its compiled settings, and its body's shaping. */
 export interface EndpointCache {
   /** The endpoint's compiled settings at the claimed version or newer; null when it was deleted. */
-  profileFor(c: ClaimedDelivery): Promise<EndpointProfile | null>;
+  profileFor(c: Pick<ClaimedDelivery, "endpointId" | "endpointVersion">): Promise<EndpointProfile | null>;
   /** The shaping of the version the delivery is pinned to (its body never changes). */
   shapingFor(p: EndpointProfile, c: ClaimedDelivery): Promise<Shaping> | Shaping;
   /**

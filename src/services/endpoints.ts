@@ -39,6 +39,7 @@ export interface EndpointInput extends SettingsInput {
   eventTypes: string[];
   enabled?: boolean;
   secret?: string;
+  fallbackEndpointId?: string | null;
 }
 
 export type EndpointPatch = Partial<EndpointInput>;
@@ -95,6 +96,17 @@ function checkUrl(d: ServiceDeps, raw: string): string {
   return url.href;
 }
 
+/**
+ * A fallback must be another endpoint of the same tenant. An id of another tenant's endpoint is
+ * answered exactly as an unknown one, so that nothing is learnt about other tenants.
+ */
+async function checkFallback(d: ServiceDeps, tenantId: string, selfId: string | null, value: string | null): Promise<string | null> {
+  if (value === null) return null;
+  if (value === selfId) throw invalid("/fallbackEndpointId", "must be another endpoint: an endpoint cannot be its own fallback");
+  if (!(await d.store.getEndpoint(tenantId, value))) throw invalid("/fallbackEndpointId", `no endpoint ${value} in this tenant`);
+  return value;
+}
+
 function logWarnings(d: ServiceDeps, e: Endpoint): void {
   const warnings = endpointWarnings(e, d.now());
   if (warnings.length) d.logger.warn({ tenant: e.tenantId, endpoint: e.id, warnings }, "endpoint saved with weakened security");
@@ -105,6 +117,7 @@ export async function createEndpoint(d: ServiceDeps, tenantId: string, input: En
   const url = checkUrl(d, input.url);
   const r = resolveSettings(initialView(d.config), input, d.config);
   const secret = initialSecret(r.settings.signing, input.secret);
+  const fallbackEndpointId = await checkFallback(d, tenantId, null, input.fallbackEndpointId ?? null);
   if ((await d.store.countEndpoints(tenantId)) >= MAX_ENDPOINTS_PER_TENANT) {
     throw new ApiError(409, "conflict", `tenant ${tenantId} already has the maximum of ${MAX_ENDPOINTS_PER_TENANT} endpoints`);
   }
@@ -122,6 +135,7 @@ export async function createEndpoint(d: ServiceDeps, tenantId: string, input: En
       minSeverity: r.minSeverity,
       credentialsEnc: encryptCredentials(d, r.credentials),
       validationStatus: r.settings.validation.mode === "none" ? "none" : "pending",
+      fallbackEndpointId,
     },
     d.now(),
   );
@@ -175,6 +189,7 @@ export async function updateEndpoint(d: ServiceDeps, tenantId: string, id: strin
   if (patch.name !== undefined) c.name = patch.name;
   if (patch.description !== undefined) c.description = patch.description;
   if (patch.eventTypes !== undefined) c.eventTypes = [...new Set(patch.eventTypes)];
+  if (patch.fallbackEndpointId !== undefined) c.fallbackEndpointId = await checkFallback(d, tenantId, id, patch.fallbackEndpointId);
   // Credentials belong to a destination: another scheme, host or port does not inherit them.
   const newOrigin = c.url !== undefined && new URL(c.url).origin !== new URL(current.url).origin ? new URL(c.url).origin : null;
   const touchesSettings = newOrigin !== null || SETTING_KEYS.some((k) => patch[k] !== undefined);

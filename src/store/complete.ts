@@ -1,4 +1,4 @@
-import { applyOutcomes, collectNotices, exhaustedByDelivery, hasNotices, noticeEvents } from "../core/notices.ts";
+import { applyOutcomes, calledEndpoint, collectNotices, exhaustedByDelivery, hasNotices, noticeEvents } from "../core/notices.ts";
 import type { DeliveryOutcome } from "../core/types.ts";
 import { type Dialect, type Steps, all, run, table } from "./dialect.ts";
 import {
@@ -43,25 +43,25 @@ export const COMPLETE = {
 };
 
 const ATTEMPT_COLUMNS = `id, delivery_id, tenant_id, endpoint_id, event_id, attempt_no, started_at, duration_ms, status_code,
-    error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id, request, request_body`;
+    error_class, error_message, response_headers, response_body, will_retry, next_attempt_at, batch_id, request, request_body, sent_to_endpoint_id`;
 
 /**
  * One attempt row per outcome kept. SQLite inserts row by row: reading these wide rows (response
  * and request bodies) back out of JSON cost more than a prepared INSERT per row saves.
  */
 export const INSERT_ATTEMPTS = {
-  sqlite: { eachRow: `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` },
+  sqlite: { eachRow: `INSERT INTO attempts (${ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)` },
   pg: `
   INSERT INTO attempts (${ATTEMPT_COLUMNS})
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::int[], $9::int[],
-    $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::text[], $17::text[], $18::text[])`,
+    $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::bigint[], $16::text[], $17::text[], $18::text[], $19::text[])`,
 };
 
 /** The endpoints of the outcomes, as operational events describe them. */
 export const ENDPOINT_FACTS = {
   // CROSS JOIN fixes the loop order (SQLite's planner otherwise scans a small endpoints table).
-  sqlite: "SELECT e.id, e.tenant_id, e.name, e.url FROM json_each(?) j CROSS JOIN endpoints e ON e.id = j.value",
-  pg: "SELECT id, tenant_id, name, url FROM endpoints WHERE id = ANY($1::text[])",
+  sqlite: "SELECT e.id, e.tenant_id, e.name, e.url, e.fallback_endpoint_id FROM json_each(?) j CROSS JOIN endpoints e ON e.id = j.value",
+  pg: "SELECT id, tenant_id, name, url, fallback_endpoint_id FROM endpoints WHERE id = ANY($1::text[])",
 };
 
 /** A 410 Gone disables its endpoint; returns the endpoints this completion disabled. */
@@ -132,6 +132,7 @@ function attemptRow(o: DeliveryOutcome): Param[] {
     a.nextAttemptAt,
     a.batchId,
     ...attemptRequestColumns(a.request),
+    a.sentToEndpointId,
   ];
 }
 
@@ -154,22 +155,24 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   const held = new Set(updated.rows.map((r) => r.id as string));
   const kept = outcomes.filter((o) => (o.memberIds ?? [o.deliveryId]).some((id) => held.has(id)));
   if (kept.length === 0) return;
-  yield run("complete: attempts", INSERT_ATTEMPTS, [table(kept.map(attemptRow), 18)]);
+  yield run("complete: attempts", INSERT_ATTEMPTS, [table(kept.map(attemptRow), 19)]);
 
-  const epIds = [...new Set(kept.map((o) => o.endpointId))].sort();
+  // The endpoints the attempts went to (a delivery's own, or the fallback it was sent to), whose
+  // health they change; notices about exhausted deliveries name the deliveries' own endpoints.
+  const epIds = [...new Set(kept.map(calledEndpoint))].sort();
   // A 410 disables its endpoint first: on PostgreSQL every transaction that locks both an endpoint
   // and its health row (a claim taking rate-limit tokens or a circuit probe) takes the endpoint first.
-  const goneIds = [...new Set(kept.filter((o) => o.disableEndpoint).map((o) => o.endpointId))].sort();
+  const goneIds = [...new Set(kept.filter((o) => o.disableEndpoint).map(calledEndpoint))].sort();
   const disabledGone = goneIds.length
     ? new Set((yield all("complete: disable gone", DISABLE_GONE, [now, goneIds])).rows.map((r) => r.id as string))
     : new Set<string>();
   // The first 410 of each endpoint this completion disabled.
-  const gone = goneIds.filter((id) => disabledGone.has(id)).map((id) => kept.find((o) => o.endpointId === id && o.disableEndpoint)!);
+  const gone = goneIds.filter((id) => disabledGone.has(id)).map((id) => kept.find((o) => calledEndpoint(o) === id && o.disableEndpoint)!);
 
   let healthRows = (yield all("complete: health", SELECT_HEALTH, [epIds])).rows;
   if (d.rowLocks && healthRows.length < epIds.length) {
     // An endpoint's first completion: make its row, then lock every row again in order.
-    const tenantOf = new Map(kept.map((o) => [o.endpointId, o.attempt.tenantId]));
+    const tenantOf = new Map(kept.map((o) => [calledEndpoint(o), o.attempt.tenantId]));
     yield run("complete: health rows", ENSURE_HEALTH, [
       table(
         epIds.map((id) => [id, tenantOf.get(id)!]),
@@ -196,7 +199,8 @@ export function* completeSteps(d: Dialect, owner: string, outcomes: readonly Del
   const exhausted = exhaustedByDelivery(kept);
   // Most completions announce nothing: read what notices need only when there are some.
   if (!hasNotices(changes, gone, exhausted)) return;
-  const endpoints = (yield all("complete: endpoints", ENDPOINT_FACTS, [epIds])).rows.map(rowToEndpointFacts);
+  const factIds = [...new Set([...epIds, ...kept.map((o) => o.endpointId)])].sort();
+  const endpoints = (yield all("complete: endpoints", ENDPOINT_FACTS, [factIds])).rows.map(rowToEndpointFacts);
   const exhaustedRows = exhausted.size ? (yield all("complete: exhausted", READ_EXHAUSTED, [[...exhausted.keys()]])).rows.map(rowToExhausted) : [];
   const notices = collectNotices({ changes, disabledFailing, gone, exhausted, exhaustedRows, endpoints: new Map(endpoints.map((e) => [e.id, e])), now });
   for (const [tenantId, events] of noticeEvents(notices, opts.opsTenant, now)) yield* ingestSteps(d, tenantId, events, now, 0);

@@ -4,7 +4,7 @@ import type { Alert, Delivery, DeliveryReason, EventRecord } from "../core/types
 import { rowToAlert, rowToBatch, rowToDigestInfo, rowToAttempt, rowToDelivery, rowToEvent } from "./rows.ts";
 import { createdBetween, eventTypeMatching } from "./created-between.ts";
 import { page, placeholders } from "./crud-sql.ts";
-import { GATE_COLUMNS, rowToGate } from "./operations.ts";
+import { GATE_COLUMNS, GATE_FROM, rowToGate } from "./operations.ts";
 import type { Param, SqlDb } from "./sql.ts";
 import { type DeliveryFilter, type Page, type Store, decodeCursor } from "./store.ts";
 
@@ -126,9 +126,7 @@ export function createDeliveryMethods(db: SqlDb): DeliveryMethods {
         if (status !== "failed" && status !== "pending" && status !== "suppressed") return "not_retryable";
         if (status === "pending") {
           // Made due now, unless the endpoint would hold it anyway: then the caller says why.
-          const g = await tx.get(`SELECT ${GATE_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id WHERE e.id = ?`, [
-            before.endpoint_id as string,
-          ]);
+          const g = await tx.get(`SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE e.id = ?`, [before.endpoint_id as string]);
           const blocked = g ? retryNowBlocked(rowToGate(g), now) : null;
           if (blocked) return { blocked: blocked.reason, until: blocked.until };
         }

@@ -2,7 +2,7 @@
 import { parseSettings } from "../core/endpoint-settings.ts";
 import { rowToEndpoint } from "./rows.ts";
 import { CANCEL, page, placeholders } from "./crud-sql.ts";
-import { GATE_COLUMNS, RESET_HEALTH, rowToGate, rowToHealth } from "./operations.ts";
+import { GATE_COLUMNS, GATE_FROM, RESET_HEALTH, rowToGate, rowToHealth } from "./operations.ts";
 import type { Param, Row, SqlDb } from "./sql.ts";
 import { type EndpointSecrets, type Store, decodeCursor } from "./store.ts";
 
@@ -43,8 +43,9 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
     async createEndpoint(e, now) {
       await db.run(
         `INSERT INTO endpoints (id, tenant_id, url, name, description, event_types, enabled, disabled_reason, secret_enc, version, created_at, updated_at,
-           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst, filter, digest)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           settings, credentials_enc, min_severity, validation_status, batch_max_events, batch_max_wait_ms, rate_per_sec, rate_burst, filter, digest,
+           fallback_endpoint_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           e.id,
           e.tenantId,
@@ -67,6 +68,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
           e.settings?.rateLimit?.burst ?? null,
           filterColumn(e.settings?.filter),
           filterColumn(e.settings?.digest),
+          e.fallbackEndpointId ?? null,
         ],
       );
       return rowToEndpoint((await db.get("SELECT * FROM endpoints WHERE id = ?", [e.id]))!);
@@ -145,6 +147,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
       if (c.validatedAt !== undefined) set("validated_at", c.validatedAt);
       if (c.previousSecretEnc !== undefined) set("previous_secret_enc", c.previousSecretEnc);
       if (c.previousSecretExpiresAt !== undefined) set("previous_secret_expires_at", c.previousSecretExpiresAt);
+      if (c.fallbackEndpointId !== undefined) set("fallback_endpoint_id", c.fallbackEndpointId);
       set("updated_at", now);
       return db.tx(async (tx) => {
         // Deliveries pinned to the version being replaced keep its settings: keep a copy of them.
@@ -171,10 +174,7 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
     },
     async getEndpointGates(tenantId, ids) {
       if (ids.length === 0) return new Map();
-      const rows = await db.all(
-        `SELECT ${GATE_COLUMNS} FROM endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id WHERE e.tenant_id = ? AND e.id IN (${placeholders(ids.length)})`,
-        [tenantId, ...ids],
-      );
+      const rows = await db.all(`SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE e.tenant_id = ? AND e.id IN (${placeholders(ids.length)})`, [tenantId, ...ids]);
       return new Map(rows.map((r) => [r.id as string, rowToGate(r)]));
     },
     async getEndpointSettingsAt(id, version) {
@@ -192,6 +192,9 @@ export function createEndpointMethods(db: SqlDb): EndpointMethods {
         await tx.run("DELETE FROM digest_windows WHERE endpoint_id = ?", [id]);
         await tx.run("DELETE FROM endpoint_health WHERE endpoint_id = ?", [id]);
         await tx.run("UPDATE replays SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE endpoint_id = ? AND state = 'running'", [now, now, id]);
+        // Endpoints that fell back on this one have no fallback any more (their version stays: the
+        // settings that build requests did not change).
+        await tx.run("UPDATE endpoints SET fallback_endpoint_id = NULL, updated_at = ? WHERE tenant_id = ? AND fallback_endpoint_id = ?", [now, tenantId, id]);
         return true;
       });
     },

@@ -25,8 +25,12 @@ export interface FanoutEndpoint {
   digest: DigestSettings | null;
 }
 
-export const FANOUT_ENDPOINTS =
-  "SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms, filter, digest FROM endpoints WHERE tenant_id = ? AND enabled = 1";
+/**
+ * The tenant's enabled endpoints, and those disabled for failing or by a 410 that have a fallback:
+ * their deliveries go to the fallback until they are enabled again (store/claim.ts).
+ */
+export const FANOUT_ENDPOINTS = `SELECT id, event_types, min_severity, settings, batch_max_events, batch_max_wait_ms, filter, digest FROM endpoints
+  WHERE tenant_id = ? AND (enabled = 1 OR (fallback_endpoint_id IS NOT NULL AND disabled_reason IN ('failing', 'gone')))`;
 
 /** How many full batches an ingest looks for at most (a backlog beyond waits for its deadlines). */
 export const FULL_BATCHES_CHECKED = 8;

@@ -208,6 +208,17 @@ export function* ingestSteps(d: Dialect, tenantId: string, events: readonly NewE
       deliveryRows.push(pendingRow(tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs));
       n++;
     }
+    // A notice about a failing endpoint reaches its fallback once: through fan-out to either of
+    // them (the endpoint's delivery goes to the fallback while it fails), or else by this copy.
+    const copy = ev.fallbackCopy;
+    if (copy && !deliveryRows.some((r) => r[2] === ev.id && (r[3] === copy.primary || r[3] === copy.fallback))) {
+      const ep = endpoints.find((e) => e.id === copy.fallback);
+      if (ep) {
+        if (ep.batchMaxEvents !== null) batching.add(ep);
+        deliveryRows.push(pendingRow(tenantId, ev.id, ep.id, ev.type, now, ep.batchMaxEvents === null ? now : now + ep.batchWaitMs));
+        n++;
+      }
+    }
     const r: IngestResult = { id: ev.id, deliveries: n, duplicate: false, ...foldedOf(digests, ev.id) };
     if (silenced + silencedRecurring > 0) r.silenced = { oneOff: silenced, recurring: silencedRecurring };
     if (key !== null) inCall.set(key, r);

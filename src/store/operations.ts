@@ -56,13 +56,35 @@ export function rowToHealth(r: Row): HealthState {
   };
 }
 
-/** An endpoint's row joined with its endpoint_health row (`e`, `h`): what rowToGate reads. */
-export const GATE_COLUMNS =
-  "e.id, e.enabled, e.validation_status, e.batch_max_events, e.rate_per_sec, e.rate_burst, h.circuit, h.circuit_until, h.tokens, h.tokens_at";
+/** An endpoint's row joined with its endpoint_health row (`e`, `h`) and its fallback's (`fe`, `fh`): what rowToGate reads. */
+export const GATE_COLUMNS = `e.id, e.enabled, e.disabled_reason, e.validation_status, e.batch_max_events, e.rate_per_sec, e.rate_burst, h.circuit,
+  h.circuit_until, h.tokens, h.tokens_at, fe.id AS f_id, fe.enabled AS f_enabled, fe.validation_status AS f_validation_status,
+  fe.rate_per_sec AS f_rate_per_sec, fe.rate_burst AS f_rate_burst, fh.circuit AS f_circuit, fh.circuit_until AS f_circuit_until,
+  fh.tokens AS f_tokens, fh.tokens_at AS f_tokens_at`;
+/** The tables GATE_COLUMNS reads. */
+export const GATE_FROM = `endpoints e LEFT JOIN endpoint_health h ON h.endpoint_id = e.id
+  LEFT JOIN endpoints fe ON fe.id = e.fallback_endpoint_id LEFT JOIN endpoint_health fh ON fh.endpoint_id = fe.id`;
 
 export function rowToGate(r: Row): EndpointGateState {
   const perSecond = numOrNull(r.rate_per_sec);
+  const fallback: EndpointGateState | null =
+    r.f_id === null || r.f_id === undefined
+      ? null
+      : rowToGate({
+          enabled: r.f_enabled,
+          disabled_reason: null,
+          validation_status: r.f_validation_status,
+          batch_max_events: null,
+          rate_per_sec: r.f_rate_per_sec,
+          rate_burst: r.f_rate_burst,
+          circuit: r.f_circuit,
+          circuit_until: r.f_circuit_until,
+          tokens: r.f_tokens,
+          tokens_at: r.f_tokens_at,
+        });
   return {
+    fallback,
+    disabledReason: (r.disabled_reason as EndpointGateState["disabledReason"] | undefined) ?? null,
     enabled: Number(r.enabled) === 1,
     validationStatus: ((r.validation_status as string | null) ?? "none") as EndpointGateState["validationStatus"],
     batching: numOrNull(r.batch_max_events) !== null,
@@ -97,6 +119,7 @@ export const rowToEndpointFacts = (r: Row): EndpointFacts => ({
   tenantId: String(r.tenant_id),
   name: (r.name as string | null) ?? null,
   url: String(r.url),
+  fallbackEndpointId: (r.fallback_endpoint_id as string | null) ?? null,
 });
 
 /** Reads the deliveries of `exhaustedByDelivery` (id, event_id, event_type, endpoint_id), in id order. */

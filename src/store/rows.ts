@@ -37,6 +37,7 @@ export function rowToEndpoint(r: Row): Endpoint {
     validatedAt: numOrNull(r.validated_at),
     previousSecretExpiresAt: numOrNull(r.previous_secret_expires_at),
     version: num(r.version),
+    fallbackEndpointId: strOrNull(r.fallback_endpoint_id),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
@@ -83,6 +84,7 @@ export function rowToDelivery(r: Row): Delivery {
     lastError: strOrNull(r.last_error),
     batchId: strOrNull(r.batch_id),
     pinnedVersion: numOrNull(r.pinned_version),
+    sentToEndpointId: strOrNull(r.sent_to_endpoint_id),
     reason: parseOrNull(r.reason) as Delivery["reason"],
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
@@ -107,6 +109,7 @@ export function rowToAttempt(r: Row): Attempt {
     batchId: strOrNull(r.batch_id),
     tenantId: String(r.tenant_id),
     endpointId: String(r.endpoint_id),
+    sentToEndpointId: strOrNull(r.sent_to_endpoint_id),
     eventId: String(r.event_id),
     attemptNo: num(r.attempt_no),
     startedAt: num(r.started_at),

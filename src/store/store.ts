@@ -39,6 +39,12 @@ export interface NewEvent {
   state?: AlertState | null;
   /** The ingest span's W3C trace context (see observability/tracing.ts); null with tracing off. */
   traceContext?: string | null;
+  /**
+   * An operational notice about `primary`: unless the event fans out to `primary` or to `fallback`
+   * (a delivery to the primary goes to its fallback while it fails), it is also delivered to
+   * `fallback`, whatever that endpoint subscribes to.
+   */
+  fallbackCopy?: { primary: string; fallback: string } | null;
 }
 
 export type IngestResult = ({ id: string; deliveries: number; duplicate: false } | { id: string; deliveries: number; duplicate: true }) & {
@@ -62,6 +68,7 @@ export interface NewEndpoint {
   minSeverity?: Severity | null;
   credentialsEnc?: string | null;
   validationStatus?: ValidationStatus;
+  fallbackEndpointId?: string | null;
 }
 
 export interface EndpointChanges {
@@ -80,6 +87,7 @@ export interface EndpointChanges {
   validatedAt?: number | null;
   previousSecretEnc?: string | null;
   previousSecretExpiresAt?: number | null;
+  fallbackEndpointId?: string | null;
 }
 
 export type CiphertextColumn = "secret_enc" | "previous_secret_enc" | "credentials_enc";
@@ -233,7 +241,7 @@ export interface Store extends ReplayMethods, SilenceMethods {
   getEndpointHealth(tenantId: string, ids: string[]): Promise<Map<string, HealthState>>;
   /** What decides when some of a tenant's endpoints send their pending deliveries; missing: the endpoint is gone. */
   getEndpointGates(tenantId: string, ids: string[]): Promise<Map<string, EndpointGateState>>;
-  /** Deletes an endpoint; its unfinished deliveries become `cancelled`. */
+  /** Deletes an endpoint; its unfinished deliveries become `cancelled`; endpoints that fell back on it have no fallback any more. */
   deleteEndpoint(tenantId: string, id: string, now: number): Promise<boolean>;
 
   createEventType(t: EventType): Promise<EventType | null>;

@@ -11,6 +11,7 @@ import * as dg from "../../src/store/digest-steps.ts";
 import { UPSERT_HEALTH, UPSERT_TOKENS } from "../../src/store/operations.ts";
 import { toPg } from "../../src/store/postgres/pg-db.ts";
 import * as cl from "../../src/store/claim.ts";
+import * as fb from "../../src/store/claim-fallback.ts";
 import * as ig from "../../src/store/ingest.ts";
 import { ALERTS_FLAPPING, ENDPOINTS_BY_CIRCUIT, deliveryStatsQueries, queueStatement } from "../../src/store/stats.ts";
 import { INSERT_OWN_NOTICE } from "../../src/store/flap-steps.ts";
@@ -155,11 +156,13 @@ function sqliteHot(): Hot[] {
     { name: "claim: batch insert", sql: cl.INSERT_BATCH, params: Array(5).fill(null) },
     { name: "claim: batch assignment", sql: cl.ASSIGN_BATCH.sqlite, params: ["bat_x", ids], uses: [PK_DELIVERIES] },
     { name: "claim: lease", sql: cl.LEASE.sqlite, params: [ids, "w", T0, T0], uses: [PK_DELIVERIES] },
+    { name: "claim: fallbacks", sql: fb.FALLBACK_GATES.sqlite, params: [JSON.stringify(["ep_big"]), T0], uses: ["sqlite_autoindex_endpoints_1"] },
+    { name: "claim: sent to fallback", sql: fb.MARK_SENT_TO.sqlite, params: ["ep_t0b", ids], uses: [PK_DELIVERIES] },
     { name: "claim: claimed rows", sql: cl.SELECT_CLAIMED, params: [ids], uses: [PK_DELIVERIES, "sqlite_autoindex_events_1"] },
     { name: "claim: rate-limit bucket", sql: UPSERT_TOKENS, params: ["ep_big", "t0", 1, T0, T0] },
     // Complete
     { name: "complete: delivery update", sql: cp.COMPLETE.sqlite.eachRow, params: [DLV, "succeeded", null, 200, null, T0, "w"], uses: [PK_DELIVERIES] },
-    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.sqlite.eachRow, params: Array(18).fill(null) },
+    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.sqlite.eachRow, params: Array(19).fill(null) },
     { name: "complete: health read", sql: cp.SELECT_HEALTH.sqlite, params: [JSON.stringify(["ep_big"])] },
     { name: "complete: endpoints", sql: cp.ENDPOINT_FACTS.sqlite, params: [JSON.stringify(["ep_big"])], uses: ["sqlite_autoindex_endpoints_1"] },
     { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.sqlite, params: [ids], uses: [PK_DELIVERIES], temp: /ORDER BY/ },
@@ -264,8 +267,11 @@ function pgHot(): Hot[] {
     { name: "claim: unbatched", sql: cl.UNBATCHED.pg, params: ["ep_bat1", 10] },
     { name: "claim: due deliveries", sql: cl.CLAIM_SINGLES.pg, params: [["ep_big", "ep_t0b"], [16, 16], T0, 32, "w", T0] },
     { name: "claim: lease batch members", sql: cl.LEASE.pg, params: [[DLV], "w", T0, T0] },
+    { name: "claim: fallbacks", sql: fb.FALLBACK_GATES.pg, params: [["ep_big"], T0] },
+    { name: "claim: pick deliveries for a fallback", sql: cl.PICK_SINGLES.pg, params: ["ep_big", 16, T0] },
+    { name: "claim: sent to fallback", sql: fb.MARK_SENT_TO.pg, params: ["ep_t0b", [DLV]] },
     { name: "complete: delivery update", sql: cp.COMPLETE.pg, params: [[DLV], ["succeeded"], [null], [200], [null], T0, "w"] },
-    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(18) },
+    { name: "complete: attempt insert", sql: cp.INSERT_ATTEMPTS.pg, params: arr(19) },
     { name: "complete: exhausted deliveries", sql: cp.READ_EXHAUSTED.pg, params: [[DLV]] },
     { name: "complete: health write", sql: cp.WRITE_HEALTH.pg, params: health.map((v) => [v]) },
     { name: "complete: health read", sql: cp.SELECT_HEALTH.pg, params: [["ep_big"]] },

@@ -1921,6 +1921,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            fallbackEndpointId?: string | null;
             flapping?: components["schemas"]["FlappingIn"] | null;
             digest?: components["schemas"]["DigestIn"] | null;
         };
@@ -1949,6 +1950,7 @@ export interface components {
             proxy?: components["schemas"]["ProxyName"] | null;
             filter?: components["schemas"]["Filter"] | null;
             tracing?: components["schemas"]["TracingIn"] | null;
+            fallbackEndpointId?: string | null;
             flapping?: components["schemas"]["FlappingIn"] | null;
             digest?: components["schemas"]["DigestIn"] | null;
         };
@@ -2052,6 +2054,7 @@ export interface components {
             proxy: components["schemas"]["ProxyName"] | null;
             filter: components["schemas"]["Filter"] | null;
             tracing: components["schemas"]["TracingOut"];
+            fallbackEndpointId: string | null;
             flapping: components["schemas"]["FlappingOut"] | null;
             digest: components["schemas"]["DigestOut"] | null;
             health: components["schemas"]["EndpointHealthOut"];
@@ -2279,6 +2282,7 @@ export interface components {
             /** @description The delivery, or the batch id for an attempt that sent a batch */
             deliveryId: string;
             batchId: string | null;
+            sentToEndpointId: string | null;
             attemptNo: number;
             /**
              * Format: date-time
@@ -2337,6 +2341,7 @@ export interface components {
             lastError: string | null;
             batchId: string | null;
             pinnedVersion: number | null;
+            sentToEndpointId: string | null;
             reason: components["schemas"]["DeliveryReason"] | null;
             waitingFor?: {
                 /** @description sending: an attempt is under way; endpoint_disabled / endpoint_validation: held until the endpoint is enabled / validated; circuit_open: the endpoint's circuit is open until `until`; circuit_probe: a probe decides whether the circuit closes; retry: the next attempt after a failure, at `until`; batch: sent with its batch at `until`; scheduled: a first attempt due at `until`; rate_limit: the endpoint's rate limit lets it go at `until`; queue: due now, waiting for a free sender */

@@ -50,6 +50,12 @@ const deliveryOut = Type.Object({
   lastError: Nullable(Type.String()),
   batchId: Nullable(Type.String({ description: "The batch (bat_ id, sent as webhook-id) this delivery went in; null when sent alone" })),
   pinnedVersion: Nullable(Type.Integer({ description: "The endpoint version that shapes the body, fixed at the first attempt" })),
+  sentToEndpointId: Nullable(
+    Type.String({
+      description:
+        "The fallback endpoint that the latest attempt went (or is going) to, because this delivery's endpoint was failing (circuit open, or disabled for failing); null: its own endpoint, or no attempt yet",
+    }),
+  ),
   reason: Nullable(DeliveryReason),
   waitingFor: Type.Optional(
     Nullable(
@@ -92,6 +98,11 @@ export const AttemptOut = component(
     id: Type.String(),
     deliveryId: Type.String({ description: "The delivery, or the batch id for an attempt that sent a batch" }),
     batchId: Nullable(Type.String()),
+    sentToEndpointId: Nullable(
+      Type.String({
+        description: "The fallback endpoint this attempt was sent to, shaped and signed by that endpoint's settings; null: the delivery's own endpoint",
+      }),
+    ),
     attemptNo: Type.Integer(),
     startedAt: Timestamp,
     durationMs: Type.Integer(),

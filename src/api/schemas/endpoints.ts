@@ -183,6 +183,11 @@ export const TracingIn = component(
   ),
 );
 export const TracingOut = component("TracingOut", Type.Object({ propagate: Type.Boolean() }));
+const FallbackEndpointId = Type.String({
+  maxLength: 100,
+  description:
+    "Another endpoint of this tenant that takes this endpoint's deliveries while its circuit is open or it was disabled for failing (not by a person), shaped and signed by its own settings, with a webhook-fallback-for header; null: none. Deleting that endpoint sets this to null",
+});
 export const settingsIn = {
   method: Type.Optional(Nullable(Method)),
   headers: Type.Optional(Nullable(HeadersIn)),
@@ -200,6 +205,7 @@ export const settingsIn = {
   proxy: Type.Optional(Nullable(ProxyName)),
   filter: Type.Optional(Nullable(Filter)),
   tracing: Type.Optional(Nullable(TracingIn)),
+  fallbackEndpointId: Type.Optional(Nullable(FallbackEndpointId)),
   flapping: Type.Optional(Nullable(FlappingIn)),
   digest: Type.Optional(Nullable(DigestIn)),
 };
@@ -331,6 +337,7 @@ export const EndpointOut = component(
     proxy: Nullable(ProxyName),
     filter: Nullable(Filter),
     tracing: TracingOut,
+    fallbackEndpointId: Nullable(Type.String()),
     flapping: Nullable(FlappingOut),
     digest: Nullable(DigestOut),
     health: EndpointHealthOut,

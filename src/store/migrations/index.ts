@@ -14,6 +14,7 @@ import * as m016 from "./016-alert-controls.ts";
 import * as m017 from "./017-silences.ts";
 import * as m018 from "./018-digests.ts";
 import * as m019 from "./019-flap-damping.ts";
+import * as m020 from "./020-endpoint-fallback.ts";
 
 /** Every migration, in order. Never edit one that has been released; add a new one. */
 export const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   "017-silences": m017,
   "018-digests": m018,
   "019-flap-damping": m019,
+  "020-endpoint-fallback": m020,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -282,4 +282,21 @@ describe("what a delivery waits for", () => {
       until: T0 + 500,
     });
   });
+  it("follows a failing endpoint's deliveries to its fallback while the fallback may send, one hop only", () => {
+    const open = { ...G, circuit: "open" as const, circuitUntil: T0 + 10_000 };
+    const limited = { ...G, rateLimit: { perSecond: 2, burst: 1 }, tokens: 0, tokensAt: T0 - 100 };
+    // Open circuit: the fallback's gate (here its rate limit) decides, and retry-now is not blocked by the circuit.
+    assert.deepEqual(waitingFor(pending, { ...open, fallback: G }, T0), { reason: "queue", until: null });
+    assert.deepEqual(waitingFor(pending, { ...open, fallback: limited }, T0), { reason: "rate_limit", until: T0 + 400 });
+    assert.equal(retryNowBlocked({ ...open, fallback: G }, T0), null);
+    // Disabled for failing or by a 410: the fallback; by a person: it waits.
+    assert.deepEqual(waitingFor(pending, { ...G, enabled: false, disabledReason: "gone", fallback: G }, T0), { reason: "queue", until: null });
+    assert.deepEqual(waitingFor(pending, { ...G, enabled: false, disabledReason: "manual", fallback: G }, T0), { reason: "endpoint_disabled", until: null });
+    // The fallback open or disabled: its own circuit holds it, whatever the fallback's fallback.
+    const fallbackOpen = { ...open, fallback: G };
+    assert.deepEqual(waitingFor(pending, { ...open, fallback: fallbackOpen }, T0), { reason: "circuit_open", until: T0 + 10_000 });
+    assert.deepEqual(waitingFor(pending, { ...open, fallback: { ...G, enabled: false } }, T0), { reason: "circuit_open", until: T0 + 10_000 });
+    // A batch formed for the endpoint waits for it.
+    assert.deepEqual(waitingFor({ ...pending, batchId: "bat_1" }, { ...open, fallback: G }, T0), { reason: "circuit_open", until: T0 + 10_000 });
+  });
 });

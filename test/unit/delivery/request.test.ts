@@ -109,6 +109,7 @@ describe("an endpoint's egress proxy in its profile", () => {
     settings: { ...defaultSettings(), ...settings },
     enabled: true,
     disabledReason: null,
+    fallbackEndpointId: null,
     validationStatus: "none",
     validationError: null,
     validatedAt: null,

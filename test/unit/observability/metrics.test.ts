@@ -31,6 +31,7 @@ function outcome(
       batchId: memberIds ? "bat_1" : null,
       tenantId: "acme",
       endpointId,
+      sentToEndpointId: null,
       eventId: "evt_1",
       attemptNo: 1,
       startedAt: T0,

@@ -23,6 +23,7 @@ function endpoint(settings: Partial<Endpoint["settings"]>, extra: Partial<Endpoi
     settings: { ...defaultSettings(), ...settings },
     enabled: true,
     disabledReason: null,
+    fallbackEndpointId: null,
     validationStatus: "none",
     validationError: null,
     validatedAt: null,

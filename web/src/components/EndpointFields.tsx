@@ -8,6 +8,7 @@ import { FlappingFields } from "./FlappingFields.tsx";
 import { DigestFields } from "./DigestFields.tsx";
 import { FilterField } from "./FilterField.tsx";
 import { ProxyField } from "./ProxyField.tsx";
+import { FallbackField } from "./FallbackField.tsx";
 import { DEFAULTS, type EndpointForm, type FieldErrors, type OriginMove, SEVERITIES } from "../lib/endpoint-form.ts";
 import { SIGNING_PRESETS, presetOf, receiverCommand, rotationEffect } from "../lib/endpoint-signing.ts";
 import { certExpiry, expirySentence } from "../lib/endpoint-tls.ts";
@@ -28,6 +29,8 @@ interface Props {
   move?: OriginMove | null;
   /** The configured egress proxies' names for an admin key; null (the default) for anyone else, who sees the choice as text. */
   proxies?: string[] | null;
+  /** The tenant's other webhooks, which may be chosen as the fallback. */
+  fallbacks?: { id: string; label: string }[];
 }
 
 export const GROUPS = [
@@ -40,7 +43,8 @@ export const GROUPS = [
 ] as const;
 
 /** Every endpoint setting, grouped as the vendors' webhook pages group them. */
-export function EndpointFields({ form, set, setMany, errors, editing, stored, storedCert = null, knownTypes, move = null, proxies = null }: Props) {
+export function EndpointFields(props: Props) {
+  const { form, set, setMany, errors, editing, stored, storedCert = null, knownTypes, move = null, proxies = null, fallbacks = [] } = props;
   const b = { form, set, errors, idPrefix: "ep" } as const;
   const keep = (isSet: boolean) =>
     editing && isSet ? (move ? "Stored for the old URL only: enter it again for the new one." : "Stored. Leave blank to keep it.") : undefined;
@@ -114,6 +118,7 @@ export function EndpointFields({ form, set, setMany, errors, editing, stored, st
         </div>
         <RetryFields {...b} />
         <ProxyField form={form} set={set} errors={errors} proxies={proxies} />
+        <FallbackField form={form} set={set} errors={errors} choices={fallbacks} />
         <CheckField
           {...b}
           name="propagateTrace"

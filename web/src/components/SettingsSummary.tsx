@@ -36,6 +36,7 @@ export function SettingsSummary({ e }: { e: Endpoint }) {
         ["Request timeout", `${e.timeouts.requestMs} ms`],
         ["Retries", retrySummary(e.retry)],
         ["Egress proxy", e.proxy ? <code>{e.proxy}</code> : "default"],
+        ["Fallback webhook", e.fallbackEndpointId ? <code>{e.fallbackEndpointId}</code> : "none"],
         ["Trace context", e.tracing.propagate ? "traceparent sent while the server traces" : "not sent"],
       ],
     ],

@@ -59,6 +59,7 @@ const PATHS: Record<string, FieldName> = {
   "/digest/maxEvents": "digestMaxEvents",
   "/digest/groupBy": "digestGroupBy",
   "/proxy": "proxy",
+  "/fallbackEndpointId": "fallbackEndpointId",
   "/signing": "signingScheme",
   "/signing/scheme": "signingScheme",
   "/signing/header": "signingHeader",

@@ -35,6 +35,8 @@ export interface EndpointForm extends DigestFields {
   retryMaxAge: string;
   /** The egress proxy's name (admin keys only); blank: TOCSIN_EGRESS_PROXY, or direct. */
   proxy: string;
+  /** The fallback endpoint's id; blank: none. */
+  fallbackEndpointId: string;
   // Auth (write-only secrets: blank keeps the stored one)
   authType: AuthType;
   username: string;
@@ -116,6 +118,7 @@ export function newEndpointForm(): EndpointForm {
     retryMaxAttempts: "",
     retryMaxAge: "",
     proxy: "",
+    fallbackEndpointId: "",
     authType: "none",
     username: "",
     password: "",
@@ -173,6 +176,7 @@ export function endpointToForm(ep: Endpoint): EndpointForm {
     requestMs: String(ep.timeouts.requestMs),
     ...retryToFields(ep.retry),
     proxy: ep.proxy ?? "",
+    fallbackEndpointId: ep.fallbackEndpointId ?? "",
     authType: ep.auth.type,
     username: ep.auth.username ?? "",
     password: "",

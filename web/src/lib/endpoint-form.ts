@@ -174,6 +174,7 @@ export function formToCreate(f: EndpointForm): Result<EndpointCreate> {
   if (v.retry !== null) body.retry = v.retry;
   // Only admin keys see the Proxy select; the others never send `proxy`.
   if (f.proxy !== "") body.proxy = f.proxy;
+  if (f.fallbackEndpointId !== "") body.fallbackEndpointId = f.fallbackEndpointId;
   if (v.filter !== null) body.filter = v.filter;
   if (f.propagateTrace) body.tracing = { propagate: true };
   if (v.digest !== null) body.digest = v.digest;
@@ -269,6 +270,7 @@ export function formToPatch(ep: Endpoint, f: EndpointForm): Result<EndpointPatch
   // The whole document: members left blank go back to the server's (null).
   if (changed("retrySchedule", "retryMaxAttempts", "retryMaxAge")) body.retry = v.retry;
   if (changed("proxy")) body.proxy = f.proxy || null;
+  if (changed("fallbackEndpointId")) body.fallbackEndpointId = f.fallbackEndpointId || null;
   // A filter is replaced whole; blank removes it.
   if (JSON.stringify(v.filter) !== JSON.stringify(ep.filter ?? null)) body.filter = v.filter;
   if (changed("propagateTrace")) body.tracing = { propagate: f.propagateTrace };

@@ -50,6 +50,8 @@ function EndpointEditor({ tenant, endpoint, knownTypes, saved, onSaved }: Editor
     () => (session.kind === "admin" ? unwrap(client.GET("/v1/proxies")).then((r) => r.data.map((p) => p.name)) : Promise.resolve(null)),
     [client, session.kind],
   );
+  // The tenant's other webhooks, for the fallback choice.
+  const others = useLoad(() => unwrap(client.GET("/v1/tenants/{tenant}/endpoints", { params: { path: { tenant }, query: { limit: 100 } } })), [client, tenant]);
   const [form, setForm] = useState<EndpointForm>(() => (endpoint ? endpointToForm(endpoint) : newEndpointForm()));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
@@ -145,6 +147,7 @@ function EndpointEditor({ tenant, endpoint, knownTypes, saved, onSaved }: Editor
           knownTypes={knownTypes}
           move={endpoint ? originMove(endpoint, form) : null}
           proxies={proxies.data ?? null}
+          fallbacks={(others.data?.data ?? []).filter((e) => e.id !== endpoint?.id).map((e) => ({ id: e.id, label: e.name ? `${e.name} (${e.url})` : e.url }))}
         />
         <div className="form-actions">
           <button type="submit" className="primary" disabled={busy}>
