@@ -51,8 +51,12 @@ async function allDelivered(rx: Receiver, ids: string[]) {
 
 describe("a full SQLite database (TOCSIN_SQLITE_MAX_BYTES)", () => {
   let rx: Receiver;
+  // While the database fills, the receiver answers slowly, so that deliveries are still in flight
+  // when it is full and their outcomes cannot be recorded (whichever write hits the limit first);
+  // once there is room again it answers at once.
+  let slow = true;
   before(async () => {
-    rx = await startReceiver();
+    rx = await startReceiver(() => (slow ? { delayMs: 300 } : {}));
   });
   after(async () => {
     await rx.close();
@@ -105,6 +109,7 @@ describe("a full SQLite database (TOCSIN_SQLITE_MAX_BYTES)", () => {
       }
 
       // Nothing acknowledged is lost: with room again, every accepted event is delivered.
+      slow = false;
       s = await spawnServer(dir, KEY);
       try {
         await allDelivered(rx, accepted);
