@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
-import type { Page } from "playwright-core";
-import { type Browser, type BuiltConsole, browserMissing, builtConsole, launchBrowser, removeBuilt } from "../support/browser.ts";
-import { type TestServer, startServer } from "../support/server.ts";
+import { describe, it } from "node:test";
+import { browserMissing } from "../support/browser.ts";
+import { signIn, useConsoleSession } from "../support/console-form.ts";
 
 // The endpoint form's "Damp flapping alerts" checkbox in a real browser: off for a new webhook,
 // saved as `flapping` with the numbers given and the defaults for the blank ones, shown in the
@@ -13,35 +11,14 @@ const TENANT = "flapping-console";
 const missing = browserMissing("flapping-console");
 
 describe("console: flap damping in Chromium", { skip: missing ?? false, timeout: 180_000 }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  let page: Page;
-  let built: BuiltConsole;
-  let problems: string[] = [];
-
-  before(async () => {
-    built = await builtConsole();
-    server = await startServer({ TOCSIN_CONSOLE_DIR: built.dir });
-    assert.equal((await server.api("POST", "/v1/tenants", { id: TENANT })).status, 201);
-    browser = await launchBrowser();
-    ({ page, problems } = browser);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (server) rmSync(server.dataDir, { recursive: true, force: true });
-    removeBuilt(built);
-  });
+  const session = useConsoleSession(TENANT);
 
   it("ticks Damp flapping alerts into flapping, summarises it, and clears it", async () => {
+    const { server, page, problems } = session;
     const ep = await server.api<{ id: string }>("POST", `/v1/tenants/${TENANT}/endpoints`, { url: "https://receiver.example/hook", eventTypes: ["*"] });
     assert.equal(ep.status, 201);
     const flappingOf = async () => (await server.api<{ flapping: unknown }>("GET", `/v1/tenants/${TENANT}/endpoints/${ep.body.id}`)).body.flapping;
-    await page.goto(`${server.url}/`);
-    await page.getByLabel("API key").fill(server.apiKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+    await signIn(page, server);
 
     const edit = async () => {
       await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${ep.body.id}/edit`);

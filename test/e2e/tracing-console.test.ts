@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
-import type { Page } from "playwright-core";
-import { type Browser, type BuiltConsole, browserMissing, builtConsole, launchBrowser, removeBuilt } from "../support/browser.ts";
-import { type TestServer, startServer } from "../support/server.ts";
+import { describe, it } from "node:test";
+import { browserMissing } from "../support/browser.ts";
+import { signIn, useConsoleSession } from "../support/console-form.ts";
 
 // The endpoint form's "Propagate trace context" checkbox in a real browser: off for a new webhook,
 // saved as tracing.propagate, shown ticked on the next edit, and cleared again.
@@ -12,38 +10,17 @@ const TENANT = "tracing-console";
 const missing = browserMissing("tracing-console");
 
 describe("console: trace propagation in Chromium", { skip: missing ?? false, timeout: 180_000 }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  let page: Page;
-  let built: BuiltConsole;
-  let problems: string[] = [];
-
-  before(async () => {
-    built = await builtConsole();
-    server = await startServer({ TOCSIN_CONSOLE_DIR: built.dir });
-    assert.equal((await server.api("POST", "/v1/tenants", { id: TENANT })).status, 201);
-    browser = await launchBrowser();
-    ({ page, problems } = browser);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (server) rmSync(server.dataDir, { recursive: true, force: true });
-    removeBuilt(built);
-  });
+  const session = useConsoleSession(TENANT);
 
   it("ticks Propagate trace context into tracing.propagate and back", async () => {
+    const { server, page, problems } = session;
     const ep = await server.api<{ id: string; tracing: unknown }>("POST", `/v1/tenants/${TENANT}/endpoints`, {
       url: "https://receiver.example/hook",
       eventTypes: ["*"],
     });
     assert.equal(ep.status, 201);
     const tracingOf = async () => (await server.api<{ tracing: unknown }>("GET", `/v1/tenants/${TENANT}/endpoints/${ep.body.id}`)).body.tracing;
-    await page.goto(`${server.url}/`);
-    await page.getByLabel("API key").fill(server.apiKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Tenants" }).waitFor();
+    await signIn(page, server);
 
     const edit = async () => {
       await page.goto(`${server.url}/tenants/${TENANT}/endpoints/${ep.body.id}/edit`);
