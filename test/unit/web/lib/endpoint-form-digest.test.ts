@@ -4,6 +4,7 @@ import type { Endpoint } from "../../../../packages/client/src/index.ts";
 import { fieldForPath } from "../../../../web/src/lib/endpoint-errors.ts";
 import { digestSummary } from "../../../../web/src/lib/endpoint-form-digest.ts";
 import { type EndpointForm, endpointToForm, formToCreate, formToPatch, newEndpointForm } from "../../../../web/src/lib/endpoint-form.ts";
+import { minimalEndpoint } from "./endpoint-fixture.ts";
 
 // The console's Digest fields and the endpoint's `digest`.
 
@@ -41,33 +42,3 @@ describe("web console: endpoint form, digest", () => {
     assert.equal(fieldForPath("/digest/groupBy"), "digestGroupBy");
   });
 });
-
-/** The members of an endpoint document the form reads, with their defaults. */
-function minimalEndpoint(): Partial<Endpoint> {
-  return {
-    id: "ep_1",
-    tenantId: "acme",
-    url: "https://h.example/a",
-    name: null,
-    description: null,
-    method: "POST",
-    headers: {},
-    auth: { type: "none" } as Endpoint["auth"],
-    tls: { clientCert: null, clientCertInfo: null, clientKeySet: false, ca: null, skipVerify: false },
-    timeouts: { connectMs: 20000, requestMs: 15000 },
-    eventTypes: ["leak"],
-    minSeverity: null,
-    signing: { scheme: "standard" } as Endpoint["signing"],
-    validation: { mode: "none", method: "POST", status: "none", error: null, validatedAt: null },
-    format: { envelope: "raw", transform: null },
-    lifecycle: { ongoingIntervalSec: 300, sendResolved: true },
-    batch: null,
-    rateLimit: null,
-    retry: null,
-    proxy: null,
-    filter: null,
-    tracing: { propagate: false },
-    digest: null,
-    enabled: true,
-  };
-}

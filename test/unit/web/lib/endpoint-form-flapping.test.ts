@@ -3,38 +3,13 @@ import { describe, it } from "node:test";
 import type { Endpoint } from "../../../../packages/client/src/index.ts";
 import { fieldForPath } from "../../../../web/src/lib/endpoint-errors.ts";
 import { type EndpointForm, endpointToForm, formToCreate, formToPatch, newEndpointForm } from "../../../../web/src/lib/endpoint-form.ts";
+import { minimalEndpoint } from "./endpoint-fixture.ts";
 
 // The console's "Damp flapping alerts" checkbox and its three fields, and the `flapping` setting.
 
 const form = (over: Partial<EndpointForm>): EndpointForm => ({ ...newEndpointForm(), url: "https://h.example/a", eventTypes: "alert.*", ...over });
 
-const endpoint = (flapping: Endpoint["flapping"]) =>
-  ({
-    id: "ep_1",
-    tenantId: "acme",
-    url: "https://h.example/a",
-    name: null,
-    description: null,
-    method: "POST",
-    headers: {},
-    auth: { type: "none" },
-    tls: { clientCert: null, clientCertInfo: null, clientKeySet: false, ca: null, skipVerify: false },
-    timeouts: { connectMs: 20000, requestMs: 15000 },
-    eventTypes: ["alert.*"],
-    minSeverity: null,
-    signing: { scheme: "standard" },
-    validation: { mode: "none", method: "POST", status: "none", error: null, validatedAt: null },
-    format: { envelope: "raw", transform: null },
-    lifecycle: { ongoingIntervalSec: 300, sendResolved: true },
-    batch: null,
-    rateLimit: null,
-    retry: null,
-    proxy: null,
-    filter: null,
-    tracing: { propagate: false },
-    flapping,
-    enabled: true,
-  }) as unknown as Endpoint;
+const endpoint = (flapping: Endpoint["flapping"]): Endpoint => ({ ...minimalEndpoint(), eventTypes: ["alert.*"], flapping });
 
 describe("web console: endpoint form, flap damping", () => {
   it("is off in a new form; ticked, blank fields are sent as null for the server's defaults", () => {

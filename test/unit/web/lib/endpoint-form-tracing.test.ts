@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { Endpoint } from "../../../../packages/client/src/index.ts";
 import { fieldForPath } from "../../../../web/src/lib/endpoint-errors.ts";
 import { type EndpointForm, endpointToForm, formToCreate, formToPatch, newEndpointForm } from "../../../../web/src/lib/endpoint-form.ts";
+import { minimalEndpoint } from "./endpoint-fixture.ts";
 
 // The console's "Propagate trace context" checkbox and tracing.propagate.
 
@@ -27,31 +28,3 @@ describe("web console: endpoint form, trace propagation", () => {
     assert.equal(fieldForPath("/tracing/propagate"), "propagateTrace");
   });
 });
-
-/** The members of an endpoint document the form reads, with their defaults. */
-function minimalEndpoint(): Partial<Endpoint> {
-  return {
-    id: "ep_1",
-    tenantId: "acme",
-    url: "https://h.example/a",
-    name: null,
-    description: null,
-    method: "POST",
-    headers: {},
-    auth: { type: "none" } as Endpoint["auth"],
-    tls: { clientCert: null, clientCertInfo: null, clientKeySet: false, ca: null, skipVerify: false },
-    timeouts: { connectMs: 20000, requestMs: 15000 },
-    eventTypes: ["leak"],
-    minSeverity: null,
-    signing: { scheme: "standard" } as Endpoint["signing"],
-    validation: { mode: "none", method: "POST", status: "none", error: null, validatedAt: null },
-    format: { envelope: "raw", transform: null },
-    lifecycle: { ongoingIntervalSec: 300, sendResolved: true },
-    batch: null,
-    rateLimit: null,
-    retry: null,
-    proxy: null,
-    filter: null,
-    enabled: true,
-  };
-}
